@@ -1,0 +1,103 @@
+/*
+ * gridsync/msg.h: the wire messages of the sync protocol, defined once.
+ *
+ * Every message is one ZeroMQ frame holding one msgpack map with at least
+ * "t" (message type name, e.g. "HELLO") and "v" (protocol version). The
+ * other keys of each type are listed in one table in proto/msg.c; the
+ * encoder and the decoder both walk that table, so a field is added in one
+ * place. Decoding is hostile-input safe: every size is bounded by gs_limits,
+ * unknown keys, wrong kinds, invalid UTF-8 and trailing bytes are errors that
+ * name the field, and nothing is allocated beyond what the limits allow.
+ */
+#ifndef GRIDSYNC_MSG_H
+#define GRIDSYNC_MSG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gridsync/buf.h"
+#include "gridsync/change.h"
+#include "gridsync/err.h"
+
+#define GS_PROTO_VERSION 1
+
+#define GS_MSG_LIST(X)                                                                             \
+    X(HELLO)                                                                                       \
+    X(WELCOME)                                                                                     \
+    X(PUSH)                                                                                        \
+    X(ACK)                                                                                         \
+    X(REJECTED)                                                                                    \
+    X(PULL)                                                                                        \
+    X(CHANGES)                                                                                     \
+    X(ERROR)                                                                                       \
+    X(PING)                                                                                        \
+    X(PONG)
+
+typedef enum {
+    GS_MSG_NONE = 0,
+#define GS_MSG_ENUM(n) GS_MSG_##n,
+    GS_MSG_LIST(GS_MSG_ENUM)
+#undef GS_MSG_ENUM
+        GS_MSG__COUNT
+} gs_msg_type;
+
+/* Bounds applied when decoding (and by senders when batching). */
+typedef struct gs_limits {
+    size_t max_msg_bytes;    /* whole frame */
+    size_t max_changes;      /* changes in one PUSH or CHANGES */
+    size_t max_change_bytes; /* one change body */
+} gs_limits;
+
+/* The defaults: 4 MiB frames, 512 changes, 64 KiB per change. */
+extern const gs_limits gs_limits_default;
+
+/* One change as carried on the wire: its frozen body and chain hash, and in
+ * CHANGES also the hub's sequence number. */
+typedef struct gs_wire_change {
+    uint8_t *body; /* owned */
+    size_t len;
+    uint8_t hash[GS_HASH_LEN];
+    uint64_t hub_seq; /* CHANGES only; 0 in PUSH */
+} gs_wire_change;
+
+/* A decoded (or to-be-encoded) message: the union of all message fields.
+ * Which fields a type carries is in the table in proto/msg.c. */
+typedef struct gs_msg {
+    gs_msg_type type;
+    uint32_t version;
+    char node_id[GS_ORIGIN_MAX + 1]; /* HELLO */
+    char software[65];               /* HELLO */
+    uint64_t pending;                /* HELLO: changes the node has not had acked */
+    uint64_t hub_seq_seen;           /* HELLO: the node's downstream cursor */
+    uint64_t acked_through;          /* WELCOME, ACK */
+    uint64_t hub_time;               /* WELCOME, PONG: the hub's HLC */
+    uint64_t hub_seq_head;           /* WELCOME */
+    uint8_t chain_head[GS_HASH_LEN]; /* WELCOME, ACK: h(acked_through); zeros for none */
+    uint64_t first_seq;              /* PUSH */
+    uint64_t seq;                    /* REJECTED */
+    uint64_t since;                  /* PULL */
+    uint64_t next;                   /* CHANGES: the cursor to ask for next */
+    bool more;                       /* CHANGES */
+    char code[33];                   /* REJECTED, ERROR: e.g. "GS_ESCOPE" */
+    char text[513];                  /* REJECTED reason, ERROR message */
+    gs_wire_change *changes;         /* PUSH, CHANGES; owned */
+    size_t nchanges;
+} gs_msg;
+
+/* The name of a message type ("HELLO"); "?" if unknown. */
+const char *gs_msg_name(gs_msg_type t);
+
+/* Appends the encoding of m to b. Fails with GS_ETOOBIG (and b->err) if the
+ * result would exceed lim->max_msg_bytes. */
+int gs_msg_encode(const gs_msg *m, const gs_limits *lim, gs_buf *b);
+/* Decodes one frame into m (which must be zeroed or cleared). On error m is
+ * cleared and eb names the field. */
+int gs_msg_decode(const void *data, size_t len, const gs_limits *lim, gs_msg *m, gs_errbuf *eb);
+/* Frees the changes and zeroes m. */
+void gs_msg_clear(gs_msg *m);
+/* Appends a change (body copied) to m->changes. */
+int gs_msg_add_change(gs_msg *m, const void *body, size_t len, const uint8_t hash[GS_HASH_LEN],
+                      uint64_t hub_seq);
+
+#endif

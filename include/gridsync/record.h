@@ -1,0 +1,99 @@
+/*
+ * gridsync/record.h: one record (or the subset of fields one change sets),
+ * its parsing from user text, validation, msgpack codec and JSON output, all
+ * driven by the field table of its type (schema.h).
+ *
+ * Each field is in one of three states: unset (the change does not touch it),
+ * null (the change clears it) or set. Text values are owned copies.
+ */
+#ifndef GRIDSYNC_RECORD_H
+#define GRIDSYNC_RECORD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "gridsync/buf.h"
+#include "gridsync/err.h"
+#include "gridsync/mpack.h"
+#include "gridsync/schema.h"
+
+typedef enum { GS_V_UNSET = 0, GS_V_NULL, GS_V_SET } gs_vstate;
+
+typedef struct gs_value {
+    gs_vstate state;
+    int64_t i; /* INT, BOOL */
+    char *s;   /* every other type; owned */
+} gs_value;
+
+typedef struct gs_record {
+    const gs_rectype *rt;
+    gs_value *v; /* rt->nfields values */
+} gs_record;
+
+/* A new record with every field unset; NULL when out of memory. The caller
+ * owns it and frees it with gs_record_destroy. */
+gs_record *gs_record_new(const gs_rectype *rt);
+/* Frees *rp and sets *rp to NULL; NULL-safe. */
+void gs_record_destroy(gs_record **rp);
+/* A deep copy; NULL when out of memory. */
+gs_record *gs_record_dup(const gs_record *r);
+/* Unsets every field. */
+void gs_record_clear(gs_record *r);
+
+/* Parses user text (command line, CSV cell) into field f, converting it to the
+ * canonical form: Chinese enum labels to their value, dates in the forms
+ * 2026-11-28, 2026/11/28, 2026年11月28日, booleans 是/否/yes/no/1/0, and so on.
+ * Empty text makes the field null. Leading and trailing blanks are trimmed.
+ * On error the field is unchanged and eb says what was expected. */
+int gs_record_parse(gs_record *r, int f, const char *text, gs_errbuf *eb);
+
+/* Sets a canonical text value (copied) or, with s == NULL, null. No checks
+ * beyond the type being a text type; use gs_record_check. */
+int gs_record_set_str(gs_record *r, int f, const char *s);
+int gs_record_set_int(gs_record *r, int f, int64_t v);
+void gs_record_unset(gs_record *r, int f);
+
+static inline bool gs_record_has(const gs_record *r, int f)
+{
+    return r->v[f].state == GS_V_SET;
+}
+/* The text of a set text field, or NULL when unset or null. */
+const char *gs_record_str(const gs_record *r, int f);
+/* The value of a set INT/BOOL field, or def when unset or null. */
+int64_t gs_record_int(const gs_record *r, int f, int64_t def);
+/* The key's text; NULL if not set. */
+const char *gs_record_key(const gs_record *r);
+/* The scope (village code); NULL if not set or reference data. */
+const char *gs_record_scope(const gs_record *r);
+
+/* Copies every field that is set or null in src into dst (same type). */
+int gs_record_merge(gs_record *dst, const gs_record *src);
+
+/* Validation modes. */
+enum {
+    GS_CHECK_PARTIAL = 0,  /* only the fields present are checked */
+    GS_CHECK_COMPLETE = 1, /* also every required field must be set */
+};
+/* Checks every present field against its type, bounds, enum values and UTF-8;
+ * a null required field is an error in either mode. The key must be set. */
+int gs_record_check(const gs_record *r, int mode, gs_errbuf *eb);
+
+/* Fills unset fields that have a default (gs_field.def). */
+void gs_record_apply_defaults(gs_record *r);
+
+/* Appends field f in canonical text form (empty when unset or null). */
+void gs_record_format(const gs_record *r, int f, gs_buf *b);
+/* Appends a JSON object of the set and null fields, in schema order. */
+void gs_record_json(const gs_record *r, gs_buf *b);
+/* Appends a CSV row of the non-computed fields in header order, "\r\n" ended. */
+void gs_record_csv(const gs_record *r, gs_buf *b);
+
+/* Appends a msgpack map {name: value} of the set (value) and null (nil) fields. */
+void gs_record_encode(const gs_record *r, gs_buf *b);
+/* Decodes a map written by gs_record_encode into r (which must be of the
+ * right type and empty). Unknown field names, wrong value kinds, oversized or
+ * non-UTF-8 strings are errors naming the field; values are then checked
+ * with gs_record_check(..., GS_CHECK_PARTIAL). */
+int gs_record_decode(gs_mp_reader *rd, gs_record *r, gs_errbuf *eb);
+
+#endif

@@ -1,0 +1,50 @@
+/*
+ * gridsync/replica.h: the replica rules, the one piece of code that turns a
+ * change into entity-table state, shared by node and hub.
+ *
+ * Convergence: each field's value is the one written by the change with the
+ * greatest (hlc, origin) pair (per-field last-writer-wins; origins compare
+ * as byte strings). Whether a record exists is one more such "field": an
+ * upsert sets it, a delete clears it. Applying the same set of changes in
+ * any order, any number of times, gives the same row on every replica.
+ * The losing values are not kept here; every change stays in the log.
+ *
+ * The caller owns the transaction: gs_replica_apply never begins or commits.
+ */
+#ifndef GRIDSYNC_REPLICA_H
+#define GRIDSYNC_REPLICA_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+
+#include "gridsync/change.h"
+#include "gridsync/err.h"
+#include "gridsync/record.h"
+
+typedef struct gs_replica gs_replica;
+
+/* Creates the entity tables of every record type (IF NOT EXISTS) in db. */
+int gs_replica_create_schema(sqlite3 *db, gs_errbuf *eb);
+
+/* Prepares the statements for db (whose schema must exist). The db stays the
+ * caller's; destroy the replica before closing it. */
+int gs_replica_open(gs_replica **out, sqlite3 *db, gs_errbuf *eb);
+void gs_replica_destroy(gs_replica **rp);
+
+/* Applies one change. *won (may be NULL) is set to the number of fields the
+ * change won (0: it lost everywhere, a stale or repeated change). */
+int gs_replica_apply(gs_replica *r, const gs_change *c, int *won, gs_errbuf *eb);
+
+/* The current values of a record, in a new record the caller owns (*out).
+ * GS_ENOTFOUND when absent or deleted. */
+int gs_replica_get(gs_replica *r, const gs_rectype *rt, const char *key, gs_record **out,
+                   gs_errbuf *eb);
+
+/* Reads the current row at the statement's columns [first, first+nfields)
+ * into a new record; for callers that select whole rows themselves. */
+int gs_replica_row(sqlite3_stmt *st, int first, const gs_rectype *rt, gs_record **out);
+
+/* Appends "f1, f2, ..." (the entity columns of rt, in schema order). */
+void gs_replica_columns(const gs_rectype *rt, gs_buf *b);
+
+#endif

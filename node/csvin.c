@@ -1,0 +1,591 @@
+/*
+ * csvin.c: the CSV reader (see csvin.h for what it guarantees).
+ *
+ * Three steps, all over the whole file in memory:
+ *  1. decode: refuse UTF-16 and NUL bytes; a UTF-8 byte-order mark means
+ *     UTF-8 (checked); else valid UTF-8 is taken as is; else the file is
+ *     converted from GB18030 with iconv. If neither decodes, the error names
+ *     the byte offset where the decoder that got further stopped: that is
+ *     the likelier encoding and so the likelier place of the real damage.
+ *  2. split: libcsv does the quoting, but knows nothing of line numbers, so
+ *     the text is fed to it in pieces: the run of bytes up to the next CR or
+ *     LF, then that one byte. Between pieces this file knows the current
+ *     line and whether libcsv holds part of a row (in_row), so it knows the
+ *     line each row starts on. in_row mirrors libcsv's own state: it is set
+ *     by a piece holding anything but spaces (libcsv skips leading spaces
+ *     without starting a row) and cleared by the end-of-row callback.
+ *  3. store: each field is appended, NUL-terminated, to one arena; cells are
+ *     32-bit offsets into it (offset 0 is the shared ""), rows are runs of
+ *     cells. The header is rows[0].
+ *
+ * Invariants once opened: nrows >= 1 (the header); every offset in cells
+ * points at a NUL-terminated valid UTF-8 string inside the arena; rows are in
+ * file order with increasing line numbers; the object is never changed again.
+ */
+#include "csvin.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <iconv.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <csv.h>
+
+#include "gridsync/buf.h"
+
+/* libcsv's field buffer may not grow past this: a field that needs more is
+ * over NODE_CSV_MAX_FIELD anyway (the slack holds a closing quote and some
+ * trailing spaces that are cut before the field is reported). */
+#define FIELD_BUF_CAP (NODE_CSV_MAX_FIELD + 1024)
+/* libcsv grows its field buffer by this much at a time. */
+#define FIELD_BUF_BLK 4096
+/* Longest run handed to libcsv at once, so that an error stops work soon. */
+#define FEED_CHUNK ((size_t)64 << 10)
+
+/* A row: cells[first .. first+ncells) of the owning node_csv. */
+typedef struct row {
+    size_t first;
+    size_t ncells;
+    size_t line; /* 1-based line where the row starts */
+} row;
+
+struct node_csv {
+    node_csv_encoding enc;
+    gs_buf arena;    /* the cell texts, each NUL-terminated; offset 0 is "" */
+    uint32_t *cells; /* offsets into arena */
+    size_t ncells, cells_cap;
+    row *rows; /* rows[0] is the header */
+    size_t nrows, rows_cap;
+};
+
+/* The state of one parse, passed to libcsv's callbacks. */
+typedef struct parse {
+    node_csv *c;
+    const char *name;
+    gs_errbuf *eb;
+    struct csv_parser csv;
+    int rc;            /* first error; callbacks do nothing once set */
+    size_t line;       /* line of the byte being fed */
+    bool in_row;       /* libcsv holds part of a row */
+    size_t row_line;   /* where that row started */
+    size_t row_first;  /* index in c->cells of its first cell */
+    bool row_nonempty; /* some cell of it is not "" */
+} parse;
+
+/* ---- decoding --------------------------------------------------------- */
+
+/* Offset of the first byte that is not part of a well-formed UTF-8
+ * sequence (no overlongs, no surrogates, nothing above U+10FFFF), or n. */
+static size_t utf8_invalid_at(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned char b = s[i];
+        if (b < 0x80) {
+            i++;
+            continue;
+        }
+        size_t need;
+        unsigned char lo = 0x80, hi = 0xBF; /* range of the second byte */
+        if (b >= 0xC2 && b <= 0xDF) {
+            need = 1;
+        } else if (b >= 0xE0 && b <= 0xEF) {
+            need = 2;
+            if (b == 0xE0)
+                lo = 0xA0;
+            else if (b == 0xED)
+                hi = 0x9F;
+        } else if (b >= 0xF0 && b <= 0xF4) {
+            need = 3;
+            if (b == 0xF0)
+                lo = 0x90;
+            else if (b == 0xF4)
+                hi = 0x8F;
+        } else {
+            return i;
+        }
+        if (n - i <= need)
+            return i;
+        if (s[i + 1] < lo || s[i + 1] > hi)
+            return i;
+        for (size_t k = 2; k <= need; k++)
+            if ((s[i + k] & 0xC0) != 0x80)
+                return i;
+        i += need + 1;
+    }
+    return n;
+}
+
+/* The 1-based line of byte off, counting LF, CRLF and lone CR as line ends
+ * the way the parser does. Valid on GB18030 bytes too: CR and LF never occur
+ * inside a GB18030 multi-byte character. */
+static size_t line_at(const unsigned char *s, size_t n, size_t off)
+{
+    size_t line = 1;
+    for (size_t i = 0; i < off && i < n; i++)
+        if (s[i] == '\n' || (s[i] == '\r' && (i + 1 >= n || s[i + 1] != '\n')))
+            line++;
+    return line;
+}
+
+/* Converts n bytes of GB18030 to UTF-8 into a new malloc'd buffer. On
+ * GS_EINVAL *bad is the offset of the first byte that does not decode. */
+static int gb18030_to_utf8(const unsigned char *in, size_t n, char **out, size_t *outlen,
+                           size_t *bad)
+{
+    iconv_t cd = iconv_open("UTF-8", "GB18030");
+    if (cd == (iconv_t)-1)
+        return GS_EIO;
+    /* A GB18030 character of k bytes becomes at most 3k/2 bytes of UTF-8. */
+    size_t cap = n + n / 2 + 16;
+    char *buf = malloc(cap);
+    if (!buf) {
+        iconv_close(cd);
+        return GS_ENOMEM;
+    }
+    char *ip = (char *)in;
+    size_t il = n;
+    char *op = buf;
+    size_t ol = cap;
+    int rc = GS_OK;
+    while (il > 0) {
+        if (iconv(cd, &ip, &il, &op, &ol) != (size_t)-1)
+            break;
+        if (errno == E2BIG) {
+            size_t used = (size_t)(op - buf);
+            char *nb = realloc(buf, cap * 2);
+            if (!nb) {
+                rc = GS_ENOMEM;
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+            op = buf + used;
+            ol = cap - used;
+            continue;
+        }
+        /* EILSEQ (invalid) or EINVAL (truncated at the end) */
+        *bad = (size_t)((const unsigned char *)ip - in);
+        rc = GS_EINVAL;
+        break;
+    }
+    iconv_close(cd);
+    if (rc) {
+        free(buf);
+        return rc;
+    }
+    *out = buf;
+    *outlen = (size_t)(op - buf);
+    return GS_OK;
+}
+
+/* Works out the encoding of data and sets *text and *tlen to its UTF-8 form:
+ * either a pointer into data (*owned NULL) or a new buffer (*owned set, for
+ * the caller to free). */
+static int decode(const char *name, const unsigned char *data, size_t len, gs_errbuf *eb,
+                  node_csv_encoding *enc, const char **text, size_t *tlen, char **owned)
+{
+    *owned = NULL;
+    if (len >= 2 && ((data[0] == 0xFF && data[1] == 0xFE) || (data[0] == 0xFE && data[1] == 0xFF)))
+        return gs_errf(eb, GS_EINVAL,
+                       "%s: the file is UTF-16 (Excel \"Unicode text\"); save it as CSV "
+                       "(UTF-8 or the default CSV)",
+                       name);
+    const unsigned char *nul = len ? memchr(data, 0, len) : NULL;
+    if (nul) {
+        size_t off = (size_t)(nul - data);
+        return gs_errf(eb, GS_EINVAL, "%s: byte offset %zu (line %zu): NUL byte; not a CSV text file",
+                       name, off, line_at(data, len, off));
+    }
+    if (len >= 3 && data[0] == 0xEF && data[1] == 0xBB && data[2] == 0xBF) {
+        size_t bad = utf8_invalid_at(data + 3, len - 3) + 3;
+        if (bad < len)
+            return gs_errf(eb, GS_EINVAL,
+                           "%s: byte offset %zu (line %zu): not UTF-8, though the file starts "
+                           "with a UTF-8 byte-order mark",
+                           name, bad, line_at(data, len, bad));
+        *enc = NODE_CSV_UTF8_BOM;
+        *text = (const char *)data + 3;
+        *tlen = len - 3;
+        return GS_OK;
+    }
+    size_t bad8 = utf8_invalid_at(data, len);
+    if (bad8 == len) {
+        *enc = NODE_CSV_UTF8;
+        *text = (const char *)data;
+        *tlen = len;
+        return GS_OK;
+    }
+    size_t badgb = 0;
+    int rc = gb18030_to_utf8(data, len, owned, tlen, &badgb);
+    if (rc == GS_OK) {
+        *enc = NODE_CSV_GB18030;
+        *text = *owned;
+        return GS_OK;
+    }
+    if (rc == GS_ENOMEM)
+        return gs_errf(eb, rc, "%s: out of memory converting from GB18030", name);
+    if (rc == GS_EIO)
+        return gs_errf(eb, GS_EINVAL,
+                       "%s: byte offset %zu (line %zu): not UTF-8, and GB18030 conversion is "
+                       "not available (iconv)",
+                       name, bad8, line_at(data, len, bad8));
+    size_t bad = bad8 > badgb ? bad8 : badgb;
+    return gs_errf(eb, GS_EINVAL,
+                   "%s: byte offset %zu (line %zu): not UTF-8 and not GB18030; save the file "
+                   "as CSV UTF-8",
+                   name, bad, line_at(data, len, bad));
+}
+
+/* ---- parsing ---------------------------------------------------------- */
+
+/* Unquoted fields lose these at both ends (ASCII space and tab). */
+static int is_blank(unsigned char ch)
+{
+    return ch == ' ' || ch == '\t';
+}
+
+/* libcsv's realloc, refusing to grow a field buffer past FIELD_BUF_CAP so
+ * that an over-long field fails early instead of buffering megabytes. */
+static void *capped_realloc(void *p, size_t size)
+{
+    if (size > FIELD_BUF_CAP)
+        return NULL;
+    return realloc(p, size);
+}
+
+/* Writes "column N" or "column N (header text)" for 0-based col into out. */
+static void column_name(const parse *p, size_t col, char *out, size_t outsz)
+{
+    const node_csv *c = p->c;
+    /* While the header itself is parsed there is no name to give yet. */
+    if (c->nrows > 0 && col < c->rows[0].ncells && c->cells[c->rows[0].first + col] != 0) {
+        const char *h = c->arena.data + c->cells[c->rows[0].first + col];
+        snprintf(out, outsz, "column %zu (%.80s)", col + 1, h);
+    } else {
+        snprintf(out, outsz, "column %zu", col + 1);
+    }
+}
+
+/* Sets the "field too long" error for 0-based column col of the current row. */
+static void field_too_long(parse *p, size_t col)
+{
+    char cn[128];
+    column_name(p, col, cn, sizeof cn);
+    p->rc = gs_errf(p->eb, GS_ETOOBIG, "%s: line %zu, %s: field longer than %zu bytes", p->name,
+                    p->row_line, cn, NODE_CSV_MAX_FIELD);
+}
+
+/* libcsv's end-of-field callback: stores the field as the next cell. */
+static void on_field(void *s, size_t len, void *data)
+{
+    parse *p = data;
+    if (p->rc)
+        return;
+    node_csv *c = p->c;
+    size_t col = c->ncells - p->row_first;
+    if (col >= NODE_CSV_MAX_COLS) {
+        p->rc = gs_errf(p->eb, GS_ETOOBIG, "%s: line %zu: more than %zu columns", p->name,
+                        p->row_line, NODE_CSV_MAX_COLS);
+        return;
+    }
+    if (len > NODE_CSV_MAX_FIELD) {
+        field_too_long(p, col);
+        return;
+    }
+    uint32_t off = 0;
+    if (len > 0) {
+        if (c->arena.len > UINT32_MAX - len - 1) {
+            p->rc = gs_errf(p->eb, GS_ETOOBIG, "%s: line %zu: too much text", p->name, p->line);
+            return;
+        }
+        off = (uint32_t)c->arena.len;
+        gs_buf_append(&c->arena, s, len);
+        gs_buf_putc(&c->arena, '\0');
+        if (c->arena.err) {
+            p->rc = gs_errf(p->eb, GS_ENOMEM, "%s: line %zu: out of memory", p->name, p->line);
+            return;
+        }
+        p->row_nonempty = true;
+    }
+    if (c->ncells == c->cells_cap) {
+        size_t cap = c->cells_cap ? c->cells_cap * 2 : 1024;
+        uint32_t *nc = realloc(c->cells, cap * sizeof *nc);
+        if (!nc) {
+            p->rc = gs_errf(p->eb, GS_ENOMEM, "%s: line %zu: out of memory", p->name, p->line);
+            return;
+        }
+        c->cells = nc;
+        c->cells_cap = cap;
+    }
+    c->cells[c->ncells++] = off;
+}
+
+/* libcsv's end-of-row callback: closes the row, or drops it when blank. */
+static void on_row(int term, void *data)
+{
+    (void)term;
+    parse *p = data;
+    p->in_row = false;
+    if (p->rc)
+        return;
+    node_csv *c = p->c;
+    if (!p->row_nonempty) {
+        c->ncells = p->row_first; /* blank cells take no arena space */
+        return;
+    }
+    if (c->nrows == c->rows_cap) {
+        size_t cap = c->rows_cap ? c->rows_cap * 2 : 256;
+        row *nr = realloc(c->rows, cap * sizeof *nr);
+        if (!nr) {
+            p->rc = gs_errf(p->eb, GS_ENOMEM, "%s: line %zu: out of memory", p->name, p->line);
+            return;
+        }
+        c->rows = nr;
+        c->rows_cap = cap;
+    }
+    c->rows[c->nrows++] = (row){p->row_first, c->ncells - p->row_first, p->row_line};
+    p->row_first = c->ncells;
+    p->row_nonempty = false;
+}
+
+/* Hands n bytes to libcsv and turns its failures into messages. */
+static int feed(parse *p, const char *s, size_t n)
+{
+    size_t done = csv_parse(&p->csv, s, n, on_field, on_row, p);
+    if (p->rc)
+        return p->rc;
+    if (done == n)
+        return GS_OK;
+    size_t col = p->c->ncells - p->row_first;
+    char cn[128];
+    column_name(p, col, cn, sizeof cn);
+    switch (csv_error(&p->csv)) {
+    case CSV_EPARSE:
+        return p->rc = gs_errf(p->eb, GS_EINVAL,
+                               "%s: line %zu, %s: stray quote; a field that holds a quote must "
+                               "be quoted as a whole, with the quote doubled (\"a \"\"b\"\" c\")",
+                               p->name, p->line, cn);
+    case CSV_ENOMEM:
+        if (csv_get_buffer_size(&p->csv) > NODE_CSV_MAX_FIELD) {
+            field_too_long(p, col);
+            return p->rc;
+        }
+        return p->rc = gs_errf(p->eb, GS_ENOMEM, "%s: line %zu: out of memory", p->name, p->line);
+    default:
+        return p->rc = gs_errf(p->eb, GS_EINVAL, "%s: line %zu, %s: %s", p->name, p->line, cn,
+                               csv_strerror(csv_error(&p->csv)));
+    }
+}
+
+/* True when the n bytes are all spaces or tabs. */
+static bool all_blank(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!is_blank((unsigned char)s[i]))
+            return false;
+    return true;
+}
+
+/* Parses the UTF-8 text into p->c, piece by piece (see the banner). */
+static int split(parse *p, const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        size_t j = i;
+        while (j < n && s[j] != '\n' && s[j] != '\r')
+            j++;
+        if (j > i) {
+            if (!p->in_row && !all_blank(s + i, j - i)) {
+                p->in_row = true;
+                p->row_line = p->line;
+            }
+            for (size_t k = i; k < j; k += FEED_CHUNK) {
+                size_t m = j - k < FEED_CHUNK ? j - k : FEED_CHUNK;
+                if (feed(p, s + k, m))
+                    return p->rc;
+            }
+        }
+        if (j < n) {
+            if (feed(p, s + j, 1))
+                return p->rc;
+            if (s[j] == '\n' || j + 1 == n || s[j + 1] != '\n')
+                p->line++;
+            j++;
+        }
+        i = j;
+    }
+    if (csv_fini(&p->csv, on_field, on_row, p) != 0) {
+        return p->rc = gs_errf(p->eb, GS_EINVAL,
+                               "%s: line %zu: unterminated quoted field (a quote opened in the "
+                               "row starting here is never closed)",
+                               p->name, p->row_line);
+    }
+    return p->rc;
+}
+
+/* ---- the object ------------------------------------------------------- */
+
+int node_csv_open_mem(node_csv **out, const char *name, const void *data, size_t len,
+                      gs_errbuf *eb)
+{
+    assert(out != NULL && name != NULL && (data != NULL || len == 0));
+    if (len > NODE_CSV_MAX_FILE)
+        return gs_errf(eb, GS_ETOOBIG, "%s: file is %zu bytes; the limit is %zu MiB", name, len,
+                       NODE_CSV_MAX_FILE >> 20);
+    node_csv_encoding enc;
+    const char *text = "";
+    size_t tlen = 0;
+    char *owned = NULL;
+    int rc = decode(name, data, len, eb, &enc, &text, &tlen, &owned);
+    if (rc)
+        return rc;
+
+    node_csv *c = calloc(1, sizeof *c);
+    if (!c) {
+        free(owned);
+        return gs_errf(eb, GS_ENOMEM, "%s: out of memory", name);
+    }
+    c->enc = enc;
+    c->arena = (gs_buf)GS_BUF_INIT;
+    gs_buf_append(&c->arena, "", 1); /* offset 0: the shared empty cell */
+
+    parse p = {.c = c, .name = name, .eb = eb, .line = 1};
+    csv_init(&p.csv, CSV_STRICT | CSV_STRICT_FINI);
+    csv_set_space_func(&p.csv, is_blank);
+    csv_set_realloc_func(&p.csv, capped_realloc);
+    csv_set_blk_size(&p.csv, FIELD_BUF_BLK);
+    rc = c->arena.err ? gs_errf(eb, GS_ENOMEM, "%s: out of memory", name) : split(&p, text, tlen);
+    csv_free(&p.csv);
+    free(owned);
+    if (rc == GS_OK && c->nrows == 0)
+        rc = gs_errf(eb, GS_EINVAL, "%s: empty file: no header row", name);
+    if (rc) {
+        node_csv_destroy(&c);
+        return rc;
+    }
+    *out = c;
+    return GS_OK;
+}
+
+int node_csv_open(node_csv **out, const char *path, gs_errbuf *eb)
+{
+    assert(out != NULL && path != NULL);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return gs_errf(eb, GS_EIO, "%s: %s", path, strerror(errno));
+    struct stat st;
+    size_t cap = 64 << 10;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+        if ((uintmax_t)st.st_size > NODE_CSV_MAX_FILE) {
+            close(fd);
+            return gs_errf(eb, GS_ETOOBIG, "%s: file is %jd bytes; the limit is %zu MiB", path,
+                           (intmax_t)st.st_size, NODE_CSV_MAX_FILE >> 20);
+        }
+        cap = (size_t)st.st_size + 1; /* +1 so that EOF is seen without a regrow */
+    }
+    /* Read to EOF rather than trust st_size: the file may be growing, or a pipe. */
+    unsigned char *buf = malloc(cap);
+    size_t len = 0;
+    int rc = buf ? GS_OK : gs_errf(eb, GS_ENOMEM, "%s: out of memory", path);
+    while (rc == GS_OK) {
+        if (len == cap) {
+            if (cap > NODE_CSV_MAX_FILE) {
+                rc = gs_errf(eb, GS_ETOOBIG, "%s: file is over the limit of %zu MiB", path,
+                             NODE_CSV_MAX_FILE >> 20);
+                break;
+            }
+            unsigned char *nb = realloc(buf, cap * 2);
+            if (!nb) {
+                rc = gs_errf(eb, GS_ENOMEM, "%s: out of memory", path);
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        ssize_t got = read(fd, buf + len, cap - len);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0)
+            rc = gs_errf(eb, GS_EIO, "%s: %s", path, strerror(errno));
+        else if (got == 0)
+            break;
+        else
+            len += (size_t)got;
+    }
+    close(fd);
+    if (rc == GS_OK)
+        rc = node_csv_open_mem(out, path, buf, len, eb);
+    free(buf);
+    return rc;
+}
+
+void node_csv_destroy(node_csv **p)
+{
+    if (!p || !*p)
+        return;
+    node_csv *c = *p;
+    gs_buf_free(&c->arena);
+    free(c->cells);
+    free(c->rows);
+    free(c);
+    *p = NULL;
+}
+
+node_csv_encoding node_csv_encoding_of(const node_csv *c)
+{
+    assert(c != NULL);
+    return c->enc;
+}
+
+/* Text of cell col of internal row ri (0 = header); "" past its end. */
+static const char *cell_text(const node_csv *c, size_t ri, size_t col)
+{
+    const row *w = &c->rows[ri];
+    if (col >= w->ncells)
+        return "";
+    return c->arena.data + c->cells[w->first + col];
+}
+
+size_t node_csv_ncols(const node_csv *c)
+{
+    assert(c != NULL);
+    return c->rows[0].ncells;
+}
+
+const char *node_csv_header(const node_csv *c, size_t col)
+{
+    assert(c != NULL);
+    return cell_text(c, 0, col);
+}
+
+size_t node_csv_nrows(const node_csv *c)
+{
+    assert(c != NULL);
+    return c->nrows - 1;
+}
+
+const char *node_csv_cell(const node_csv *c, size_t r, size_t col)
+{
+    assert(c != NULL && r + 1 < c->nrows);
+    return cell_text(c, r + 1, col);
+}
+
+size_t node_csv_row_ncells(const node_csv *c, size_t r)
+{
+    assert(c != NULL && r + 1 < c->nrows);
+    return c->rows[r + 1].ncells;
+}
+
+size_t node_csv_line(const node_csv *c, size_t r)
+{
+    assert(c != NULL && r + 1 < c->nrows);
+    return c->rows[r + 1].line;
+}

@@ -1,0 +1,102 @@
+/*
+ * csvin.h: the CSV reader behind the node's import.
+ *
+ * Village office staff fill the import files in Excel, which saves CSV as
+ * GB18030/GBK (Chinese Windows default), as UTF-8 with a byte-order mark
+ * ("CSV UTF-8"), or, from other tools, as UTF-8 without one. A node_csv
+ * reads the whole file at once, works out which of the three it is,
+ * converts it to UTF-8 and keeps every cell in memory, so that the importer
+ * can look at the header first and then at any cell in any order.
+ *
+ * What the reader guarantees:
+ *  - every cell and header text is valid UTF-8, NUL-terminated, with no NUL
+ *    inside; the byte-order mark is not part of the first header cell;
+ *  - row 1 (the first row that is not blank) is the header; data rows are
+ *    numbered from 0 and do not include it;
+ *  - unquoted fields lose their leading and trailing ASCII spaces and tabs;
+ *    quoted fields are kept exactly as written between the quotes (doubled
+ *    quotes undone), line breaks inside them included (CRLF stays CRLF);
+ *  - line ends may be LF, CRLF or a lone CR;
+ *  - blank rows are skipped: empty lines, lines of spaces, and rows whose
+ *    cells are all empty (Excel's ",,,,," padding rows);
+ *  - rows may be shorter or longer than the header (up to the column limit);
+ *    a missing cell reads as "";
+ *  - quoting is strict: a quote inside an unquoted field, or text after the
+ *    closing quote of a quoted field, is an error (so a stray quote cannot
+ *    silently swallow the rest of the file);
+ *  - every error message starts with the file's name and says where:
+ *    "incidents.csv: line 17: unterminated quoted field", "incidents.csv:
+ *    line 9, column 3 (备注): field longer than 65536 bytes",
+ *    "incidents.csv: byte offset 1234 (line 9): not UTF-8 and not GB18030".
+ *    Line numbers count LF, CRLF and lone CR in the file as written; byte
+ *    offsets are 0-based from the start of the file.
+ *
+ * Decisions a caller should know:
+ *  - an empty file (or one with only a byte-order mark or blank lines) is an
+ *    error (GS_EINVAL, "...: empty file: no header row"), not a table with
+ *    zero columns: there is nothing a caller could import from it;
+ *  - a file that starts with a UTF-16 byte-order mark, or holds a NUL byte,
+ *    is refused with a message that says so (Excel's "Unicode text" export);
+ *  - GBK is read as GB18030, its superset.
+ *
+ * Cells live in one arena of NUL-terminated strings with offset arrays, not
+ * one allocation per cell. A node_csv is not modified after it is opened;
+ * reading it from several threads at once is safe.
+ */
+#ifndef NODE_CSVIN_H
+#define NODE_CSVIN_H
+
+#include <stddef.h>
+
+#include "gridsync/err.h"
+
+/* Limits; going over any of them is GS_ETOOBIG. Sizes are in bytes of the
+ * file as stored (file) or of the UTF-8 text (field). */
+#define NODE_CSV_MAX_FILE  ((size_t)256 << 20)
+#define NODE_CSV_MAX_FIELD ((size_t)64 << 10)
+#define NODE_CSV_MAX_COLS  ((size_t)256)
+
+typedef struct node_csv node_csv; /* opaque */
+
+/* How the file was encoded. */
+typedef enum { NODE_CSV_UTF8, NODE_CSV_UTF8_BOM, NODE_CSV_GB18030 } node_csv_encoding;
+
+/* Reads and parses the file at path. On success *out is a new node_csv the
+ * caller owns (free with node_csv_destroy); on failure *out is untouched and
+ * the return is GS_EIO (cannot read), GS_ETOOBIG (a limit), GS_EINVAL
+ * (undecodable bytes, bad quoting, empty file) or GS_ENOMEM, with the
+ * message in eb (may be NULL). Messages name the file by path as given. */
+int node_csv_open(node_csv **out, const char *path, gs_errbuf *eb);
+
+/* The same from len bytes at data (not kept after the call); name is used in
+ * messages in place of the path. */
+int node_csv_open_mem(node_csv **out, const char *name, const void *data, size_t len,
+                      gs_errbuf *eb);
+
+/* Frees *p and sets it to NULL; NULL and *p == NULL are fine. */
+void node_csv_destroy(node_csv **p);
+
+node_csv_encoding node_csv_encoding_of(const node_csv *c);
+
+/* Number of header columns (at least 1). */
+size_t node_csv_ncols(const node_csv *c);
+
+/* Header cell text, UTF-8; "" for col >= node_csv_ncols(). Owned by c. */
+const char *node_csv_header(const node_csv *c, size_t col);
+
+/* Number of data rows, header excluded. */
+size_t node_csv_nrows(const node_csv *c);
+
+/* Cell of data row r (0-based, r < node_csv_nrows()) column col; "" when the
+ * row is short. Owned by c, valid until node_csv_destroy. */
+const char *node_csv_cell(const node_csv *c, size_t r, size_t col);
+
+/* Number of cells data row r actually has (may differ from the header's). */
+size_t node_csv_row_ncells(const node_csv *c, size_t r);
+
+/* The 1-based line number in the file where data row r starts (the header's
+ * first line counts as it stands in the file, after any blank lines), for
+ * error messages; quoted fields may make a row span several lines. */
+size_t node_csv_line(const node_csv *c, size_t r);
+
+#endif

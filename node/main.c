@@ -1,0 +1,334 @@
+/*
+ * main.c: the gridnode command line: global options, dispatch, help, and the
+ * small commands (init, status). Every command takes --db and --help, and on
+ * failure prints one line on stderr and exits non-zero.
+ */
+#include <locale.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "gridsync/hlc.h"
+#include "gridsync/table.h"
+
+static const char usage_text[] =
+    "gridnode — 村/社区网格治理离线数据节点 (village node of gridsync)\n"
+    "\n"
+    "usage: gridnode [--db PATH] COMMAND [ARGS] [--json] [--help]\n"
+    "\n"
+    "setting up\n"
+    "  init --node-id ID --village CODE --hub ENDPOINT [--name NAME]\n"
+    "                          create the node database (later: --bundle FILE from the city)\n"
+    "\n"
+    "entering data (works offline; each entry is saved at once and queued for sync)\n"
+    "  incident add --grid CODE --category CODE --title TEXT [--description T]\n"
+    "               [--reported-at TIME] [--reporter NAME] [--severity 1-4]   prints the id\n"
+    "  incident update ID --status STATUS [--note TEXT] [--assignee NAME]\n"
+    "  incident list | incident show ID\n"
+    "  grid|election|candidate|council|member|affair add|update|list|show|delete ...\n"
+    "                          `gridnode TYPE add --help` lists every field\n"
+    "\n"
+    "files (Excel CSV: UTF-8, UTF-8 with BOM or GBK; English or Chinese headers)\n"
+    "  import TYPE FILE.csv [--dry-run]   all rows or none; errors name row and column\n"
+    "  export TYPE [--format csv|json] [--bom]\n"
+    "  template TYPE [--zh] [--bom]       the header row of TYPE's CSV file\n"
+    "\n"
+    "  status [--json]         records, changes waiting for sync, rejected changes\n"
+    "\n"
+    "TYPE is one of grid(s), incident(s), election(s), candidate(s), council(s), member(s),\n"
+    "affair(s). The database is ./gridnode.db unless --db or GRIDNODE_DB says otherwise.\n";
+
+int node_fail(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("gridnode: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return NODE_EXIT_ERROR;
+}
+
+int node_usage(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("gridnode: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputs(" (see gridnode --help)\n", stderr);
+    va_end(ap);
+    return NODE_EXIT_USAGE;
+}
+
+bool node_wants_help(int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+            return true;
+    return false;
+}
+
+node_store *node_open(const node_cli *cli)
+{
+    node_store *s = NULL;
+    gs_errbuf eb = {{0}};
+    if (node_store_open(&s, cli->db, &eb) != GS_OK)
+        node_fail("%s", eb.msg);
+    return s;
+}
+
+/* ---- init ------------------------------------------------------------------ */
+
+static const char init_help[] =
+    "usage: gridnode init --node-id ID --village CODE --hub ENDPOINT [--name NAME] [--db PATH]\n"
+    "\n"
+    "Creates the node database. ID is the node id the city registered (letters, digits,\n"
+    "'.', '_', '-'); CODE the 12-digit village or community code; ENDPOINT the hub's\n"
+    "tcp://HOST:PORT. Refuses to overwrite an existing database.\n";
+
+int node_cmd_init(node_cli *cli)
+{
+    if (node_wants_help(cli->argc, cli->argv)) {
+        fputs(init_help, stdout);
+        return NODE_EXIT_OK;
+    }
+    node_identity id = {0};
+    const char *node_id = NULL, *village = NULL, *hub = NULL, *name = "";
+    for (int i = 0; i < cli->argc; i++) {
+        const char *a = cli->argv[i];
+        const char **dst = !strcmp(a, "--node-id")   ? &node_id
+                           : !strcmp(a, "--village") ? &village
+                           : !strcmp(a, "--hub")     ? &hub
+                           : !strcmp(a, "--name")    ? &name
+                                                     : NULL;
+        if (!dst)
+            return node_usage("init: unknown option %s", a);
+        if (i + 1 >= cli->argc)
+            return node_usage("init: %s needs a value", a);
+        *dst = cli->argv[++i];
+    }
+    if (!node_id || !village || !hub)
+        return node_usage("init: --node-id, --village and --hub are required");
+    if (!gs_origin_valid(node_id) || !strcmp(node_id, GS_HUB_ORIGIN))
+        return node_fail("init: --node-id \"%s\": use 1 to 64 letters, digits, '.', '_' or '-'",
+                         node_id);
+    if (strlen(village) != 12 || strspn(village, "0123456789") != 12)
+        return node_fail("init: --village \"%s\": expected a 12-digit village code", village);
+    if (strncmp(hub, "tcp://", 6) && strncmp(hub, "ipc://", 6))
+        return node_fail("init: --hub \"%s\": expected tcp://HOST:PORT or ipc://PATH", hub);
+    if (strlen(hub) >= sizeof id.hub_endpoint || strlen(name) >= sizeof id.name)
+        return node_fail("init: --hub or --name is too long");
+    snprintf(id.node_id, sizeof id.node_id, "%s", node_id);
+    snprintf(id.village, sizeof id.village, "%s", village);
+    snprintf(id.hub_endpoint, sizeof id.hub_endpoint, "%s", hub);
+    snprintf(id.name, sizeof id.name, "%s", name);
+    gs_errbuf eb = {{0}};
+    if (node_store_create(cli->db, &id, &eb) != GS_OK)
+        return node_fail("init: %s", eb.msg);
+    printf("initialized node %s for village %s in %s\n", id.node_id, id.village, cli->db);
+    return NODE_EXIT_OK;
+}
+
+/* ---- status ------------------------------------------------------------------ */
+
+static const char status_help[] =
+    "usage: gridnode status [--json] [--db PATH]\n"
+    "\n"
+    "Shows the node's identity, the records it holds per type, the changes waiting to be\n"
+    "synced to the city, the changes the city rejected (with the reason), the last sync\n"
+    "and the clock skew measured against the hub.\n";
+
+static int64_t count(sqlite3 *db, const char *sql, const char *arg, int64_t num)
+{
+    sqlite3_stmt *st;
+    int64_t n = -1;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    if (arg)
+        sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, num);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+int node_cmd_status(node_cli *cli)
+{
+    if (node_wants_help(cli->argc, cli->argv)) {
+        fputs(status_help, stdout);
+        return NODE_EXIT_OK;
+    }
+    if (cli->argc > 0)
+        return node_usage("status: unexpected argument %s", cli->argv[0]);
+    node_store *s = node_open(cli);
+    if (!s)
+        return NODE_EXIT_ERROR;
+    sqlite3 *db = node_store_db(s);
+    const node_identity *id = node_store_identity(s);
+    uint64_t head = 0;
+    uint8_t hash[GS_HASH_LEN];
+    gs_errbuf eb = {{0}};
+    if (node_store_head(s, &head, hash, &eb)) {
+        node_store_close(&s);
+        return node_fail("status: %s", eb.msg);
+    }
+    int64_t acked = node_store_meta_int(s, "acked_through", 0);
+    int64_t last_sync = node_store_meta_int(s, "last_sync_ms", 0);
+    int64_t skew = node_store_meta_int(s, "clock_skew_ms", 0);
+    int64_t rejected = count(db, "SELECT count(*) FROM rejected WHERE ?2 = ?2", NULL, 0);
+    gs_buf out = GS_BUF_INIT, when = GS_BUF_INIT;
+    if (last_sync)
+        gs_hlc_format(GS_HLC_MAKE(last_sync, 0), &when);
+    if (cli->json) {
+        gs_buf_puts(&out, "{\"node_id\":");
+        gs_buf_json_str(&out, id->node_id);
+        gs_buf_puts(&out, ",\"village\":");
+        gs_buf_json_str(&out, id->village);
+        gs_buf_puts(&out, ",\"hub\":");
+        gs_buf_json_str(&out, id->hub_endpoint);
+        gs_buf_puts(&out, ",\"records\":{");
+    } else {
+        printf("节点 node      %s (%s)\n村社区 village  %s\n城市中心 hub   %s\n", id->node_id,
+               id->name[0] ? id->name : "-", id->village, id->hub_endpoint);
+        putchar('\n');
+    }
+    static const char *const heads[] = {"类型", "type", "记录数 records"};
+    gs_table *tab = gs_table_new(3, heads);
+    for (int t = 0; t < GS_RT__COUNT; t++) {
+        const gs_rectype *rt = gs_rectype_get(t);
+        char sql[128], num[24];
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM %s WHERE _deleted = 0 AND ?2 = ?2",
+                 rt->plural);
+        int64_t n = count(db, sql, NULL, 0);
+        snprintf(num, sizeof num, "%lld", (long long)n);
+        const char *row[] = {rt->label_zh, rt->name, num};
+        if (cli->json)
+            gs_buf_printf(&out, "%s\"%s\":%lld", t ? "," : "", rt->name, (long long)n);
+        else if (tab)
+            gs_table_add(tab, row);
+    }
+    if (!cli->json && tab)
+        gs_table_print(tab, stdout);
+    gs_table_destroy(&tab);
+    int64_t pending = (int64_t)head - acked;
+    if (cli->json) {
+        gs_buf_printf(&out,
+                      "},\"seq\":%llu,\"acked_through\":%lld,\"pending\":%lld,\"rejected\":%lld,"
+                      "\"last_sync\":",
+                      (unsigned long long)head, (long long)acked, (long long)pending,
+                      (long long)rejected);
+        if (last_sync)
+            gs_buf_json_str(&out, when.data);
+        else
+            gs_buf_puts(&out, "null");
+        gs_buf_printf(&out, ",\"clock_skew_ms\":%lld,\"rejected_changes\":[", (long long)skew);
+    } else {
+        printf("\n同步 sync\n  changes made    %llu\n  acked by hub    %lld\n  pending         "
+               "%lld\n  rejected        %lld\n  last sync       %s\n",
+               (unsigned long long)head, (long long)acked, (long long)pending, (long long)rejected,
+               last_sync ? when.data : "never (从未同步)");
+        if (skew > 60000 || skew < -60000)
+            printf("  ! clock skew    本机时钟与城市中心相差 %+lld 秒 (clock is off by %+lld s)\n",
+                   (long long)(skew / 1000), (long long)(skew / 1000));
+    }
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT r.seq, r.code, r.reason, r.at, c.rtype, c.rid FROM rejected r "
+                           "LEFT JOIN changes c ON c.origin = ?1 AND c.seq = r.seq ORDER BY r.seq",
+                           -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, id->node_id, -1, SQLITE_STATIC);
+        int i = 0;
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            const char *cells[6];
+            for (int c = 0; c < 6; c++)
+                cells[c] = (const char *)sqlite3_column_text(st, c);
+            if (cli->json) {
+                gs_buf_printf(&out, "%s{\"seq\":%s,\"code\":", i ? "," : "", cells[0]);
+                gs_buf_json_str(&out, cells[1] ? cells[1] : "");
+                gs_buf_puts(&out, ",\"reason\":");
+                gs_buf_json_str(&out, cells[2] ? cells[2] : "");
+                gs_buf_puts(&out, ",\"type\":");
+                gs_buf_json_str(&out, cells[4] ? cells[4] : "");
+                gs_buf_puts(&out, ",\"id\":");
+                gs_buf_json_str(&out, cells[5] ? cells[5] : "");
+                gs_buf_putc(&out, '}');
+            } else {
+                printf("  ! rejected #%s %s %s: %s (%s)\n", cells[0], cells[4] ? cells[4] : "",
+                       cells[5] ? cells[5] : "", cells[2] ? cells[2] : "", cells[1] ? cells[1] : "");
+            }
+            i++;
+        }
+        sqlite3_finalize(st);
+    }
+    if (cli->json) {
+        gs_buf_puts(&out, "]}\n");
+        fputs(out.data, stdout);
+    }
+    gs_buf_free(&out);
+    gs_buf_free(&when);
+    node_store_close(&s);
+    return NODE_EXIT_OK;
+}
+
+/* ---- dispatch ---------------------------------------------------------------- */
+
+int main(int argc, char **argv)
+{
+    setlocale(LC_ALL, "C.UTF-8");
+    node_cli cli = {0};
+    cli.db = getenv("GRIDNODE_DB") ? getenv("GRIDNODE_DB") : "./gridnode.db";
+    /* --db and --json are global: take them out wherever they stand. */
+    char **rest = calloc((size_t)argc + 1, sizeof *rest);
+    if (!rest)
+        return node_fail("out of memory");
+    int n = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--db")) {
+            if (i + 1 >= argc) {
+                free(rest);
+                return node_usage("--db needs a path");
+            }
+            cli.db = argv[++i];
+        } else if (!strncmp(argv[i], "--db=", 5)) {
+            cli.db = argv[i] + 5;
+        } else if (!strcmp(argv[i], "--json")) {
+            cli.json = true;
+        } else {
+            rest[n++] = argv[i];
+        }
+    }
+    int rc;
+    if (n == 0 || !strcmp(rest[0], "--help") || !strcmp(rest[0], "-h") ||
+        !strcmp(rest[0], "help")) {
+        fputs(usage_text, n == 0 ? stderr : stdout);
+        rc = n == 0 ? NODE_EXIT_USAGE : NODE_EXIT_OK;
+    } else if (!strcmp(rest[0], "--version")) {
+        printf("gridnode %s\n", GS_VERSION);
+        rc = NODE_EXIT_OK;
+    } else {
+        const char *cmd = rest[0];
+        cli.argc = n - 1;
+        cli.argv = rest + 1;
+        const gs_rectype *rt = gs_rectype_find(cmd);
+        if (!strcmp(cmd, "init"))
+            rc = node_cmd_init(&cli);
+        else if (!strcmp(cmd, "status"))
+            rc = node_cmd_status(&cli);
+        else if (!strcmp(cmd, "import"))
+            rc = node_cmd_import(&cli);
+        else if (!strcmp(cmd, "export"))
+            rc = node_cmd_export(&cli);
+        else if (!strcmp(cmd, "template"))
+            rc = node_cmd_template(&cli);
+        else if (rt && !rt->reference)
+            rc = node_cmd_record(&cli, rt);
+        else
+            rc = node_usage("unknown command \"%s\"", cmd);
+    }
+    free(rest);
+    return rc;
+}

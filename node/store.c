@@ -1,0 +1,398 @@
+/*
+ * store.c: the village node's SQLite store (see store.h).
+ *
+ * Tables:
+ *   meta(key, value)        identity, schema version, sync cursors, HLC
+ *   changes(origin, seq, ...)  every change this replica knows: its own (the
+ *                           outbox: origin = node id, seq > acked_through)
+ *                           and those received from the hub (the history)
+ *   rejected(seq, ...)      own changes the hub quarantined, with the reason
+ *   <entity tables>         made by gs_replica_create_schema
+ * Invariants: own seqs run 1..n with no gap; changes.hash of own seq n is
+ * BLAKE2b(hash(n-1) || body(n)); meta.hlc is >= every hlc in changes.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store.h"
+
+struct node_store {
+    sqlite3 *db;
+    gs_replica *replica;
+    node_identity id;
+    sqlite3_stmt *ins_change;
+    /* state of the open write transaction */
+    bool in_tx;
+    uint64_t seq;
+    uint8_t hash[GS_HASH_LEN];
+    gs_hlc hlc;
+    gs_buf body;
+};
+
+static const char *const node_ddl =
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;\n"
+    "CREATE TABLE IF NOT EXISTS changes (\n"
+    "  origin TEXT NOT NULL, seq INTEGER NOT NULL, hlc INTEGER NOT NULL,\n"
+    "  rtype TEXT NOT NULL, rid TEXT NOT NULL, op INTEGER NOT NULL,\n"
+    "  body BLOB NOT NULL, hash BLOB NOT NULL, hub_seq INTEGER,\n"
+    "  PRIMARY KEY (origin, seq)) WITHOUT ROWID;\n"
+    "CREATE INDEX IF NOT EXISTS changes_record ON changes(rtype, rid, hlc);\n"
+    "CREATE TABLE IF NOT EXISTS rejected (\n"
+    "  seq INTEGER PRIMARY KEY, code TEXT NOT NULL, reason TEXT NOT NULL, at TEXT NOT NULL);\n";
+
+static int sql_err(sqlite3 *db, gs_errbuf *eb, const char *what)
+{
+    return gs_errf(eb, GS_ESQL, "%s: %s", what, db ? sqlite3_errmsg(db) : "no database");
+}
+
+/* Settings every connection needs. The busy timeout is long: a writer waits
+ * for another process's short transaction rather than failing. */
+static int configure(sqlite3 *db, gs_errbuf *eb)
+{
+    sqlite3_busy_timeout(db, 30000);
+    char *msg = NULL;
+    int rc = sqlite3_exec(db,
+                          "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+                          "PRAGMA foreign_keys=ON;",
+                          NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+        gs_errf(eb, GS_ESQL, "configuring the database: %s", msg ? msg : sqlite3_errstr(rc));
+        sqlite3_free(msg);
+        return GS_ESQL;
+    }
+    return GS_OK;
+}
+
+static int exec(sqlite3 *db, const char *sql, gs_errbuf *eb)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        gs_errf(eb, GS_ESQL, "%s", msg ? msg : sqlite3_errmsg(db));
+        sqlite3_free(msg);
+        return GS_ESQL;
+    }
+    return GS_OK;
+}
+
+static int meta_put(sqlite3 *db, const char *key, const char *text, int64_t num, bool is_text)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)", -1, &st,
+                           NULL) != SQLITE_OK)
+        return GS_ESQL;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    if (is_text)
+        sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_int64(st, 2, num);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? GS_OK : GS_ESQL;
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int node_store_create(const char *path, const node_identity *id, gs_errbuf *eb)
+{
+    /* O_EXCL: never initialize over an existing database (it holds data). */
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    if (fd < 0)
+        return gs_errf(eb, errno == EEXIST ? GS_EEXIST : GS_EIO, "%s: %s", path,
+                       errno == EEXIST ? "a database already exists here (remove it or use "
+                                         "another --db)"
+                                       : strerror(errno));
+    close(fd);
+    sqlite3 *db = NULL;
+    int rc = GS_OK;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+        rc = sql_err(db, eb, path);
+        goto out;
+    }
+    if ((rc = configure(db, eb)) || (rc = exec(db, "BEGIN", eb)) ||
+        (rc = exec(db, node_ddl, eb)) || (rc = gs_replica_create_schema(db, eb)))
+        goto out;
+    char ver[16];
+    snprintf(ver, sizeof ver, "%d", NODE_SCHEMA_VERSION);
+    struct {
+        const char *k, *v;
+    } kv[] = {{"app", NODE_APP_ID},
+              {"schema_version", ver},
+              {"node_id", id->node_id},
+              {"village", id->village},
+              {"name", id->name},
+              {"hub_endpoint", id->hub_endpoint},
+              {"hub_public_key", id->hub_public_key},
+              {"public_key", id->public_key},
+              {"secret_key", id->secret_key}};
+    for (size_t i = 0; i < sizeof kv / sizeof kv[0] && !rc; i++)
+        if (meta_put(db, kv[i].k, kv[i].v, 0, true))
+            rc = sql_err(db, eb, "writing the identity");
+    if (!rc)
+        rc = exec(db, "COMMIT", eb);
+out:
+    sqlite3_close(db);
+    if (rc)
+        unlink(path);
+    return rc;
+}
+
+static void meta_text(sqlite3 *db, const char *key, char *buf, size_t cap)
+{
+    sqlite3_stmt *st;
+    buf[0] = '\0';
+    if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = ?1", -1, &st, NULL) !=
+        SQLITE_OK)
+        return;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+        snprintf(buf, cap, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+}
+
+int node_store_open(node_store **out, const char *path, gs_errbuf *eb)
+{
+    if (access(path, F_OK) != 0)
+        return gs_errf(eb, GS_ENOTFOUND,
+                       "%s: no node database here; run `gridnode init` first or pass --db", path);
+    node_store *s = calloc(1, sizeof *s);
+    if (!s)
+        return gs_errf(eb, GS_ENOMEM, "out of memory");
+    int rc = GS_OK;
+    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+        rc = sql_err(s->db, eb, path);
+        goto fail;
+    }
+    if ((rc = configure(s->db, eb))) {
+        gs_errprefix(eb, rc, "%s: not a gridsync node database", path);
+        goto fail;
+    }
+    char app[32], ver[16];
+    meta_text(s->db, "app", app, sizeof app);
+    meta_text(s->db, "schema_version", ver, sizeof ver);
+    if (strcmp(app, NODE_APP_ID)) {
+        rc = gs_errf(eb, GS_EVERSION, "%s: not a gridsync node database%s", path,
+                     !strcmp(app, "gridsync-hub") ? " (it is a hub database)" : "");
+        goto fail;
+    }
+    if (atoi(ver) != NODE_SCHEMA_VERSION) {
+        rc = gs_errf(eb, GS_EVERSION,
+                     "%s: database schema version %s, this gridnode understands %d%s", path, ver,
+                     NODE_SCHEMA_VERSION,
+                     atoi(ver) > NODE_SCHEMA_VERSION ? "; upgrade gridnode" : "");
+        goto fail;
+    }
+    meta_text(s->db, "node_id", s->id.node_id, sizeof s->id.node_id);
+    meta_text(s->db, "village", s->id.village, sizeof s->id.village);
+    meta_text(s->db, "name", s->id.name, sizeof s->id.name);
+    meta_text(s->db, "hub_endpoint", s->id.hub_endpoint, sizeof s->id.hub_endpoint);
+    meta_text(s->db, "hub_public_key", s->id.hub_public_key, sizeof s->id.hub_public_key);
+    meta_text(s->db, "public_key", s->id.public_key, sizeof s->id.public_key);
+    meta_text(s->db, "secret_key", s->id.secret_key, sizeof s->id.secret_key);
+    if ((rc = gs_replica_open(&s->replica, s->db, eb)))
+        goto fail;
+    if (sqlite3_prepare_v3(s->db,
+                           "INSERT INTO changes (origin, seq, hlc, rtype, rid, op, body, hash) "
+                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                           -1, SQLITE_PREPARE_PERSISTENT, &s->ins_change, NULL) != SQLITE_OK) {
+        rc = sql_err(s->db, eb, "preparing the change log");
+        goto fail;
+    }
+    *out = s;
+    return GS_OK;
+fail:
+    node_store_close(&s);
+    return rc;
+}
+
+void node_store_close(node_store **sp)
+{
+    if (!sp || !*sp)
+        return;
+    node_store *s = *sp;
+    if (s->in_tx)
+        node_store_rollback(s);
+    gs_replica_destroy(&s->replica);
+    sqlite3_finalize(s->ins_change);
+    sqlite3_close(s->db);
+    gs_buf_free(&s->body);
+    sodium_memzero(s->id.secret_key, sizeof s->id.secret_key);
+    free(s);
+    *sp = NULL;
+}
+
+sqlite3 *node_store_db(node_store *s)
+{
+    return s->db;
+}
+
+gs_replica *node_store_replica(node_store *s)
+{
+    return s->replica;
+}
+
+const node_identity *node_store_identity(node_store *s)
+{
+    return &s->id;
+}
+
+int64_t node_store_meta_int(node_store *s, const char *key, int64_t def)
+{
+    sqlite3_stmt *st;
+    int64_t v = def;
+    if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = ?1", -1, &st, NULL) !=
+        SQLITE_OK)
+        return def;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+int node_store_meta_set_int(node_store *s, const char *key, int64_t v, gs_errbuf *eb)
+{
+    return meta_put(s->db, key, NULL, v, false) ? sql_err(s->db, eb, "writing meta") : GS_OK;
+}
+
+void node_store_meta_text(node_store *s, const char *key, char *buf, size_t cap)
+{
+    meta_text(s->db, key, buf, cap);
+}
+
+int node_store_meta_set_text(node_store *s, const char *key, const char *v, gs_errbuf *eb)
+{
+    return meta_put(s->db, key, v, 0, true) ? sql_err(s->db, eb, "writing meta") : GS_OK;
+}
+
+int node_store_head(node_store *s, uint64_t *seq, uint8_t hash[GS_HASH_LEN], gs_errbuf *eb)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT seq, hash FROM changes WHERE origin = ?1 "
+                           "ORDER BY seq DESC LIMIT 1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return sql_err(s->db, eb, "reading the chain head");
+    sqlite3_bind_text(st, 1, s->id.node_id, -1, SQLITE_STATIC);
+    *seq = 0;
+    memset(hash, 0, GS_HASH_LEN);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        *seq = (uint64_t)sqlite3_column_int64(st, 0);
+        if (sqlite3_column_bytes(st, 1) == GS_HASH_LEN)
+            memcpy(hash, sqlite3_column_blob(st, 1), GS_HASH_LEN);
+    }
+    sqlite3_finalize(st);
+    return step == SQLITE_ROW || step == SQLITE_DONE ? GS_OK
+                                                     : sql_err(s->db, eb, "reading the chain head");
+}
+
+int node_store_begin(node_store *s, gs_errbuf *eb)
+{
+    if (exec(s->db, "BEGIN IMMEDIATE", eb))
+        return gs_errprefix(eb, GS_ESQL, "starting a write");
+    s->in_tx = true;
+    int rc = node_store_head(s, &s->seq, s->hash, eb);
+    if (rc) {
+        node_store_rollback(s);
+        return rc;
+    }
+    s->hlc = (gs_hlc)node_store_meta_int(s, "hlc", 0);
+    return GS_OK;
+}
+
+int node_store_put(node_store *s, const gs_record *rec, gs_op op, gs_errbuf *eb)
+{
+    if (!s->in_tx)
+        return gs_errf(eb, GS_EINVAL, "node_store_put outside a transaction");
+    gs_change c = {0};
+    snprintf(c.origin, sizeof c.origin, "%s", s->id.node_id);
+    c.seq = s->seq + 1;
+    c.hlc = gs_hlc_tick(s->hlc, gs_wall_ms());
+    c.op = op;
+    c.rec = (gs_record *)rec; /* borrowed; not cleared below */
+    gs_buf_reset(&s->body);
+    gs_change_encode(&c, &s->body);
+    if (s->body.err)
+        return gs_errf(eb, s->body.err, "encoding the change: %s", gs_strerror(s->body.err));
+    uint8_t hash[GS_HASH_LEN];
+    gs_chain_next(s->hash, s->body.data, s->body.len, hash);
+
+    sqlite3_stmt *st = s->ins_change;
+    sqlite3_reset(st);
+    sqlite3_bind_text(st, 1, c.origin, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)c.seq);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)c.hlc);
+    sqlite3_bind_text(st, 4, rec->rt->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, gs_record_key(rec), -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 6, (int)op);
+    sqlite3_bind_blob(st, 7, s->body.data, (int)s->body.len, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 8, hash, GS_HASH_LEN, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (step != SQLITE_DONE)
+        return sql_err(s->db, eb, "appending to the change log");
+    int rc = gs_replica_apply(s->replica, &c, NULL, eb);
+    if (rc)
+        return rc;
+    s->seq = c.seq;
+    s->hlc = c.hlc;
+    memcpy(s->hash, hash, GS_HASH_LEN);
+    return GS_OK;
+}
+
+int node_store_commit(node_store *s, gs_errbuf *eb)
+{
+    if (!s->in_tx)
+        return gs_errf(eb, GS_EINVAL, "commit outside a transaction");
+    if (meta_put(s->db, "hlc", NULL, (int64_t)s->hlc, false)) {
+        int rc = sql_err(s->db, eb, "saving the clock");
+        node_store_rollback(s);
+        return rc;
+    }
+    int rc = exec(s->db, "COMMIT", eb);
+    if (rc) {
+        node_store_rollback(s);
+        return gs_errprefix(eb, rc, "saving");
+    }
+    s->in_tx = false;
+    return GS_OK;
+}
+
+void node_store_rollback(node_store *s)
+{
+    if (s->in_tx)
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    s->in_tx = false;
+}
+
+int node_store_get(node_store *s, const gs_rectype *rt, const char *key, gs_record **out,
+                   gs_errbuf *eb)
+{
+    return gs_replica_get(s->replica, rt, key, out, eb);
+}
+
+void node_store_new_id(node_store *s, char out[37])
+{
+    gs_hlc h = gs_hlc_tick(s->hlc, gs_wall_ms());
+    s->hlc = h; /* ids made in one transaction stay ordered */
+    uint64_t ms = GS_HLC_MS(h);
+    uint8_t b[16];
+    randombytes_buf(b, sizeof b);
+    for (int i = 0; i < 6; i++)
+        b[i] = (uint8_t)(ms >> (40 - 8 * i));
+    b[6] = (uint8_t)(0x70 | (b[6] & 0x0f)); /* version 7 */
+    b[8] = (uint8_t)(0x80 | (b[8] & 0x3f)); /* RFC 4122 variant */
+    static const char hex[] = "0123456789abcdef";
+    char *p = out;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            *p++ = '-';
+        *p++ = hex[b[i] >> 4];
+        *p++ = hex[b[i] & 15];
+    }
+    *p = '\0';
+}

@@ -1,0 +1,84 @@
+/*
+ * node/store.h: the village node's SQLite store: entity tables (made by the
+ * shared replica rules), the change log that is also the outbox, and the
+ * node's identity and sync state.
+ *
+ * Durability: WAL with synchronous=FULL (village PCs lose power). Every write
+ * goes through node_store_begin / node_store_put ... / node_store_commit: one
+ * transaction that updates the entity tables and appends frozen changes with
+ * the next seq, an HLC timestamp and the chain hash. A change is never
+ * rewritten; an edit is a new change. Several processes may use one database
+ * (staff entering data while `gridnode sync --watch` runs): writers take the
+ * lock up front (BEGIN IMMEDIATE) and wait for it (busy timeout), so
+ * "database is locked" does not reach the user.
+ */
+#ifndef NODE_STORE_H
+#define NODE_STORE_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "gridsync/change.h"
+#include "gridsync/err.h"
+#include "gridsync/record.h"
+#include "gridsync/replica.h"
+
+#define NODE_SCHEMA_VERSION 1
+#define NODE_APP_ID "gridsync-node"
+
+typedef struct node_store node_store;
+
+/* Identity written at init. */
+typedef struct node_identity {
+    char node_id[GS_ORIGIN_MAX + 1];
+    char village[13];        /* 12-digit village code: the node's scope */
+    char name[101];          /* a human name for the node, may be "" */
+    char hub_endpoint[256];  /* tcp://HOST:PORT or ipc://PATH */
+    char hub_public_key[41]; /* Z85 CURVE key, "" until keys are installed */
+    char public_key[41];
+    char secret_key[41];
+} node_identity;
+
+/* Creates a new database at path with the identity. Fails with GS_EEXIST if a
+ * database already exists there. The file is made mode 0600 (it holds the
+ * node's secret key). */
+int node_store_create(const char *path, const node_identity *id, gs_errbuf *eb);
+
+/* Opens an existing database. Fails with a clear message when the file does
+ * not exist, is not a gridsync node database, or has a newer schema. */
+int node_store_open(node_store **out, const char *path, gs_errbuf *eb);
+void node_store_close(node_store **sp);
+
+sqlite3 *node_store_db(node_store *s);
+gs_replica *node_store_replica(node_store *s);
+const node_identity *node_store_identity(node_store *s);
+
+/* Meta values (sync state and the like). Get returns def when absent. */
+int64_t node_store_meta_int(node_store *s, const char *key, int64_t def);
+int node_store_meta_set_int(node_store *s, const char *key, int64_t v, gs_errbuf *eb);
+/* Text meta into buf (cap bytes); "" when absent. */
+void node_store_meta_text(node_store *s, const char *key, char *buf, size_t cap);
+int node_store_meta_set_text(node_store *s, const char *key, const char *v, gs_errbuf *eb);
+
+/* Write transactions. */
+int node_store_begin(node_store *s, gs_errbuf *eb);
+/* Appends one change setting rec's set/null fields (key and scope required)
+ * and applies it to the entity tables. rec is not consumed. On error the
+ * transaction must be rolled back. */
+int node_store_put(node_store *s, const gs_record *rec, gs_op op, gs_errbuf *eb);
+/* Commits; on success the changes are durable. */
+int node_store_commit(node_store *s, gs_errbuf *eb);
+void node_store_rollback(node_store *s);
+
+/* The current record (GS_ENOTFOUND if absent or deleted); caller owns *out. */
+int node_store_get(node_store *s, const gs_rectype *rt, const char *key, gs_record **out,
+                   gs_errbuf *eb);
+
+/* A new time-ordered record id (UUIDv7 text, 36 bytes + NUL) from the HLC. */
+void node_store_new_id(node_store *s, char out[37]);
+
+/* The node's own last seq and the hash of that change (zeros when none). */
+int node_store_head(node_store *s, uint64_t *seq, uint8_t hash[GS_HASH_LEN], gs_errbuf *eb);
+
+#endif

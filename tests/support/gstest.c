@@ -1,0 +1,384 @@
+/*
+ * gstest.c: test support (see gstest.h): temporary directories, running
+ * programs with their output captured, background processes, whole files.
+ *
+ * Invariants: every file descriptor opened here is close-on-exec, so a
+ * program started by one call never inherits the pipes of another (a
+ * leaked write end would keep a later gst_run waiting for EOF forever);
+ * a child always gets SIGPIPE back at its default, whatever the test
+ * process does with it; every pipe end is closed on every path.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* pipe2, F_DUPFD_CLOEXEC */
+#endif
+#include "gstest.h"
+
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "gridsync/buf.h"
+#include "gridsync/err.h"
+
+char *gst_bin(const char *name)
+{
+    size_t n = strlen(GS_TEST_BIN_DIR) + 1 + strlen(name) + 1;
+    char *p = malloc(n);
+    if (!p)
+        ck_abort_msg("gst_bin: out of memory");
+    snprintf(p, n, "%s/%s", GS_TEST_BIN_DIR, name);
+    return p;
+}
+
+char *gst_tmpdir(void)
+{
+    const char *t = getenv("TMPDIR");
+    if (!t || !*t)
+        t = "/tmp";
+    size_t tl = strlen(t);
+    while (tl > 1 && t[tl - 1] == '/')
+        tl--;
+    size_t n = tl + sizeof "/gridsync-test-XXXXXX";
+    char *p = malloc(n);
+    if (!p)
+        ck_abort_msg("gst_tmpdir: out of memory");
+    snprintf(p, n, "%.*s/gridsync-test-XXXXXX", (int)tl, t);
+    if (!mkdtemp(p))
+        ck_abort_msg("gst_tmpdir: mkdtemp %s: %s", p, strerror(errno));
+    return p;
+}
+
+/* nftw callback of gst_rmrf: entries come children first (FTW_DEPTH). A
+ * directory that could not be read is opened up and emptied on its own. */
+static int rm_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    (void)st;
+    (void)ftw;
+    if (type == FTW_DNR && chmod(path, 0700) == 0)
+        gst_rmrf(path);
+    else
+        remove(path);
+    return 0; /* keep going: this is cleanup */
+}
+
+void gst_rmrf(const char *path)
+{
+    if (!path || !*path || strcmp(path, "/") == 0)
+        return;
+    nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* The path to exec for argv0 when it names one of this build's binaries,
+ * malloc'd; NULL for a name to find with execvp. */
+static char *own_binary(const char *argv0)
+{
+    if (strcmp(argv0, "gridnode") == 0 || strcmp(argv0, "gridhub") == 0)
+        return gst_bin(argv0);
+    return NULL;
+}
+
+/* In a child: runs argv (at path when not NULL), or says why not on stderr
+ * and exits 127 like a shell. Async-signal-safe apart from strerror. */
+static void exec_child(const char *path, const char *const argv[])
+{
+    signal(SIGPIPE, SIG_DFL);
+    if (path)
+        execv(path, (char *const *)argv);
+    else
+        execvp(argv[0], (char *const *)argv);
+    dprintf(2, "gstest: cannot execute %s: %s\n", path ? path : argv[0], strerror(errno));
+    _exit(127);
+}
+
+/* Makes fd the child's descriptor target (0, 1 or 2), open across exec. */
+static void move_fd(int fd, int target)
+{
+    if (fd == target)
+        fcntl(fd, F_SETFD, 0);
+    else
+        dup2(fd, target);
+}
+
+/* Moves fd above 2 so that dup2 onto 0..2 in a child cannot clobber it (the
+ * test process may run with stdin closed). Returns the new descriptor. */
+static int above_stdio(int fd)
+{
+    if (fd < 0 || fd > 2)
+        return fd;
+    int nfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    close(fd);
+    return nfd;
+}
+
+static void close_fd(int *fd)
+{
+    if (*fd >= 0)
+        close(*fd);
+    *fd = -1;
+}
+
+/* Opens a close-on-exec pipe with both ends above 2. */
+static int make_pipe(int p[2])
+{
+    if (pipe2(p, O_CLOEXEC) != 0)
+        return -1;
+    p[0] = above_stdio(p[0]);
+    p[1] = above_stdio(p[1]);
+    if (p[0] < 0 || p[1] < 0) {
+        close_fd(&p[0]);
+        close_fd(&p[1]);
+        return -1;
+    }
+    return 0;
+}
+
+/* Reads what is there on *fd into b; closes *fd at EOF or on error. */
+static void drain(int *fd, gs_buf *b)
+{
+    char chunk[65536];
+    ssize_t n = read(*fd, chunk, sizeof chunk);
+    if (n > 0)
+        gs_buf_append(b, chunk, (size_t)n);
+    else if (n == 0 || (errno != EINTR && errno != EAGAIN))
+        close_fd(fd);
+}
+
+/* Feeds stdin text to the child and collects its output until both output
+ * pipes are at EOF. in < 0 means no input pipe. */
+static void pump(int in, const char *text, size_t len, int out, int err, gs_buf *ob, gs_buf *eb)
+{
+    size_t sent = 0;
+    if (in >= 0 && len == 0)
+        close_fd(&in);
+    while (in >= 0 || out >= 0 || err >= 0) {
+        struct pollfd fds[3];
+        nfds_t n = 0;
+        int idx_in = -1, idx_out = -1, idx_err = -1;
+        if (in >= 0) {
+            idx_in = (int)n;
+            fds[n++] = (struct pollfd){.fd = in, .events = POLLOUT};
+        }
+        if (out >= 0) {
+            idx_out = (int)n;
+            fds[n++] = (struct pollfd){.fd = out, .events = POLLIN};
+        }
+        if (err >= 0) {
+            idx_err = (int)n;
+            fds[n++] = (struct pollfd){.fd = err, .events = POLLIN};
+        }
+        if (poll(fds, n, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        if (idx_in >= 0 && fds[idx_in].revents) {
+            ssize_t w = write(in, text + sent, len - sent);
+            if (w > 0)
+                sent += (size_t)w;
+            /* EPIPE: the child stopped reading; the rest is dropped */
+            if ((w < 0 && errno != EINTR && errno != EAGAIN) || sent == len)
+                close_fd(&in);
+        }
+        if (idx_out >= 0 && fds[idx_out].revents)
+            drain(&out, ob);
+        if (idx_err >= 0 && fds[idx_err].revents)
+            drain(&err, eb);
+    }
+    close_fd(&in);
+    close_fd(&out);
+    close_fd(&err);
+}
+
+/* Exit code, or 128 + signal number, of a child that has ended. */
+static int wait_status(pid_t pid)
+{
+    int ws;
+    while (waitpid(pid, &ws, 0) < 0)
+        if (errno != EINTR)
+            return -1;
+    if (WIFEXITED(ws))
+        return WEXITSTATUS(ws);
+    if (WIFSIGNALED(ws))
+        return 128 + WTERMSIG(ws);
+    return -1;
+}
+
+int gst_run(gst_result *r, const char *stdin_text, const char *const argv[])
+{
+    *r = (gst_result){.status = -1};
+    int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
+    bool ok = make_pipe(out) == 0 && make_pipe(err) == 0;
+    if (ok && stdin_text)
+        ok = make_pipe(in) == 0;
+    else if (ok)
+        ok = (in[0] = above_stdio(open("/dev/null", O_RDONLY | O_CLOEXEC))) >= 0;
+    char *path = own_binary(argv[0]);
+    pid_t pid = ok ? fork() : -1;
+    if (pid == 0) {
+        move_fd(in[0], 0);
+        move_fd(out[1], 1);
+        move_fd(err[1], 2);
+        exec_child(path, argv);
+    }
+    int saved = errno;
+    free(path);
+    close_fd(&in[0]);
+    close_fd(&out[1]);
+    close_fd(&err[1]);
+    if (pid < 0) {
+        close_fd(&in[1]);
+        close_fd(&out[0]);
+        close_fd(&err[0]);
+        r->out = strdup("");
+        r->err = strdup("");
+        errno = saved;
+        return -1;
+    }
+
+    /* A child that exits without reading its input must not kill the test
+     * with SIGPIPE: ignore it while writing, then put it back. */
+    struct sigaction ign = {.sa_handler = SIG_IGN}, old;
+    sigemptyset(&ign.sa_mask);
+    sigaction(SIGPIPE, &ign, &old);
+    if (in[1] >= 0)
+        fcntl(in[1], F_SETFL, fcntl(in[1], F_GETFL) | O_NONBLOCK);
+    gs_buf ob = GS_BUF_INIT, eb = GS_BUF_INIT;
+    pump(in[1], stdin_text, stdin_text ? strlen(stdin_text) : 0, out[0], err[0], &ob, &eb);
+    sigaction(SIGPIPE, &old, NULL);
+
+    r->status = wait_status(pid);
+    r->out_len = ob.len;
+    r->err_len = eb.len;
+    r->out = gs_buf_steal(&ob);
+    r->err = gs_buf_steal(&eb);
+    if (!r->out || !r->err)
+        ck_abort_msg("gst_run: out of memory collecting the output of %s", argv[0]);
+    return 0;
+}
+
+int gst_runv(gst_result *r, const char *stdin_text, ...)
+{
+    va_list ap;
+    size_t n = 0;
+    va_start(ap, stdin_text);
+    while (va_arg(ap, const char *) != NULL)
+        n++;
+    va_end(ap);
+    const char **argv = calloc(n + 1, sizeof *argv);
+    if (!argv)
+        ck_abort_msg("gst_runv: out of memory");
+    va_start(ap, stdin_text);
+    for (size_t i = 0; i < n; i++)
+        argv[i] = va_arg(ap, const char *);
+    va_end(ap);
+    int rc = gst_run(r, stdin_text, argv);
+    free(argv);
+    return rc;
+}
+
+void gst_result_free(gst_result *r)
+{
+    if (!r)
+        return;
+    free(r->out);
+    free(r->err);
+    *r = (gst_result){0};
+}
+
+char *gst_read_file(const char *path, size_t *len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    gs_buf b = GS_BUF_INIT;
+    gs_buf_append(&b, "", 0); /* an empty file still gives "" */
+    char chunk[65536];
+    for (;;) {
+        ssize_t n = read(fd, chunk, sizeof chunk);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            int saved = errno;
+            close(fd);
+            gs_buf_free(&b);
+            errno = saved;
+            return NULL;
+        }
+        if (n == 0)
+            break;
+        gs_buf_append(&b, chunk, (size_t)n);
+    }
+    close(fd);
+    size_t n = b.len;
+    char *p = gs_buf_steal(&b);
+    if (!p) {
+        gs_buf_free(&b);
+        errno = ENOMEM;
+        return NULL;
+    }
+    if (len)
+        *len = n;
+    return p;
+}
+
+int gst_write_file(const char *path, const void *data, size_t len)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return -1;
+    const char *p = data;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            int saved = errno;
+            close(fd);
+            errno = saved;
+            return -1;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return close(fd);
+}
+
+pid_t gst_spawn(const char *const argv[], const char *log_path)
+{
+    int logfd = above_stdio(open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+    if (logfd < 0)
+        return -1;
+    int nullfd = above_stdio(open("/dev/null", O_RDONLY | O_CLOEXEC));
+    if (nullfd < 0) {
+        close(logfd);
+        return -1;
+    }
+    char *path = own_binary(argv[0]);
+    pid_t pid = fork();
+    if (pid == 0) {
+        setpgid(0, 0);
+        move_fd(nullfd, 0);
+        move_fd(logfd, 1);
+        dup2(1, 2);
+        exec_child(path, argv);
+    }
+    int saved = errno;
+    if (pid > 0)
+        setpgid(pid, pid); /* also here, so it holds before either side runs on */
+    free(path);
+    close(logfd);
+    close(nullfd);
+    errno = saved;
+    return pid;
+}

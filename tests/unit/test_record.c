@@ -1,0 +1,291 @@
+/*
+ * test_record.c: the schema tables and records driven by them: parsing of
+ * what staff type (Chinese labels, date forms), validation, and the msgpack
+ * round trip of every record type.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gridsync/record.h"
+#include "gridsync/schema.h"
+
+/* Every type: exactly one key at index 0; village data has its scope at 1. */
+START_TEST(schema_invariants)
+{
+    for (int t = 0; t < GS_RT__COUNT; t++) {
+        const gs_rectype *rt = gs_rectype_get(t);
+        ck_assert_ptr_nonnull(rt);
+        ck_assert_int_eq(rt->id, t);
+        int keys = 0, scopes = 0;
+        for (int i = 0; i < rt->nfields; i++) {
+            keys += !!(rt->fields[i].flags & GS_F_KEY);
+            scopes += !!(rt->fields[i].flags & GS_F_SCOPE);
+            ck_assert_int_eq(gs_field_find(rt, rt->fields[i].name), i);
+            ck_assert_int_eq(gs_field_find(rt, rt->fields[i].label_zh), i);
+            if (rt->fields[i].type == GS_FT_ENUM)
+                ck_assert_ptr_nonnull(rt->fields[i].enums);
+        }
+        ck_assert_int_eq(keys, 1);
+        ck_assert(rt->fields[rt->key].flags & GS_F_KEY);
+        ck_assert_int_eq(scopes, rt->reference ? 0 : 1);
+        ck_assert_ptr_eq(gs_rectype_find(rt->name), rt);
+        ck_assert_ptr_eq(gs_rectype_find(rt->plural), rt);
+    }
+    ck_assert_ptr_null(gs_rectype_find("nonsense"));
+    ck_assert_ptr_null(gs_rectype_get(GS_RT__COUNT));
+}
+END_TEST
+
+/* One accepted input and its canonical form, or a rejected input (want NULL). */
+static const struct {
+    const char *type, *field, *input, *want;
+} parse_cases[] = {
+    {"incident", "status", "受理", "accepted"},
+    {"incident", "status", "accepted", "accepted"},
+    {"incident", "status", "受理中", NULL},
+    {"incident", "severity", "4", "4"},
+    {"incident", "severity", "5", NULL},
+    {"incident", "severity", "0", NULL},
+    {"incident", "severity", "2x", NULL},
+    {"incident", "reported_at", "2026-11-28 09:30", "2026-11-28T09:30:00+08:00"},
+    {"incident", "reported_at", "2026/3/1", "2026-03-01T00:00:00+08:00"},
+    {"incident", "reported_at", "2026-11-28T01:30:00Z", "2026-11-28T09:30:00+08:00"},
+    {"incident", "reported_at", "2026-12-31T20:00:00Z", "2027-01-01T04:00:00+08:00"},
+    {"incident", "reported_at", "2026-02-30 10:00", NULL},
+    {"incident", "village_code", "411122101201", "411122101201"},
+    {"incident", "village_code", "41112210120", NULL},
+    {"incident", "village_code", "41112210120a", NULL},
+    {"incident", "category", "dispute.neighbour", "dispute.neighbour"},
+    {"incident", "category", "Dispute", NULL},
+    {"incident", "title", "  邻里 纠纷  ", "邻里 纠纷"},
+    {"election", "election_date", "2026年3月8日", "2026-03-08"},
+    {"election", "election_date", "2024-02-29", "2024-02-29"},
+    {"election", "election_date", "2025-02-29", NULL},
+    {"election", "committee", "村民委员会", "village"},
+    {"candidate", "gender", "女", "female"},
+    {"candidate", "party_secretary", "是", "1"},
+    {"candidate", "party_secretary", "否", "0"},
+    {"candidate", "party_secretary", "maybe", NULL},
+    {"affair", "kind", "白事", "funeral"},
+    {"affair", "cremation", "豁免", "exempt"},
+    {"affair", "host", "", ""}, /* empty -> null */
+};
+
+START_TEST(parse_case)
+{
+    const gs_rectype *rt = gs_rectype_find(parse_cases[_i].type);
+    int f = gs_field_find(rt, parse_cases[_i].field);
+    ck_assert_int_ge(f, 0);
+    gs_record *r = gs_record_new(rt);
+    gs_errbuf eb = {{0}};
+    int rc = gs_record_parse(r, f, parse_cases[_i].input, &eb);
+    if (!parse_cases[_i].want) {
+        ck_assert_int_eq(rc, GS_EINVAL);
+        /* the message names the field in Chinese and in English */
+        ck_assert_ptr_nonnull(strstr(eb.msg, rt->fields[f].label_zh));
+        ck_assert_ptr_nonnull(strstr(eb.msg, rt->fields[f].name));
+        ck_assert_int_eq(r->v[f].state, GS_V_UNSET);
+    } else {
+        ck_assert_int_eq(rc, GS_OK);
+        gs_buf b = GS_BUF_INIT;
+        gs_record_format(r, f, &b);
+        ck_assert_str_eq(b.data ? b.data : "", parse_cases[_i].want);
+        gs_buf_free(&b);
+    }
+    gs_record_destroy(&r);
+    ck_assert_ptr_null(r);
+}
+END_TEST
+
+/* Builds a complete incident with Chinese text. */
+static gs_record *sample_incident(void)
+{
+    const gs_rectype *rt = gs_rectype_get(GS_RT_INCIDENT);
+    gs_record *r = gs_record_new(rt);
+    const char *kv[][2] = {{"id", "0192f0aa-1"},        {"village_code", "411122101201"},
+                           {"category", "dispute.land"}, {"title", "宅基地边界纠纷，\"王家\"与李家"},
+                           {"reported_at", "2026-11-28 08:00"}, {"description", "第一行\n第二行"}};
+    for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++)
+        ck_assert_int_eq(gs_record_parse(r, gs_field_find(rt, kv[i][0]), kv[i][1], NULL), GS_OK);
+    gs_record_apply_defaults(r);
+    return r;
+}
+
+START_TEST(complete_and_defaults)
+{
+    gs_record *r = sample_incident();
+    gs_errbuf eb = {{0}};
+    ck_assert_int_eq(gs_record_check(r, GS_CHECK_COMPLETE, &eb), GS_OK);
+    ck_assert_str_eq(gs_record_str(r, gs_field_find(r->rt, "status")), "reported");
+    ck_assert_int_eq(gs_record_int(r, gs_field_find(r->rt, "severity"), 0), 2);
+    gs_record_unset(r, gs_field_find(r->rt, "title"));
+    ck_assert_int_eq(gs_record_check(r, GS_CHECK_COMPLETE, &eb), GS_EREQUIRED);
+    ck_assert_ptr_nonnull(strstr(eb.msg, "标题"));
+    ck_assert_int_eq(gs_record_check(r, GS_CHECK_PARTIAL, &eb), GS_OK);
+    gs_record_destroy(&r);
+}
+END_TEST
+
+/* A record of every type, encoded and decoded, equals itself field by field. */
+START_TEST(msgpack_round_trip)
+{
+    const gs_rectype *rt = gs_rectype_get(_i);
+    gs_record *r = gs_record_new(rt);
+    /* a valid value for every field, built from the field's own description */
+    for (int i = 0; i < rt->nfields; i++) {
+        const gs_field *f = &rt->fields[i];
+        char text[64];
+        switch (f->type) {
+        case GS_FT_TEXT: strcpy(text, "漯河 测试"); break;
+        case GS_FT_ID: strcpy(text, "id-1.a_B"); break;
+        case GS_FT_CODE: snprintf(text, sizeof text, "%.*s", (int)f->max, "411122101201999"); break;
+        case GS_FT_SLUG: strcpy(text, "safety.fire"); break;
+        case GS_FT_INT: snprintf(text, sizeof text, "%lld", (long long)f->max); break;
+        case GS_FT_BOOL: strcpy(text, "是"); break;
+        case GS_FT_ENUM: strcpy(text, f->enums_zh[0]); break;
+        case GS_FT_DATE: strcpy(text, "2026-01-31"); break;
+        case GS_FT_DATETIME: strcpy(text, "2026-01-31 23:59:59"); break;
+        }
+        gs_errbuf eb = {{0}};
+        ck_assert_msg(gs_record_parse(r, i, text, &eb) == GS_OK, "%s.%s: %s", rt->name, f->name,
+                      eb.msg);
+    }
+    /* one optional field null */
+    for (int i = 0; i < rt->nfields; i++)
+        if (!(rt->fields[i].flags & GS_F_REQUIRED)) {
+            gs_record_parse(r, i, "", NULL);
+            break;
+        }
+    ck_assert_int_eq(gs_record_check(r, GS_CHECK_COMPLETE, NULL), GS_OK);
+    gs_buf b = GS_BUF_INIT;
+    gs_record_encode(r, &b);
+    ck_assert_int_eq(b.err, GS_OK);
+    gs_mp_reader rd;
+    gs_mp_reader_init(&rd, b.data, b.len);
+    gs_record *d = gs_record_new(rt);
+    gs_errbuf eb = {{0}};
+    ck_assert_msg(gs_record_decode(&rd, d, &eb) == GS_OK, "%s", eb.msg);
+    ck_assert_uint_eq(gs_mp_left(&rd), 0);
+    for (int i = 0; i < rt->nfields; i++) {
+        ck_assert_int_eq(d->v[i].state, r->v[i].state);
+        ck_assert_int_eq(d->v[i].i, r->v[i].i);
+        if (r->v[i].s)
+            ck_assert_str_eq(d->v[i].s, r->v[i].s);
+    }
+    gs_buf_free(&b);
+    gs_record_destroy(&r);
+    gs_record_destroy(&d);
+}
+END_TEST
+
+/* Encodes a map by hand, to feed the decoder what a hostile peer would. */
+START_TEST(decode_rejects)
+{
+    const gs_rectype *rt = gs_rectype_get(GS_RT_INCIDENT);
+    struct {
+        const char *what;
+        int rc;
+    } cases[] = {{"unknown", GS_EUNKNOWN}, {"wrongtype", GS_ETYPE}, {"badutf8", GS_EUTF8},
+                 {"toolong", GS_ETOOBIG},  {"badenum", GS_EINVAL},  {"twice", GS_EMALFORMED}};
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        gs_buf b = GS_BUF_INIT;
+        const char *w = cases[k].what;
+        gs_mp_map(&b, 2);
+        gs_mp_str(&b, "id");
+        gs_mp_str(&b, "x1");
+        if (!strcmp(w, "unknown")) {
+            gs_mp_str(&b, "colour");
+            gs_mp_str(&b, "red");
+        } else if (!strcmp(w, "wrongtype")) {
+            gs_mp_str(&b, "severity");
+            gs_mp_str(&b, "high");
+        } else if (!strcmp(w, "badutf8")) {
+            gs_mp_str(&b, "title");
+            gs_mp_strn(&b, "\xc0\xaf", 2);
+        } else if (!strcmp(w, "toolong")) {
+            char big[1000];
+            memset(big, 'a', sizeof big - 1);
+            big[sizeof big - 1] = 0;
+            gs_mp_str(&b, "title");
+            gs_mp_str(&b, big);
+        } else if (!strcmp(w, "badenum")) {
+            gs_mp_str(&b, "status");
+            gs_mp_str(&b, "bogus");
+        } else {
+            gs_mp_str(&b, "id");
+            gs_mp_str(&b, "x2");
+        }
+        gs_mp_reader rd;
+        gs_mp_reader_init(&rd, b.data, b.len);
+        gs_record *d = gs_record_new(rt);
+        gs_errbuf eb = {{0}};
+        ck_assert_msg(gs_record_decode(&rd, d, &eb) == cases[k].rc, "%s: got '%s'", w, eb.msg);
+        ck_assert_msg(strlen(eb.msg) > 0, "%s: no message", w);
+        gs_record_destroy(&d);
+        gs_buf_free(&b);
+    }
+}
+END_TEST
+
+START_TEST(json_and_csv)
+{
+    gs_record *r = sample_incident();
+    gs_buf b = GS_BUF_INIT;
+    gs_record_json(r, &b);
+    ck_assert_ptr_nonnull(strstr(b.data, "\"title\":\"宅基地边界纠纷，\\\"王家\\\"与李家\""));
+    ck_assert_ptr_nonnull(strstr(b.data, "\"description\":\"第一行\\n第二行\""));
+    ck_assert_ptr_nonnull(strstr(b.data, "\"severity\":2"));
+    gs_buf_reset(&b);
+    gs_record_csv(r, &b);
+    ck_assert_ptr_nonnull(strstr(b.data, ",\"宅基地边界纠纷，\"\"王家\"\"与李家\","));
+    ck_assert_ptr_nonnull(strstr(b.data, "\"第一行\n第二行\""));
+    gs_buf_reset(&b);
+    gs_schema_csv_header(r->rt, true, &b);
+    ck_assert_ptr_nonnull(strstr(b.data, "事件编号,村社区代码,网格编码,事件类别,标题"));
+    ck_assert_ptr_null(strstr(b.data, "结案时间")); /* computed fields are not imported */
+    gs_buf_free(&b);
+    gs_record_destroy(&r);
+}
+END_TEST
+
+START_TEST(ddl_has_every_field)
+{
+    for (int t = 0; t < GS_RT__COUNT; t++) {
+        const gs_rectype *rt = gs_rectype_get(t);
+        gs_buf b = GS_BUF_INIT;
+        gs_schema_ddl(rt, &b);
+        for (int i = 0; i < rt->nfields; i++) {
+            char col[80];
+            snprintf(col, sizeof col, "  %s ", rt->fields[i].name);
+            ck_assert_msg(strstr(b.data, col), "%s lacks %s", rt->name, rt->fields[i].name);
+        }
+        ck_assert_ptr_nonnull(strstr(b.data, "_clock BLOB"));
+        gs_buf_free(&b);
+    }
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("record");
+    TCase *tc = tcase_create("schema");
+    tcase_add_test(tc, schema_invariants);
+    tcase_add_test(tc, ddl_has_every_field);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("parse");
+    tcase_add_loop_test(tc, parse_case, 0, sizeof parse_cases / sizeof parse_cases[0]);
+    tcase_add_test(tc, complete_and_defaults);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("codec");
+    tcase_add_loop_test(tc, msgpack_round_trip, 0, GS_RT__COUNT);
+    tcase_add_test(tc, decode_rejects);
+    tcase_add_test(tc, json_and_csv);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
