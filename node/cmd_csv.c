@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "csvin.h"
+#include "gridsync/csv.h"
 #include "entry.h"
 
 #define MAX_ERRORS_SHOWN 200
@@ -29,18 +29,18 @@ static const char import_help[] =
     "the Chinese labels of `gridnode template TYPE`. A row with an existing id updates it.\n"
     "--dry-run checks everything and saves nothing.\n";
 
-static const char *encoding_name(node_csv_encoding e)
+static const char *encoding_name(gs_csv_encoding e)
 {
-    return e == NODE_CSV_GB18030 ? "GB18030/GBK" : e == NODE_CSV_UTF8_BOM ? "UTF-8 BOM" : "UTF-8";
+    return e == GS_CSV_GB18030 ? "GB18030/GBK" : e == GS_CSV_UTF8_BOM ? "UTF-8 BOM" : "UTF-8";
 }
 
 /* Maps header columns to fields; -1 for none. Reports every bad header. */
-static int map_headers(const char *file, const gs_rectype *rt, const node_csv *csv, int *col_field)
+static int map_headers(const char *file, const gs_rectype *rt, const gs_csv *csv, int *col_field)
 {
     int errors = 0;
     bool seen[128] = {false};
-    for (size_t c = 0; c < node_csv_ncols(csv); c++) {
-        const char *h = node_csv_header(csv, c);
+    for (size_t c = 0; c < gs_csv_ncols(csv); c++) {
+        const char *h = gs_csv_header(csv, c);
         int f = gs_field_find(rt, h);
         col_field[c] = f;
         if (f < 0) {
@@ -99,29 +99,29 @@ int node_cmd_import(node_cli *cli)
         return node_usage("import: unknown type \"%s\"", pos[0]);
     const char *file = pos[1];
     gs_errbuf eb = {{0}};
-    node_csv *csv = NULL;
-    if (node_csv_open(&csv, file, &eb))
+    gs_csv *csv = NULL;
+    if (gs_csv_open(&csv, file, &eb))
         return node_fail("import: %s", eb.msg);
-    size_t ncols = node_csv_ncols(csv);
+    size_t ncols = gs_csv_ncols(csv);
     int *col_field = calloc(ncols ? ncols : 1, sizeof *col_field);
     if (!col_field) {
-        node_csv_destroy(&csv);
+        gs_csv_destroy(&csv);
         return node_fail("out of memory");
     }
     int errors = map_headers(file, rt, csv, col_field);
     if (errors) {
         free(col_field);
-        node_csv_destroy(&csv);
+        gs_csv_destroy(&csv);
         return node_fail("import: %s: %d error(s) in the header row; nothing was imported", file,
                          errors);
     }
     node_store *s = node_open(cli);
     if (!s) {
         free(col_field);
-        node_csv_destroy(&csv);
+        gs_csv_destroy(&csv);
         return NODE_EXIT_ERROR;
     }
-    size_t nrows = node_csv_nrows(csv), created = 0, updated = 0;
+    size_t nrows = gs_csv_nrows(csv), created = 0, updated = 0;
     bool tty = isatty(STDERR_FILENO);
     int rc = node_store_begin(s, &eb);
     if (rc) {
@@ -139,13 +139,13 @@ int node_cmd_import(node_cli *cli)
         for (size_t c = 0; c < ncols; c++) {
             if (col_field[c] < 0)
                 continue;
-            const char *cell = node_csv_cell(csv, r, c);
+            const char *cell = gs_csv_cell(csv, r, c);
             if (!*cell)
                 continue; /* empty cell: not given */
             if (gs_record_parse(rec, col_field[c], cell, &eb)) {
                 if (++errors <= MAX_ERRORS_SHOWN)
                     fprintf(stderr, "gridnode: %s: row %zu, column %zu \"%s\": %s\n", file, row,
-                            c + 1, node_csv_header(csv, c), eb.msg);
+                            c + 1, gs_csv_header(csv, c), eb.msg);
                 bad = true;
             }
         }
@@ -181,16 +181,16 @@ int node_cmd_import(node_cli *cli)
         else
             printf("dry run: %zu rows of %s (%s) are valid: %zu new, %zu updates; nothing was "
                    "saved\n",
-                   nrows, file, encoding_name(node_csv_encoding_of(csv)), created, updated);
+                   nrows, file, encoding_name(gs_csv_encoding_of(csv)), created, updated);
     } else if (node_store_commit(s, &eb)) {
         exit_code = node_fail("import: %s; nothing was imported", eb.msg);
     } else {
         printf("imported %zu %s from %s (%s): %zu new, %zu updated\n", created + updated,
-               rt->plural, file, encoding_name(node_csv_encoding_of(csv)), created, updated);
+               rt->plural, file, encoding_name(gs_csv_encoding_of(csv)), created, updated);
     }
     node_store_close(&s);
     free(col_field);
-    node_csv_destroy(&csv);
+    gs_csv_destroy(&csv);
     return exit_code;
 }
 

@@ -10,7 +10,12 @@
 #include <string.h>
 #include <time.h>
 
+#include <errno.h>
+#include <sodium.h>
+#include <unistd.h>
+
 #include "cli.h"
+#include "gridsync/bundle.h"
 #include "gridsync/hlc.h"
 #include "gridsync/table.h"
 
@@ -20,8 +25,10 @@ static const char usage_text[] =
     "usage: gridnode [--db PATH] COMMAND [ARGS] [--json] [--help]\n"
     "\n"
     "setting up\n"
+    "  init --bundle FILE      install the node from the bundle the city issued\n"
+    "  keygen                  make this node's key pair; prints the public key for the city\n"
     "  init --node-id ID --village CODE --hub ENDPOINT [--name NAME]\n"
-    "                          create the node database (later: --bundle FILE from the city)\n"
+    "                          a node without keys, for a local --insecure development hub\n"
     "\n"
     "entering data (works offline; each entry is saved at once and queued for sync)\n"
     "  incident add --grid CODE --category CODE --title TEXT [--description T]\n"
@@ -36,7 +43,10 @@ static const char usage_text[] =
     "  export TYPE [--format csv|json] [--bom]\n"
     "  template TYPE [--zh] [--bom]       the header row of TYPE's CSV file\n"
     "\n"
-    "  status [--json]         records, changes waiting for sync, rejected changes\n"
+    "syncing with the city\n"
+    "  sync [--watch] [--timeout SECONDS]   send what is pending, receive the city's changes\n"
+    "  verify                  compare this node's hash chain with the hub's copy\n"
+    "  status [--json]         records, changes waiting for sync, rejected changes, clock skew\n"
     "\n"
     "TYPE is one of grid(s), incident(s), election(s), candidate(s), council(s), member(s),\n"
     "affair(s). The database is ./gridnode.db unless --db or GRIDNODE_DB says otherwise.\n";
@@ -83,11 +93,54 @@ node_store *node_open(const node_cli *cli)
 /* ---- init ------------------------------------------------------------------ */
 
 static const char init_help[] =
-    "usage: gridnode init --node-id ID --village CODE --hub ENDPOINT [--name NAME] [--db PATH]\n"
+    "usage: gridnode init --bundle FILE [--db PATH]\n"
+    "       gridnode init --node-id ID --village CODE --hub ENDPOINT [--name NAME] [--db PATH]\n"
     "\n"
-    "Creates the node database. ID is the node id the city registered (letters, digits,\n"
-    "'.', '_', '-'); CODE the 12-digit village or community code; ENDPOINT the hub's\n"
-    "tcp://HOST:PORT. Refuses to overwrite an existing database.\n";
+    "Creates the node database. The bundle is the file the city wrote with `gridhub node\n"
+    "add`: the node id, its village, the hub's address and key, and the node's key pair\n"
+    "(or only its public key, when the node made its own with `gridnode keygen`, whose\n"
+    "secret is then taken from DB.key). Without a bundle the node has no keys and can only\n"
+    "sync with a development hub started with --insecure. Refuses to overwrite a database.\n";
+
+/* Reads a bundle file (bounded), or prints why not. */
+static int read_bundle(const char *path, gs_bundle *b)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return node_fail("init: %s: %s", path, strerror(errno));
+    char *text = malloc(GS_BUNDLE_MAX_BYTES + 2);
+    size_t n = text ? fread(text, 1, GS_BUNDLE_MAX_BYTES + 1, f) : 0;
+    fclose(f);
+    if (!text)
+        return node_fail("out of memory");
+    gs_errbuf eb = {{0}};
+    int rc = gs_bundle_parse(text, n, b, &eb);
+    free(text);
+    return rc ? node_fail("init: %s: %s", path, eb.msg) : NODE_EXIT_OK;
+}
+
+/* For a self-enrolled node: the secret keygen left in DB.key, matching the bundle. */
+static int read_own_secret(const char *db, const gs_bundle *b, char secret[41])
+{
+    char path[4096], line[256], pub[41] = "";
+    snprintf(path, sizeof path, "%s.key", db);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return node_fail("init: the bundle has no secret key and %s is missing; run `gridnode "
+                         "keygen` on this PC before enrolment, or ask for a bundle with keys",
+                         path);
+    secret[0] = '\0';
+    while (fgets(line, sizeof line, f)) {
+        if (sscanf(line, "public = %40s", pub) == 1)
+            continue;
+        sscanf(line, "secret = %40s", secret);
+    }
+    fclose(f);
+    if (!gs_z85_key_valid(secret) || strcmp(pub, b->node_public_key))
+        return node_fail("init: %s does not hold the secret key of the bundle's public key %s",
+                         path, b->node_public_key);
+    return NODE_EXIT_OK;
+}
 
 int node_cmd_init(node_cli *cli)
 {
@@ -96,13 +149,14 @@ int node_cmd_init(node_cli *cli)
         return NODE_EXIT_OK;
     }
     node_identity id = {0};
-    const char *node_id = NULL, *village = NULL, *hub = NULL, *name = "";
+    const char *node_id = NULL, *village = NULL, *hub = NULL, *name = "", *bundle = NULL;
     for (int i = 0; i < cli->argc; i++) {
         const char *a = cli->argv[i];
         const char **dst = !strcmp(a, "--node-id")   ? &node_id
                            : !strcmp(a, "--village") ? &village
                            : !strcmp(a, "--hub")     ? &hub
                            : !strcmp(a, "--name")    ? &name
+                           : !strcmp(a, "--bundle")  ? &bundle
                                                      : NULL;
         if (!dst)
             return node_usage("init: unknown option %s", a);
@@ -110,25 +164,57 @@ int node_cmd_init(node_cli *cli)
             return node_usage("init: %s needs a value", a);
         *dst = cli->argv[++i];
     }
-    if (!node_id || !village || !hub)
-        return node_usage("init: --node-id, --village and --hub are required");
-    if (!gs_origin_valid(node_id) || !strcmp(node_id, GS_HUB_ORIGIN))
-        return node_fail("init: --node-id \"%s\": use 1 to 64 letters, digits, '.', '_' or '-'",
-                         node_id);
-    if (strlen(village) != 12 || strspn(village, "0123456789") != 12)
-        return node_fail("init: --village \"%s\": expected a 12-digit village code", village);
-    if (strncmp(hub, "tcp://", 6) && strncmp(hub, "ipc://", 6))
-        return node_fail("init: --hub \"%s\": expected tcp://HOST:PORT or ipc://PATH", hub);
-    if (strlen(hub) >= sizeof id.hub_endpoint || strlen(name) >= sizeof id.name)
-        return node_fail("init: --hub or --name is too long");
-    snprintf(id.node_id, sizeof id.node_id, "%s", node_id);
-    snprintf(id.village, sizeof id.village, "%s", village);
-    snprintf(id.hub_endpoint, sizeof id.hub_endpoint, "%s", hub);
-    snprintf(id.name, sizeof id.name, "%s", name);
+    bool from_keygen = false;
+    if (bundle) {
+        if (node_id || village || hub)
+            return node_usage("init: --bundle replaces --node-id, --village and --hub");
+        gs_bundle b;
+        int rc = read_bundle(bundle, &b);
+        if (rc)
+            return rc;
+        memcpy(id.node_id, b.node_id, sizeof id.node_id);
+        memcpy(id.village, b.village, sizeof id.village);
+        snprintf(id.name, sizeof id.name, "%s", b.name);
+        snprintf(id.hub_endpoint, sizeof id.hub_endpoint, "%s", b.hub_endpoint);
+        memcpy(id.hub_public_key, b.hub_public_key, sizeof id.hub_public_key);
+        memcpy(id.public_key, b.node_public_key, sizeof id.public_key);
+        if (b.node_secret_key[0])
+            memcpy(id.secret_key, b.node_secret_key, sizeof id.secret_key);
+        else if ((rc = read_own_secret(cli->db, &b, id.secret_key)))
+            return rc;
+        else
+            from_keygen = true;
+        sodium_memzero(&b, sizeof b);
+    } else {
+        if (!node_id || !village || !hub)
+            return node_usage("init: give --bundle FILE, or --node-id, --village and --hub");
+        if (!gs_origin_valid(node_id) || !strcmp(node_id, GS_HUB_ORIGIN))
+            return node_fail("init: --node-id \"%s\": use 1 to 64 letters, digits, '.', '_' or "
+                             "'-'",
+                             node_id);
+        if (!gs_village_code_valid(village))
+            return node_fail("init: --village \"%s\": expected a 12-digit village code", village);
+        if (!gs_endpoint_valid(hub))
+            return node_fail("init: --hub \"%s\": expected tcp://HOST:PORT or ipc://PATH", hub);
+        if (strlen(name) >= sizeof id.name)
+            return node_fail("init: --name is too long");
+        snprintf(id.node_id, sizeof id.node_id, "%s", node_id);
+        snprintf(id.village, sizeof id.village, "%s", village);
+        snprintf(id.hub_endpoint, sizeof id.hub_endpoint, "%s", hub);
+        snprintf(id.name, sizeof id.name, "%s", name);
+    }
     gs_errbuf eb = {{0}};
-    if (node_store_create(cli->db, &id, &eb) != GS_OK)
+    int rc = node_store_create(cli->db, &id, &eb);
+    sodium_memzero(id.secret_key, sizeof id.secret_key);
+    if (rc)
         return node_fail("init: %s", eb.msg);
-    printf("initialized node %s for village %s in %s\n", id.node_id, id.village, cli->db);
+    if (from_keygen) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s.key", cli->db);
+        unlink(path); /* the secret now lives in the database (mode 0600) only */
+    }
+    printf("initialized node %s for village %s in %s%s\n", id.node_id, id.village, cli->db,
+           id.public_key[0] ? "" : " (no keys: development use with an --insecure hub only)");
     return NODE_EXIT_OK;
 }
 
@@ -318,6 +404,12 @@ int main(int argc, char **argv)
             rc = node_cmd_init(&cli);
         else if (!strcmp(cmd, "status"))
             rc = node_cmd_status(&cli);
+        else if (!strcmp(cmd, "sync"))
+            rc = node_cmd_sync(&cli);
+        else if (!strcmp(cmd, "verify"))
+            rc = node_cmd_verify(&cli);
+        else if (!strcmp(cmd, "keygen"))
+            rc = node_cmd_keygen(&cli);
         else if (!strcmp(cmd, "import"))
             rc = node_cmd_import(&cli);
         else if (!strcmp(cmd, "export"))

@@ -375,6 +375,58 @@ int node_store_get(node_store *s, const gs_rectype *rt, const char *key, gs_reco
     return gs_replica_get(s->replica, rt, key, out, eb);
 }
 
+void node_store_observe(node_store *s, gs_hlc remote)
+{
+    s->hlc = gs_hlc_recv(s->hlc, remote, gs_wall_ms());
+}
+
+int node_store_apply_remote(node_store *s, const gs_change *c, const void *body, size_t len,
+                            const uint8_t hash[GS_HASH_LEN], uint64_t hub_seq, gs_errbuf *eb)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT OR IGNORE INTO changes (origin, seq, hlc, rtype, rid, op, "
+                           "body, hash, hub_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return sql_err(s->db, eb, "storing a received change");
+    sqlite3_bind_text(st, 1, c->origin, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)c->seq);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)c->hlc);
+    sqlite3_bind_text(st, 4, c->rec->rt->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, gs_record_key(c->rec), -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 6, (int)c->op);
+    sqlite3_bind_blob(st, 7, body, (int)len, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 8, hash, GS_HASH_LEN, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 9, (sqlite3_int64)hub_seq);
+    int step = sqlite3_step(st);
+    int added = sqlite3_changes(s->db);
+    sqlite3_finalize(st);
+    if (step != SQLITE_DONE)
+        return sql_err(s->db, eb, "storing a received change");
+    node_store_observe(s, c->hlc);
+    return added ? gs_replica_apply(s->replica, c, NULL, eb) : GS_OK;
+}
+
+int node_store_hash_at(node_store *s, uint64_t seq, uint8_t hash[GS_HASH_LEN], gs_errbuf *eb)
+{
+    memset(hash, 0, GS_HASH_LEN);
+    if (seq == 0)
+        return GS_OK;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT hash FROM changes WHERE origin = ?1 AND seq = ?2", -1,
+                           &st, NULL) != SQLITE_OK)
+        return sql_err(s->db, eb, "reading the chain");
+    sqlite3_bind_text(st, 1, s->id.node_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
+    int rc = GS_ENOTFOUND;
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == GS_HASH_LEN) {
+        memcpy(hash, sqlite3_column_blob(st, 0), GS_HASH_LEN);
+        rc = GS_OK;
+    }
+    sqlite3_finalize(st);
+    return rc == GS_OK ? rc : gs_errf(eb, rc, "this node has no change %llu", (unsigned long long)seq);
+}
+
 void node_store_new_id(node_store *s, char out[37])
 {
     gs_hlc h = gs_hlc_tick(s->hlc, gs_wall_ms());

@@ -78,6 +78,19 @@ int node_store_get(node_store *s, const gs_rectype *rt, const char *key, gs_reco
 /* A new time-ordered record id (UUIDv7 text, 36 bytes + NUL) from the HLC. */
 void node_store_new_id(node_store *s, char out[37]);
 
+/* Inside a write transaction: moves the node's clock past a timestamp seen
+ * from the hub (the HLC receive rule), so later local edits order after it. */
+void node_store_observe(node_store *s, gs_hlc remote);
+
+/* Inside a write transaction: stores a change received from the hub (another
+ * node of the village, or the city) in the history and applies it with the
+ * replica rules. A change already held (same origin and seq) is skipped. */
+int node_store_apply_remote(node_store *s, const gs_change *c, const void *body, size_t len,
+                            const uint8_t hash[GS_HASH_LEN], uint64_t hub_seq, gs_errbuf *eb);
+
+/* The hash of the node's own change seq (zeros for seq 0); GS_ENOTFOUND if absent. */
+int node_store_hash_at(node_store *s, uint64_t seq, uint8_t hash[GS_HASH_LEN], gs_errbuf *eb);
+
 /* The node's own last seq and the hash of that change (zeros when none). */
 int node_store_head(node_store *s, uint64_t *seq, uint8_t hash[GS_HASH_LEN], gs_errbuf *eb);
 

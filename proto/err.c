@@ -42,7 +42,9 @@ int gs_errf(gs_errbuf *eb, int rc, const char *fmt, ...)
 }
 
 /* Truncating a long message to the buffer is intended: the start says where. */
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wformat-truncation"
+#endif
 int gs_errprefix(gs_errbuf *eb, int rc, const char *fmt, ...)
 {
     if (eb) {

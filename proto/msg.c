@@ -61,13 +61,17 @@ typedef struct field {
     bool required;
 } field;
 
-#define T(n) (1u << GS_MSG_##n)
+#define T(n)                      (1u << GS_MSG_##n)
 #define MEMBER_SIZE(type, member) sizeof(((type *)0)->member)
 #define MSG_FIELD(types, member, kind, required)                                                   \
-    {types, #member, kind, offsetof(gs_msg, member), MEMBER_SIZE(gs_msg, member), required}
+    {                                                                                              \
+        types, #member, kind, offsetof(gs_msg, member), MEMBER_SIZE(gs_msg, member), required      \
+    }
 #define CHANGE_FIELD(types, member, kind, required)                                                \
-    {types, #member, kind, offsetof(gs_wire_change, member), MEMBER_SIZE(gs_wire_change, member),  \
-     required}
+    {                                                                                              \
+        types, #member, kind, offsetof(gs_wire_change, member),                                    \
+            MEMBER_SIZE(gs_wire_change, member), required                                          \
+    }
 
 /* Every message key but "t" and "v". A type's keys are encoded in this order;
  * the order was chosen so that each type's keys read in the order of the
@@ -78,6 +82,7 @@ static const field msg_fields[] = {
     MSG_FIELD(T(HELLO), software, K_STR, true),
     MSG_FIELD(T(HELLO), pending, K_U64, true),
     MSG_FIELD(T(HELLO), hub_seq_seen, K_U64, true),
+    MSG_FIELD(T(HELLO), node_time, K_U64, true),
     MSG_FIELD(T(WELCOME) | T(ACK), acked_through, K_U64, true),
     MSG_FIELD(T(WELCOME) | T(PONG), hub_time, K_U64, true),
     MSG_FIELD(T(WELCOME), hub_seq_head, K_U64, true),
@@ -108,9 +113,9 @@ _Static_assert(GS_MSG__COUNT <= 32, "message types must fit the type mask");
 _Static_assert(MEMBER_SIZE(gs_msg, chain_head) == GS_HASH_LEN, "chain_head is a hash");
 _Static_assert(MEMBER_SIZE(gs_wire_change, hash) == GS_HASH_LEN, "hash is a hash");
 
+/* The wire name of each type; GS_MSG_NONE has none (gs_msg_name says "?"). */
 static const char *const msg_names[GS_MSG__COUNT] = {
-    "?",
-#define GS_MSG_NAME(n) #n,
+#define GS_MSG_NAME(n) [GS_MSG_##n] = #n,
     GS_MSG_LIST(GS_MSG_NAME)
 #undef GS_MSG_NAME
 };
@@ -306,7 +311,8 @@ int gs_msg_encode(const gs_msg *m, const gs_limits *lim, gs_buf *b)
 
 /* ---- decoder --------------------------------------------------------- */
 
-/* Where the decoder is, for error texts: "PUSH" or "PUSH.changes[3]". */
+/* What the decoder's helpers share: the cursor, the limits, the type being
+ * decoded (it selects the table rows) and the error buffer. */
 typedef struct ctx {
     gs_mp_reader *r;
     const gs_limits *lim;
@@ -316,9 +322,18 @@ typedef struct ctx {
 
 static const char *kind_name(gs_mp_kind k)
 {
-    static const char *const names[] = {"nil", "a boolean", "an unsigned integer",
-                                        "a negative integer", "a float", "a string",
-                                        "a bin", "an array", "a map", "an ext"};
+    static const char *const names[] = {
+        [GS_MP_NIL] = "nil",
+        [GS_MP_BOOL] = "a boolean",
+        [GS_MP_UINT] = "an unsigned integer",
+        [GS_MP_INT] = "a negative integer",
+        [GS_MP_FLOAT] = "a float",
+        [GS_MP_STR] = "a string",
+        [GS_MP_BIN] = "a bin",
+        [GS_MP_ARRAY] = "an array",
+        [GS_MP_MAP] = "a map",
+        [GS_MP_EXT] = "an ext",
+    };
     return (unsigned)k < NROWS(names) ? names[k] : "?";
 }
 

@@ -70,6 +70,7 @@ typedef struct gs_msg {
     char software[65];               /* HELLO */
     uint64_t pending;                /* HELLO: changes the node has not had acked */
     uint64_t hub_seq_seen;           /* HELLO: the node's downstream cursor */
+    uint64_t node_time;              /* HELLO: the node's wall clock, ms (for the city's view of skew) */
     uint64_t acked_through;          /* WELCOME, ACK */
     uint64_t hub_time;               /* WELCOME, PONG: the hub's HLC */
     uint64_t hub_seq_head;           /* WELCOME */

@@ -5,8 +5,9 @@
  * Invariants: every file descriptor opened here is close-on-exec, so a
  * program started by one call never inherits the pipes of another (a
  * leaked write end would keep a later gst_run waiting for EOF forever);
- * a child always gets SIGPIPE back at its default, whatever the test
- * process does with it; every pipe end is closed on every path.
+ * a child starts with default signal handling (SIGPIPE included), whatever
+ * the test process and Check have installed, even for a signal that
+ * reaches it before exec; every pipe end is closed on every path.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* pipe2, F_DUPFD_CLOEXEC */
@@ -88,11 +89,37 @@ static char *own_binary(const char *argv0)
     return NULL;
 }
 
+/* fork() for a child that will exec. The test process has signal handlers
+ * (Check's runner installs some for SIGTERM and SIGINT that kill the whole
+ * test's process group), and a child keeps them until exec: a signal sent
+ * to it in between would run the test's handler in the child. So all
+ * signals are blocked across fork, the child puts every caught signal and
+ * SIGPIPE back to default, and only then unblocks them (a signal that came
+ * in the meantime then has its default effect). */
+static pid_t fork_clean(void)
+{
+    sigset_t all, old;
+    sigfillset(&all);
+    sigprocmask(SIG_SETMASK, &all, &old);
+    pid_t pid = fork();
+    int saved = errno;
+    if (pid == 0) {
+        struct sigaction dfl = {.sa_handler = SIG_DFL}, cur;
+        sigemptyset(&dfl.sa_mask);
+        for (int sig = 1; sig < NSIG; sig++)
+            if (sigaction(sig, NULL, &cur) == 0 &&
+                (sig == SIGPIPE || (cur.sa_handler != SIG_DFL && cur.sa_handler != SIG_IGN)))
+                sigaction(sig, &dfl, NULL);
+    }
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    errno = saved;
+    return pid;
+}
+
 /* In a child: runs argv (at path when not NULL), or says why not on stderr
  * and exits 127 like a shell. Async-signal-safe apart from strerror. */
 static void exec_child(const char *path, const char *const argv[])
 {
-    signal(SIGPIPE, SIG_DFL);
     if (path)
         execv(path, (char *const *)argv);
     else
@@ -224,7 +251,7 @@ int gst_run(gst_result *r, const char *stdin_text, const char *const argv[])
     else if (ok)
         ok = (in[0] = above_stdio(open("/dev/null", O_RDONLY | O_CLOEXEC))) >= 0;
     char *path = own_binary(argv[0]);
-    pid_t pid = ok ? fork() : -1;
+    pid_t pid = ok ? fork_clean() : -1;
     if (pid == 0) {
         move_fd(in[0], 0);
         move_fd(out[1], 1);
@@ -365,7 +392,7 @@ pid_t gst_spawn(const char *const argv[], const char *log_path)
         return -1;
     }
     char *path = own_binary(argv[0]);
-    pid_t pid = fork();
+    pid_t pid = fork_clean();
     if (pid == 0) {
         setpgid(0, 0);
         move_fd(nullfd, 0);

@@ -78,14 +78,13 @@ static int all_are(const char *p, size_t n, char ch)
 START_TEST(large_output)
 {
     gst_result r;
-    ck_assert_int_eq(
-        gst_runv(&r, NULL, "/bin/sh", "-c",
-                 "i=0; while [ $i -lt 8 ]; do"
-                 "  head -c 131072 /dev/zero | tr '\\0' a;"
-                 "  head -c 131072 /dev/zero | tr '\\0' b >&2;"
-                 "  i=$((i+1)); done",
-                 (char *)NULL),
-        0);
+    ck_assert_int_eq(gst_runv(&r, NULL, "/bin/sh", "-c",
+                              "i=0; while [ $i -lt 8 ]; do"
+                              "  head -c 131072 /dev/zero | tr '\\0' a;"
+                              "  head -c 131072 /dev/zero | tr '\\0' b >&2;"
+                              "  i=$((i+1)); done",
+                              (char *)NULL),
+                     0);
     ck_assert_int_eq(r.status, 0);
     ck_assert_uint_eq(r.out_len, MIB);
     ck_assert_uint_eq(r.err_len, MIB);
@@ -136,8 +135,8 @@ END_TEST
 START_TEST(arguments_kept_whole)
 {
     gst_result r;
-    ck_assert_int_eq(gst_runv(&r, NULL, "/bin/sh", "-c", "printf '[%s]' \"$@\"", "sh",
-                              "王 小明", "事件 类别.csv", "*", "", "a\nb", (char *)NULL),
+    ck_assert_int_eq(gst_runv(&r, NULL, "/bin/sh", "-c", "printf '[%s]' \"$@\"", "sh", "王 小明",
+                              "事件 类别.csv", "*", "", "a\nb", (char *)NULL),
                      0);
     ck_assert_int_eq(r.status, 0);
     ck_assert_str_eq(r.out, "[王 小明][事件 类别.csv][*][][a\nb]");

@@ -95,14 +95,30 @@ START_TEST(test_writer_boundaries)
         memset(body, 'a', c->u);
     }
     switch (c->op) {
-    case W_UINT: gs_mp_uint(&b, c->u); break;
-    case W_INT: gs_mp_int(&b, c->i); break;
-    case W_STR: gs_mp_strn(&b, body, c->u); break;
-    case W_BIN: gs_mp_bin(&b, body, c->u); break;
-    case W_ARRAY: gs_mp_array(&b, (uint32_t)c->u); break;
-    case W_MAP: gs_mp_map(&b, (uint32_t)c->u); break;
-    case W_NIL: gs_mp_nil(&b); break;
-    case W_BOOL: gs_mp_bool(&b, c->u != 0); break;
+    case W_UINT:
+        gs_mp_uint(&b, c->u);
+        break;
+    case W_INT:
+        gs_mp_int(&b, c->i);
+        break;
+    case W_STR:
+        gs_mp_strn(&b, body, c->u);
+        break;
+    case W_BIN:
+        gs_mp_bin(&b, body, c->u);
+        break;
+    case W_ARRAY:
+        gs_mp_array(&b, (uint32_t)c->u);
+        break;
+    case W_MAP:
+        gs_mp_map(&b, (uint32_t)c->u);
+        break;
+    case W_NIL:
+        gs_mp_nil(&b);
+        break;
+    case W_BOOL:
+        gs_mp_bool(&b, c->u != 0);
+        break;
     }
     ck_assert_int_eq(b.err, GS_OK);
     size_t payload = (c->op == W_STR || c->op == W_BIN) ? c->u : 0;
@@ -148,7 +164,9 @@ START_TEST(test_writer_boundaries)
         ck_assert_int_eq(gs_mp_skip(&r, 1), GS_OK);
         ck_assert_uint_eq(gs_mp_left(&r), 0);
         break;
-    case W_NIL: ck_assert_int_eq(v.kind, GS_MP_NIL); break;
+    case W_NIL:
+        ck_assert_int_eq(v.kind, GS_MP_NIL);
+        break;
     case W_BOOL:
         ck_assert_int_eq(v.kind, GS_MP_BOOL);
         ck_assert(v.b == (c->u != 0));
@@ -194,11 +212,11 @@ END_TEST
 typedef struct rcase {
     const char *name;
     const char *bytes;
-    size_t len;    /* the whole value, elements of containers included */
-    size_t hdr;    /* what gs_mp_read consumes */
+    size_t len; /* the whole value, elements of containers included */
+    size_t hdr; /* what gs_mp_read consumes */
     gs_mp_kind kind;
-    uint64_t u;    /* UINT value; count for ARRAY/MAP; payload length for STR/BIN/EXT */
-    int64_t i;     /* INT value; ext type for EXT */
+    uint64_t u; /* UINT value; count for ARRAY/MAP; payload length for STR/BIN/EXT */
+    int64_t i;  /* INT value; ext type for EXT */
     double f;
 } rcase;
 
@@ -230,29 +248,65 @@ static const rcase rcases[] = {
     {"false", B("\xc2"), 1, GS_MP_BOOL, 0, 0, 0},
     {"true", B("\xc3"), 1, GS_MP_BOOL, 1, 0, 0},
     {"fixstr empty", B("\xa0"), 1, GS_MP_STR, 0, 0, 0},
-    {"fixstr", B("\xa3" "abc"), 1, GS_MP_STR, 3, 0, 0},
-    {"str8 short", B("\xd9\x03" "abc"), 2, GS_MP_STR, 3, 0, 0},
-    {"str16", B("\xda\x00\x02" "ab"), 3, GS_MP_STR, 2, 0, 0},
-    {"str32", B("\xdb\x00\x00\x00\x01" "a"), 5, GS_MP_STR, 1, 0, 0},
+    {"fixstr",
+     B("\xa3"
+       "abc"),
+     1, GS_MP_STR, 3, 0, 0},
+    {"str8 short",
+     B("\xd9\x03"
+       "abc"),
+     2, GS_MP_STR, 3, 0, 0},
+    {"str16",
+     B("\xda\x00\x02"
+       "ab"),
+     3, GS_MP_STR, 2, 0, 0},
+    {"str32",
+     B("\xdb\x00\x00\x00\x01"
+       "a"),
+     5, GS_MP_STR, 1, 0, 0},
     {"bin8 empty", B("\xc4\x00"), 2, GS_MP_BIN, 0, 0, 0},
     {"bin8", B("\xc4\x02\x00\xff"), 2, GS_MP_BIN, 2, 0, 0},
     {"bin16", B("\xc5\x00\x01\x07"), 3, GS_MP_BIN, 1, 0, 0},
-    {"bin32", B("\xc6\x00\x00\x00\x03" "xyz"), 5, GS_MP_BIN, 3, 0, 0},
+    {"bin32",
+     B("\xc6\x00\x00\x00\x03"
+       "xyz"),
+     5, GS_MP_BIN, 3, 0, 0},
     {"fixext1", B("\xd4\x01\xaa"), 2, GS_MP_EXT, 1, 1, 0},
     {"fixext2", B("\xd5\xff\xaa\xbb"), 2, GS_MP_EXT, 2, -1, 0},
-    {"fixext4", B("\xd6\x02" "abcd"), 2, GS_MP_EXT, 4, 2, 0},
-    {"fixext8", B("\xd7\x03" "abcdefgh"), 2, GS_MP_EXT, 8, 3, 0},
-    {"fixext16", B("\xd8\x04" "abcdefghijklmnop"), 2, GS_MP_EXT, 16, 4, 0},
-    {"ext8", B("\xc7\x03\x80" "abc"), 3, GS_MP_EXT, 3, -128, 0},
+    {"fixext4",
+     B("\xd6\x02"
+       "abcd"),
+     2, GS_MP_EXT, 4, 2, 0},
+    {"fixext8",
+     B("\xd7\x03"
+       "abcdefgh"),
+     2, GS_MP_EXT, 8, 3, 0},
+    {"fixext16",
+     B("\xd8\x04"
+       "abcdefghijklmnop"),
+     2, GS_MP_EXT, 16, 4, 0},
+    {"ext8",
+     B("\xc7\x03\x80"
+       "abc"),
+     3, GS_MP_EXT, 3, -128, 0},
     {"ext8 empty", B("\xc7\x00\x05"), 3, GS_MP_EXT, 0, 5, 0},
-    {"ext16", B("\xc8\x00\x02\x05" "ab"), 4, GS_MP_EXT, 2, 5, 0},
-    {"ext32", B("\xc9\x00\x00\x00\x01\x7f" "z"), 6, GS_MP_EXT, 1, 127, 0},
+    {"ext16",
+     B("\xc8\x00\x02\x05"
+       "ab"),
+     4, GS_MP_EXT, 2, 5, 0},
+    {"ext32",
+     B("\xc9\x00\x00\x00\x01\x7f"
+       "z"),
+     6, GS_MP_EXT, 1, 127, 0},
     {"fixarray empty", B("\x90"), 1, GS_MP_ARRAY, 0, 0, 0},
     {"fixarray", B("\x92\x01\x02"), 1, GS_MP_ARRAY, 2, 0, 0},
     {"array16", B("\xdc\x00\x02\xc0\xc0"), 3, GS_MP_ARRAY, 2, 0, 0},
     {"array32", B("\xdd\x00\x00\x00\x01\xc0"), 5, GS_MP_ARRAY, 1, 0, 0},
     {"fixmap empty", B("\x80"), 1, GS_MP_MAP, 0, 0, 0},
-    {"fixmap", B("\x81\xa1" "a\x01"), 1, GS_MP_MAP, 1, 0, 0},
+    {"fixmap",
+     B("\x81\xa1"
+       "a\x01"),
+     1, GS_MP_MAP, 1, 0, 0},
     {"map16", B("\xde\x00\x01\xc0\xc0"), 3, GS_MP_MAP, 1, 0, 0},
     {"map32", B("\xdf\x00\x00\x00\x02\xc0\xc0\xc0\xc0"), 5, GS_MP_MAP, 2, 0, 0},
 };
@@ -261,10 +315,18 @@ static void check_val(const rcase *c, const gs_mp_val *v)
 {
     ck_assert_msg(v->kind == c->kind, "%s: kind %d, want %d", c->name, v->kind, c->kind);
     switch (c->kind) {
-    case GS_MP_UINT: ck_assert_uint_eq(v->u, c->u); break;
-    case GS_MP_INT: ck_assert_int_eq(v->i, c->i); break;
-    case GS_MP_FLOAT: ck_assert_double_eq(v->f, c->f); break;
-    case GS_MP_BOOL: ck_assert(v->b == (c->u != 0)); break;
+    case GS_MP_UINT:
+        ck_assert_uint_eq(v->u, c->u);
+        break;
+    case GS_MP_INT:
+        ck_assert_int_eq(v->i, c->i);
+        break;
+    case GS_MP_FLOAT:
+        ck_assert_double_eq(v->f, c->f);
+        break;
+    case GS_MP_BOOL:
+        ck_assert(v->b == (c->u != 0));
+        break;
     case GS_MP_STR:
     case GS_MP_BIN:
     case GS_MP_EXT:
@@ -274,8 +336,11 @@ static void check_val(const rcase *c, const gs_mp_val *v)
             ck_assert_int_eq(v->i, c->i);
         break;
     case GS_MP_ARRAY:
-    case GS_MP_MAP: ck_assert_uint_eq(v->n, c->u); break;
-    case GS_MP_NIL: break;
+    case GS_MP_MAP:
+        ck_assert_uint_eq(v->n, c->u);
+        break;
+    case GS_MP_NIL:
+        break;
     }
 }
 
@@ -337,13 +402,25 @@ static const bad bads[] = {
     {"array16 of 65535", B("\xdc\xff\xff\xc0"), GS_ETOOBIG},
     {"map of 2 pairs, 3 bytes", B("\x82\xc0\xc0\xc0"), GS_ETOOBIG},
     {"array of 3, 2 bytes", B("\x93\xc0\xc0"), GS_ETOOBIG},
-    {"str32 of 2^32-1", B("\xdb\xff\xff\xff\xff" "abc"), GS_EMALFORMED},
-    {"str8 past the end", B("\xd9\x05" "ab"), GS_EMALFORMED},
-    {"fixstr past the end", B("\xa5" "ab"), GS_EMALFORMED},
+    {"str32 of 2^32-1",
+     B("\xdb\xff\xff\xff\xff"
+       "abc"),
+     GS_EMALFORMED},
+    {"str8 past the end",
+     B("\xd9\x05"
+       "ab"),
+     GS_EMALFORMED},
+    {"fixstr past the end",
+     B("\xa5"
+       "ab"),
+     GS_EMALFORMED},
     {"bin32 of 2^32-1", B("\xc6\xff\xff\xff\xff"), GS_EMALFORMED},
     {"ext32 of 2^32-1", B("\xc9\xff\xff\xff\xff\x01"), GS_EMALFORMED},
     {"ext8 without type", B("\xc7\x01"), GS_EMALFORMED},
-    {"fixext16 short by one", B("\xd8\x01" "abcdefghijklmno"), GS_EMALFORMED},
+    {"fixext16 short by one",
+     B("\xd8\x01"
+       "abcdefghijklmno"),
+     GS_EMALFORMED},
     {"float64 short", B("\xcb\x00\x00"), GS_EMALFORMED},
 };
 
@@ -501,8 +578,7 @@ START_TEST(test_read_uint_int_bool)
     ck_assert_int_eq(i, INT64_MIN);
     ck_assert_int_eq(RD("\xcf\x7f\xff\xff\xff\xff\xff\xff\xff", gs_mp_read_int(&r, &i)), GS_OK);
     ck_assert_int_eq(i, INT64_MAX);
-    ck_assert_int_eq(RD("\xcf\x80\x00\x00\x00\x00\x00\x00\x00", gs_mp_read_int(&r, &i)),
-                     GS_ERANGE);
+    ck_assert_int_eq(RD("\xcf\x80\x00\x00\x00\x00\x00\x00\x00", gs_mp_read_int(&r, &i)), GS_ERANGE);
     ck_assert_int_eq(RD("\xe0", gs_mp_read_int(&r, &i)), GS_OK);
     ck_assert_int_eq(i, -32);
     ck_assert_int_eq(RD("\xc0", gs_mp_read_int(&r, &i)), GS_ETYPE);
@@ -520,27 +596,54 @@ START_TEST(test_read_strcpy_binfix)
 {
     gs_mp_reader r;
     char s[4] = "zzz";
-    ck_assert_int_eq(RD("\xa3" "abc", gs_mp_read_strcpy(&r, s, sizeof s)), GS_OK);
+    ck_assert_int_eq(RD("\xa3"
+                        "abc",
+                        gs_mp_read_strcpy(&r, s, sizeof s)),
+                     GS_OK);
     ck_assert_str_eq(s, "abc");
     ck_assert_int_eq(RD("\xa0", gs_mp_read_strcpy(&r, s, sizeof s)), GS_OK);
     ck_assert_str_eq(s, "");
     strcpy(s, "zzz");
-    ck_assert_int_eq(RD("\xa4" "abcd", gs_mp_read_strcpy(&r, s, sizeof s)), GS_ETOOBIG);
+    ck_assert_int_eq(RD("\xa4"
+                        "abcd",
+                        gs_mp_read_strcpy(&r, s, sizeof s)),
+                     GS_ETOOBIG);
     ck_assert_int_eq(RD("\xa2\xc0\x80", gs_mp_read_strcpy(&r, s, sizeof s)), GS_EUTF8);
-    ck_assert_int_eq(RD("\xa2" "a\x00", gs_mp_read_strcpy(&r, s, sizeof s)), GS_EUTF8);
+    ck_assert_int_eq(RD("\xa2"
+                        "a\x00",
+                        gs_mp_read_strcpy(&r, s, sizeof s)),
+                     GS_EUTF8);
     ck_assert_int_eq(RD("\x07", gs_mp_read_strcpy(&r, s, sizeof s)), GS_ETYPE);
-    ck_assert_int_eq(RD("\xc4\x01" "a", gs_mp_read_strcpy(&r, s, sizeof s)), GS_ETYPE);
+    ck_assert_int_eq(RD("\xc4\x01"
+                        "a",
+                        gs_mp_read_strcpy(&r, s, sizeof s)),
+                     GS_ETYPE);
     ck_assert_str_eq(s, "zzz"); /* untouched by failures */
     /* a str8 of 3 bytes is still a 3-byte string */
-    ck_assert_int_eq(RD("\xd9\x03" "xyz", gs_mp_read_strcpy(&r, s, sizeof s)), GS_OK);
+    ck_assert_int_eq(RD("\xd9\x03"
+                        "xyz",
+                        gs_mp_read_strcpy(&r, s, sizeof s)),
+                     GS_OK);
     ck_assert_str_eq(s, "xyz");
 
     uint8_t h[3] = {9, 9, 9};
-    ck_assert_int_eq(RD("\xc4\x03" "abc", gs_mp_read_binfix(&r, h, 3)), GS_OK);
+    ck_assert_int_eq(RD("\xc4\x03"
+                        "abc",
+                        gs_mp_read_binfix(&r, h, 3)),
+                     GS_OK);
     ck_assert_mem_eq(h, "abc", 3);
-    ck_assert_int_eq(RD("\xc4\x02" "xy", gs_mp_read_binfix(&r, h, 3)), GS_ERANGE);
-    ck_assert_int_eq(RD("\xc4\x04" "wxyz", gs_mp_read_binfix(&r, h, 3)), GS_ERANGE);
-    ck_assert_int_eq(RD("\xa3" "xyz", gs_mp_read_binfix(&r, h, 3)), GS_ETYPE);
+    ck_assert_int_eq(RD("\xc4\x02"
+                        "xy",
+                        gs_mp_read_binfix(&r, h, 3)),
+                     GS_ERANGE);
+    ck_assert_int_eq(RD("\xc4\x04"
+                        "wxyz",
+                        gs_mp_read_binfix(&r, h, 3)),
+                     GS_ERANGE);
+    ck_assert_int_eq(RD("\xa3"
+                        "xyz",
+                        gs_mp_read_binfix(&r, h, 3)),
+                     GS_ETYPE);
     ck_assert_mem_eq(h, "abc", 3);
 #undef RD
 }
@@ -567,7 +670,10 @@ static const ucase ucases[] = {
     {"four-byte min U+10000", B("\xf0\x90\x80\x80"), true},
     {"max U+10FFFF", B("\xf4\x8f\xbf\xbf"), true},
     {"chinese", B("\xe6\xbc\xaf\xe6\xb2\xb3\xe5\xb8\x82"), true}, /* 漯河市 */
-    {"NUL", B("a\x00" "b"), false},
+    {"NUL",
+     B("a\x00"
+       "b"),
+     false},
     {"lone continuation", B("\x80"), false},
     {"overlong C0 80", B("\xc0\x80"), false},
     {"overlong C0 AF", B("\xc0\xaf"), false},

@@ -85,6 +85,7 @@ static void assert_msg_eq(const gs_msg *a, const gs_msg *b)
     ck_assert_str_eq(a->software, b->software);
     ck_assert_uint_eq(a->pending, b->pending);
     ck_assert_uint_eq(a->hub_seq_seen, b->hub_seq_seen);
+    ck_assert_uint_eq(a->node_time, b->node_time);
     ck_assert_uint_eq(a->acked_through, b->acked_through);
     ck_assert_uint_eq(a->hub_time, b->hub_time);
     ck_assert_uint_eq(a->hub_seq_head, b->hub_seq_head);
@@ -131,6 +132,7 @@ static void s_hello(gs_msg *m)
     strcpy(m->software, "gridnode 0.1.0 \xe7\xbd\x91\xe6\xa0\xbc"); /* 网格 */
     m->pending = 12;
     m->hub_seq_seen = 99;
+    m->node_time = 1795000000123ull;
 }
 
 static void s_hello_max(gs_msg *m)
@@ -143,6 +145,7 @@ static void s_hello_max(gs_msg *m)
     m->software[63] = 'x';
     m->pending = UINT64_MAX;
     m->hub_seq_seen = UINT64_MAX;
+    m->node_time = UINT64_MAX;
 }
 
 static void s_welcome(gs_msg *m)
@@ -330,6 +333,7 @@ static const spec_field spec[] = {
     {GS_MSG_HELLO, "software", W_STR, true, 64},
     {GS_MSG_HELLO, "pending", W_U64, true, 0},
     {GS_MSG_HELLO, "hub_seq_seen", W_U64, true, 0},
+    {GS_MSG_HELLO, "node_time", W_U64, true, 0},
     {GS_MSG_WELCOME, "acked_through", W_U64, true, 0},
     {GS_MSG_WELCOME, "hub_time", W_U64, true, 0},
     {GS_MSG_WELCOME, "hub_seq_head", W_U64, true, 0},
@@ -367,11 +371,6 @@ typedef struct damage {
     size_t rawlen;
 } damage;
 
-static const char *type_name(gs_msg_type t)
-{
-    return gs_msg_name(t);
-}
-
 /* The envelope: a map header of npairs, "t": name, "v": version. */
 static void envelope(gs_buf *b, const char *name, uint64_t version, uint32_t npairs)
 {
@@ -401,15 +400,21 @@ static void write_change(gs_buf *b, gs_msg_type type, unsigned i)
 static void write_valid(gs_buf *b, gs_msg_type type, wkind k)
 {
     switch (k) {
-    case W_U64: gs_mp_uint(b, 7); break;
-    case W_STR: gs_mp_str(b, "ok"); break;
+    case W_U64:
+        gs_mp_uint(b, 7);
+        break;
+    case W_STR:
+        gs_mp_str(b, "ok");
+        break;
     case W_HASH: {
         uint8_t h[GS_HASH_LEN];
         fill_hash(h, 1);
         gs_mp_bin(b, h, GS_HASH_LEN);
         break;
     }
-    case W_BOOL: gs_mp_bool(b, true); break;
+    case W_BOOL:
+        gs_mp_bool(b, true);
+        break;
     case W_CHANGES:
         gs_mp_array(b, 2);
         write_change(b, type, 0);
@@ -422,11 +427,21 @@ static void write_valid(gs_buf *b, gs_msg_type type, wkind k)
 static void write_wrong(gs_buf *b, wkind k)
 {
     switch (k) {
-    case W_U64: gs_mp_str(b, "7"); break;
-    case W_STR: gs_mp_uint(b, 7); break;
-    case W_HASH: gs_mp_str(b, "0123456789abcdef0123456789abcdef"); break;
-    case W_BOOL: gs_mp_uint(b, 1); break;
-    case W_CHANGES: gs_mp_map(b, 0); break;
+    case W_U64:
+        gs_mp_str(b, "7");
+        break;
+    case W_STR:
+        gs_mp_uint(b, 7);
+        break;
+    case W_HASH:
+        gs_mp_str(b, "0123456789abcdef0123456789abcdef");
+        break;
+    case W_BOOL:
+        gs_mp_uint(b, 1);
+        break;
+    case W_CHANGES:
+        gs_mp_map(b, 0);
+        break;
     }
 }
 
@@ -440,7 +455,7 @@ static void build(gs_buf *b, gs_msg_type type, const damage *d)
         n--;
     if (d->mu == MU_DUP || d->mu == MU_EXTRA)
         n++;
-    envelope(b, type_name(type), GS_PROTO_VERSION, n);
+    envelope(b, gs_msg_name(type), GS_PROTO_VERSION, n);
     for (int i = 0; i < N(spec); i++) {
         const spec_field *f = &spec[i];
         if (f->type != type)
@@ -470,7 +485,7 @@ static void build(gs_buf *b, gs_msg_type type, const damage *d)
 /* "HELLO.node_id" */
 static const char *field_name(char out[64], gs_msg_type type, const char *key)
 {
-    snprintf(out, 64, "%s.%s", type_name(type), key);
+    snprintf(out, 64, "%s.%s", gs_msg_name(type), key);
     return out;
 }
 
@@ -566,8 +581,8 @@ START_TEST(test_unknown_key)
         damage d = {MU_EXTRA, keys[k], NULL, 0};
         build(&b, type, &d);
         char name[64];
-        const char *want = strcmp(keys[k], "node_id\xff") ? field_name(name, type, keys[k])
-                                                           : "node_id\\xff";
+        const char *want =
+            strcmp(keys[k], "node_id\xff") ? field_name(name, type, keys[k]) : "node_id\\xff";
         expect_fail(&b, GS_EUNKNOWN, want);
         gs_buf_free(&b);
     }
@@ -1286,9 +1301,8 @@ END_TEST
 
 START_TEST(test_names)
 {
-    static const char *const want[] = {"?",       "HELLO",   "WELCOME", "PUSH",
-                                       "ACK",     "REJECTED", "PULL",   "CHANGES",
-                                       "ERROR",   "PING",    "PONG"};
+    static const char *const want[] = {"?",    "HELLO",   "WELCOME", "PUSH", "ACK", "REJECTED",
+                                       "PULL", "CHANGES", "ERROR",   "PING", "PONG"};
     ck_assert_int_eq(N(want), GS_MSG__COUNT);
     for (int t = 0; t < GS_MSG__COUNT; t++)
         ck_assert_str_eq(gs_msg_name((gs_msg_type)t), want[t]);

@@ -1,5 +1,5 @@
 /*
- * csvin.c: the CSV reader (see csvin.h for what it guarantees).
+ * csv.c: the CSV reader (see gridsync/csv.h for what it guarantees).
  *
  * Three steps, all over the whole file in memory:
  *  1. decode: refuse UTF-16 and NUL bytes; a UTF-8 byte-order mark means
@@ -22,7 +22,7 @@
  * points at a NUL-terminated valid UTF-8 string inside the arena; rows are in
  * file order with increasing line numbers; the object is never changed again.
  */
-#include "csvin.h"
+#include "gridsync/csv.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -41,23 +41,23 @@
 #include "gridsync/buf.h"
 
 /* libcsv's field buffer may not grow past this: a field that needs more is
- * over NODE_CSV_MAX_FIELD anyway (the slack holds a closing quote and some
+ * over GS_CSV_MAX_FIELD anyway (the slack holds a closing quote and some
  * trailing spaces that are cut before the field is reported). */
-#define FIELD_BUF_CAP (NODE_CSV_MAX_FIELD + 1024)
+#define FIELD_BUF_CAP (GS_CSV_MAX_FIELD + 1024)
 /* libcsv grows its field buffer by this much at a time. */
 #define FIELD_BUF_BLK 4096
 /* Longest run handed to libcsv at once, so that an error stops work soon. */
 #define FEED_CHUNK ((size_t)64 << 10)
 
-/* A row: cells[first .. first+ncells) of the owning node_csv. */
+/* A row: cells[first .. first+ncells) of the owning gs_csv. */
 typedef struct row {
     size_t first;
     size_t ncells;
     size_t line; /* 1-based line where the row starts */
 } row;
 
-struct node_csv {
-    node_csv_encoding enc;
+struct gs_csv {
+    gs_csv_encoding enc;
     gs_buf arena;    /* the cell texts, each NUL-terminated; offset 0 is "" */
     uint32_t *cells; /* offsets into arena */
     size_t ncells, cells_cap;
@@ -67,7 +67,7 @@ struct node_csv {
 
 /* The state of one parse, passed to libcsv's callbacks. */
 typedef struct parse {
-    node_csv *c;
+    gs_csv *c;
     const char *name;
     gs_errbuf *eb;
     struct csv_parser csv;
@@ -190,7 +190,7 @@ static int gb18030_to_utf8(const unsigned char *in, size_t n, char **out, size_t
  * either a pointer into data (*owned NULL) or a new buffer (*owned set, for
  * the caller to free). */
 static int decode(const char *name, const unsigned char *data, size_t len, gs_errbuf *eb,
-                  node_csv_encoding *enc, const char **text, size_t *tlen, char **owned)
+                  gs_csv_encoding *enc, const char **text, size_t *tlen, char **owned)
 {
     *owned = NULL;
     if (len >= 2 && ((data[0] == 0xFF && data[1] == 0xFE) || (data[0] == 0xFE && data[1] == 0xFF)))
@@ -201,8 +201,9 @@ static int decode(const char *name, const unsigned char *data, size_t len, gs_er
     const unsigned char *nul = len ? memchr(data, 0, len) : NULL;
     if (nul) {
         size_t off = (size_t)(nul - data);
-        return gs_errf(eb, GS_EINVAL, "%s: byte offset %zu (line %zu): NUL byte; not a CSV text file",
-                       name, off, line_at(data, len, off));
+        return gs_errf(eb, GS_EINVAL,
+                       "%s: byte offset %zu (line %zu): NUL byte; not a CSV text file", name, off,
+                       line_at(data, len, off));
     }
     if (len >= 3 && data[0] == 0xEF && data[1] == 0xBB && data[2] == 0xBF) {
         size_t bad = utf8_invalid_at(data + 3, len - 3) + 3;
@@ -211,14 +212,14 @@ static int decode(const char *name, const unsigned char *data, size_t len, gs_er
                            "%s: byte offset %zu (line %zu): not UTF-8, though the file starts "
                            "with a UTF-8 byte-order mark",
                            name, bad, line_at(data, len, bad));
-        *enc = NODE_CSV_UTF8_BOM;
+        *enc = GS_CSV_UTF8_BOM;
         *text = (const char *)data + 3;
         *tlen = len - 3;
         return GS_OK;
     }
     size_t bad8 = utf8_invalid_at(data, len);
     if (bad8 == len) {
-        *enc = NODE_CSV_UTF8;
+        *enc = GS_CSV_UTF8;
         *text = (const char *)data;
         *tlen = len;
         return GS_OK;
@@ -226,7 +227,7 @@ static int decode(const char *name, const unsigned char *data, size_t len, gs_er
     size_t badgb = 0;
     int rc = gb18030_to_utf8(data, len, owned, tlen, &badgb);
     if (rc == GS_OK) {
-        *enc = NODE_CSV_GB18030;
+        *enc = GS_CSV_GB18030;
         *text = *owned;
         return GS_OK;
     }
@@ -264,7 +265,7 @@ static void *capped_realloc(void *p, size_t size)
 /* Writes "column N" or "column N (header text)" for 0-based col into out. */
 static void column_name(const parse *p, size_t col, char *out, size_t outsz)
 {
-    const node_csv *c = p->c;
+    const gs_csv *c = p->c;
     /* While the header itself is parsed there is no name to give yet. */
     if (c->nrows > 0 && col < c->rows[0].ncells && c->cells[c->rows[0].first + col] != 0) {
         const char *h = c->arena.data + c->cells[c->rows[0].first + col];
@@ -280,7 +281,7 @@ static void field_too_long(parse *p, size_t col)
     char cn[128];
     column_name(p, col, cn, sizeof cn);
     p->rc = gs_errf(p->eb, GS_ETOOBIG, "%s: line %zu, %s: field longer than %zu bytes", p->name,
-                    p->row_line, cn, NODE_CSV_MAX_FIELD);
+                    p->row_line, cn, GS_CSV_MAX_FIELD);
 }
 
 /* libcsv's end-of-field callback: stores the field as the next cell. */
@@ -289,14 +290,14 @@ static void on_field(void *s, size_t len, void *data)
     parse *p = data;
     if (p->rc)
         return;
-    node_csv *c = p->c;
+    gs_csv *c = p->c;
     size_t col = c->ncells - p->row_first;
-    if (col >= NODE_CSV_MAX_COLS) {
+    if (col >= GS_CSV_MAX_COLS) {
         p->rc = gs_errf(p->eb, GS_ETOOBIG, "%s: line %zu: more than %zu columns", p->name,
-                        p->row_line, NODE_CSV_MAX_COLS);
+                        p->row_line, GS_CSV_MAX_COLS);
         return;
     }
-    if (len > NODE_CSV_MAX_FIELD) {
+    if (len > GS_CSV_MAX_FIELD) {
         field_too_long(p, col);
         return;
     }
@@ -336,7 +337,7 @@ static void on_row(int term, void *data)
     p->in_row = false;
     if (p->rc)
         return;
-    node_csv *c = p->c;
+    gs_csv *c = p->c;
     if (!p->row_nonempty) {
         c->ncells = p->row_first; /* blank cells take no arena space */
         return;
@@ -374,7 +375,7 @@ static int feed(parse *p, const char *s, size_t n)
                                "be quoted as a whole, with the quote doubled (\"a \"\"b\"\" c\")",
                                p->name, p->line, cn);
     case CSV_ENOMEM:
-        if (csv_get_buffer_size(&p->csv) > NODE_CSV_MAX_FIELD) {
+        if (csv_get_buffer_size(&p->csv) > GS_CSV_MAX_FIELD) {
             field_too_long(p, col);
             return p->rc;
         }
@@ -433,14 +434,13 @@ static int split(parse *p, const char *s, size_t n)
 
 /* ---- the object ------------------------------------------------------- */
 
-int node_csv_open_mem(node_csv **out, const char *name, const void *data, size_t len,
-                      gs_errbuf *eb)
+int gs_csv_open_mem(gs_csv **out, const char *name, const void *data, size_t len, gs_errbuf *eb)
 {
     assert(out != NULL && name != NULL && (data != NULL || len == 0));
-    if (len > NODE_CSV_MAX_FILE)
+    if (len > GS_CSV_MAX_FILE)
         return gs_errf(eb, GS_ETOOBIG, "%s: file is %zu bytes; the limit is %zu MiB", name, len,
-                       NODE_CSV_MAX_FILE >> 20);
-    node_csv_encoding enc;
+                       GS_CSV_MAX_FILE >> 20);
+    gs_csv_encoding enc;
     const char *text = "";
     size_t tlen = 0;
     char *owned = NULL;
@@ -448,7 +448,7 @@ int node_csv_open_mem(node_csv **out, const char *name, const void *data, size_t
     if (rc)
         return rc;
 
-    node_csv *c = calloc(1, sizeof *c);
+    gs_csv *c = calloc(1, sizeof *c);
     if (!c) {
         free(owned);
         return gs_errf(eb, GS_ENOMEM, "%s: out of memory", name);
@@ -468,14 +468,14 @@ int node_csv_open_mem(node_csv **out, const char *name, const void *data, size_t
     if (rc == GS_OK && c->nrows == 0)
         rc = gs_errf(eb, GS_EINVAL, "%s: empty file: no header row", name);
     if (rc) {
-        node_csv_destroy(&c);
+        gs_csv_destroy(&c);
         return rc;
     }
     *out = c;
     return GS_OK;
 }
 
-int node_csv_open(node_csv **out, const char *path, gs_errbuf *eb)
+int gs_csv_open(gs_csv **out, const char *path, gs_errbuf *eb)
 {
     assert(out != NULL && path != NULL);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -484,10 +484,10 @@ int node_csv_open(node_csv **out, const char *path, gs_errbuf *eb)
     struct stat st;
     size_t cap = 64 << 10;
     if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
-        if ((uintmax_t)st.st_size > NODE_CSV_MAX_FILE) {
+        if ((uintmax_t)st.st_size > GS_CSV_MAX_FILE) {
             close(fd);
             return gs_errf(eb, GS_ETOOBIG, "%s: file is %jd bytes; the limit is %zu MiB", path,
-                           (intmax_t)st.st_size, NODE_CSV_MAX_FILE >> 20);
+                           (intmax_t)st.st_size, GS_CSV_MAX_FILE >> 20);
         }
         cap = (size_t)st.st_size + 1; /* +1 so that EOF is seen without a regrow */
     }
@@ -497,9 +497,9 @@ int node_csv_open(node_csv **out, const char *path, gs_errbuf *eb)
     int rc = buf ? GS_OK : gs_errf(eb, GS_ENOMEM, "%s: out of memory", path);
     while (rc == GS_OK) {
         if (len == cap) {
-            if (cap > NODE_CSV_MAX_FILE) {
+            if (cap > GS_CSV_MAX_FILE) {
                 rc = gs_errf(eb, GS_ETOOBIG, "%s: file is over the limit of %zu MiB", path,
-                             NODE_CSV_MAX_FILE >> 20);
+                             GS_CSV_MAX_FILE >> 20);
                 break;
             }
             unsigned char *nb = realloc(buf, cap * 2);
@@ -522,16 +522,16 @@ int node_csv_open(node_csv **out, const char *path, gs_errbuf *eb)
     }
     close(fd);
     if (rc == GS_OK)
-        rc = node_csv_open_mem(out, path, buf, len, eb);
+        rc = gs_csv_open_mem(out, path, buf, len, eb);
     free(buf);
     return rc;
 }
 
-void node_csv_destroy(node_csv **p)
+void gs_csv_destroy(gs_csv **p)
 {
     if (!p || !*p)
         return;
-    node_csv *c = *p;
+    gs_csv *c = *p;
     gs_buf_free(&c->arena);
     free(c->cells);
     free(c->rows);
@@ -539,14 +539,14 @@ void node_csv_destroy(node_csv **p)
     *p = NULL;
 }
 
-node_csv_encoding node_csv_encoding_of(const node_csv *c)
+gs_csv_encoding gs_csv_encoding_of(const gs_csv *c)
 {
     assert(c != NULL);
     return c->enc;
 }
 
 /* Text of cell col of internal row ri (0 = header); "" past its end. */
-static const char *cell_text(const node_csv *c, size_t ri, size_t col)
+static const char *cell_text(const gs_csv *c, size_t ri, size_t col)
 {
     const row *w = &c->rows[ri];
     if (col >= w->ncells)
@@ -554,37 +554,37 @@ static const char *cell_text(const node_csv *c, size_t ri, size_t col)
     return c->arena.data + c->cells[w->first + col];
 }
 
-size_t node_csv_ncols(const node_csv *c)
+size_t gs_csv_ncols(const gs_csv *c)
 {
     assert(c != NULL);
     return c->rows[0].ncells;
 }
 
-const char *node_csv_header(const node_csv *c, size_t col)
+const char *gs_csv_header(const gs_csv *c, size_t col)
 {
     assert(c != NULL);
     return cell_text(c, 0, col);
 }
 
-size_t node_csv_nrows(const node_csv *c)
+size_t gs_csv_nrows(const gs_csv *c)
 {
     assert(c != NULL);
     return c->nrows - 1;
 }
 
-const char *node_csv_cell(const node_csv *c, size_t r, size_t col)
+const char *gs_csv_cell(const gs_csv *c, size_t r, size_t col)
 {
     assert(c != NULL && r + 1 < c->nrows);
     return cell_text(c, r + 1, col);
 }
 
-size_t node_csv_row_ncells(const node_csv *c, size_t r)
+size_t gs_csv_row_ncells(const gs_csv *c, size_t r)
 {
     assert(c != NULL && r + 1 < c->nrows);
     return c->rows[r + 1].ncells;
 }
 
-size_t node_csv_line(const node_csv *c, size_t r)
+size_t gs_csv_line(const gs_csv *c, size_t r)
 {
     assert(c != NULL && r + 1 < c->nrows);
     return c->rows[r + 1].line;

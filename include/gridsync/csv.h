@@ -1,9 +1,9 @@
 /*
- * csvin.h: the CSV reader behind the node's import.
+ * gridsync/csv.h: the CSV reader behind the node's import.
  *
  * Village office staff fill the import files in Excel, which saves CSV as
  * GB18030/GBK (Chinese Windows default), as UTF-8 with a byte-order mark
- * ("CSV UTF-8"), or, from other tools, as UTF-8 without one. A node_csv
+ * ("CSV UTF-8"), or, from other tools, as UTF-8 without one. A gs_csv
  * reads the whole file at once, works out which of the three it is,
  * converts it to UTF-8 and keeps every cell in memory, so that the importer
  * can look at the header first and then at any cell in any order.
@@ -40,11 +40,11 @@
  *  - GBK is read as GB18030, its superset.
  *
  * Cells live in one arena of NUL-terminated strings with offset arrays, not
- * one allocation per cell. A node_csv is not modified after it is opened;
+ * one allocation per cell. A gs_csv is not modified after it is opened;
  * reading it from several threads at once is safe.
  */
-#ifndef NODE_CSVIN_H
-#define NODE_CSVIN_H
+#ifndef GS_CSVIN_H
+#define GS_CSVIN_H
 
 #include <stddef.h>
 
@@ -52,51 +52,51 @@
 
 /* Limits; going over any of them is GS_ETOOBIG. Sizes are in bytes of the
  * file as stored (file) or of the UTF-8 text (field). */
-#define NODE_CSV_MAX_FILE  ((size_t)256 << 20)
-#define NODE_CSV_MAX_FIELD ((size_t)64 << 10)
-#define NODE_CSV_MAX_COLS  ((size_t)256)
+#define GS_CSV_MAX_FILE  ((size_t)256 << 20)
+#define GS_CSV_MAX_FIELD ((size_t)64 << 10)
+#define GS_CSV_MAX_COLS  ((size_t)256)
 
-typedef struct node_csv node_csv; /* opaque */
+typedef struct gs_csv gs_csv; /* opaque */
 
 /* How the file was encoded. */
-typedef enum { NODE_CSV_UTF8, NODE_CSV_UTF8_BOM, NODE_CSV_GB18030 } node_csv_encoding;
+typedef enum { GS_CSV_UTF8, GS_CSV_UTF8_BOM, GS_CSV_GB18030 } gs_csv_encoding;
 
-/* Reads and parses the file at path. On success *out is a new node_csv the
- * caller owns (free with node_csv_destroy); on failure *out is untouched and
+/* Reads and parses the file at path. On success *out is a new gs_csv the
+ * caller owns (free with gs_csv_destroy); on failure *out is untouched and
  * the return is GS_EIO (cannot read), GS_ETOOBIG (a limit), GS_EINVAL
  * (undecodable bytes, bad quoting, empty file) or GS_ENOMEM, with the
  * message in eb (may be NULL). Messages name the file by path as given. */
-int node_csv_open(node_csv **out, const char *path, gs_errbuf *eb);
+int gs_csv_open(gs_csv **out, const char *path, gs_errbuf *eb);
 
 /* The same from len bytes at data (not kept after the call); name is used in
  * messages in place of the path. */
-int node_csv_open_mem(node_csv **out, const char *name, const void *data, size_t len,
+int gs_csv_open_mem(gs_csv **out, const char *name, const void *data, size_t len,
                       gs_errbuf *eb);
 
 /* Frees *p and sets it to NULL; NULL and *p == NULL are fine. */
-void node_csv_destroy(node_csv **p);
+void gs_csv_destroy(gs_csv **p);
 
-node_csv_encoding node_csv_encoding_of(const node_csv *c);
+gs_csv_encoding gs_csv_encoding_of(const gs_csv *c);
 
 /* Number of header columns (at least 1). */
-size_t node_csv_ncols(const node_csv *c);
+size_t gs_csv_ncols(const gs_csv *c);
 
-/* Header cell text, UTF-8; "" for col >= node_csv_ncols(). Owned by c. */
-const char *node_csv_header(const node_csv *c, size_t col);
+/* Header cell text, UTF-8; "" for col >= gs_csv_ncols(). Owned by c. */
+const char *gs_csv_header(const gs_csv *c, size_t col);
 
 /* Number of data rows, header excluded. */
-size_t node_csv_nrows(const node_csv *c);
+size_t gs_csv_nrows(const gs_csv *c);
 
-/* Cell of data row r (0-based, r < node_csv_nrows()) column col; "" when the
- * row is short. Owned by c, valid until node_csv_destroy. */
-const char *node_csv_cell(const node_csv *c, size_t r, size_t col);
+/* Cell of data row r (0-based, r < gs_csv_nrows()) column col; "" when the
+ * row is short. Owned by c, valid until gs_csv_destroy. */
+const char *gs_csv_cell(const gs_csv *c, size_t r, size_t col);
 
 /* Number of cells data row r actually has (may differ from the header's). */
-size_t node_csv_row_ncells(const node_csv *c, size_t r);
+size_t gs_csv_row_ncells(const gs_csv *c, size_t r);
 
 /* The 1-based line number in the file where data row r starts (the header's
  * first line counts as it stands in the file, after any blank lines), for
  * error messages; quoted fields may make a row span several lines. */
-size_t node_csv_line(const node_csv *c, size_t r);
+size_t gs_csv_line(const gs_csv *c, size_t r);
 
 #endif

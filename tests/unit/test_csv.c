@@ -1,5 +1,5 @@
 /*
- * test_csvin.c: the CSV reader (node/csvin.c) against files as Excel and
+ * test_csv.c: the CSV reader (proto/csv.c) against files as Excel and
  * other tools write them.
  *
  * Every good case is a row of one table, run three times: as UTF-8, as
@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "csvin.h"
+#include "gridsync/csv.h"
 #include "gridsync/err.h"
 
 /* ---- fixture: a temporary directory for the test's files --------------- */
@@ -93,7 +93,7 @@ enum { FORM_UTF8, FORM_BOM, FORM_GB, FORM__COUNT };
 
 /* grid[0] is the header, grid[1..] the data rows; a NULL ends a row, so a
  * row's cell count is its number of non-NULL entries. lines[r] is
- * node_csv_line of data row r. */
+ * gs_csv_line of data row r. */
 typedef struct good_case {
     const char *name;
     const char *input;
@@ -106,7 +106,9 @@ static const good_case good[] = {
     {"chinese",
      "事件类别,姓名,备注\n邻里纠纷,王小明,无\n矛盾调解,李四,\"已处理，满意\"\n",
      2,
-     {{"事件类别", "姓名", "备注"}, {"邻里纠纷", "王小明", "无"}, {"矛盾调解", "李四", "已处理，满意"}},
+     {{"事件类别", "姓名", "备注"},
+      {"邻里纠纷", "王小明", "无"},
+      {"矛盾调解", "李四", "已处理，满意"}},
      {2, 3}},
     {"crlf",
      "事件类别,姓名\r\n邻里纠纷,王小明\r\n\r\n噪音,张三\r\n",
@@ -142,11 +144,7 @@ static const good_case good[] = {
     {"header_only_no_newline", "h1,h2", 0, {{"h1", "h2"}}, {0}},
     {"no_final_newline", "h1,h2\n邻里纠纷,2", 1, {{"h1", "h2"}, {"邻里纠纷", "2"}}, {2}},
     {"lone_cr", "h1,h2\r1,2\r\r3,4", 2, {{"h1", "h2"}, {"1", "2"}, {"3", "4"}}, {2, 4}},
-    {"multiline_header",
-     "\"事件\n类别\",b\n1,2\n",
-     1,
-     {{"事件\n类别", "b"}, {"1", "2"}},
-     {3}},
+    {"multiline_header", "\"事件\n类别\",b\n1,2\n", 1, {{"事件\n类别", "b"}, {"1", "2"}}, {3}},
     {"gb18030_four_byte", "字,备注\n𠮷,㐀€\n", 1, {{"字", "备注"}, {"𠮷", "㐀€"}}, {2}},
     {"empty_header_cell", ",备注\nx,y\n", 1, {{"", "备注"}, {"x", "y"}}, {2}},
 };
@@ -161,30 +159,30 @@ static size_t grid_ncells(const good_case *g, size_t r)
 }
 
 /* Checks everything the reader says about c against case g. */
-static void check_against(const node_csv *c, const good_case *g, const char *how)
+static void check_against(const gs_csv *c, const good_case *g, const char *how)
 {
     size_t ncols = grid_ncells(g, 0);
-    ck_assert_msg(node_csv_ncols(c) == ncols, "%s %s: ncols %zu, want %zu", g->name, how,
-                  node_csv_ncols(c), ncols);
+    ck_assert_msg(gs_csv_ncols(c) == ncols, "%s %s: ncols %zu, want %zu", g->name, how,
+                  gs_csv_ncols(c), ncols);
     for (size_t k = 0; k < ncols; k++)
-        ck_assert_msg(strcmp(node_csv_header(c, k), g->grid[0][k]) == 0,
+        ck_assert_msg(strcmp(gs_csv_header(c, k), g->grid[0][k]) == 0,
                       "%s %s: header %zu is \"%s\", want \"%s\"", g->name, how, k,
-                      node_csv_header(c, k), g->grid[0][k]);
-    ck_assert_str_eq(node_csv_header(c, ncols), "");
-    ck_assert_msg(node_csv_nrows(c) == g->nrows, "%s %s: nrows %zu, want %zu", g->name, how,
-                  node_csv_nrows(c), g->nrows);
+                      gs_csv_header(c, k), g->grid[0][k]);
+    ck_assert_str_eq(gs_csv_header(c, ncols), "");
+    ck_assert_msg(gs_csv_nrows(c) == g->nrows, "%s %s: nrows %zu, want %zu", g->name, how,
+                  gs_csv_nrows(c), g->nrows);
     for (size_t r = 0; r < g->nrows; r++) {
         size_t n = grid_ncells(g, r + 1);
-        ck_assert_msg(node_csv_row_ncells(c, r) == n, "%s %s: row %zu has %zu cells, want %zu",
-                      g->name, how, r, node_csv_row_ncells(c, r), n);
+        ck_assert_msg(gs_csv_row_ncells(c, r) == n, "%s %s: row %zu has %zu cells, want %zu",
+                      g->name, how, r, gs_csv_row_ncells(c, r), n);
         for (size_t k = 0; k < n; k++)
-            ck_assert_msg(strcmp(node_csv_cell(c, r, k), g->grid[r + 1][k]) == 0,
+            ck_assert_msg(strcmp(gs_csv_cell(c, r, k), g->grid[r + 1][k]) == 0,
                           "%s %s: cell %zu,%zu is \"%s\", want \"%s\"", g->name, how, r, k,
-                          node_csv_cell(c, r, k), g->grid[r + 1][k]);
-        ck_assert_str_eq(node_csv_cell(c, r, n), "");
-        ck_assert_str_eq(node_csv_cell(c, r, NODE_CSV_MAX_COLS + 5), "");
-        ck_assert_msg(node_csv_line(c, r) == g->lines[r], "%s %s: row %zu at line %zu, want %zu",
-                      g->name, how, r, node_csv_line(c, r), g->lines[r]);
+                          gs_csv_cell(c, r, k), g->grid[r + 1][k]);
+        ck_assert_str_eq(gs_csv_cell(c, r, n), "");
+        ck_assert_str_eq(gs_csv_cell(c, r, GS_CSV_MAX_COLS + 5), "");
+        ck_assert_msg(gs_csv_line(c, r) == g->lines[r], "%s %s: row %zu at line %zu, want %zu",
+                      g->name, how, r, gs_csv_line(c, r), g->lines[r]);
     }
 }
 
@@ -198,10 +196,10 @@ START_TEST(good_files)
 
     char *bytes;
     size_t len;
-    node_csv_encoding want;
+    gs_csv_encoding want;
     if (form == FORM_GB) {
         bytes = to_gb18030(g->input, &len);
-        want = has_non_ascii(g->input) ? NODE_CSV_GB18030 : NODE_CSV_UTF8;
+        want = has_non_ascii(g->input) ? GS_CSV_GB18030 : GS_CSV_UTF8;
     } else {
         size_t n = strlen(g->input), pre = form == FORM_BOM ? 3 : 0;
         bytes = malloc(n + pre + 1);
@@ -209,23 +207,23 @@ START_TEST(good_files)
         memcpy(bytes, "\xEF\xBB\xBF", pre);
         memcpy(bytes + pre, g->input, n + 1);
         len = n + pre;
-        want = form == FORM_BOM ? NODE_CSV_UTF8_BOM : NODE_CSV_UTF8;
+        want = form == FORM_BOM ? GS_CSV_UTF8_BOM : GS_CSV_UTF8;
     }
 
     gs_errbuf eb = {{0}};
-    node_csv *c = NULL;
-    int rc = node_csv_open(&c, put("in.csv", bytes, len), &eb);
+    gs_csv *c = NULL;
+    int rc = gs_csv_open(&c, put("in.csv", bytes, len), &eb);
     ck_assert_msg(rc == GS_OK, "%s %s: %s", g->name, how, eb.msg);
-    ck_assert_int_eq(node_csv_encoding_of(c), want);
+    ck_assert_int_eq(gs_csv_encoding_of(c), want);
     check_against(c, g, how);
-    node_csv_destroy(&c);
+    gs_csv_destroy(&c);
     ck_assert_ptr_null(c);
 
-    rc = node_csv_open_mem(&c, "in.csv", bytes, len, &eb);
+    rc = gs_csv_open_mem(&c, "in.csv", bytes, len, &eb);
     ck_assert_msg(rc == GS_OK, "%s %s from memory: %s", g->name, how, eb.msg);
-    ck_assert_int_eq(node_csv_encoding_of(c), want);
+    ck_assert_int_eq(gs_csv_encoding_of(c), want);
     check_against(c, g, how);
-    node_csv_destroy(&c);
+    gs_csv_destroy(&c);
     free(bytes);
 }
 END_TEST
@@ -244,24 +242,54 @@ static const bad_case bad[] = {
     {"empty", "", 0, GS_EINVAL, {"bad.csv: empty file: no header row"}},
     {"bom_only", "\xEF\xBB\xBF", 0, GS_EINVAL, {"bad.csv: empty file"}},
     {"blank_only", "\n\r\n   \n,,\n\"\"\n", 0, GS_EINVAL, {"bad.csv: empty file"}},
-    {"undecodable", "a,b\n1,2\nx,\x80\x80\n", 0, GS_EINVAL,
+    {"undecodable",
+     "a,b\n1,2\nx,\x80\x80\n",
+     0,
+     GS_EINVAL,
      {"bad.csv: byte offset 10 (line 3): not UTF-8 and not GB18030"}},
-    {"utf8_damaged", "事件类别\n王小明\n\xFF\n", 0, GS_EINVAL,
+    {"utf8_damaged",
+     "事件类别\n王小明\n\xFF\n",
+     0,
+     GS_EINVAL,
      {"bad.csv: byte offset 23 (line 3): not UTF-8 and not GB18030"}},
     {"truncated_at_end", "a,b\n1,\xE7", 0, GS_EINVAL, {"byte offset 6 (line 2)"}},
-    {"bom_then_not_utf8", "\xEF\xBB\xBF" "a,b\n\xC3\x28\n", 0, GS_EINVAL,
+    {"bom_then_not_utf8",
+     "\xEF\xBB\xBF"
+     "a,b\n\xC3\x28\n",
+     0,
+     GS_EINVAL,
      {"bad.csv: byte offset 7 (line 2): not UTF-8", "byte-order mark"}},
-    {"utf16le", "\xFF\xFE" "a\0,\0b\0", 8, GS_EINVAL, {"bad.csv: ", "UTF-16"}},
+    {"utf16le",
+     "\xFF\xFE"
+     "a\0,\0b\0",
+     8,
+     GS_EINVAL,
+     {"bad.csv: ", "UTF-16"}},
     {"nul_byte", "a,b\n1,\0\n", 8, GS_EINVAL, {"bad.csv: byte offset 6 (line 2): NUL byte"}},
-    {"unterminated_quote", "a,b\n1,2\n3,\"abc\n4,5\n", 0, GS_EINVAL,
+    {"unterminated_quote",
+     "a,b\n1,2\n3,\"abc\n4,5\n",
+     0,
+     GS_EINVAL,
      {"bad.csv: line 3: unterminated quoted field"}},
-    {"unterminated_quote_crlf", "a,b\r\n\r\n1,2\r\n3,\"abc\r\n4,5\r\n", 0, GS_EINVAL,
+    {"unterminated_quote_crlf",
+     "a,b\r\n\r\n1,2\r\n3,\"abc\r\n4,5\r\n",
+     0,
+     GS_EINVAL,
      {"bad.csv: line 4: unterminated quoted field"}},
-    {"unterminated_header", "\"a,b\n1,2\n", 0, GS_EINVAL,
+    {"unterminated_header",
+     "\"a,b\n1,2\n",
+     0,
+     GS_EINVAL,
      {"bad.csv: line 1: unterminated quoted field"}},
-    {"stray_quote", "事件类别,备注\n1,x\"y\n", 0, GS_EINVAL,
+    {"stray_quote",
+     "事件类别,备注\n1,x\"y\n",
+     0,
+     GS_EINVAL,
      {"bad.csv: line 2, column 2 (备注): stray quote"}},
-    {"text_after_quote", "a,b\n\n\"x\"y,1\n", 0, GS_EINVAL,
+    {"text_after_quote",
+     "a,b\n\n\"x\"y,1\n",
+     0,
+     GS_EINVAL,
      {"bad.csv: line 3, column 1 (a): stray quote"}},
     {"stray_quote_in_header", "a,b\"\n", 0, GS_EINVAL, {"bad.csv: line 1, column 2: stray quote"}},
 };
@@ -274,9 +302,9 @@ static void expect_error(const char *name, const void *data, size_t len, int rc,
 {
     for (int mem = 0; mem < 2; mem++) {
         gs_errbuf eb = {{0}};
-        node_csv *c = NULL;
-        int got = mem ? node_csv_open_mem(&c, "bad.csv", data, len, &eb)
-                      : node_csv_open(&c, put("bad.csv", data, len), &eb);
+        gs_csv *c = NULL;
+        int got = mem ? gs_csv_open_mem(&c, "bad.csv", data, len, &eb)
+                      : gs_csv_open(&c, put("bad.csv", data, len), &eb);
         ck_assert_msg(got == rc, "%s%s: rc %s, want %s (%s)", name, mem ? " (memory)" : "",
                       gs_errname(got), gs_errname(rc), eb.msg);
         ck_assert_ptr_null(c);
@@ -336,35 +364,35 @@ START_TEST(field_limit)
 {
     for (int quoted = 0; quoted < 2; quoted++) {
         size_t len;
-        char *s = long_field_file(NODE_CSV_MAX_FIELD, quoted, &len);
+        char *s = long_field_file(GS_CSV_MAX_FIELD, quoted, &len);
         gs_errbuf eb = {{0}};
-        node_csv *c = NULL;
-        ck_assert_msg(node_csv_open_mem(&c, "long.csv", s, len, &eb) == GS_OK, "%s", eb.msg);
-        ck_assert_uint_eq(strlen(node_csv_cell(c, 0, 1)), NODE_CSV_MAX_FIELD);
-        node_csv_destroy(&c);
+        gs_csv *c = NULL;
+        ck_assert_msg(gs_csv_open_mem(&c, "long.csv", s, len, &eb) == GS_OK, "%s", eb.msg);
+        ck_assert_uint_eq(strlen(gs_csv_cell(c, 0, 1)), GS_CSV_MAX_FIELD);
+        gs_csv_destroy(&c);
         free(s);
 
         /* one byte over, a little over (caught when the field ends), far
          * over (caught while it is buffered), and over without an end */
         static const char *const want[3] = {
             "bad.csv: line 2, column 2 (备注): field longer than 65536 bytes"};
-        const size_t sizes[] = {NODE_CSV_MAX_FIELD + 1, NODE_CSV_MAX_FIELD + 700, 1 << 20};
+        const size_t sizes[] = {GS_CSV_MAX_FIELD + 1, GS_CSV_MAX_FIELD + 700, 1 << 20};
         for (size_t k = 0; k < 3; k++) {
             s = long_field_file(sizes[k], quoted, &len);
             expect_error("long field", s, len, GS_ETOOBIG, want);
             /* far over and never closed: still "too long", found before the end */
-            if (quoted && sizes[k] > NODE_CSV_MAX_FIELD + 1024)
+            if (quoted && sizes[k] > GS_CSV_MAX_FIELD + 1024)
                 expect_error("long unterminated field", s, len - 2, GS_ETOOBIG, want);
             free(s);
         }
     }
     /* in the header there is no column name to give yet */
-    char *s = malloc(NODE_CSV_MAX_FIELD + 2);
+    char *s = malloc(GS_CSV_MAX_FIELD + 2);
     ck_assert_ptr_nonnull(s);
-    memset(s, 'h', NODE_CSV_MAX_FIELD + 1);
-    s[NODE_CSV_MAX_FIELD + 1] = '\n';
+    memset(s, 'h', GS_CSV_MAX_FIELD + 1);
+    s[GS_CSV_MAX_FIELD + 1] = '\n';
     static const char *const want[3] = {"bad.csv: line 1, column 1: field longer than"};
-    expect_error("long header", s, NODE_CSV_MAX_FIELD + 2, GS_ETOOBIG, want);
+    expect_error("long header", s, GS_CSV_MAX_FIELD + 2, GS_ETOOBIG, want);
     free(s);
 }
 END_TEST
@@ -387,27 +415,27 @@ static char *wide_file(size_t ncols, size_t *len)
 START_TEST(column_limit)
 {
     size_t len;
-    char *s = wide_file(NODE_CSV_MAX_COLS, &len);
+    char *s = wide_file(GS_CSV_MAX_COLS, &len);
     gs_errbuf eb = {{0}};
-    node_csv *c = NULL;
-    ck_assert_msg(node_csv_open_mem(&c, "wide.csv", s, len, &eb) == GS_OK, "%s", eb.msg);
-    ck_assert_uint_eq(node_csv_ncols(c), NODE_CSV_MAX_COLS);
-    ck_assert_str_eq(node_csv_header(c, NODE_CSV_MAX_COLS - 1), "c256");
-    ck_assert_str_eq(node_csv_cell(c, 0, NODE_CSV_MAX_COLS - 1), "v256");
-    node_csv_destroy(&c);
+    gs_csv *c = NULL;
+    ck_assert_msg(gs_csv_open_mem(&c, "wide.csv", s, len, &eb) == GS_OK, "%s", eb.msg);
+    ck_assert_uint_eq(gs_csv_ncols(c), GS_CSV_MAX_COLS);
+    ck_assert_str_eq(gs_csv_header(c, GS_CSV_MAX_COLS - 1), "c256");
+    ck_assert_str_eq(gs_csv_cell(c, 0, GS_CSV_MAX_COLS - 1), "v256");
+    gs_csv_destroy(&c);
     free(s);
 
-    s = wide_file(NODE_CSV_MAX_COLS + 1, &len);
+    s = wide_file(GS_CSV_MAX_COLS + 1, &len);
     static const char *const want[3] = {"bad.csv: line 1: more than 256 columns"};
     expect_error("wide header", s, len, GS_ETOOBIG, want);
     free(s);
 
     /* a data row that is too wide, under a header that is not */
     const char *head = "a,b\n";
-    char *t = malloc(strlen(head) + 2 * NODE_CSV_MAX_COLS + 8);
+    char *t = malloc(strlen(head) + 2 * GS_CSV_MAX_COLS + 8);
     ck_assert_ptr_nonnull(t);
     strcpy(t, head);
-    for (size_t k = 0; k <= NODE_CSV_MAX_COLS; k++)
+    for (size_t k = 0; k <= GS_CSV_MAX_COLS; k++)
         strcat(t, "1,");
     strcat(t, "\n");
     static const char *const want2[3] = {"bad.csv: line 2: more than 256 columns"};
@@ -423,47 +451,47 @@ START_TEST(file_limit)
     snprintf(path, sizeof path, "%s/big.csv", dir);
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     ck_assert_int_ge(fd, 0);
-    ck_assert_int_eq(ftruncate(fd, (off_t)NODE_CSV_MAX_FILE + 1), 0);
+    ck_assert_int_eq(ftruncate(fd, (off_t)GS_CSV_MAX_FILE + 1), 0);
     close(fd);
     gs_errbuf eb = {{0}};
-    node_csv *c = NULL;
-    ck_assert_int_eq(node_csv_open(&c, path, &eb), GS_ETOOBIG);
+    gs_csv *c = NULL;
+    ck_assert_int_eq(gs_csv_open(&c, path, &eb), GS_ETOOBIG);
     ck_assert_ptr_null(c);
-    ck_assert_msg(strstr(eb.msg, "big.csv: file is 268435457 bytes; the limit is 256 MiB"),
-                  "%s", eb.msg);
+    ck_assert_msg(strstr(eb.msg, "big.csv: file is 268435457 bytes; the limit is 256 MiB"), "%s",
+                  eb.msg);
 }
 END_TEST
 
 START_TEST(unreadable)
 {
     gs_errbuf eb = {{0}};
-    node_csv *c = NULL;
+    gs_csv *c = NULL;
     char path[128];
     snprintf(path, sizeof path, "%s/missing.csv", dir);
-    ck_assert_int_eq(node_csv_open(&c, path, &eb), GS_EIO);
+    ck_assert_int_eq(gs_csv_open(&c, path, &eb), GS_EIO);
     ck_assert_ptr_null(c);
     ck_assert_msg(strstr(eb.msg, "missing.csv: No such file or directory"), "%s", eb.msg);
 
-    ck_assert_int_eq(node_csv_open(&c, dir, &eb), GS_EIO); /* a directory */
+    ck_assert_int_eq(gs_csv_open(&c, dir, &eb), GS_EIO); /* a directory */
     ck_assert_ptr_null(c);
     ck_assert_msg(strstr(eb.msg, dir) == eb.msg, "%s", eb.msg);
 
     /* no message buffer: the code alone */
-    ck_assert_int_eq(node_csv_open(&c, path, NULL), GS_EIO);
-    ck_assert_int_eq(node_csv_open_mem(&c, "x.csv", "\"", 1, NULL), GS_EINVAL);
+    ck_assert_int_eq(gs_csv_open(&c, path, NULL), GS_EIO);
+    ck_assert_int_eq(gs_csv_open_mem(&c, "x.csv", "\"", 1, NULL), GS_EINVAL);
 }
 END_TEST
 
 START_TEST(destroy_is_null_safe)
 {
-    node_csv_destroy(NULL);
-    node_csv *c = NULL;
-    node_csv_destroy(&c);
+    gs_csv_destroy(NULL);
+    gs_csv *c = NULL;
+    gs_csv_destroy(&c);
     ck_assert_ptr_null(c);
-    ck_assert_int_eq(node_csv_open_mem(&c, "m.csv", "h\n1\n", 4, NULL), GS_OK);
-    node_csv_destroy(&c);
+    ck_assert_int_eq(gs_csv_open_mem(&c, "m.csv", "h\n1\n", 4, NULL), GS_OK);
+    gs_csv_destroy(&c);
     ck_assert_ptr_null(c);
-    node_csv_destroy(&c);
+    gs_csv_destroy(&c);
 }
 END_TEST
 
@@ -489,20 +517,20 @@ START_TEST(large_file)
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     gs_errbuf eb = {{0}};
-    node_csv *c = NULL;
-    ck_assert_msg(node_csv_open_mem(&c, "big.csv", s, len, &eb) == GS_OK, "%s", eb.msg);
+    gs_csv *c = NULL;
+    ck_assert_msg(gs_csv_open_mem(&c, "big.csv", s, len, &eb) == GS_OK, "%s", eb.msg);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     fprintf(stderr, "test_csvin: %d rows x %d columns (%zu bytes) in %.3f s\n", ROWS, COLS, len,
             secs);
-    ck_assert_uint_eq(node_csv_nrows(c), ROWS);
-    ck_assert_uint_eq(node_csv_ncols(c), COLS);
-    ck_assert_str_eq(node_csv_header(c, 14), "列15");
-    ck_assert_str_eq(node_csv_cell(c, 77777, 3), "东城区, 第27网格");
-    ck_assert_str_eq(node_csv_cell(c, 99999, 14), "1399986");
-    ck_assert_uint_eq(node_csv_line(c, 99999), 100001);
+    ck_assert_uint_eq(gs_csv_nrows(c), ROWS);
+    ck_assert_uint_eq(gs_csv_ncols(c), COLS);
+    ck_assert_str_eq(gs_csv_header(c, 14), "列15");
+    ck_assert_str_eq(gs_csv_cell(c, 77777, 3), "东城区, 第27网格");
+    ck_assert_str_eq(gs_csv_cell(c, 99999, 14), "1399986");
+    ck_assert_uint_eq(gs_csv_line(c, 99999), 100001);
     ck_assert_msg(secs < 20.0, "took %.3f s", secs);
-    node_csv_destroy(&c);
+    gs_csv_destroy(&c);
     free(s);
 }
 END_TEST

@@ -1,0 +1,609 @@
+/*
+ * server.c: the hub's sync server (see server.h and DESIGN.md "The sync
+ * protocol").
+ *
+ * One thread, one zmq_poll loop over the ROUTER socket and the ZAP socket.
+ * Each turn drains what has arrived: HELLO, PULL and PING are answered at
+ * once; PUSHes are queued and then applied together in one transaction
+ * (group commit). Only after that commit returns are their ACKs sent, so
+ * nothing is acknowledged before it is durable. Pushes that arrive while a
+ * commit runs wait in the socket and form the next group.
+ *
+ * Per connection (routing id) a session remembers the node it proved to be
+ * (the ZAP User-Id, checked against HELLO) and its acked_through and chain
+ * head, advanced tentatively while a group is applied and restored if the
+ * commit fails.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <zmq.h>
+
+#include "gridsync/hlc.h"
+#include "server.h"
+
+#define MAX_DRAIN 256        /* messages taken per loop turn */
+#define SESSION_IDLE_MS 600000
+#define PULL_MAX_CHANGES 512
+#define PULL_MAX_BYTES (1u << 20)
+
+typedef struct session {
+    uint8_t rid[256]; /* ROUTER routing id */
+    size_t rid_len;
+    bool hello;
+    char node_id[GS_ORIGIN_MAX + 1];
+    char village[13];
+    uint64_t acked;
+    uint8_t head[GS_HASH_LEN];
+    uint64_t saved_acked; /* before the group being applied */
+    uint8_t saved_head[GS_HASH_LEN];
+    int64_t last_ms;
+} session;
+
+typedef struct pending_push {
+    size_t session; /* index into sessions */
+    gs_msg msg;
+} pending_push;
+
+typedef struct server {
+    hub_store *store;
+    const hub_server_config *cfg;
+    void *ctx, *router, *zap;
+    session *sessions;
+    size_t nsessions, cap;
+    pending_push *queue;
+    size_t nqueue;
+    gs_hlc hlc;
+    gs_buf out;
+} server;
+
+static void logf_(const server *sv, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void logf_(const server *sv, int level, const char *fmt, ...)
+{
+    if (sv->cfg->verbose < level)
+        return;
+    char ts[32];
+    time_t t = time(NULL);
+    struct tm tm;
+    localtime_r(&t, &tm);
+    strftime(ts, sizeof ts, "%Y-%m-%d %H:%M:%S", &tm);
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "%s gridhub: ", ts);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+/* ---- sessions ------------------------------------------------------------------ */
+
+static session *find_session(server *sv, const void *rid, size_t len, bool create)
+{
+    for (size_t i = 0; i < sv->nsessions; i++)
+        if (sv->sessions[i].rid_len == len && !memcmp(sv->sessions[i].rid, rid, len))
+            return &sv->sessions[i];
+    if (!create || len > sizeof sv->sessions[0].rid)
+        return NULL;
+    int64_t now = (int64_t)gs_wall_ms();
+    /* Reuse an idle slot before growing (sessions of gone connections). */
+    for (size_t i = 0; i < sv->nsessions; i++)
+        if (now - sv->sessions[i].last_ms > SESSION_IDLE_MS) {
+            bool queued = false;
+            for (size_t q = 0; q < sv->nqueue; q++)
+                queued |= sv->queue[q].session == i;
+            if (!queued) {
+                memset(&sv->sessions[i], 0, sizeof sv->sessions[i]);
+                memcpy(sv->sessions[i].rid, rid, len);
+                sv->sessions[i].rid_len = len;
+                return &sv->sessions[i];
+            }
+        }
+    if (sv->nsessions == sv->cap) {
+        size_t cap = sv->cap ? sv->cap * 2 : 64;
+        session *p = realloc(sv->sessions, cap * sizeof *p);
+        if (!p)
+            return NULL;
+        sv->sessions = p;
+        sv->cap = cap;
+    }
+    session *s = &sv->sessions[sv->nsessions++];
+    memset(s, 0, sizeof *s);
+    memcpy(s->rid, rid, len);
+    s->rid_len = len;
+    return s;
+}
+
+/* ---- sending ----------------------------------------------------------------------- */
+
+static void send_msg(server *sv, const session *s, const gs_msg *m)
+{
+    gs_buf_reset(&sv->out);
+    if (gs_msg_encode(m, &sv->cfg->limits, &sv->out) != GS_OK) {
+        logf_(sv, 0, "cannot encode %s for %s", gs_msg_name(m->type), s->node_id);
+        return;
+    }
+    /* A peer that is gone or slow is dropped rather than blocking the loop. */
+    if (zmq_send(sv->router, s->rid, s->rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
+        zmq_send(sv->router, sv->out.data, sv->out.len, ZMQ_DONTWAIT) < 0)
+        logf_(sv, 1, "could not answer %s: %s", s->node_id[0] ? s->node_id : "peer",
+              zmq_strerror(errno));
+}
+
+static void send_error(server *sv, const session *s, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void send_error(server *sv, const session *s, int code, const char *fmt, ...)
+{
+    gs_msg m = {0};
+    m.type = GS_MSG_ERROR;
+    m.version = GS_PROTO_VERSION;
+    snprintf(m.code, sizeof m.code, "%s", gs_errname(code));
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(m.text, sizeof m.text, fmt, ap);
+    va_end(ap);
+    logf_(sv, 1, "ERROR to %s: %s", s->node_id[0] ? s->node_id : "peer", m.text);
+    send_msg(sv, s, &m);
+}
+
+static void send_welcome(server *sv, session *s)
+{
+    gs_msg m = {0};
+    m.type = GS_MSG_WELCOME;
+    m.version = GS_PROTO_VERSION;
+    m.acked_through = s->acked;
+    sv->hlc = gs_hlc_tick(sv->hlc, gs_wall_ms());
+    m.hub_time = sv->hlc;
+    m.hub_seq_head = hub_store_hub_seq_head(sv->store);
+    memcpy(m.chain_head, s->head, GS_HASH_LEN);
+    send_msg(sv, s, &m);
+}
+
+/* ---- ZAP ----------------------------------------------------------------------- */
+
+/* Answers one ZAP request (RFC 27): admits a CURVE client whose key belongs
+ * to an enabled registered node, with the node id as User-Id; in insecure
+ * mode admits NULL-mechanism clients with an empty User-Id. */
+static void handle_zap(server *sv)
+{
+    char frames[7][256];
+    size_t lens[7] = {0};
+    int n = 0, more = 1;
+    while (more) {
+        zmq_msg_t part;
+        zmq_msg_init(&part);
+        if (zmq_msg_recv(&part, sv->zap, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&part);
+            return;
+        }
+        if (n < 7) {
+            lens[n] = zmq_msg_size(&part) < 255 ? zmq_msg_size(&part) : 255;
+            memcpy(frames[n], zmq_msg_data(&part), lens[n]);
+            frames[n][lens[n]] = '\0';
+            n++;
+        }
+        more = zmq_msg_more(&part);
+        zmq_msg_close(&part);
+    }
+    const char *status = "400", *text = "unknown key", *user = "";
+    hub_node node;
+    char key[41] = "";
+    /* frames: version, request id, domain, address, identity, mechanism, credentials */
+    if (n >= 6 && !strcmp(frames[5], "CURVE") && n == 7 && lens[6] == 32) {
+        zmq_z85_encode(key, (const uint8_t *)frames[6], 32);
+        if (hub_node_by_key(sv->store, key, &node, NULL) == GS_OK) {
+            if (node.enabled) {
+                status = "200";
+                text = "OK";
+                user = node.id;
+            } else {
+                text = "node revoked";
+            }
+        }
+        if (strcmp(status, "200"))
+            logf_(sv, 0, "refused CURVE client from %s: %s (key %.8s...)", frames[3], text, key);
+    } else if (n >= 6 && !strcmp(frames[5], "NULL") && sv->cfg->insecure) {
+        status = "200";
+        text = "OK";
+    } else {
+        logf_(sv, 0, "refused %s client from %s", n >= 6 ? frames[5] : "?", n >= 4 ? frames[3] : "?");
+    }
+    const char *reply[6] = {"1.0", n >= 2 ? frames[1] : "", status, text, user, ""};
+    size_t rlen[6] = {3, n >= 2 ? lens[1] : 0, 3, strlen(text), strlen(user), 0};
+    for (int i = 0; i < 6; i++)
+        zmq_send(sv->zap, reply[i], rlen[i], i < 5 ? ZMQ_SNDMORE : 0);
+}
+
+/* ---- messages ------------------------------------------------------------------------ */
+
+static void handle_hello(server *sv, session *s, const gs_msg *m, const char *user_id)
+{
+    hub_node node;
+    gs_errbuf eb = {{0}};
+    if (!sv->cfg->insecure && strcmp(user_id, m->node_id)) {
+        send_error(sv, s, GS_EAUTH, "HELLO.node_id %s does not match the key, which belongs to %s",
+                   m->node_id, user_id);
+        return;
+    }
+    if (hub_node_get(sv->store, m->node_id, &node, &eb) != GS_OK || !node.enabled) {
+        send_error(sv, s, GS_EAUTH, "node %s is not registered or is revoked", m->node_id);
+        return;
+    }
+    s->hello = true;
+    snprintf(s->node_id, sizeof s->node_id, "%s", node.id);
+    snprintf(s->village, sizeof s->village, "%s", node.village);
+    s->acked = node.acked_through;
+    memcpy(s->head, node.chain_head, GS_HASH_LEN);
+    node.last_seen_ms = (int64_t)gs_wall_ms();
+    snprintf(node.software, sizeof node.software, "%s", m->software);
+    node.pending = m->pending;
+    node.hub_seq_seen = m->hub_seq_seen;
+    node.skew_ms = (int64_t)m->node_time - node.last_seen_ms;
+    if (hub_node_seen(sv->store, &node, &eb))
+        logf_(sv, 0, "%s", eb.msg);
+    logf_(sv, 1, "HELLO %s (%s) acked %" PRIu64 ", %" PRIu64 " pending", node.id, m->software,
+          node.acked_through, m->pending);
+    send_welcome(sv, s);
+}
+
+typedef struct pull_ctx {
+    gs_msg *reply;
+    int rc;
+} pull_ctx;
+
+static int add_pulled(uint64_t hub_seq, const void *body, size_t len,
+                      const uint8_t hash[GS_HASH_LEN], void *arg)
+{
+    pull_ctx *p = arg;
+    return p->rc = gs_msg_add_change(p->reply, body, len, hash, hub_seq);
+}
+
+static void handle_pull(server *sv, session *s, const gs_msg *m)
+{
+    gs_msg reply = {0};
+    reply.type = GS_MSG_CHANGES;
+    reply.version = GS_PROTO_VERSION;
+    pull_ctx p = {&reply, GS_OK};
+    gs_errbuf eb = {{0}};
+    size_t max = sv->cfg->limits.max_changes < PULL_MAX_CHANGES ? sv->cfg->limits.max_changes
+                                                                : PULL_MAX_CHANGES;
+    if (hub_store_pull(sv->store, s->village, s->node_id, m->since, max, PULL_MAX_BYTES,
+                       add_pulled, &p, &reply.next, &reply.more, &eb) != GS_OK ||
+        p.rc)
+        send_error(sv, s, GS_ESQL, "cannot read changes: %s", eb.msg);
+    else
+        send_msg(sv, s, &reply);
+    gs_msg_clear(&reply);
+}
+
+/* Checks that a decoded change is this node's to write; GS_OK or a code with eb. */
+static int authorize(const session *s, const gs_change *c, uint64_t seq, gs_errbuf *eb)
+{
+    if (strcmp(c->origin, s->node_id))
+        return gs_errf(eb, GS_EAUTH, "change %" PRIu64 " claims origin %s", seq, c->origin);
+    if (c->seq != seq)
+        return gs_errf(eb, GS_EINVAL, "change at position %" PRIu64 " says seq %" PRIu64, seq,
+                       c->seq);
+    if (c->rec->rt->reference)
+        return gs_errf(eb, GS_EAUTH, "%s is reference data; only the city writes it",
+                       c->rec->rt->name);
+    const char *scope = gs_record_scope(c->rec);
+    if (!scope || strcmp(scope, s->village))
+        return gs_errf(eb, GS_ESCOPE, "%s %s belongs to village %s, not to this node's %s",
+                       c->rec->rt->name, gs_record_key(c->rec), scope ? scope : "?", s->village);
+    return GS_OK;
+}
+
+/* What applying one queued push decided, to answer after the commit. */
+typedef struct outcome {
+    bool rewind;
+    int error;            /* GS_OK, or the code of an ERROR to send */
+    char text[512];
+    uint64_t *rejected;   /* seqs quarantined */
+    char (*codes)[33];
+    char (*reasons)[GS_ERRBUF_MAX];
+    size_t nrejected;
+} outcome;
+
+/* Applies one PUSH within the open transaction, advancing the session. */
+static int apply_push(server *sv, session *s, const gs_msg *m, outcome *o)
+{
+    if (m->first_seq > s->acked + 1) {
+        o->rewind = true; /* a gap: the node must resend from acked + 1 */
+        return GS_OK;
+    }
+    o->rejected = calloc(m->nchanges ? m->nchanges : 1, sizeof *o->rejected);
+    o->codes = calloc(m->nchanges ? m->nchanges : 1, sizeof *o->codes);
+    o->reasons = calloc(m->nchanges ? m->nchanges : 1, sizeof *o->reasons);
+    if (!o->rejected || !o->codes || !o->reasons)
+        return GS_ENOMEM;
+    for (size_t i = 0; i < m->nchanges; i++) {
+        uint64_t seq = m->first_seq + i;
+        if (seq <= s->acked)
+            continue; /* already have it: a replay or an overlap */
+        const gs_wire_change *w = &m->changes[i];
+        uint8_t h[GS_HASH_LEN];
+        gs_chain_next(s->head, w->body, w->len, h);
+        if (sodium_memcmp(h, w->hash, GS_HASH_LEN) != 0) {
+            o->error = GS_ECHAIN;
+            snprintf(o->text, sizeof o->text,
+                     "change %" PRIu64 ": its chain hash does not follow from change %" PRIu64
+                     "; nothing from %" PRIu64 " on was applied",
+                     seq, seq - 1, seq);
+            return GS_OK;
+        }
+        gs_change c = {0};
+        gs_errbuf eb = {{0}};
+        int rc = gs_change_decode(w->body, w->len, &c, &eb);
+        if (!rc)
+            rc = authorize(s, &c, seq, &eb);
+        if (rc) {
+            int q = hub_store_quarantine(sv->store, s->node_id, seq, w->body, w->len, w->hash,
+                                         gs_errname(rc), eb.msg, &eb);
+            gs_change_clear(&c);
+            if (q)
+                return q;
+            o->rejected[o->nrejected] = seq;
+            snprintf(o->codes[o->nrejected], sizeof o->codes[0], "%s", gs_errname(rc));
+            snprintf(o->reasons[o->nrejected], sizeof o->reasons[0], "%s", eb.msg);
+            o->nrejected++;
+        } else {
+            sv->hlc = gs_hlc_recv(sv->hlc, c.hlc, gs_wall_ms());
+            rc = hub_store_append(sv->store, &c, w->body, w->len, w->hash, &eb);
+            gs_change_clear(&c);
+            if (rc) {
+                logf_(sv, 0, "applying %s #%" PRIu64 ": %s", s->node_id, seq, eb.msg);
+                return rc;
+            }
+        }
+        s->acked = seq;
+        memcpy(s->head, h, GS_HASH_LEN);
+    }
+    gs_errbuf eb = {{0}};
+    return hub_store_set_acked(sv->store, s->node_id, s->acked, s->head, &eb);
+}
+
+static void free_outcome(outcome *o)
+{
+    free(o->rejected);
+    free(o->codes);
+    free(o->reasons);
+}
+
+/* Applies every queued push in one transaction, then answers them all. */
+static void commit_group(server *sv)
+{
+    if (!sv->nqueue)
+        return;
+    outcome *out = calloc(sv->nqueue, sizeof *out);
+    gs_errbuf eb = {{0}};
+    int rc = out ? hub_store_begin(sv->store, &eb) : GS_ENOMEM;
+    for (size_t i = 0; i < sv->nsessions; i++) {
+        sv->sessions[i].saved_acked = sv->sessions[i].acked;
+        memcpy(sv->sessions[i].saved_head, sv->sessions[i].head, GS_HASH_LEN);
+    }
+    size_t changes = 0;
+    for (size_t q = 0; q < sv->nqueue && !rc; q++) {
+        session *s = &sv->sessions[sv->queue[q].session];
+        if (out[q].error == GS_OK)
+            rc = apply_push(sv, s, &sv->queue[q].msg, &out[q]);
+        changes += sv->queue[q].msg.nchanges;
+        /* after a chain error, the node's later pushes in this group are ignored */
+        if (out[q].error)
+            for (size_t r = q + 1; r < sv->nqueue; r++)
+                if (sv->queue[r].session == sv->queue[q].session)
+                    out[r].error = -1;
+    }
+    if (!rc && hub_store_meta_set_int(sv->store, "hlc", (int64_t)sv->hlc, &eb))
+        rc = GS_ESQL;
+    if (!rc)
+        rc = hub_store_commit(sv->store, &eb);
+    else
+        hub_store_rollback(sv->store);
+    if (rc) {
+        logf_(sv, 0, "group commit failed, nothing acknowledged: %s", eb.msg);
+        for (size_t i = 0; i < sv->nsessions; i++) {
+            sv->sessions[i].acked = sv->sessions[i].saved_acked;
+            memcpy(sv->sessions[i].head, sv->sessions[i].saved_head, GS_HASH_LEN);
+        }
+    }
+    logf_(sv, 2, "group of %zu pushes, %zu changes: %s", sv->nqueue, changes,
+          rc ? "failed" : "committed");
+    /* Durable now (or not at all): answer. */
+    for (size_t q = 0; q < sv->nqueue; q++) {
+        session *s = &sv->sessions[sv->queue[q].session];
+        if (rc)
+            send_error(sv, s, GS_ESQL, "hub busy or failing (%s); retry later", gs_strerror(rc));
+        else if (out[q].error > 0)
+            send_error(sv, s, out[q].error, "%s", out[q].text);
+        else if (out[q].error == 0 && out[q].rewind)
+            send_welcome(sv, s);
+        else if (out[q].error == 0) {
+            for (size_t k = 0; k < out[q].nrejected; k++) {
+                gs_msg m = {0};
+                m.type = GS_MSG_REJECTED;
+                m.version = GS_PROTO_VERSION;
+                m.seq = out[q].rejected[k];
+                snprintf(m.code, sizeof m.code, "%s", out[q].codes[k]);
+                snprintf(m.text, sizeof m.text, "%s", out[q].reasons[k]);
+                logf_(sv, 1, "REJECTED %s #%" PRIu64 ": %s", s->node_id, m.seq, m.text);
+                send_msg(sv, s, &m);
+            }
+            gs_msg ack = {0};
+            ack.type = GS_MSG_ACK;
+            ack.version = GS_PROTO_VERSION;
+            ack.acked_through = s->acked;
+            memcpy(ack.chain_head, s->head, GS_HASH_LEN);
+            send_msg(sv, s, &ack);
+        }
+        if (out)
+            free_outcome(&out[q]);
+        gs_msg_clear(&sv->queue[q].msg);
+    }
+    free(out);
+    sv->nqueue = 0;
+}
+
+/* Receives and handles one message from the ROUTER; false when none is waiting. */
+static bool handle_one(server *sv)
+{
+    zmq_msg_t rid, body;
+    zmq_msg_init(&rid);
+    if (zmq_msg_recv(&rid, sv->router, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close(&rid);
+        return false;
+    }
+    zmq_msg_init(&body);
+    bool ok = zmq_msg_more(&rid) && zmq_msg_recv(&body, sv->router, ZMQ_DONTWAIT) >= 0;
+    /* discard any further frames: a message is one frame */
+    bool extra = ok && zmq_msg_more(&body);
+    while (ok && zmq_msg_more(&body)) {
+        zmq_msg_t skip;
+        zmq_msg_init(&skip);
+        zmq_msg_recv(&skip, sv->router, ZMQ_DONTWAIT);
+        bool more = zmq_msg_more(&skip);
+        zmq_msg_close(&skip);
+        if (!more)
+            break;
+    }
+    session *s = ok ? find_session(sv, zmq_msg_data(&rid), zmq_msg_size(&rid), true) : NULL;
+    if (!s)
+        goto out;
+    s->last_ms = (int64_t)gs_wall_ms();
+    if (extra) {
+        send_error(sv, s, GS_EMALFORMED, "a message is exactly one frame");
+        goto out;
+    }
+    const char *user = zmq_msg_gets(&body, "User-Id");
+    gs_msg m = {0};
+    gs_errbuf eb = {{0}};
+    int rc = gs_msg_decode(zmq_msg_data(&body), zmq_msg_size(&body), &sv->cfg->limits, &m, &eb);
+    if (rc) {
+        send_error(sv, s, rc, "%s", eb.msg);
+        goto out;
+    }
+    if (m.type != GS_MSG_HELLO && m.type != GS_MSG_PING && !s->hello) {
+        send_error(sv, s, GS_EAUTH, "%s before HELLO", gs_msg_name(m.type));
+        gs_msg_clear(&m);
+        goto out;
+    }
+    switch (m.type) {
+    case GS_MSG_HELLO: handle_hello(sv, s, &m, user ? user : ""); break;
+    case GS_MSG_PULL: handle_pull(sv, s, &m); break;
+    case GS_MSG_PING: {
+        gs_msg pong = {0};
+        pong.type = GS_MSG_PONG;
+        pong.version = GS_PROTO_VERSION;
+        sv->hlc = gs_hlc_tick(sv->hlc, gs_wall_ms());
+        pong.hub_time = sv->hlc;
+        send_msg(sv, s, &pong);
+        break;
+    }
+    case GS_MSG_PUSH: {
+        pending_push *p = realloc(sv->queue, (sv->nqueue + 1) * sizeof *p);
+        if (!p) {
+            send_error(sv, s, GS_ENOMEM, "hub out of memory; retry later");
+            break;
+        }
+        sv->queue = p;
+        sv->queue[sv->nqueue].session = (size_t)(s - sv->sessions);
+        sv->queue[sv->nqueue].msg = m; /* ownership moves to the queue */
+        memset(&m, 0, sizeof m);
+        sv->nqueue++;
+        break;
+    }
+    default:
+        send_error(sv, s, GS_EINVAL, "%s is not something a node sends", gs_msg_name(m.type));
+    }
+    gs_msg_clear(&m);
+out:
+    zmq_msg_close(&rid);
+    zmq_msg_close(&body);
+    return true;
+}
+
+static int setup(server *sv, gs_errbuf *eb)
+{
+    const hub_server_config *cfg = sv->cfg;
+    if (!(sv->ctx = zmq_ctx_new()))
+        return gs_errf(eb, GS_EZMQ, "zmq_ctx_new: %s", zmq_strerror(errno));
+    /* The ZAP handler must be bound before the server socket. */
+    sv->zap = zmq_socket(sv->ctx, ZMQ_REP);
+    if (!sv->zap || zmq_bind(sv->zap, "inproc://zeromq.zap.01"))
+        return gs_errf(eb, GS_EZMQ, "ZAP handler: %s", zmq_strerror(errno));
+    sv->router = zmq_socket(sv->ctx, ZMQ_ROUTER);
+    if (!sv->router)
+        return gs_errf(eb, GS_EZMQ, "socket: %s", zmq_strerror(errno));
+    int one = 1, zero = 0, hwm = 100000;
+    int64_t maxmsg = (int64_t)cfg->limits.max_msg_bytes;
+    int hb_ivl = 10000, hb_ttl = 30000, hb_timeout = 30000;
+    zmq_setsockopt(sv->router, ZMQ_LINGER, &zero, sizeof zero);
+    zmq_setsockopt(sv->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+    zmq_setsockopt(sv->router, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    zmq_setsockopt(sv->router, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    zmq_setsockopt(sv->router, ZMQ_HEARTBEAT_IVL, &hb_ivl, sizeof hb_ivl);
+    zmq_setsockopt(sv->router, ZMQ_HEARTBEAT_TTL, &hb_ttl, sizeof hb_ttl);
+    zmq_setsockopt(sv->router, ZMQ_HEARTBEAT_TIMEOUT, &hb_timeout, sizeof hb_timeout);
+    zmq_setsockopt(sv->router, ZMQ_ROUTER_MANDATORY, &zero, sizeof zero);
+    zmq_setsockopt(sv->router, ZMQ_ZAP_DOMAIN, "gridsync", 8);
+    if (!cfg->insecure) {
+        zmq_setsockopt(sv->router, ZMQ_CURVE_SERVER, &one, sizeof one);
+        if (zmq_setsockopt(sv->router, ZMQ_CURVE_SECRETKEY, cfg->secret_key, 40))
+            return gs_errf(eb, GS_EZMQ, "CURVE secret key: %s", zmq_strerror(errno));
+    }
+    if (zmq_bind(sv->router, cfg->bind))
+        return gs_errf(eb, GS_EZMQ, "cannot bind %s: %s", cfg->bind, zmq_strerror(errno));
+    return GS_OK;
+}
+
+int hub_serve(hub_store *store, const hub_server_config *cfg, volatile sig_atomic_t *stop,
+              gs_errbuf *eb)
+{
+    server sv = {0};
+    sv.store = store;
+    sv.cfg = cfg;
+    sv.hlc = (gs_hlc)hub_store_meta_int(store, "hlc", 0);
+    int rc = setup(&sv, eb);
+    if (!rc)
+        logf_(&sv, 0, "serving %s%s", cfg->bind,
+              cfg->insecure ? " WITHOUT ENCRYPTION (--insecure): any client may connect" : " (CURVE)");
+    while (!rc && !*stop) {
+        zmq_pollitem_t items[2] = {{sv.router, 0, ZMQ_POLLIN, 0}, {sv.zap, 0, ZMQ_POLLIN, 0}};
+        int n = zmq_poll(items, 2, 500);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            rc = gs_errf(eb, GS_EZMQ, "poll: %s", zmq_strerror(errno));
+            break;
+        }
+        if (items[1].revents & ZMQ_POLLIN)
+            for (int i = 0; i < 64; i++) {
+                zmq_pollitem_t z = {sv.zap, 0, ZMQ_POLLIN, 0};
+                if (zmq_poll(&z, 1, 0) <= 0)
+                    break;
+                handle_zap(&sv);
+            }
+        for (int i = 0; i < MAX_DRAIN && handle_one(&sv); i++)
+            ;
+        commit_group(&sv);
+    }
+    commit_group(&sv); /* answer what was received before the stop */
+    logf_(&sv, 0, "stopped");
+    if (sv.router)
+        zmq_close(sv.router);
+    if (sv.zap)
+        zmq_close(sv.zap);
+    if (sv.ctx)
+        zmq_ctx_term(sv.ctx);
+    free(sv.sessions);
+    for (size_t q = 0; q < sv.nqueue; q++)
+        gs_msg_clear(&sv.queue[q].msg);
+    free(sv.queue);
+    gs_buf_free(&sv.out);
+    return rc;
+}

@@ -1,0 +1,532 @@
+/*
+ * store.c: the hub's SQLite store (see store.h).
+ *
+ * The change log is a rowid table keyed by hub_seq, so every insert appends
+ * at the right edge of the B-tree; (origin, seq) is a unique index, which is
+ * what makes a replayed change a no-op. Downstream reads use the index on
+ * (scope, hub_seq).
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gridsync/hlc.h"
+#include "store.h"
+
+struct hub_store {
+    sqlite3 *db;
+    gs_replica *replica;
+    bool in_tx;
+    uint64_t hub_seq; /* last assigned, valid inside a transaction */
+    sqlite3_stmt *ins_change, *ins_quarantine, *set_acked;
+};
+
+static const char *const hub_ddl =
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;\n"
+    "CREATE TABLE IF NOT EXISTS nodes (\n"
+    "  id TEXT PRIMARY KEY, village TEXT NOT NULL, name TEXT NOT NULL DEFAULT '',\n"
+    "  public_key TEXT NOT NULL UNIQUE, enabled INTEGER NOT NULL DEFAULT 1,\n"
+    "  created_ms INTEGER NOT NULL, acked_through INTEGER NOT NULL DEFAULT 0,\n"
+    "  chain_head BLOB, last_seen_ms INTEGER NOT NULL DEFAULT 0, software TEXT,\n"
+    "  pending INTEGER NOT NULL DEFAULT 0, skew_ms INTEGER NOT NULL DEFAULT 0,\n"
+    "  hub_seq_seen INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;\n"
+    "CREATE INDEX IF NOT EXISTS nodes_village ON nodes(village);\n"
+    "CREATE TABLE IF NOT EXISTS changes (\n"
+    "  hub_seq INTEGER PRIMARY KEY, origin TEXT NOT NULL, seq INTEGER NOT NULL,\n"
+    "  hlc INTEGER NOT NULL, rtype TEXT NOT NULL, rid TEXT NOT NULL, scope TEXT,\n"
+    "  op INTEGER NOT NULL, body BLOB NOT NULL, hash BLOB NOT NULL,\n"
+    "  received_ms INTEGER NOT NULL);\n"
+    "CREATE UNIQUE INDEX IF NOT EXISTS changes_origin_seq ON changes(origin, seq);\n"
+    "CREATE INDEX IF NOT EXISTS changes_scope ON changes(scope, hub_seq);\n"
+    "CREATE INDEX IF NOT EXISTS changes_record ON changes(rtype, rid);\n"
+    "CREATE TABLE IF NOT EXISTS quarantine (\n"
+    "  origin TEXT NOT NULL, seq INTEGER NOT NULL, body BLOB NOT NULL, hash BLOB NOT NULL,\n"
+    "  code TEXT NOT NULL, reason TEXT NOT NULL, received_ms INTEGER NOT NULL,\n"
+    "  PRIMARY KEY (origin, seq)) WITHOUT ROWID;\n";
+
+static int sql_err(sqlite3 *db, gs_errbuf *eb, const char *what)
+{
+    return gs_errf(eb, GS_ESQL, "%s: %s", what, db ? sqlite3_errmsg(db) : "no database");
+}
+
+static int exec(sqlite3 *db, const char *sql, gs_errbuf *eb)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        gs_errf(eb, GS_ESQL, "%s", msg ? msg : sqlite3_errmsg(db));
+        sqlite3_free(msg);
+        return GS_ESQL;
+    }
+    return GS_OK;
+}
+
+static int configure(sqlite3 *db, gs_errbuf *eb)
+{
+    sqlite3_busy_timeout(db, 30000);
+    return exec(db,
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; "
+                "PRAGMA cache_size=-65536;",
+                eb);
+}
+
+static int meta_put_text(sqlite3 *db, const char *key, const char *v)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO meta VALUES (?1, ?2)", -1, &st, NULL))
+        return GS_ESQL;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, v, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? GS_OK : GS_ESQL;
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int hub_store_create(const char *path, const char *public_key, gs_errbuf *eb)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    if (fd < 0)
+        return gs_errf(eb, GS_EEXIST, "%s: a database already exists here", path);
+    close(fd);
+    sqlite3 *db = NULL;
+    int rc = GS_OK;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
+        rc = sql_err(db, eb, path);
+    char ver[16];
+    snprintf(ver, sizeof ver, "%d", HUB_SCHEMA_VERSION);
+    if (!rc && !(rc = configure(db, eb)) && !(rc = exec(db, "BEGIN", eb)) &&
+        !(rc = exec(db, hub_ddl, eb)) && !(rc = gs_replica_create_schema(db, eb))) {
+        if (meta_put_text(db, "app", HUB_APP_ID) || meta_put_text(db, "schema_version", ver) ||
+            meta_put_text(db, "public_key", public_key))
+            rc = sql_err(db, eb, "writing meta");
+        else
+            rc = exec(db, "COMMIT", eb);
+    }
+    sqlite3_close(db);
+    if (rc)
+        unlink(path);
+    return rc;
+}
+
+void hub_store_meta_text(hub_store *s, const char *key, char *buf, size_t cap)
+{
+    sqlite3_stmt *st;
+    buf[0] = '\0';
+    if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = ?1", -1, &st, NULL))
+        return;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+        snprintf(buf, cap, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+}
+
+int64_t hub_store_meta_int(hub_store *s, const char *key, int64_t def)
+{
+    sqlite3_stmt *st;
+    int64_t v = def;
+    if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = ?1", -1, &st, NULL))
+        return def;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+int hub_store_meta_set_int(hub_store *s, const char *key, int64_t v, gs_errbuf *eb)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO meta VALUES (?1, ?2)", -1, &st, NULL))
+        return sql_err(s->db, eb, "writing meta");
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, v);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? GS_OK : sql_err(s->db, eb, "writing meta");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int prepare(hub_store *s, const char *sql, sqlite3_stmt **st, gs_errbuf *eb)
+{
+    if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK)
+        return sql_err(s->db, eb, "preparing a statement");
+    return GS_OK;
+}
+
+int hub_store_open(hub_store **out, const char *path, gs_errbuf *eb)
+{
+    if (access(path, F_OK) != 0)
+        return gs_errf(eb, GS_ENOTFOUND, "%s: no hub database here; run `gridhub init` first",
+                       path);
+    hub_store *s = calloc(1, sizeof *s);
+    if (!s)
+        return gs_errf(eb, GS_ENOMEM, "out of memory");
+    int rc = GS_OK;
+    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+        rc = sql_err(s->db, eb, path);
+        goto fail;
+    }
+    if ((rc = configure(s->db, eb))) {
+        gs_errprefix(eb, rc, "%s: not a gridsync hub database", path);
+        goto fail;
+    }
+    char app[32], ver[16];
+    hub_store_meta_text(s, "app", app, sizeof app);
+    hub_store_meta_text(s, "schema_version", ver, sizeof ver);
+    if (strcmp(app, HUB_APP_ID)) {
+        rc = gs_errf(eb, GS_EVERSION, "%s: not a gridsync hub database%s", path,
+                     !strcmp(app, "gridsync-node") ? " (it is a node database)" : "");
+        goto fail;
+    }
+    if (atoi(ver) != HUB_SCHEMA_VERSION) {
+        rc = gs_errf(eb, GS_EVERSION, "%s: hub schema version %s, this gridhub understands %d",
+                     path, ver, HUB_SCHEMA_VERSION);
+        goto fail;
+    }
+    if ((rc = gs_replica_open(&s->replica, s->db, eb)) ||
+        (rc = prepare(s,
+                      "INSERT INTO changes (hub_seq, origin, seq, hlc, rtype, rid, scope, op, "
+                      "body, hash, received_ms) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
+                      &s->ins_change, eb)) ||
+        (rc = prepare(s,
+                      "INSERT OR REPLACE INTO quarantine (origin, seq, body, hash, code, reason, "
+                      "received_ms) VALUES (?1,?2,?3,?4,?5,?6,?7)",
+                      &s->ins_quarantine, eb)) ||
+        (rc = prepare(s, "UPDATE nodes SET acked_through = ?2, chain_head = ?3 WHERE id = ?1",
+                      &s->set_acked, eb)))
+        goto fail;
+    *out = s;
+    return GS_OK;
+fail:
+    hub_store_close(&s);
+    return rc;
+}
+
+void hub_store_close(hub_store **sp)
+{
+    if (!sp || !*sp)
+        return;
+    hub_store *s = *sp;
+    if (s->in_tx)
+        hub_store_rollback(s);
+    gs_replica_destroy(&s->replica);
+    sqlite3_finalize(s->ins_change);
+    sqlite3_finalize(s->ins_quarantine);
+    sqlite3_finalize(s->set_acked);
+    sqlite3_close(s->db);
+    free(s);
+    *sp = NULL;
+}
+
+sqlite3 *hub_store_db(hub_store *s)
+{
+    return s->db;
+}
+
+gs_replica *hub_store_replica(hub_store *s)
+{
+    return s->replica;
+}
+
+/* ---- registry ---------------------------------------------------------------- */
+
+#define NODE_COLUMNS                                                                               \
+    "n.id, n.village, n.name, n.public_key, n.enabled, n.acked_through, n.chain_head, "           \
+    "n.last_seen_ms, n.software, n.pending, n.skew_ms, n.hub_seq_seen, "                           \
+    "(SELECT count(*) FROM quarantine q WHERE q.origin = n.id)"
+
+static void text_col(sqlite3_stmt *st, int col, char *dst, size_t cap)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    snprintf(dst, cap, "%s", t ? (const char *)t : "");
+}
+
+static void read_node(sqlite3_stmt *st, hub_node *n)
+{
+    memset(n, 0, sizeof *n);
+    text_col(st, 0, n->id, sizeof n->id);
+    text_col(st, 1, n->village, sizeof n->village);
+    text_col(st, 2, n->name, sizeof n->name);
+    text_col(st, 3, n->public_key, sizeof n->public_key);
+    n->enabled = sqlite3_column_int(st, 4) != 0;
+    n->acked_through = (uint64_t)sqlite3_column_int64(st, 5);
+    if (sqlite3_column_bytes(st, 6) == GS_HASH_LEN)
+        memcpy(n->chain_head, sqlite3_column_blob(st, 6), GS_HASH_LEN);
+    n->last_seen_ms = sqlite3_column_int64(st, 7);
+    text_col(st, 8, n->software, sizeof n->software);
+    n->pending = (uint64_t)sqlite3_column_int64(st, 9);
+    n->skew_ms = sqlite3_column_int64(st, 10);
+    n->hub_seq_seen = (uint64_t)sqlite3_column_int64(st, 11);
+    n->rejected = sqlite3_column_int64(st, 12);
+}
+
+int hub_node_add(hub_store *s, const hub_node *n, gs_errbuf *eb)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT INTO nodes (id, village, name, public_key, enabled, created_ms) "
+                           "VALUES (?1, ?2, ?3, ?4, 1, ?5)",
+                           -1, &st, NULL))
+        return sql_err(s->db, eb, "registering the node");
+    sqlite3_bind_text(st, 1, n->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, n->village, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, n->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, n->public_key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)gs_wall_ms());
+    int step = sqlite3_step(st);
+    int rc = GS_OK;
+    if (step == SQLITE_CONSTRAINT)
+        rc = gs_errf(eb, GS_EEXIST, "a node with id %s or this public key is already registered",
+                     n->id);
+    else if (step != SQLITE_DONE)
+        rc = sql_err(s->db, eb, "registering the node");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int node_query(hub_store *s, const char *where, const char *arg, hub_node *out,
+                      gs_errbuf *eb)
+{
+    char sql[512];
+    snprintf(sql, sizeof sql, "SELECT " NODE_COLUMNS " FROM nodes n WHERE %s", where);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL))
+        return sql_err(s->db, eb, "reading the registry");
+    sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st), rc = GS_OK;
+    if (step == SQLITE_ROW)
+        read_node(st, out);
+    else if (step == SQLITE_DONE)
+        rc = gs_errf(eb, GS_ENOTFOUND, "no node %s is registered", arg);
+    else
+        rc = sql_err(s->db, eb, "reading the registry");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int hub_node_get(hub_store *s, const char *id, hub_node *out, gs_errbuf *eb)
+{
+    return node_query(s, "n.id = ?1", id, out, eb);
+}
+
+int hub_node_by_key(hub_store *s, const char *public_key, hub_node *out, gs_errbuf *eb)
+{
+    return node_query(s, "n.public_key = ?1", public_key, out, eb);
+}
+
+static int node_update(hub_store *s, const char *sql, const char *id, const char *text,
+                       int64_t num, gs_errbuf *eb)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL))
+        return sql_err(s->db, eb, "updating the registry");
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    if (text)
+        sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_int64(st, 2, num);
+    int step = sqlite3_step(st), rc = GS_OK;
+    if (step != SQLITE_DONE)
+        rc = sql_err(s->db, eb, "updating the registry");
+    else if (sqlite3_changes(s->db) == 0)
+        rc = gs_errf(eb, GS_ENOTFOUND, "no node %s is registered", id);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int hub_node_set_enabled(hub_store *s, const char *id, bool enabled, gs_errbuf *eb)
+{
+    return node_update(s, "UPDATE nodes SET enabled = ?2 WHERE id = ?1", id, NULL, enabled, eb);
+}
+
+int hub_node_set_key(hub_store *s, const char *id, const char *public_key, gs_errbuf *eb)
+{
+    return node_update(s, "UPDATE nodes SET public_key = ?2 WHERE id = ?1", id, public_key, 0,
+                       eb);
+}
+
+int64_t hub_node_count_village(hub_store *s, const char *village)
+{
+    sqlite3_stmt *st;
+    int64_t n = 0;
+    if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM nodes WHERE village = ?1", -1, &st, NULL))
+        return 0;
+    sqlite3_bind_text(st, 1, village, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+int hub_node_each(hub_store *s, int (*fn)(const hub_node *, void *), void *arg, gs_errbuf *eb)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT " NODE_COLUMNS " FROM nodes n ORDER BY n.last_seen_ms, n.id",
+                           -1, &st, NULL))
+        return sql_err(s->db, eb, "reading the registry");
+    int rc = GS_OK;
+    while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+        hub_node n;
+        read_node(st, &n);
+        rc = fn(&n, arg);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int hub_node_seen(hub_store *s, const hub_node *n, gs_errbuf *eb)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "UPDATE nodes SET last_seen_ms = ?2, software = ?3, pending = ?4, "
+                           "skew_ms = ?5, hub_seq_seen = ?6 WHERE id = ?1",
+                           -1, &st, NULL))
+        return sql_err(s->db, eb, "recording the node's visit");
+    sqlite3_bind_text(st, 1, n->id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, n->last_seen_ms);
+    sqlite3_bind_text(st, 3, n->software, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)n->pending);
+    sqlite3_bind_int64(st, 5, n->skew_ms);
+    sqlite3_bind_int64(st, 6, (sqlite3_int64)n->hub_seq_seen);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? GS_OK : sql_err(s->db, eb, "recording a visit");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* ---- write batches ------------------------------------------------------------ */
+
+uint64_t hub_store_hub_seq_head(hub_store *s)
+{
+    sqlite3_stmt *st;
+    uint64_t n = 0;
+    if (sqlite3_prepare_v2(s->db, "SELECT max(hub_seq) FROM changes", -1, &st, NULL))
+        return 0;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        n = (uint64_t)sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+int hub_store_begin(hub_store *s, gs_errbuf *eb)
+{
+    if (exec(s->db, "BEGIN IMMEDIATE", eb))
+        return GS_ESQL;
+    s->in_tx = true;
+    s->hub_seq = hub_store_hub_seq_head(s);
+    return GS_OK;
+}
+
+int hub_store_commit(hub_store *s, gs_errbuf *eb)
+{
+    int rc = exec(s->db, "COMMIT", eb);
+    if (rc)
+        hub_store_rollback(s);
+    s->in_tx = false;
+    return rc;
+}
+
+void hub_store_rollback(hub_store *s)
+{
+    if (s->in_tx)
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    s->in_tx = false;
+}
+
+int hub_store_append(hub_store *s, const gs_change *c, const void *body, size_t len,
+                     const uint8_t hash[GS_HASH_LEN], gs_errbuf *eb)
+{
+    sqlite3_stmt *st = s->ins_change;
+    const char *scope = gs_record_scope(c->rec);
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)(s->hub_seq + 1));
+    sqlite3_bind_text(st, 2, c->origin, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)c->seq);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)c->hlc);
+    sqlite3_bind_text(st, 5, c->rec->rt->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, gs_record_key(c->rec), -1, SQLITE_STATIC);
+    if (scope)
+        sqlite3_bind_text(st, 7, scope, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 7);
+    sqlite3_bind_int(st, 8, (int)c->op);
+    sqlite3_bind_blob(st, 9, body, (int)len, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 10, hash, GS_HASH_LEN, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 11, (sqlite3_int64)gs_wall_ms());
+    int step = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (step != SQLITE_DONE)
+        return sql_err(s->db, eb, "appending to the change log");
+    s->hub_seq++;
+    return gs_replica_apply(s->replica, c, NULL, eb);
+}
+
+int hub_store_quarantine(hub_store *s, const char *origin, uint64_t seq, const void *body,
+                         size_t len, const uint8_t hash[GS_HASH_LEN], const char *code,
+                         const char *reason, gs_errbuf *eb)
+{
+    sqlite3_stmt *st = s->ins_quarantine;
+    sqlite3_reset(st);
+    sqlite3_bind_text(st, 1, origin, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
+    sqlite3_bind_blob(st, 3, body, (int)len, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 4, hash, GS_HASH_LEN, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, code, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, reason, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 7, (sqlite3_int64)gs_wall_ms());
+    int step = sqlite3_step(st);
+    sqlite3_reset(st);
+    return step == SQLITE_DONE ? GS_OK : sql_err(s->db, eb, "writing the quarantine");
+}
+
+int hub_store_set_acked(hub_store *s, const char *node_id, uint64_t acked,
+                        const uint8_t head[GS_HASH_LEN], gs_errbuf *eb)
+{
+    sqlite3_stmt *st = s->set_acked;
+    sqlite3_reset(st);
+    sqlite3_bind_text(st, 1, node_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)acked);
+    sqlite3_bind_blob(st, 3, head, GS_HASH_LEN, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    sqlite3_reset(st);
+    return step == SQLITE_DONE ? GS_OK : sql_err(s->db, eb, "saving the node's sync state");
+}
+
+int hub_store_pull(hub_store *s, const char *village, const char *exclude_origin, uint64_t since,
+                   size_t limit, size_t max_bytes, hub_pull_fn fn, void *arg, uint64_t *next,
+                   bool *more, gs_errbuf *eb)
+{
+    uint64_t head = hub_store_hub_seq_head(s);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT hub_seq, body, hash FROM changes WHERE hub_seq > ?1 AND "
+                           "hub_seq <= ?4 AND (scope = ?2 OR scope IS NULL) AND origin <> ?3 "
+                           "ORDER BY hub_seq LIMIT ?5",
+                           -1, &st, NULL))
+        return sql_err(s->db, eb, "reading changes for the node");
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)since);
+    sqlite3_bind_text(st, 2, village, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, exclude_origin, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)head);
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)limit);
+    size_t n = 0, bytes = 0;
+    uint64_t last = since;
+    int rc = GS_OK;
+    bool cut = false;
+    while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+        size_t len = (size_t)sqlite3_column_bytes(st, 1);
+        if (n > 0 && bytes + len > max_bytes) {
+            cut = true;
+            break;
+        }
+        last = (uint64_t)sqlite3_column_int64(st, 0);
+        rc = fn(last, sqlite3_column_blob(st, 1), len, sqlite3_column_blob(st, 2), arg);
+        n++;
+        bytes += len;
+    }
+    sqlite3_finalize(st);
+    /* Nothing more for this village up to head: jump the cursor to head. */
+    *more = cut || n == limit;
+    *next = *more ? last : (head > since ? head : since);
+    return rc;
+}

@@ -1,0 +1,112 @@
+/*
+ * hub/store.h: the city hub's store, behind a small interface so that a
+ * server database can replace SQLite when one city machine is outgrown.
+ * Nothing outside hub/store.c sees SQL except the read-only reports, which
+ * take the connection from hub_store_db().
+ *
+ * What it keeps:
+ *   - the node registry: id, village, name, CURVE public key, enabled;
+ *   - each node's sync state: acked_through and chain head (advanced in the
+ *     same transaction as the changes they cover), last seen, software,
+ *     pending at last HELLO, clock skew, downstream cursor;
+ *   - the full change log of every origin (unique on origin + seq), each
+ *     change also numbered by the hub's own sequence (hub_seq) for
+ *     downstream delivery, with the village it concerns (its scope; NULL for
+ *     reference data, which goes to every node);
+ *   - quarantine: changes refused by validation or authorization, with why;
+ *   - the entity tables, materialized by the shared replica rules.
+ *
+ * Durability: WAL, synchronous=FULL. A write batch is hub_store_begin, any
+ * number of appends, hub_store_commit; only after commit returns may the
+ * server acknowledge anything in it.
+ */
+#ifndef HUB_STORE_H
+#define HUB_STORE_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "gridsync/change.h"
+#include "gridsync/err.h"
+#include "gridsync/replica.h"
+
+#define HUB_SCHEMA_VERSION 1
+#define HUB_APP_ID "gridsync-hub"
+
+typedef struct hub_store hub_store;
+
+/* One registered node and its sync state. */
+typedef struct hub_node {
+    char id[GS_ORIGIN_MAX + 1];
+    char village[13];
+    char name[101];
+    char public_key[41]; /* Z85 */
+    bool enabled;
+    uint64_t acked_through;
+    uint8_t chain_head[GS_HASH_LEN];
+    int64_t last_seen_ms; /* 0 = never */
+    char software[65];
+    uint64_t pending;       /* as the node said at its last HELLO */
+    int64_t skew_ms;        /* node clock minus hub clock at the last HELLO */
+    uint64_t hub_seq_seen;  /* the node's downstream cursor at its last HELLO */
+    int64_t rejected;       /* changes of this node in quarantine */
+} hub_node;
+
+int hub_store_create(const char *path, const char *public_key, gs_errbuf *eb);
+int hub_store_open(hub_store **out, const char *path, gs_errbuf *eb);
+void hub_store_close(hub_store **sp);
+sqlite3 *hub_store_db(hub_store *s);
+gs_replica *hub_store_replica(hub_store *s);
+
+/* Meta values (hub public key, HLC, own chain). */
+int64_t hub_store_meta_int(hub_store *s, const char *key, int64_t def);
+int hub_store_meta_set_int(hub_store *s, const char *key, int64_t v, gs_errbuf *eb);
+void hub_store_meta_text(hub_store *s, const char *key, char *buf, size_t cap);
+
+/* ---- registry ---- */
+int hub_node_add(hub_store *s, const hub_node *n, gs_errbuf *eb);
+/* GS_ENOTFOUND when absent. */
+int hub_node_get(hub_store *s, const char *id, hub_node *out, gs_errbuf *eb);
+int hub_node_by_key(hub_store *s, const char *public_key, hub_node *out, gs_errbuf *eb);
+int hub_node_set_enabled(hub_store *s, const char *id, bool enabled, gs_errbuf *eb);
+int hub_node_set_key(hub_store *s, const char *id, const char *public_key, gs_errbuf *eb);
+/* How many nodes are registered to a village (for numbering new ones). */
+int64_t hub_node_count_village(hub_store *s, const char *village);
+/* Calls fn for every node, oldest silence first. */
+int hub_node_each(hub_store *s, int (*fn)(const hub_node *, void *), void *arg, gs_errbuf *eb);
+/* Records a HELLO: last seen, software, pending, skew, cursor. */
+int hub_node_seen(hub_store *s, const hub_node *n, gs_errbuf *eb);
+
+/* ---- write batches ---- */
+int hub_store_begin(hub_store *s, gs_errbuf *eb);
+int hub_store_commit(hub_store *s, gs_errbuf *eb);
+void hub_store_rollback(hub_store *s);
+
+/* Appends an accepted change (already decoded and authorized) to the log,
+ * gives it the next hub_seq and applies it to the entity tables. */
+int hub_store_append(hub_store *s, const gs_change *c, const void *body, size_t len,
+                     const uint8_t hash[GS_HASH_LEN], gs_errbuf *eb);
+/* Stores a refused change with the reason. */
+int hub_store_quarantine(hub_store *s, const char *origin, uint64_t seq, const void *body,
+                         size_t len, const uint8_t hash[GS_HASH_LEN], const char *code,
+                         const char *reason, gs_errbuf *eb);
+/* Advances a node's acked_through and chain head. */
+int hub_store_set_acked(hub_store *s, const char *node_id, uint64_t acked,
+                        const uint8_t head[GS_HASH_LEN], gs_errbuf *eb);
+
+/* The greatest hub_seq in the log (0 when empty). */
+uint64_t hub_store_hub_seq_head(hub_store *s);
+
+/* Downstream: calls fn for each change with hub_seq > since that a node of
+ * village should receive (reference data, and changes scoped to the village
+ * from other origins), in hub_seq order, at most limit changes or max_bytes
+ * of bodies. *next is set to the cursor to ask for next (the last hub_seq
+ * scanned, even if filtered out) and *more to whether anything may remain. */
+typedef int (*hub_pull_fn)(uint64_t hub_seq, const void *body, size_t len,
+                           const uint8_t hash[GS_HASH_LEN], void *arg);
+int hub_store_pull(hub_store *s, const char *village, const char *exclude_origin, uint64_t since,
+                   size_t limit, size_t max_bytes, hub_pull_fn fn, void *arg, uint64_t *next,
+                   bool *more, gs_errbuf *eb);
+
+#endif

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages gridsync needs, skipping those already present.
+# Runs as root (or with sudo available). Safe to run again.
+set -euo pipefail
+pkgs=(build-essential cmake pkg-config libzmq3-dev libmsgpack-dev libsqlite3-dev sqlite3
+      libsodium-dev check libcsv-dev clang libclang-rt-14-dev procps iproute2)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "deps: installing ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -q
+  $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+else
+  echo "deps: all packages present"
+fi
