@@ -14,7 +14,10 @@
  * head, advanced tentatively while a group is applied and restored if the
  * commit fails.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <inttypes.h>
 #include <sodium.h>
 #include <stdarg.h>
@@ -53,13 +56,14 @@ typedef struct pending_push {
 typedef struct server {
     hub_store *store;
     const hub_server_config *cfg;
-    void *ctx, *router, *zap;
+    void *ctx, *router, *zap, *mon;
     session *sessions;
     size_t nsessions, cap;
     pending_push *queue;
     size_t nqueue;
     gs_hlc hlc;
     gs_buf out;
+    char last_peer[64]; /* address of the latest accepted connection */
 } server;
 
 static void logf_(const server *sv, int level, const char *fmt, ...)
@@ -217,6 +221,69 @@ static void handle_zap(server *sv)
     size_t rlen[6] = {3, n >= 2 ? lens[1] : 0, 3, strlen(text), strlen(user), 0};
     for (int i = 0; i < 6; i++)
         zmq_send(sv->zap, reply[i], rlen[i], i < 5 ? ZMQ_SNDMORE : 0);
+}
+
+/* Logs one socket monitor event: handshake failures always, connections at -vv. */
+static void handle_monitor(server *sv)
+{
+    zmq_msg_t ev, addr;
+    zmq_msg_init(&ev);
+    zmq_msg_init(&addr);
+    if (zmq_msg_recv(&ev, sv->mon, ZMQ_DONTWAIT) < 0 || !zmq_msg_more(&ev) ||
+        zmq_msg_recv(&addr, sv->mon, ZMQ_DONTWAIT) < 0 || zmq_msg_size(&ev) < 6) {
+        zmq_msg_close(&ev);
+        zmq_msg_close(&addr);
+        return;
+    }
+    uint16_t event;
+    uint32_t value;
+    memcpy(&event, zmq_msg_data(&ev), 2);
+    memcpy(&value, (const uint8_t *)zmq_msg_data(&ev) + 2, 4);
+    char where[256];
+    size_t n = zmq_msg_size(&addr) < sizeof where - 1 ? zmq_msg_size(&addr) : sizeof where - 1;
+    memcpy(where, zmq_msg_data(&addr), n);
+    where[n] = '\0';
+    /* libzmq 4.3 names only the listening endpoint in failure events; the
+     * peer is known at ACCEPTED, whose value is the connection's socket. */
+    switch (event) {
+    case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
+        logf_(sv, 0, "handshake refused (authentication, status %u) on %s, peer %s", value, where,
+              sv->last_peer);
+        break;
+    case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
+        logf_(sv, 0,
+              "handshake failed (protocol error 0x%x: plaintext or foreign client?) on %s, peer %s",
+              value, where, sv->last_peer);
+        break;
+    case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
+        logf_(sv, 0, "handshake failed (%s) on %s, peer %s", zmq_strerror((int)value), where,
+              sv->last_peer);
+        break;
+    case ZMQ_EVENT_ACCEPTED: {
+        struct sockaddr_storage ss;
+        socklen_t len = sizeof ss;
+        char host[48] = "local";
+        int port = 0;
+        if (getpeername((int)value, (struct sockaddr *)&ss, &len) == 0) {
+            if (ss.ss_family == AF_INET) {
+                struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+                inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
+                port = ntohs(in->sin_port);
+            } else if (ss.ss_family == AF_INET6) {
+                struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+                inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
+                port = ntohs(in6->sin6_port);
+            }
+        }
+        snprintf(sv->last_peer, sizeof sv->last_peer, "%s:%d", host, port);
+        logf_(sv, 2, "connection from %s accepted on %s", sv->last_peer, where);
+        break;
+    }
+    case ZMQ_EVENT_DISCONNECTED: logf_(sv, 2, "connection closed on %s", where); break;
+    default: break;
+    }
+    zmq_msg_close(&ev);
+    zmq_msg_close(&addr);
 }
 
 /* ---- messages ------------------------------------------------------------------------ */
@@ -556,6 +623,19 @@ static int setup(server *sv, gs_errbuf *eb)
         if (zmq_setsockopt(sv->router, ZMQ_CURVE_SECRETKEY, cfg->secret_key, 40))
             return gs_errf(eb, GS_EZMQ, "CURVE secret key: %s", zmq_strerror(errno));
     }
+    /* Failed handshakes (plaintext clients, bad keys, garbage) are logged
+     * from the socket's monitor events, with the address they name. */
+    if (zmq_socket_monitor(sv->router, "inproc://gridhub.monitor",
+                           ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_ACCEPTED |
+                               ZMQ_EVENT_DISCONNECTED) == 0) {
+        sv->mon = zmq_socket(sv->ctx, ZMQ_PAIR);
+        if (sv->mon && zmq_connect(sv->mon, "inproc://gridhub.monitor")) {
+            zmq_close(sv->mon);
+            sv->mon = NULL;
+        }
+    }
     if (zmq_bind(sv->router, cfg->bind))
         return gs_errf(eb, GS_EZMQ, "cannot bind %s: %s", cfg->bind, zmq_strerror(errno));
     return GS_OK;
@@ -573,8 +653,10 @@ int hub_serve(hub_store *store, const hub_server_config *cfg, volatile sig_atomi
         logf_(&sv, 0, "serving %s%s", cfg->bind,
               cfg->insecure ? " WITHOUT ENCRYPTION (--insecure): any client may connect" : " (CURVE)");
     while (!rc && !*stop) {
-        zmq_pollitem_t items[2] = {{sv.router, 0, ZMQ_POLLIN, 0}, {sv.zap, 0, ZMQ_POLLIN, 0}};
-        int n = zmq_poll(items, 2, 500);
+        zmq_pollitem_t items[3] = {{sv.router, 0, ZMQ_POLLIN, 0},
+                                   {sv.zap, 0, ZMQ_POLLIN, 0},
+                                   {sv.mon, 0, ZMQ_POLLIN, 0}};
+        int n = zmq_poll(items, sv.mon ? 3 : 2, 500);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -588,12 +670,23 @@ int hub_serve(hub_store *store, const hub_server_config *cfg, volatile sig_atomi
                     break;
                 handle_zap(&sv);
             }
+        if (sv.mon && (items[2].revents & ZMQ_POLLIN))
+            for (int i = 0; i < 64; i++) {
+                zmq_pollitem_t m = {sv.mon, 0, ZMQ_POLLIN, 0};
+                if (zmq_poll(&m, 1, 0) <= 0)
+                    break;
+                handle_monitor(&sv);
+            }
         for (int i = 0; i < MAX_DRAIN && handle_one(&sv); i++)
             ;
         commit_group(&sv);
     }
     commit_group(&sv); /* answer what was received before the stop */
     logf_(&sv, 0, "stopped");
+    if (sv.mon) {
+        zmq_socket_monitor(sv.router, NULL, 0);
+        zmq_close(sv.mon);
+    }
     if (sv.router)
         zmq_close(sv.router);
     if (sv.zap)
