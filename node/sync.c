@@ -219,6 +219,7 @@ static int on_welcome(client *c, const gs_msg *m, gs_errbuf *eb)
                        "the logs have diverged (run `gridnode verify`)",
                        m->acked_through);
     c->acked = m->acked_through;
+    c->st->acked_to = c->acked;
     c->next = c->acked + 1;
     c->ninflight = 0; /* a repeated WELCOME means: rewind */
     gs_errbuf ignore;

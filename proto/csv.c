@@ -440,7 +440,7 @@ int gs_csv_open_mem(gs_csv **out, const char *name, const void *data, size_t len
     if (len > GS_CSV_MAX_FILE)
         return gs_errf(eb, GS_ETOOBIG, "%s: file is %zu bytes; the limit is %zu MiB", name, len,
                        GS_CSV_MAX_FILE >> 20);
-    gs_csv_encoding enc;
+    gs_csv_encoding enc = GS_CSV_UTF8;
     const char *text = "";
     size_t tlen = 0;
     char *owned = NULL;
