@@ -44,6 +44,8 @@ static const char usage_text[] =
     "  refdata load divisions|categories FILE.csv\n"
     "  incident update ID --status S [--note T] [--assignee U]   a city decision\n"
     "  incident show ID                    the record and its whole history\n"
+    "  TYPE update ID --FIELD VALUE | TYPE show ID   the same for grid, election, candidate,\n"
+    "                                      council, member, affair\n"
     "  serve --bind tcp://*:PORT [--insecure] [-v|-vv]\n"
     "  report summary|incidents|elections|councils|nodes [--county C|--township C|--village C]\n"
     "         [--since DATE] [--until DATE] [--format table|csv|json] [--bom] [--findings-only]\n"
@@ -635,92 +637,115 @@ static void print_history(hub_store *s, const gs_record *rec)
     gs_buf_free(&b);
 }
 
-static int cmd_incident(hub_cli *cli)
+/* Applies the incident workflow to a city edit: the transition must be
+ * allowed, and closing stamps closed_at. Returns an exit code. */
+static int incident_rules(const gs_record *cur, gs_record *edit)
 {
-    static const char *const vals[] = {"--status", "--note", "--assignee", "--deadline", NULL};
+    const gs_rectype *rt = cur->rt;
+    int fs = gs_field_find(rt, "status");
+    if (!gs_record_has(edit, fs))
+        return 0;
+    int from = gs_enum_find(&rt->fields[fs], gs_record_str(cur, fs));
+    int to = gs_enum_find(&rt->fields[fs], gs_record_str(edit, fs));
+    if (from >= 0 && gs_rule_transition((gs_status)from, (gs_status)to)) {
+        gs_buf next = GS_BUF_INIT;
+        gs_status_next((gs_status)from, &next);
+        int rc = fail("incident update: status %s(%s) cannot go to %s(%s); allowed next: %s",
+                      gs_status_names_zh[from], gs_status_names[from], gs_status_names_zh[to],
+                      gs_status_names[to], next.data ? next.data : "");
+        gs_buf_free(&next);
+        return rc;
+    }
+    int fc = gs_field_find(rt, "closed_at");
+    if (gs_status_is_closed((gs_status)to) && to != GS_ST_REJECTED && !gs_record_has(cur, fc)) {
+        char now[40];
+        time_t t = time(NULL);
+        struct tm tm;
+        strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+        gs_record_parse(edit, fc, now, NULL);
+    }
+    return 0;
+}
+
+/* `gridhub TYPE update ID --FIELD VALUE ...` and `gridhub TYPE show ID`. */
+static int cmd_record(hub_cli *cli, const gs_rectype *rt)
+{
     if (cli->argc == 0 || wants_help(cli->argc, cli->argv)) {
-        puts("usage: gridhub incident update ID --status STATUS [--note TEXT] [--assignee NAME] "
-             "[--deadline DATE]\n       gridhub incident show ID [--json]\n\nupdate records a "
-             "city decision on a village's incident (it follows the status\nworkflow and reaches "
-             "the village at its next sync); show prints the record and\nits whole history from "
-             "every origin.");
+        printf("usage: gridhub %s update ID --FIELD VALUE ... [--db PATH]\n"
+               "       gridhub %s show ID [--json] [--db PATH]\n\n"
+               "update records a city decision on a village's %s (a change with the hub as\n"
+               "origin, delivered to the village at its next sync)%s; show prints the record\n"
+               "and its whole history from every origin. Fields:",
+               rt->name, rt->name, rt->label_zh,
+               rt->id == GS_RT_INCIDENT ? "; status follows the workflow" : "");
+        for (int i = 0; i < rt->nfields; i++)
+            if (!(rt->fields[i].flags & (GS_F_KEY | GS_F_SCOPE | GS_F_COMPUTED)))
+                printf("%s --%s (%s)", i > 2 ? "," : "", rt->fields[i].name,
+                       rt->fields[i].label_zh);
+        putchar('\n');
         return cli->argc == 0 ? 2 : 0;
     }
     const char *verb = cli->argv[0];
-    opts o;
-    int rc = parse_opts("incident", cli->argc - 1, cli->argv + 1, vals, NULL, &o);
-    if (rc)
-        return rc;
-    if (o.npos != 1)
-        return usage("incident %s needs exactly one ID", verb);
     bool update = !strcmp(verb, "update");
     if (!update && strcmp(verb, "show"))
-        return usage("incident: unknown action \"%s\" (update, show)", verb);
-    const gs_rectype *rt = gs_rectype_get(GS_RT_INCIDENT);
-    hub_store *s = open_store(cli);
-    if (!s)
-        return 1;
-    gs_record *cur = NULL;
+        return usage("%s: unknown action \"%s\" (update, show)", rt->name, verb);
+    if (cli->argc < 2 || !strncmp(cli->argv[1], "--", 2))
+        return usage("%s %s needs the ID first", rt->name, verb);
+    const char *id = cli->argv[1];
+    gs_record *edit = gs_record_new(rt);
+    if (!edit)
+        return fail("out of memory");
+    int rc = 0;
+    bool any = false;
     gs_errbuf eb = {{0}};
-    if (gs_replica_get(hub_store_replica(s), rt, o.pos[0], &cur, &eb)) {
-        hub_store_close(&s);
-        return fail("incident %s: %s", verb, eb.msg);
+    for (int i = 2; i < cli->argc && !rc; i++) {
+        int f = gs_field_option(rt, cli->argv[i]);
+        if (!update || f < 0 || (rt->fields[f].flags & (GS_F_KEY | GS_F_SCOPE)))
+            rc = usage("%s %s: unknown option %s", rt->name, verb, cli->argv[i]);
+        else if (rt->fields[f].flags & GS_F_COMPUTED)
+            rc = fail("%s update: %s (%s) is computed by the rules", rt->name,
+                      rt->fields[f].label_zh, rt->fields[f].name);
+        else if (i + 1 >= cli->argc)
+            rc = usage("%s update: %s needs a value", rt->name, cli->argv[i]);
+        else if (gs_record_parse(edit, f, cli->argv[++i], &eb))
+            rc = fail("%s update: %s", rt->name, eb.msg);
+        any = true;
     }
-    if (!update) {
+    if (!rc && update && !any)
+        rc = usage("%s update: nothing to change; give --FIELD VALUE", rt->name);
+    hub_store *s = rc ? NULL : open_store(cli);
+    gs_record *cur = NULL;
+    if (!rc && !s)
+        rc = 1;
+    if (!rc && gs_replica_get(hub_store_replica(s), rt, id, &cur, &eb))
+        rc = fail("%s %s: %s", rt->name, verb, eb.msg);
+    if (!rc && !update) {
         if (cli->json) {
             gs_buf b = GS_BUF_INIT;
             gs_record_json(cur, &b);
             printf("%s\n", b.data);
             gs_buf_free(&b);
-        } else
+        } else {
             print_history(s, cur);
-        gs_record_destroy(&cur);
-        hub_store_close(&s);
-        return 0;
-    }
-    gs_record *edit = gs_record_new(rt);
-    gs_record_set_str(edit, rt->key, gs_record_key(cur));
-    gs_record_set_str(edit, rt->scope, gs_record_scope(cur));
-    static const char *const fields[] = {"status", "note", "assignee", "deadline"};
-    bool any = false;
-    for (size_t i = 0; i < 4 && !rc; i++) {
-        char name[32];
-        snprintf(name, sizeof name, "--%s", fields[i]);
-        const char *v = opt(&o, name);
-        if (!v)
-            continue;
-        any = true;
-        if (gs_record_parse(edit, gs_field_find(rt, fields[i]), v, &eb))
-            rc = fail("incident update: %s", eb.msg);
-    }
-    if (!rc && !any)
-        rc = usage("incident update: nothing to change");
-    int fs = gs_field_find(rt, "status");
-    if (!rc && gs_record_has(edit, fs)) {
-        int from = gs_enum_find(&rt->fields[fs], gs_record_str(cur, fs));
-        int to = gs_enum_find(&rt->fields[fs], gs_record_str(edit, fs));
-        if (from >= 0 && gs_rule_transition((gs_status)from, (gs_status)to)) {
-            gs_buf next = GS_BUF_INIT;
-            gs_status_next((gs_status)from, &next);
-            rc = fail("incident update: status %s(%s) cannot go to %s(%s); allowed next: %s",
-                      gs_status_names_zh[from], gs_status_names[from], gs_status_names_zh[to],
-                      gs_status_names[to], next.data ? next.data : "");
-            gs_buf_free(&next);
-        } else if (gs_status_is_closed((gs_status)to) && to != GS_ST_REJECTED &&
-                   !gs_record_has(cur, gs_field_find(rt, "closed_at"))) {
-            char now[40];
-            time_t t = time(NULL);
-            strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
-            gs_record_parse(edit, gs_field_find(rt, "closed_at"), now, NULL);
         }
+    } else if (!rc) {
+        gs_record_set_str(edit, rt->key, gs_record_key(cur));
+        gs_record_set_str(edit, rt->scope, gs_record_scope(cur));
+        if (rt->id == GS_RT_INCIDENT)
+            rc = incident_rules(cur, edit);
+        gs_record *full = rc ? NULL : gs_record_dup(cur);
+        if (full && (gs_record_merge(full, edit) ||
+                     gs_record_check(full, GS_CHECK_COMPLETE, &eb)))
+            rc = fail("%s update: %s", rt->name, eb.msg);
+        gs_record_destroy(&full);
+        if (!rc && (hub_store_begin(s, &eb) || hub_city_put(s, edit, GS_OP_UPSERT, &eb) ||
+                    hub_store_commit(s, &eb))) {
+            hub_store_rollback(s);
+            rc = fail("%s update: %s", rt->name, eb.msg);
+        }
+        if (!rc)
+            printf("%s\n", gs_record_key(cur));
     }
-    if (!rc && (hub_store_begin(s, &eb) || hub_city_put(s, edit, GS_OP_UPSERT, &eb) ||
-                hub_store_commit(s, &eb))) {
-        hub_store_rollback(s);
-        rc = fail("incident update: %s", eb.msg);
-    }
-    if (!rc)
-        printf("%s\n", gs_record_key(cur));
     gs_record_destroy(&edit);
     gs_record_destroy(&cur);
     hub_store_close(&s);
@@ -852,8 +877,8 @@ int main(int argc, char **argv)
             rc = cmd_node(&cli);
         else if (!strcmp(cmd, "refdata"))
             rc = cmd_refdata(&cli);
-        else if (!strcmp(cmd, "incident"))
-            rc = cmd_incident(&cli);
+        else if (gs_rectype_find(cmd) && !gs_rectype_find(cmd)->reference)
+            rc = cmd_record(&cli, gs_rectype_find(cmd));
         else if (!strcmp(cmd, "serve"))
             rc = cmd_serve(&cli);
         else if (!strcmp(cmd, "report"))

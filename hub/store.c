@@ -438,6 +438,11 @@ int hub_store_append(hub_store *s, const gs_change *c, const void *body, size_t 
 {
     sqlite3_stmt *st = s->ins_change;
     const char *scope = gs_record_scope(c->rec);
+    /* A village's own division row concerns that village only; the codes of
+     * the city, counties and townships go to everyone. */
+    const char *key = gs_record_key(c->rec);
+    if (!scope && c->rec->rt->id == GS_RT_DIVISION && key && strlen(key) == 12)
+        scope = key;
     sqlite3_reset(st);
     sqlite3_bind_int64(st, 1, (sqlite3_int64)(s->hub_seq + 1));
     sqlite3_bind_text(st, 2, c->origin, -1, SQLITE_STATIC);

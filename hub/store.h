@@ -11,8 +11,9 @@
  *     pending at last HELLO, clock skew, downstream cursor;
  *   - the full change log of every origin (unique on origin + seq), each
  *     change also numbered by the hub's own sequence (hub_seq) for
- *     downstream delivery, with the village it concerns (its scope; NULL for
- *     reference data, which goes to every node);
+ *     downstream delivery, with the village it concerns (its scope: the
+ *     record's village; a village's own division row is scoped to it; NULL
+ *     for the other reference data, which goes to every node);
  *   - quarantine: changes refused by validation or authorization, with why;
  *   - the entity tables, materialized by the shared replica rules.
  *

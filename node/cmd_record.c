@@ -13,31 +13,6 @@
 #include "gridsync/hlc.h"
 #include "gridsync/table.h"
 
-/* Finds the field an option names: --reported-at, --reported_at, or the
- * short forms --grid (grid_code), --village (village_code), --election
- * (election_id), --council (council_id). */
-static int option_field(const gs_rectype *rt, const char *opt)
-{
-    if (strncmp(opt, "--", 2))
-        return -1;
-    char name[64];
-    snprintf(name, sizeof name, "%s", opt + 2);
-    for (char *p = name; *p; p++)
-        if (*p == '-')
-            *p = '_';
-    int f = gs_field_find(rt, name);
-    if (f >= 0)
-        return f;
-    static const char *const suffixes[] = {"_code", "_id"};
-    for (size_t i = 0; i < 2; i++) {
-        char longer[80];
-        snprintf(longer, sizeof longer, "%s%s", name, suffixes[i]);
-        if ((f = gs_field_find(rt, longer)) >= 0)
-            return f;
-    }
-    return -1;
-}
-
 static void print_field_help(const gs_rectype *rt, bool update)
 {
     printf("usage: gridnode %s %s%s [--FIELD VALUE ...] [--db PATH]\n\n", rt->name,
@@ -85,7 +60,7 @@ static void print_field_help(const gs_rectype *rt, bool update)
 static int parse_fields(const gs_rectype *rt, int argc, char **argv, gs_record *rec)
 {
     for (int i = 0; i < argc; i++) {
-        int f = option_field(rt, argv[i]);
+        int f = gs_field_option(rt, argv[i]);
         if (f < 0)
             return node_usage("%s: unknown option %s", rt->name, argv[i]);
         if (rt->fields[f].flags & GS_F_COMPUTED)

@@ -7,6 +7,7 @@
  * non-reference type has exactly one GS_F_SCOPE field (a 12-digit village
  * code); fields are only appended (per-field clocks are stored by index).
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "gridsync/rules.h"
@@ -214,6 +215,25 @@ int gs_field_find(const gs_rectype *rt, const char *name)
         if (!strcmp(rt->fields[i].name, name) || !strcmp(rt->fields[i].label_zh, name))
             return i;
     return -1;
+}
+
+int gs_field_option(const gs_rectype *rt, const char *opt)
+{
+    if (strncmp(opt, "--", 2) || strlen(opt) > 60)
+        return -1;
+    char name[80];
+    size_t n = 0;
+    for (const char *p = opt + 2; *p; p++)
+        name[n++] = *p == '-' ? '_' : *p;
+    name[n] = '\0';
+    int f = gs_field_find(rt, name);
+    static const char *const suffixes[] = {"_code", "_id"};
+    for (size_t i = 0; f < 0 && i < 2; i++) {
+        char longer[96];
+        snprintf(longer, sizeof longer, "%s%s", name, suffixes[i]);
+        f = gs_field_find(rt, longer);
+    }
+    return f;
 }
 
 int gs_enum_find(const gs_field *f, const char *text)

@@ -86,6 +86,10 @@ const gs_rectype *gs_rectype_get(int id);
 const gs_rectype *gs_rectype_find(const char *name);
 /* The index of the field named name (English name or Chinese label); -1 if none. */
 int gs_field_find(const gs_rectype *rt, const char *name);
+/* The field a command-line option names: --reported-at or --reported_at for
+ * reported_at, and the short forms --grid (grid_code), --village
+ * (village_code), --election (election_id), --council (council_id); -1 if none. */
+int gs_field_option(const gs_rectype *rt, const char *opt);
 /* The index of enum value text (canonical or Chinese label) in f->enums; -1 if none. */
 int gs_enum_find(const gs_field *f, const char *text);
 /* Chinese label of a canonical enum value, or the value itself if unknown. */
