@@ -46,6 +46,8 @@ typedef struct session {
     uint64_t saved_acked; /* before the group being applied */
     uint8_t saved_head[GS_HASH_LEN];
     int64_t last_ms;
+    bool seen_dirty; /* a HELLO's visit, written with the next group commit */
+    hub_node seen;
 } session;
 
 typedef struct pending_push {
@@ -311,8 +313,9 @@ static void handle_hello(server *sv, session *s, const gs_msg *m, const char *us
     node.pending = m->pending;
     node.hub_seq_seen = m->hub_seq_seen;
     node.skew_ms = (int64_t)m->node_time - node.last_seen_ms;
-    if (hub_node_seen(sv->store, &node, &eb))
-        logf_(sv, 0, "%s", eb.msg);
+    /* Recorded with the next group commit: a burst of HELLOs costs one fsync. */
+    s->seen = node;
+    s->seen_dirty = true;
     logf_(sv, 1, "HELLO %s (%s) acked %" PRIu64 ", %" PRIu64 " pending", node.id, m->software,
           node.acked_through, m->pending);
     send_welcome(sv, s);
@@ -445,9 +448,12 @@ static void free_outcome(outcome *o)
 /* Applies every queued push in one transaction, then answers them all. */
 static void commit_group(server *sv)
 {
-    if (!sv->nqueue)
+    bool seen = false;
+    for (size_t i = 0; i < sv->nsessions && !seen; i++)
+        seen = sv->sessions[i].seen_dirty;
+    if (!sv->nqueue && !seen)
         return;
-    outcome *out = calloc(sv->nqueue, sizeof *out);
+    outcome *out = calloc(sv->nqueue ? sv->nqueue : 1, sizeof *out);
     gs_errbuf eb = {{0}};
     int rc = out ? hub_store_begin(sv->store, &eb) : GS_ENOMEM;
     for (size_t i = 0; i < sv->nsessions; i++) {
@@ -466,6 +472,9 @@ static void commit_group(server *sv)
                 if (sv->queue[r].session == sv->queue[q].session)
                     out[r].error = -1;
     }
+    for (size_t i = 0; i < sv->nsessions && !rc; i++)
+        if (sv->sessions[i].seen_dirty)
+            rc = hub_node_seen(sv->store, &sv->sessions[i].seen, &eb);
     if (!rc && hub_store_meta_set_int(sv->store, "hlc", (int64_t)sv->hlc, &eb))
         rc = GS_ESQL;
     if (!rc)
@@ -479,6 +488,9 @@ static void commit_group(server *sv)
             memcpy(sv->sessions[i].head, sv->sessions[i].saved_head, GS_HASH_LEN);
         }
     }
+    if (!rc)
+        for (size_t i = 0; i < sv->nsessions; i++)
+            sv->sessions[i].seen_dirty = false;
     logf_(sv, 2, "group of %zu pushes, %zu changes: %s", sv->nqueue, changes,
           rc ? "failed" : "committed");
     /* Durable now (or not at all): answer. */

@@ -39,7 +39,7 @@ static const char *const hub_ddl =
     "  op INTEGER NOT NULL, body BLOB NOT NULL, hash BLOB NOT NULL,\n"
     "  received_ms INTEGER NOT NULL);\n"
     "CREATE UNIQUE INDEX IF NOT EXISTS changes_origin_seq ON changes(origin, seq);\n"
-    "CREATE INDEX IF NOT EXISTS changes_scope ON changes(scope, hub_seq);\n"
+    "CREATE INDEX IF NOT EXISTS changes_scope ON changes(scope, hub_seq, origin);\n"
     "CREATE INDEX IF NOT EXISTS changes_record ON changes(rtype, rid);\n"
     "CREATE TABLE IF NOT EXISTS quarantine (\n"
     "  origin TEXT NOT NULL, seq INTEGER NOT NULL, body BLOB NOT NULL, hash BLOB NOT NULL,\n"
@@ -503,10 +503,16 @@ int hub_store_pull(hub_store *s, const char *village, const char *exclude_origin
 {
     uint64_t head = hub_store_hub_seq_head(s);
     sqlite3_stmt *st;
+    /* Two range scans of the (scope, hub_seq) index, one for the village and
+     * one for reference data, so a node never walks the other villages' rows. */
     if (sqlite3_prepare_v2(s->db,
-                           "SELECT hub_seq, body, hash FROM changes WHERE hub_seq > ?1 AND "
-                           "hub_seq <= ?4 AND (scope = ?2 OR scope IS NULL) AND origin <> ?3 "
-                           "ORDER BY hub_seq LIMIT ?5",
+                           "SELECT hub_seq, body, hash FROM ("
+                           " SELECT hub_seq, body, hash, origin FROM changes"
+                           "  WHERE scope = ?2 AND hub_seq > ?1 AND hub_seq <= ?4"
+                           " UNION ALL"
+                           " SELECT hub_seq, body, hash, origin FROM changes"
+                           "  WHERE scope IS NULL AND hub_seq > ?1 AND hub_seq <= ?4)"
+                           " WHERE origin <> ?3 ORDER BY hub_seq LIMIT ?5",
                            -1, &st, NULL))
         return sql_err(s->db, eb, "reading changes for the node");
     sqlite3_bind_int64(st, 1, (sqlite3_int64)since);
