@@ -10,9 +10,10 @@
  * commit runs wait in the socket and form the next group.
  *
  * Per connection (routing id) a session remembers the node it proved to be
- * (the ZAP User-Id, checked against HELLO) and its acked_through and chain
- * head, advanced tentatively while a group is applied and restored if the
- * commit fails.
+ * (the ZAP User-Id, checked against HELLO). A node's acked_through and chain
+ * head are read from the store inside the transaction that advances them, so
+ * two connections of one node (a `sync --watch` and a manual sync) can never
+ * apply a change twice or check the chain against a stale head.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -41,10 +42,6 @@ typedef struct session {
     bool hello;
     char node_id[GS_ORIGIN_MAX + 1];
     char village[13];
-    uint64_t acked;
-    uint8_t head[GS_HASH_LEN];
-    uint64_t saved_acked; /* before the group being applied */
-    uint8_t saved_head[GS_HASH_LEN];
     int64_t last_ms;
     bool seen_dirty; /* a HELLO's visit, written with the next group commit */
     hub_node seen;
@@ -160,13 +157,19 @@ static void send_error(server *sv, const session *s, int code, const char *fmt, 
 static void send_welcome(server *sv, session *s)
 {
     gs_msg m = {0};
+    hub_node node;
+    gs_errbuf eb = {{0}};
+    if (hub_node_get(sv->store, s->node_id, &node, &eb)) {
+        send_error(sv, s, GS_ESQL, "cannot read this node's sync state: %s", eb.msg);
+        return;
+    }
     m.type = GS_MSG_WELCOME;
     m.version = GS_PROTO_VERSION;
-    m.acked_through = s->acked;
+    m.acked_through = node.acked_through;
     sv->hlc = gs_hlc_tick(sv->hlc, gs_wall_ms());
     m.hub_time = sv->hlc;
     m.hub_seq_head = hub_store_hub_seq_head(sv->store);
-    memcpy(m.chain_head, s->head, GS_HASH_LEN);
+    memcpy(m.chain_head, node.chain_head, GS_HASH_LEN);
     send_msg(sv, s, &m);
 }
 
@@ -306,8 +309,6 @@ static void handle_hello(server *sv, session *s, const gs_msg *m, const char *us
     s->hello = true;
     snprintf(s->node_id, sizeof s->node_id, "%s", node.id);
     snprintf(s->village, sizeof s->village, "%s", node.village);
-    s->acked = node.acked_through;
-    memcpy(s->head, node.chain_head, GS_HASH_LEN);
     node.last_seen_ms = (int64_t)gs_wall_ms();
     snprintf(node.software, sizeof node.software, "%s", m->software);
     node.pending = m->pending;
@@ -371,6 +372,8 @@ static int authorize(const session *s, const gs_change *c, uint64_t seq, gs_errb
 
 /* What applying one queued push decided, to answer after the commit. */
 typedef struct outcome {
+    uint64_t acked;       /* the node's state after this push */
+    uint8_t head[GS_HASH_LEN];
     bool rewind;
     int error;            /* GS_OK, or the code of an ERROR to send */
     char text[512];
@@ -380,10 +383,18 @@ typedef struct outcome {
     size_t nrejected;
 } outcome;
 
-/* Applies one PUSH within the open transaction, advancing the session. */
+/* Applies one PUSH within the open transaction, advancing the node's stored
+ * acked_through and chain head (read here, inside the transaction). */
 static int apply_push(server *sv, session *s, const gs_msg *m, outcome *o)
 {
-    if (m->first_seq > s->acked + 1) {
+    hub_node node;
+    gs_errbuf nerr = {{0}};
+    int nrc = hub_node_get(sv->store, s->node_id, &node, &nerr);
+    if (nrc)
+        return nrc;
+    o->acked = node.acked_through;
+    memcpy(o->head, node.chain_head, GS_HASH_LEN);
+    if (m->first_seq > o->acked + 1) {
         o->rewind = true; /* a gap: the node must resend from acked + 1 */
         return GS_OK;
     }
@@ -394,11 +405,11 @@ static int apply_push(server *sv, session *s, const gs_msg *m, outcome *o)
         return GS_ENOMEM;
     for (size_t i = 0; i < m->nchanges; i++) {
         uint64_t seq = m->first_seq + i;
-        if (seq <= s->acked)
+        if (seq <= o->acked)
             continue; /* already have it: a replay or an overlap */
         const gs_wire_change *w = &m->changes[i];
         uint8_t h[GS_HASH_LEN];
-        gs_chain_next(s->head, w->body, w->len, h);
+        gs_chain_next(o->head, w->body, w->len, h);
         if (sodium_memcmp(h, w->hash, GS_HASH_LEN) != 0) {
             o->error = GS_ECHAIN;
             snprintf(o->text, sizeof o->text,
@@ -431,11 +442,11 @@ static int apply_push(server *sv, session *s, const gs_msg *m, outcome *o)
                 return rc;
             }
         }
-        s->acked = seq;
-        memcpy(s->head, h, GS_HASH_LEN);
+        o->acked = seq;
+        memcpy(o->head, h, GS_HASH_LEN);
     }
     gs_errbuf eb = {{0}};
-    return hub_store_set_acked(sv->store, s->node_id, s->acked, s->head, &eb);
+    return hub_store_set_acked(sv->store, s->node_id, o->acked, o->head, &eb);
 }
 
 static void free_outcome(outcome *o)
@@ -456,10 +467,6 @@ static void commit_group(server *sv)
     outcome *out = calloc(sv->nqueue ? sv->nqueue : 1, sizeof *out);
     gs_errbuf eb = {{0}};
     int rc = out ? hub_store_begin(sv->store, &eb) : GS_ENOMEM;
-    for (size_t i = 0; i < sv->nsessions; i++) {
-        sv->sessions[i].saved_acked = sv->sessions[i].acked;
-        memcpy(sv->sessions[i].saved_head, sv->sessions[i].head, GS_HASH_LEN);
-    }
     size_t changes = 0;
     for (size_t q = 0; q < sv->nqueue && !rc; q++) {
         session *s = &sv->sessions[sv->queue[q].session];
@@ -481,13 +488,8 @@ static void commit_group(server *sv)
         rc = hub_store_commit(sv->store, &eb);
     else
         hub_store_rollback(sv->store);
-    if (rc) {
+    if (rc)
         logf_(sv, 0, "group commit failed, nothing acknowledged: %s", eb.msg);
-        for (size_t i = 0; i < sv->nsessions; i++) {
-            sv->sessions[i].acked = sv->sessions[i].saved_acked;
-            memcpy(sv->sessions[i].head, sv->sessions[i].saved_head, GS_HASH_LEN);
-        }
-    }
     if (!rc)
         for (size_t i = 0; i < sv->nsessions; i++)
             sv->sessions[i].seen_dirty = false;
@@ -516,8 +518,8 @@ static void commit_group(server *sv)
             gs_msg ack = {0};
             ack.type = GS_MSG_ACK;
             ack.version = GS_PROTO_VERSION;
-            ack.acked_through = s->acked;
-            memcpy(ack.chain_head, s->head, GS_HASH_LEN);
+            ack.acked_through = out[q].acked;
+            memcpy(ack.chain_head, out[q].head, GS_HASH_LEN);
             send_msg(sv, s, &ack);
         }
         if (out)
