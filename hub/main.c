@@ -544,7 +544,8 @@ static int cmd_refdata(hub_cli *cli)
         bool bad = false;
         for (size_t c = 0; c < ncols; c++) {
             const char *cell = gs_csv_cell(csv, r, c);
-            if (*cell && gs_record_parse(rec, cols[c], cell, &eb)) {
+            /* an empty cell clears the field (a required one is then refused) */
+            if (gs_record_parse(rec, cols[c], cell, &eb)) {
                 fprintf(stderr, "gridhub: %s: row %zu, column %zu \"%s\": %s\n", file, r + 2,
                         c + 1, gs_csv_header(csv, c), eb.msg);
                 errors++;

@@ -154,6 +154,17 @@ static void send_error(server *sv, const session *s, int code, const char *fmt, 
     send_msg(sv, s, &m);
 }
 
+/* The hub's clock: past everything this process has seen and everything the
+ * city commands (which run in other processes) have stamped into meta.hlc. */
+static gs_hlc tick_clock(server *sv)
+{
+    gs_hlc stored = (gs_hlc)hub_store_meta_int(sv->store, "hlc", 0);
+    if (stored > sv->hlc)
+        sv->hlc = stored;
+    sv->hlc = gs_hlc_tick(sv->hlc, gs_wall_ms());
+    return sv->hlc;
+}
+
 static void send_welcome(server *sv, session *s)
 {
     gs_msg m = {0};
@@ -166,8 +177,8 @@ static void send_welcome(server *sv, session *s)
     m.type = GS_MSG_WELCOME;
     m.version = GS_PROTO_VERSION;
     m.acked_through = node.acked_through;
-    sv->hlc = gs_hlc_tick(sv->hlc, gs_wall_ms());
-    m.hub_time = sv->hlc;
+    m.hub_time = tick_clock(sv);
+    m.hub_wall = gs_wall_ms();
     m.hub_seq_head = hub_store_hub_seq_head(sv->store);
     memcpy(m.chain_head, node.chain_head, GS_HASH_LEN);
     send_msg(sv, s, &m);
@@ -467,6 +478,8 @@ static void commit_group(server *sv)
     outcome *out = calloc(sv->nqueue ? sv->nqueue : 1, sizeof *out);
     gs_errbuf eb = {{0}};
     int rc = out ? hub_store_begin(sv->store, &eb) : GS_ENOMEM;
+    if (!rc) /* never write back a clock older than a city command's */
+        tick_clock(sv);
     size_t changes = 0;
     for (size_t q = 0; q < sv->nqueue && !rc; q++) {
         session *s = &sv->sessions[sv->queue[q].session];
@@ -580,8 +593,8 @@ static bool handle_one(server *sv)
         gs_msg pong = {0};
         pong.type = GS_MSG_PONG;
         pong.version = GS_PROTO_VERSION;
-        sv->hlc = gs_hlc_tick(sv->hlc, gs_wall_ms());
-        pong.hub_time = sv->hlc;
+        pong.hub_time = tick_clock(sv);
+        pong.hub_wall = gs_wall_ms();
         send_msg(sv, s, &pong);
         break;
     }

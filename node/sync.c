@@ -50,6 +50,7 @@ typedef struct client {
     uint64_t cursor;    /* downstream hub_seq cursor */
     int64_t started_ms;
     int64_t last_progress_ms;
+    bool resumed;       /* HELLO sent again after the hub lost the session */
 } client;
 
 static int64_t now_ms(void)
@@ -224,7 +225,8 @@ static int on_welcome(client *c, const gs_msg *m, gs_errbuf *eb)
     c->ninflight = 0; /* a repeated WELCOME means: rewind */
     gs_errbuf ignore;
     node_store_meta_set_int(c->s, "acked_through", (int64_t)c->acked, &ignore);
-    int64_t skew = (int64_t)gs_wall_ms() - (int64_t)GS_HLC_MS(m->hub_time);
+    /* skew from the hub's wall clock; its HLC may run ahead of it after a fast node */
+    int64_t skew = (int64_t)gs_wall_ms() - (int64_t)m->hub_wall;
     c->st->skew_ms = skew;
     node_store_meta_set_int(c->s, "clock_skew_ms", skew, &ignore);
     /* the hub's clock moves ours forward, so our next edits order after its */
@@ -372,8 +374,9 @@ static int run(client *c, bool verify_only, gs_msg *welcome, gs_errbuf *eb)
                 ph = ST_DONE;
                 break;
             }
-            if (ph == ST_HELLO)
+            if (ph == ST_HELLO && !c->resumed)
                 c->st->acked_from = m.acked_through;
+            c->resumed = false;
             rc = on_welcome(c, &m, eb);
             if (!rc) {
                 ph = ST_PUSH;
@@ -404,6 +407,20 @@ static int run(client *c, bool verify_only, gs_msg *welcome, gs_errbuf *eb)
             }
             break;
         case GS_MSG_ERROR:
+            /* The hub restarted under a live connection: ZeroMQ reconnected
+             * by itself, and the new hub process, which has no session for
+             * it, refuses what was in flight ("PUSH before HELLO", GS_EAUTH).
+             * Not an authorization failure: say HELLO again and go on from
+             * its WELCOME; the refusals of the other messages sent before
+             * it are ignored until then. */
+            if (error_code(m.code) == GS_EAUTH && (ph != ST_HELLO || c->resumed)) {
+                if (ph != ST_HELLO) {
+                    c->resumed = true;
+                    ph = ST_HELLO;
+                    rc = send_hello(c, eb);
+                }
+                break;
+            }
             rc = gs_errf(eb, error_code(m.code), "the hub refused: %s (%s)", m.text, m.code);
             break;
         default: break;

@@ -85,6 +85,7 @@ static const field msg_fields[] = {
     MSG_FIELD(T(HELLO), node_time, K_U64, true),
     MSG_FIELD(T(WELCOME) | T(ACK), acked_through, K_U64, true),
     MSG_FIELD(T(WELCOME) | T(PONG), hub_time, K_U64, true),
+    MSG_FIELD(T(WELCOME) | T(PONG), hub_wall, K_U64, true),
     MSG_FIELD(T(WELCOME), hub_seq_head, K_U64, true),
     MSG_FIELD(T(WELCOME) | T(ACK), chain_head, K_HASH, true),
     MSG_FIELD(T(PUSH), first_seq, K_U64, true),

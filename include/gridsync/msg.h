@@ -73,6 +73,7 @@ typedef struct gs_msg {
     uint64_t node_time;              /* HELLO: the node's wall clock, ms (for the city's view of skew) */
     uint64_t acked_through;          /* WELCOME, ACK */
     uint64_t hub_time;               /* WELCOME, PONG: the hub's HLC */
+    uint64_t hub_wall;               /* WELCOME, PONG: the hub's wall clock, ms (for skew) */
     uint64_t hub_seq_head;           /* WELCOME */
     uint8_t chain_head[GS_HASH_LEN]; /* WELCOME, ACK: h(acked_through); zeros for none */
     uint64_t first_seq;              /* PUSH */

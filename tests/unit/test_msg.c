@@ -88,6 +88,7 @@ static void assert_msg_eq(const gs_msg *a, const gs_msg *b)
     ck_assert_uint_eq(a->node_time, b->node_time);
     ck_assert_uint_eq(a->acked_through, b->acked_through);
     ck_assert_uint_eq(a->hub_time, b->hub_time);
+    ck_assert_uint_eq(a->hub_wall, b->hub_wall);
     ck_assert_uint_eq(a->hub_seq_head, b->hub_seq_head);
     ck_assert_mem_eq(a->chain_head, b->chain_head, GS_HASH_LEN);
     ck_assert_uint_eq(a->first_seq, b->first_seq);
@@ -153,6 +154,7 @@ static void s_welcome(gs_msg *m)
     m->type = GS_MSG_WELCOME;
     m->acked_through = 4096;
     m->hub_time = UINT64_MAX;
+    m->hub_wall = 1764338707123;
     m->hub_seq_head = 0;
     fill_hash(m->chain_head, 3);
 }
@@ -245,6 +247,7 @@ static void s_pong(gs_msg *m)
 {
     m->type = GS_MSG_PONG;
     m->hub_time = ((uint64_t)1764338707123 << 16) | 5;
+    m->hub_wall = UINT64_MAX;
 }
 
 static const struct sample {
@@ -336,6 +339,7 @@ static const spec_field spec[] = {
     {GS_MSG_HELLO, "node_time", W_U64, true, 0},
     {GS_MSG_WELCOME, "acked_through", W_U64, true, 0},
     {GS_MSG_WELCOME, "hub_time", W_U64, true, 0},
+    {GS_MSG_WELCOME, "hub_wall", W_U64, true, 0},
     {GS_MSG_WELCOME, "hub_seq_head", W_U64, true, 0},
     {GS_MSG_WELCOME, "chain_head", W_HASH, true, 0},
     {GS_MSG_PUSH, "first_seq", W_U64, true, 0},
@@ -352,6 +356,7 @@ static const spec_field spec[] = {
     {GS_MSG_ERROR, "code", W_STR, true, 32},
     {GS_MSG_ERROR, "text", W_STR, false, 512},
     {GS_MSG_PONG, "hub_time", W_U64, true, 0},
+    {GS_MSG_PONG, "hub_wall", W_U64, true, 0},
 };
 
 /* How to damage a built message. */
