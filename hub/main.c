@@ -48,7 +48,8 @@ static const char usage_text[] =
     "                                      council, member, affair\n"
     "  serve --bind tcp://*:PORT [--insecure] [-v|-vv]\n"
     "  report summary|incidents|elections|councils|nodes [--county C|--township C|--village C]\n"
-    "         [--since DATE] [--until DATE] [--format table|csv|json] [--bom] [--findings-only]\n"
+    "         [--since DATE] [--until DATE] [--as-of DATE] [--format table|csv|json] [--bom]\n"
+    "         [--findings-only]                       see docs/reports.md\n"
     "\n"
     "The database is ./gridhub.db unless --db or GRIDHUB_DB says otherwise; the hub's secret\n"
     "key is kept beside it in DB.key (mode 0600).\n";

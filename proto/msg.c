@@ -493,7 +493,7 @@ static int decode_map(ctx *x, uint32_t npairs, const field *rows, size_t nrows, 
 {
     uint32_t seen = 0;
     bool envelope = first > 0;
-    char name[160 + 96], shown[160];
+    char name[512], shown[160]; /* room for any path and key */
     for (uint32_t k = first; k - first < npairs; k++) {
         gs_mp_val key;
         snprintf(name, sizeof name, "%s: key %u", path, k);
