@@ -401,7 +401,7 @@ static int decode_changes(ctx *x, gs_msg *m, const char *name)
         return gs_errf(x->eb, GS_ENOMEM, "%s: out of memory", name);
     m->nchanges = v.n;
     for (uint32_t i = 0; i < v.n; i++) {
-        char path[300]; /* room for any field name and index */
+        char path[560]; /* room for any field path and index */
         snprintf(path, sizeof path, "%s[%u]", name, i);
         gs_mp_val c;
         if ((rc = read_val(x, path, &c)))
