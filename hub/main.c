@@ -158,7 +158,8 @@ static int write_secret_file(const char *path, const char *text, bool force)
     int fd = open(path, O_WRONLY | O_CREAT | (force ? O_TRUNC : O_EXCL), 0600);
     if (fd < 0)
         return fail("%s: %s", path,
-                    errno == EEXIST ? "already exists (use --force to replace it)" : strerror(errno));
+                    errno == EEXIST ? "already exists; choose another file or remove it first"
+                                    : strerror(errno));
     fchmod(fd, 0600);
     size_t n = strlen(text);
     bool ok = write(fd, text, n) == (ssize_t)n && fsync(fd) == 0;
@@ -463,10 +464,12 @@ static int cmd_node_rekey(hub_cli *cli, int argc, char **argv)
             snprintf(n.public_key, sizeof n.public_key, "%s", pubkey);
         else
             zmq_curve_keypair(n.public_key, sec);
-        if (hub_node_set_key(s, n.id, n.public_key, &eb))
+        /* the bundle first: if it cannot be written the old key stays valid */
+        if (!(rc = write_bundle(s, &n, endpoint, pubkey ? NULL : sec, out, false)) &&
+            hub_node_set_key(s, n.id, n.public_key, &eb)) {
+            unlink(out);
             rc = fail("node rekey: %s", eb.msg);
-        else
-            rc = write_bundle(s, &n, endpoint, pubkey ? NULL : sec, out, false);
+        }
     }
     if (!rc)
         printf("%s\n", n.id);
@@ -767,8 +770,7 @@ static void on_signal(int sig)
 /* Plaintext is allowed only where nobody else can listen: loopback and ipc. */
 static bool local_endpoint(const char *e)
 {
-    return !strncmp(e, "ipc://", 6) || !strncmp(e, "tcp://127.", 10) ||
-           !strncmp(e, "tcp://localhost:", 16) || !strncmp(e, "tcp://[::1]:", 12);
+    return !strncmp(e, "ipc://", 6) || !strncmp(e, "tcp://127.", 10);
 }
 
 static int cmd_serve(hub_cli *cli)

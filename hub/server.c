@@ -32,6 +32,7 @@
 #include "server.h"
 
 #define MAX_DRAIN 256        /* messages taken per loop turn */
+#define MAX_QUEUED_BYTES (64u << 20) /* change bytes queued per group commit */
 #define SESSION_IDLE_MS 600000
 #define PULL_MAX_CHANGES 512
 #define PULL_MAX_BYTES (1u << 20)
@@ -42,6 +43,7 @@ typedef struct session {
     bool hello;
     char node_id[GS_ORIGIN_MAX + 1];
     char village[13];
+    char key[41]; /* the CURVE key this connection authenticated with ("" if insecure) */
     int64_t last_ms;
     bool seen_dirty; /* a HELLO's visit, written with the next group commit */
     hub_node seen;
@@ -63,6 +65,9 @@ typedef struct server {
     gs_hlc hlc;
     gs_buf out;
     char last_peer[64]; /* address of the latest accepted connection */
+    size_t queued_bytes; /* of the pushes waiting for the group commit */
+    int64_t refusal_second; /* rate limit of refusal log lines */
+    int refusals, suppressed;
 } server;
 
 static void logf_(const server *sv, int level, const char *fmt, ...)
@@ -82,6 +87,23 @@ static void logf_(const server *sv, int level, const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     va_end(ap);
+}
+
+/* Whether to log one more refused or failed connection: at most 5 lines a
+ * second, so a client retrying in a loop cannot flood the log. */
+static bool log_refusal(server *sv)
+{
+    int64_t sec = (int64_t)(gs_wall_ms() / 1000);
+    if (sec != sv->refusal_second) {
+        if (sv->suppressed)
+            logf_(sv, 0, "(%d more refused connections not logged)", sv->suppressed);
+        sv->refusal_second = sec;
+        sv->refusals = sv->suppressed = 0;
+    }
+    if (++sv->refusals <= 5)
+        return true;
+    sv->suppressed++;
+    return false;
 }
 
 /* ---- sessions ------------------------------------------------------------------ */
@@ -225,16 +247,32 @@ static void handle_zap(server *sv)
                 text = "node revoked";
             }
         }
-        if (strcmp(status, "200"))
+        if (strcmp(status, "200") && log_refusal(sv))
             logf_(sv, 0, "refused CURVE client from %s: %s (key %.8s...)", frames[3], text, key);
     } else if (n >= 6 && !strcmp(frames[5], "NULL") && sv->cfg->insecure) {
         status = "200";
         text = "OK";
-    } else {
+    } else if (log_refusal(sv)) {
         logf_(sv, 0, "refused %s client from %s", n >= 6 ? frames[5] : "?", n >= 4 ? frames[3] : "?");
     }
-    const char *reply[6] = {"1.0", n >= 2 ? frames[1] : "", status, text, user, ""};
-    size_t rlen[6] = {3, n >= 2 ? lens[1] : 0, 3, strlen(text), strlen(user), 0};
+    /* Metadata (ZMTP property list): X-Key = the client's public key, so each
+     * message says which key its connection proved, not only which node. */
+    uint8_t meta[64];
+    size_t mlen = 0;
+    if (!strcmp(status, "200") && key[0]) {
+        meta[mlen++] = 5;
+        memcpy(meta + mlen, "X-Key", 5);
+        mlen += 5;
+        meta[mlen++] = 0;
+        meta[mlen++] = 0;
+        meta[mlen++] = 0;
+        meta[mlen++] = 40;
+        memcpy(meta + mlen, key, 40);
+        mlen += 40;
+    }
+    const char *reply[6] = {"1.0", n >= 2 ? frames[1] : "", status, text, user,
+                            (const char *)meta};
+    size_t rlen[6] = {3, n >= 2 ? lens[1] : 0, 3, strlen(text), strlen(user), mlen};
     for (int i = 0; i < 6; i++)
         zmq_send(sv->zap, reply[i], rlen[i], i < 5 ? ZMQ_SNDMORE : 0);
 }
@@ -261,6 +299,11 @@ static void handle_monitor(server *sv)
     where[n] = '\0';
     /* libzmq 4.3 names only the listening endpoint in failure events; the
      * peer is known at ACCEPTED, whose value is the connection's socket. */
+    bool failure = event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH ||
+                   event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ||
+                   event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL;
+    if (failure && !log_refusal(sv))
+        event = 0;
     switch (event) {
     case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
         logf_(sv, 0, "handshake refused (authentication, status %u) on %s, peer %s", value, where,
@@ -304,7 +347,8 @@ static void handle_monitor(server *sv)
 
 /* ---- messages ------------------------------------------------------------------------ */
 
-static void handle_hello(server *sv, session *s, const gs_msg *m, const char *user_id)
+static void handle_hello(server *sv, session *s, const gs_msg *m, const char *user_id,
+                         const char *key)
 {
     hub_node node;
     gs_errbuf eb = {{0}};
@@ -317,6 +361,14 @@ static void handle_hello(server *sv, session *s, const gs_msg *m, const char *us
         send_error(sv, s, GS_EAUTH, "node %s is not registered or is revoked", m->node_id);
         return;
     }
+    /* A connection opened before a rekey still carries the old key. */
+    if (!sv->cfg->insecure && strcmp(key, node.public_key)) {
+        send_error(sv, s, GS_EAUTH, "node %s has a new key; this connection's key is no longer "
+                                    "valid",
+                   m->node_id);
+        return;
+    }
+    snprintf(s->key, sizeof s->key, "%s", key);
     s->hello = true;
     snprintf(s->node_id, sizeof s->node_id, "%s", node.id);
     snprintf(s->village, sizeof s->village, "%s", node.village);
@@ -364,7 +416,8 @@ static void handle_pull(server *sv, session *s, const gs_msg *m)
 }
 
 /* Checks that a decoded change is this node's to write; GS_OK or a code with eb. */
-static int authorize(const session *s, const gs_change *c, uint64_t seq, gs_errbuf *eb)
+static int authorize(server *sv, const session *s, const gs_change *c, uint64_t seq,
+                     gs_errbuf *eb)
 {
     if (strcmp(c->origin, s->node_id))
         return gs_errf(eb, GS_EAUTH, "change %" PRIu64 " claims origin %s", seq, c->origin);
@@ -378,6 +431,15 @@ static int authorize(const session *s, const gs_change *c, uint64_t seq, gs_errb
     if (!scope || strcmp(scope, s->village))
         return gs_errf(eb, GS_ESCOPE, "%s %s belongs to village %s, not to this node's %s",
                        c->rec->rt->name, gs_record_key(c->rec), scope ? scope : "?", s->village);
+    /* A record, once it exists (deleted or not), stays in its village: a node
+     * may not take over or delete another village's record by naming its id. */
+    char stored[13];
+    if (hub_store_record_scope(sv->store, c->rec->rt, gs_record_key(c->rec), stored,
+                               sizeof stored) == GS_OK &&
+        strcmp(stored, s->village))
+        return gs_errf(eb, GS_ESCOPE,
+                       "%s %s belongs to village %s, not to this node's %s (it exists there)",
+                       c->rec->rt->name, gs_record_key(c->rec), stored, s->village);
     return GS_OK;
 }
 
@@ -405,6 +467,12 @@ static int apply_push(server *sv, session *s, const gs_msg *m, outcome *o)
         return nrc;
     o->acked = node.acked_through;
     memcpy(o->head, node.chain_head, GS_HASH_LEN);
+    if (!node.enabled || (!sv->cfg->insecure && strcmp(node.public_key, s->key))) {
+        o->error = GS_EAUTH;
+        snprintf(o->text, sizeof o->text, "node %s was revoked or re-keyed; nothing applied",
+                 s->node_id);
+        return GS_OK;
+    }
     if (m->first_seq > o->acked + 1) {
         o->rewind = true; /* a gap: the node must resend from acked + 1 */
         return GS_OK;
@@ -433,7 +501,7 @@ static int apply_push(server *sv, session *s, const gs_msg *m, outcome *o)
         gs_errbuf eb = {{0}};
         int rc = gs_change_decode(w->body, w->len, &c, &eb);
         if (!rc)
-            rc = authorize(s, &c, seq, &eb);
+            rc = authorize(sv, s, &c, seq, &eb);
         if (rc) {
             int q = hub_store_quarantine(sv->store, s->node_id, seq, w->body, w->len, w->hash,
                                          gs_errname(rc), eb.msg, &eb);
@@ -541,6 +609,7 @@ static void commit_group(server *sv)
     }
     free(out);
     sv->nqueue = 0;
+    sv->queued_bytes = 0;
 }
 
 /* Receives and handles one message from the ROUTER; false when none is waiting. */
@@ -574,6 +643,17 @@ static bool handle_one(server *sv)
         goto out;
     }
     const char *user = zmq_msg_gets(&body, "User-Id");
+    const char *key = zmq_msg_gets(&body, "X-Key");
+    if (!user)
+        user = "";
+    if (!key)
+        key = "";
+    /* A session belongs to the connection that said HELLO: a message from
+     * another key on the same routing id starts over. */
+    if (s->hello && !sv->cfg->insecure && (strcmp(user, s->node_id) || strcmp(key, s->key))) {
+        memset(s->node_id, 0, sizeof s->node_id);
+        s->hello = false;
+    }
     gs_msg m = {0};
     gs_errbuf eb = {{0}};
     int rc = gs_msg_decode(zmq_msg_data(&body), zmq_msg_size(&body), &sv->cfg->limits, &m, &eb);
@@ -587,7 +667,7 @@ static bool handle_one(server *sv)
         goto out;
     }
     switch (m.type) {
-    case GS_MSG_HELLO: handle_hello(sv, s, &m, user ? user : ""); break;
+    case GS_MSG_HELLO: handle_hello(sv, s, &m, user, key); break;
     case GS_MSG_PULL: handle_pull(sv, s, &m); break;
     case GS_MSG_PING: {
         gs_msg pong = {0};
@@ -606,6 +686,8 @@ static bool handle_one(server *sv)
         }
         sv->queue = p;
         sv->queue[sv->nqueue].session = (size_t)(s - sv->sessions);
+        for (size_t k = 0; k < m.nchanges; k++)
+            sv->queued_bytes += m.changes[k].len;
         sv->queue[sv->nqueue].msg = m; /* ownership moves to the queue */
         memset(&m, 0, sizeof m);
         sv->nqueue++;
@@ -704,7 +786,9 @@ int hub_serve(hub_store *store, const hub_server_config *cfg, volatile sig_atomi
                     break;
                 handle_monitor(&sv);
             }
-        for (int i = 0; i < MAX_DRAIN && handle_one(&sv); i++)
+        /* a turn ends at MAX_DRAIN messages or MAX_QUEUED_BYTES of pushes */
+        for (int i = 0; i < MAX_DRAIN && sv.queued_bytes < MAX_QUEUED_BYTES && handle_one(&sv);
+             i++)
             ;
         commit_group(&sv);
     }

@@ -396,6 +396,27 @@ int hub_node_seen(hub_store *s, const hub_node *n, gs_errbuf *eb)
 
 /* ---- write batches ------------------------------------------------------------ */
 
+int hub_store_record_scope(hub_store *s, const gs_rectype *rt, const char *key, char *out,
+                           size_t cap)
+{
+    if (rt->scope < 0)
+        return GS_ENOTFOUND;
+    char sql[160];
+    snprintf(sql, sizeof sql, "SELECT %s FROM %s WHERE %s = ?1", rt->fields[rt->scope].name,
+             rt->plural, rt->fields[rt->key].name);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL))
+        return GS_ESQL;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    int rc = GS_ENOTFOUND;
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)) {
+        snprintf(out, cap, "%s", (const char *)sqlite3_column_text(st, 0));
+        rc = GS_OK;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
 uint64_t hub_store_hub_seq_head(hub_store *s)
 {
     sqlite3_stmt *st;

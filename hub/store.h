@@ -96,6 +96,11 @@ int hub_store_quarantine(hub_store *s, const char *origin, uint64_t seq, const v
 int hub_store_set_acked(hub_store *s, const char *node_id, uint64_t acked,
                         const uint8_t head[GS_HASH_LEN], gs_errbuf *eb);
 
+/* The village of a stored record (deleted ones too) into out; GS_ENOTFOUND
+ * when no such record was ever stored. */
+int hub_store_record_scope(hub_store *s, const gs_rectype *rt, const char *key, char *out,
+                           size_t cap);
+
 /* The greatest hub_seq in the log (0 when empty). */
 uint64_t hub_store_hub_seq_head(hub_store *s);
 

@@ -27,6 +27,7 @@ static const char usage_text[] =
     "setting up\n"
     "  init --bundle FILE      install the node from the bundle the city issued\n"
     "  keygen                  make this node's key pair; prints the public key for the city\n"
+    "  rekey --bundle FILE     install the new keys the city issued (gridhub node rekey)\n"
     "  init --node-id ID --village CODE --hub ENDPOINT [--name NAME]\n"
     "                          a node without keys, for a local --insecure development hub\n"
     "\n"
@@ -216,6 +217,51 @@ int node_cmd_init(node_cli *cli)
     printf("initialized node %s for village %s in %s%s\n", id.node_id, id.village, cli->db,
            id.public_key[0] ? "" : " (no keys: development use with an --insecure hub only)");
     return NODE_EXIT_OK;
+}
+
+/* `gridnode rekey --bundle FILE`: the new key pair the city issued with
+ * `gridhub node rekey`, installed into the existing database (the node keeps
+ * its id, its log and its chain). */
+int node_cmd_rekey(node_cli *cli)
+{
+    if (node_wants_help(cli->argc, cli->argv)) {
+        puts("usage: gridnode rekey --bundle FILE [--db PATH]\n\nInstalls the new keys of a "
+             "bundle written by `gridhub node rekey` into this node's\ndatabase. The bundle must "
+             "be for this node (same node id and village).");
+        return NODE_EXIT_OK;
+    }
+    if (cli->argc != 2 || strcmp(cli->argv[0], "--bundle"))
+        return node_usage("rekey needs --bundle FILE");
+    gs_bundle b;
+    int rc = read_bundle(cli->argv[1], &b);
+    if (rc)
+        return rc;
+    node_store *s = node_open(cli);
+    if (!s) {
+        sodium_memzero(&b, sizeof b);
+        return NODE_EXIT_ERROR;
+    }
+    const node_identity *id = node_store_identity(s);
+    char secret[41];
+    gs_errbuf eb = {{0}};
+    if (strcmp(b.node_id, id->node_id) || strcmp(b.village, id->village))
+        rc = node_fail("rekey: the bundle is for node %s of village %s, this is %s of %s",
+                       b.node_id, b.village, id->node_id, id->village);
+    else if (b.node_secret_key[0])
+        memcpy(secret, b.node_secret_key, sizeof secret);
+    else
+        rc = read_own_secret(cli->db, &b, secret);
+    if (!rc && (node_store_meta_set_text(s, "hub_public_key", b.hub_public_key, &eb) ||
+                node_store_meta_set_text(s, "hub_endpoint", b.hub_endpoint, &eb) ||
+                node_store_meta_set_text(s, "public_key", b.node_public_key, &eb) ||
+                node_store_meta_set_text(s, "secret_key", secret, &eb)))
+        rc = node_fail("rekey: %s", eb.msg);
+    if (!rc)
+        printf("installed new keys for node %s\n", id->node_id);
+    sodium_memzero(secret, sizeof secret);
+    sodium_memzero(&b, sizeof b);
+    node_store_close(&s);
+    return rc;
 }
 
 /* ---- status ------------------------------------------------------------------ */
@@ -410,6 +456,8 @@ int main(int argc, char **argv)
             rc = node_cmd_verify(&cli);
         else if (!strcmp(cmd, "keygen"))
             rc = node_cmd_keygen(&cli);
+        else if (!strcmp(cmd, "rekey"))
+            rc = node_cmd_rekey(&cli);
         else if (!strcmp(cmd, "import"))
             rc = node_cmd_import(&cli);
         else if (!strcmp(cmd, "export"))

@@ -38,7 +38,7 @@ typedef struct client {
     node_store *s;
     const node_sync_opts *o;
     node_sync_stats *st;
-    void *ctx, *sock;
+    void *ctx, *sock, *mon;
     gs_limits lim;
     gs_buf out;
     const node_identity *id;
@@ -96,6 +96,17 @@ static int connect_hub(client *c, gs_errbuf *eb)
             return gs_errf(eb, GS_EAUTH, "the node's CURVE keys are not usable: %s",
                            zmq_strerror(errno));
     }
+    /* The hub refusing our key shows up only as a handshake event; watch for it
+     * so that a revoked or re-keyed node is told why instead of timing out. */
+    if (zmq_socket_monitor(c->sock, "inproc://gridnode.monitor",
+                           ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) == 0) {
+        c->mon = zmq_socket(c->ctx, ZMQ_PAIR);
+        if (c->mon && zmq_connect(c->mon, "inproc://gridnode.monitor")) {
+            zmq_close(c->mon);
+            c->mon = NULL;
+        }
+    }
     if (zmq_connect(c->sock, id->hub_endpoint))
         return gs_errf(eb, GS_EZMQ, "cannot connect to %s: %s", id->hub_endpoint,
                        zmq_strerror(errno));
@@ -104,6 +115,11 @@ static int connect_hub(client *c, gs_errbuf *eb)
 
 static void disconnect(client *c)
 {
+    if (c->mon) {
+        zmq_socket_monitor(c->sock, NULL, 0);
+        zmq_close(c->mon);
+    }
+    c->mon = NULL;
     if (c->sock)
         zmq_close(c->sock);
     if (c->ctx)
@@ -329,6 +345,37 @@ static int error_code(const char *name)
     return GS_EZMQ;
 }
 
+/* Reads one monitor event; GS_EAUTH with a message for a refused handshake. */
+static int handshake_event(client *c, gs_errbuf *eb)
+{
+    zmq_msg_t ev, addr;
+    zmq_msg_init(&ev);
+    zmq_msg_init(&addr);
+    int rc = GS_OK;
+    if (zmq_msg_recv(&ev, c->mon, ZMQ_DONTWAIT) >= 0 && zmq_msg_size(&ev) >= 6) {
+        uint16_t event;
+        uint32_t value;
+        memcpy(&event, zmq_msg_data(&ev), 2);
+        memcpy(&value, (const uint8_t *)zmq_msg_data(&ev) + 2, 4);
+        if (zmq_msg_more(&ev))
+            zmq_msg_recv(&addr, c->mon, ZMQ_DONTWAIT);
+        if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+            rc = gs_errf(eb, GS_EAUTH,
+                         "the hub at %s refused this node's key (status %u): the node may have "
+                         "been revoked or given a new key; ask the city (市民政局) for a new "
+                         "bundle",
+                         c->id->hub_endpoint, value);
+        else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)
+            rc = gs_errf(eb, GS_EAUTH,
+                         "the handshake with the hub at %s failed (protocol error 0x%x): is the "
+                         "hub's key in the bundle right, and is the hub using encryption too?",
+                         c->id->hub_endpoint, value);
+    }
+    zmq_msg_close(&ev);
+    zmq_msg_close(&addr);
+    return rc;
+}
+
 typedef enum { ST_HELLO, ST_PUSH, ST_PULL, ST_DONE } phase;
 
 /* Runs the protocol until done, or until the hub is silent for the timeout. */
@@ -340,16 +387,18 @@ static int run(client *c, bool verify_only, gs_msg *welcome, gs_errbuf *eb)
     while (!rc && ph != ST_DONE) {
         if (c->o->stop && *c->o->stop)
             return gs_errf(eb, GS_ETIMEOUT, "interrupted");
-        zmq_pollitem_t it = {c->sock, 0, ZMQ_POLLIN, 0};
+        zmq_pollitem_t it[2] = {{c->sock, 0, ZMQ_POLLIN, 0}, {c->mon, 0, ZMQ_POLLIN, 0}};
         int64_t wait = deadline - now_ms();
         if (wait <= 0)
             return gs_errf(eb, GS_ETIMEOUT, "no answer from the hub at %s within %d s",
                            c->id->hub_endpoint, c->o->timeout_ms / 1000);
-        int n = zmq_poll(&it, 1, wait < 200 ? (long)wait : 200);
+        int n = zmq_poll(it, c->mon ? 2 : 1, wait < 200 ? (long)wait : 200);
         if (n < 0 && errno != EINTR)
             return gs_errf(eb, GS_EZMQ, "poll: %s", zmq_strerror(errno));
         progress(c, false);
-        if (n <= 0)
+        if (n > 0 && c->mon && (it[1].revents & ZMQ_POLLIN) && (rc = handshake_event(c, eb)))
+            break;
+        if (n <= 0 || !(it[0].revents & ZMQ_POLLIN))
             continue;
         zmq_msg_t raw;
         zmq_msg_init(&raw);

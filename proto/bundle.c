@@ -10,6 +10,8 @@
 #include "gridsync/change.h"
 #include "gridsync/mpack.h"
 
+#include <zmq.h>
+
 bool gs_z85_key_valid(const char *s)
 {
     static const char z85[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -25,7 +27,7 @@ bool gs_village_code_valid(const char *s)
 bool gs_endpoint_valid(const char *s)
 {
     size_t n = strlen(s);
-    if (n < 7 || n > 255)
+    if (n < 7 || n > 255 || !gs_utf8_valid(s, n))
         return false;
     if (!strncmp(s, "ipc://", 6))
         return true;
@@ -42,9 +44,18 @@ typedef struct key_spec {
     bool (*valid)(const char *);
 } key_spec;
 
+/* No control characters (they would be printed raw by `status`). */
+static bool printable(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            return false;
+    return gs_utf8_valid(s, strlen(s));
+}
+
 static bool any_text(const char *s)
 {
-    return gs_utf8_valid(s, strlen(s));
+    return printable(s);
 }
 
 static bool format_ok(const char *s)
@@ -111,7 +122,7 @@ int gs_bundle_parse(const char *text, size_t len, gs_bundle *out, gs_errbuf *eb)
         while (*v == ' ' || *v == '\t')
             v++;
         size_t vn = strlen(v);
-        while (vn && (v[vn - 1] == ' ' || v[vn - 1] == '\t'))
+        while (vn && (v[vn - 1] == ' ' || v[vn - 1] == '\t' || v[vn - 1] == '\r'))
             v[--vn] = '\0';
         size_t i = 0;
         while (i < NSPECS && strcmp(specs[i].key, s))
@@ -121,9 +132,14 @@ int gs_bundle_parse(const char *text, size_t len, gs_bundle *out, gs_errbuf *eb)
         if (seen[i])
             return gs_errf(eb, GS_EMALFORMED, "bundle line %zu: %s given twice", lineno, s);
         seen[i] = true;
-        if ((specs[i].cap && vn >= specs[i].cap) || !specs[i].valid(v))
+        if ((specs[i].cap && vn >= specs[i].cap) || !printable(v) || !specs[i].valid(v)) {
+            /* never echo a secret, even a damaged one */
+            if (strstr(specs[i].key, "secret"))
+                return gs_errf(eb, GS_EINVAL, "bundle line %zu: %s is not a valid key", lineno,
+                               specs[i].key);
             return gs_errf(eb, GS_EINVAL, "bundle line %zu: %s: \"%.60s\" is not valid", lineno,
-                           specs[i].key, v);
+                           specs[i].key, printable(v) ? v : "(control characters)");
+        }
         if (specs[i].cap)
             memcpy((char *)out + specs[i].offset, v, vn + 1);
     }
@@ -134,6 +150,15 @@ int gs_bundle_parse(const char *text, size_t len, gs_bundle *out, gs_errbuf *eb)
                            "bundle: %s is missing (is the file truncated or not a bundle?)",
                            specs[i].key);
         }
+    if (out->node_secret_key[0]) {
+        char derived[41];
+        if (zmq_curve_public(derived, out->node_secret_key) != 0 ||
+            strcmp(derived, out->node_public_key)) {
+            memset(out, 0, sizeof *out);
+            return gs_errf(eb, GS_EINVAL,
+                           "bundle: node_secret_key does not belong to node_public_key");
+        }
+    }
     return GS_OK;
 }
 
