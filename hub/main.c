@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -824,6 +825,12 @@ static int cmd_serve(hub_cli *cli)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* one descriptor per connected village: 1,346 for Luohe, more than the usual 1,024 */
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
     gs_errbuf eb = {{0}};
     rc = hub_serve(s, &cfg, &stop_flag, &eb) ? fail("serve: %s", eb.msg) : 0;
     memset(cfg.secret_key, 0, sizeof cfg.secret_key);

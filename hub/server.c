@@ -477,11 +477,6 @@ static int apply_push(server *sv, session *s, const gs_msg *m, outcome *o)
         o->rewind = true; /* a gap: the node must resend from acked + 1 */
         return GS_OK;
     }
-    o->rejected = calloc(m->nchanges ? m->nchanges : 1, sizeof *o->rejected);
-    o->codes = calloc(m->nchanges ? m->nchanges : 1, sizeof *o->codes);
-    o->reasons = calloc(m->nchanges ? m->nchanges : 1, sizeof *o->reasons);
-    if (!o->rejected || !o->codes || !o->reasons)
-        return GS_ENOMEM;
     for (size_t i = 0; i < m->nchanges; i++) {
         uint64_t seq = m->first_seq + i;
         if (seq <= o->acked)
@@ -508,6 +503,13 @@ static int apply_push(server *sv, session *s, const gs_msg *m, outcome *o)
             gs_change_clear(&c);
             if (q)
                 return q;
+            if (!o->rejected) { /* rejections are rare: room only when one happens */
+                o->rejected = calloc(m->nchanges, sizeof *o->rejected);
+                o->codes = calloc(m->nchanges, sizeof *o->codes);
+                o->reasons = calloc(m->nchanges, sizeof *o->reasons);
+                if (!o->rejected || !o->codes || !o->reasons)
+                    return GS_ENOMEM;
+            }
             o->rejected[o->nrejected] = seq;
             snprintf(o->codes[o->nrejected], sizeof o->codes[0], "%s", gs_errname(rc));
             snprintf(o->reasons[o->nrejected], sizeof o->reasons[0], "%s", eb.msg);
@@ -662,7 +664,9 @@ static bool handle_one(server *sv)
         goto out;
     }
     if (m.type != GS_MSG_HELLO && m.type != GS_MSG_PING && !s->hello) {
-        send_error(sv, s, GS_EAUTH, "%s before HELLO", gs_msg_name(m.type));
+        /* GS_ENOTFOUND: no session (e.g. the connection was silently
+         * re-established); the node says HELLO again and rewinds. */
+        send_error(sv, s, GS_ENOTFOUND, "%s before HELLO", gs_msg_name(m.type));
         gs_msg_clear(&m);
         goto out;
     }
@@ -715,13 +719,15 @@ static int setup(server *sv, gs_errbuf *eb)
     sv->router = zmq_socket(sv->ctx, ZMQ_ROUTER);
     if (!sv->router)
         return gs_errf(eb, GS_EZMQ, "socket: %s", zmq_strerror(errno));
-    int one = 1, zero = 0, hwm = 100000;
+    /* A small receive queue per connection: what a node has in flight waits
+     * in the kernel's socket buffers, not in the hub's memory. */
+    int one = 1, zero = 0, hwm = 1000, rcvhwm = 4;
     int64_t maxmsg = (int64_t)cfg->limits.max_msg_bytes;
     int hb_ivl = 10000, hb_ttl = 30000, hb_timeout = 30000;
     zmq_setsockopt(sv->router, ZMQ_LINGER, &zero, sizeof zero);
     zmq_setsockopt(sv->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
     zmq_setsockopt(sv->router, ZMQ_SNDHWM, &hwm, sizeof hwm);
-    zmq_setsockopt(sv->router, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    zmq_setsockopt(sv->router, ZMQ_RCVHWM, &rcvhwm, sizeof rcvhwm);
     zmq_setsockopt(sv->router, ZMQ_HEARTBEAT_IVL, &hb_ivl, sizeof hb_ivl);
     zmq_setsockopt(sv->router, ZMQ_HEARTBEAT_TTL, &hb_ttl, sizeof hb_ttl);
     zmq_setsockopt(sv->router, ZMQ_HEARTBEAT_TIMEOUT, &hb_timeout, sizeof hb_timeout);

@@ -67,7 +67,7 @@ static int configure(sqlite3 *db, gs_errbuf *eb)
     sqlite3_busy_timeout(db, 30000);
     return exec(db,
                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; "
-                "PRAGMA cache_size=-65536;",
+                "PRAGMA cache_size=-16384;",
                 eb);
 }
 

@@ -30,6 +30,8 @@ void node_sync_opts_default(node_sync_opts *o)
     o->batch_bytes = 512u * 1024u;
 }
 
+#define BUSY_GRACE_MS 120000 /* extra patience once the hub has answered the handshake */
+
 typedef struct batch {
     uint64_t first, last;
 } batch;
@@ -51,6 +53,7 @@ typedef struct client {
     int64_t started_ms;
     int64_t last_progress_ms;
     bool resumed;       /* HELLO sent again after the hub lost the session */
+    bool connected;     /* the handshake succeeded: the hub is there, maybe busy */
 } client;
 
 static int64_t now_ms(void)
@@ -100,7 +103,8 @@ static int connect_hub(client *c, gs_errbuf *eb)
      * so that a revoked or re-keyed node is told why instead of timing out. */
     if (zmq_socket_monitor(c->sock, "inproc://gridnode.monitor",
                            ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
-                               ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) == 0) {
+                               ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                               ZMQ_EVENT_HANDSHAKE_SUCCEEDED) == 0) {
         c->mon = zmq_socket(c->ctx, ZMQ_PAIR);
         if (c->mon && zmq_connect(c->mon, "inproc://gridnode.monitor")) {
             zmq_close(c->mon);
@@ -359,7 +363,9 @@ static int handshake_event(client *c, gs_errbuf *eb)
         memcpy(&value, (const uint8_t *)zmq_msg_data(&ev) + 2, 4);
         if (zmq_msg_more(&ev))
             zmq_msg_recv(&addr, c->mon, ZMQ_DONTWAIT);
-        if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+        if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
+            c->connected = true;
+        else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
             rc = gs_errf(eb, GS_EAUTH,
                          "the hub at %s refused this node's key (status %u): the node may have "
                          "been revoked or given a new key; ask the city (市民政局) for a new "
@@ -389,9 +395,14 @@ static int run(client *c, bool verify_only, gs_msg *welcome, gs_errbuf *eb)
             return gs_errf(eb, GS_ETIMEOUT, "interrupted");
         zmq_pollitem_t it[2] = {{c->sock, 0, ZMQ_POLLIN, 0}, {c->mon, 0, ZMQ_POLLIN, 0}};
         int64_t wait = deadline - now_ms();
+        /* A hub that completed the handshake is there but may be busy with a
+         * thousand other villages: give it longer before giving up. */
+        if (wait <= 0 && c->connected && deadline - c->o->timeout_ms + BUSY_GRACE_MS > now_ms())
+            wait = 200;
         if (wait <= 0)
-            return gs_errf(eb, GS_ETIMEOUT, "no answer from the hub at %s within %d s",
-                           c->id->hub_endpoint, c->o->timeout_ms / 1000);
+            return gs_errf(eb, GS_ETIMEOUT, "no answer from the hub at %s within %d s%s",
+                           c->id->hub_endpoint, c->o->timeout_ms / 1000,
+                           c->connected ? " (it is reachable but did not answer)" : "");
         int n = zmq_poll(it, c->mon ? 2 : 1, wait < 200 ? (long)wait : 200);
         if (n < 0 && errno != EINTR)
             return gs_errf(eb, GS_EZMQ, "poll: %s", zmq_strerror(errno));
@@ -458,11 +469,11 @@ static int run(client *c, bool verify_only, gs_msg *welcome, gs_errbuf *eb)
         case GS_MSG_ERROR:
             /* The hub restarted under a live connection: ZeroMQ reconnected
              * by itself, and the new hub process, which has no session for
-             * it, refuses what was in flight ("PUSH before HELLO", GS_EAUTH).
-             * Not an authorization failure: say HELLO again and go on from
-             * its WELCOME; the refusals of the other messages sent before
-             * it are ignored until then. */
-            if (error_code(m.code) == GS_EAUTH && (ph != ST_HELLO || c->resumed)) {
+             * it, refuses what was in flight ("PUSH before HELLO",
+             * GS_ENOTFOUND). Say HELLO again and go on from its WELCOME; the
+             * refusals of the other messages sent before it are ignored
+             * until then. */
+            if (error_code(m.code) == GS_ENOTFOUND && (ph != ST_HELLO || c->resumed)) {
                 if (ph != ST_HELLO) {
                     c->resumed = true;
                     ph = ST_HELLO;
