@@ -128,14 +128,36 @@ int node_cmd_import(node_cli *cli)
         errors++;
         fprintf(stderr, "gridnode: import: %s\n", eb.msg);
     }
+    /* the header's own span, for the row numbers below */
+    size_t row = 1, prev_line = 1, prev_span = 1;
+    for (size_t c = 0; c < ncols; c++)
+        for (const char *p = gs_csv_header(csv, c); (p = strchr(p, '\n')); p++)
+            prev_span++;
     for (size_t r = 0; r < nrows && !rc; r++) {
-        size_t row = r + 2; /* as Excel numbers it */
+        /* Excel's row number: records counted, blank rows included, a quoted
+         * cell spanning lines still one row */
+        size_t line = gs_csv_line(csv, r);
+        row += 1 + (line > prev_line + prev_span ? line - prev_line - prev_span : 0);
+        prev_line = line;
+        prev_span = 1;
+        for (size_t c = 0; c < gs_csv_row_ncells(csv, r); c++)
+            for (const char *p = gs_csv_cell(csv, r, c); (p = strchr(p, '\n')); p++)
+                prev_span++;
         gs_record *rec = gs_record_new(rt);
         if (!rec) {
             errors++;
             break;
         }
         bool bad = false;
+        for (size_t c = ncols; c < gs_csv_row_ncells(csv, r); c++)
+            if (*gs_csv_cell(csv, r, c)) {
+                if (++errors <= MAX_ERRORS_SHOWN)
+                    fprintf(stderr,
+                            "gridnode: %s: row %zu, column %zu: \"%.40s\" is beyond the last "
+                            "column of the header row; nothing there is imported\n",
+                            file, row, c + 1, gs_csv_cell(csv, r, c));
+                bad = true;
+            }
         for (size_t c = 0; c < ncols; c++) {
             if (col_field[c] < 0)
                 continue;

@@ -29,7 +29,9 @@ static void print_field_help(const gs_rectype *rt, bool update)
                 *p = '-';
         printf("  %-22s %s", opt, f->label_zh);
         if (f->flags & GS_F_KEY)
-            printf(update ? " (the ID argument)" : " (generated when omitted)");
+            printf(update                          ? " (the ID argument)"
+                   : (f->flags & GS_F_GENERATED) ? " (generated when omitted)"
+                                                 : " (required)");
         else if (f->flags & GS_F_SCOPE)
             printf(" (defaults to this node's village)");
         else if (f->flags & GS_F_REQUIRED && !update)

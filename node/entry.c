@@ -279,10 +279,13 @@ static int put_diff(node_store *s, const gs_record *before, const gs_record *aft
                     !strcmp(a.data ? a.data : "", b.data ? b.data : "");
         if (!same) {
             any = true;
-            if (gs_record_has(after, i))
-                gs_record_parse(d, i, b.data, NULL);
+            gs_ftype ty = after->rt->fields[i].type;
+            if (!gs_record_has(after, i))
+                gs_record_set_null(d, i);
+            else if (ty == GS_FT_INT || ty == GS_FT_BOOL)
+                gs_record_set_int(d, i, gs_record_int(after, i, 0));
             else
-                gs_record_parse(d, i, "", NULL);
+                gs_record_set_str(d, i, gs_record_str(after, i)); /* "" stays "" */
         }
     }
     gs_buf_free(&a);
@@ -500,21 +503,6 @@ static int derive(node_store *s, gs_record *full, gs_record *edit, gs_buf *notes
     }
 }
 
-/* Copies the computed fields of full into edit, so the change carries them. */
-static void carry_computed(const gs_record *full, gs_record *edit)
-{
-    for (int i = 0; i < full->rt->nfields; i++)
-        if (full->rt->fields[i].flags & GS_F_COMPUTED) {
-            const char *s = gs_record_str(full, i);
-            if (full->rt->fields[i].type == GS_FT_INT || full->rt->fields[i].type == GS_FT_BOOL) {
-                if (gs_record_has(full, i))
-                    gs_record_set_int(edit, i, gs_record_int(full, i, 0));
-            } else if (s) {
-                gs_record_set_str(edit, i, s);
-            }
-        }
-}
-
 int node_entry_create(node_store *s, gs_record *rec, gs_buf *notes, gs_errbuf *eb)
 {
     int rc = check_scope(s, rec, eb);
@@ -572,7 +560,9 @@ int node_entry_update(node_store *s, gs_record *edit, gs_buf *notes, gs_errbuf *
             gs_record_unset(edit, i);
     if (edit->rt->id == GS_RT_INCIDENT && gs_record_has(edit, F(edit, "status"))) {
         int from = enum_of(full, "status"), to = enum_of(edit, "status");
-        if (from >= 0 && to >= 0 && gs_rule_transition((gs_status)from, (gs_status)to)) {
+        /* the same status again is no transition (a re-imported export, a note) */
+        if (from >= 0 && to >= 0 && from != to &&
+            gs_rule_transition((gs_status)from, (gs_status)to)) {
             gs_buf next = GS_BUF_INIT;
             gs_status_next((gs_status)from, &next);
             const gs_field *fs = &edit->rt->fields[F(edit, "status")];
@@ -586,6 +576,11 @@ int node_entry_update(node_store *s, gs_record *edit, gs_buf *notes, gs_errbuf *
             return rc;
         }
     }
+    gs_record *before = gs_record_dup(full);
+    if (!before) {
+        gs_record_destroy(&full);
+        return gs_errf(eb, GS_ENOMEM, "out of memory");
+    }
     gs_record_merge(full, edit);
     gs_record_set_str(edit, edit->rt->scope, gs_record_scope(full));
     if ((rc = gs_record_check(full, GS_CHECK_COMPLETE, eb)))
@@ -596,10 +591,12 @@ int node_entry_update(node_store *s, gs_record *edit, gs_buf *notes, gs_errbuf *
         rc = derive(s, full, edit, notes, eb);
     if (rc)
         goto out;
-    carry_computed(full, edit);
-    if (!(rc = node_store_put(s, edit, GS_OP_UPSERT, eb)))
+    /* only what actually changed (computed fields included) becomes a change;
+     * an edit that changes nothing appends nothing */
+    if (!(rc = put_diff(s, before, full, eb)))
         gs_record_merge(edit, full);
 out:
+    gs_record_destroy(&before);
     gs_record_destroy(&full);
     return rc;
 }

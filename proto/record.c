@@ -94,6 +94,11 @@ static int set_null(gs_record *r, int f)
     return GS_OK;
 }
 
+void gs_record_set_null(gs_record *r, int f)
+{
+    set_null(r, f);
+}
+
 const char *gs_record_str(const gs_record *r, int f)
 {
     return r->v[f].state == GS_V_SET ? r->v[f].s : NULL;

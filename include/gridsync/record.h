@@ -52,6 +52,8 @@ int gs_record_parse(gs_record *r, int f, const char *text, gs_errbuf *eb);
 int gs_record_set_str(gs_record *r, int f, const char *s);
 int gs_record_set_int(gs_record *r, int f, int64_t v);
 void gs_record_unset(gs_record *r, int f);
+/* Makes field f null: the change clears it. */
+void gs_record_set_null(gs_record *r, int f);
 
 static inline bool gs_record_has(const gs_record *r, int f)
 {

@@ -61,6 +61,9 @@ static int vrun(const char *dbpath, const char *first, va_list ap)
     argv[n] = NULL;
     gst_result_free(&R);
     ck_assert_int_eq(gst_run(&R, NULL, argv), 0);
+    /* under GS_SANITIZE an error report may come with an ordinary exit code */
+    ck_assert_msg(!strstr(R.err, "Sanitizer") && !strstr(R.err, "runtime error:"),
+                  "gridnode %s: sanitizer report:\n%s", first ? first : "", R.err);
     return R.status;
 }
 
@@ -371,6 +374,9 @@ static const char *const help_cmds[][4] = {
     {"import", "--help"},
     {"export", "--help"},
     {"template", "--help"},
+    {"sync", "--help"},
+    {"verify", "--help"},
+    {"keygen", "--help"},
     {"incident", "--help"},
     {"incident", "add", "--help"},
     {"incident", "update", "--help"},
@@ -437,6 +443,24 @@ START_TEST(add_help_lists_fields)
 }
 END_TEST
 
+/* A grid's code is its key and must be given (`grid add` without --code is
+ * refused), so the help must not promise to generate it. */
+START_TEST(grid_add_help_code_required)
+{
+    GN("grid", "add", "--name", "没有编码");
+    ASSERT_EXIT(1);
+    ASSERT_ERR_HAS("网格编码 (code) is required");
+    GN("grid", "add", "--help");
+    ASSERT_OK();
+    const char *at = strstr(R.out, "--code");
+    ck_assert_ptr_nonnull(at);
+    char *line = strndup(at, strcspn(at, "\n"));
+    ck_assert_msg(strstr(line, "generated") == NULL,
+                  "`grid add --help` says the required code is generated: \"%s\"", line);
+    free(line);
+}
+END_TEST
+
 /* Unknown commands, actions, options and arguments: non-zero, one line on
  * stderr naming the culprit, nothing on stdout. */
 static const char *const bad_cmds[][6] = {
@@ -452,6 +476,9 @@ static const char *const bad_cmds[][6] = {
     {"export", "widgets", NULL, NULL, NULL, "widgets"},
     {"template", "incidents", "--bogus", NULL, NULL, "--bogus"},
     {"template", "widgets", NULL, NULL, NULL, "widgets"},
+    {"sync", "--bogus", NULL, NULL, NULL, "--bogus"},
+    {"verify", "--bogus", NULL, NULL, NULL, "--bogus"},
+    {"keygen", "--bogus", NULL, NULL, NULL, "--bogus"},
     {"grid", "add", "--name", NULL, NULL, "--name"}, /* option without a value */
     {"division", "add", "--code", "411100", NULL, "division"}, /* reference data */
 };
@@ -492,6 +519,8 @@ static const char *const need_db[][4] = {
     {"election", "list"},
     {"affair", "list"},
     {"export", "incidents"},
+    {"sync"},
+    {"verify"},
 };
 #define NNEED ((int)(sizeof need_db / sizeof need_db[0]))
 
@@ -1448,6 +1477,7 @@ static Suite *node_cli_suite(void)
 
     tc = tcase_create("init");
     tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120); /* per test; gridnode is slow under sanitizers */
     tcase_add_test(tc, init_creates_node);
     tcase_add_test(tc, init_refuses_to_overwrite);
     tcase_add_loop_test(tc, init_rejects_bad_arguments, 0,
@@ -1457,8 +1487,10 @@ static Suite *node_cli_suite(void)
 
     tc = tcase_create("cli");
     tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120); /* per test; gridnode is slow under sanitizers */
     tcase_add_loop_test(tc, help_everywhere, 0, NHELP);
     tcase_add_test(tc, add_help_lists_fields);
+    tcase_add_test(tc, grid_add_help_code_required);
     tcase_add_loop_test(tc, unknown_command_or_option, 0, NBAD);
     tcase_add_test(tc, no_command_prints_usage);
     tcase_add_loop_test(tc, missing_database, 0, NNEED);
@@ -1468,6 +1500,7 @@ static Suite *node_cli_suite(void)
 
     tc = tcase_create("incident");
     tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120); /* per test; gridnode is slow under sanitizers */
     tcase_add_test(tc, incident_add_show_list);
     tcase_add_test(tc, incident_defaults);
     tcase_add_loop_test(tc, incident_add_refused, 0, NBADINC);
@@ -1481,6 +1514,7 @@ static Suite *node_cli_suite(void)
 
     tc = tcase_create("records");
     tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120); /* per test; gridnode is slow under sanitizers */
     tcase_add_test(tc, grid_add_list_show);
     tcase_add_test(tc, council_and_members);
     tcase_add_loop_test(tc, list_and_show_every_type, 0, (int)(sizeof types / sizeof types[0]));
@@ -1488,6 +1522,7 @@ static Suite *node_cli_suite(void)
 
     tc = tcase_create("election");
     tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120); /* per test; gridnode is slow under sanitizers */
     tcase_add_loop_test(tc, election_hard_errors, 0,
                         (int)(sizeof bad_elections / sizeof bad_elections[0]));
     tcase_add_test(tc, candidate_votes_over_valid);
@@ -1503,6 +1538,7 @@ static Suite *node_cli_suite(void)
 
     tc = tcase_create("affair");
     tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120); /* per test; gridnode is slow under sanitizers */
     tcase_add_test(tc, affair_violations);
     tcase_add_test(tc, affair_cremation_exemption);
     tcase_add_test(tc, affair_without_council);
@@ -1510,6 +1546,7 @@ static Suite *node_cli_suite(void)
 
     tc = tcase_create("status");
     tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120); /* per test; gridnode is slow under sanitizers */
     tcase_add_test(tc, status_text_and_json);
     suite_add_tcase(s, tc);
     return s;

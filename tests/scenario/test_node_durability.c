@@ -43,7 +43,7 @@
 #define NODE_ID      "411122101201-dur"
 #define VILLAGE      "411122101201"
 #define IMPORT_ROWS  20000
-#define IMPORT_KILLS 12 /* processes that must die by SIGKILL in each part */
+#define IMPORT_KILLS 9 /* processes that must die by SIGKILL: 9 + 12 >= 20 */
 #define ADD_KILLS    12
 #define MAX_ROUNDS   60
 #define MAX_ADDERS   4

@@ -58,6 +58,9 @@ static int vrun(const char *dbpath, const char *first, va_list ap)
     argv[n] = NULL;
     gst_result_free(&R);
     ck_assert_int_eq(gst_run(&R, NULL, argv), 0);
+    /* under GS_SANITIZE an error report may come with an ordinary exit code */
+    ck_assert_msg(!strstr(R.err, "Sanitizer") && !strstr(R.err, "runtime error:"),
+                  "gridnode %s: sanitizer report:\n%s", first ? first : "", R.err);
     return R.status;
 }
 
@@ -559,6 +562,28 @@ START_TEST(import_every_type)
     ck_assert_msg(json_set_has(js, "violations", "AFFAIR_CREMATION"), "%s", js);
     ck_assert_msg(json_set_has(js, "violations", "AFFAIR_DAYS"), "%s", js);
     free(js);
+
+    /* export of every type: as many rows in CSV and in JSON as are stored */
+    static const char *const counted[][2] = {{"grids", "grid"},         {"councils", "council"},
+                                             {"members", "member"},     {"elections", "election"},
+                                             {"candidates", "candidate"}, {"affairs", "affair"},
+                                             {"incidents", "incident"}};
+    for (int i = 0; i < 7; i++) {
+        long long n = status_num(counted[i][1]);
+        GN("export", counted[i][0]);
+        ASSERT_OK();
+        ck_assert_msg(csv_records(R.out) == n + 1, "export %s: %d CSV records for %lld rows",
+                      counted[i][0], csv_records(R.out), n);
+        GN("export", counted[i][0], "--format", "json");
+        ASSERT_OK();
+        ck_assert_msg(json_array_len(R.out) == n, "export %s: %d JSON objects for %lld rows",
+                      counted[i][0], json_array_len(R.out), n);
+    }
+    GN("export", "affairs", "--format", "json"); /* computed fields are in the JSON */
+    js = json_object_with(R.out, "id", "a-1");
+    ck_assert_ptr_nonnull(js);
+    ck_assert_msg(json_set_has(js, "violations", "AFFAIR_TABLES"), "%s", js);
+    free(js);
 }
 END_TEST
 
@@ -667,6 +692,34 @@ START_TEST(import_row_numbers_after_blank_row)
     GN("import", "incidents", path);
     ASSERT_EXIT(1);
     ASSERT_ERR_HAS("blank-row.csv: row 4, column 3 \"severity\"");
+    free(path);
+}
+END_TEST
+
+/* A row with more cells than the header: Excel's empty padding cells are
+ * fine, but a cell with text beyond the last column (a stray comma, a note
+ * typed in a column without a header) must not be dropped without a word:
+ * it is an error naming the row and the column. */
+START_TEST(import_row_longer_than_header)
+{
+    static const char padded[] = "title,category,description\r\n"
+                                 "路灯不亮,safety,东街口,,\r\n"
+                                 ",,,,\r\n";
+    char *path = put_file("padded.csv", padded, sizeof padded - 1);
+    GN("import", "incidents", path);
+    ASSERT_OK();
+    ASSERT_OUT_HAS("1 new");
+    free(path);
+
+    static const char longer[] = "title,category,description\r\n"
+                                 "井盖缺失,safety,东街口,靠近学校\r\n"; /* row 2, column 4 */
+    path = put_file("longer.csv", longer, sizeof longer - 1);
+    GN("import", "incidents", path);
+    ck_assert_msg(R.status == 1,
+                  "the text \"靠近学校\" beyond the last column was dropped silently (exit %d):\n%s",
+                  R.status, R.out);
+    ASSERT_ERR_HAS("longer.csv: row 2, column 4");
+    ck_assert_int_eq(status_num("incident"), 1);
     free(path);
 }
 END_TEST
@@ -1092,6 +1145,7 @@ static Suite *node_import_suite(void)
 
     tc = tcase_create("import");
     tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120); /* per test; gridnode is slow under sanitizers */
     tcase_add_loop_test(tc, import_encodings_and_headers, 0, 8);
     tcase_add_test(tc, import_gb18030_four_byte);
     tcase_add_test(tc, import_every_type);
@@ -1100,10 +1154,12 @@ static Suite *node_import_suite(void)
 
     tc = tcase_create("import_errors");
     tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120); /* per test; gridnode is slow under sanitizers */
     tcase_add_test(tc, import_reports_all_errors);
     tcase_add_test(tc, import_rule_errors_name_the_row);
     tcase_add_test(tc, import_row_numbers_count_records);
     tcase_add_test(tc, import_row_numbers_after_blank_row);
+    tcase_add_test(tc, import_row_longer_than_header);
     tcase_add_test(tc, import_header_errors);
     tcase_add_test(tc, import_unreadable_files);
     tcase_add_test(tc, import_all_or_none);
@@ -1111,12 +1167,14 @@ static Suite *node_import_suite(void)
 
     tc = tcase_create("export");
     tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120); /* per test; gridnode is slow under sanitizers */
     tcase_add_test(tc, export_csv_json_bom);
     tcase_add_loop_test(tc, template_every_type, 0, NTEMPLATES);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("roundtrip");
     tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120); /* per test; gridnode is slow under sanitizers */
     tcase_add_test(tc, roundtrip_chinese_text);
     tcase_add_test(tc, roundtrip_gbk_file);
     tcase_add_test(tc, reimport_exported_records);
