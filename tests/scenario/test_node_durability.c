@@ -292,7 +292,7 @@ START_TEST(kill_during_adds)
         rounds++;
         int n = 1 + rand() % MAX_ADDERS, victim = rand() % n;
         double delay = random_ms(one_add * n);
-        pid_t pids[MAX_ADDERS];
+        pid_t pids[MAX_ADDERS] = {0};
         char logs[MAX_ADDERS][PATH_MAX];
         for (int p = 0; p < n; p++) {
             snprintf(logs[p], sizeof logs[p], "%s/add-%d.log", tmp, p);
