@@ -490,7 +490,7 @@ static int apply_push(server *sv, session *s, const gs_msg *m, outcome *o)
                      "change %" PRIu64 ": its chain hash does not follow from change %" PRIu64
                      "; nothing from %" PRIu64 " on was applied",
                      seq, seq - 1, seq);
-            return GS_OK;
+            break; /* what came before it is kept, and acked_through says so */
         }
         gs_change c = {0};
         gs_errbuf eb = {{0}};

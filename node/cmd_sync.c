@@ -26,17 +26,21 @@ static void on_signal(int sig)
 }
 
 static const char sync_help[] =
-    "usage: gridnode sync [--watch] [--timeout SECONDS] [--insecure] [--db PATH]\n"
+    "usage: gridnode sync [--watch] [--timeout SECONDS] [--from-start] [--insecure] [--db PATH]\n"
     "\n"
     "Sends every change not yet acknowledged by the city hub, then receives the city's\n"
     "changes for this village, then exits 0. Exits non-zero with a clear message when the\n"
     "hub cannot be reached within --timeout (default 30). With --watch it keeps going:\n"
     "it syncs soon after each local entry, pulls the city's changes every 30 s, retries\n"
     "with exponential backoff when the hub is away, and stops on Ctrl-C.\n"
-    "--insecure talks plaintext to a development hub started with --insecure.\n";
+    "--insecure talks plaintext to a development hub started with --insecure.\n"
+    "--from-start receives the city's changes for this village from the beginning again\n"
+    "(harmless, they are applied idempotently); needed once after the hub was restored from\n"
+    "a backup, so that changes other nodes re-sent to it are not skipped.\n";
 
 /* Parses the options common to sync and verify. */
-static int sync_args(node_cli *cli, const char *cmd, node_sync_opts *o, bool *watch)
+static int sync_args(node_cli *cli, const char *cmd, node_sync_opts *o, bool *watch,
+                     bool *from_start)
 {
     node_sync_opts_default(o);
     o->progress = isatty(STDERR_FILENO);
@@ -44,6 +48,8 @@ static int sync_args(node_cli *cli, const char *cmd, node_sync_opts *o, bool *wa
         const char *a = cli->argv[i];
         if (!strcmp(a, "--watch") && watch)
             *watch = true;
+        else if (!strcmp(a, "--from-start") && from_start)
+            *from_start = true;
         else if (!strcmp(a, "--insecure"))
             o->insecure = true;
         else if (!strcmp(a, "--quiet"))
@@ -131,13 +137,18 @@ int node_cmd_sync(node_cli *cli)
         return NODE_EXIT_OK;
     }
     node_sync_opts o;
-    bool watch = false;
-    int rc = sync_args(cli, "sync", &o, &watch);
+    bool watch = false, from_start = false;
+    int rc = sync_args(cli, "sync", &o, &watch, &from_start);
     if (rc)
         return rc;
     node_store *s = node_open(cli);
     if (!s)
         return NODE_EXIT_ERROR;
+    gs_errbuf fe = {{0}};
+    if (from_start && node_store_meta_set_int(s, "hub_seq_cursor", 0, &fe)) {
+        node_store_close(&s);
+        return node_fail("sync: %s", fe.msg);
+    }
     struct sigaction sa = {0};
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
@@ -171,7 +182,7 @@ int node_cmd_verify(node_cli *cli)
         return NODE_EXIT_OK;
     }
     node_sync_opts o;
-    int rc = sync_args(cli, "verify", &o, NULL);
+    int rc = sync_args(cli, "verify", &o, NULL, NULL);
     if (rc)
         return rc;
     o.progress = false;

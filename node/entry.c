@@ -261,6 +261,19 @@ static void free_records(gs_record **r, size_t n)
     free(r);
 }
 
+/* True if field i has the same state and value in a and b. */
+static bool same_value(const gs_record *a, const gs_record *b, int i)
+{
+    gs_buf x = GS_BUF_INIT, y = GS_BUF_INIT;
+    gs_record_format(a, i, &x);
+    gs_record_format(b, i, &y);
+    bool same = gs_record_has(a, i) == gs_record_has(b, i) &&
+                !strcmp(x.data ? x.data : "", y.data ? y.data : "");
+    gs_buf_free(&x);
+    gs_buf_free(&y);
+    return same;
+}
+
 /* Puts only the fields that differ between before and after (plus key and
  * scope), if any differ. */
 static int put_diff(node_store *s, const gs_record *before, const gs_record *after, gs_errbuf *eb)
@@ -269,15 +282,8 @@ static int put_diff(node_store *s, const gs_record *before, const gs_record *aft
     if (!d)
         return gs_errf(eb, GS_ENOMEM, "out of memory");
     bool any = false;
-    gs_buf a = GS_BUF_INIT, b = GS_BUF_INIT;
     for (int i = 0; i < after->rt->nfields; i++) {
-        gs_buf_reset(&a);
-        gs_buf_reset(&b);
-        gs_record_format(before, i, &a);
-        gs_record_format(after, i, &b);
-        bool same = gs_record_has(before, i) == gs_record_has(after, i) &&
-                    !strcmp(a.data ? a.data : "", b.data ? b.data : "");
-        if (!same) {
+        if (!same_value(before, after, i)) {
             any = true;
             gs_ftype ty = after->rt->fields[i].type;
             if (!gs_record_has(after, i))
@@ -288,8 +294,6 @@ static int put_diff(node_store *s, const gs_record *before, const gs_record *aft
                 gs_record_set_str(d, i, gs_record_str(after, i)); /* "" stays "" */
         }
     }
-    gs_buf_free(&a);
-    gs_buf_free(&b);
     int rc = GS_OK;
     if (any) {
         gs_record_set_str(d, d->rt->key, gs_record_key(after));
@@ -591,9 +595,19 @@ int node_entry_update(node_store *s, gs_record *edit, gs_buf *notes, gs_errbuf *
         rc = derive(s, full, edit, notes, eb);
     if (rc)
         goto out;
-    /* only what actually changed (computed fields included) becomes a change;
-     * an edit that changes nothing appends nothing */
-    if (!(rc = put_diff(s, before, full, eb)))
+    /* the change records what the user set (even a value it already had: an
+     * edit is a fact of the history) and every computed field that moved */
+    for (int i = 0; i < full->rt->nfields; i++)
+        if ((full->rt->fields[i].flags & GS_F_COMPUTED) && edit->v[i].state == GS_V_UNSET &&
+            !same_value(before, full, i)) {
+            if (!gs_record_has(full, i))
+                gs_record_set_null(edit, i);
+            else if (full->rt->fields[i].type == GS_FT_INT || full->rt->fields[i].type == GS_FT_BOOL)
+                gs_record_set_int(edit, i, gs_record_int(full, i, 0));
+            else
+                gs_record_set_str(edit, i, gs_record_str(full, i));
+        }
+    if (!(rc = node_store_put(s, edit, GS_OP_UPSERT, eb)))
         gs_record_merge(edit, full);
 out:
     gs_record_destroy(&before);

@@ -54,6 +54,8 @@ typedef struct client {
     int64_t last_progress_ms;
     bool resumed;       /* HELLO sent again after the hub lost the session */
     bool connected;     /* the handshake succeeded: the hub is there, maybe busy */
+    bool lost;          /* the connection dropped (a hub restart): HELLO again on reconnect */
+    bool reconnected;
 } client;
 
 static int64_t now_ms(void)
@@ -104,7 +106,7 @@ static int connect_hub(client *c, gs_errbuf *eb)
     if (zmq_socket_monitor(c->sock, "inproc://gridnode.monitor",
                            ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
                                ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
-                               ZMQ_EVENT_HANDSHAKE_SUCCEEDED) == 0) {
+                               ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED) == 0) {
         c->mon = zmq_socket(c->ctx, ZMQ_PAIR);
         if (c->mon && zmq_connect(c->mon, "inproc://gridnode.monitor")) {
             zmq_close(c->mon);
@@ -363,9 +365,15 @@ static int handshake_event(client *c, gs_errbuf *eb)
         memcpy(&value, (const uint8_t *)zmq_msg_data(&ev) + 2, 4);
         if (zmq_msg_more(&ev))
             zmq_msg_recv(&addr, c->mon, ZMQ_DONTWAIT);
-        if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
+        if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
             c->connected = true;
-        else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+            c->reconnected = c->lost;
+            c->lost = false;
+        } else if (event == ZMQ_EVENT_DISCONNECTED) {
+            c->connected = false;
+            c->lost = true;
+        }
+        if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
             rc = gs_errf(eb, GS_EAUTH,
                          "the hub at %s refused this node's key (status %u): the node may have "
                          "been revoked or given a new key; ask the city (市民政局) for a new "
@@ -409,6 +417,18 @@ static int run(client *c, bool verify_only, gs_msg *welcome, gs_errbuf *eb)
         progress(c, false);
         if (n > 0 && c->mon && (it[1].revents & ZMQ_POLLIN) && (rc = handshake_event(c, eb)))
             break;
+        if (c->reconnected && !verify_only) {
+            /* a new hub process (or connection) knows nothing of our session:
+             * say HELLO again and resume from its WELCOME */
+            c->reconnected = false;
+            c->resumed = true;
+            c->ninflight = 0;
+            ph = ST_HELLO;
+            deadline = now_ms() + c->o->timeout_ms;
+            if ((rc = send_hello(c, eb)))
+                break;
+            continue;
+        }
         if (n <= 0 || !(it[0].revents & ZMQ_POLLIN))
             continue;
         zmq_msg_t raw;

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# The valgrind job: builds gridsync in build-valgrind (Debug, no sanitizers) and
+# runs the whole ctest suite under valgrind memcheck, the gridnode and gridhub
+# processes the scenario tests start included (--trace-children). It passes
+# only when every test passes and valgrind reports no error and no definite or
+# indirect leak in any process.
+#
+#   bash scripts/valgrind.sh                        the job (2 cores: see docs/benchmarks.md)
+#   VG_TESTS=test_soak bash scripts/valgrind.sh     only the tests matching a ctest regex
+#   VG_UNTRACED= bash scripts/valgrind.sh           trace the children of every test (slow)
+#   VG_NO_BUILD=1 bash scripts/valgrind.sh          use build-valgrind as it is
+#
+# How: `ctest -T memcheck` with valgrind as the memory checker. Check's fork per
+# test is turned off (CK_FORK=no): under valgrind each fork costs seconds
+# (test_mpack: 73 s forked, 3 s not). Every process writes its own log,
+# build-valgrind/valgrind-logs/PID.log (the last --log-file wins over the one
+# ctest puts first, so ctest says it cannot find its own log files: expected);
+# a process with errors exits 1 (--error-exitcode), which fails the test that
+# ran it, and the logs with errors are printed at the end.
+#
+# Scale: the scenario tests that read GS_TEST_SCALE run smaller (0.05 here:
+# test_sync's changes, test_soak's seconds of chaos). Those that cannot be
+# scaled and start hundreds of processes (VG_UNTRACED, a ctest regex; by default
+# test_node_cli and test_converge, about 500 processes each, at ~1 s of CPU per
+# process start under memcheck) run with the test process under memcheck but
+# their children not traced, so that the job stays within ~20 minutes on 2
+# cores; VG_UNTRACED= traces everything. A process SIGKILLed by a test gets no
+# leak check (nothing can be said about it); one stopped with SIGTERM does.
+# Shells and system tools the tests run are not traced.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+start=$(date +%s)
+dir=${VG_BUILD_DIR:-build-valgrind}
+jobs=$(nproc 2>/dev/null || echo 2)
+untraced=${VG_UNTRACED-test_node_cli|test_converge}
+
+if [ -z "${VG_NO_BUILD:-}" ]; then
+  bash scripts/deps.sh
+  if ! command -v valgrind >/dev/null 2>&1; then
+    echo "valgrind: installing valgrind"
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get update -q
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends valgrind
+  fi
+  echo "== build ($dir: Debug, no sanitizers)"
+  BUILD_DIR=$dir BUILD_TYPE=Debug bash scripts/build.sh -DGS_SANITIZE=OFF -DGS_FUZZ=OFF
+fi
+
+logs="$root/$dir/valgrind-logs"
+rm -rf "$logs"
+mkdir -p "$logs"
+skip='*/sh,*/dash,*/bash,*/iconv,*/sqlite3,*/cat,*/sleep,*/printf,*/env,*/timeout'
+opts="--leak-check=full --error-exitcode=1 --errors-for-leak-kinds=definite,indirect"
+opts+=" --show-leak-kinds=definite,indirect --num-callers=40 --read-inline-info=no"
+opts+=" --child-silent-after-fork=yes --log-file=$logs/%p.log"
+
+# memcheck PASS TRACE [ctest selection...]: one ctest -T memcheck run
+status=0
+memcheck() {
+  local what=$1 trace=$2
+  shift 2
+  echo "== ctest -T memcheck: $what (GS_TEST_SCALE=${GS_TEST_SCALE:-0.05}, CK_FORK=no," \
+       "--trace-children=$trace, -j$jobs)"
+  local o="$opts --trace-children=$trace"
+  [ "$trace" = yes ] && o+=" --trace-children-skip=$skip"
+  (cd "$dir" && CK_FORK=no GS_TEST_SCALE="${GS_TEST_SCALE:-0.05}" \
+     ctest -T memcheck --overwrite "MemoryCheckCommand=$(command -v valgrind)" \
+           --overwrite "MemoryCheckCommandOptions=$o" --output-on-failure -j"$jobs" "$@") \
+    || status=$?
+}
+if [ -n "${VG_TESTS:-}" ]; then
+  memcheck "tests matching $VG_TESTS" yes -R "$VG_TESTS"
+elif [ -n "$untraced" ]; then
+  memcheck "every test but ($untraced), children traced" yes -E "$untraced"
+  memcheck "$untraced, children not traced" no -R "$untraced"
+else
+  memcheck "every test, children traced" yes
+fi
+
+# Every process's log: errors or definite/indirect leaks fail the job.
+bad=0
+nlogs=0
+for f in "$logs"/*.log; do
+  [ -e "$f" ] || continue
+  nlogs=$((nlogs + 1))
+  if grep -qE 'ERROR SUMMARY: [1-9]|definitely lost: [1-9]|indirectly lost: [1-9]' "$f"; then
+    bad=$((bad + 1))
+    echo "---- $(basename "$f"): $(grep -m1 -oE 'Command: .*' "$f" | cut -c1-200)"
+    grep -vE '^==[0-9]+== *$' "$f" | sed -n '1,120p'
+  fi
+done
+secs=$(( $(date +%s) - start ))
+echo "== valgrind: $nlogs processes checked, $bad with errors or leaks; ctest exit $status;" \
+     "$((secs / 60)) min $((secs % 60)) s in all; CPU time of this script and its children:"
+times
+if [ "$status" -ne 0 ] || [ "$bad" -ne 0 ]; then
+  echo "== valgrind job FAILED"
+  exit 1
+fi
+echo "== valgrind job passed"

@@ -1,0 +1,1446 @@
+/*
+ * test_sync.c: every change reaches the city hub exactly once, whatever
+ * fails when (issue 4), proved end to end with the real gridhub and gridnode
+ * processes, CURVE on (every node installed from the bundle `gridhub node
+ * add` wrote), over ipc:// sockets in a temporary directory (one test also
+ * uses a closed loopback TCP port).
+ *
+ * What "the hub holds exactly the node's changes" means everywhere here
+ * (assert_hub_whole): for the node's own log on the node and the hub's copy
+ * of it, the same count, seqs 1..n with no gap and no duplicate, each stored
+ * hash following from the one before (h(n) = BLAKE2b(h(n-1) || body(n))),
+ * the same digest (that chain recomputed over the bodies in seq order), the
+ * hub's nodes.acked_through and chain_head equal to the node's count and last
+ * hash, nothing of the node in quarantine; and `gridnode verify` exits 0.
+ *
+ * TCases:
+ *   fleet    20 nodes x 2,000 changes synced concurrently; then the same with
+ *            the hub SIGKILLed and restarted at random moments (fixed seed)
+ *            at least 10 times while data is still flowing, and sync
+ *            processes SIGKILLed and started again;
+ *   protocol a small protocol client (DEALER, the node's CURVE keys from its
+ *            bundle, gs_msg): a replayed PUSH, an overlapping one, one with a
+ *            gap, one with a broken chain, one before HELLO, and two
+ *            connections of one node pushing the same changes;
+ *   restore  the hub's database replaced by an older copy; the nodes make it
+ *            whole again (and the village's copies on the nodes stay whole);
+ *   cli      `gridnode sync` against an unreachable hub (exit status and
+ *            message); `sync --watch` across hub restarts, between sessions,
+ *            while the hub is down and six times in the middle of a session,
+ *            then stopped by SIGTERM;
+ *   entry    staff entering data (200 `incident add`) while `sync --watch`
+ *            runs; a change entered during a sync goes out in it or the next.
+ *
+ * Sizes: GS_TEST_SCALE (a number in (0, 1], default 1) scales the number of
+ * changes (not the number of nodes or of hub kills), e.g. GS_TEST_SCALE=0.25
+ * under the sanitizers. Randomness: srand(SEED), printed; the moments of the
+ * kills still depend on how fast the machine is, the assertions do not.
+ *
+ * Cleanup: main() points TMPDIR at one directory of its own; every process a
+ * test starts is killed (its whole process group, SIGKILL) in the teardown,
+ * at exit of a failed test (atexit), and finally by main() from the list of
+ * pids the tests wrote, for a process whose command line still names that
+ * directory (a timed-out test gets no teardown).
+ */
+#include <arpa/inet.h>
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "gridsync/bundle.h"
+#include "gridsync/change.h"
+#include "gridsync/hlc.h"
+#include "gridsync/msg.h"
+#include "gstest.h"
+
+#define SEED          20240601u
+#define FLEET_NODES   20
+#define FLEET_CHANGES 2000
+#define HUB_KILLS     10
+#define MAX_NODES     24
+#define MAX_PROCS     512
+
+/* ---- sizes ------------------------------------------------------------------ */
+
+/* GS_TEST_SCALE in (0, 1]; 1 when unset or not a number. */
+static double scale(void)
+{
+    const char *s = getenv("GS_TEST_SCALE");
+    char *end;
+    double v = s && *s ? strtod(s, &end) : 1.0;
+    if (!s || !*s || *end || !(v > 0.0) || v > 1.0)
+        v = 1.0;
+    return v;
+}
+
+/* n scaled by GS_TEST_SCALE, at least lo. */
+static int scaled(int n, int lo)
+{
+    int v = (int)((double)n * scale() + 0.5);
+    return v < lo ? lo : v;
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void msleep(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
+/* ---- processes ------------------------------------------------------------------ */
+
+static char *top; /* main()'s directory: every test's TMPDIR */
+static char *tmp; /* this test's directory */
+static pid_t procs[MAX_PROCS];
+static int nprocs;
+
+/* Remembers a started process, here and in top/pids for main()'s last sweep. */
+static void track(pid_t pid)
+{
+    ck_assert_msg(pid > 0, "cannot start a process: %s", strerror(errno));
+    ck_assert_int_lt(nprocs, MAX_PROCS);
+    procs[nprocs++] = pid;
+    char path[PATH_MAX], line[32];
+    snprintf(path, sizeof path, "%s/pids", top);
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+        int n = snprintf(line, sizeof line, "%d\n", (int)pid);
+        if (write(fd, line, (size_t)n) != n)
+            perror("test_sync: pids");
+        close(fd);
+    }
+}
+
+static void untrack(pid_t pid)
+{
+    for (int i = 0; i < nprocs; i++)
+        if (procs[i] == pid) {
+            procs[i] = procs[--nprocs];
+            return;
+        }
+}
+
+/* Starts argv in the background (own process group), output to log. */
+static pid_t spawn(const char *const argv[], const char *log)
+{
+    pid_t pid = gst_spawn(argv, log);
+    track(pid);
+    return pid;
+}
+
+/* Exit code (128 + signal when killed) of an ended child; -1 while it runs. */
+static int reap(pid_t pid, bool block)
+{
+    int ws;
+    pid_t r;
+    while ((r = waitpid(pid, &ws, block ? 0 : WNOHANG)) < 0 && errno == EINTR)
+        ;
+    if (r == 0)
+        return -1;
+    untrack(pid);
+    if (r < 0)
+        return -2;
+    return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+}
+
+/* Waits up to ms for pid to end: its status as reap gives it, -1 on timeout. */
+static int wait_exit(pid_t pid, int ms)
+{
+    int64_t end = now_ms() + ms;
+    for (;;) {
+        int st = reap(pid, false);
+        if (st != -1 || now_ms() >= end)
+            return st;
+        msleep(10);
+    }
+}
+
+/* SIGKILLs pid's process group and reaps it. */
+static void kill9(pid_t pid)
+{
+    if (pid <= 0)
+        return;
+    kill(-pid, SIGKILL);
+    kill(pid, SIGKILL);
+    reap(pid, true);
+}
+
+static void kill_all(void)
+{
+    while (nprocs > 0)
+        kill9(procs[nprocs - 1]);
+}
+
+static char *log_tail(const char *path);
+
+/* ---- running commands --------------------------------------------------------------- */
+
+static gst_result R; /* the last run */
+
+/* Runs the NULL-terminated argv list into R; returns the exit status. */
+static int vrun(const char *first, va_list ap)
+{
+    const char *argv[64];
+    int n = 0;
+    for (const char *a = first; a; a = va_arg(ap, const char *)) {
+        ck_assert_int_lt(n, 62);
+        argv[n++] = a;
+    }
+    argv[n] = NULL;
+    gst_result_free(&R);
+    ck_assert_int_eq(gst_run(&R, NULL, argv), 0);
+    return R.status;
+}
+
+static int run_(const char *first, ...)
+{
+    va_list ap;
+    va_start(ap, first);
+    int rc = vrun(first, ap);
+    va_end(ap);
+    return rc;
+}
+
+/* RUN("gridnode", "--db", db, "sync") */
+#define RUN(...) run_(__VA_ARGS__, (const char *)NULL)
+/* Runs and requires exit 0. */
+#define RUN_OK(...)                                                                                \
+    do {                                                                                           \
+        int st_ = RUN(__VA_ARGS__);                                                                \
+        ck_assert_msg(st_ == 0, "%s: exit %d\nstdout: %s\nstderr: %s", #__VA_ARGS__, st_, R.out,   \
+                      R.err);                                                                      \
+    } while (0)
+
+/* ---- the hub ------------------------------------------------------------------------ */
+
+static char hub_db[PATH_MAX], hub_log[PATH_MAX], hub_ep[PATH_MAX + 8];
+static pid_t hub_pid;
+
+/* How many times the hub log says "serving": one per start that bound. */
+static int hub_starts_logged(void)
+{
+    char *log = gst_read_file(hub_log, NULL);
+    int n = 0;
+    for (const char *p = log; p && (p = strstr(p, "gridhub: serving ")); p++)
+        n++;
+    free(log);
+    return n;
+}
+
+/* Makes the hub database with the city's divisions. */
+static void hub_init(void)
+{
+    RUN_OK("gridhub", "--db", hub_db, "init");
+    RUN_OK("gridhub", "--db", hub_db, "refdata", "load", "divisions",
+           GS_TEST_SRC_DIR "/data/luohe_divisions.csv");
+}
+
+/* Starts `gridhub serve` on hub_ep and waits until it has bound. */
+static void hub_start(void)
+{
+    ck_assert_int_eq(hub_pid, 0);
+    int before = hub_starts_logged();
+    const char *argv[] = {"gridhub", "--db", hub_db, "serve", "--bind", hub_ep, "-v", NULL};
+    hub_pid = spawn(argv, hub_log);
+    int64_t end = now_ms() + 20000;
+    while (hub_starts_logged() == before) {
+        int st = reap(hub_pid, false);
+        if (st != -1) {
+            hub_pid = 0;
+            char *log = gst_read_file(hub_log, NULL);
+            ck_abort_msg("gridhub serve exited %d at start:\n%s", st, log ? log : "");
+        }
+        ck_assert_msg(now_ms() < end, "gridhub serve did not start within 20 s");
+        msleep(10);
+    }
+}
+
+static void hub_kill(void)
+{
+    kill9(hub_pid);
+    hub_pid = 0;
+}
+
+/* Stops the hub as an operator would (SIGTERM); it must exit 0 promptly. */
+static void hub_stop(void)
+{
+    kill(hub_pid, SIGTERM);
+    int st = wait_exit(hub_pid, 15000);
+    ck_assert_msg(st == 0, "gridhub serve: status %d after SIGTERM (-1: still running)", st);
+    hub_pid = 0;
+}
+
+/* ---- nodes -------------------------------------------------------------------------- */
+
+typedef struct node {
+    char db[PATH_MAX], bundle[PATH_MAX], log[PATH_MAX];
+    char id[GS_ORIGIN_MAX + 1];
+    char village[13];
+    int entered; /* changes entered on it, as the test counts them */
+    pid_t sync;  /* a running `gridnode sync`, or 0 */
+} node;
+
+static node nodes[MAX_NODES];
+static int nnodes;
+
+/* Village codes: one under each of the first n townships of the city's
+ * division file (the code of a village is its township's and 3 digits). */
+static void villages(char out[][13], int n)
+{
+    char *csv = gst_read_file(GS_TEST_SRC_DIR "/data/luohe_divisions.csv", NULL);
+    ck_assert_msg(csv != NULL, "cannot read data/luohe_divisions.csv");
+    int k = 0;
+    for (char *line = strtok(csv, "\n"); line && k < n; line = strtok(NULL, "\n")) {
+        char code[16];
+        if (sscanf(line, "%15[0-9],", code) == 1 && strlen(code) == 9 && strstr(line, ",township,"))
+            snprintf(out[k++], 13, "%s201", code);
+    }
+    free(csv);
+    ck_assert_int_eq(k, n);
+}
+
+/* Registers a node for village at the hub (its bundle in tmp) and installs it. */
+static node *node_new(const char *village)
+{
+    ck_assert_int_lt(nnodes, MAX_NODES);
+    node *n = &nodes[nnodes];
+    memset(n, 0, sizeof *n);
+    snprintf(n->db, sizeof n->db, "%s/n%d.db", tmp, nnodes + 1);
+    snprintf(n->bundle, sizeof n->bundle, "%s/n%d.bundle", tmp, nnodes + 1);
+    snprintf(n->log, sizeof n->log, "%s/n%d.log", tmp, nnodes + 1);
+    snprintf(n->village, sizeof n->village, "%s", village);
+    char name[32];
+    snprintf(name, sizeof name, "node %d", nnodes + 1);
+    RUN_OK("gridhub", "--db", hub_db, "node", "add", "--village", village, "--name", name,
+           "--endpoint", hub_ep, "--out", n->bundle);
+    ck_assert_msg(R.out_len > 1 && R.out_len <= GS_ORIGIN_MAX + 1, "node add printed %s", R.out);
+    snprintf(n->id, sizeof n->id, "%.*s", (int)strcspn(R.out, "\n"), R.out);
+    RUN_OK("gridnode", "--db", n->db, "init", "--bundle", n->bundle);
+    nnodes++;
+    return n;
+}
+
+/* Enters count incidents on n with one `gridnode import` (count changes). */
+static void node_import(node *n, int count)
+{
+    static const char *const cats[] = {"safety.fire", "dispute.neighbour", "dispute.family",
+                                       "dispute.land"};
+    gs_buf csv = GS_BUF_INIT;
+    gs_buf_puts(&csv, "village_code,grid_code,category,title,reported_at\n");
+    for (int k = 0; k < count; k++)
+        gs_buf_printf(&csv, "%s,%s%03d,%s,事件 %s 第%d号,2024-03-%02dT08:%02d:00Z\n", n->village,
+                      n->village, k % 5 + 1, cats[k % 4], n->id, n->entered + k + 1, k % 28 + 1,
+                      k % 60);
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/import.csv", tmp);
+    ck_assert_int_eq(gst_write_file(path, csv.data, csv.len), 0);
+    gs_buf_free(&csv);
+    RUN_OK("gridnode", "--db", n->db, "import", "incidents", path);
+    n->entered += count;
+}
+
+/* One `incident add` on n; returns the exit status (R holds the output). */
+static int node_add_incident(node *n, const char *title)
+{
+    char grid[16];
+    snprintf(grid, sizeof grid, "%s001", n->village);
+    int st = RUN("gridnode", "--db", n->db, "incident", "add", "--grid", grid, "--category",
+                 "safety.fire", "--title", title);
+    if (st == 0)
+        n->entered++;
+    return st;
+}
+
+/* Starts `gridnode sync --timeout S --quiet` (plus extra, may be NULL) on n. */
+static pid_t sync_spawn(node *n, int timeout_s, const char *extra)
+{
+    char t[16];
+    snprintf(t, sizeof t, "%d", timeout_s);
+    const char *argv[] = {"gridnode", "--db",    n->db, "sync", "--timeout",
+                          t,          "--quiet", extra, NULL};
+    return n->sync = spawn(argv, n->log);
+}
+
+/* A complete `gridnode sync` of n, which must exit 0. */
+static void sync_ok(node *n)
+{
+    RUN_OK("gridnode", "--db", n->db, "sync", "--timeout", "60", "--quiet");
+}
+
+/* ---- reading the databases ------------------------------------------------------------ */
+
+static sqlite3 *db_open(const char *path)
+{
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
+    ck_assert_msg(rc == SQLITE_OK, "%s: %s", path, db ? sqlite3_errmsg(db) : "no memory");
+    sqlite3_busy_timeout(db, 10000);
+    return db;
+}
+
+/* One integer from sql with an optional text parameter ?1 (NULL: none). */
+static int64_t q_int(sqlite3 *db, const char *sql, const char *arg)
+{
+    sqlite3_stmt *st;
+    ck_assert_msg(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK, "%s: %s", sql,
+                  sqlite3_errmsg(db));
+    if (arg)
+        sqlite3_bind_text(st, 1, arg, -1, SQLITE_TRANSIENT);
+    int step = sqlite3_step(st);
+    ck_assert_msg(step == SQLITE_ROW, "%s: %s", sql, sqlite3_errmsg(db));
+    int64_t v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* q_int on the database at path. */
+static int64_t q_path(const char *path, const char *sql, const char *arg)
+{
+    sqlite3 *db = db_open(path);
+    int64_t v = q_int(db, sql, arg);
+    sqlite3_close(db);
+    return v;
+}
+
+/* How many changes of origin the hub holds. */
+static int64_t hub_count(const char *origin)
+{
+    return q_path(hub_db, "SELECT count(*) FROM changes WHERE origin = ?1", origin);
+}
+
+/* How many changes from nodes (every origin but the city's own) the hub holds. */
+static int64_t hub_node_changes(void)
+{
+    return q_path(hub_db, "SELECT count(*) FROM changes WHERE origin <> 'hub'", NULL);
+}
+
+/* One log (origin's changes in db) read in seq order: how many, whether the
+ * seqs run 1..n and each stored hash follows from the one before, the chain
+ * recomputed over the bodies (the digest) and the last stored hash. */
+typedef struct chain {
+    int64_t count;
+    bool seqs_ok, hashes_ok;
+    uint8_t digest[GS_HASH_LEN], last[GS_HASH_LEN];
+} chain;
+
+static chain read_chain(const char *path, const char *origin)
+{
+    chain c = {0, true, true, {0}, {0}};
+    sqlite3 *db = db_open(path);
+    sqlite3_stmt *st;
+    ck_assert(sqlite3_prepare_v2(db,
+                                 "SELECT seq, body, hash FROM changes WHERE origin = ?1 "
+                                 "ORDER BY seq",
+                                 -1, &st, NULL) == SQLITE_OK);
+    sqlite3_bind_text(st, 1, origin, -1, SQLITE_STATIC);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        c.count++;
+        if (sqlite3_column_int64(st, 0) != c.count)
+            c.seqs_ok = false;
+        gs_chain_next(c.digest, sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1),
+                      c.digest);
+        if (sqlite3_column_bytes(st, 2) != GS_HASH_LEN)
+            c.hashes_ok = false;
+        else {
+            memcpy(c.last, sqlite3_column_blob(st, 2), GS_HASH_LEN);
+            if (memcmp(c.last, c.digest, GS_HASH_LEN))
+                c.hashes_ok = false;
+        }
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return c;
+}
+
+static void hex(const uint8_t *h, char out[2 * GS_HASH_LEN + 1])
+{
+    for (int i = 0; i < GS_HASH_LEN; i++)
+        snprintf(out + 2 * i, 3, "%02x", h[i]);
+}
+
+/* The hub's sync state of a node: acked_through and chain head. */
+static void hub_node_state(const char *id, int64_t *acked, uint8_t head[GS_HASH_LEN])
+{
+    sqlite3 *db = db_open(hub_db);
+    sqlite3_stmt *st;
+    ck_assert(sqlite3_prepare_v2(db, "SELECT acked_through, chain_head FROM nodes WHERE id = ?1",
+                                 -1, &st, NULL) == SQLITE_OK);
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    ck_assert_msg(sqlite3_step(st) == SQLITE_ROW, "node %s is not in the hub's registry", id);
+    *acked = sqlite3_column_int64(st, 0);
+    memset(head, 0, GS_HASH_LEN);
+    if (sqlite3_column_bytes(st, 1) == GS_HASH_LEN)
+        memcpy(head, sqlite3_column_blob(st, 1), GS_HASH_LEN);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
+/* The hub holds exactly n's changes (see the banner); the hub must be up
+ * for `gridnode verify`. */
+static void assert_hub_whole(node *n)
+{
+    chain mine = read_chain(n->db, n->id), hubs = read_chain(hub_db, n->id);
+    char a[2 * GS_HASH_LEN + 1], b[2 * GS_HASH_LEN + 1];
+    ck_assert_msg(mine.count == n->entered,
+                  "%s: the node holds %" PRId64 " own changes, %d entered", n->id, mine.count,
+                  n->entered);
+    ck_assert_msg(mine.seqs_ok && mine.hashes_ok, "%s: the node's own chain is broken", n->id);
+    ck_assert_msg(hubs.count == mine.count,
+                  "%s: the hub holds %" PRId64 " changes, the node %" PRId64, n->id, hubs.count,
+                  mine.count);
+    ck_assert_msg(hubs.seqs_ok, "%s: the hub's seqs of the node are not 1..%" PRId64, n->id,
+                  hubs.count);
+    ck_assert_msg(hubs.hashes_ok, "%s: the hub's stored hashes do not chain", n->id);
+    hex(mine.digest, a);
+    hex(hubs.digest, b);
+    ck_assert_msg(!memcmp(mine.digest, hubs.digest, GS_HASH_LEN), "%s: digest node %s, hub %s",
+                  n->id, a, b);
+    int64_t acked;
+    uint8_t head[GS_HASH_LEN];
+    hub_node_state(n->id, &acked, head);
+    hex(mine.last, a);
+    hex(head, b);
+    ck_assert_msg(acked == mine.count, "%s: hub acked_through %" PRId64 ", node has %" PRId64,
+                  n->id, acked, mine.count);
+    ck_assert_msg(!memcmp(head, mine.last, GS_HASH_LEN), "%s: chain head node %s, hub %s", n->id, a,
+                  b);
+    ck_assert_int_eq(q_path(hub_db, "SELECT count(*) FROM quarantine WHERE origin = ?1", n->id), 0);
+    int st = RUN("gridnode", "--db", n->db, "verify", "--timeout", "30");
+    ck_assert_msg(st == 0 && strstr(R.out, "verified"), "%s: verify exit %d\n%s%s", n->id, st,
+                  R.out, R.err);
+}
+
+/* No (origin, seq) is stored twice at the hub, and it holds nothing from an
+ * origin that is not one of the nodes (or the city): no more, no fewer. */
+static void assert_no_duplicates(void)
+{
+    ck_assert_int_eq(q_path(hub_db,
+                            "SELECT count(*) FROM (SELECT origin, seq, count(*) FROM changes "
+                            "GROUP BY origin, seq HAVING count(*) > 1)",
+                            NULL),
+                     0);
+    int64_t total = 0;
+    for (int i = 0; i < nnodes; i++)
+        total += nodes[i].entered;
+    ck_assert_int_eq(hub_node_changes(), total);
+    /* in effect: one incident per change entered, none twice */
+    ck_assert_int_eq(q_path(hub_db, "SELECT count(*) FROM incidents", NULL), total);
+}
+
+/* Every node holds exactly what the hub holds of its village from other
+ * nodes, origin by origin (the downstream half of a sync). */
+static void assert_village_copies(void)
+{
+    for (int i = 0; i < nnodes; i++)
+        for (int j = 0; j < nnodes; j++) {
+            if (i == j || strcmp(nodes[i].village, nodes[j].village))
+                continue;
+            int64_t at_hub = hub_count(nodes[j].id);
+            int64_t at_node =
+                q_path(nodes[i].db, "SELECT count(*) FROM changes WHERE origin = ?1", nodes[j].id);
+            ck_assert_msg(at_node == at_hub,
+                          "%s holds %" PRId64 " changes of %s (same village), the hub %" PRId64,
+                          nodes[i].id, at_node, nodes[j].id, at_hub);
+        }
+}
+
+/* ---- fixture --------------------------------------------------------------------------- */
+
+static void setup(void)
+{
+    static bool registered;
+    if (!registered) {
+        atexit(kill_all); /* a failed assertion exits the forked test */
+        registered = true;
+    }
+    tmp = gst_tmpdir();
+    snprintf(hub_db, sizeof hub_db, "%s/hub.db", tmp);
+    snprintf(hub_log, sizeof hub_log, "%s/hub.log", tmp);
+    snprintf(hub_ep, sizeof hub_ep, "ipc://%s/hub.sock", tmp);
+    hub_pid = 0;
+    nnodes = 0;
+    srand(SEED);
+    hub_init();
+}
+
+static void teardown(void)
+{
+    kill_all();
+    hub_pid = 0;
+    gst_result_free(&R);
+    gst_rmrf(tmp);
+    free(tmp);
+    tmp = NULL;
+}
+
+/* ---- fleet ------------------------------------------------------------------------------ */
+
+/* FLEET_NODES nodes, two in each village, each with its changes entered. */
+static void make_fleet(int changes)
+{
+    char v[FLEET_NODES / 2][13];
+    villages(v, FLEET_NODES / 2);
+    for (int i = 0; i < FLEET_NODES; i++)
+        node_import(node_new(v[i / 2]), changes);
+}
+
+START_TEST(fleet_concurrent)
+{
+    int changes = scaled(FLEET_CHANGES, 50);
+    make_fleet(changes);
+    hub_start();
+    int64_t t0 = now_ms();
+    for (int i = 0; i < nnodes; i++)
+        sync_spawn(&nodes[i], 60, NULL);
+    for (int i = 0; i < nnodes; i++) {
+        int st = wait_exit(nodes[i].sync, 240000);
+        char *log = gst_read_file(nodes[i].log, NULL);
+        ck_assert_msg(st == 0, "%s: gridnode sync status %d:\n%s", nodes[i].id, st, log);
+        free(log);
+    }
+    double secs = (double)(now_ms() - t0) / 1000.0;
+    printf("fleet: %d nodes x %d changes synced concurrently in %.2f s (%.0f changes/s, with the "
+           "downstream)\n",
+           nnodes, changes, secs, (double)(nnodes * changes) / secs);
+    for (int i = 0; i < nnodes; i++)
+        assert_hub_whole(&nodes[i]);
+    assert_no_duplicates();
+    /* a second round brings each node what its neighbour sent after its pull */
+    for (int i = 0; i < nnodes; i++)
+        sync_ok(&nodes[i]);
+    assert_village_copies();
+    hub_stop();
+}
+END_TEST
+
+/* Chaos bookkeeping: sync processes that ended are started again unless
+ * they succeeded (a sync that exits 0 has sent everything it had). */
+typedef struct chaos {
+    int respawns, node_kills, hub_kills, mid_kills, ok_exits, topups;
+    int64_t total;
+    gs_buf at; /* what the hub held at each kill */
+} chaos;
+
+static void chaos_tick(chaos *c)
+{
+    for (int i = 0; i < nnodes; i++) {
+        if (!nodes[i].sync)
+            continue;
+        int st = reap(nodes[i].sync, false);
+        if (st == -1)
+            continue;
+        nodes[i].sync = 0;
+        if (st == 0)
+            c->ok_exits++;
+        else {
+            sync_spawn(&nodes[i], 1, NULL);
+            c->respawns++;
+        }
+    }
+}
+
+/* Waits ms, restarting ended syncs meanwhile. */
+static void chaos_wait(chaos *c, int ms)
+{
+    int64_t end = now_ms() + ms;
+    do {
+        chaos_tick(c);
+        msleep(ms < 10 ? ms : 10);
+    } while (now_ms() < end);
+}
+
+/* The greatest hub_seq: grows with every commit. */
+static int64_t hub_head(void)
+{
+    return q_path(hub_db, "SELECT coalesce(max(hub_seq), 0) FROM changes", NULL);
+}
+
+START_TEST(fleet_chaos)
+{
+    int changes = scaled(FLEET_CHANGES, 50);
+    make_fleet(changes);
+    chaos c = {0};
+    c.total = (int64_t)nnodes * changes;
+    hub_start();
+    for (int i = 0; i < nnodes; i++)
+        sync_spawn(&nodes[i], 1, NULL);
+    /* Each round: wait until this hub has committed something, let it run a
+     * random while (sometimes killing a few syncs), SIGKILL it, leave it down
+     * a random while, start it again. */
+    for (int round = 0; round < 80 && c.mid_kills < HUB_KILLS; round++) {
+        int64_t base = hub_head(), end = now_ms() + 5000;
+        while (hub_head() == base && now_ms() < end)
+            chaos_wait(&c, 10);
+        /* a random while, cut short once a share of the total came in, so
+         * that the kills spread over the whole sync on a fast machine too */
+        int64_t run = rand() % 200, budget = c.total / (2 * HUB_KILLS), t0 = now_ms();
+        bool node_kill = rand() % 2;
+        int64_t from = hub_node_changes();
+        while (now_ms() - t0 < run && hub_node_changes() - from < budget) {
+            chaos_wait(&c, 10);
+            if (node_kill && now_ms() - t0 >= run / 2) {
+                node_kill = false;
+                for (int k = 1 + rand() % 3; k > 0; k--) {
+                    node *n = &nodes[rand() % nnodes];
+                    if (n->sync) {
+                        kill9(n->sync);
+                        c.node_kills++;
+                        sync_spawn(n, 1, NULL);
+                    }
+                }
+            }
+        }
+        hub_kill();
+        c.hub_kills++;
+        int64_t have = hub_node_changes();
+        gs_buf_printf(&c.at, " %" PRId64, have);
+        if (have < c.total) {
+            c.mid_kills++;
+        } else {
+            /* everything is in before enough kills (a fast machine): enter
+             * more, as staff would, and go on */
+            for (int i = 0; i < nnodes; i++)
+                node_import(&nodes[i], scaled(200, 10));
+            c.total += (int64_t)nnodes * scaled(200, 10);
+            c.topups++;
+            for (int i = 0; i < nnodes; i++)
+                if (!nodes[i].sync)
+                    sync_spawn(&nodes[i], 1, NULL);
+        }
+        chaos_wait(&c, rand() % 300);
+        hub_start();
+    }
+    printf("chaos: hub killed %d times (%d with changes still to come), %d syncs killed, %d "
+           "restarted after failing, %d ended well, %d top-ups\n",
+           c.hub_kills, c.mid_kills, c.node_kills, c.respawns, c.ok_exits, c.topups);
+    printf("chaos: changes at the hub at each kill (of %" PRId64 "):%s\n", c.total, c.at.data);
+    gs_buf_free(&c.at);
+    ck_assert_msg(c.mid_kills >= HUB_KILLS,
+                  "only %d hub kills came while changes were still flowing (want %d)", c.mid_kills,
+                  HUB_KILLS);
+    /* the end: every straggler killed, one clean sync of every node */
+    for (int i = 0; i < nnodes; i++)
+        if (nodes[i].sync) {
+            kill9(nodes[i].sync);
+            nodes[i].sync = 0;
+        }
+    if (!hub_pid)
+        hub_start();
+    for (int i = 0; i < nnodes; i++)
+        sync_spawn(&nodes[i], 60, NULL);
+    for (int i = 0; i < nnodes; i++) {
+        int st = wait_exit(nodes[i].sync, 240000);
+        char *log = gst_read_file(nodes[i].log, NULL);
+        size_t len = log ? strlen(log) : 0;
+        ck_assert_msg(st == 0, "%s: final gridnode sync status %d; end of its log:\n%s",
+                      nodes[i].id, st, log ? log + (len > 3000 ? len - 3000 : 0) : "");
+        free(log);
+        nodes[i].sync = 0;
+    }
+    for (int i = 0; i < nnodes; i++)
+        assert_hub_whole(&nodes[i]);
+    assert_no_duplicates();
+    hub_stop();
+}
+END_TEST
+
+/* ---- protocol --------------------------------------------------------------------------- */
+
+/* A DEALER speaking the sync protocol as the node of a bundle. */
+typedef struct peer {
+    void *ctx, *sock;
+    gs_bundle b;
+    gs_buf last; /* the encoding of the last message sent */
+} peer;
+
+static void peer_open(peer *p, const char *bundle)
+{
+    memset(p, 0, sizeof *p);
+    size_t len;
+    char *text = gst_read_file(bundle, &len);
+    ck_assert_msg(text != NULL, "%s: %s", bundle, strerror(errno));
+    gs_errbuf eb = {{0}};
+    ck_assert_msg(gs_bundle_parse(text, len, &p->b, &eb) == GS_OK, "%s: %s", bundle, eb.msg);
+    free(text);
+    ck_assert_msg(p->b.node_secret_key[0], "the bundle holds no secret key");
+    p->ctx = zmq_ctx_new();
+    p->sock = zmq_socket(p->ctx, ZMQ_DEALER);
+    ck_assert(p->sock != NULL);
+    int zero = 0, tmo = 15000;
+    zmq_setsockopt(p->sock, ZMQ_LINGER, &zero, sizeof zero);
+    zmq_setsockopt(p->sock, ZMQ_RCVTIMEO, &tmo, sizeof tmo);
+    zmq_setsockopt(p->sock, ZMQ_SNDTIMEO, &tmo, sizeof tmo);
+    ck_assert(zmq_setsockopt(p->sock, ZMQ_CURVE_SERVERKEY, p->b.hub_public_key, 40) == 0);
+    ck_assert(zmq_setsockopt(p->sock, ZMQ_CURVE_PUBLICKEY, p->b.node_public_key, 40) == 0);
+    ck_assert(zmq_setsockopt(p->sock, ZMQ_CURVE_SECRETKEY, p->b.node_secret_key, 40) == 0);
+    ck_assert_msg(zmq_connect(p->sock, p->b.hub_endpoint) == 0, "connect %s: %s", p->b.hub_endpoint,
+                  zmq_strerror(errno));
+}
+
+static void peer_close(peer *p)
+{
+    zmq_close(p->sock);
+    zmq_ctx_term(p->ctx);
+    gs_buf_free(&p->last);
+}
+
+static void peer_send_raw(peer *p, const void *data, size_t len)
+{
+    ck_assert_msg(zmq_send(p->sock, data, len, 0) == (int)len, "send: %s", zmq_strerror(errno));
+}
+
+/* Encodes and sends m; the bytes stay in p->last for a verbatim replay. */
+static void peer_send(peer *p, const gs_msg *m)
+{
+    gs_buf_reset(&p->last);
+    ck_assert_int_eq(gs_msg_encode(m, &gs_limits_default, &p->last), GS_OK);
+    peer_send_raw(p, p->last.data, p->last.len);
+}
+
+/* Receives and decodes the hub's next message (15 s at most). */
+static void peer_recv(peer *p, gs_msg *m)
+{
+    zmq_msg_t raw;
+    zmq_msg_init(&raw);
+    int n = zmq_msg_recv(&raw, p->sock, 0);
+    ck_assert_msg(n >= 0, "no answer from the hub: %s", zmq_strerror(errno));
+    gs_errbuf eb = {{0}};
+    memset(m, 0, sizeof *m);
+    int rc = gs_msg_decode(zmq_msg_data(&raw), zmq_msg_size(&raw), &gs_limits_default, m, &eb);
+    zmq_msg_close(&raw);
+    ck_assert_msg(rc == GS_OK, "the hub's answer does not decode: %s", eb.msg);
+}
+
+/* Receives the next message, which must be of type t. */
+static void peer_expect(peer *p, gs_msg_type t, gs_msg *m)
+{
+    peer_recv(p, m);
+    ck_assert_msg(m->type == t, "the hub answered %s (%s %s), want %s; hub log:\n%s",
+                  gs_msg_name(m->type), m->code, m->text, gs_msg_name(t), log_tail(hub_log));
+}
+
+static void peer_hello(peer *p, uint64_t want_acked)
+{
+    gs_msg m = {0};
+    m.type = GS_MSG_HELLO;
+    m.version = GS_PROTO_VERSION;
+    snprintf(m.node_id, sizeof m.node_id, "%s", p->b.node_id);
+    snprintf(m.software, sizeof m.software, "test_sync");
+    m.node_time = gs_wall_ms();
+    peer_send(p, &m);
+    gs_msg w;
+    peer_expect(p, GS_MSG_WELCOME, &w);
+    ck_assert_int_eq(w.acked_through, want_acked);
+    gs_msg_clear(&w);
+}
+
+/* A PUSH of the node's own changes first..last, read from its database. */
+static void make_push(const node *n, uint64_t first, uint64_t last, gs_msg *m)
+{
+    memset(m, 0, sizeof *m);
+    m->type = GS_MSG_PUSH;
+    m->version = GS_PROTO_VERSION;
+    m->first_seq = first;
+    sqlite3 *db = db_open(n->db);
+    sqlite3_stmt *st;
+    ck_assert(sqlite3_prepare_v2(db,
+                                 "SELECT seq, body, hash FROM changes WHERE origin = ?1 AND "
+                                 "seq BETWEEN ?2 AND ?3 ORDER BY seq",
+                                 -1, &st, NULL) == SQLITE_OK);
+    sqlite3_bind_text(st, 1, n->id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)first);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)last);
+    while (sqlite3_step(st) == SQLITE_ROW)
+        ck_assert_int_eq(gs_msg_add_change(m, sqlite3_column_blob(st, 1),
+                                           (size_t)sqlite3_column_bytes(st, 1),
+                                           sqlite3_column_blob(st, 2), 0),
+                         GS_OK);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    ck_assert_int_eq(m->nchanges, last - first + 1);
+}
+
+/* Sends a PUSH of first..last and expects ACK acked_through = want. */
+static void push_expect_ack(peer *p, const node *n, uint64_t first, uint64_t last, uint64_t want)
+{
+    gs_msg m, a;
+    make_push(n, first, last, &m);
+    peer_send(p, &m);
+    gs_msg_clear(&m);
+    peer_expect(p, GS_MSG_ACK, &a);
+    ck_assert_msg(a.acked_through == want,
+                  "PUSH %" PRIu64 "..%" PRIu64 ": ACK %" PRIu64 ", want %" PRIu64, first, last,
+                  a.acked_through, want);
+    gs_msg_clear(&a);
+}
+
+START_TEST(push_replay_gap_and_chain)
+{
+    node *n = node_new("411122101201");
+    node_import(n, 300);
+    hub_start();
+    peer p;
+    peer_open(&p, n->bundle);
+    peer_hello(&p, 0);
+
+    /* 1..100 acknowledged, stored once */
+    push_expect_ack(&p, n, 1, 100, 100);
+    ck_assert_int_eq(hub_count(n->id), 100);
+
+    /* the same PUSH again, byte for byte: same ACK, nothing added */
+    peer_send_raw(&p, p.last.data, p.last.len);
+    gs_msg a;
+    peer_expect(&p, GS_MSG_ACK, &a);
+    ck_assert_int_eq(a.acked_through, 100);
+    gs_msg_clear(&a);
+    ck_assert_int_eq(hub_count(n->id), 100);
+
+    /* a gap (151.. when 101 is next): WELCOME with acked_through, the rewind */
+    gs_msg m;
+    make_push(n, 151, 200, &m);
+    peer_send(&p, &m);
+    gs_msg_clear(&m);
+    gs_msg w;
+    peer_expect(&p, GS_MSG_WELCOME, &w);
+    ck_assert_int_eq(w.acked_through, 100);
+    gs_msg_clear(&w);
+    ck_assert_int_eq(hub_count(n->id), 100);
+
+    /* an overlap (51..150): the known prefix skipped, the rest applied */
+    push_expect_ack(&p, n, 51, 150, 150);
+    ck_assert_int_eq(hub_count(n->id), 150);
+
+    peer_close(&p);
+
+    /* a new connection: PUSH before HELLO is refused; after HELLO the hub
+     * remembers 150, and an old PUSH replayed changes nothing */
+    peer q;
+    peer_open(&q, n->bundle);
+    make_push(n, 151, 160, &m);
+    peer_send(&q, &m);
+    gs_msg_clear(&m);
+    gs_msg e;
+    peer_expect(&q, GS_MSG_ERROR, &e);
+    gs_msg_clear(&e);
+    ck_assert_int_eq(hub_count(n->id), 150);
+    peer_hello(&q, 150);
+    push_expect_ack(&q, n, 1, 100, 150);
+    ck_assert_int_eq(hub_count(n->id), 150);
+
+    /* change 154 altered in flight breaks the chain: ERROR naming it; the
+     * intact 151..153 before it are kept, nothing from 154 on */
+    make_push(n, 151, 160, &m);
+    m.changes[3].body[m.changes[3].len - 1] ^= 1;
+    peer_send(&q, &m);
+    gs_msg_clear(&m);
+    peer_expect(&q, GS_MSG_ERROR, &e);
+    ck_assert_str_eq(e.code, "GS_ECHAIN");
+    ck_assert_msg(strstr(e.text, "154") != NULL, "ERROR does not name change 154: %s", e.text);
+    gs_msg_clear(&e);
+    ck_assert_int_eq(hub_count(n->id), 153);
+    ck_assert_int_eq(q_path(hub_db, "SELECT max(seq) FROM changes WHERE origin = ?1", n->id), 153);
+    peer_close(&q);
+
+    /* the real client, whose log is intact, finishes the job */
+    int st = RUN("gridnode", "--db", n->db, "sync", "--timeout", "30", "--quiet");
+    ck_assert_msg(st == 0, "gridnode sync after a broken PUSH: exit %d: %s; hub log:\n%s", st,
+                  R.err, log_tail(hub_log));
+    assert_hub_whole(n);
+    assert_no_duplicates();
+
+    /* what the hub says it holds is what it holds */
+    peer r;
+    peer_open(&r, n->bundle);
+    peer_hello(&r, 300);
+    peer_close(&r);
+}
+END_TEST
+
+/* Two connections of one node (`sync --watch` and a `sync` typed by hand):
+ * what one pushed, the other pushes again. DESIGN.md: "one that overlaps is
+ * applied idempotently (the known prefix is skipped)". */
+START_TEST(push_same_changes_from_two_connections)
+{
+    node *n = node_new("411122101201");
+    node_import(n, 200);
+    hub_start();
+    peer a, b;
+    peer_open(&a, n->bundle);
+    peer_open(&b, n->bundle);
+    peer_hello(&a, 0);
+    peer_hello(&b, 0);
+    push_expect_ack(&b, n, 1, 100, 100);
+    push_expect_ack(&a, n, 1, 100, 100); /* hub's session of a still thinks 0 */
+    ck_assert_int_eq(hub_count(n->id), 100);
+    push_expect_ack(&a, n, 101, 150, 150);
+    ck_assert_int_eq(hub_count(n->id), 150);
+    peer_close(&a);
+    peer_close(&b);
+    sync_ok(n);
+    assert_hub_whole(n);
+}
+END_TEST
+
+/* ---- restore ------------------------------------------------------------------------------ */
+
+/* Copies the (stopped) hub's database to path with SQLite's backup API: one
+ * consistent file, as an operator's backup would be. */
+static void hub_backup(const char *path)
+{
+    sqlite3 *src = db_open(hub_db), *dst = NULL;
+    ck_assert(sqlite3_open(path, &dst) == SQLITE_OK);
+    sqlite3_backup *bk = sqlite3_backup_init(dst, "main", src, "main");
+    ck_assert(bk != NULL);
+    ck_assert_int_eq(sqlite3_backup_step(bk, -1), SQLITE_DONE);
+    ck_assert_int_eq(sqlite3_backup_finish(bk), SQLITE_OK);
+    sqlite3_close(dst);
+    sqlite3_close(src);
+}
+
+/* Puts the backup at path back in place of the (stopped) hub's database. */
+static void hub_restore(const char *path)
+{
+    char side[PATH_MAX + 8];
+    snprintf(side, sizeof side, "%s-wal", hub_db);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", hub_db);
+    unlink(side);
+    ck_assert_msg(rename(path, hub_db) == 0, "rename: %s", strerror(errno));
+}
+
+START_TEST(hub_restored_from_backup)
+{
+    int k = scaled(1000, 40);
+    node *n1 = node_new("411122101201"), *n2 = node_new("411102001001"),
+         *n3 = node_new("411171102201");
+    node_import(n1, k);
+    node_import(n2, k);
+    node_import(n3, k);
+    hub_start();
+    sync_ok(n1);
+    sync_ok(n2);
+    sync_ok(n3);
+    hub_stop();
+    char backup[PATH_MAX];
+    snprintf(backup, sizeof backup, "%s/hub-backup.db", tmp);
+    hub_backup(backup);
+
+    /* life goes on after the backup: more data, synced */
+    node_import(n1, k);
+    node_import(n2, k / 2);
+    hub_start();
+    sync_ok(n1);
+    sync_ok(n2);
+    sync_ok(n3);
+    assert_hub_whole(n1);
+    assert_hub_whole(n2);
+    hub_stop();
+
+    /* the disk dies; the backup comes back */
+    hub_restore(backup);
+    ck_assert_int_eq(hub_count(n1->id), k);
+    ck_assert_int_eq(hub_count(n2->id), k);
+    hub_start();
+    sync_ok(n2);
+    sync_ok(n1);
+    sync_ok(n3);
+    assert_hub_whole(n1);
+    assert_hub_whole(n2);
+    assert_hub_whole(n3);
+    assert_no_duplicates();
+    hub_stop();
+}
+END_TEST
+
+/* After a restore the hub numbers the re-sent changes anew (hub_seq), so a
+ * node's downstream cursor may point into changes it never had. Three nodes
+ * of one village: b's cursor ends between b's own and c's changes; after the
+ * restore c re-sends first, its changes take the hub_seqs below b's cursor. */
+START_TEST(restore_keeps_village_copies_whole)
+{
+    int k = scaled(200, 20);
+    const char *v = "411122101201";
+    node *a = node_new(v), *b = node_new(v), *c = node_new(v);
+    node_import(a, k);
+    node_import(b, k);
+    node_import(c, k);
+    hub_start();
+    for (int round = 0; round < 2; round++) {
+        sync_ok(a);
+        sync_ok(b);
+        sync_ok(c);
+    }
+    hub_stop();
+    char backup[PATH_MAX];
+    snprintf(backup, sizeof backup, "%s/hub-backup.db", tmp);
+    hub_backup(backup);
+
+    hub_start();
+    node_import(b, k);
+    sync_ok(b); /* b's cursor: the head, its own new changes */
+    sync_ok(a); /* a has b's new changes */
+    node_import(c, k);
+    sync_ok(c); /* c's new changes, after b's; b has not seen them */
+    hub_stop();
+
+    hub_restore(backup);
+    hub_start();
+    /* A downstream cursor is a hub_seq, and a restored hub numbers again from
+     * its backup's head: the documented procedure after a restore is one
+     * `gridnode sync --from-start` per node (docs/architecture.md). */
+    for (int round = 0; round < 2; round++) {
+        sync_ok(c); /* c re-sends first: its changes take the lost hub_seqs */
+        node *later[] = {b, a};
+        for (int w = 0; w < 2; w++)
+            if (round == 0)
+                RUN_OK("gridnode", "--db", later[w]->db, "sync", "--from-start", "--timeout", "60",
+                       "--quiet");
+            else
+                sync_ok(later[w]);
+    }
+    assert_hub_whole(a);
+    assert_hub_whole(b);
+    assert_hub_whole(c);
+    assert_no_duplicates();
+    assert_village_copies();
+    hub_stop();
+}
+END_TEST
+
+/* ---- cli ---------------------------------------------------------------------------------- */
+
+/* A loopback TCP port nobody listens on (bound to 0, then closed). */
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = 0};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof sa;
+    ck_assert(fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
+              getsockname(fd, (struct sockaddr *)&sa, &len) == 0);
+    close(fd);
+    return ntohs(sa.sin_port);
+}
+
+/* `gridnode sync --timeout 2` of a node whose hub is at endpoint, where
+ * nobody answers: a non-zero exit after about 2 s, one line naming the
+ * endpoint and the timeout. */
+static void assert_unreachable(const char *endpoint)
+{
+    char bundle[PATH_MAX], db[PATH_MAX];
+    static int k;
+    k++;
+    snprintf(bundle, sizeof bundle, "%s/lost%d.bundle", tmp, k);
+    snprintf(db, sizeof db, "%s/lost%d.db", tmp, k);
+    RUN_OK("gridhub", "--db", hub_db, "node", "add", "--village", "411122101201", "--name", "lost",
+           "--endpoint", endpoint, "--out", bundle);
+    RUN_OK("gridnode", "--db", db, "init", "--bundle", bundle);
+    RUN_OK("gridnode", "--db", db, "incident", "add", "--grid", "411122101201001", "--category",
+           "dispute", "--title", "无人应答");
+    int64_t t0 = now_ms();
+    int st = RUN("gridnode", "--db", db, "sync", "--timeout", "2");
+    int64_t took = now_ms() - t0;
+    ck_assert_msg(st == 1, "exit %d, want 1; stderr: %s", st, R.err);
+    ck_assert_msg(took >= 1900 && took < 15000, "gave up after %" PRId64 " ms with --timeout 2",
+                  took);
+    ck_assert_msg(strstr(R.err, endpoint), "stderr does not name %s: %s", endpoint, R.err);
+    ck_assert_msg(strstr(R.err, "2 s") || strstr(R.err, "2s") || strstr(R.err, "2 seconds"),
+                  "stderr does not give the timeout: %s", R.err);
+    ck_assert_msg(R.err_len > 0 && memchr(R.err, '\n', R.err_len - 1) == NULL,
+                  "want one line on stderr: %s", R.err);
+    ck_assert_msg(!strncmp(R.err, "gridnode: ", 10), "stderr: %s", R.err);
+}
+
+START_TEST(sync_unreachable_hub)
+{
+    char ep[64], ipc[PATH_MAX + 16];
+    snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", free_port());
+    assert_unreachable(ep);
+    snprintf(ipc, sizeof ipc, "ipc://%s/nobody.sock", tmp);
+    assert_unreachable(ipc);
+}
+END_TEST
+
+/* Waits up to ms for the hub to hold want changes of n; the time it took, or -1. */
+static int64_t wait_hub_count(node *n, int64_t want, int ms)
+{
+    int64_t t0 = now_ms(), end = t0 + ms;
+    do {
+        if (hub_count(n->id) >= want)
+            return now_ms() - t0;
+        msleep(20);
+    } while (now_ms() < end);
+    return -1;
+}
+
+/* The last lines (at most 3000 bytes) of a log, malloc'd. */
+static char *log_tail(const char *path)
+{
+    size_t len = 0;
+    char *text = gst_read_file(path, &len);
+    if (!text)
+        return strdup("(no log)");
+    if (len > 3000)
+        memmove(text, text + len - 3000, 3001);
+    return text;
+}
+
+/* The watch process must still be running; its log otherwise. */
+static void assert_running(pid_t pid, const char *log)
+{
+    int st = reap(pid, false);
+    if (st != -1) {
+        char *text = gst_read_file(log, NULL);
+        ck_abort_msg("gridnode sync --watch ended (status %d):\n%s", st, text ? text : "");
+    }
+}
+
+START_TEST(watch_survives_hub_restarts)
+{
+    node *n = node_new("411122101201");
+    node_import(n, scaled(200, 20));
+    hub_start();
+    pid_t w = sync_spawn(n, 2, "--watch");
+    ck_assert_msg(wait_hub_count(n, n->entered, 30000) >= 0, "the first sync did not arrive");
+
+    /* the hub restarts as soon as the first sync's changes are in (that
+     * session may still be pulling); a new entry still arrives */
+    hub_kill();
+    hub_start();
+    ck_assert_int_eq(node_add_incident(n, "重启之后"), 0);
+    int64_t t1 = wait_hub_count(n, n->entered, 15000);
+    ck_assert_msg(t1 >= 0,
+                  "an entry made after a hub restart did not arrive in 15 s; watch "
+                  "log:\n%s",
+                  log_tail(n->log));
+    assert_running(w, n->log);
+
+    /* an entry made while the hub is down arrives once it is back */
+    hub_kill();
+    ck_assert_int_eq(node_add_incident(n, "中心停机时录入"), 0);
+    msleep(1500);
+    hub_start();
+    int64_t t2 = wait_hub_count(n, n->entered, 20000);
+    ck_assert_msg(t2 >= 0,
+                  "an entry made while the hub was down did not arrive in 20 s; watch "
+                  "log:\n%s",
+                  log_tail(n->log));
+    assert_running(w, n->log);
+
+    /* the hub dies in the middle of a session, six times: in a long one
+     * (changes flowing) and in a short one (killed as its last batch is
+     * committed, when the node goes on to PULL). The session is lost; the
+     * watch goes on, and an entry made afterwards arrives. */
+    int64_t t3 = 0;
+    for (int k = 0; k < 6; k++) {
+        bool long_session = k % 2 == 0;
+        int64_t before = n->entered;
+        node_import(n, long_session ? scaled(20000, 2000) : 300);
+        int64_t end = now_ms() + 30000;
+        while (hub_count(n->id) <= before && now_ms() < end)
+            msleep(2);
+        int64_t at_kill = hub_count(n->id);
+        hub_kill();
+        ck_assert_msg(at_kill > before && (!long_session || at_kill < n->entered),
+                      "the kill missed the session (%" PRId64 " of %d at the hub)", at_kill,
+                      n->entered);
+        msleep(200);
+        hub_start();
+        msleep(500);
+        ck_assert_int_eq(node_add_incident(n, "中心重启后录入"), 0);
+        int64_t t = wait_hub_count(n, n->entered, 30000);
+        assert_running(w, n->log);
+        ck_assert_msg(t >= 0,
+                      "after a hub restart mid-session, %" PRId64 " of %d arrived in 30 s; watch "
+                      "log:\n%s",
+                      hub_count(n->id), n->entered, log_tail(n->log));
+        t3 = t > t3 ? t : t3;
+    }
+    printf("watch: arrived %" PRId64 " ms after the entry (hub restarted), %" PRId64
+           " ms after the hub came back, at most %" PRId64
+           " ms after a restart mid-session (for the\n"
+           "       rest of the session and a new entry)\n",
+           t1, t2, t3);
+    assert_hub_whole(n);
+
+    /* SIGTERM: a clean stop */
+    kill(w, SIGTERM);
+    int st = wait_exit(w, 10000);
+    ck_assert_msg(st == 0, "sync --watch: status %d after SIGTERM (-1: still running)", st);
+    n->sync = 0;
+    hub_stop();
+}
+END_TEST
+
+/* ---- entry -------------------------------------------------------------------------------- */
+
+START_TEST(entry_while_watch_syncs)
+{
+    node *n = node_new("411122101201");
+    node_import(n, scaled(500, 20));
+    hub_start();
+    pid_t w = sync_spawn(n, 10, "--watch");
+    int adds = 200, locked = 0;
+    int64_t t0 = now_ms();
+    for (int i = 0; i < adds; i++) {
+        char title[64];
+        snprintf(title, sizeof title, "同步期间录入 %d", i + 1);
+        int st = node_add_incident(n, title);
+        locked += strstr(R.err, "locked") != NULL || strstr(R.out, "locked") != NULL;
+        ck_assert_msg(st == 0 && !locked, "incident add #%d: exit %d\n%s", i + 1, st, R.err);
+    }
+    int64_t took = now_ms() - t0;
+    ck_assert_msg(wait_hub_count(n, n->entered, 30000) >= 0,
+                  "30 s after the last entry the hub has %" PRId64 " of %d", hub_count(n->id),
+                  n->entered);
+    printf("entry: %d incident add while sync --watch ran: %" PRId64 " ms (%.1f ms each), none "
+           "failed\n",
+           adds, took, (double)took / adds);
+    assert_running(w, n->log);
+    kill(w, SIGTERM);
+    ck_assert_int_eq(wait_exit(w, 10000), 0);
+    n->sync = 0;
+    assert_hub_whole(n);
+}
+END_TEST
+
+/* A change entered while a sync is pushing goes out in that sync; entered
+ * at any other moment of it, in that sync or the next. */
+START_TEST(entry_during_sync_goes_out)
+{
+    node *n = node_new("411122101201");
+    int backlog = scaled(20000, 2000);
+    node_import(n, backlog);
+    hub_start();
+    pid_t s = sync_spawn(n, 60, NULL);
+    int64_t end = now_ms() + 60000;
+    while (hub_count(n->id) == 0 && now_ms() < end)
+        msleep(5);
+    ck_assert_int_eq(node_add_incident(n, "同步途中录入"), 0);
+    /* still pushing the backlog after the entry was saved: it must go in this sync */
+    bool pushing = hub_count(n->id) < backlog;
+    int st = wait_exit(s, 120000);
+    char *log = gst_read_file(n->log, NULL);
+    ck_assert_msg(st == 0, "sync: status %d\n%s", st, log);
+    free(log);
+    int64_t after = hub_count(n->id);
+    printf("entry: made while the sync was %s; the hub had %" PRId64 " of %d after it\n",
+           pushing ? "pushing" : "past its push", after, n->entered);
+    if (pushing)
+        ck_assert_msg(after == n->entered,
+                      "an entry saved while the sync pushed did not go out in it (%" PRId64
+                      " of %d)",
+                      after, n->entered);
+    else
+        sync_ok(n);
+    assert_hub_whole(n);
+}
+END_TEST
+
+/* ---- suite ----------------------------------------------------------------------------------- */
+
+static Suite *sync_suite(void)
+{
+    Suite *s = suite_create("sync");
+    TCase *tc = tcase_create("fleet");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 400);
+    tcase_add_test(tc, fleet_concurrent);
+    tcase_add_test(tc, fleet_chaos);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("protocol");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, push_replay_gap_and_chain);
+    tcase_add_test(tc, push_same_changes_from_two_connections);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("restore");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 180);
+    tcase_add_test(tc, hub_restored_from_backup);
+    tcase_add_test(tc, restore_keeps_village_copies_whole);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("cli");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 240);
+    tcase_add_test(tc, sync_unreachable_hub);
+    tcase_add_test(tc, watch_survives_hub_restarts);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("entry");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 240);
+    tcase_add_test(tc, entry_while_watch_syncs);
+    tcase_add_test(tc, entry_during_sync_goes_out);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+/* Kills what a test left running (a timed-out test gets no teardown): the
+ * pids the tests wrote to top/pids, if their command line still names top. */
+static void sweep(void)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/pids", top);
+    char *pids = gst_read_file(path, NULL);
+    for (char *p = pids; p && *p;) {
+        char *end;
+        long pid = strtol(p, &end, 10);
+        if (end == p)
+            break;
+        p = end + strspn(end, "\n");
+        char proc[64];
+        snprintf(proc, sizeof proc, "/proc/%ld/cmdline", pid);
+        size_t len;
+        char *cmd = gst_read_file(proc, &len);
+        for (size_t i = 0; cmd && i < len; i++)
+            if (!cmd[i])
+                cmd[i] = ' ';
+        if (cmd && strstr(cmd, top))
+            kill((pid_t)pid, SIGKILL);
+        free(cmd);
+    }
+    free(pids);
+}
+
+int main(void)
+{
+    top = gst_tmpdir();
+    setenv("TMPDIR", top, 1);
+    printf("test_sync: seed %u, GS_TEST_SCALE %g\n", SEED, scale());
+    fflush(stdout);
+    SRunner *sr = srunner_create(sync_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    sweep();
+    gst_rmrf(top);
+    free(top);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
