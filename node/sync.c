@@ -409,8 +409,10 @@ static int run(client *c, bool verify_only, gs_msg *welcome, gs_errbuf *eb)
             wait = 200;
         if (wait <= 0)
             return gs_errf(eb, GS_ETIMEOUT, "no answer from the hub at %s within %d s%s",
-                           c->id->hub_endpoint, c->o->timeout_ms / 1000,
-                           c->connected ? " (it is reachable but did not answer)" : "");
+                           c->id->hub_endpoint,
+                           (c->o->timeout_ms + (c->connected ? BUSY_GRACE_MS : 0)) / 1000,
+                           c->connected ? " (it is reachable but did not answer: busy or stuck)"
+                                        : "");
         int n = zmq_poll(it, c->mon ? 2 : 1, wait < 200 ? (long)wait : 200);
         if (n < 0 && errno != EINTR)
             return gs_errf(eb, GS_EZMQ, "poll: %s", zmq_strerror(errno));
