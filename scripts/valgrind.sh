@@ -11,35 +11,40 @@
 #   VG_NO_BUILD=1 bash scripts/valgrind.sh          use build-valgrind as it is
 #
 # How: `ctest -T memcheck` with valgrind as the memory checker. Check's fork per
-# test is turned off (CK_FORK=no): under valgrind each fork costs seconds
-# (test_mpack: 73 s forked, 3 s not). Every process writes its own log,
+# test is turned off (CK_FORK=no) for the unit tests and corpus replays: under
+# valgrind each fork costs seconds (test_mpack: 73 s forked, 3 s not); the
+# scenario tests keep it (their tests need a fresh process each). Every
+# process, forked test children included, writes its own log,
 # build-valgrind/valgrind-logs/PID.log (the last --log-file wins over the one
 # ctest puts first, so ctest says it cannot find its own log files: expected);
 # a process with errors exits 1 (--error-exitcode), which fails the test that
 # ran it, and the logs with errors are printed at the end.
 #
 # Scale: the scenario tests that read GS_TEST_SCALE run smaller (0.05 here:
-# test_sync's changes, test_soak's seconds of chaos). Those that cannot be
-# scaled (VG_UNTRACED, a ctest regex; by default test_node_cli and
+# test_soak's seconds of chaos, test_sync's changes). Those that cannot be made
+# small enough (VG_UNTRACED, a ctest regex; by default test_node_cli and
 # test_node_import, 521 and 264 processes at ~1 s of CPU per process start
-# under memcheck, test_node_durability, whose 20,000-row imports and kill
-# delays are sized by a native run, and test_converge, 10,000 offline changes)
-# run with the test process under memcheck but their children not traced, so
-# that the job stays within ~20 minutes on 2 cores; traced, each of them
-# passes ctest's 900 s limit. VG_UNTRACED= traces everything. GS_UNDER_VALGRIND=1
-# is set for tests that must skip what valgrind falsifies (a child's ru_maxrss
-# includes the RSS of its parent at fork, ~80 MB under memcheck). A process
+# under memcheck; test_node_durability, whose 20,000-row imports and kill delays
+# are sized by a native run; test_converge, 10,000 offline changes; test_sync,
+# whose 20 nodes and 10 hub kills do not scale) run with the test process under
+# memcheck but their children not traced: traced, each of them runs past
+# ctest's 900 s limit here. VG_UNTRACED= traces everything (far longer).
+# The scenario tests run in two lanes at once (VG_LANE1, default test_security,
+# the longest, alone in one) so that the job stays within ~20 minutes on 2
+# cores. GS_UNDER_VALGRIND=1 is set for tests that must skip what valgrind
+# falsifies (a child's ru_maxrss includes the RSS of its parent at fork, ~80 MB
+# under memcheck) and CK_TIMEOUT_MULTIPLIER=3 for Check's timeouts. A process
 # SIGKILLed by a test gets no leak check (nothing can be said about it); one
 # stopped with SIGTERM does. Shells and system tools the tests run are not
-# traced. A leak reported in a test process on the path of a failed assertion
-# is that failure's (CK_FORK=no: the assertion jumps out of the test).
+# traced. A leak reported in a unit test process on the path of a failed
+# assertion is that failure's (CK_FORK=no: the assertion jumps out of the test).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 start=$(date +%s)
 dir=${VG_BUILD_DIR:-build-valgrind}
 jobs=$(nproc 2>/dev/null || echo 2)
-untraced=${VG_UNTRACED-test_node_cli|test_node_import|test_node_durability|test_converge}
+untraced=${VG_UNTRACED-test_node_cli|test_node_import|test_node_durability|test_converge|test_sync}
 
 if [ -z "${VG_NO_BUILD:-}" ]; then
   bash scripts/deps.sh
@@ -59,29 +64,48 @@ mkdir -p "$logs"
 skip='*/sh,*/dash,*/bash,*/iconv,*/sqlite3,*/cat,*/sleep,*/printf,*/env,*/timeout'
 opts="--leak-check=full --error-exitcode=1 --errors-for-leak-kinds=definite,indirect"
 opts+=" --show-leak-kinds=definite,indirect --num-callers=40 --read-inline-info=no"
-opts+=" --child-silent-after-fork=yes --log-file=$logs/%p.log"
+opts+=" --log-file=$logs/%p.log"
+# The scenario tests keep Check's fork per test: they rely on it for a fresh
+# state in each test (test_security's loop tests do). The others do without.
+scenario=$(cd tests/scenario && ls test_*.c | sed 's/\.c$//' | paste -sd'|')
 
-# memcheck PASS TRACE [ctest selection...]: one ctest -T memcheck run
+# memcheck WHAT TRACE FORK DIR JOBS [ctest selection...]: one ctest -T memcheck
+# run in DIR (the build directory, or its tests/ subdirectory, which holds the
+# same tests and keeps its own Testing/ records, so two runs can go at once)
 status=0
 memcheck() {
-  local what=$1 trace=$2
-  shift 2
-  echo "== ctest -T memcheck: $what (GS_TEST_SCALE=${GS_TEST_SCALE:-0.05}, CK_FORK=no," \
-       "--trace-children=$trace, -j$jobs)"
+  local what=$1 trace=$2 fork=$3 in=$4 j=$5
+  shift 5
+  echo "== ctest -T memcheck: $what (GS_TEST_SCALE=${GS_TEST_SCALE:-0.05}, CK_FORK=$fork," \
+       "--trace-children=$trace, -j$j)"
   local o="$opts --trace-children=$trace"
   [ "$trace" = yes ] && o+=" --trace-children-skip=$skip"
-  (cd "$dir" && CK_FORK=no GS_TEST_SCALE="${GS_TEST_SCALE:-0.05}" GS_UNDER_VALGRIND=1 \
+  (cd "$in" && CK_FORK=$fork CK_TIMEOUT_MULTIPLIER=3 GS_TEST_SCALE="${GS_TEST_SCALE:-0.05}" \
+     GS_UNDER_VALGRIND=1 \
      ctest -T memcheck --overwrite "MemoryCheckCommand=$(command -v valgrind)" \
-           --overwrite "MemoryCheckCommandOptions=$o" --output-on-failure -j"$jobs" "$@") \
+           --overwrite "MemoryCheckCommandOptions=$o" --output-on-failure -j"$j" "$@") \
     || status=$?
 }
 if [ -n "${VG_TESTS:-}" ]; then
-  memcheck "tests matching $VG_TESTS" yes -R "$VG_TESTS"
-elif [ -n "$untraced" ]; then
-  memcheck "every test but ($untraced), children traced" yes -E "$untraced"
-  memcheck "$untraced, children not traced" no -R "$untraced"
+  memcheck "tests matching $VG_TESTS" yes yes "$dir" "$jobs" -R "$VG_TESTS"
 else
-  memcheck "every test, children traced" yes
+  memcheck "unit tests and corpus replays, children traced" yes no "$dir" "$jobs" \
+    -E "^($scenario)\$"
+  # The scenario tests in two lanes at once, one test at a time in each: the
+  # longest (VG_LANE1, test_security: 31 tests against a traced hub) alone,
+  # the other traced ones and then the untraced ones in the other.
+  lane1=${VG_LANE1-test_security}
+  none='^$'
+  ( memcheck "$lane1, children traced" yes yes "$dir/tests" 1 -R "^(${lane1:-^})\$" \
+      >"$logs/lane1.out" 2>&1; exit $status ) &
+  lane1_pid=$!
+  memcheck "the other scenario tests, children traced" yes yes "$dir" 1 -R "^($scenario)\$" \
+    -E "^(${lane1:-$none}|${untraced:-$none})\$"
+  if [ -n "$untraced" ]; then
+    memcheck "$untraced, children not traced" no yes "$dir" 1 -R "^($untraced)\$"
+  fi
+  wait "$lane1_pid" || status=$?
+  cat "$logs/lane1.out"
 fi
 
 # Every process's log: errors or definite/indirect leaks fail the job.
