@@ -47,7 +47,7 @@ static const char usage_text[] =
     "  incident show ID                    the record and its whole history\n"
     "  TYPE update ID --FIELD VALUE | TYPE show ID   the same for grid, election, candidate,\n"
     "                                      council, member, affair\n"
-    "  serve --bind tcp://*:PORT [--insecure] [-v|-vv]\n"
+    "  serve --bind tcp://*:PORT [--inflight-mib N] [--insecure] [-v|-vv]\n"
     "  report summary|incidents|elections|councils|nodes [--county C|--township C|--village C]\n"
     "         [--since DATE] [--until DATE] [--as-of DATE] [--format table|csv|json] [--bom]\n"
     "         [--findings-only]                       see docs/reports.md\n"
@@ -776,14 +776,17 @@ static bool local_endpoint(const char *e)
 
 static int cmd_serve(hub_cli *cli)
 {
-    static const char *const vals[] = {"--bind", NULL};
+    static const char *const vals[] = {"--bind", "--inflight-mib", NULL};
     static const char *const flags[] = {"--insecure", "-v", "-vv", NULL};
     if (wants_help(cli->argc, cli->argv)) {
-        puts("usage: gridhub serve --bind tcp://*:PORT [--insecure] [-v|-vv]\n\nServes node "
-             "syncs until SIGINT or SIGTERM, then finishes and answers the\ncommit in progress "
-             "and exits. CURVE encryption always, unless --insecure\n(plaintext, only on "
-             "tcp://127.x.x.x or ipc://, for development). -v logs\nconnections, -vv every "
-             "commit group.");
+        puts("usage: gridhub serve --bind tcp://*:PORT [--inflight-mib N] [--insecure] [-v|-vv]\n\n"
+             "Serves node syncs until SIGINT or SIGTERM, then finishes and answers the\ncommit "
+             "in progress and exits. CURVE encryption always, unless --insecure\n(plaintext, "
+             "only on tcp://127.x.x.x or ipc://, for development). -v logs\nconnections, -vv "
+             "every commit group.\n\n--inflight-mib N: the change data (MiB) all nodes together "
+             "may have on the way\ninto the hub's memory at once (default 24). The hub shares it "
+             "among the\nnodes syncing, as a window of batches and a batch size it grants each; "
+             "with\nthe whole city connected that is some KiB per village.");
         return 0;
     }
     opts o;
@@ -795,6 +798,16 @@ static int cmd_serve(hub_cli *cli)
     cfg.insecure = o.flags[0];
     cfg.verbose = o.flags[2] ? 2 : o.flags[1] ? 1 : 0;
     cfg.limits = gs_limits_default;
+    const char *mib = opt(&o, "--inflight-mib");
+    if (mib) {
+        char *end;
+        errno = 0;
+        unsigned long v = strtoul(mib, &end, 10);
+        if (errno || end == mib || *end || mib[0] == '-' || v < 1 || v > 4096)
+            return usage("serve: --inflight-mib must be a whole number of MiB from 1 to 4096, "
+                         "not \"%s\"", mib);
+        cfg.inflight_bytes = (size_t)v << 20;
+    }
     if (!cfg.bind || o.npos)
         return usage("serve needs --bind ENDPOINT");
     if (cfg.insecure && !local_endpoint(cfg.bind))

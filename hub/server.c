@@ -9,6 +9,13 @@
  * nothing is acknowledged before it is durable. Pushes that arrive while a
  * commit runs wait in the socket and form the next group.
  *
+ * Flow control: the hub grants every node a window (PUSHes in flight) and a
+ * batch size in bytes, in each WELCOME and ACK, so that all the nodes
+ * together never have more than the in-flight budget on their way into the
+ * hub's memory (ZeroMQ's receive pipes and the group-commit queue). The
+ * grant is the budget shared by the sessions active in the last 30 s; it
+ * shrinks as more villages connect and grows back as they finish.
+ *
  * Per connection (routing id) a session remembers the node it proved to be
  * (the ZAP User-Id, checked against HELLO). A node's acked_through and chain
  * head are read from the store inside the transaction that advances them, so
@@ -36,6 +43,12 @@
 #define SESSION_IDLE_MS 600000
 #define PULL_MAX_CHANGES 512
 #define PULL_MAX_BYTES (1u << 20)
+/* The grant (see grant()): a node may never have more in flight than this,
+ * whatever the budget, and never less than one small batch. */
+#define GRANT_MAX_WINDOW 8
+#define GRANT_MAX_BATCH (512u << 10)
+#define GRANT_MIN_BATCH (8u << 10)
+#define SESSION_ACTIVE_MS 30000 /* a session counts against the budget this long */
 
 typedef struct session {
     uint8_t rid[256]; /* ROUTER routing id */
@@ -68,6 +81,8 @@ typedef struct server {
     size_t queued_bytes; /* of the pushes waiting for the group commit */
     int64_t refusal_second; /* rate limit of refusal log lines */
     int refusals, suppressed;
+    size_t active;     /* sessions sharing the in-flight budget (see grant()) */
+    int64_t active_ms; /* when they were counted */
 } server;
 
 static void logf_(const server *sv, int level, const char *fmt, ...)
@@ -187,6 +202,34 @@ static gs_hlc tick_clock(server *sv)
     return sv->hlc;
 }
 
+/* The share of the in-flight budget each active session gets, as a window
+ * of PUSHes and a batch size: with few nodes the most a node would use (8 x
+ * 512 KiB), with the whole city connected a batch or two of some KiB each. A
+ * batch always carries at least one change, so a node whose changes are
+ * bigger than its batch sends them one at a time. */
+static void grant(server *sv, gs_msg *m)
+{
+    int64_t now = (int64_t)gs_wall_ms();
+    if (now - sv->active_ms > 100) { /* counted at most 10 times a second */
+        sv->active = 0;
+        for (size_t i = 0; i < sv->nsessions; i++)
+            sv->active +=
+                sv->sessions[i].hello && now - sv->sessions[i].last_ms < SESSION_ACTIVE_MS;
+        sv->active_ms = now;
+    }
+    size_t active = sv->active;
+    size_t budget = sv->cfg->inflight_bytes ? sv->cfg->inflight_bytes : HUB_INFLIGHT_DEFAULT;
+    size_t share = budget / (active ? active : 1);
+    size_t batch = share / 2;
+    if (batch > GRANT_MAX_BATCH)
+        batch = GRANT_MAX_BATCH;
+    if (batch < GRANT_MIN_BATCH)
+        batch = GRANT_MIN_BATCH;
+    size_t window = share / batch;
+    m->window = window < 1 ? 1 : window > GRANT_MAX_WINDOW ? GRANT_MAX_WINDOW : window;
+    m->batch_bytes = batch;
+}
+
 static void send_welcome(server *sv, session *s)
 {
     gs_msg m = {0};
@@ -203,6 +246,7 @@ static void send_welcome(server *sv, session *s)
     m.hub_wall = gs_wall_ms();
     m.hub_seq_head = hub_store_hub_seq_head(sv->store);
     memcpy(m.chain_head, node.chain_head, GS_HASH_LEN);
+    grant(sv, &m);
     send_msg(sv, s, &m);
 }
 
@@ -603,6 +647,7 @@ static void commit_group(server *sv)
             ack.version = GS_PROTO_VERSION;
             ack.acked_through = out[q].acked;
             memcpy(ack.chain_head, out[q].head, GS_HASH_LEN);
+            grant(sv, &ack);
             send_msg(sv, s, &ack);
         }
         if (out)

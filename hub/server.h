@@ -18,8 +18,12 @@ typedef struct hub_server_config {
     char public_key[41];   /* the hub's CURVE key pair (Z85) */
     char secret_key[41];
     gs_limits limits;
+    size_t inflight_bytes; /* change bytes all nodes together may have in flight; 0: default */
     int verbose;           /* 0 quiet, 1 connections, 2 every batch */
 } hub_server_config;
+
+/* The default of hub_server_config.inflight_bytes (gridhub serve --inflight-mib). */
+#define HUB_INFLIGHT_DEFAULT (24u << 20)
 
 /* Serves until *stop becomes non-zero (set it from a SIGINT/SIGTERM handler);
  * then finishes the commit in progress, answers it and returns. */

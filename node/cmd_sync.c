@@ -86,8 +86,11 @@ static void nap(int64_t ms)
     }
 }
 
+/* Syncs soon after each local write and every 30 s, on one connection kept
+ * open between syncs (a new one after a failure). */
 static int watch_loop(node_store *s, node_sync_opts *o)
 {
+    node_sync *conn = NULL;
     int failures = 0;
     uint64_t last_head = (uint64_t)-1;
     int64_t last_sync = 0;
@@ -100,9 +103,13 @@ static int watch_loop(node_store *s, node_sync_opts *o)
             nap(500); /* soon after a local write, or every 30 s for the city's changes */
             continue;
         }
-        node_sync_stats st;
+        node_sync_stats st = {0};
         gs_errbuf eb = {{0}};
-        int rc = node_sync_once(s, o, &st, &eb);
+        int rc = conn ? GS_OK : node_sync_open(&conn, s, o, &eb);
+        if (!rc)
+            rc = node_sync_run(conn, &st, &eb);
+        if (rc)
+            node_sync_close(&conn);
         if (stop_flag)
             break;
         if (rc == GS_EAUTH)
@@ -127,6 +134,7 @@ static int watch_loop(node_store *s, node_sync_opts *o)
         last_head = head;
         last_sync = (int64_t)gs_wall_ms();
     }
+    node_sync_close(&conn);
     return NODE_EXIT_OK;
 }
 

@@ -224,6 +224,13 @@ void node_store_close(node_store **sp)
     *sp = NULL;
 }
 
+int node_store_sync_mode(node_store *s, gs_errbuf *eb)
+{
+    if (sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL) != SQLITE_OK)
+        return sql_err(s->db, eb, "configuring the sync connection");
+    return exec(s->db, "PRAGMA synchronous=NORMAL", eb);
+}
+
 sqlite3 *node_store_db(node_store *s)
 {
     return s->db;

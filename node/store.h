@@ -50,6 +50,15 @@ int node_store_create(const char *path, const node_identity *id, gs_errbuf *eb);
 int node_store_open(node_store **out, const char *path, gs_errbuf *eb);
 void node_store_close(node_store **sp);
 
+/* For a connection that only syncs: its commits are not fsynced one by one
+ * (synchronous=NORMAL in WAL mode: atomic and consistent, made durable by
+ * the next fsynced commit or checkpoint) and closing it does not checkpoint.
+ * Everything a sync writes can be had again from the hub (acked_through and
+ * the chain head from its WELCOME, pulled changes and their cursor, which
+ * commit together, from a PULL), so a power cut costs at most a repeat; the
+ * data staff enter keeps synchronous=FULL on its own connections. */
+int node_store_sync_mode(node_store *s, gs_errbuf *eb);
+
 sqlite3 *node_store_db(node_store *s);
 gs_replica *node_store_replica(node_store *s);
 const node_identity *node_store_identity(node_store *s);

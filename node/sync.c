@@ -36,7 +36,8 @@ typedef struct batch {
     uint64_t first, last;
 } batch;
 
-typedef struct client {
+typedef struct node_sync client;
+struct node_sync {
     node_store *s;
     const node_sync_opts *o;
     node_sync_stats *st;
@@ -49,6 +50,8 @@ typedef struct client {
     uint64_t next;      /* next seq to send */
     batch *inflight;
     int ninflight;
+    int window;         /* PUSHes in flight: ours, or less if the hub grants less */
+    size_t batch_bytes; /* change bytes per PUSH: likewise */
     uint64_t cursor;    /* downstream hub_seq cursor */
     int64_t started_ms;
     int64_t last_progress_ms;
@@ -56,7 +59,8 @@ typedef struct client {
     bool connected;     /* the handshake succeeded: the hub is there, maybe busy */
     bool lost;          /* the connection dropped (a hub restart): HELLO again on reconnect */
     bool reconnected;
-} client;
+    node_sync_stats scratch; /* stats of a session whose caller wants none */
+};
 
 static int64_t now_ms(void)
 {
@@ -177,7 +181,7 @@ static int send_batch(client *c, gs_errbuf *eb)
             rc = gs_errf(eb, GS_ECHAIN, "the change log has a gap at seq %" PRIu64, expect);
             break;
         }
-        if (m.nchanges && bytes + len > c->o->batch_bytes)
+        if (m.nchanges && bytes + len > c->batch_bytes)
             break;
         rc = gs_msg_add_change(&m, sqlite3_column_blob(st, 1), len, sqlite3_column_blob(st, 2), 0);
         bytes += len;
@@ -199,7 +203,7 @@ static int send_batch(client *c, gs_errbuf *eb)
 static int fill_window(client *c, gs_errbuf *eb)
 {
     node_store_head(c->s, &c->head, (uint8_t[GS_HASH_LEN]){0}, NULL);
-    while (c->ninflight < c->o->window && c->next <= c->head) {
+    while (c->ninflight < c->window && c->next <= c->head) {
         int rc = send_batch(c, eb);
         if (rc)
             return rc;
@@ -225,6 +229,16 @@ static void progress(client *c, bool final)
         fputc('\n', stderr);
 }
 
+/* Takes the hub's grant from a WELCOME or ACK: never more than our own
+ * settings, never less than one PUSH of one change. */
+static void take_grant(client *c, const gs_msg *m)
+{
+    c->window = m->window < (uint64_t)c->o->window ? (int)m->window : c->o->window;
+    if (c->window < 1)
+        c->window = 1;
+    c->batch_bytes = m->batch_bytes < c->o->batch_bytes ? (size_t)m->batch_bytes : c->o->batch_bytes;
+}
+
 static int on_welcome(client *c, const gs_msg *m, gs_errbuf *eb)
 {
     uint8_t mine[GS_HASH_LEN];
@@ -245,14 +259,17 @@ static int on_welcome(client *c, const gs_msg *m, gs_errbuf *eb)
     c->st->acked_to = c->acked;
     c->next = c->acked + 1;
     c->ninflight = 0; /* a repeated WELCOME means: rewind */
-    gs_errbuf ignore;
-    node_store_meta_set_int(c->s, "acked_through", (int64_t)c->acked, &ignore);
+    take_grant(c, m);
     /* skew from the hub's wall clock; its HLC may run ahead of it after a fast node */
     int64_t skew = (int64_t)gs_wall_ms() - (int64_t)m->hub_wall;
     c->st->skew_ms = skew;
-    node_store_meta_set_int(c->s, "clock_skew_ms", skew, &ignore);
-    /* the hub's clock moves ours forward, so our next edits order after its */
+    /* The sync state in one transaction: acked_through, the clock skew for
+     * `status`, and the hub's clock, which moves ours forward so that our
+     * next edits order after its. */
+    gs_errbuf ignore;
     if (node_store_begin(c->s, &ignore) == GS_OK) {
+        node_store_meta_set_int(c->s, "acked_through", (int64_t)c->acked, &ignore);
+        node_store_meta_set_int(c->s, "clock_skew_ms", skew, &ignore);
         node_store_observe(c->s, m->hub_time);
         if (node_store_commit(c->s, &ignore))
             node_store_rollback(c->s);
@@ -265,6 +282,7 @@ static int on_welcome(client *c, const gs_msg *m, gs_errbuf *eb)
 static int on_ack(client *c, const gs_msg *m, gs_errbuf *eb)
 {
     (void)eb;
+    take_grant(c, m);
     if (m->acked_through > c->acked) {
         c->acked = m->acked_through;
         gs_errbuf ignore;
@@ -300,6 +318,8 @@ static void on_rejected(client *c, const gs_msg *m)
 /* Applies one page of downstream changes and the new cursor in one transaction. */
 static int on_changes(client *c, const gs_msg *m, gs_errbuf *eb)
 {
+    if (!m->nchanges && m->next == c->cursor)
+        return GS_OK; /* nothing new: nothing to write */
     int rc = node_store_begin(c->s, eb);
     for (size_t i = 0; !rc && i < m->nchanges; i++) {
         const gs_wire_change *w = &m->changes[i];
@@ -516,51 +536,100 @@ static int run(client *c, bool verify_only, gs_msg *welcome, gs_errbuf *eb)
     return rc;
 }
 
-static int start(client *c, node_store *s, const node_sync_opts *o, node_sync_stats *st,
-                 gs_errbuf *eb)
+int node_sync_open(node_sync **out, node_store *s, const node_sync_opts *o, gs_errbuf *eb)
 {
-    memset(c, 0, sizeof *c);
+    client *c = calloc(1, sizeof *c);
+    if (!c)
+        return gs_errf(eb, GS_ENOMEM, "out of memory");
     c->s = s;
     c->o = o;
-    c->st = st;
+    c->st = &c->scratch;
     c->id = node_store_identity(s);
     c->lim = gs_limits_default;
-    c->started_ms = now_ms();
-    c->cursor = (uint64_t)node_store_meta_int(s, "hub_seq_cursor", 0);
-    node_store_head(s, &c->head, (uint8_t[GS_HASH_LEN]){0}, NULL);
     c->inflight = calloc((size_t)(o->window > 0 ? o->window : 1), sizeof *c->inflight);
-    if (!c->inflight)
-        return gs_errf(eb, GS_ENOMEM, "out of memory");
-    return connect_hub(c, eb);
+    int rc = c->inflight ? node_store_sync_mode(s, eb) : gs_errf(eb, GS_ENOMEM, "out of memory");
+    if (!rc)
+        rc = connect_hub(c, eb);
+    if (rc) {
+        node_sync_close(&c);
+        return rc;
+    }
+    *out = c;
+    return GS_OK;
+}
+
+void node_sync_close(node_sync **ns)
+{
+    if (!ns || !*ns)
+        return;
+    disconnect(*ns);
+    free(*ns);
+    *ns = NULL;
+}
+
+/* Starts a session on the open connection: fresh stats and state, and what
+ * the connection's monitor said while it was idle (a refused key; a new hub
+ * process, which the HELLO about to be sent already answers). */
+static int begin_session(client *c, node_sync_stats *st, gs_errbuf *eb)
+{
+    c->st = st ? st : &c->scratch;
+    memset(c->st, 0, sizeof *c->st);
+    c->started_ms = c->last_progress_ms = now_ms();
+    c->cursor = (uint64_t)node_store_meta_int(c->s, "hub_seq_cursor", 0);
+    node_store_head(c->s, &c->head, (uint8_t[GS_HASH_LEN]){0}, NULL);
+    c->acked = c->next = 0;
+    c->ninflight = 0;
+    c->window = c->o->window > 0 ? c->o->window : 1;
+    c->batch_bytes = c->o->batch_bytes;
+    c->resumed = false;
+    for (int i = 0; c->mon && i < 64; i++) {
+        zmq_pollitem_t it = {c->mon, 0, ZMQ_POLLIN, 0};
+        if (zmq_poll(&it, 1, 0) <= 0)
+            break;
+        int rc = handshake_event(c, eb);
+        if (rc)
+            return rc;
+    }
+    c->reconnected = false;
+    return GS_OK;
+}
+
+int node_sync_run(node_sync *c, node_sync_stats *st, gs_errbuf *eb)
+{
+    int rc = begin_session(c, st, eb);
+    if (!rc)
+        rc = run(c, false, NULL, eb);
+    if (!rc) {
+        progress(c, true);
+        gs_errbuf ignore;
+        node_store_meta_set_int(c->s, "last_sync_ms", (int64_t)gs_wall_ms(), &ignore);
+    } else if (c->o->progress) {
+        fputc('\n', stderr);
+    }
+    return rc;
 }
 
 int node_sync_once(node_store *s, const node_sync_opts *o, node_sync_stats *st, gs_errbuf *eb)
 {
-    client c;
+    node_sync *c = NULL;
     memset(st, 0, sizeof *st);
-    int rc = start(&c, s, o, st, eb);
+    int rc = node_sync_open(&c, s, o, eb);
     if (!rc)
-        rc = run(&c, false, NULL, eb);
-    if (!rc) {
-        progress(&c, true);
-        gs_errbuf ignore;
-        node_store_meta_set_int(s, "last_sync_ms", (int64_t)gs_wall_ms(), &ignore);
-    } else if (o->progress) {
-        fputc('\n', stderr);
-    }
-    disconnect(&c);
+        rc = node_sync_run(c, st, eb);
+    node_sync_close(&c);
     return rc;
 }
 
 int node_verify(node_store *s, const node_sync_opts *o, gs_errbuf *eb)
 {
-    client c;
-    node_sync_stats st = {0};
+    client *c = NULL;
     gs_msg w = {0};
-    int rc = start(&c, s, o, &st, eb);
+    int rc = node_sync_open(&c, s, o, eb);
     if (!rc)
-        rc = run(&c, true, &w, eb);
-    disconnect(&c);
+        rc = begin_session(c, NULL, eb);
+    if (!rc)
+        rc = run(c, true, &w, eb);
+    node_sync_close(&c);
     if (rc)
         return rc;
     uint8_t mine[GS_HASH_LEN];

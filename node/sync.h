@@ -36,7 +36,18 @@ typedef struct node_sync_stats {
     int64_t skew_ms;
 } node_sync_stats;
 
-/* One full session. GS_ETIMEOUT when the hub did not answer in time,
+/* A connection to the hub (a ZeroMQ context, a DEALER socket, its CURVE
+ * session), kept across sessions by `sync --watch`, so that a sync with
+ * nothing to do is two round trips on it. Opening puts the store's
+ * connection in sync mode (see node_store_sync_mode). */
+typedef struct node_sync node_sync;
+int node_sync_open(node_sync **out, node_store *s, const node_sync_opts *o, gs_errbuf *eb);
+/* One full session on the open connection (stats may be NULL). After an
+ * error, close the connection and open a new one. */
+int node_sync_run(node_sync *ns, node_sync_stats *st, gs_errbuf *eb);
+void node_sync_close(node_sync **ns);
+
+/* Open, one session, close. GS_ETIMEOUT when the hub did not answer in time,
  * GS_EAUTH when it refused this node (not worth retrying), GS_ECHAIN when
  * the chains disagree. */
 int node_sync_once(node_store *s, const node_sync_opts *o, node_sync_stats *st, gs_errbuf *eb);

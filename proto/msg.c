@@ -76,7 +76,7 @@ typedef struct field {
 /* Every message key but "t" and "v". A type's keys are encoded in this order;
  * the order was chosen so that each type's keys read in the order of the
  * protocol description (e.g. WELCOME: acked_through, hub_time, hub_seq_head,
- * chain_head). Only the human-readable texts are optional. */
+ * chain_head, then the grant: window, batch_bytes). Only the human-readable texts are optional. */
 static const field msg_fields[] = {
     MSG_FIELD(T(HELLO), node_id, K_STR, true),
     MSG_FIELD(T(HELLO), software, K_STR, true),
@@ -88,6 +88,8 @@ static const field msg_fields[] = {
     MSG_FIELD(T(WELCOME) | T(PONG), hub_wall, K_U64, true),
     MSG_FIELD(T(WELCOME), hub_seq_head, K_U64, true),
     MSG_FIELD(T(WELCOME) | T(ACK), chain_head, K_HASH, true),
+    MSG_FIELD(T(WELCOME) | T(ACK), window, K_U64, true),
+    MSG_FIELD(T(WELCOME) | T(ACK), batch_bytes, K_U64, true),
     MSG_FIELD(T(PUSH), first_seq, K_U64, true),
     MSG_FIELD(T(REJECTED), seq, K_U64, true),
     MSG_FIELD(T(REJECTED) | T(ERROR), code, K_STR, true),

@@ -76,6 +76,8 @@ typedef struct gs_msg {
     uint64_t hub_wall;               /* WELCOME, PONG: the hub's wall clock, ms (for skew) */
     uint64_t hub_seq_head;           /* WELCOME */
     uint8_t chain_head[GS_HASH_LEN]; /* WELCOME, ACK: h(acked_through); zeros for none */
+    uint64_t window;                 /* WELCOME, ACK: PUSHes the node may have in flight */
+    uint64_t batch_bytes;            /* WELCOME, ACK: change bytes the node may put in one PUSH */
     uint64_t first_seq;              /* PUSH */
     uint64_t seq;                    /* REJECTED */
     uint64_t since;                  /* PULL */

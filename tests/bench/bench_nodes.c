@@ -277,6 +277,7 @@ typedef struct options {
     long nodes[MAX_CASES];
     int ncases;
     long changes, window, batch, threads, io_threads, timeout;
+    const char *inflight_mib; /* gridhub serve --inflight-mib, or NULL for its default */
     bool pull, real, keep;
     const char *dir;
 } options;
@@ -284,7 +285,7 @@ typedef struct options {
 static const char usage_text[] =
     "usage: bench_nodes [--nodes 1,10,100,1346] [--changes 1000] [--window 8] [--batch 256]\n"
     "                   [--threads 8] [--io-threads 2] [--no-pull] [--no-real]\n"
-    "                   [--timeout 600] [--dir DIR] [--keep]\n"
+    "                   [--timeout 600] [--inflight-mib N] [--dir DIR] [--keep]\n"
     "\n"
     "For each node count, starts a fresh gridhub and has that many simulated nodes (threads\n"
     "speaking the real protocol with the real CURVE keys) connect at once and push\n"
@@ -292,7 +293,8 @@ static const char usage_text[] =
     "gridnode does. For 10 nodes also runs 10 real `gridnode sync` processes. Prints the\n"
     "aggregate rate, the hub's peak RSS and the slowest node's time to be fully acked.\n"
     "A simulated node gives up when the hub is silent for --timeout seconds (gridnode's\n"
-    "own default is 30); the longest silence a node saw is reported.\n"
+    "own default is 30); the longest silence a node saw is reported. --inflight-mib is\n"
+    "passed to `gridhub serve` (the budget the hub shares among the nodes as grants).\n"
     "DIR (default: a new directory under $TMPDIR) must be new or empty; --keep keeps it.\n";
 
 static long parse_long(const char *opt, const char *v, long lo, long hi)
@@ -331,7 +333,7 @@ static void parse_options(int argc, char **argv, options *o)
             o->keep = true;
         } else if (strcmp(a, "--nodes") && strcmp(a, "--changes") && strcmp(a, "--window") &&
                    strcmp(a, "--batch") && strcmp(a, "--threads") && strcmp(a, "--io-threads") &&
-                   strcmp(a, "--dir") && strcmp(a, "--timeout")) {
+                   strcmp(a, "--dir") && strcmp(a, "--timeout") && strcmp(a, "--inflight-mib")) {
             bad_usage("unknown %s %s", strncmp(a, "-", 1) ? "argument" : "option", a);
         } else if (i + 1 >= argc) {
             bad_usage("%s needs a value", a);
@@ -362,6 +364,9 @@ static void parse_options(int argc, char **argv, options *o)
             o->timeout = parse_long(a, argv[++i], 1, 86400);
         } else if (!strcmp(a, "--dir")) {
             o->dir = argv[++i];
+        } else if (!strcmp(a, "--inflight-mib")) {
+            parse_long(a, argv[i + 1], 1, 4096);
+            o->inflight_mib = argv[++i];
         } else {
             bad_usage("unknown option %s", a);
         }
@@ -542,7 +547,7 @@ static void make_registry(const char *tdir, reg_node *r, long n)
  * --tool=massif --massif-out-file=/tmp/hub.massif") is put in front of it to
  * profile the hub; the hub's RSS figures are then the wrapper's and not valid.
  */
-static void start_hub(const char *cdir, const char *endpoint)
+static void start_hub(const char *cdir, const char *endpoint, const char *inflight_mib)
 {
     char hubdb[PATH_MAX], log[PATH_MAX], sock[PATH_MAX], bin[PATH_MAX];
     join(hubdb, sizeof hubdb, cdir, "hub.db");
@@ -565,6 +570,10 @@ static void start_hub(const char *cdir, const char *endpoint)
     const char *rest[] = {"--db", hubdb, "serve", "--bind", endpoint, NULL};
     for (int i = 0; rest[i]; i++)
         argv[n++] = rest[i];
+    if (inflight_mib) {
+        argv[n++] = "--inflight-mib";
+        argv[n++] = inflight_mib;
+    }
     argv[n] = NULL;
     hub_pid = gst_spawn(argv, log);
     if (hub_pid < 0)
@@ -649,6 +658,10 @@ typedef struct sim_node {
     gs_hlc hlc;
     uint64_t inflight[MAX_WINDOW]; /* last seq of each batch in flight */
     int ninflight;
+    int window;         /* --window, or less if the hub grants less */
+    size_t batch_bytes; /* 512 KiB, or less if the hub grants less */
+    int min_window;     /* the smallest grant seen */
+    size_t min_batch_bytes;
     /* the last batch ends sent and their chain hashes, to rewind to the
      * hub's acked_through after a reconnection */
     uint64_t hist_seq[MAX_WINDOW + 4];
@@ -791,7 +804,10 @@ static void build_change(sim_thread *t, sim_node *nd, uint64_t seq)
         die("encoding a change: %s", gs_strerror(t->body.err));
 }
 
-/* Sends the next PUSH: up to --batch changes or 512 KiB of bodies. */
+/* Sends the next PUSH: up to --batch changes, within the granted batch bytes
+ * (512 KiB at most, as gridnode), and at least one change. The next change's
+ * size is taken to be the last one's (they differ by a few bytes), so that a
+ * change is built only when it is sent. */
 static void send_batch(sim_thread *t, sim_node *nd)
 {
     gs_msg m;
@@ -800,7 +816,8 @@ static void send_batch(sim_thread *t, sim_node *nd)
     m.version = GS_PROTO_VERSION;
     m.first_seq = nd->built + 1;
     size_t bytes = 0;
-    while (nd->built < nd->target && (long)m.nchanges < t->s->o->batch && bytes < BATCH_BYTES) {
+    while (nd->built < nd->target && (long)m.nchanges < t->s->o->batch &&
+           (!m.nchanges || bytes + t->body.len <= nd->batch_bytes)) {
         uint64_t seq = nd->built + 1;
         build_change(t, nd, seq);
         uint8_t h[GS_HASH_LEN];
@@ -822,7 +839,7 @@ static void send_batch(sim_thread *t, sim_node *nd)
 
 static void fill_window(sim_thread *t, sim_node *nd)
 {
-    while (nd->phase == SIM_PUSH && nd->ninflight < t->s->o->window && nd->built < nd->target)
+    while (nd->phase == SIM_PUSH && nd->ninflight < nd->window && nd->built < nd->target)
         send_batch(t, nd);
 }
 
@@ -902,6 +919,18 @@ static void on_rewelcome(sim_thread *t, sim_node *nd, const gs_msg *m)
         fill_window(t, nd);
 }
 
+/* Takes the hub's grant from a WELCOME or ACK, as gridnode does. */
+static void take_grant(sim_thread *t, sim_node *nd, const gs_msg *m)
+{
+    long w = (long)(m->window < (uint64_t)t->s->o->window ? m->window : (uint64_t)t->s->o->window);
+    nd->window = w < 1 ? 1 : (int)w;
+    nd->batch_bytes = m->batch_bytes < BATCH_BYTES ? (size_t)m->batch_bytes : BATCH_BYTES;
+    if (!nd->min_window || nd->window < nd->min_window)
+        nd->min_window = nd->window;
+    if (!nd->min_batch_bytes || nd->batch_bytes < nd->min_batch_bytes)
+        nd->min_batch_bytes = nd->batch_bytes;
+}
+
 /* Handles one message from the hub. */
 static void on_message(sim_thread *t, sim_node *nd, const void *data, size_t len)
 {
@@ -916,6 +945,8 @@ static void on_message(sim_thread *t, sim_node *nd, const void *data, size_t len
     if ((nd->phase == SIM_PUSH || nd->phase == SIM_PULL) && now - nd->last_msg_ms > nd->max_gap_ms)
         nd->max_gap_ms = now - nd->last_msg_ms;
     nd->last_msg_ms = now;
+    if (m.type == GS_MSG_WELCOME || m.type == GS_MSG_ACK)
+        take_grant(t, nd, &m);
     switch (m.type) {
     case GS_MSG_WELCOME:
         if (nd->rehello) {
@@ -1105,6 +1136,8 @@ typedef struct figures {
     double span_s;                  /* connect to the end of the last session */
     int reconnects;                 /* sessions re-established after a silent reconnect */
     double max_gap_s;               /* the longest silence of the hub a node saw */
+    int min_window;                 /* the smallest grant a node saw: window, */
+    size_t min_batch_bytes;         /* batch bytes */
     long bad;
 } figures;
 
@@ -1192,6 +1225,10 @@ static void run_sim(const options *o, const reg_node *reg, long n, const char *e
         times[i] = nd->t_acked;
         fig->max_gap_s =
             nd->max_gap_ms / 1e3 > fig->max_gap_s ? nd->max_gap_ms / 1e3 : fig->max_gap_s;
+        if (!fig->min_window || nd->min_window < fig->min_window)
+            fig->min_window = nd->min_window;
+        if (!fig->min_batch_bytes || nd->min_batch_bytes < fig->min_batch_bytes)
+            fig->min_batch_bytes = nd->min_batch_bytes;
         last_ack = nd->t_acked > last_ack ? nd->t_acked : last_ack;
         last_pull = nd->t_pulled > last_pull ? nd->t_pulled : last_pull;
     }
@@ -1278,7 +1315,7 @@ static void make_node_db(const char *path, const reg_node *reg, const char *endp
 
 /* n real `gridnode sync` processes at once against the hub at endpoint. */
 static void run_real(const reg_node *reg, long n, const char *cdir, const char *endpoint,
-                     long changes, figures *fig)
+                     long changes, const char *inflight_mib, figures *fig)
 {
     char(*db)[PATH_MAX] = calloc((size_t)n, sizeof *db);
     char(*log)[PATH_MAX] = calloc((size_t)n, sizeof *log);
@@ -1294,7 +1331,7 @@ static void run_real(const reg_node *reg, long n, const char *cdir, const char *
         join(log[i], sizeof log[i], cdir, name);
         make_node_db(db[i], &reg[i], endpoint, changes);
     }
-    start_hub(cdir, endpoint);
+    start_hub(cdir, endpoint, inflight_mib);
     usleep(200000);
     fig->idle_kib = proc_status_kb(hub_pid, "VmRSS:");
     double cpu0 = proc_cpu_s(hub_pid), t0 = now_ms();
@@ -1442,6 +1479,7 @@ int main(int argc, char **argv)
     char cpu[256];
     cpu_model(cpu, sizeof cpu);
     printf("bench_nodes: %ld changes per node, batches of %ld changes (or 512 KiB), window %ld, "
+           "or less as the hub grants, "
            "%ld simulator threads, %ld ZeroMQ I/O threads, %s\n",
            o.changes, o.batch, o.window, o.threads, o.io_threads,
            o.pull ? "pull after push" : "no pull");
@@ -1471,7 +1509,7 @@ int main(int argc, char **argv)
         char cdir[PATH_MAX], endpoint[PATH_MAX], name[32], hubdb[PATH_MAX];
         snprintf(name, sizeof name, "sim%ld", o.nodes[c]);
         new_case(root, tdir, name, cdir, sizeof cdir, endpoint, sizeof endpoint);
-        start_hub(cdir, endpoint);
+        start_hub(cdir, endpoint, o.inflight_mib);
         figures *f = &fig[nfig++];
         run_sim(&o, reg, o.nodes[c], endpoint, f);
         stop_hub();
@@ -1493,6 +1531,8 @@ int main(int argc, char **argv)
         printf("  the longest a node waited for the hub's next answer: %.1f s (gridnode gives up "
                "after --timeout, default 30 s)\n",
                f->max_gap_s);
+        printf("  the smallest grant a node had from the hub: a window of %d PUSHes of %.1f KiB\n",
+               f->min_window, (double)f->min_batch_bytes / 1024.0);
         if (f->reconnects)
             printf("  %d sessions found their connection silently re-established (the hub "
                    "answered \"before HELLO\"); they said HELLO again and rewound\n",
@@ -1508,7 +1548,7 @@ int main(int argc, char **argv)
     if (o.real) {
         char cdir[PATH_MAX], endpoint[PATH_MAX];
         new_case(root, tdir, "real10", cdir, sizeof cdir, endpoint, sizeof endpoint);
-        run_real(reg, 10, cdir, endpoint, o.changes, &real10);
+        run_real(reg, 10, cdir, endpoint, o.changes, o.inflight_mib, &real10);
         have_real = true;
         failures += real10.bad;
         printf("10 real gridnode processes: %llu changes in %.1f s = %.0f changes/s (process "

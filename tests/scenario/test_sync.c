@@ -258,12 +258,17 @@ static void hub_init(void)
            GS_TEST_SRC_DIR "/data/luohe_divisions.csv");
 }
 
-/* Starts `gridhub serve` on hub_ep and waits until it has bound. */
+/* Starts `gridhub serve` on hub_ep and waits until it has bound; extra
+ * arguments (up to 4) from hub_args. */
+static const char *hub_args[5];
+
 static void hub_start(void)
 {
     ck_assert_int_eq(hub_pid, 0);
     int before = hub_starts_logged();
-    const char *argv[] = {"gridhub", "--db", hub_db, "serve", "--bind", hub_ep, "-v", NULL};
+    const char *argv[12] = {"gridhub", "--db", hub_db, "serve", "--bind", hub_ep, "-v"};
+    for (int i = 0; i < 4 && hub_args[i]; i++)
+        argv[7 + i] = hub_args[i];
     hub_pid = spawn(argv, hub_log);
     int64_t end = now_ms() + 20000;
     while (hub_starts_logged() == before) {
@@ -588,6 +593,7 @@ static void setup(void)
 
 static void teardown(void)
 {
+    memset(hub_args, 0, sizeof hub_args);
     kill_all();
     hub_pid = 0;
     gst_result_free(&R);
@@ -1004,6 +1010,71 @@ START_TEST(push_same_changes_from_two_connections)
 }
 END_TEST
 
+/* Flow control: the hub shares its in-flight budget (--inflight-mib) among
+ * the sessions that are active, as the window and batch size it grants in
+ * WELCOME and ACK, and gridnode keeps to its grant. */
+START_TEST(grants_share_the_inflight_budget)
+{
+    const size_t budget = 1u << 20;
+    hub_args[0] = "--inflight-mib";
+    hub_args[1] = "1";
+    hub_args[2] = "-vv";
+    char v[6][13];
+    villages(v, 6);
+    node *n[6];
+    for (int i = 0; i < 6; i++)
+        n[i] = node_new(v[i]);
+    hub_start();
+    peer p[5];
+    for (int i = 0; i < 5; i++) {
+        peer_open(&p[i], n[i + 1]->bundle);
+        gs_msg m = {0};
+        m.type = GS_MSG_HELLO;
+        m.version = GS_PROTO_VERSION;
+        snprintf(m.node_id, sizeof m.node_id, "%s", p[i].b.node_id);
+        snprintf(m.software, sizeof m.software, "test_sync");
+        m.node_time = gs_wall_ms();
+        peer_send(&p[i], &m);
+        gs_msg w;
+        peer_expect(&p[i], GS_MSG_WELCOME, &w);
+        /* i + 1 sessions share the budget (counted at most every 100 ms) */
+        ck_assert_msg(w.window >= 1 && w.window <= 8 && w.batch_bytes >= 8192 &&
+                          w.batch_bytes <= 512 * 1024,
+                      "WELCOME %d grants %" PRIu64 " x %" PRIu64 " bytes", i + 1, w.window,
+                      w.batch_bytes);
+        ck_assert_msg(w.window * w.batch_bytes * (uint64_t)(i + 1) <= budget,
+                      "session %d of %d is granted %" PRIu64 " x %" PRIu64
+                      " bytes: more than its share of %zu",
+                      i + 1, i + 1, w.window, w.batch_bytes, budget);
+        gs_msg_clear(&w);
+        msleep(150);
+    }
+    /* the sixth node syncs while the five are connected: a share is at most
+     * 1/5 of the budget and a batch at most half a share, so it takes at
+     * least its bytes / (budget / 10) pushes */
+    node_import(n[0], scaled(3000, 1000));
+    sync_ok(n[0]);
+    assert_hub_whole(n[0]);
+    int64_t bytes = q_path(n[0]->db, "SELECT sum(length(body)) FROM changes WHERE origin = ?1",
+                           n[0]->id);
+    char *log = gst_read_file(hub_log, NULL);
+    ck_assert(log != NULL);
+    long pushes = 0;
+    for (const char *l = strstr(log, "group of "); l; l = strstr(l + 1, "group of "))
+        pushes += strtol(l + 9, NULL, 10);
+    free(log);
+    long least = (long)(bytes / (int64_t)(budget / 5 / 2));
+    printf("grants: %d changes, %" PRId64 " bytes went in %ld pushes (at least %ld by the "
+           "grant; 2 at gridnode's own 512 KiB)\n",
+           n[0]->entered, bytes, pushes, least);
+    ck_assert_msg(pushes >= least,
+                  "%" PRId64 " bytes in %ld pushes: the node did not keep to its grant", bytes,
+                  pushes);
+    for (int i = 0; i < 5; i++)
+        peer_close(&p[i]);
+}
+END_TEST
+
 /* ---- restore ------------------------------------------------------------------------------ */
 
 /* Copies the (stopped) hub's database to path with SQLite's backup API: one
@@ -1375,6 +1446,7 @@ static Suite *sync_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, push_replay_gap_and_chain);
     tcase_add_test(tc, push_same_changes_from_two_connections);
+    tcase_add_test(tc, grants_share_the_inflight_budget);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("restore");

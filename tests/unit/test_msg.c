@@ -157,6 +157,8 @@ static void s_welcome(gs_msg *m)
     m->hub_wall = 1764338707123;
     m->hub_seq_head = 0;
     fill_hash(m->chain_head, 3);
+    m->window = 8;
+    m->batch_bytes = 512u * 1024u;
 }
 
 static void s_push(gs_msg *m)
@@ -186,6 +188,8 @@ static void s_ack(gs_msg *m)
     m->type = GS_MSG_ACK;
     m->acked_through = 128;
     fill_hash(m->chain_head, 200);
+    m->window = 1;
+    m->batch_bytes = UINT64_MAX;
 }
 
 static void s_rejected(gs_msg *m)
@@ -342,10 +346,14 @@ static const spec_field spec[] = {
     {GS_MSG_WELCOME, "hub_wall", W_U64, true, 0},
     {GS_MSG_WELCOME, "hub_seq_head", W_U64, true, 0},
     {GS_MSG_WELCOME, "chain_head", W_HASH, true, 0},
+    {GS_MSG_WELCOME, "window", W_U64, true, 0},
+    {GS_MSG_WELCOME, "batch_bytes", W_U64, true, 0},
     {GS_MSG_PUSH, "first_seq", W_U64, true, 0},
     {GS_MSG_PUSH, "changes", W_CHANGES, true, 0},
     {GS_MSG_ACK, "acked_through", W_U64, true, 0},
     {GS_MSG_ACK, "chain_head", W_HASH, true, 0},
+    {GS_MSG_ACK, "window", W_U64, true, 0},
+    {GS_MSG_ACK, "batch_bytes", W_U64, true, 0},
     {GS_MSG_REJECTED, "seq", W_U64, true, 0},
     {GS_MSG_REJECTED, "code", W_STR, true, 32},
     {GS_MSG_REJECTED, "text", W_STR, false, 512},
