@@ -784,9 +784,9 @@ static int cmd_serve(hub_cli *cli)
              "in progress and exits. CURVE encryption always, unless --insecure\n(plaintext, "
              "only on tcp://127.x.x.x or ipc://, for development). -v logs\nconnections, -vv "
              "every commit group.\n\n--inflight-mib N: the change data (MiB) all nodes together "
-             "may have on the way\ninto the hub's memory at once (default 24). The hub shares it "
+             "may have on the way\ninto the hub's memory at once (default 8). The hub shares it "
              "among the\nnodes syncing, as a window of batches and a batch size it grants each; "
-             "with\nthe whole city connected that is some KiB per village.");
+             "with\nthe whole city connected that is one batch of 8 KiB per village.");
         return 0;
     }
     opts o;

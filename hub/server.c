@@ -59,6 +59,8 @@ typedef struct session {
     char key[41]; /* the CURVE key this connection authenticated with ("" if insecure) */
     int64_t last_ms;
     bool seen_dirty; /* a HELLO's visit, written with the next group commit */
+    size_t granted;  /* bytes its last grant allows in flight (see grant()) */
+    uint64_t pending_until; /* the node's last seq to send, as its HELLO said */
     hub_node seen;
 } session;
 
@@ -82,6 +84,7 @@ typedef struct server {
     int64_t refusal_second; /* rate limit of refusal log lines */
     int refusals, suppressed;
     size_t active;     /* sessions sharing the in-flight budget (see grant()) */
+    size_t granted;    /* the sum of their grants */
     int64_t active_ms; /* when they were counted */
 } server;
 
@@ -202,32 +205,55 @@ static gs_hlc tick_clock(server *sv)
     return sv->hlc;
 }
 
-/* The share of the in-flight budget each active session gets, as a window
- * of PUSHes and a batch size: with few nodes the most a node would use (8 x
- * 512 KiB), with the whole city connected a batch or two of some KiB each. A
- * batch always carries at least one change, so a node whose changes are
- * bigger than its batch sends them one at a time. */
-static void grant(server *sv, gs_msg *m)
+/* The grant of a session: its share of the in-flight budget (the budget
+ * divided among the sessions active in the last 30 s), but never more than
+ * what the other active sessions' grants leave of it, so that the grants
+ * given out never add up to more than the budget (at most one small batch
+ * each when more villages are syncing than the budget has room for). With
+ * few nodes that is the most a node would use (8 x 512 KiB), with the whole
+ * city connected one batch of some KiB. A batch always carries at least one
+ * change, so a node whose changes are bigger than its batch sends them one
+ * at a time; a node with nothing left to send (by its HELLO's pending count)
+ * is granted one small batch, for what is entered meanwhile, and holds none
+ * of the budget. */
+static void grant(server *sv, session *s, uint64_t acked, gs_msg *m)
 {
     int64_t now = (int64_t)gs_wall_ms();
     if (now - sv->active_ms > 100) { /* counted at most 10 times a second */
-        sv->active = 0;
-        for (size_t i = 0; i < sv->nsessions; i++)
-            sv->active +=
-                sv->sessions[i].hello && now - sv->sessions[i].last_ms < SESSION_ACTIVE_MS;
+        sv->active = sv->granted = 0;
+        for (size_t i = 0; i < sv->nsessions; i++) {
+            session *o = &sv->sessions[i];
+            if (o->hello && now - o->last_ms < SESSION_ACTIVE_MS) {
+                sv->active++;
+                sv->granted += o->granted;
+            } else {
+                o->granted = 0; /* gone quiet: its grant is free again */
+            }
+        }
         sv->active_ms = now;
     }
-    size_t active = sv->active;
     size_t budget = sv->cfg->inflight_bytes ? sv->cfg->inflight_bytes : HUB_INFLIGHT_DEFAULT;
-    size_t share = budget / (active ? active : 1);
+    size_t share = budget / (sv->active ? sv->active : 1);
+    /* no more than the node still has to send, at 1 KiB a change (most
+     * are a few hundred bytes): a node that is up to date holds nothing */
+    uint64_t left_changes = s->pending_until > acked ? s->pending_until - acked : 0;
+    if (left_changes < share / 1024)
+        share = (size_t)left_changes * 1024;
+    size_t others = sv->granted > s->granted ? sv->granted - s->granted : 0;
+    size_t left = budget > others ? budget - others : 0;
+    if (share > left)
+        share = left;
     size_t batch = share / 2;
     if (batch > GRANT_MAX_BATCH)
         batch = GRANT_MAX_BATCH;
     if (batch < GRANT_MIN_BATCH)
         batch = GRANT_MIN_BATCH;
     size_t window = share / batch;
-    m->window = window < 1 ? 1 : window > GRANT_MAX_WINDOW ? GRANT_MAX_WINDOW : window;
+    window = window < 1 ? 1 : window > GRANT_MAX_WINDOW ? GRANT_MAX_WINDOW : window;
+    m->window = window;
     m->batch_bytes = batch;
+    s->granted = share ? window * batch : 0;
+    sv->granted = others + s->granted;
 }
 
 static void send_welcome(server *sv, session *s)
@@ -246,7 +272,7 @@ static void send_welcome(server *sv, session *s)
     m.hub_wall = gs_wall_ms();
     m.hub_seq_head = hub_store_hub_seq_head(sv->store);
     memcpy(m.chain_head, node.chain_head, GS_HASH_LEN);
-    grant(sv, &m);
+    grant(sv, s, node.acked_through, &m);
     send_msg(sv, s, &m);
 }
 
@@ -419,6 +445,7 @@ static void handle_hello(server *sv, session *s, const gs_msg *m, const char *us
     node.last_seen_ms = (int64_t)gs_wall_ms();
     snprintf(node.software, sizeof node.software, "%s", m->software);
     node.pending = m->pending;
+    s->pending_until = node.acked_through + m->pending;
     node.hub_seq_seen = m->hub_seq_seen;
     node.skew_ms = (int64_t)m->node_time - node.last_seen_ms;
     /* Recorded with the next group commit: a burst of HELLOs costs one fsync. */
@@ -616,7 +643,8 @@ static void commit_group(server *sv)
     else
         hub_store_rollback(sv->store);
     if (rc)
-        logf_(sv, 0, "group commit failed, nothing acknowledged: %s", eb.msg);
+        logf_(sv, 0, "group commit failed, nothing acknowledged: %s",
+              eb.msg[0] ? eb.msg : gs_strerror(rc));
     if (!rc)
         for (size_t i = 0; i < sv->nsessions; i++)
             sv->sessions[i].seen_dirty = false;
@@ -647,7 +675,7 @@ static void commit_group(server *sv)
             ack.version = GS_PROTO_VERSION;
             ack.acked_through = out[q].acked;
             memcpy(ack.chain_head, out[q].head, GS_HASH_LEN);
-            grant(sv, &ack);
+            grant(sv, s, out[q].acked, &ack);
             send_msg(sv, s, &ack);
         }
         if (out)
@@ -809,6 +837,7 @@ int hub_serve(hub_store *store, const hub_server_config *cfg, volatile sig_atomi
     sv.cfg = cfg;
     sv.hlc = (gs_hlc)hub_store_meta_int(store, "hlc", 0);
     int rc = setup(&sv, eb);
+    hub_store_defer_checkpoints(store);
     if (!rc)
         logf_(&sv, 0, "serving %s%s", cfg->bind,
               cfg->insecure ? " WITHOUT ENCRYPTION (--insecure): any client may connect" : " (CURVE)");
@@ -842,8 +871,11 @@ int hub_serve(hub_store *store, const hub_server_config *cfg, volatile sig_atomi
              i++)
             ;
         commit_group(&sv);
+        /* the ACKs are out: now the checkpoint, or when idle */
+        hub_store_checkpoint(store, n == 0);
     }
     commit_group(&sv); /* answer what was received before the stop */
+    hub_store_checkpoint(store, true);
     logf_(&sv, 0, "stopped");
     if (sv.mon) {
         zmq_socket_monitor(sv.router, NULL, 0);

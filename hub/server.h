@@ -23,7 +23,7 @@ typedef struct hub_server_config {
 } hub_server_config;
 
 /* The default of hub_server_config.inflight_bytes (gridhub serve --inflight-mib). */
-#define HUB_INFLIGHT_DEFAULT (24u << 20)
+#define HUB_INFLIGHT_DEFAULT (8u << 20)
 
 /* Serves until *stop becomes non-zero (set it from a SIGINT/SIGTERM handler);
  * then finishes the commit in progress, answers it and returns. */

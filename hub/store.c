@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "gridsync/hlc.h"
+#include "gridsync/stmt.h"
 #include "store.h"
 
 struct hub_store {
@@ -21,6 +22,8 @@ struct hub_store {
     bool in_tx;
     uint64_t hub_seq; /* last assigned, valid inside a transaction */
     sqlite3_stmt *ins_change, *ins_quarantine, *set_acked;
+    int wal_pages; /* in the WAL after the last commit (hub_store_defer_checkpoints) */
+    gs_stmts *stmts; /* the statements of the hot paths, prepared once */
 };
 
 static const char *const hub_ddl =
@@ -111,38 +114,38 @@ int hub_store_create(const char *path, const char *public_key, gs_errbuf *eb)
 
 void hub_store_meta_text(hub_store *s, const char *key, char *buf, size_t cap)
 {
-    sqlite3_stmt *st;
     buf[0] = '\0';
-    if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = ?1", -1, &st, NULL))
+    sqlite3_stmt *st = gs_stmt(&s->stmts, s->db, "SELECT value FROM meta WHERE key = ?1");
+    if (!st)
         return;
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
     if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
         snprintf(buf, cap, "%s", (const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
+    gs_stmt_done(st);
 }
 
 int64_t hub_store_meta_int(hub_store *s, const char *key, int64_t def)
 {
-    sqlite3_stmt *st;
     int64_t v = def;
-    if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = ?1", -1, &st, NULL))
+    sqlite3_stmt *st = gs_stmt(&s->stmts, s->db, "SELECT value FROM meta WHERE key = ?1");
+    if (!st)
         return def;
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
     if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
         v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    gs_stmt_done(st);
     return v;
 }
 
 int hub_store_meta_set_int(hub_store *s, const char *key, int64_t v, gs_errbuf *eb)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO meta VALUES (?1, ?2)", -1, &st, NULL))
+    sqlite3_stmt *st = gs_stmt(&s->stmts, s->db, "INSERT OR REPLACE INTO meta VALUES (?1, ?2)");
+    if (!st)
         return sql_err(s->db, eb, "writing meta");
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, v);
     int rc = sqlite3_step(st) == SQLITE_DONE ? GS_OK : sql_err(s->db, eb, "writing meta");
-    sqlite3_finalize(st);
+    gs_stmt_done(st);
     return rc;
 }
 
@@ -213,6 +216,7 @@ void hub_store_close(hub_store **sp)
     sqlite3_finalize(s->ins_change);
     sqlite3_finalize(s->ins_quarantine);
     sqlite3_finalize(s->set_acked);
+    gs_stmts_free(&s->stmts);
     sqlite3_close(s->db);
     free(s);
     *sp = NULL;
@@ -289,8 +293,8 @@ static int node_query(hub_store *s, const char *where, const char *arg, hub_node
 {
     char sql[512];
     snprintf(sql, sizeof sql, "SELECT " NODE_COLUMNS " FROM nodes n WHERE %s", where);
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL))
+    sqlite3_stmt *st = gs_stmt(&s->stmts, s->db, sql);
+    if (!st)
         return sql_err(s->db, eb, "reading the registry");
     sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
     int step = sqlite3_step(st), rc = GS_OK;
@@ -300,7 +304,7 @@ static int node_query(hub_store *s, const char *where, const char *arg, hub_node
         rc = gs_errf(eb, GS_ENOTFOUND, "no node %s is registered", arg);
     else
         rc = sql_err(s->db, eb, "reading the registry");
-    sqlite3_finalize(st);
+    gs_stmt_done(st);
     return rc;
 }
 
@@ -377,11 +381,10 @@ int hub_node_each(hub_store *s, int (*fn)(const hub_node *, void *), void *arg, 
 
 int hub_node_seen(hub_store *s, const hub_node *n, gs_errbuf *eb)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db,
-                           "UPDATE nodes SET last_seen_ms = ?2, software = ?3, pending = ?4, "
-                           "skew_ms = ?5, hub_seq_seen = ?6 WHERE id = ?1",
-                           -1, &st, NULL))
+    sqlite3_stmt *st = gs_stmt(&s->stmts, s->db,
+                               "UPDATE nodes SET last_seen_ms = ?2, software = ?3, pending = ?4, "
+                               "skew_ms = ?5, hub_seq_seen = ?6 WHERE id = ?1");
+    if (!st)
         return sql_err(s->db, eb, "recording the node's visit");
     sqlite3_bind_text(st, 1, n->id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, n->last_seen_ms);
@@ -390,7 +393,7 @@ int hub_node_seen(hub_store *s, const hub_node *n, gs_errbuf *eb)
     sqlite3_bind_int64(st, 5, n->skew_ms);
     sqlite3_bind_int64(st, 6, (sqlite3_int64)n->hub_seq_seen);
     int rc = sqlite3_step(st) == SQLITE_DONE ? GS_OK : sql_err(s->db, eb, "recording a visit");
-    sqlite3_finalize(st);
+    gs_stmt_done(st);
     return rc;
 }
 
@@ -404,8 +407,8 @@ int hub_store_record_scope(hub_store *s, const gs_rectype *rt, const char *key, 
     char sql[160];
     snprintf(sql, sizeof sql, "SELECT %s FROM %s WHERE %s = ?1", rt->fields[rt->scope].name,
              rt->plural, rt->fields[rt->key].name);
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL))
+    sqlite3_stmt *st = gs_stmt(&s->stmts, s->db, sql);
+    if (!st)
         return GS_ESQL;
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
     int rc = GS_ENOTFOUND;
@@ -413,19 +416,19 @@ int hub_store_record_scope(hub_store *s, const gs_rectype *rt, const char *key, 
         snprintf(out, cap, "%s", (const char *)sqlite3_column_text(st, 0));
         rc = GS_OK;
     }
-    sqlite3_finalize(st);
+    gs_stmt_done(st);
     return rc;
 }
 
 uint64_t hub_store_hub_seq_head(hub_store *s)
 {
-    sqlite3_stmt *st;
     uint64_t n = 0;
-    if (sqlite3_prepare_v2(s->db, "SELECT max(hub_seq) FROM changes", -1, &st, NULL))
+    sqlite3_stmt *st = gs_stmt(&s->stmts, s->db, "SELECT max(hub_seq) FROM changes");
+    if (!st)
         return 0;
     if (sqlite3_step(st) == SQLITE_ROW)
         n = (uint64_t)sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    gs_stmt_done(st);
     return n;
 }
 
@@ -445,6 +448,28 @@ int hub_store_commit(hub_store *s, gs_errbuf *eb)
         hub_store_rollback(s);
     s->in_tx = false;
     return rc;
+}
+
+static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
+{
+    (void)db;
+    (void)name;
+    ((hub_store *)arg)->wal_pages = pages;
+    return SQLITE_OK;
+}
+
+void hub_store_defer_checkpoints(hub_store *s)
+{
+    sqlite3_wal_hook(s->db, wal_hook, s); /* replaces the automatic checkpoint */
+}
+
+void hub_store_checkpoint(hub_store *s, bool force)
+{
+    if (s->in_tx || s->wal_pages == 0 || (!force && s->wal_pages < 1000))
+        return;
+    if (sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL) ==
+        SQLITE_OK)
+        s->wal_pages = 0;
 }
 
 void hub_store_rollback(hub_store *s)

@@ -84,6 +84,14 @@ int hub_store_begin(hub_store *s, gs_errbuf *eb);
 int hub_store_commit(hub_store *s, gs_errbuf *eb);
 void hub_store_rollback(hub_store *s);
 
+/* For the server: no checkpoint inside COMMIT (SQLite's automatic one runs in
+ * the commit that crosses 1,000 WAL pages, before the server could answer);
+ * the server calls hub_store_checkpoint after it has sent its ACKs. */
+void hub_store_defer_checkpoints(hub_store *s);
+/* A passive checkpoint if the WAL has grown past 1,000 pages (or any size if
+ * force, e.g. when idle). Errors are not fatal: the WAL just grows. */
+void hub_store_checkpoint(hub_store *s, bool force);
+
 /* Appends an accepted change (already decoded and authorized) to the log,
  * gives it the next hub_seq and applies it to the entity tables. */
 int hub_store_append(hub_store *s, const gs_change *c, const void *body, size_t len,

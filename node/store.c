@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "gridsync/stmt.h"
 #include "store.h"
 
 struct node_store {
@@ -27,6 +28,7 @@ struct node_store {
     gs_replica *replica;
     node_identity id;
     sqlite3_stmt *ins_change;
+    gs_stmts *stmts; /* the statements of the hot paths, prepared once */
     /* state of the open write transaction */
     bool in_tx;
     uint64_t seq;
@@ -217,6 +219,7 @@ void node_store_close(node_store **sp)
         node_store_rollback(s);
     gs_replica_destroy(&s->replica);
     sqlite3_finalize(s->ins_change);
+    gs_stmts_free(&s->stmts);
     sqlite3_close(s->db);
     gs_buf_free(&s->body);
     sodium_memzero(s->id.secret_key, sizeof s->id.secret_key);
@@ -248,21 +251,28 @@ const node_identity *node_store_identity(node_store *s)
 
 int64_t node_store_meta_int(node_store *s, const char *key, int64_t def)
 {
-    sqlite3_stmt *st;
     int64_t v = def;
-    if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = ?1", -1, &st, NULL) !=
-        SQLITE_OK)
+    sqlite3_stmt *st = gs_stmt(&s->stmts, s->db, "SELECT value FROM meta WHERE key = ?1");
+    if (!st)
         return def;
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
     if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
         v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    gs_stmt_done(st);
     return v;
 }
 
 int node_store_meta_set_int(node_store *s, const char *key, int64_t v, gs_errbuf *eb)
 {
-    return meta_put(s->db, key, NULL, v, false) ? sql_err(s->db, eb, "writing meta") : GS_OK;
+    sqlite3_stmt *st =
+        gs_stmt(&s->stmts, s->db, "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)");
+    if (!st)
+        return sql_err(s->db, eb, "writing meta");
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, v);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? GS_OK : sql_err(s->db, eb, "writing meta");
+    gs_stmt_done(st);
+    return rc;
 }
 
 void node_store_meta_text(node_store *s, const char *key, char *buf, size_t cap)
@@ -277,11 +287,10 @@ int node_store_meta_set_text(node_store *s, const char *key, const char *v, gs_e
 
 int node_store_head(node_store *s, uint64_t *seq, uint8_t hash[GS_HASH_LEN], gs_errbuf *eb)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT seq, hash FROM changes WHERE origin = ?1 "
-                           "ORDER BY seq DESC LIMIT 1",
-                           -1, &st, NULL) != SQLITE_OK)
+    sqlite3_stmt *st = gs_stmt(&s->stmts, s->db,
+                               "SELECT seq, hash FROM changes WHERE origin = ?1 "
+                               "ORDER BY seq DESC LIMIT 1");
+    if (!st)
         return sql_err(s->db, eb, "reading the chain head");
     sqlite3_bind_text(st, 1, s->id.node_id, -1, SQLITE_STATIC);
     *seq = 0;
@@ -292,7 +301,7 @@ int node_store_head(node_store *s, uint64_t *seq, uint8_t hash[GS_HASH_LEN], gs_
         if (sqlite3_column_bytes(st, 1) == GS_HASH_LEN)
             memcpy(hash, sqlite3_column_blob(st, 1), GS_HASH_LEN);
     }
-    sqlite3_finalize(st);
+    gs_stmt_done(st);
     return step == SQLITE_ROW || step == SQLITE_DONE ? GS_OK
                                                      : sql_err(s->db, eb, "reading the chain head");
 }
@@ -355,10 +364,9 @@ int node_store_commit(node_store *s, gs_errbuf *eb)
 {
     if (!s->in_tx)
         return gs_errf(eb, GS_EINVAL, "commit outside a transaction");
-    if (meta_put(s->db, "hlc", NULL, (int64_t)s->hlc, false)) {
-        int rc = sql_err(s->db, eb, "saving the clock");
+    if (node_store_meta_set_int(s, "hlc", (int64_t)s->hlc, eb)) {
         node_store_rollback(s);
-        return rc;
+        return gs_errprefix(eb, GS_ESQL, "saving the clock");
     }
     int rc = exec(s->db, "COMMIT", eb);
     if (rc) {
@@ -419,9 +427,9 @@ int node_store_hash_at(node_store *s, uint64_t seq, uint8_t hash[GS_HASH_LEN], g
     memset(hash, 0, GS_HASH_LEN);
     if (seq == 0)
         return GS_OK;
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, "SELECT hash FROM changes WHERE origin = ?1 AND seq = ?2", -1,
-                           &st, NULL) != SQLITE_OK)
+    sqlite3_stmt *st =
+        gs_stmt(&s->stmts, s->db, "SELECT hash FROM changes WHERE origin = ?1 AND seq = ?2");
+    if (!st)
         return sql_err(s->db, eb, "reading the chain");
     sqlite3_bind_text(st, 1, s->id.node_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
@@ -430,7 +438,7 @@ int node_store_hash_at(node_store *s, uint64_t seq, uint8_t hash[GS_HASH_LEN], g
         memcpy(hash, sqlite3_column_blob(st, 0), GS_HASH_LEN);
         rc = GS_OK;
     }
-    sqlite3_finalize(st);
+    gs_stmt_done(st);
     return rc == GS_OK ? rc : gs_errf(eb, rc, "this node has no change %llu", (unsigned long long)seq);
 }
 

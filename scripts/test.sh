@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what is missing, builds, runs every ctest test,
-# then the same suite under AddressSanitizer + UndefinedBehaviorSanitizer, then
-# each libFuzzer target for FUZZ_SECONDS (default 60) when clang is present.
+# then the same suite under valgrind memcheck (scripts/valgrind.sh, on the same
+# build; VALGRIND=0 skips it), then under AddressSanitizer +
+# UndefinedBehaviorSanitizer, then each libFuzzer target for FUZZ_SECONDS
+# (default 60) when clang is present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
@@ -10,6 +12,11 @@ jobs=$(nproc 2>/dev/null || echo 2)
 echo "== build and test (RelWithDebInfo)"
 BUILD_DIR=build bash scripts/build.sh
 (cd build && ctest --output-on-failure -j"$jobs")
+
+if [ "${VALGRIND:-1}" != 0 ]; then
+  echo "== the same suite under valgrind memcheck"
+  VG_BUILD_DIR=build VG_NO_BUILD=1 bash scripts/valgrind.sh
+fi
 
 echo "== build and test under ASan + UBSan"
 BUILD_DIR=build-asan BUILD_TYPE=Debug bash scripts/build.sh -DGS_SANITIZE=ON

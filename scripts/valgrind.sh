@@ -9,6 +9,9 @@
 #   VG_TESTS=test_soak bash scripts/valgrind.sh     only the tests matching a ctest regex
 #   VG_UNTRACED= bash scripts/valgrind.sh           trace the children of every test (slow)
 #   VG_NO_BUILD=1 bash scripts/valgrind.sh          use build-valgrind as it is
+#   VG_BUILD_DIR=build VG_NO_BUILD=1 bash scripts/valgrind.sh
+#                                                   the suite as scripts/test.sh built it
+#                                                   (RelWithDebInfo): what CI runs
 #
 # How: `ctest -T memcheck` with valgrind as the memory checker. Check's fork per
 # test is turned off (CK_FORK=no) for the unit tests and corpus replays: under
@@ -47,16 +50,11 @@ jobs=$(nproc 2>/dev/null || echo 2)
 untraced=${VG_UNTRACED-test_node_cli|test_node_import|test_node_durability|test_converge|test_sync}
 
 if [ -z "${VG_NO_BUILD:-}" ]; then
-  bash scripts/deps.sh
-  if ! command -v valgrind >/dev/null 2>&1; then
-    echo "valgrind: installing valgrind"
-    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get update -q
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends valgrind
-  fi
+  bash scripts/deps.sh   # valgrind among them
   echo "== build ($dir: Debug, no sanitizers)"
   BUILD_DIR=$dir BUILD_TYPE=Debug bash scripts/build.sh -DGS_SANITIZE=OFF -DGS_FUZZ=OFF
 fi
+command -v valgrind >/dev/null 2>&1 || { echo "valgrind: not installed (bash scripts/deps.sh)"; exit 1; }
 
 logs="$root/$dir/valgrind-logs"
 rm -rf "$logs"

@@ -34,8 +34,16 @@
  * every run: one DEALER connection with the node's keys, then HELLO ->
  * WELCOME -> PULL -> CHANGES again and again (bench_peer.sh uses it).
  *
+ * A third mode, watch, measures what `gridnode sync --watch` does on each of
+ * its rounds, through the very functions it calls (node_sync_open once,
+ * then node_sync_run per round on the kept connection): a first sync, then
+ * ROUNDS no-op syncs, then, if a CSV is given, `gridnode import` of it by
+ * another process (as staff would while the watch runs; not timed) and one
+ * more sync, which pushes those records and is timed alone.
+ *
  * usage: bench_efficiency [--changes N] [--nodes K] [--runs R] [--keep]
  *        bench_efficiency rtt NODE_DB [ROUNDS]
+ *        bench_efficiency watch NODE_DB [ROUNDS [MORE_CSV]]
  * Build: cmake --build BUILD --target gridhub gridnode bench; run
  * BUILD/tests/bench_efficiency. Not a test: ctest never runs it. It works in
  * a temporary directory under $TMPDIR that it removes, on ipc:// only.
@@ -63,6 +71,8 @@
 #include "gridsync/msg.h"
 #include "gridsync/replica.h"
 #include "gstest.h"
+#include "store.h"
+#include "sync.h"
 
 #define MAX_NODES 58     /* one village under each township of the city */
 #define PUSH_CHANGES 256 /* node/sync.c: batch_changes */
@@ -1002,10 +1012,67 @@ static int rtt(const char *node_db, int rounds)
     return 0;
 }
 
+/* One node_sync_run on the kept connection, in ms; the stats in st. */
+static double watch_round(node_sync *ns, node_sync_stats *st)
+{
+    gs_errbuf eb = {{0}};
+    double t0 = now_ms();
+    if (node_sync_run(ns, st, &eb))
+        fatal("sync: %s", eb.msg);
+    return now_ms() - t0;
+}
+
+/* The rounds of `gridnode sync --watch` (see the header). */
+static int watch(const char *node_db, int rounds, const char *more_csv)
+{
+    node_store *s = NULL;
+    node_sync *ns = NULL;
+    gs_errbuf eb = {{0}};
+    if (node_store_open(&s, node_db, &eb))
+        fatal("%s", eb.msg);
+    const char *ep = node_store_identity(s)->hub_endpoint;
+    if (strncmp(ep, "ipc://", 6) && strncmp(ep, "tcp://127.", 10))
+        fatal("%s: the hub endpoint %s is not local; this benchmark talks to loopback only",
+              node_db, ep);
+    node_sync_opts o;
+    node_sync_opts_default(&o);
+    if (node_sync_open(&ns, s, &o, &eb))
+        fatal("%s", eb.msg);
+    node_sync_stats st;
+    double first = watch_round(ns, &st);
+    double *noop = calloc((size_t)rounds, sizeof *noop);
+    if (!noop)
+        fatal("out of memory");
+    for (int r = 0; r < rounds; r++) {
+        noop[r] = watch_round(ns, &st);
+        if (st.sent || st.pulled)
+            fatal("a no-op round sent %" PRIu64 " and received %" PRIu64 ": sync the node first",
+                  st.sent, st.pulled);
+    }
+    qsort(noop, (size_t)rounds, sizeof *noop, cmp_double);
+    printf("watch_first_ms %.3f\n", first);
+    printf("watch_noop_median_ms %.3f\n", median(noop, rounds));
+    printf("watch_noop_p95_ms %.3f\n", noop[(int)(0.95 * (rounds - 1))]);
+    printf("watch_noop_min_ms %.3f\n", noop[0]);
+    if (more_csv) {
+        const char *argv[] = {"gridnode", "--db", node_db, "import", "incidents", more_csv, NULL};
+        must_run(argv);
+        double incr = watch_round(ns, &st);
+        printf("watch_incr_ms %.3f\n", incr);
+        printf("watch_incr_sent %" PRIu64 "\n", st.sent);
+        printf("watch_incr_acked_to %" PRIu64 "\n", st.acked_to);
+    }
+    free(noop);
+    node_sync_close(&ns);
+    node_store_close(&s);
+    return 0;
+}
+
 static int usage(void)
 {
     fprintf(stderr, "usage: bench_efficiency [--changes N] [--nodes K] [--runs R] [--keep]\n"
-                    "       bench_efficiency rtt NODE_DB [ROUNDS]\n");
+                    "       bench_efficiency rtt NODE_DB [ROUNDS]\n"
+                    "       bench_efficiency watch NODE_DB [ROUNDS [MORE_CSV]]\n");
     return 2;
 }
 
@@ -1014,6 +1081,10 @@ int main(int argc, char **argv)
     if (argc >= 3 && !strcmp(argv[1], "rtt")) {
         int rounds = argc > 3 ? atoi(argv[3]) : 200;
         return rounds < 1 ? usage() : rtt(argv[2], rounds);
+    }
+    if (argc >= 3 && !strcmp(argv[1], "watch")) {
+        int rounds = argc > 3 ? atoi(argv[3]) : 200;
+        return rounds < 1 ? usage() : watch(argv[2], rounds, argc > 4 ? argv[4] : NULL);
     }
     long changes = 100000;
     int nodes = 10, runs = 5;

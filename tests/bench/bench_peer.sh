@@ -14,11 +14,14 @@
 #                      CURVE handshake, HELLO..CHANGES, writes of the sync
 #                      state), the protocol round trip HELLO -> WELCOME -> PULL
 #                      -> CHANGES on an open connection (bench_efficiency rtt),
-#                      and the process start alone (`gridnode --version`);
+#                      the process start alone (`gridnode --version`), and a
+#                      round of a running `gridnode sync --watch` on its kept
+#                      connection (bench_efficiency watch: the same calls);
 #                      for PouchDB one replicate.to() in a running process
 #                      (goal: under 2 ms);
 #   +1% incremental    N/100 more records added, then one sync (goal: gridsync
-#                      >= 30x faster).
+#                      >= 30x faster): the whole `gridnode sync` command, and
+#                      (another N/100) one round of a running sync --watch.
 # gridsync's figures are medians of RUNS (default 3) full syncs, each from a
 # fresh copy of the same databases, and of NOOP (default 10) no-op syncs;
 # PouchDB's full and incremental replications run once per N (100,000 takes
@@ -27,7 +30,7 @@
 #
 #   bash tests/bench/bench_peer.sh                 N = 20000 and 100000
 #   bash tests/bench/bench_peer.sh 5000            another N
-#   BUILD_DIR=build-perf RUNS=5 NOOP=20 bash tests/bench/bench_peer.sh
+#   BUILD_DIR=build-perf RUNS=5 NOOP=20 WATCH=500 bash tests/bench/bench_peer.sh
 #
 # Needs Node.js 20 and the npm registry: the PouchDB packages are installed by
 # this script into tests/bench/peer/node_modules (never committed, see
@@ -40,6 +43,7 @@ build=${BUILD_DIR:-$root/build-perf}
 case "$build" in /*) ;; *) build="$root/$build" ;; esac
 runs=${RUNS:-3}
 noop=${NOOP:-10}
+watchn=${WATCH:-200}
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(20000 100000)
 
@@ -100,6 +104,7 @@ for n in "${sizes[@]}"; do
   mkdir -p "$d/tpl" "$d/run"
   node "$peer/pouch_peer.js" gen "$n" 0 "$d/full.csv"
   node "$peer/pouch_peer.js" gen "$m" "$n" "$d/more.csv"
+  node "$peer/pouch_peer.js" gen "$m" "$((n + m))" "$d/more2.csv"
   echo
   echo "== N = $n records (+1% = $m), $(du -k "$d/full.csv" | cut -f1) KiB of CSV"
 
@@ -144,6 +149,14 @@ for n in "${sizes[@]}"; do
   "$N_" --db "$d/run/node.db" import incidents "$d/more.csv" >/dev/null
   incr_us=$(timed "$N_" --db "$d/run/node.db" sync --quiet)
   [ "$(hub_count "$d/run" "$id")" = "$((n + m))" ] || { echo "the hub does not hold $((n + m)) changes" >&2; exit 1; }
+
+  # the same as a running `gridnode sync --watch` does them, on its kept
+  # connection: WATCH no-op rounds, then another +1% imported and one round
+  "$RTT" watch "$d/run/node.db" "$watchn" "$d/more2.csv" >"$d/watch.txt"
+  w_noop=$(awk '/^watch_noop_median_ms/ {print $2}' "$d/watch.txt")
+  w_p95=$(awk '/^watch_noop_p95_ms/ {print $2}' "$d/watch.txt")
+  w_incr=$(awk '/^watch_incr_ms/ {print $2}' "$d/watch.txt")
+  [ "$(hub_count "$d/run" "$id")" = "$((n + 2 * m))" ] || { echo "the hub does not hold $((n + 2 * m)) changes" >&2; exit 1; }
   stop_hub
 
   # ---- PouchDB
@@ -155,7 +168,7 @@ for n in "${sizes[@]}"; do
   awk -v n="$n" -v m="$m" -v full="$full_us" -v noop="$noop_us" -v start="$start_us" \
       -v rtt="$rtt_med" -v first="$rtt_first" -v hw="$rtt_hw" -v pc="$rtt_pc" -v incr="$incr_us" \
       -v pfull="$p_full" -v pnoop="$p_noop" -v pincr="$p_incr" -v pload="$p_load" -v runs="$runs" \
-      -v noopn="$noop" 'BEGIN {
+      -v noopn="$noop" -v wnoop="$w_noop" -v wp95="$w_p95" -v wincr="$w_incr" -v watchn="$watchn" 'BEGIN {
     g = n / (full / 1e6); p = n / (pfull / 1000);
     printf "  PouchDB   bulkDocs of the records into the local database (not part of the sync): %.0f ms\n", pload;
     printf "  %-22s %-40s %-26s %s\n", "", "gridsync", "PouchDB", "gridsync advantage";
@@ -166,11 +179,15 @@ for n in "${sizes[@]}"; do
            sprintf("%.1f ms whole command (median of %d)", noop / 1000, noopn),
            sprintf("%.1f ms (median of %d)", pnoop, noopn),
            sprintf("%.1fx (goal < 2 ms)", pnoop / (noop / 1000));
+    printf "  %-22s %-40s %-26s %s\n", "", sprintf("%.3f ms a sync --watch round (median of %d, p95 %.3f)", wnoop, watchn, wp95),
+           "", sprintf("%.1fx", pnoop / wnoop);
     printf "  %-22s %-40s\n", "", sprintf("%.3f ms protocol round trip HELLO..CHANGES", rtt);
     printf "  %-22s %-40s\n", "", sprintf("  (%.3f HELLO->WELCOME + %.3f PULL->CHANGES, median of 200)", hw, pc);
     printf "  %-22s %-40s\n", "", sprintf("%.1f ms first round trip on a new connection (CURVE handshake)", first);
     printf "  %-22s %-40s\n", "", sprintf("%.1f ms process start alone (gridnode --version)", start / 1000);
     printf "  %-22s %-40s %-26s %.1fx faster (goal >= 30x)\n", sprintf("+1%% incremental (%d)", m),
-           sprintf("%.1f ms", incr / 1000), sprintf("%.1f ms", pincr), pincr / (incr / 1000);
+           sprintf("%.1f ms whole command", incr / 1000), sprintf("%.1f ms", pincr), pincr / (incr / 1000);
+    printf "  %-22s %-40s %-26s %.1fx faster (goal >= 30x)\n", "",
+           sprintf("%.1f ms a sync --watch round", wincr), "", pincr / wincr;
   }'
 done
