@@ -22,7 +22,7 @@ struct hub_store {
     bool in_tx;
     uint64_t hub_seq; /* last assigned, valid inside a transaction */
     sqlite3_stmt *ins_change, *ins_quarantine, *set_acked;
-    int wal_pages; /* in the WAL after the last commit (hub_store_defer_checkpoints) */
+    int wal_pages;   /* in the WAL after the last commit (hub_store_defer_checkpoints) */
     gs_stmts *stmts; /* the statements of the hot paths, prepared once */
 };
 
@@ -126,27 +126,12 @@ void hub_store_meta_text(hub_store *s, const char *key, char *buf, size_t cap)
 
 int64_t hub_store_meta_int(hub_store *s, const char *key, int64_t def)
 {
-    int64_t v = def;
-    sqlite3_stmt *st = gs_stmt(&s->stmts, s->db, "SELECT value FROM meta WHERE key = ?1");
-    if (!st)
-        return def;
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-        v = sqlite3_column_int64(st, 0);
-    gs_stmt_done(st);
-    return v;
+    return gs_meta_int(&s->stmts, s->db, key, def);
 }
 
 int hub_store_meta_set_int(hub_store *s, const char *key, int64_t v, gs_errbuf *eb)
 {
-    sqlite3_stmt *st = gs_stmt(&s->stmts, s->db, "INSERT OR REPLACE INTO meta VALUES (?1, ?2)");
-    if (!st)
-        return sql_err(s->db, eb, "writing meta");
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, v);
-    int rc = sqlite3_step(st) == SQLITE_DONE ? GS_OK : sql_err(s->db, eb, "writing meta");
-    gs_stmt_done(st);
-    return rc;
+    return gs_meta_set_int(&s->stmts, s->db, key, v) ? sql_err(s->db, eb, "writing meta") : GS_OK;
 }
 
 static int prepare(hub_store *s, const char *sql, sqlite3_stmt **st, gs_errbuf *eb)
@@ -235,7 +220,7 @@ gs_replica *hub_store_replica(hub_store *s)
 /* ---- registry ---------------------------------------------------------------- */
 
 #define NODE_COLUMNS                                                                               \
-    "n.id, n.village, n.name, n.public_key, n.enabled, n.acked_through, n.chain_head, "           \
+    "n.id, n.village, n.name, n.public_key, n.enabled, n.acked_through, n.chain_head, "            \
     "n.last_seen_ms, n.software, n.pending, n.skew_ms, n.hub_seq_seen, "                           \
     "(SELECT count(*) FROM quarantine q WHERE q.origin = n.id)"
 
@@ -318,8 +303,8 @@ int hub_node_by_key(hub_store *s, const char *public_key, hub_node *out, gs_errb
     return node_query(s, "n.public_key = ?1", public_key, out, eb);
 }
 
-static int node_update(hub_store *s, const char *sql, const char *id, const char *text,
-                       int64_t num, gs_errbuf *eb)
+static int node_update(hub_store *s, const char *sql, const char *id, const char *text, int64_t num,
+                       gs_errbuf *eb)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL))
@@ -345,8 +330,7 @@ int hub_node_set_enabled(hub_store *s, const char *id, bool enabled, gs_errbuf *
 
 int hub_node_set_key(hub_store *s, const char *id, const char *public_key, gs_errbuf *eb)
 {
-    return node_update(s, "UPDATE nodes SET public_key = ?2 WHERE id = ?1", id, public_key, 0,
-                       eb);
+    return node_update(s, "UPDATE nodes SET public_key = ?2 WHERE id = ?1", id, public_key, 0, eb);
 }
 
 int64_t hub_node_count_village(hub_store *s, const char *village)
@@ -366,8 +350,8 @@ int hub_node_each(hub_store *s, int (*fn)(const hub_node *, void *), void *arg, 
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db,
-                           "SELECT " NODE_COLUMNS " FROM nodes n ORDER BY n.last_seen_ms, n.id",
-                           -1, &st, NULL))
+                           "SELECT " NODE_COLUMNS " FROM nodes n ORDER BY n.last_seen_ms, n.id", -1,
+                           &st, NULL))
         return sql_err(s->db, eb, "reading the registry");
     int rc = GS_OK;
     while (!rc && sqlite3_step(st) == SQLITE_ROW) {
@@ -467,8 +451,7 @@ void hub_store_checkpoint(hub_store *s, bool force)
 {
     if (s->in_tx || s->wal_pages == 0 || (!force && s->wal_pages < 1000))
         return;
-    if (sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL) ==
-        SQLITE_OK)
+    if (sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL) == SQLITE_OK)
         s->wal_pages = 0;
 }
 

@@ -114,8 +114,8 @@ int node_store_create(const char *path, const node_identity *id, gs_errbuf *eb)
         rc = sql_err(db, eb, path);
         goto out;
     }
-    if ((rc = configure(db, eb)) || (rc = exec(db, "BEGIN", eb)) ||
-        (rc = exec(db, node_ddl, eb)) || (rc = gs_replica_create_schema(db, eb)))
+    if ((rc = configure(db, eb)) || (rc = exec(db, "BEGIN", eb)) || (rc = exec(db, node_ddl, eb)) ||
+        (rc = gs_replica_create_schema(db, eb)))
         goto out;
     char ver[16];
     snprintf(ver, sizeof ver, "%d", NODE_SCHEMA_VERSION);
@@ -146,8 +146,7 @@ static void meta_text(sqlite3 *db, const char *key, char *buf, size_t cap)
 {
     sqlite3_stmt *st;
     buf[0] = '\0';
-    if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = ?1", -1, &st, NULL) !=
-        SQLITE_OK)
+    if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = ?1", -1, &st, NULL) != SQLITE_OK)
         return;
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
     if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
@@ -181,10 +180,9 @@ int node_store_open(node_store **out, const char *path, gs_errbuf *eb)
         goto fail;
     }
     if (atoi(ver) != NODE_SCHEMA_VERSION) {
-        rc = gs_errf(eb, GS_EVERSION,
-                     "%s: database schema version %s, this gridnode understands %d%s", path, ver,
-                     NODE_SCHEMA_VERSION,
-                     atoi(ver) > NODE_SCHEMA_VERSION ? "; upgrade gridnode" : "");
+        rc = gs_errf(
+            eb, GS_EVERSION, "%s: database schema version %s, this gridnode understands %d%s", path,
+            ver, NODE_SCHEMA_VERSION, atoi(ver) > NODE_SCHEMA_VERSION ? "; upgrade gridnode" : "");
         goto fail;
     }
     meta_text(s->db, "node_id", s->id.node_id, sizeof s->id.node_id);
@@ -251,28 +249,12 @@ const node_identity *node_store_identity(node_store *s)
 
 int64_t node_store_meta_int(node_store *s, const char *key, int64_t def)
 {
-    int64_t v = def;
-    sqlite3_stmt *st = gs_stmt(&s->stmts, s->db, "SELECT value FROM meta WHERE key = ?1");
-    if (!st)
-        return def;
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-        v = sqlite3_column_int64(st, 0);
-    gs_stmt_done(st);
-    return v;
+    return gs_meta_int(&s->stmts, s->db, key, def);
 }
 
 int node_store_meta_set_int(node_store *s, const char *key, int64_t v, gs_errbuf *eb)
 {
-    sqlite3_stmt *st =
-        gs_stmt(&s->stmts, s->db, "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)");
-    if (!st)
-        return sql_err(s->db, eb, "writing meta");
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, v);
-    int rc = sqlite3_step(st) == SQLITE_DONE ? GS_OK : sql_err(s->db, eb, "writing meta");
-    gs_stmt_done(st);
-    return rc;
+    return gs_meta_set_int(&s->stmts, s->db, key, v) ? sql_err(s->db, eb, "writing meta") : GS_OK;
 }
 
 void node_store_meta_text(node_store *s, const char *key, char *buf, size_t cap)
@@ -439,7 +421,8 @@ int node_store_hash_at(node_store *s, uint64_t seq, uint8_t hash[GS_HASH_LEN], g
         rc = GS_OK;
     }
     gs_stmt_done(st);
-    return rc == GS_OK ? rc : gs_errf(eb, rc, "this node has no change %llu", (unsigned long long)seq);
+    return rc == GS_OK ? rc
+                       : gs_errf(eb, rc, "this node has no change %llu", (unsigned long long)seq);
 }
 
 void node_store_new_id(node_store *s, char out[37])

@@ -37,8 +37,8 @@ sqlite3_stmt *gs_stmt(gs_stmts **cache, sqlite3 *db, const char *sql)
     }
     sqlite3_stmt *st = NULL;
     char *copy = strdup(sql);
-    if (!copy || sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) !=
-                     SQLITE_OK) {
+    if (!copy ||
+        sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
         free(copy);
         sqlite3_finalize(st);
         return NULL;
@@ -65,4 +65,30 @@ void gs_stmts_free(gs_stmts **cache)
     free(c->e);
     free(c);
     *cache = NULL;
+}
+
+int64_t gs_meta_int(gs_stmts **cache, sqlite3 *db, const char *key, int64_t def)
+{
+    int64_t v = def;
+    sqlite3_stmt *st = gs_stmt(cache, db, "SELECT value FROM meta WHERE key = ?1");
+    if (!st)
+        return def;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+        v = sqlite3_column_int64(st, 0);
+    gs_stmt_done(st);
+    return v;
+}
+
+int gs_meta_set_int(gs_stmts **cache, sqlite3 *db, const char *key, int64_t v)
+{
+    sqlite3_stmt *st =
+        gs_stmt(cache, db, "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)");
+    if (!st)
+        return SQLITE_ERROR;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, v);
+    int rc = sqlite3_step(st);
+    gs_stmt_done(st);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }

@@ -13,6 +13,7 @@
 #define GRIDSYNC_STMT_H
 
 #include <sqlite3.h>
+#include <stdint.h>
 
 typedef struct gs_stmts gs_stmts;
 
@@ -22,6 +23,11 @@ typedef struct gs_stmts gs_stmts;
 sqlite3_stmt *gs_stmt(gs_stmts **cache, sqlite3 *db, const char *sql);
 /* Resets st and clears its bindings, ready for the next gs_stmt. */
 void gs_stmt_done(sqlite3_stmt *st);
+/* The integer in both stores' meta(key, value) table; def when absent or
+ * unreadable. */
+int64_t gs_meta_int(gs_stmts **cache, sqlite3 *db, const char *key, int64_t def);
+/* Sets it; SQLITE_OK or SQLite's error code (sqlite3_errmsg(db) says why). */
+int gs_meta_set_int(gs_stmts **cache, sqlite3 *db, const char *key, int64_t v);
 /* Finalizes every statement (before the database is closed). */
 void gs_stmts_free(gs_stmts **cache);
 

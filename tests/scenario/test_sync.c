@@ -848,17 +848,24 @@ static void peer_expect(peer *p, gs_msg_type t, gs_msg *m)
                   gs_msg_name(m->type), m->code, m->text, gs_msg_name(t), log_tail(hub_log));
 }
 
-static void peer_hello(peer *p, uint64_t want_acked)
+/* HELLO with pending changes to send; the WELCOME in w. */
+static void peer_say_hello(peer *p, uint64_t pending, gs_msg *w)
 {
     gs_msg m = {0};
     m.type = GS_MSG_HELLO;
     m.version = GS_PROTO_VERSION;
     snprintf(m.node_id, sizeof m.node_id, "%s", p->b.node_id);
     snprintf(m.software, sizeof m.software, "test_sync");
+    m.pending = pending;
     m.node_time = gs_wall_ms();
     peer_send(p, &m);
+    peer_expect(p, GS_MSG_WELCOME, w);
+}
+
+static void peer_hello(peer *p, uint64_t want_acked)
+{
     gs_msg w;
-    peer_expect(p, GS_MSG_WELCOME, &w);
+    peer_say_hello(p, 0, &w);
     ck_assert_int_eq(w.acked_through, want_acked);
     gs_msg_clear(&w);
 }
@@ -1017,16 +1024,8 @@ END_TEST
  * and gridnode keeps to its grant. */
 static uint64_t peer_hello_grant(peer *p, uint64_t pending)
 {
-    gs_msg m = {0};
-    m.type = GS_MSG_HELLO;
-    m.version = GS_PROTO_VERSION;
-    snprintf(m.node_id, sizeof m.node_id, "%s", p->b.node_id);
-    snprintf(m.software, sizeof m.software, "test_sync");
-    m.pending = pending;
-    m.node_time = gs_wall_ms();
-    peer_send(p, &m);
     gs_msg w;
-    peer_expect(p, GS_MSG_WELCOME, &w);
+    peer_say_hello(p, pending, &w);
     ck_assert_msg(w.window >= 1 && w.window <= 8 && w.batch_bytes >= 8192 &&
                       w.batch_bytes <= 512 * 1024,
                   "WELCOME grants %" PRIu64 " x %" PRIu64 " bytes", w.window, w.batch_bytes);
@@ -1076,8 +1075,8 @@ START_TEST(grants_share_the_inflight_budget)
     node_import(n[0], scaled(3000, 1000));
     sync_ok(n[0]);
     assert_hub_whole(n[0]);
-    int64_t bytes = q_path(n[0]->db, "SELECT sum(length(body)) FROM changes WHERE origin = ?1",
-                           n[0]->id);
+    int64_t bytes =
+        q_path(n[0]->db, "SELECT sum(length(body)) FROM changes WHERE origin = ?1", n[0]->id);
     char *log = gst_read_file(hub_log, NULL);
     ck_assert(log != NULL);
     long pushes = 0;
