@@ -865,6 +865,7 @@ static int cmd_report(hub_cli *cli)
 
 int main(int argc, char **argv)
 {
+    gs_tune_malloc();
     setlocale(LC_ALL, "C.UTF-8");
     hub_cli cli = {0};
     cli.db = getenv("GRIDHUB_DB") ? getenv("GRIDHUB_DB") : "./gridhub.db";

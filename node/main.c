@@ -410,6 +410,7 @@ int node_cmd_status(node_cli *cli)
 
 int main(int argc, char **argv)
 {
+    gs_tune_malloc();
     setlocale(LC_ALL, "C.UTF-8");
     node_cli cli = {0};
     cli.db = getenv("GRIDNODE_DB") ? getenv("GRIDNODE_DB") : "./gridnode.db";

@@ -1,6 +1,7 @@
 /*
  * buf.c: the growable byte buffer with a sticky error (see buf.h).
  */
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,4 +156,10 @@ char *gs_buf_steal(gs_buf *b)
     *b = (gs_buf)GS_BUF_INIT;
     b->limit = limit;
     return p;
+}
+
+void gs_tune_malloc(void)
+{
+    mallopt(M_MMAP_THRESHOLD, 8 << 20); /* above the largest message (4 MiB) */
+    mallopt(M_TRIM_THRESHOLD, 32 << 20);
 }

@@ -40,4 +40,11 @@ void gs_buf_free(gs_buf *b);
  * the buffer empty. Returns NULL if err is set. */
 char *gs_buf_steal(gs_buf *b);
 
+/* Tunes glibc's malloc for a process that handles message buffers of up to
+ * some MiB over and over (a sync): such buffers come from the heap and freed
+ * memory is kept for the next one, instead of an mmap/munmap pair per
+ * message and the heap trimmed after every free (both slow on virtual
+ * machines, where each one shoots down TLBs). Call first thing in main(). */
+void gs_tune_malloc(void);
+
 #endif

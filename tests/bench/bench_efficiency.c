@@ -769,8 +769,8 @@ static int efficiency(long changes, int nodes, int runs, bool keep)
     printf("  workload    %ld changes (incidents, Chinese text) from %d nodes of %ld each, "
            "%d rounds\n",
            b.changes, nodes, b.per_node, runs);
-    printf("  e2e         %d x `gridnode sync` at once -> `gridhub serve` (ipc://, CURVE), window "
-           "8 x %d changes\n",
+    printf("  e2e         %d x `gridnode sync` at once -> `gridhub serve` (ipc://, CURVE), pushes "
+           "of <= %d changes, window and batch bytes as the hub grants (<= 8 x 512 KiB)\n",
            nodes, PUSH_CHANGES);
     fflush(stdout);
     double t0 = now_ms();

@@ -925,6 +925,8 @@ static void take_grant(sim_thread *t, sim_node *nd, const gs_msg *m)
     long w = (long)(m->window < (uint64_t)t->s->o->window ? m->window : (uint64_t)t->s->o->window);
     nd->window = w < 1 ? 1 : (int)w;
     nd->batch_bytes = m->batch_bytes < BATCH_BYTES ? (size_t)m->batch_bytes : BATCH_BYTES;
+    if (m->acked_through >= nd->target)
+        return; /* nothing left to send: the hub grants the least, which says nothing */
     if (!nd->min_window || nd->window < nd->min_window)
         nd->min_window = nd->window;
     if (!nd->min_batch_bytes || nd->batch_bytes < nd->min_batch_bytes)
@@ -1531,7 +1533,8 @@ int main(int argc, char **argv)
         printf("  the longest a node waited for the hub's next answer: %.1f s (gridnode gives up "
                "after --timeout, default 30 s)\n",
                f->max_gap_s);
-        printf("  the smallest grant a node had from the hub: a window of %d PUSHes of %.1f KiB\n",
+        printf("  the smallest grant a node had from the hub while it had changes to send: a window "
+               "of %d PUSH(es) of %.1f KiB\n",
                f->min_window, (double)f->min_batch_bytes / 1024.0);
         if (f->reconnects)
             printf("  %d sessions found their connection silently re-established (the hub "
