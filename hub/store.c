@@ -447,9 +447,14 @@ void hub_store_defer_checkpoints(hub_store *s)
     sqlite3_wal_hook(s->db, wal_hook, s); /* replaces the automatic checkpoint */
 }
 
-void hub_store_checkpoint(hub_store *s, bool force)
+int hub_store_wal_pages(hub_store *s)
 {
-    if (s->in_tx || s->wal_pages == 0 || (!force && s->wal_pages < 1000))
+    return s->wal_pages;
+}
+
+void hub_store_checkpoint(hub_store *s, int min_pages)
+{
+    if (s->in_tx || s->wal_pages == 0 || s->wal_pages < min_pages)
         return;
     if (sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL) == SQLITE_OK)
         s->wal_pages = 0;

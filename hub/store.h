@@ -86,11 +86,13 @@ void hub_store_rollback(hub_store *s);
 
 /* For the server: no checkpoint inside COMMIT (SQLite's automatic one runs in
  * the commit that crosses 1,000 WAL pages, before the server could answer);
- * the server calls hub_store_checkpoint after it has sent its ACKs. */
+ * the server checkpoints when it has a moment (hub_store_checkpoint). */
 void hub_store_defer_checkpoints(hub_store *s);
-/* A passive checkpoint if the WAL has grown past 1,000 pages (or any size if
- * force, e.g. when idle). Errors are not fatal: the WAL just grows. */
-void hub_store_checkpoint(hub_store *s, bool force);
+/* Pages in the WAL after the last commit (0 after a checkpoint). */
+int hub_store_wal_pages(hub_store *s);
+/* A passive checkpoint if the WAL holds at least min_pages (and any).
+ * Errors are not fatal: the WAL just grows until the next one. */
+void hub_store_checkpoint(hub_store *s, int min_pages);
 
 /* Appends an accepted change (already decoded and authorized) to the log,
  * gives it the next hub_seq and applies it to the entity tables. */

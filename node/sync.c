@@ -26,7 +26,7 @@ void node_sync_opts_default(node_sync_opts *o)
     memset(o, 0, sizeof *o);
     o->timeout_ms = 30000;
     o->window = 8;
-    o->batch_changes = 256;
+    o->batch_changes = 512; /* gs_limits_default.max_changes */
     o->batch_bytes = 512u * 1024u;
 }
 

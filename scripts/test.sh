@@ -27,19 +27,6 @@ BUILD_DIR=build-asan BUILD_TYPE=Debug bash scripts/build.sh -DGS_SANITIZE=ON
 
 if command -v clang >/dev/null 2>&1 && [ "${FUZZ_SECONDS:-60}" != 0 ]; then
   echo "== fuzz each target for ${FUZZ_SECONDS:-60} s"
-  BUILD_DIR=build-fuzz BUILD_TYPE=Debug CC=clang bash scripts/build.sh -DGS_FUZZ=ON
-  for f in build-fuzz/tests/fuzz_*; do
-    name=$(basename "$f"); what=${name#fuzz_}
-    work=$(mktemp -d)
-    cp -r "tests/fuzz/corpus/$what/." "$work/"
-    log=$(mktemp)
-    st=0
-    "$f" -max_total_time="${FUZZ_SECONDS:-60}" -rss_limit_mb=1024 -print_final_stats=1 "$work" \
-      >"$log" 2>&1 || st=$?
-    echo "$name: $(grep -E '^stat::number_of_executed_units' "$log" || echo '?') exit $st"
-    if [ "$st" -ne 0 ]; then tail -n 60 "$log"; exit 1; fi
-    rm -f "$log"
-    rm -rf "$work"
-  done
+  bash scripts/fuzz.sh
 fi
 echo "== all tests passed"

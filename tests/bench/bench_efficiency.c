@@ -75,7 +75,7 @@
 #include "sync.h"
 
 #define MAX_NODES 58     /* one village under each township of the city */
-#define PUSH_CHANGES 256 /* node/sync.c: batch_changes */
+#define PUSH_CHANGES 512 /* node/sync.c: batch_changes */
 #define MAX_GROUPS 100000
 
 static double now_ms(void)

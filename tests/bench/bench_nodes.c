@@ -28,7 +28,7 @@
  * a check that the hub holds every change (count and max seq per origin).
  *
  * usage: bench_nodes [--nodes 1,10,100,1346] [--changes 1000] [--window 8]
- *          [--batch 256] [--threads 8] [--io-threads 2] [--no-pull]
+ *          [--batch 512] [--threads 8] [--io-threads 2] [--no-pull]
  *          [--no-real] [--timeout 600] [--dir DIR] [--keep]
  * Build: cmake --build BUILD --target gridhub gridnode bench_nodes; run
  * BUILD/tests/bench_nodes. Loopback only: ipc:// endpoints in the temporary
@@ -283,7 +283,7 @@ typedef struct options {
 } options;
 
 static const char usage_text[] =
-    "usage: bench_nodes [--nodes 1,10,100,1346] [--changes 1000] [--window 8] [--batch 256]\n"
+    "usage: bench_nodes [--nodes 1,10,100,1346] [--changes 1000] [--window 8] [--batch 512]\n"
     "                   [--threads 8] [--io-threads 2] [--no-pull] [--no-real]\n"
     "                   [--timeout 600] [--inflight-mib N] [--dir DIR] [--keep]\n"
     "\n"
@@ -315,7 +315,7 @@ static void parse_options(int argc, char **argv, options *o)
     o->ncases = 4;
     o->changes = 1000;
     o->window = 8;
-    o->batch = 256;
+    o->batch = 512;
     o->threads = 8;
     o->io_threads = 2;
     o->timeout = 600;
