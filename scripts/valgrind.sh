@@ -65,7 +65,7 @@ opts+=" --show-leak-kinds=definite,indirect --num-callers=40 --read-inline-info=
 opts+=" --log-file=$logs/%p.log"
 # The scenario tests keep Check's fork per test: they rely on it for a fresh
 # state in each test (test_security's loop tests do). The others do without.
-scenario=$(cd tests/scenario && ls test_*.c | sed 's/\.c$//' | paste -sd'|')
+scenario=$(cd tests && ls scenario/test_*.c soak/test_*.c | sed 's|.*/||; s/\.c$//' | paste -sd'|')
 
 # memcheck WHAT TRACE FORK DIR JOBS [ctest selection...]: one ctest -T memcheck
 # run in DIR (the build directory, or its tests/ subdirectory, which holds the
