@@ -13,8 +13,9 @@
  * batch size in bytes, in each WELCOME and ACK, so that all the nodes
  * together never have more than the in-flight budget on their way into the
  * hub's memory (ZeroMQ's receive pipes and the group-commit queue). The
- * grant is the budget shared by the sessions active in the last 30 s; it
- * shrinks as more villages connect and grows back as they finish.
+ * grants are credit against the budget, shared by the sessions active in
+ * the last 30 s (see grant()); they shrink as more villages connect and grow
+ * back as they finish.
  *
  * Per connection (routing id) a session remembers the node it proved to be
  * (the ZAP User-Id, checked against HELLO). A node's acked_through and chain
@@ -87,8 +88,8 @@ typedef struct server {
     int refusals, suppressed;
     size_t active;     /* sessions sharing the in-flight budget (see grant()) */
     size_t granted;    /* the sum of their grants */
-    int64_t seen_since; /* when the oldest visit not yet written was made */
     int64_t active_ms; /* when they were counted */
+    int64_t seen_since; /* when the oldest visit not yet written was made */
 } server;
 
 static void logf_(const server *sv, int level, const char *fmt, ...)
