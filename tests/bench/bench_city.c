@@ -1888,8 +1888,9 @@ int main(int argc, char **argv)
            run1 - run0, wait1 - wait0, sync_ms / 1e3 - (run1 - run0) - (wait1 - wait0),
            (double)written / 1048576.0);
     printf("  load average at the end of the sync: %.1f (on %ld CPUs)\n", load, ncpu);
-    printf("durability: WAL, synchronous=FULL on hub and nodes (the programs' own settings); "
-           "gridnode default batches (256 changes or 512 KiB per PUSH, window 8)\n");
+    printf("durability: WAL, synchronous=FULL on the hub and for entry on the nodes, the nodes' "
+           "sync bookkeeping NORMAL (the programs' own settings); gridnode's batches (<= 512 "
+           "changes, window and bytes as the hub grants, <= 8 x 512 KiB)\n");
     printf("total: %.1f s\n", (now_ms() - t_all) / 1e3);
     if (failed || bad) {
         printf("FAILED: %ld syncs failed, %ld villages not fully held by the hub\n", failed, bad);
