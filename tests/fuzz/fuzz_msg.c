@@ -20,6 +20,8 @@ static int msg_equal(const gs_msg *a, const gs_msg *b)
         strcmp(a->software, b->software) || a->pending != b->pending ||
         a->hub_seq_seen != b->hub_seq_seen || a->acked_through != b->acked_through ||
         a->hub_time != b->hub_time || a->hub_seq_head != b->hub_seq_head ||
+        a->node_time != b->node_time || a->hub_wall != b->hub_wall || a->window != b->window ||
+        a->batch_bytes != b->batch_bytes ||
         memcmp(a->chain_head, b->chain_head, GS_HASH_LEN) || a->first_seq != b->first_seq ||
         a->seq != b->seq || a->since != b->since || a->next != b->next || a->more != b->more ||
         strcmp(a->code, b->code) || strcmp(a->text, b->text) || a->nchanges != b->nchanges)
