@@ -628,7 +628,7 @@ static void run_raw(const bench *b, node_log *logs, const e2e_result *e, raw_res
     /* exactly hub/store.c's configure() */
     sqlite3_busy_timeout(db, 30000);
     sql_must(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; "
-                 "PRAGMA cache_size=-65536;");
+                 "PRAGMA cache_size=-16384;");
     gs_replica *rep = NULL;
     gs_errbuf eb = {{0}};
     if (gs_replica_open(&rep, db, &eb))

@@ -1098,6 +1098,34 @@ START_TEST(grants_share_the_inflight_budget)
 }
 END_TEST
 
+/* A HELLO's visit (last seen, software, pending) is written with the next
+ * push's commit, or on its own once the hub is idle: a sync with nothing to
+ * push is still seen by the city within a few seconds. */
+START_TEST(visit_recorded_without_a_push)
+{
+    node *n = node_new("411122101201");
+    hub_start();
+    int64_t before = (int64_t)gs_wall_ms();
+    sync_ok(n); /* nothing to push: HELLO, WELCOME, PULL, CHANGES */
+    int64_t seen = 0, end = now_ms() + 5000;
+    while ((seen = q_path(hub_db, "SELECT last_seen_ms FROM nodes WHERE id = ?1", n->id)) <
+               before &&
+           now_ms() < end)
+        msleep(50);
+    ck_assert_msg(seen >= before,
+                  "5 s after a sync with nothing to push the hub has not recorded the visit "
+                  "(last_seen_ms %" PRId64 ", sync started at %" PRId64 ")",
+                  seen, before);
+    ck_assert_int_eq(q_path(hub_db, "SELECT pending FROM nodes WHERE id = ?1", n->id), 0);
+    ck_assert_int_eq(q_path(hub_db, "SELECT software LIKE 'gridnode %' FROM nodes WHERE id = ?1",
+                            n->id),
+                     1);
+    /* and a node list read at that moment shows it */
+    RUN_OK("gridhub", "--db", hub_db, "node", "list");
+    ck_assert_msg(strstr(R.out, n->id) != NULL, "node list does not show %s:\n%s", n->id, R.out);
+}
+END_TEST
+
 /* ---- restore ------------------------------------------------------------------------------ */
 
 /* Copies the (stopped) hub's database to path with SQLite's backup API: one
@@ -1470,6 +1498,7 @@ static Suite *sync_suite(void)
     tcase_add_test(tc, push_replay_gap_and_chain);
     tcase_add_test(tc, push_same_changes_from_two_connections);
     tcase_add_test(tc, grants_share_the_inflight_budget);
+    tcase_add_test(tc, visit_recorded_without_a_push);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("restore");
