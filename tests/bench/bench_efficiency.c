@@ -1078,6 +1078,7 @@ static int usage(void)
 
 int main(int argc, char **argv)
 {
+    gs_tune_malloc(); /* as gridhub and gridnode: the raw writer runs as the hub would */
     if (argc >= 3 && !strcmp(argv[1], "rtt")) {
         int rounds = argc > 3 ? atoi(argv[3]) : 200;
         return rounds < 1 ? usage() : rtt(argv[2], rounds);
