@@ -1342,6 +1342,12 @@ static void assert_running(pid_t pid, const char *log)
 
 START_TEST(watch_survives_hub_restarts)
 {
+    /* a 1 MiB in-flight budget: at most 2 batches (1,024 changes) go into
+     * one group commit, so a long session (10,000 changes or more) is
+     * committed in ten steps or more and a kill can land between them, even
+     * when this process runs under valgrind and its children do not */
+    hub_args[0] = "--inflight-mib";
+    hub_args[1] = "1";
     node *n = node_new("411122101201");
     node_import(n, scaled(200, 20));
     hub_start();
@@ -1377,18 +1383,26 @@ START_TEST(watch_survives_hub_restarts)
      * committed, when the node goes on to PULL). The session is lost; the
      * watch goes on, and an entry made afterwards arrives. */
     int64_t t3 = 0;
+    int missed = 0;
     for (int k = 0; k < 6; k++) {
         bool long_session = k % 2 == 0;
         int64_t before = n->entered;
-        node_import(n, long_session ? scaled(20000, 2000) : 300);
+        node_import(n, long_session ? scaled(20000, 10000) : 300);
         int64_t end = now_ms() + 30000;
         while (hub_count(n->id) <= before && now_ms() < end)
             msleep(2);
         int64_t at_kill = hub_count(n->id);
         hub_kill();
-        ck_assert_msg(at_kill > before && (!long_session || at_kill < n->entered),
-                      "the kill missed the session (%" PRId64 " of %d at the hub)", at_kill,
-                      n->entered);
+        ck_assert_msg(at_kill > before, "the session did not start in 30 s (%" PRId64
+                      " of %d at the hub)", at_kill, n->entered);
+        /* a long session the kill did not catch in the middle (the machine
+         * paused this process) is done again, up to three times */
+        if (long_session && at_kill == n->entered) {
+            ck_assert_msg(++missed <= 3,
+                          "the kill missed a long session %d times (%" PRId64 " of %d at the "
+                          "hub)", missed, at_kill, n->entered);
+            k--;
+        }
         msleep(200);
         hub_start();
         msleep(500);
@@ -1402,8 +1416,9 @@ START_TEST(watch_survives_hub_restarts)
         t3 = t > t3 ? t : t3;
     }
     printf("watch: arrived %" PRId64 " ms after the entry (hub restarted), %" PRId64
-           " ms after the hub came back, at most %" PRId64 " ms after a mid-session restart\n",
-           t1, t2, t3);
+           " ms after the hub came back, at most %" PRId64 " ms after a mid-session restart"
+           " (%d long sessions done again: the kill came after them)\n",
+           t1, t2, t3, missed);
     assert_hub_whole(n);
 
     /* SIGTERM: a clean stop */
