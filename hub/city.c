@@ -45,7 +45,7 @@ int hub_city_put(hub_store *s, const gs_record *rec, gs_op op, gs_errbuf *eb)
         return gs_errf(eb, GS_ENOMEM, "encoding a city change");
     }
     gs_chain_next(prev, body.data, body.len, hash);
-    rc = hub_store_append(s, &c, body.data, body.len, hash, eb);
+    rc = hub_store_append(s, &c, body.data, body.len, hash, NULL, eb);
     if (!rc)
         rc = hub_store_meta_set_int(s, "hlc", (int64_t)c.hlc, eb);
     gs_buf_free(&body);

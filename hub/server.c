@@ -491,8 +491,7 @@ static void handle_pull(server *sv, session *s, const gs_msg *m)
 }
 
 /* Checks that a decoded change is this node's to write; GS_OK or a code with eb. */
-static int authorize(server *sv, const session *s, const gs_change *c, uint64_t seq,
-                     gs_errbuf *eb)
+static int authorize(const session *s, const gs_change *c, uint64_t seq, gs_errbuf *eb)
 {
     if (strcmp(c->origin, s->node_id))
         return gs_errf(eb, GS_EAUTH, "change %" PRIu64 " claims origin %s", seq, c->origin);
@@ -507,14 +506,8 @@ static int authorize(server *sv, const session *s, const gs_change *c, uint64_t 
         return gs_errf(eb, GS_ESCOPE, "%s %s belongs to village %s, not to this node's %s",
                        c->rec->rt->name, gs_record_key(c->rec), scope ? scope : "?", s->village);
     /* A record, once it exists (deleted or not), stays in its village: a node
-     * may not take over or delete another village's record by naming its id. */
-    char stored[13];
-    if (hub_store_record_scope(sv->store, c->rec->rt, gs_record_key(c->rec), stored,
-                               sizeof stored) == GS_OK &&
-        strcmp(stored, s->village))
-        return gs_errf(eb, GS_ESCOPE,
-                       "%s %s belongs to village %s, not to this node's %s (it exists there)",
-                       c->rec->rt->name, gs_record_key(c->rec), stored, s->village);
+     * may not take over or delete another village's record by naming its id.
+     * hub_store_append checks that, on the row it reads anyway. */
     return GS_OK;
 }
 
@@ -571,11 +564,21 @@ static int apply_push(server *sv, session *s, const gs_msg *m, outcome *o)
         gs_errbuf eb = {{0}};
         int rc = gs_change_decode(w->body, w->len, &c, &eb);
         if (!rc)
-            rc = authorize(sv, s, &c, seq, &eb);
+            rc = authorize(s, &c, seq, &eb);
+        if (!rc) {
+            rc = hub_store_append(sv->store, &c, w->body, w->len, w->hash, s->village, &eb);
+            if (!rc) {
+                sv->hlc = gs_hlc_recv(sv->hlc, c.hlc, gs_wall_ms());
+            } else if (rc != GS_ESCOPE) {
+                gs_change_clear(&c);
+                logf_(sv, 0, "applying %s #%" PRIu64 ": %s", s->node_id, seq, eb.msg);
+                return rc;
+            }
+        }
+        gs_change_clear(&c);
         if (rc) {
             int q = hub_store_quarantine(sv->store, s->node_id, seq, w->body, w->len, w->hash,
                                          gs_errname(rc), eb.msg, &eb);
-            gs_change_clear(&c);
             if (q)
                 return q;
             if (!o->rejected) { /* rejections are rare: room only when one happens */
@@ -589,14 +592,6 @@ static int apply_push(server *sv, session *s, const gs_msg *m, outcome *o)
             snprintf(o->codes[o->nrejected], sizeof o->codes[0], "%s", gs_errname(rc));
             snprintf(o->reasons[o->nrejected], sizeof o->reasons[0], "%s", eb.msg);
             o->nrejected++;
-        } else {
-            sv->hlc = gs_hlc_recv(sv->hlc, c.hlc, gs_wall_ms());
-            rc = hub_store_append(sv->store, &c, w->body, w->len, w->hash, &eb);
-            gs_change_clear(&c);
-            if (rc) {
-                logf_(sv, 0, "applying %s #%" PRIu64 ": %s", s->node_id, seq, eb.msg);
-                return rc;
-            }
         }
         o->acked = seq;
         memcpy(o->head, h, GS_HASH_LEN);

@@ -150,7 +150,9 @@ int hub_store_open(hub_store **out, const char *path, gs_errbuf *eb)
     if (!s)
         return gs_errf(eb, GS_ENOMEM, "out of memory");
     int rc = GS_OK;
-    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+    /* one thread uses a store: no connection mutex */
+    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+        SQLITE_OK) {
         rc = sql_err(s->db, eb, path);
         goto fail;
     }
@@ -383,27 +385,6 @@ int hub_node_seen(hub_store *s, const hub_node *n, gs_errbuf *eb)
 
 /* ---- write batches ------------------------------------------------------------ */
 
-int hub_store_record_scope(hub_store *s, const gs_rectype *rt, const char *key, char *out,
-                           size_t cap)
-{
-    if (rt->scope < 0)
-        return GS_ENOTFOUND;
-    char sql[160];
-    snprintf(sql, sizeof sql, "SELECT %s FROM %s WHERE %s = ?1", rt->fields[rt->scope].name,
-             rt->plural, rt->fields[rt->key].name);
-    sqlite3_stmt *st = gs_stmt(&s->stmts, s->db, sql);
-    if (!st)
-        return GS_ESQL;
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    int rc = GS_ENOTFOUND;
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)) {
-        snprintf(out, cap, "%s", (const char *)sqlite3_column_text(st, 0));
-        rc = GS_OK;
-    }
-    gs_stmt_done(st);
-    return rc;
-}
-
 uint64_t hub_store_hub_seq_head(hub_store *s)
 {
     uint64_t n = 0;
@@ -468,8 +449,13 @@ void hub_store_rollback(hub_store *s)
 }
 
 int hub_store_append(hub_store *s, const gs_change *c, const void *body, size_t len,
-                     const uint8_t hash[GS_HASH_LEN], gs_errbuf *eb)
+                     const uint8_t hash[GS_HASH_LEN], const char *village, gs_errbuf *eb)
 {
+    /* the entity row first: its SELECT also says whether the record may be
+     * touched from this village, before anything is written */
+    int rc = gs_replica_apply_in(s->replica, c, village, NULL, eb);
+    if (rc)
+        return rc;
     sqlite3_stmt *st = s->ins_change;
     const char *scope = gs_record_scope(c->rec);
     /* A village's own division row concerns that village only; the codes of
@@ -497,7 +483,7 @@ int hub_store_append(hub_store *s, const gs_change *c, const void *body, size_t 
     if (step != SQLITE_DONE)
         return sql_err(s->db, eb, "appending to the change log");
     s->hub_seq++;
-    return gs_replica_apply(s->replica, c, NULL, eb);
+    return GS_OK;
 }
 
 int hub_store_quarantine(hub_store *s, const char *origin, uint64_t seq, const void *body,

@@ -94,10 +94,13 @@ int hub_store_wal_pages(hub_store *s);
  * Errors are not fatal: the WAL just grows until the next one. */
 void hub_store_checkpoint(hub_store *s, int min_pages);
 
-/* Appends an accepted change (already decoded and authorized) to the log,
- * gives it the next hub_seq and applies it to the entity tables. */
+/* Applies an accepted change (already decoded and authorized) to the entity
+ * tables, then appends it to the log with the next hub_seq. village (a
+ * node's push; NULL for the city's own changes): the record, if it exists,
+ * must be stored under it; if not, GS_ESCOPE and nothing is written, and the
+ * caller quarantines the change. */
 int hub_store_append(hub_store *s, const gs_change *c, const void *body, size_t len,
-                     const uint8_t hash[GS_HASH_LEN], gs_errbuf *eb);
+                     const uint8_t hash[GS_HASH_LEN], const char *village, gs_errbuf *eb);
 /* Stores a refused change with the reason. */
 int hub_store_quarantine(hub_store *s, const char *origin, uint64_t seq, const void *body,
                          size_t len, const uint8_t hash[GS_HASH_LEN], const char *code,
@@ -105,11 +108,6 @@ int hub_store_quarantine(hub_store *s, const char *origin, uint64_t seq, const v
 /* Advances a node's acked_through and chain head. */
 int hub_store_set_acked(hub_store *s, const char *node_id, uint64_t acked,
                         const uint8_t head[GS_HASH_LEN], gs_errbuf *eb);
-
-/* The village of a stored record (deleted ones too) into out; GS_ENOTFOUND
- * when no such record was ever stored. */
-int hub_store_record_scope(hub_store *s, const gs_rectype *rt, const char *key, char *out,
-                           size_t cap);
 
 /* The greatest hub_seq in the log (0 when empty). */
 uint64_t hub_store_hub_seq_head(hub_store *s);

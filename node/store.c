@@ -163,7 +163,9 @@ int node_store_open(node_store **out, const char *path, gs_errbuf *eb)
     if (!s)
         return gs_errf(eb, GS_ENOMEM, "out of memory");
     int rc = GS_OK;
-    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+    /* one thread uses a store: no connection mutex */
+    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+        SQLITE_OK) {
         rc = sql_err(s->db, eb, path);
         goto fail;
     }

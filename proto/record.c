@@ -337,7 +337,9 @@ static int bad_value(const gs_field *f, const char *text, gs_errbuf *eb)
 }
 
 /* Converts text (already trimmed, non-empty) to the canonical form of f into
- * out (text types) or *iv (integers). Returns false if it is not acceptable. */
+ * out (text types) or *iv (integers). Returns false if it is not acceptable.
+ * TEXT, ID, CODE and SLUG values are their own canonical form: for them out
+ * may be NULL, to check a value without copying it. */
 static bool canonical(const gs_field *f, const char *text, gs_buf *out, int64_t *iv)
 {
     int64_t len = (int64_t)strlen(text);
@@ -349,23 +351,27 @@ static bool canonical(const gs_field *f, const char *text, gs_buf *out, int64_t 
         for (const char *p = text; *p; p++)
             if ((unsigned char)*p < 0x20 && *p != '\n' && *p != '\t' && *p != '\r')
                 return false;
-        gs_buf_puts(out, text);
+        if (out)
+            gs_buf_puts(out, text);
         return true;
     }
     case GS_FT_ID:
         if (len < 1 || len > 64 || !all_chars(text, "._-", true, true))
             return false;
-        gs_buf_puts(out, text);
+        if (out)
+            gs_buf_puts(out, text);
         return true;
     case GS_FT_CODE:
         if (len < f->min || len > f->max || strspn(text, "0123456789") != (size_t)len)
             return false;
-        gs_buf_puts(out, text);
+        if (out)
+            gs_buf_puts(out, text);
         return true;
     case GS_FT_SLUG:
         if (len < f->min || len > f->max || !all_chars(text, "_.", false, true))
             return false;
-        gs_buf_puts(out, text);
+        if (out)
+            gs_buf_puts(out, text);
         return true;
     case GS_FT_INT: {
         char *end;
@@ -466,9 +472,14 @@ int gs_record_check(const gs_record *r, int mode, gs_errbuf *eb)
             snprintf(num, sizeof num, "%" PRId64, v->i);
             text = num;
         }
-        /* A stored value is valid iff it parses to itself. */
-        bool ok = canonical(f, text, &out, &iv) &&
-                  (is_text_type(f->type) ? out.data && !strcmp(out.data, v->s) : iv == v->i);
+        /* A stored value is valid iff it parses to itself (for the types
+         * whose canonical form is the text itself, iff it parses). */
+        bool as_is = f->type == GS_FT_TEXT || f->type == GS_FT_ID || f->type == GS_FT_CODE ||
+                     f->type == GS_FT_SLUG;
+        bool ok = as_is ? canonical(f, text, NULL, &iv)
+                        : canonical(f, text, &out, &iv) &&
+                              (is_text_type(f->type) ? out.data && !strcmp(out.data, v->s)
+                                                     : iv == v->i);
         gs_buf_free(&out);
         if (!ok)
             return bad_value(f, text, eb);

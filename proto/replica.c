@@ -219,6 +219,12 @@ static void bind_fields(sqlite3_stmt *st, const gs_record *rec)
 
 int gs_replica_apply(gs_replica *r, const gs_change *c, int *won, gs_errbuf *eb)
 {
+    return gs_replica_apply_in(r, c, NULL, won, eb);
+}
+
+int gs_replica_apply_in(gs_replica *r, const gs_change *c, const char *village, int *won,
+                        gs_errbuf *eb)
+{
     const gs_rectype *rt = c->rec->rt;
     const char *key = gs_record_key(c->rec);
     int n = rt->nfields, nwon = 0, rc = GS_OK;
@@ -243,6 +249,13 @@ int gs_replica_apply(gs_replica *r, const gs_change *c, int *won, gs_errbuf *eb)
             goto out;
         }
         deleted = sqlite3_column_int(sel, n + 1);
+        /* a record, once it exists, stays in its village */
+        const char *stored = rt->scope >= 0 ? row->v[rt->scope].s : NULL;
+        if (village && stored && strcmp(stored, village)) {
+            rc = gs_errf(eb, GS_ESCOPE, "%s %s belongs to village %s, not to %s (it exists there)",
+                         rt->name, key, stored, village);
+            goto out;
+        }
     } else if (step != SQLITE_DONE) {
         rc = sql_err(r->db, eb, "reading the current row");
         goto out;

@@ -35,6 +35,13 @@ void gs_replica_destroy(gs_replica **rp);
  * change won (0: it lost everywhere, a stale or repeated change). */
 int gs_replica_apply(gs_replica *r, const gs_change *c, int *won, gs_errbuf *eb);
 
+/* The same, for a change that may only touch records of village (a node's
+ * push at the hub): a record that exists already (deleted or not) and is
+ * stored under another village is left as it is, and GS_ESCOPE returned.
+ * The check reads the row the apply reads anyway. village NULL: no check. */
+int gs_replica_apply_in(gs_replica *r, const gs_change *c, const char *village, int *won,
+                        gs_errbuf *eb);
+
 /* The current values of a record, in a new record the caller owns (*out).
  * GS_ENOTFOUND when absent or deleted. */
 int gs_replica_get(gs_replica *r, const gs_rectype *rt, const char *key, gs_record **out,

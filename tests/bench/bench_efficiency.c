@@ -18,9 +18,9 @@
  *        synchronous=FULL, cache_size as hub/store.c sets them), in
  *        transactions of exactly the sizes the hub's group commits had in
  *        the e2e run of the same round (read from its -vv log). Per change:
- *        the INSERT into `changes` of hub/store.c and gs_replica_apply (the
- *        entity row: its SELECT and its INSERT ... ON CONFLICT DO UPDATE with
- *        the _clock blob); per push one UPDATE of nodes (acked_through,
+ *        gs_replica_apply_in (the entity row: its SELECT, which also checks
+ *        the record's village, and its INSERT ... ON CONFLICT DO UPDATE with
+ *        the _clock blob) and the INSERT into `changes` of hub/store.c; per push one UPDATE of nodes (acked_through,
  *        chain_head); per group BEGIN IMMEDIATE, SELECT max(hub_seq), the
  *        meta hlc and COMMIT. The change bodies are the nodes' own, decoded
  *        before the clock starts: what is left is SQLite's work alone.
@@ -623,7 +623,8 @@ static void run_raw(const bench *b, node_log *logs, const e2e_result *e, raw_res
     sync();
 
     sqlite3 *db = NULL;
-    if (sqlite3_open_v2(hub, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
+    if (sqlite3_open_v2(hub, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+        SQLITE_OK) /* as hub/store.c opens it */
         fatal("%s: %s", hub, sqlite3_errmsg(db));
     /* exactly hub/store.c's configure() */
     sqlite3_busy_timeout(db, 30000);
@@ -669,6 +670,8 @@ static void run_raw(const bench *b, node_log *logs, const e2e_result *e, raw_res
             for (; k < end; k++) {
                 const gs_change *c = &l->ch[k];
                 const char *scope = gs_record_scope(c->rec);
+                if (gs_replica_apply_in(rep, c, scope, NULL, &eb))
+                    fatal("gs_replica_apply_in: %s", eb.msg);
                 sqlite3_bind_int64(ins, 1, ++hub_seq);
                 sqlite3_bind_text(ins, 2, c->origin, -1, SQLITE_STATIC);
                 sqlite3_bind_int64(ins, 3, (sqlite3_int64)c->seq);
@@ -684,8 +687,6 @@ static void run_raw(const bench *b, node_log *logs, const e2e_result *e, raw_res
                 sqlite3_bind_blob(ins, 10, l->hash[k], GS_HASH_LEN, SQLITE_STATIC);
                 sqlite3_bind_int64(ins, 11, (sqlite3_int64)gs_wall_ms());
                 step_done(db, ins, "inserting a change");
-                if (gs_replica_apply(rep, c, NULL, &eb))
-                    fatal("gs_replica_apply: %s", eb.msg);
                 if (c->hlc > hlc)
                     hlc = c->hlc;
                 left--;

@@ -1277,10 +1277,10 @@ static const forbidden forbidden_cases[] = {
      "says seq",
      "SELECT count(*) FROM incidents WHERE id = 'forged-seq'",
      "0"},
-    /* OPEN DEFECT: authorize() in hub/server.c trusts the village_code the
-     * change claims; it never looks at the village of the stored record, so a
-     * node can take over (and, below, delete) any record whose id it knows by
-     * claiming its own village, and gs_replica_apply then moves the record. */
+    /* A record stays in the village it was first stored under: a node that
+     * knows another village's record id and claims the record as its own
+     * village's, to take it over or (below) delete it, is refused
+     * (gs_replica_apply_in checks the stored row's village). */
     {"another village's record claimed as one's own",
      GS_RT_INCIDENT,
      GS_OP_UPSERT,

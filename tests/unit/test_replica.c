@@ -186,6 +186,53 @@ START_TEST(last_writer_wins_per_field)
 }
 END_TEST
 
+/* A push may touch only its own village's records: a record stored under
+ * one village, claimed by a change from another, stays as it was. */
+START_TEST(record_stays_in_its_village)
+{
+    static const char *const east = "411122101201", *const west = "411122101202";
+    gs_replica *r;
+    sqlite3 *db = open_replica(&r);
+    gs_change a = make_change("node-a", 1, GS_HLC_MAKE(100, 0), "x", "reported", "东村的事件");
+    gs_errbuf eb = {{0}};
+    ck_assert_int_eq(gs_replica_apply_in(r, &a, east, NULL, &eb), GS_OK);
+    /* a later change that names the record and claims the west village */
+    gs_change b = make_change("node-b", 1, GS_HLC_MAKE(200, 0), "x", "closed", "被抢走");
+    int vc = gs_field_find(b.rec->rt, "village_code");
+    gs_record_parse(b.rec, vc, west, NULL);
+    char *before = dump(db);
+    int won = -1;
+    ck_assert_int_eq(gs_replica_apply_in(r, &b, west, &won, &eb), GS_ESCOPE);
+    ck_assert_int_eq(won, 0);
+    ck_assert_ptr_nonnull(strstr(eb.msg, "belongs to village 411122101201"));
+    char *after = dump(db);
+    ck_assert_str_eq(after, before);
+    /* deleted records too: the tombstone keeps the village */
+    gs_change del = make_change("node-a", 2, GS_HLC_MAKE(300, 0), "x", NULL, NULL);
+    del.op = GS_OP_DELETE;
+    ck_assert_int_eq(gs_replica_apply_in(r, &del, east, NULL, &eb), GS_OK);
+    b.hlc = GS_HLC_MAKE(400, 0);
+    ck_assert_int_eq(gs_replica_apply_in(r, &b, west, NULL, &eb), GS_ESCOPE);
+    /* its own village may; a new record in the west village may */
+    gs_change c = make_change("node-a", 3, GS_HLC_MAKE(500, 0), "x", "accepted", NULL);
+    ck_assert_int_eq(gs_replica_apply_in(r, &c, east, &won, &eb), GS_OK);
+    ck_assert_int_gt(won, 0);
+    gs_change d = make_change("node-b", 2, GS_HLC_MAKE(600, 0), "y", "reported", "西村");
+    gs_record_parse(d.rec, vc, west, NULL);
+    ck_assert_int_eq(gs_replica_apply_in(r, &d, west, NULL, &eb), GS_OK);
+    /* without a village (the city's own changes), no check */
+    ck_assert_int_eq(gs_replica_apply_in(r, &b, NULL, &won, &eb), GS_OK);
+    ck_assert_int_gt(won, 0);
+    free(before);
+    free(after);
+    gs_change *all[] = {&a, &b, &del, &c, &d};
+    for (size_t i = 0; i < 5; i++)
+        gs_change_clear(all[i]);
+    gs_replica_destroy(&r);
+    sqlite3_close(db);
+}
+END_TEST
+
 START_TEST(convergence_any_order)
 {
     enum { N = 60, REPLICAS = 6 };
@@ -251,6 +298,7 @@ int main(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("replica");
     tcase_add_test(tc, last_writer_wins_per_field);
+    tcase_add_test(tc, record_stays_in_its_village);
     tcase_add_test(tc, convergence_any_order);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

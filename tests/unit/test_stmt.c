@@ -30,7 +30,7 @@ static sqlite3 *open_db(void)
 }
 
 /* The village of record id in table, through the cache, with the query
- * built in the same stack buffer every time (as hub_store_record_scope). */
+ * built in the same stack buffer every time (as hub/store.c node_query). */
 static const char *village_of(gs_stmts **cache, sqlite3 *db, const char *table, const char *id,
                               char *out, size_t cap)
 {
