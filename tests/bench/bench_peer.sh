@@ -21,7 +21,13 @@
 #                      (goal: under 2 ms);
 #   +1% incremental    N/100 more records added, then one sync (goal: gridsync
 #                      >= 30x faster): the whole `gridnode sync` command, and
-#                      (another N/100) one round of a running sync --watch.
+#                      (another N/100) one round of a running sync --watch;
+#   the ceiling        what SQLite alone writes of the hub's rows for N changes
+#                      of one node on this machine, in this run
+#                      (`bench_efficiency --nodes 1 --changes N`, its raw
+#                      writer; its own generated incidents of the same kind),
+#                      and that rate as a multiple of PouchDB's: no sync path
+#                      that stores what the hub stores can beat it.
 # gridsync's figures are medians of RUNS (default 3) full syncs, each from a
 # fresh copy of the same databases, and of NOOP (default 10) no-op syncs;
 # PouchDB's full and incremental replications run once per N (100,000 takes
@@ -159,6 +165,12 @@ for n in "${sizes[@]}"; do
   [ "$(hub_count "$d/run" "$id")" = "$((n + 2 * m))" ] || { echo "the hub does not hold $((n + 2 * m)) changes" >&2; exit 1; }
   stop_hub
 
+  # ---- the raw SQLite ceiling of the hub's writes, one node, N changes
+  "$RTT" --nodes 1 --changes "$n" --runs "$runs" >"$d/ceiling.txt" 2>&1 ||
+    { cat "$d/ceiling.txt" >&2; exit 1; }
+  ceil=$(awk '/^  median / {print $6}' "$d/ceiling.txt")
+  ceil_e2e=$(awk '/^  median / {print $3}' "$d/ceiling.txt")
+
   # ---- PouchDB
   pj=$(node "$peer/pouch_peer.js" bench "$d/pouch" "$d/full.csv" "$d/more.csv" "$noop")
   pget() { node -e "process.stdout.write(String(JSON.parse(process.argv[1])['$1']))" "$pj"; }
@@ -168,13 +180,16 @@ for n in "${sizes[@]}"; do
   awk -v n="$n" -v m="$m" -v full="$full_us" -v noop="$noop_us" -v start="$start_us" \
       -v rtt="$rtt_med" -v first="$rtt_first" -v hw="$rtt_hw" -v pc="$rtt_pc" -v incr="$incr_us" \
       -v pfull="$p_full" -v pnoop="$p_noop" -v pincr="$p_incr" -v pload="$p_load" -v runs="$runs" \
-      -v noopn="$noop" -v wnoop="$w_noop" -v wp95="$w_p95" -v wincr="$w_incr" -v watchn="$watchn" 'BEGIN {
+      -v noopn="$noop" -v wnoop="$w_noop" -v wp95="$w_p95" -v wincr="$w_incr" -v watchn="$watchn" \
+      -v ceil="$ceil" -v ceile2e="$ceil_e2e" 'BEGIN {
     g = n / (full / 1e6); p = n / (pfull / 1000);
     printf "  PouchDB   bulkDocs of the records into the local database (not part of the sync): %.0f ms\n", pload;
     printf "  %-22s %-40s %-26s %s\n", "", "gridsync", "PouchDB", "gridsync advantage";
     printf "  %-22s %-40s %-26s %.1fx (goal >= 30x)\n", "full replication",
            sprintf("%.2f s, %.0f records/s (median of %d)", full / 1e6, g, runs),
            sprintf("%.2f s, %.0f records/s", pfull / 1000, p), g / p;
+    printf "  %-22s %-40s %-26s %.1fx\n", "  raw SQLite ceiling",
+           sprintf("%.0f records/s (%.0f end to end there)", ceil, ceile2e), "", ceil / p;
     printf "  %-22s %-40s %-26s %s\n", "no-op resync",
            sprintf("%.1f ms whole command (median of %d)", noop / 1000, noopn),
            sprintf("%.1f ms (median of %d)", pnoop, noopn),
