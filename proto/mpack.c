@@ -454,14 +454,18 @@ int gs_mp_read_binfix(gs_mp_reader *r, void *dst, size_t n)
  * refused because strings are copied into C strings. */
 bool gs_utf8_valid(const char *s, size_t n)
 {
-    if (n == 0)
-        return true;
+    return gs_utf8_chars(s, n) >= 0;
+}
+
+int64_t gs_utf8_chars(const char *s, size_t n)
+{
+    int64_t chars = 0;
     const unsigned char *p = (const unsigned char *)s, *end = p + n;
-    while (p < end) {
+    for (; p < end; chars++) {
         unsigned c = *p;
         if (c < 0x80) {
             if (c == 0)
-                return false;
+                return -1;
             p++;
             continue;
         }
@@ -482,16 +486,16 @@ bool gs_utf8_valid(const char *s, size_t n)
             else if (c == 0xf4)
                 hi = 0x8f;
         } else {
-            return false;
+            return -1;
         }
         if ((size_t)(end - p) <= more)
-            return false;
+            return -1;
         if (p[1] < lo || p[1] > hi)
-            return false;
+            return -1;
         for (size_t k = 2; k <= more; k++)
             if ((p[k] & 0xc0) != 0x80)
-                return false;
+                return -1;
         p += more + 1;
     }
-    return true;
+    return chars;
 }

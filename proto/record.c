@@ -272,18 +272,6 @@ static bool parse_datetime(const char *s, gs_buf *out)
 
 /* ---- parsing user text --------------------------------------------------- */
 
-static bool utf8_len(const char *s, int64_t *chars)
-{
-    size_t n = strlen(s);
-    if (!gs_utf8_valid(s, n))
-        return false;
-    int64_t c = 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        c += (*p & 0xC0) != 0x80;
-    *chars = c;
-    return true;
-}
-
 static bool all_chars(const char *s, const char *allowed_extra, bool upper, bool digits_ok)
 {
     for (const char *p = s; *p; p++) {
@@ -345,8 +333,8 @@ static bool canonical(const gs_field *f, const char *text, gs_buf *out, int64_t 
     int64_t len = (int64_t)strlen(text);
     switch (f->type) {
     case GS_FT_TEXT: {
-        int64_t chars;
-        if (!utf8_len(text, &chars) || chars < f->min || chars > f->max)
+        int64_t chars = gs_utf8_chars(text, (size_t)len);
+        if (chars < 0 || chars < f->min || chars > f->max)
             return false;
         for (const char *p = text; *p; p++)
             if ((unsigned char)*p < 0x20 && *p != '\n' && *p != '\t' && *p != '\r')

@@ -91,5 +91,8 @@ int gs_mp_read_binfix(gs_mp_reader *r, void *dst, size_t n);
 /* True if [p, p+n) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF)
  * with no NUL byte. */
 bool gs_utf8_valid(const char *p, size_t n);
+/* The number of characters (code points) in [p, p+n), or -1 where
+ * gs_utf8_valid is false: one pass for both. */
+int64_t gs_utf8_chars(const char *p, size_t n);
 
 #endif
