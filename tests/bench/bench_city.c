@@ -72,6 +72,7 @@
 #include "gridsync/bundle.h"
 #include "gridsync/csv.h"
 #include "gridsync/rules.h"
+#include "gsbench.h"
 #include "gstest.h"
 #include "store.h"
 
@@ -83,15 +84,7 @@
 
 /* ---- small helpers ------------------------------------------------------------ */
 
-static double now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
-}
-
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
 /* The hub and the jobs running, so that a failure or Ctrl-C does not leave
  * them behind (gst_spawn puts each in a process group of its own). */
@@ -125,45 +118,12 @@ static void die(const char *fmt, ...)
     exit(1);
 }
 
-static void bad_usage(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs(PROG ": ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputs(" (see " PROG " --help)\n", stderr);
-    va_end(ap);
-    exit(2);
-}
-
 static volatile sig_atomic_t interrupted;
 
 static void on_signal(int sig)
 {
     (void)sig;
     interrupted = 1;
-}
-
-static bool tty;
-
-/* A progress line on stderr, only when stderr is a terminal. */
-static void progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void progress(const char *fmt, ...)
-{
-    if (!tty)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    fputc('\r', stderr);
-    vfprintf(stderr, fmt, ap);
-    fputs("\033[K", stderr);
-    va_end(ap);
-}
-
-static void progress_end(void)
-{
-    if (tty)
-        fputs("\r\033[K", stderr);
 }
 
 /* Thousands separators: 1,480,600. */
@@ -221,45 +181,6 @@ static const char *rng_pick(rng *r, const char *const *list, size_t n)
 
 /* ---- the machine ----------------------------------------------------------------- */
 
-static void cpu_model(char *out, size_t cap)
-{
-    snprintf(out, cap, "unknown");
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    if (!f)
-        return;
-    char line[512];
-    while (fgets(line, sizeof line, f)) {
-        if (!strncmp(line, "model name", 10)) {
-            const char *v = strchr(line, ':');
-            if (v) {
-                v += 1 + strspn(v + 1, " \t");
-                snprintf(out, cap, "%.*s", (int)strcspn(v, "\n"), v);
-            }
-            break;
-        }
-    }
-    fclose(f);
-}
-
-/* A "VmHWM:"-style line of /proc/PID/status in KiB; -1 if unreadable. */
-static long proc_status_kb(pid_t pid, const char *key)
-{
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    long kb = -1;
-    size_t kl = strlen(key);
-    while (fgets(line, sizeof line, f))
-        if (!strncmp(line, key, kl)) {
-            kb = strtol(line + kl, NULL, 10);
-            break;
-        }
-    fclose(f);
-    return kb;
-}
-
 /* User + system CPU seconds of a live process, from /proc/PID/stat. */
 static double proc_cpu_s(pid_t pid)
 {
@@ -279,51 +200,6 @@ static double proc_cpu_s(pid_t pid)
     if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
         return -1;
     return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
-
-/* The main thread's time on a CPU and waiting for one (run queue), in
- * seconds, from /proc/PID/schedstat; what is left of the wall time it spent
- * blocked (fsync, disk, poll). False if unreadable. */
-static bool proc_sched(pid_t pid, double *run_s, double *wait_s)
-{
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/schedstat", (int)pid);
-    FILE *f = fopen(path, "r");
-    unsigned long long run = 0, wait = 0;
-    bool ok = f && fscanf(f, "%llu %llu", &run, &wait) == 2;
-    if (f)
-        fclose(f);
-    *run_s = (double)run / 1e9;
-    *wait_s = (double)wait / 1e9;
-    return ok;
-}
-
-/* Bytes the process has caused to be written to storage (/proc/PID/io). */
-static long long proc_write_bytes(pid_t pid)
-{
-    char path[64], line[128];
-    snprintf(path, sizeof path, "/proc/%d/io", (int)pid);
-    FILE *f = fopen(path, "r");
-    long long v = -1;
-    while (f && fgets(line, sizeof line, f))
-        if (!strncmp(line, "write_bytes:", 12))
-            v = atoll(line + 12);
-    if (f)
-        fclose(f);
-    return v;
-}
-
-/* The 1-minute load average: how busy the shared machine was. */
-static double loadavg(void)
-{
-    double l = -1;
-    FILE *f = fopen("/proc/loadavg", "r");
-    if (f) {
-        if (fscanf(f, "%lf", &l) != 1)
-            l = -1;
-        fclose(f);
-    }
-    return l;
 }
 
 static long long file_size(const char *path)
@@ -353,16 +229,6 @@ static const char usage_text[] =
     "administrative villages (each has a red-white council); the rest are communities.\n"
     "--changes-per-village N pads each node with incident edits to N changes (1100 is\n"
     "about a year of one village). DIR must be new or empty; --keep keeps it.\n";
-
-static long parse_long(const char *opt, const char *v, long lo, long hi)
-{
-    char *end;
-    errno = 0;
-    long n = strtol(v, &end, 10);
-    if (errno || end == v || *end || n < lo || n > hi)
-        bad_usage("%s \"%s\": expected a whole number from %ld to %ld", opt, v, lo, hi);
-    return n;
-}
 
 static void parse_options(int argc, char **argv, options *o)
 {
@@ -397,42 +263,43 @@ static void parse_options(int argc, char **argv, options *o)
         for (int k = 0; with_value[k]; k++)
             known |= !strcmp(a, with_value[k]);
         if (!known)
-            bad_usage("unknown %s %s", strncmp(a, "-", 1) ? "argument" : "option", a);
+            gsb_bad_usage(PROG, "unknown %s %s", strncmp(a, "-", 1) ? "argument" : "option", a);
         if (i + 1 >= argc)
-            bad_usage("%s needs a value", a);
+            gsb_bad_usage(PROG, "%s needs a value", a);
         const char *v = argv[++i];
         if (!strcmp(a, "--dir"))
             o->dir = v;
         else if (!strcmp(a, "--villages"))
-            o->villages = parse_long(a, v, 1, 10000);
+            o->villages = gsb_parse_long(PROG, a, v, 1, 10000);
         else if (!strcmp(a, "--councils"))
-            o->councils = parse_long(a, v, 0, 10000);
+            o->councils = gsb_parse_long(PROG, a, v, 0, 10000);
         else if (!strcmp(a, "--committee-elections"))
-            o->committee_elections = parse_long(a, v, 0, 10000);
+            o->committee_elections = gsb_parse_long(PROG, a, v, 0, 10000);
         else if (!strcmp(a, "--incidents-per-village"))
-            o->incidents = parse_long(a, v, 0, 100000);
+            o->incidents = gsb_parse_long(PROG, a, v, 0, 100000);
         else if (!strcmp(a, "--changes-per-village"))
-            o->changes = parse_long(a, v, 0, 10000000);
+            o->changes = gsb_parse_long(PROG, a, v, 0, 10000000);
         else if (!strcmp(a, "--parallel"))
-            o->parallel = parse_long(a, v, 1, 256);
+            o->parallel = gsb_parse_long(PROG, a, v, 1, 256);
         else if (!strcmp(a, "--seed"))
-            o->seed = (uint64_t)parse_long(a, v, 0, LONG_MAX);
+            o->seed = (uint64_t)gsb_parse_long(PROG, a, v, 0, LONG_MAX);
         else
-            bad_usage("unknown option %s", a);
+            gsb_bad_usage(PROG, "unknown option %s", a);
     }
     if (!o->dir)
-        bad_usage("--dir DIR is required");
+        gsb_bad_usage(PROG, "--dir DIR is required");
     if (o->councils < 0) /* default: the review's 1,269 of 1,346, scaled */
         o->councils = o->villages == 1346 ? 1269 : (o->villages * 1269 + 673) / 1346;
     if (o->committee_elections < 0) /* default: the review's 70 of 1,346, scaled */
         o->committee_elections = o->villages == 1346 ? 70 : (o->villages * 70 + 673) / 1346;
     if (o->councils > o->villages)
-        bad_usage("--councils %ld: more than --villages %ld (councils are in administrative "
-                  "villages, which are among the villages)",
-                  o->councils, o->villages);
+        gsb_bad_usage(PROG,
+                      "--councils %ld: more than --villages %ld (councils are in administrative "
+                      "villages, which are among the villages)",
+                      o->councils, o->villages);
     if (o->committee_elections > o->villages)
-        bad_usage("--committee-elections %ld: more than --villages %ld", o->committee_elections,
-                  o->villages);
+        gsb_bad_usage(PROG, "--committee-elections %ld: more than --villages %ld",
+                      o->committee_elections, o->villages);
 }
 
 /* ---- the city: townships and villages --------------------------------------------- */
@@ -729,13 +596,13 @@ static long run_pool(job *jobs, long n, long parallel, const char *what)
     running = slot;
     nrunning_slots = (size_t)parallel;
     long next = 0, done = 0, failed = 0, active = 0;
-    double t0 = now_ms();
+    double t0 = gst_clock_ms();
     while (done < n) {
         while (active < parallel && next < n) {
             long s = 0;
             while (slot[s])
                 s++;
-            jobs[next].ms = now_ms();
+            jobs[next].ms = gst_clock_ms();
             pid_t pid = gst_spawn(jobs[next].argv, jobs[next].log);
             if (pid < 0)
                 die("cannot start %s: %s", jobs[next].argv[0], strerror(errno));
@@ -766,14 +633,14 @@ static long run_pool(job *jobs, long n, long parallel, const char *what)
         slot[s] = 0;
         active--;
         done++;
-        j->ms = now_ms() - j->ms;
+        j->ms = gst_clock_ms() - j->ms;
         j->maxrss_kb = ru.ru_maxrss;
         j->cpu_s = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
                    (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
         j->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
         if (j->status) {
             if (failed++ < 5) {
-                progress_end();
+                gsb_progress_end();
                 fprintf(stderr, PROG ": %s: `%s %s %s %s` failed (status %d):\n", what, j->argv[0],
                         j->argv[1], j->argv[2], j->argv[3], j->status);
                 show_log(j->log);
@@ -781,9 +648,9 @@ static long run_pool(job *jobs, long n, long parallel, const char *what)
         } else {
             unlink(j->log);
         }
-        progress("%s: %ld/%ld done, %.1f s", what, done, n, (now_ms() - t0) / 1e3);
+        gsb_progress("%s: %ld/%ld done, %.1f s", what, done, n, (gst_clock_ms() - t0) / 1e3);
     }
-    progress_end();
+    gsb_progress_end();
     running = NULL;
     nrunning_slots = 0;
     free(slot);
@@ -1441,7 +1308,7 @@ static bool gen_incident(gen *g, uint64_t limit)
 static void gen_village(const options *o, const char *dir, const village *v, result *res,
                         volatile uint64_t *progress_counter)
 {
-    double t0 = now_ms();
+    double t0 = gst_clock_ms();
     gen g;
     memset(&g, 0, sizeof g);
     g.v = v;
@@ -1502,7 +1369,7 @@ static void gen_village(const options *o, const char *dir, const village *v, res
     gen_commit(&g);
     res->seq = gen_head(&g);
     node_store_close(&g.s);
-    res->gen_ms = now_ms() - t0;
+    res->gen_ms = gst_clock_ms() - t0;
     res->done = 1;
 }
 
@@ -1536,7 +1403,7 @@ static void generate_nodes(const options *o, const char *dir, const village *v, 
     }
     running = pids;
     nrunning_slots = (size_t)workers;
-    double t0 = now_ms();
+    double t0 = gst_clock_ms();
     long left = workers;
     bool failed = false;
     while (left > 0) {
@@ -1559,13 +1426,13 @@ static void generate_nodes(const options *o, const char *dir, const village *v, 
             changes += counters[w];
         for (long i = 0; i < o->villages; i++)
             done += res[i].done;
-        double s = (now_ms() - t0) / 1e3;
+        double s = (gst_clock_ms() - t0) / 1e3;
         char c1[32];
-        progress("生成 generate: %ld/%ld villages, %s changes, %.0f changes/s, %.1f s", done,
-                 o->villages, num(changes, c1), s > 0 ? (double)changes / s : 0.0, s);
+        gsb_progress("生成 generate: %ld/%ld villages, %s changes, %.0f changes/s, %.1f s", done,
+                     o->villages, num(changes, c1), s > 0 ? (double)changes / s : 0.0, s);
         usleep(200000);
     }
-    progress_end();
+    gsb_progress_end();
     running = NULL;
     nrunning_slots = 0;
     free(pids);
@@ -1686,23 +1553,24 @@ static int cmp_double(const void *a, const void *b)
 static char *prepare_dir(const char *dir)
 {
     if (mkdir(dir, 0700) && errno != EEXIST)
-        bad_usage("--dir %s: %s", dir, strerror(errno));
+        gsb_bad_usage(PROG, "--dir %s: %s", dir, strerror(errno));
     DIR *d = opendir(dir);
     if (!d)
-        bad_usage("--dir %s: %s", dir, strerror(errno));
+        gsb_bad_usage(PROG, "--dir %s: %s", dir, strerror(errno));
     struct dirent *e;
     while ((e = readdir(d)))
         if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
             closedir(d);
-            bad_usage("--dir %s is not empty; give a new or empty directory", dir);
+            gsb_bad_usage(PROG, "--dir %s is not empty; give a new or empty directory", dir);
         }
     closedir(d);
     char *abs = realpath(dir, NULL);
     if (!abs)
-        bad_usage("--dir %s: %s", dir, strerror(errno));
+        gsb_bad_usage(PROG, "--dir %s: %s", dir, strerror(errno));
     /* ipc://DIR/hub.sock must fit in a Unix socket address (108 bytes) */
     if (strlen(abs) + sizeof "/hub.sock" > 100)
-        bad_usage("--dir %s: path too long for the hub's ipc socket; use a shorter one", abs);
+        gsb_bad_usage(PROG, "--dir %s: path too long for the hub's ipc socket; use a shorter one",
+                      abs);
     return abs;
 }
 
@@ -1710,7 +1578,6 @@ int main(int argc, char **argv)
 {
     options o;
     parse_options(argc, argv, &o);
-    tty = isatty(STDERR_FILENO);
     char *dir = prepare_dir(o.dir);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -1730,10 +1597,10 @@ int main(int argc, char **argv)
         snprintf(endpoint, sizeof endpoint, "ipc://%s", sock) >= (int)sizeof endpoint ||
         snprintf(csv, sizeof csv, "%s/villages.csv", dir) >= (int)sizeof csv ||
         snprintf(log, sizeof log, "%s/setup.log", dir) >= (int)sizeof log)
-        bad_usage("--dir %s: path too long", dir);
+        gsb_bad_usage(PROG, "--dir %s: path too long", dir);
 
     char cpu[256], c1[32], c2[32], c3[32];
-    cpu_model(cpu, sizeof cpu);
+    gsb_cpu_model(cpu, sizeof cpu);
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     printf("bench_city: %ld villages and communities (%ld villages with councils, %ld "
            "communities), %ld committee elections, %ld incidents per village%s%s%s, seed %llu\n",
@@ -1742,12 +1609,12 @@ int main(int argc, char **argv)
            o.changes ? " changes per village" : "", (unsigned long long)o.seed);
     printf("machine: %ld CPUs (nproc), %s; shared and noisy (load average %.1f now), figures "
            "vary run to run\n",
-           ncpu, cpu, loadavg());
+           ncpu, cpu, gsb_loadavg());
     printf("directory: %s\n", dir);
     fflush(stdout);
 
     /* 1. the city */
-    double t_all = now_ms(), t = now_ms();
+    double t_all = gst_clock_ms(), t = gst_clock_ms();
     load_townships();
     load_categories();
     village *v = plan_city(&o, csv);
@@ -1764,8 +1631,8 @@ int main(int argc, char **argv)
             GS_TEST_SRC_DIR "/data/incident_categories.csv", NULL);
     run_one("refdata villages", log, "gridhub", "--db", hubdb, "refdata", "load", "divisions", csv,
             NULL);
-    double setup_ms = now_ms() - t;
-    t = now_ms();
+    double setup_ms = gst_clock_ms() - t;
+    t = gst_clock_ms();
     job *jobs = calloc((size_t)o.villages, sizeof *jobs);
     if (!jobs)
         die("out of memory");
@@ -1779,12 +1646,12 @@ int main(int argc, char **argv)
     }
     if (run_pool(jobs, o.villages, o.parallel, "节点登记 node add"))
         die("registering the nodes failed");
-    double add_ms = now_ms() - t;
+    double add_ms = gst_clock_ms() - t;
 
     /* 3. the node databases */
-    t = now_ms();
+    t = gst_clock_ms();
     generate_nodes(&o, dir, v, res);
-    double gen_ms = now_ms() - t;
+    double gen_ms = gst_clock_ms() - t;
     uint64_t total = 0, max_seq = 0, min_seq = UINT64_MAX;
     result sum;
     memset(&sum, 0, sizeof sum);
@@ -1839,18 +1706,18 @@ int main(int argc, char **argv)
         job_wrapped(&jobs[i], jlog, "BENCH_NODE_WRAPPER", "gridnode", rest);
     }
     double hub_cpu0 = proc_cpu_s(hub_pid), run0 = 0, wait0 = 0, run1 = 0, wait1 = 0;
-    long long w0 = proc_write_bytes(hub_pid);
-    proc_sched(hub_pid, &run0, &wait0);
-    t = now_ms();
+    long long w0 = gsb_proc_write_bytes(hub_pid);
+    gsb_proc_sched(hub_pid, &run0, &wait0);
+    t = gst_clock_ms();
     long failed = run_pool(jobs, o.villages, o.parallel, "同步 sync");
-    double sync_ms = now_ms() - t;
-    long hwm = proc_status_kb(hub_pid, "VmHWM:"), rss = proc_status_kb(hub_pid, "VmRSS:");
+    double sync_ms = gst_clock_ms() - t;
+    long hwm = gsb_proc_status_kb(hub_pid, "VmHWM:"), rss = gsb_proc_status_kb(hub_pid, "VmRSS:");
     double hub_cpu = proc_cpu_s(hub_pid) - hub_cpu0;
-    proc_sched(hub_pid, &run1, &wait1);
-    long long written = proc_write_bytes(hub_pid) - w0;
+    gsb_proc_sched(hub_pid, &run1, &wait1);
+    long long written = gsb_proc_write_bytes(hub_pid) - w0;
     stop_hub();
 
-    double load = loadavg();
+    double load = gsb_loadavg();
     double *times = calloc((size_t)o.villages, sizeof *times);
     long node_rss = 0;
     double node_cpu = 0;
@@ -1891,7 +1758,7 @@ int main(int argc, char **argv)
     printf("durability: WAL, synchronous=FULL on the hub and for entry on the nodes, the nodes' "
            "sync bookkeeping NORMAL (the programs' own settings); gridnode's batches (<= 512 "
            "changes, window and bytes as the hub grants, <= 8 x 512 KiB)\n");
-    printf("total: %.1f s\n", (now_ms() - t_all) / 1e3);
+    printf("total: %.1f s\n", (gst_clock_ms() - t_all) / 1e3);
     if (failed || bad) {
         printf("FAILED: %ld syncs failed, %ld villages not fully held by the hub\n", failed, bad);
         fflush(stdout);

@@ -59,7 +59,6 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -70,6 +69,7 @@
 #include "gridsync/hlc.h"
 #include "gridsync/msg.h"
 #include "gridsync/replica.h"
+#include "gsbench.h"
 #include "gstest.h"
 #include "store.h"
 #include "sync.h"
@@ -77,20 +77,6 @@
 #define MAX_NODES 58     /* one village under each township of the city */
 #define PUSH_CHANGES 512 /* node/sync.c: batch_changes */
 #define MAX_GROUPS 100000
-
-static double now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
-}
-
-static void msleep(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
-}
 
 static void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 static void fatal(const char *fmt, ...)
@@ -116,39 +102,6 @@ static void must_run(const char *const argv[])
 
 /* ---- the machine -------------------------------------------------------------- */
 
-static void cpu_model(char *out, size_t cap)
-{
-    snprintf(out, cap, "unknown");
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    if (!f)
-        return;
-    char line[512];
-    while (fgets(line, sizeof line, f)) {
-        const char *v = strchr(line, ':');
-        if (!strncmp(line, "model name", 10) && v) {
-            v += 1 + strspn(v + 1, " \t");
-            snprintf(out, cap, "%.*s", (int)strcspn(v, "\n"), v);
-            break;
-        }
-    }
-    fclose(f);
-}
-
-static const char *fs_name(const char *path)
-{
-    struct statfs s;
-    if (statfs(path, &s) != 0)
-        return "unknown";
-    switch ((unsigned long)s.f_type) {
-    case 0xEF53: return "ext4";
-    case 0x58465342: return "xfs";
-    case 0x9123683E: return "btrfs";
-    case 0x01021994: return "tmpfs (RAM: fsync is free, figures too good)";
-    case 0x794C7630: return "overlayfs";
-    default: return "other";
-    }
-}
-
 static void loadavg(char *out, size_t cap)
 {
     snprintf(out, cap, "unknown");
@@ -164,14 +117,14 @@ static void print_machine(const char *dir)
 {
     char model[256], load[128];
     struct utsname un;
-    cpu_model(model, sizeof model);
+    gsb_cpu_model(model, sizeof model);
     loadavg(load, sizeof load);
     uname(&un);
     printf("  machine     %ld CPUs (nproc), %s\n", sysconf(_SC_NPROCESSORS_ONLN), model);
     printf("  system      %s %s %s; SQLite %s, libzmq %d.%d.%d\n", un.sysname, un.release,
            un.machine, sqlite3_libversion(), ZMQ_VERSION_MAJOR, ZMQ_VERSION_MINOR,
            ZMQ_VERSION_PATCH);
-    printf("  disk        %s (%s)\n", dir, fs_name(dir));
+    printf("  disk        %s (%s)\n", dir, gsb_fs_name(dir));
     printf("  load        %s (/proc/loadavg at the start)\n", load);
 #if defined(__SANITIZE_ADDRESS__)
     printf("  build       WITH SANITIZERS: figures are not representative\n");
@@ -233,25 +186,6 @@ static void write_csv(const char *path, long rows, int node)
         fatal("writing %s: %s", path, strerror(errno));
 }
 
-/* Village codes: "201" under each of the first n townships of the city's
- * division file. */
-static void villages(char out[][13], int n)
-{
-    char *csv = gst_read_file(GS_TEST_SRC_DIR "/data/luohe_divisions.csv", NULL);
-    if (!csv)
-        fatal("cannot read data/luohe_divisions.csv");
-    int k = 0;
-    for (char *line = strtok(csv, "\n"); line && k < n; line = strtok(NULL, "\n")) {
-        char code[16];
-        if (sscanf(line, "%15[0-9],", code) == 1 && strlen(code) == 9 &&
-            strstr(line, ",township,"))
-            snprintf(out[k++], 13, "%.9s201", code);
-    }
-    free(csv);
-    if (k < n)
-        fatal("only %d townships in data/luohe_divisions.csv, %d nodes asked for", k, n);
-}
-
 /* ---- files ------------------------------------------------------------------------- */
 
 static void copy_file(const char *from, const char *to)
@@ -307,7 +241,11 @@ static void setup(bench *b)
                               GS_TEST_SRC_DIR "/data/luohe_divisions.csv", NULL});
     must_run((const char *[]){"gridhub", "--db", hub, "refdata", "load", "categories",
                               GS_TEST_SRC_DIR "/data/incident_categories.csv", NULL});
-    villages(b->village, b->nodes);
+    int k = gst_villages(b->village, b->nodes);
+    if (k < 0)
+        fatal("cannot read data/luohe_divisions.csv");
+    if (k < b->nodes)
+        fatal("only %d townships in data/luohe_divisions.csv, %d nodes asked for", k, b->nodes);
     for (int i = 0; i < b->nodes; i++) {
         char name[64];
         snprintf(name, sizeof name, "基准节点%d", i + 1);
@@ -387,16 +325,6 @@ static int wait_cpu(pid_t pid, double *cpu)
     return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
 }
 
-static int count_in(const char *path, const char *needle)
-{
-    char *text = gst_read_file(path, NULL);
-    int n = 0;
-    for (const char *p = text; p && (p = strstr(p, needle)); p++)
-        n++;
-    free(text);
-    return n;
-}
-
 /* The group commits of one hub run, from its -vv log. */
 static void parse_groups(const char *log, e2e_result *res)
 {
@@ -471,16 +399,16 @@ static void run_e2e(const bench *b, e2e_result *res)
     pid_t hub_pid = gst_spawn(hargv, log);
     if (hub_pid < 0)
         fatal("cannot start gridhub: %s", strerror(errno));
-    double end = now_ms() + 20000;
-    while (count_in(log, "gridhub: serving ") == 0) {
-        if (now_ms() > end || waitpid(hub_pid, NULL, WNOHANG) == hub_pid)
+    double end = gst_clock_ms() + 20000;
+    while (gst_count_in_file(log, "gridhub: serving ") == 0) {
+        if (gst_clock_ms() > end || waitpid(hub_pid, NULL, WNOHANG) == hub_pid)
             fatal("gridhub serve did not start; see %s", log);
-        msleep(5);
+        gst_sleep_ms(5);
     }
 
     pid_t pids[MAX_NODES];
     sched_times h0 = sched_of(hub_pid, hub_pid);
-    double t0 = now_ms();
+    double t0 = gst_clock_ms();
     for (int i = 0; i < b->nodes; i++) {
         snprintf(path, sizeof path, "%s/n%d.db", b->run, i);
         snprintf(nlog, sizeof nlog, "%s/n%d.log", b->run, i);
@@ -502,7 +430,7 @@ static void run_e2e(const bench *b, e2e_result *res)
             fatal("gridnode sync of node %d exited %d:\n%s", i, st, text ? text : "");
         }
     }
-    res->ms = now_ms() - t0;
+    res->ms = gst_clock_ms() - t0;
     sched_times h1 = sched_of(hub_pid, hub_pid);
     res->hub_main = (sched_times){h1.run_s - h0.run_s, h1.wait_s - h0.wait_s};
     kill(hub_pid, SIGTERM);
@@ -652,7 +580,7 @@ static void run_raw(const bench *b, node_log *logs, const e2e_result *e, raw_res
     struct rusage ru0, ru1;
     getrusage(RUSAGE_SELF, &ru0);
     sched_times s0 = sched_of(getpid(), getpid());
-    double t0 = now_ms();
+    double t0 = gst_clock_ms();
     for (int g = 0; left > 0; g++) {
         /* the e2e group's push count; any remainder in groups of the median's size */
         int pushes = g < e->ngroups ? e->groups[g].pushes : 8;
@@ -704,7 +632,7 @@ static void run_raw(const bench *b, node_log *logs, const e2e_result *e, raw_res
         sql_must(db, "COMMIT");
         res->groups++;
     }
-    res->ms = now_ms() - t0;
+    res->ms = gst_clock_ms() - t0;
     sched_times s1 = sched_of(getpid(), getpid());
     res->sched = (sched_times){s1.run_s - s0.run_s, s1.wait_s - s0.wait_s};
     getrusage(RUSAGE_SELF, &ru1);
@@ -774,10 +702,10 @@ static int efficiency(long changes, int nodes, int runs, bool keep)
            "of <= %d changes, window and batch bytes as the hub grants (<= 8 x 512 KiB)\n",
            nodes, PUSH_CHANGES);
     fflush(stdout);
-    double t0 = now_ms();
+    double t0 = gst_clock_ms();
     setup(&b);
     printf("  setup       %.1f s (hub init, refdata, %d nodes, imports)\n",
-           (now_ms() - t0) / 1000, nodes);
+           (gst_clock_ms() - t0) / 1000, nodes);
     node_log *logs = calloc((size_t)nodes, sizeof *logs);
     if (!logs)
         fatal("out of memory");
@@ -972,19 +900,19 @@ static int rtt(const char *node_db, int rounds)
         snprintf(hello.software, sizeof hello.software, "bench_efficiency rtt");
         hello.hub_seq_seen = since;
         hello.node_time = gs_wall_ms();
-        double t0 = now_ms();
+        double t0 = gst_clock_ms();
         if (r == 0 && zmq_connect(sock, ep))
             fatal("connect %s: %s", ep, zmq_strerror(errno));
         send_or_die(sock, &hello);
         recv_or_die(sock, GS_MSG_WELCOME, &in);
         gs_msg_clear(&in);
-        double t1 = now_ms();
+        double t1 = gst_clock_ms();
         pull.type = GS_MSG_PULL;
         pull.version = GS_PROTO_VERSION;
         pull.since = since;
         send_or_die(sock, &pull);
         recv_or_die(sock, GS_MSG_CHANGES, &in);
-        double t2 = now_ms();
+        double t2 = gst_clock_ms();
         if (in.nchanges || in.more)
             fatal("the node is not up to date (%zu changes came back): sync it first",
                   in.nchanges);
@@ -1017,10 +945,10 @@ static int rtt(const char *node_db, int rounds)
 static double watch_round(node_sync *ns, node_sync_stats *st)
 {
     gs_errbuf eb = {{0}};
-    double t0 = now_ms();
+    double t0 = gst_clock_ms();
     if (node_sync_run(ns, st, &eb))
         fatal("sync: %s", eb.msg);
-    return now_ms() - t0;
+    return gst_clock_ms() - t0;
 }
 
 /* The rounds of `gridnode sync --watch` (see the header). */

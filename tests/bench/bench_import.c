@@ -32,23 +32,16 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/resource.h>
-#include <sys/statfs.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
 
+#include "gsbench.h"
 #include "gstest.h"
 
 #define VILLAGE "411122101201"
 #define NGRIDS  8
-
-static double now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
-}
 
 /* CPU time (user + system) of the reaped children so far, in ms: beside the
  * wall time, a figure that other work on the machine disturbs much less. */
@@ -65,43 +58,6 @@ static void die(const char *what, const gst_result *r)
     fprintf(stderr, "bench_import: %s failed (status %d)\n%s%s", what, r ? r->status : -1,
             r && r->out ? r->out : "", r && r->err ? r->err : "");
     exit(1);
-}
-
-/* ---- the machine -------------------------------------------------------------- */
-
-static void cpu_model(char *out, size_t cap)
-{
-    snprintf(out, cap, "unknown");
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    if (!f)
-        return;
-    char line[512];
-    while (fgets(line, sizeof line, f)) {
-        if (!strncmp(line, "model name", 10)) {
-            const char *v = strchr(line, ':');
-            if (v) {
-                v += 1 + strspn(v + 1, " \t");
-                snprintf(out, cap, "%.*s", (int)strcspn(v, "\n"), v);
-            }
-            break;
-        }
-    }
-    fclose(f);
-}
-
-static const char *fs_name(const char *path)
-{
-    struct statfs s;
-    if (statfs(path, &s) != 0)
-        return "unknown";
-    switch ((unsigned long)s.f_type) {
-    case 0xEF53: return "ext4";
-    case 0x58465342: return "xfs";
-    case 0x9123683E: return "btrfs";
-    case 0x01021994: return "tmpfs (RAM: fsync is free, figures too good)";
-    case 0x794C7630: return "overlayfs";
-    default: return "other";
-    }
 }
 
 /* ---- generated data ------------------------------------------------------------ */
@@ -234,13 +190,13 @@ int main(int argc, char **argv)
     snprintf(csv, sizeof csv, "%s/incidents-%ld.csv", dir, rows);
 
     char model[256];
-    cpu_model(model, sizeof model);
+    gsb_cpu_model(model, sizeof model);
     struct utsname un;
     uname(&un);
     printf("gridnode import benchmark\n");
     printf("  machine     %ld CPUs (nproc), %s\n", sysconf(_SC_NPROCESSORS_ONLN), model);
     printf("  system      %s %s, %s\n", un.sysname, un.release, un.machine);
-    printf("  disk        %s (%s)\n", dir, fs_name(dir));
+    printf("  disk        %s (%s)\n", dir, gsb_fs_name(dir));
     printf("  sqlite      %s\n", sqlite3_libversion());
     char load[128] = "unknown";
     FILE *lf = fopen("/proc/loadavg", "r");
@@ -274,9 +230,9 @@ int main(int argc, char **argv)
             die("grid add", &r);
     }
 
-    double t0 = now_ms();
+    double t0 = gst_clock_ms();
     write_csv(csv, rows);
-    double gen = now_ms() - t0;
+    double gen = gst_clock_ms() - t0;
     printf("  input       %ld rows, %.1f MB UTF-8 CSV, %d categories, %d grids (generated in "
            "%.0f ms)\n",
            rows, (double)file_size(csv) / 1e6, ncats, NGRIDS, gen);
@@ -284,21 +240,21 @@ int main(int argc, char **argv)
     /* 1a. dry run: parse, check, write inside a transaction, roll back */
     gst_result_free(&r);
     double c0 = children_cpu_ms();
-    t0 = now_ms();
+    t0 = gst_clock_ms();
     if (gst_runv(&r, NULL, "gridnode", "--db", db, "import", "incidents", csv, "--dry-run",
                  (char *)NULL) ||
         r.status)
         die("import --dry-run", &r);
-    double dry = now_ms() - t0, dry_cpu = children_cpu_ms() - c0;
+    double dry = gst_clock_ms() - t0, dry_cpu = children_cpu_ms() - c0;
 
     /* 1b. the import */
     gst_result_free(&r);
     c0 = children_cpu_ms();
-    t0 = now_ms();
+    t0 = gst_clock_ms();
     if (gst_runv(&r, NULL, "gridnode", "--db", db, "import", "incidents", csv, (char *)NULL) ||
         r.status)
         die("import", &r);
-    double imp = now_ms() - t0, imp_cpu = children_cpu_ms() - c0;
+    double imp = gst_clock_ms() - t0, imp_cpu = children_cpu_ms() - c0;
     char want[64];
     snprintf(want, sizeof want, "imported %ld incidents", rows);
     if (!strstr(r.out, want))
@@ -337,23 +293,23 @@ int main(int argc, char **argv)
         snprintf(title, sizeof title, "%s%s（单条录入%d）", PICK(places), PICK(problems), i);
         gst_result_free(&r);
         c0 = children_cpu_ms();
-        t0 = now_ms();
+        t0 = gst_clock_ms();
         if (gst_runv(&r, NULL, "gridnode", "--db", db, "incident", "add", "--grid",
                      VILLAGE "001", "--category", cats[i % ncats], "--title", title,
                      "--description", "网格员巡查发现，已拍照", "--reporter", "王桂兰",
                      (char *)NULL) ||
             r.status)
             die("incident add", &r);
-        lat[i] = now_ms() - t0;
+        lat[i] = gst_clock_ms() - t0;
         cpu[i] = children_cpu_ms() - c0;
     }
     int nstart = runs < 50 ? runs : 50;
     for (int i = 0; i < nstart; i++) {
         gst_result_free(&r);
-        t0 = now_ms();
+        t0 = gst_clock_ms();
         if (gst_runv(&r, NULL, "gridnode", "--version", (char *)NULL) || r.status)
             die("gridnode --version", &r);
-        start[i] = now_ms() - t0;
+        start[i] = gst_clock_ms() - t0;
     }
     gst_result_free(&r);
     stats a = summarize(lat, runs), s = summarize(start, nstart), ac = summarize(cpu, runs);

@@ -63,6 +63,7 @@
 #include "gridsync/csv.h"
 #include "gridsync/hlc.h"
 #include "gridsync/msg.h"
+#include "gsbench.h"
 #include "gstest.h"
 #include "store.h"
 
@@ -73,13 +74,6 @@
 #define GOAL_KIB    (128 * 1024)
 
 /* ---- small helpers ------------------------------------------------------------- */
-
-static double now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
-}
 
 static pid_t hub_pid;
 
@@ -95,78 +89,6 @@ static void die(const char *fmt, ...)
     if (hub_pid > 0)
         kill(hub_pid, SIGKILL);
     exit(1);
-}
-
-static void bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void bad_usage(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs(PROG ": ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputs(" (see " PROG " --help)\n", stderr);
-    va_end(ap);
-    exit(2);
-}
-
-static bool tty;
-
-static void progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void progress(const char *fmt, ...)
-{
-    if (!tty)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    fputc('\r', stderr);
-    vfprintf(stderr, fmt, ap);
-    fputs("\033[K", stderr);
-    va_end(ap);
-}
-
-static void progress_end(void)
-{
-    if (tty)
-        fputs("\r\033[K", stderr);
-}
-
-static void cpu_model(char *out, size_t cap)
-{
-    snprintf(out, cap, "unknown");
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    if (!f)
-        return;
-    char line[512];
-    while (fgets(line, sizeof line, f)) {
-        if (!strncmp(line, "model name", 10)) {
-            const char *v = strchr(line, ':');
-            if (v) {
-                v += 1 + strspn(v + 1, " \t");
-                snprintf(out, cap, "%.*s", (int)strcspn(v, "\n"), v);
-            }
-            break;
-        }
-    }
-    fclose(f);
-}
-
-/* A "VmHWM:"-style line of /proc/PID/status in KiB; -1 if unreadable. */
-static long proc_status_kb(pid_t pid, const char *key)
-{
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    long kb = -1;
-    size_t kl = strlen(key);
-    while (fgets(line, sizeof line, f))
-        if (!strncmp(line, key, kl)) {
-            kb = strtol(line + kl, NULL, 10);
-            break;
-        }
-    fclose(f);
-    return kb;
 }
 
 /* User + system CPU seconds of a live process. */
@@ -187,38 +109,6 @@ static double proc_cpu_s(pid_t pid)
     return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
-/* The main thread's time on a CPU and waiting for one (run queue), in
- * seconds, from /proc/PID/schedstat; what is left of the wall time it spent
- * blocked (fsync, disk, poll). False if unreadable. */
-static bool proc_sched(pid_t pid, double *run_s, double *wait_s)
-{
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/schedstat", (int)pid);
-    FILE *f = fopen(path, "r");
-    unsigned long long run = 0, wait = 0;
-    bool ok = f && fscanf(f, "%llu %llu", &run, &wait) == 2;
-    if (f)
-        fclose(f);
-    *run_s = (double)run / 1e9;
-    *wait_s = (double)wait / 1e9;
-    return ok;
-}
-
-/* Bytes the process has caused to be written to storage (/proc/PID/io). */
-static long long proc_write_bytes(pid_t pid)
-{
-    char path[64], line[128];
-    snprintf(path, sizeof path, "/proc/%d/io", (int)pid);
-    FILE *f = fopen(path, "r");
-    long long v = -1;
-    while (f && fgets(line, sizeof line, f))
-        if (!strncmp(line, "write_bytes:", 12))
-            v = atoll(line + 12);
-    if (f)
-        fclose(f);
-    return v;
-}
-
 /* CPU seconds (user + system) this process has used. */
 static double self_cpu_s(void)
 {
@@ -226,19 +116,6 @@ static double self_cpu_s(void)
     getrusage(RUSAGE_SELF, &ru);
     return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
            (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-}
-
-/* The 1-minute load average: how busy the shared machine was. */
-static double loadavg(void)
-{
-    double l = -1;
-    FILE *f = fopen("/proc/loadavg", "r");
-    if (f) {
-        if (fscanf(f, "%lf", &l) != 1)
-            l = -1;
-        fclose(f);
-    }
-    return l;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -297,16 +174,6 @@ static const char usage_text[] =
     "passed to `gridhub serve` (the budget the hub shares among the nodes as grants).\n"
     "DIR (default: a new directory under $TMPDIR) must be new or empty; --keep keeps it.\n";
 
-static long parse_long(const char *opt, const char *v, long lo, long hi)
-{
-    char *end;
-    errno = 0;
-    long n = strtol(v, &end, 10);
-    if (errno || end == v || *end || n < lo || n > hi)
-        bad_usage("%s \"%s\": expected a whole number from %ld to %ld", opt, v, lo, hi);
-    return n;
-}
-
 static void parse_options(int argc, char **argv, options *o)
 {
     memset(o, 0, sizeof *o);
@@ -334,9 +201,9 @@ static void parse_options(int argc, char **argv, options *o)
         } else if (strcmp(a, "--nodes") && strcmp(a, "--changes") && strcmp(a, "--window") &&
                    strcmp(a, "--batch") && strcmp(a, "--threads") && strcmp(a, "--io-threads") &&
                    strcmp(a, "--dir") && strcmp(a, "--timeout") && strcmp(a, "--inflight-mib")) {
-            bad_usage("unknown %s %s", strncmp(a, "-", 1) ? "argument" : "option", a);
+            gsb_bad_usage(PROG, "unknown %s %s", strncmp(a, "-", 1) ? "argument" : "option", a);
         } else if (i + 1 >= argc) {
-            bad_usage("%s needs a value", a);
+            gsb_bad_usage(PROG, "%s needs a value", a);
         } else if (!strcmp(a, "--nodes")) {
             const char *v = argv[++i];
             o->ncases = 0;
@@ -345,30 +212,30 @@ static void parse_options(int argc, char **argv, options *o)
             for (char *save = NULL, *t = strtok_r(list, ",", &save); t;
                  t = strtok_r(NULL, ",", &save)) {
                 if (o->ncases == MAX_CASES)
-                    bad_usage("--nodes: at most %d counts", MAX_CASES);
-                o->nodes[o->ncases++] = parse_long("--nodes", t, 1, 9000);
+                    gsb_bad_usage(PROG, "--nodes: at most %d counts", MAX_CASES);
+                o->nodes[o->ncases++] = gsb_parse_long(PROG, "--nodes", t, 1, 9000);
             }
             if (!o->ncases)
-                bad_usage("--nodes \"%s\": expected counts such as 1,10,100,1346", v);
+                gsb_bad_usage(PROG, "--nodes \"%s\": expected counts such as 1,10,100,1346", v);
         } else if (!strcmp(a, "--changes")) {
-            o->changes = parse_long(a, argv[++i], 1, 10000000);
+            o->changes = gsb_parse_long(PROG, a, argv[++i], 1, 10000000);
         } else if (!strcmp(a, "--window")) {
-            o->window = parse_long(a, argv[++i], 1, MAX_WINDOW);
+            o->window = gsb_parse_long(PROG, a, argv[++i], 1, MAX_WINDOW);
         } else if (!strcmp(a, "--batch")) {
-            o->batch = parse_long(a, argv[++i], 1, (long)gs_limits_default.max_changes);
+            o->batch = gsb_parse_long(PROG, a, argv[++i], 1, (long)gs_limits_default.max_changes);
         } else if (!strcmp(a, "--threads")) {
-            o->threads = parse_long(a, argv[++i], 1, 256);
+            o->threads = gsb_parse_long(PROG, a, argv[++i], 1, 256);
         } else if (!strcmp(a, "--io-threads")) {
-            o->io_threads = parse_long(a, argv[++i], 1, 64);
+            o->io_threads = gsb_parse_long(PROG, a, argv[++i], 1, 64);
         } else if (!strcmp(a, "--timeout")) {
-            o->timeout = parse_long(a, argv[++i], 1, 86400);
+            o->timeout = gsb_parse_long(PROG, a, argv[++i], 1, 86400);
         } else if (!strcmp(a, "--dir")) {
             o->dir = argv[++i];
         } else if (!strcmp(a, "--inflight-mib")) {
-            parse_long(a, argv[i + 1], 1, 4096);
+            gsb_parse_long(PROG, a, argv[i + 1], 1, 4096);
             o->inflight_mib = argv[++i];
         } else {
-            bad_usage("unknown option %s", a);
+            gsb_bad_usage(PROG, "unknown option %s", a);
         }
     }
 }
@@ -472,7 +339,7 @@ static void make_registry(const char *tdir, reg_node *r, long n)
     const char *vil[] = {"gridhub", "--db", hubdb, "refdata", "load", "divisions", csv, NULL};
     run_tool(vil, log);
 
-    double t0 = now_ms();
+    double t0 = gst_clock_ms();
     enum { PAR = 8 };
     pid_t slot[PAR] = {0};
     long next = 0, done = 0;
@@ -518,9 +385,10 @@ static void make_registry(const char *tdir, reg_node *r, long n)
                     die("gridhub node add failed; see %s", alog[s]);
                 unlink(alog[s]);
             }
-        progress("registry: %ld/%ld x gridhub node add, %.1f s", done, n, (now_ms() - t0) / 1e3);
+        gsb_progress("registry: %ld/%ld x gridhub node add, %.1f s", done, n,
+                     (gst_clock_ms() - t0) / 1e3);
     }
-    progress_end();
+    gsb_progress_end();
     for (long i = 0; i < n; i++) {
         char path[PATH_MAX], bname[64];
         snprintf(bname, sizeof bname, "%s.bundle", r[i].village);
@@ -537,7 +405,7 @@ static void make_registry(const char *tdir, reg_node *r, long n)
         snprintf(r[i].hub_pub, sizeof r[i].hub_pub, "%s", b.hub_public_key);
     }
     printf("registry: %ld nodes registered with `gridhub node add` in %.1f s\n", n,
-           (now_ms() - t0) / 1e3);
+           (gst_clock_ms() - t0) / 1e3);
 }
 
 /* ---- the hub -------------------------------------------------------------------------- */
@@ -856,7 +724,7 @@ static void send_pull(sim_thread *t, sim_node *nd)
 /* The node is fully acked: pull (as gridnode does) or finish. */
 static void acked_all(sim_thread *t, sim_node *nd)
 {
-    nd->t_acked = now_ms() - t->s->t0;
+    nd->t_acked = gst_clock_ms() - t->s->t0;
     if (t->s->o->pull) {
         nd->phase = SIM_PULL;
         send_pull(t, nd);
@@ -943,7 +811,7 @@ static void on_message(sim_thread *t, sim_node *nd, const void *data, size_t len
         sim_fail(nd, "bad message from the hub: %s", eb.msg);
         return;
     }
-    double now = now_ms();
+    double now = gst_clock_ms();
     if ((nd->phase == SIM_PUSH || nd->phase == SIM_PULL) && now - nd->last_msg_ms > nd->max_gap_ms)
         nd->max_gap_ms = now - nd->last_msg_ms;
     nd->last_msg_ms = now;
@@ -966,7 +834,7 @@ static void on_message(sim_thread *t, sim_node *nd, const void *data, size_t len
             break;
         }
         nd->hlc = gs_hlc_recv(nd->hlc, m.hub_time, gs_wall_ms());
-        nd->t_welcome = now_ms() - t->s->t_connect0;
+        nd->t_welcome = gst_clock_ms() - t->s->t_connect0;
         nd->phase = SIM_READY;
         atomic_fetch_add(&t->s->welcomed, 1);
         break;
@@ -997,7 +865,7 @@ static void on_message(sim_thread *t, sim_node *nd, const void *data, size_t len
         if (m.more) {
             send_pull(t, nd);
         } else {
-            nd->t_pulled = now_ms() - t->s->t0;
+            nd->t_pulled = gst_clock_ms() - t->s->t0;
             nd->phase = SIM_DONE;
         }
         break;
@@ -1087,11 +955,11 @@ static void *sim_thread_main(void *arg)
         send_hello(t, nd);
     }
     /* until every node of this thread is welcomed (or failed) */
-    double last = now_ms();
+    double last = gst_clock_ms();
     while (!all_past(nodes, t->count, SIM_READY)) {
         if (poll_nodes(t, items, 100))
-            last = now_ms();
-        else if (now_ms() - last > (double)t->s->o->timeout * 1e3)
+            last = gst_clock_ms();
+        else if (gst_clock_ms() - last > (double)t->s->o->timeout * 1e3)
             for (long i = 0; i < t->count; i++)
                 if (nodes[i].phase == SIM_HELLO)
                     sim_fail(&nodes[i], "no WELCOME within %d s", (int)t->s->o->timeout);
@@ -1102,14 +970,14 @@ static void *sim_thread_main(void *arg)
     for (long i = 0; i < t->count; i++)
         if (nodes[i].phase == SIM_READY) {
             nodes[i].phase = SIM_PUSH;
-            nodes[i].last_msg_ms = now_ms();
+            nodes[i].last_msg_ms = gst_clock_ms();
             fill_window(t, &nodes[i]);
         }
-    last = now_ms();
+    last = gst_clock_ms();
     while (!all_past(nodes, t->count, SIM_DONE)) {
         if (poll_nodes(t, items, 100))
-            last = now_ms();
-        else if (now_ms() - last > (double)t->s->o->timeout * 1e3)
+            last = gst_clock_ms();
+        else if (gst_clock_ms() - last > (double)t->s->o->timeout * 1e3)
             for (long i = 0; i < t->count; i++)
                 if (nodes[i].phase < SIM_DONE)
                     sim_fail(&nodes[i], "the hub was silent for %d s (acked %llu of %llu)",
@@ -1168,9 +1036,9 @@ static void run_sim(const options *o, const reg_node *reg, long n, const char *e
         die("out of memory");
     double hub_cpu0 = proc_cpu_s(hub_pid), sim_cpu0 = self_cpu_s();
     double run0 = 0, wait0 = 0;
-    long long w0 = proc_write_bytes(hub_pid);
-    proc_sched(hub_pid, &run0, &wait0);
-    s.t_connect0 = now_ms();
+    long long w0 = gsb_proc_write_bytes(hub_pid);
+    gsb_proc_sched(hub_pid, &run0, &wait0);
+    s.t_connect0 = gst_clock_ms();
     for (long k = 0, first = 0; k < nthreads; k++) {
         th[k].s = &s;
         th[k].first = first;
@@ -1180,39 +1048,39 @@ static void run_sim(const options *o, const reg_node *reg, long n, const char *e
             die("pthread_create: %s", strerror(errno));
     }
     while (atomic_load(&s.ready) < nthreads) {
-        progress("%ld nodes: %d/%ld connected, %.1f s", n, atomic_load(&s.welcomed), n,
-                 (now_ms() - s.t_connect0) / 1e3);
+        gsb_progress("%ld nodes: %d/%ld connected, %.1f s", n, atomic_load(&s.welcomed), n,
+                     (gst_clock_ms() - s.t_connect0) / 1e3);
         usleep(100000);
     }
-    fig->connect_s = (now_ms() - s.t_connect0) / 1e3;
+    fig->connect_s = (gst_clock_ms() - s.t_connect0) / 1e3;
     usleep(200000); /* let the hub settle, then its RSS with N idle connections */
-    fig->idle_kib = proc_status_kb(hub_pid, "VmRSS:");
-    s.t0 = now_ms();
+    fig->idle_kib = gsb_proc_status_kb(hub_pid, "VmRSS:");
+    s.t0 = gst_clock_ms();
     atomic_store(&s.go, 1);
     uint64_t total = (uint64_t)n * (uint64_t)o->changes;
     while (atomic_load(&s.finished) < nthreads) {
         uint64_t acked = atomic_load(&s.acked);
-        double sec = (now_ms() - s.t0) / 1e3;
-        progress("%ld nodes: %llu/%llu acked, %.0f changes/s, hub RSS %.0f MiB, %.1f s", n,
-                 (unsigned long long)acked, (unsigned long long)total,
-                 sec > 0 ? (double)acked / sec : 0.0,
-                 (double)proc_status_kb(hub_pid, "VmRSS:") / 1024.0, sec);
+        double sec = (gst_clock_ms() - s.t0) / 1e3;
+        gsb_progress("%ld nodes: %llu/%llu acked, %.0f changes/s, hub RSS %.0f MiB, %.1f s", n,
+                     (unsigned long long)acked, (unsigned long long)total,
+                     sec > 0 ? (double)acked / sec : 0.0,
+                     (double)gsb_proc_status_kb(hub_pid, "VmRSS:") / 1024.0, sec);
         usleep(200000);
     }
     for (long k = 0; k < nthreads; k++)
         pthread_join(th[k].th, NULL);
-    fig->span_s = (now_ms() - s.t_connect0) / 1e3;
+    fig->span_s = (gst_clock_ms() - s.t_connect0) / 1e3;
     fig->reconnects = atomic_load(&s.reconnects);
-    progress_end();
-    fig->hwm_kib = proc_status_kb(hub_pid, "VmHWM:");
-    fig->end_kib = proc_status_kb(hub_pid, "VmRSS:");
+    gsb_progress_end();
+    fig->hwm_kib = gsb_proc_status_kb(hub_pid, "VmHWM:");
+    fig->end_kib = gsb_proc_status_kb(hub_pid, "VmRSS:");
     fig->hub_cpu_s = proc_cpu_s(hub_pid) - hub_cpu0;
     fig->sim_cpu_s = self_cpu_s() - sim_cpu0;
-    fig->load = loadavg();
-    proc_sched(hub_pid, &fig->main_run_s, &fig->main_wait_s);
+    fig->load = gsb_loadavg();
+    gsb_proc_sched(hub_pid, &fig->main_run_s, &fig->main_wait_s);
     fig->main_run_s -= run0;
     fig->main_wait_s -= wait0;
-    fig->written = proc_write_bytes(hub_pid) - w0;
+    fig->written = gsb_proc_write_bytes(hub_pid) - w0;
 
     double *times = calloc((size_t)n, sizeof *times);
     double last_ack = 0, last_pull = 0;
@@ -1335,8 +1203,8 @@ static void run_real(const reg_node *reg, long n, const char *cdir, const char *
     }
     start_hub(cdir, endpoint, inflight_mib);
     usleep(200000);
-    fig->idle_kib = proc_status_kb(hub_pid, "VmRSS:");
-    double cpu0 = proc_cpu_s(hub_pid), t0 = now_ms();
+    fig->idle_kib = gsb_proc_status_kb(hub_pid, "VmRSS:");
+    double cpu0 = proc_cpu_s(hub_pid), t0 = gst_clock_ms();
     for (long i = 0; i < n; i++) {
         const char *argv[] = {"gridnode", "--db",      db[i], "sync",
                               "--quiet",  "--timeout", "120", NULL};
@@ -1355,7 +1223,7 @@ static void run_real(const reg_node *reg, long n, const char *cdir, const char *
             die("wait: %s", strerror(errno));
         for (long i = 0; i < n; i++)
             if (pid[i] == p) {
-                ms[i] = now_ms() - t0;
+                ms[i] = gst_clock_ms() - t0;
                 left--;
                 if (!WIFEXITED(status) || WEXITSTATUS(status)) {
                     failed++;
@@ -1366,11 +1234,11 @@ static void run_real(const reg_node *reg, long n, const char *cdir, const char *
         if (p == hub_pid)
             die("the hub exited during the sync");
     }
-    double wall = now_ms() - t0;
-    fig->hwm_kib = proc_status_kb(hub_pid, "VmHWM:");
-    fig->end_kib = proc_status_kb(hub_pid, "VmRSS:");
+    double wall = gst_clock_ms() - t0;
+    fig->hwm_kib = gsb_proc_status_kb(hub_pid, "VmHWM:");
+    fig->end_kib = gsb_proc_status_kb(hub_pid, "VmRSS:");
     fig->hub_cpu_s = proc_cpu_s(hub_pid) - cpu0;
-    fig->load = loadavg();
+    fig->load = gsb_loadavg();
     stop_hub();
     qsort(ms, (size_t)n, sizeof *ms, cmp_double);
     fig->nodes = n;
@@ -1414,15 +1282,15 @@ static char *prepare_dir(const options *o)
     char *dir;
     if (o->dir) {
         if (mkdir(o->dir, 0700) && errno != EEXIST)
-            bad_usage("--dir %s: %s", o->dir, strerror(errno));
+            gsb_bad_usage(PROG, "--dir %s: %s", o->dir, strerror(errno));
         DIR *d = opendir(o->dir);
         if (!d)
-            bad_usage("--dir %s: %s", o->dir, strerror(errno));
+            gsb_bad_usage(PROG, "--dir %s: %s", o->dir, strerror(errno));
         struct dirent *e;
         while ((e = readdir(d)))
             if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
                 closedir(d);
-                bad_usage("--dir %s is not empty; give a new or empty directory", o->dir);
+                gsb_bad_usage(PROG, "--dir %s is not empty; give a new or empty directory", o->dir);
             }
         closedir(d);
         dir = realpath(o->dir, NULL);
@@ -1433,9 +1301,10 @@ static char *prepare_dir(const options *o)
         dir = mkdtemp(tmpl) ? realpath(tmpl, NULL) : NULL;
     }
     if (!dir)
-        bad_usage("cannot make the working directory: %s", strerror(errno));
+        gsb_bad_usage(PROG, "cannot make the working directory: %s", strerror(errno));
     if (strlen(dir) > 70)
-        bad_usage("%s: path too long for the hub's ipc sockets; use a shorter --dir", dir);
+        gsb_bad_usage(PROG, "%s: path too long for the hub's ipc sockets; use a shorter --dir",
+                      dir);
     return dir;
 }
 
@@ -1452,7 +1321,6 @@ int main(int argc, char **argv)
 {
     options o;
     parse_options(argc, argv, &o);
-    tty = isatty(STDERR_FILENO);
     signal(SIGPIPE, SIG_IGN);
     if (sodium_init() < 0)
         die("libsodium failed to start");
@@ -1479,7 +1347,7 @@ int main(int argc, char **argv)
 
     char *root = prepare_dir(&o);
     char cpu[256];
-    cpu_model(cpu, sizeof cpu);
+    gsb_cpu_model(cpu, sizeof cpu);
     printf("bench_nodes: %ld changes per node, batches of %ld changes (or 512 KiB), window %ld, "
            "or less as the hub grants, "
            "%ld simulator threads, %ld ZeroMQ I/O threads, %s\n",

@@ -46,6 +46,7 @@
 #include "entry.h"
 #include "gridsync/record.h"
 #include "gridsync/schema.h"
+#include "gsbench.h"
 #include "gstest.h"
 #include "store.h"
 
@@ -241,34 +242,6 @@ static void node_fill(const char *path, const char *village, long n)
 /* ---- the machine ------------------------------------------------------------------------------
  */
 
-static void cpu_model(char *out, size_t cap)
-{
-    snprintf(out, cap, "unknown");
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    char line[512];
-    while (f && fgets(line, sizeof line, f))
-        if (!strncmp(line, "model name", 10) && strchr(line, ':')) {
-            const char *v = strchr(line, ':') + 1;
-            v += strspn(v, " \t");
-            snprintf(out, cap, "%.*s", (int)strcspn(v, "\n"), v);
-            break;
-        }
-    if (f)
-        fclose(f);
-}
-
-/* The 1-minute load average: other work on the machine skews the figures. */
-static double loadavg(void)
-{
-    double l = -1;
-    FILE *f = fopen("/proc/loadavg", "r");
-    if (f && fscanf(f, "%lf", &l) != 1)
-        l = -1;
-    if (f)
-        fclose(f);
-    return l;
-}
-
 static double mib(long kb)
 {
     return (double)kb / 1024.0;
@@ -402,19 +375,19 @@ int main(int argc, char **argv)
         die("usage: bench_sync [N [NODES [K]]]  (NODES from 2 to %d)", MAX_NODES);
     dir = gst_tmpdir();
     char cpu[256];
-    cpu_model(cpu, sizeof cpu);
+    gsb_cpu_model(cpu, sizeof cpu);
     struct utsname u;
     uname(&u);
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 
-    double load0 = loadavg();
+    double load0 = gsb_loadavg();
     backlog_result b;
     bench_backlog(n, &b);
-    double load1 = loadavg();
+    double load1 = gsb_loadavg();
     fleet_result f1, f2;
     bench_fleet(nodes, k, 1, &f1);
     bench_fleet(nodes, k, 2, &f2);
-    double load2 = loadavg();
+    double load2 = gsb_loadavg();
     gst_rmrf(dir);
     free(dir);
 

@@ -86,20 +86,6 @@
 
 static char pid_list[PATH_MAX]; /* main's directory/pids: every background process */
 
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
-}
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Starts argv in the background (gst_spawn: own process group, output to
  * log) and notes its pid in pid_list, so that main() can end it if the test
  * dies before its teardown. */
@@ -119,16 +105,16 @@ static pid_t start(const char *log, const char *const argv[])
  * usage in *ru when not NULL), or -1 when it is still running. */
 static int reap(pid_t pid, int ms, struct rusage *ru)
 {
-    int64_t until = mono_ms() + ms;
+    int64_t until = gst_now_ms() + ms;
     for (;;) {
         int st;
         pid_t w = wait4(pid, &st, WNOHANG, ru);
         if (w == pid)
             return st;
         ck_assert_msg(w == 0 || errno == EINTR, "wait4 %d: %s", (int)pid, strerror(errno));
-        if (mono_ms() >= until)
+        if (gst_now_ms() >= until)
             return -1;
-        sleep_ms(2);
+        gst_sleep_ms(2);
     }
 }
 
@@ -193,74 +179,30 @@ static int run_argv(const char *const argv[])
     return R.status;
 }
 
-static int run_v(const char *prog, const char *db, const char *first, va_list ap)
-{
-    const char *argv[40];
-    int n = 0;
-    argv[n++] = prog;
-    argv[n++] = "--db";
-    argv[n++] = db;
-    for (const char *a = first; a; a = va_arg(ap, const char *)) {
-        ck_assert_int_lt(n, 38);
-        argv[n++] = a;
-    }
-    argv[n] = NULL;
-    return run_argv(argv);
-}
-
-static int hub_(const char *first, ...)
-{
-    va_list ap;
-    va_start(ap, first);
-    int rc = run_v("gridhub", W.hub_db, first, ap);
-    va_end(ap);
-    return rc;
-}
-
-static int node_(const node *n, const char *first, ...)
-{
-    va_list ap;
-    va_start(ap, first);
-    int rc = run_v("gridnode", n->db, first, ap);
-    va_end(ap);
-    return rc;
-}
-
 /* GH("incident", "show", id) runs gridhub --db <hub.db> incident show <id>. */
-#define GH(...) hub_(__VA_ARGS__, (const char *)NULL)
+#define GH(...) gst_cmd(&R, false, "gridhub", W.hub_db, __VA_ARGS__, (const char *)NULL)
 /* GN(A, "sync") runs gridnode --db <A.db> sync. */
-#define GN(n, ...) node_(n, __VA_ARGS__, (const char *)NULL)
+#define GN(n, ...) gst_cmd(&R, false, "gridnode", (n)->db, __VA_ARGS__, (const char *)NULL)
 
 #define ASSERT_OK(what)                                                                            \
     ck_assert_msg(R.status == 0, "%s: exit %d\nstdout: %s\nstderr: %s", (what), R.status, R.out,   \
                   R.err)
 
-/* Counts the occurrences of needle in the file at path (0 when missing). */
-static int count_in_file(const char *path, const char *needle)
-{
-    char *text = gst_read_file(path, NULL);
-    int n = 0;
-    for (const char *p = text; p && (p = strstr(p, needle)); p += strlen(needle))
-        n++;
-    free(text);
-    return n;
-}
-
 /* Starts `gridhub serve` and waits until it says it is serving. */
 static void hub_start(void)
 {
-    int before = count_in_file(W.hub_log, "gridhub: serving ");
+    int before = gst_count_in_file(W.hub_log, "gridhub: serving ");
     const char *argv[] = {"gridhub", "--db", W.hub_db, "serve", "--bind", W.endpoint, "-v", NULL};
     W.hub = start(W.hub_log, argv);
-    int64_t until = mono_ms() + 20000;
-    while (count_in_file(W.hub_log, "gridhub: serving ") <= before) {
+    int64_t until = gst_now_ms() + 20000;
+    while (gst_count_in_file(W.hub_log, "gridhub: serving ") <= before) {
         int st = reap(W.hub, 0, NULL);
-        if (st != -1 || mono_ms() > until) {
+        if (st != -1 || gst_now_ms() > until) {
             char *log = gst_read_file(W.hub_log, NULL);
             ck_abort_msg("the hub did not start (wait status %d); its log:\n%s", st,
                          log ? log : "");
         }
-        sleep_ms(5);
+        gst_sleep_ms(5);
     }
 }
 
@@ -574,7 +516,7 @@ static long long sync_ok(node *n)
 static bool sync_killed(node *n, int delay_ms)
 {
     bg_start(n, 5);
-    sleep_ms(delay_ms);
+    gst_sleep_ms(delay_ms);
     kill(n->bg, SIGKILL);
     int st = reap(n->bg, 20000, NULL);
     ck_assert_msg(st != -1, "%s: sync survived SIGKILL", n->name);
@@ -594,7 +536,7 @@ static bool sync_killed(node *n, int delay_ms)
 static void hub_killed_during_sync(node *n, int delay_ms)
 {
     bg_start(n, 1); /* it may wait for an answer that died with the hub */
-    sleep_ms(delay_ms);
+    gst_sleep_ms(delay_ms);
     hub_kill();
     hub_start();
     bg_finish(n);
@@ -867,13 +809,13 @@ START_TEST(offline_node_catches_up_in_pages)
     int64_t last = base, min_step = INT64_MAX;
     int nseen = 0, polls = 0, status = 0;
     struct rusage ru;
-    int64_t until = mono_ms() + 120000;
+    int64_t until = gst_now_ms() + 120000;
     for (;;) {
         pid_t w = wait4(pid, &status, WNOHANG, &ru);
         if (w == pid)
             break;
         ck_assert_msg(w == 0, "wait4: %s", strerror(errno));
-        ck_assert_msg(mono_ms() < until, "the catch-up sync runs for over 2 minutes");
+        ck_assert_msg(gst_now_ms() < until, "the catch-up sync runs for over 2 minutes");
         sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
         if (sqlite3_step(st) == SQLITE_ROW) {
             int64_t cursor = sqlite3_column_int64(st, 0), got = sqlite3_column_int64(st, 1);
@@ -894,7 +836,7 @@ START_TEST(offline_node_catches_up_in_pages)
         sqlite3_reset(st);
         sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
         polls++;
-        sleep_ms(1);
+        gst_sleep_ms(1);
     }
     sqlite3_finalize(st);
     sqlite3_close(db);
@@ -1710,7 +1652,7 @@ START_TEST(replicas_converge)
     sync_ok(A);
     sync_ok(C);
 
-    int64_t t0 = mono_ms();
+    int64_t t0 = gst_now_ms();
     for (int step = 0; step < NSTEPS; step++) {
         uint32_t what = rnd(100), who = rnd(9), delay = rnd(40), editor = rnd(NEDITORS),
                  rec = rnd(NRECS);
@@ -1741,7 +1683,7 @@ START_TEST(replicas_converge)
             sync_ok(&W.nodes[i]);
     fprintf(stderr, "converge: seed %llu, %d steps in %.1f s\n",
             env ? strtoull(env, NULL, 10) : (unsigned long long)(SEED + (unsigned)_i), NSTEPS,
-            (double)(mono_ms() - t0) / 1000.0);
+            (double)(gst_now_ms() - t0) / 1000.0);
     check_converged();
     hub_stop_clean();
 }
@@ -1752,34 +1694,22 @@ END_TEST
 static Suite *converge_suite(void)
 {
     Suite *s = suite_create("converge");
-    TCase *tc = tcase_create("refdata");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 120);
+    TCase *tc = gst_tcase(s, "refdata", setup, teardown, 120);
     tcase_add_test(tc, reference_data_reaches_every_node);
     tcase_add_test(tc, reload_clearing_a_field_reaches_every_node);
     tcase_add_test(tc, node_sees_only_its_village);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("offline");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 300);
+    tc = gst_tcase(s, "offline", setup, teardown, 300);
     tcase_add_test(tc, offline_node_catches_up_in_pages);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("skew");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 120);
+    tc = gst_tcase(s, "skew", setup, teardown, 120);
     tcase_add_loop_test(tc, hlc_orders_causally_under_skew, 0, 2);
     tcase_add_test(tc, fast_node_city_decisions_keep_order);
     tcase_add_test(tc, slow_node_edit_after_city_wins);
     tcase_add_test(tc, right_clock_not_blamed_for_fast_node);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("property");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 600);
+    tc = gst_tcase(s, "property", setup, teardown, 600);
     tcase_add_loop_test(tc, replicas_converge, 0, 2);
-    suite_add_tcase(s, tc);
     return s;
 }
 
@@ -1787,15 +1717,11 @@ int main(void)
 {
     /* Every test directory goes under one of ours, removed at the end, with
      * the list of background processes to end if a test died. */
-    char *top = gst_tmpdir();
-    setenv("TMPDIR", top, 1);
+    char *top = gst_tmp_top();
     snprintf(pid_list, sizeof pid_list, "%s/pids", top);
-    SRunner *sr = srunner_create(converge_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int rc = gst_run_suite(converge_suite());
     sweep();
     gst_rmrf(top);
     free(top);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return rc;
 }

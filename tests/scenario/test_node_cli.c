@@ -23,87 +23,23 @@
  */
 #include <check.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "gstest.h"
+#include "gstest_cli.h"
 
 #define NODE_ID "411122101201-n1"
 #define VILLAGE "411122101201" /* a village of 繁城回族镇, 临颍县, 漯河市 */
 #define HUB     "tcp://127.0.0.1:7700"
 #define GRID1   "411122101201001"
 
-/* ---- running gridnode ------------------------------------------------------ */
+/* ---- running gridnode (GN, GNDB and ASSERT_* of gstest_cli.h) ----------- */
 
 static char *tmp;          /* this test's directory */
 static char db[PATH_MAX];  /* tmp/node.db */
 static gst_result R;       /* the last run */
-
-/* Runs gridnode with --db dbpath (when not NULL), then first (when not NULL)
- * and the NULL-terminated rest; the result is in R (the previous one is
- * freed). Returns the exit status. */
-static int vrun(const char *dbpath, const char *first, va_list ap)
-{
-    const char *argv[72];
-    int n = 0;
-    argv[n++] = "gridnode";
-    if (dbpath) {
-        argv[n++] = "--db";
-        argv[n++] = dbpath;
-    }
-    for (const char *a = first; a; a = va_arg(ap, const char *)) {
-        ck_assert_int_lt(n, 70);
-        argv[n++] = a;
-    }
-    argv[n] = NULL;
-    gst_result_free(&R);
-    ck_assert_int_eq(gst_run(&R, NULL, argv), 0);
-    /* under GS_SANITIZE an error report may come with an ordinary exit code */
-    ck_assert_msg(!strstr(R.err, "Sanitizer") && !strstr(R.err, "runtime error:"),
-                  "gridnode %s: sanitizer report:\n%s", first ? first : "", R.err);
-    return R.status;
-}
-
-static int gn_(const char *first, ...)
-{
-    va_list ap;
-    va_start(ap, first);
-    int rc = vrun(db, first, ap);
-    va_end(ap);
-    return rc;
-}
-
-static int gndb_(const char *dbpath, const char *first, ...)
-{
-    va_list ap;
-    va_start(ap, first);
-    int rc = vrun(dbpath, first, ap);
-    va_end(ap);
-    return rc;
-}
-
-/* GN("incident", "list") runs gridnode --db <db> incident list. */
-#define GN(...)         gn_(__VA_ARGS__, (const char *)NULL)
-/* GNDB(path, ...) with another database (NULL: no --db at all). */
-#define GNDB(path, ...) gndb_(path, __VA_ARGS__, (const char *)NULL)
-
-#define ASSERT_OK()                                                                                \
-    ck_assert_msg(R.status == 0, "exit %d, want 0; stderr: %s", R.status, R.err)
-#define ASSERT_EXIT(code)                                                                          \
-    ck_assert_msg(R.status == (code), "exit %d, want %d; stderr: %s", R.status, (code), R.err)
-/* Refused: a non-zero exit that is not a crash. */
-#define ASSERT_REFUSED()                                                                           \
-    ck_assert_msg(R.status == 1 || R.status == 2, "exit %d, want 1 or 2; stderr: %s", R.status,   \
-                  R.err)
-#define ASSERT_ERR_HAS(s)                                                                          \
-    ck_assert_msg(strstr(R.err, (s)) != NULL, "stderr lacks \"%s\":\n%s", (s), R.err)
-#define ASSERT_OUT_HAS(s)                                                                          \
-    ck_assert_msg(strstr(R.out, (s)) != NULL, "stdout lacks \"%s\":\n%s", (s), R.out)
-#define ASSERT_OUT_LACKS(s)                                                                        \
-    ck_assert_msg(strstr(R.out, (s)) == NULL, "stdout has \"%s\":\n%s", (s), R.out)
 
 /* The error is one line: "gridnode: ...\n" and nothing else. */
 static void assert_one_line_error(void)
@@ -125,104 +61,20 @@ static char *printed_id(void)
 
 /* ---- reading JSON output (flat objects, as gridnode writes them) ------------ */
 
-/* Appends the UTF-8 encoding of code point cp. */
-static size_t put_utf8(char *o, unsigned cp)
-{
-    if (cp < 0x80) {
-        o[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        o[0] = (char)(0xC0 | cp >> 6);
-        o[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    o[0] = (char)(0xE0 | cp >> 12);
-    o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    o[2] = (char)(0x80 | (cp & 0x3F));
-    return 3;
-}
-
-/* The value of "key" in json: a string unescaped, any other value as written
- * (number, true, false, null). malloc'd; NULL when the key is absent. */
-static char *json_get(const char *json, const char *key)
-{
-    char pat[128];
-    snprintf(pat, sizeof pat, "\"%s\":", key);
-    const char *p = strstr(json, pat);
-    if (!p)
-        return NULL;
-    p += strlen(pat);
-    if (*p != '"') {
-        size_t n = strcspn(p, ",}]\n");
-        return strndup(p, n);
-    }
-    p++;
-    char *out = malloc(strlen(p) + 1), *o = out;
-    ck_assert_ptr_nonnull(out);
-    for (; *p && *p != '"'; p++) {
-        if (*p != '\\') {
-            *o++ = *p;
-            continue;
-        }
-        switch (*++p) {
-        case 'n': *o++ = '\n'; break;
-        case 'r': *o++ = '\r'; break;
-        case 't': *o++ = '\t'; break;
-        case 'b': *o++ = '\b'; break;
-        case 'f': *o++ = '\f'; break;
-        case 'u': {
-            unsigned cp = 0;
-            ck_assert_msg(sscanf(p + 1, "%4x", &cp) == 1, "bad \\u escape in %s", json);
-            o += put_utf8(o, cp);
-            p += 4;
-            break;
-        }
-        default: *o++ = *p; break; /* \" \\ \/ */
-        }
-    }
-    ck_assert_msg(*p == '"', "unterminated string for %s in %s", key, json);
-    *o = '\0';
-    return out;
-}
-
-/* json_get that must find the key. */
+/* gst_json_get that must find the key. */
 static char *json_must(const char *json, const char *key)
 {
-    char *v = json_get(json, key);
+    char *v = gst_json_get(json, key);
     ck_assert_msg(v != NULL, "no \"%s\" in %s", key, json);
     return v;
 }
 
-/* The key's value compared with want ("" matches an absent or null key, which
- * is how gridnode writes an empty computed field). */
-#define ASSERT_JSON(json, key, want)                                                               \
-    do {                                                                                           \
-        char *v_ = json_get((json), (key));                                                        \
-        const char *got_ = v_ && strcmp(v_, "null") ? v_ : "";                                     \
-        ck_assert_msg(strcmp(got_, (want)) == 0, "%s: \"%s\", want \"%s\" in\n%s", (key), got_,   \
-                      (want), (json));                                                             \
-        free(v_);                                                                                  \
-    } while (0)
-
-/* True when the ';'-separated set in field key of json holds code. */
-static int json_set_has(const char *json, const char *key, const char *code)
-{
-    char *v = json_get(json, key);
-    int found = 0;
-    if (v) {
-        char *save = NULL;
-        for (char *t = strtok_r(v, ";", &save); t; t = strtok_r(NULL, ";", &save))
-            found |= !strcmp(t, code);
-    }
-    free(v);
-    return found;
-}
-
 #define ASSERT_FINDING(json, key, code)                                                            \
-    ck_assert_msg(json_set_has((json), (key), (code)), "%s lacks %s:\n%s", (key), (code), (json))
+    ck_assert_msg(gst_json_set_has((json), (key), (code)), "%s lacks %s:\n%s", (key), (code),     \
+                  (json))
 #define ASSERT_NO_FINDING(json, key, code)                                                         \
-    ck_assert_msg(!json_set_has((json), (key), (code)), "%s has %s:\n%s", (key), (code), (json))
+    ck_assert_msg(!gst_json_set_has((json), (key), (code)), "%s has %s:\n%s", (key), (code),      \
+                  (json))
 
 /* `TYPE show ID --json`, malloc'd. */
 static char *show_json(const char *type, const char *id)
@@ -1475,19 +1327,15 @@ static Suite *node_cli_suite(void)
     Suite *s = suite_create("node_cli");
     TCase *tc;
 
-    tc = tcase_create("init");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 120); /* per test; gridnode is slow under sanitizers */
+    /* 120 s per test: gridnode is slow under sanitizers */
+    tc = gst_tcase(s, "init", setup, teardown, 120);
     tcase_add_test(tc, init_creates_node);
     tcase_add_test(tc, init_refuses_to_overwrite);
     tcase_add_loop_test(tc, init_rejects_bad_arguments, 0,
                         (int)(sizeof bad_inits / sizeof bad_inits[0]));
     tcase_add_test(tc, init_needs_its_options);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("cli");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 120); /* per test; gridnode is slow under sanitizers */
+    tc = gst_tcase(s, "cli", setup, teardown, 120);
     tcase_add_loop_test(tc, help_everywhere, 0, NHELP);
     tcase_add_test(tc, add_help_lists_fields);
     tcase_add_test(tc, grid_add_help_code_required);
@@ -1496,11 +1344,8 @@ static Suite *node_cli_suite(void)
     tcase_add_loop_test(tc, missing_database, 0, NNEED);
     tcase_add_test(tc, missing_database_default_path);
     tcase_add_test(tc, not_a_node_database);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("incident");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 120); /* per test; gridnode is slow under sanitizers */
+    tc = gst_tcase(s, "incident", setup, teardown, 120);
     tcase_add_test(tc, incident_add_show_list);
     tcase_add_test(tc, incident_defaults);
     tcase_add_loop_test(tc, incident_add_refused, 0, NBADINC);
@@ -1510,19 +1355,13 @@ static Suite *node_cli_suite(void)
     tcase_add_test(tc, incident_update_errors);
     tcase_add_test(tc, incident_update_text);
     tcase_add_test(tc, incident_delete);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("records");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 120); /* per test; gridnode is slow under sanitizers */
+    tc = gst_tcase(s, "records", setup, teardown, 120);
     tcase_add_test(tc, grid_add_list_show);
     tcase_add_test(tc, council_and_members);
     tcase_add_loop_test(tc, list_and_show_every_type, 0, (int)(sizeof types / sizeof types[0]));
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("election");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 120); /* per test; gridnode is slow under sanitizers */
+    tc = gst_tcase(s, "election", setup, teardown, 120);
     tcase_add_loop_test(tc, election_hard_errors, 0,
                         (int)(sizeof bad_elections / sizeof bad_elections[0]));
     tcase_add_test(tc, candidate_votes_over_valid);
@@ -1534,34 +1373,23 @@ static Suite *node_cli_suite(void)
     tcase_add_test(tc, election_not_contested);
     tcase_add_test(tc, election_displacement_and_yijiantiao);
     tcase_add_test(tc, election_computed_fields_not_settable);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("affair");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 120); /* per test; gridnode is slow under sanitizers */
+    tc = gst_tcase(s, "affair", setup, teardown, 120);
     tcase_add_test(tc, affair_violations);
     tcase_add_test(tc, affair_cremation_exemption);
     tcase_add_test(tc, affair_without_council);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("status");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 120); /* per test; gridnode is slow under sanitizers */
+    tc = gst_tcase(s, "status", setup, teardown, 120);
     tcase_add_test(tc, status_text_and_json);
-    suite_add_tcase(s, tc);
     return s;
 }
 
 int main(void)
 {
     /* Every test directory goes under one of ours, removed at the end. */
-    char *top = gst_tmpdir();
-    setenv("TMPDIR", top, 1);
-    SRunner *sr = srunner_create(node_cli_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    char *top = gst_tmp_top();
+    int rc = gst_run_suite(node_cli_suite());
     gst_rmrf(top);
     free(top);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return rc;
 }

@@ -389,24 +389,17 @@ END_TEST
 static Suite *durability_suite(void)
 {
     Suite *s = suite_create("node_durability");
-    TCase *tc = tcase_create("sigkill");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 600);
+    TCase *tc = gst_tcase(s, "sigkill", setup, teardown, 600);
     tcase_add_test(tc, kill_during_adds);
     tcase_add_test(tc, kill_during_import);
-    suite_add_tcase(s, tc);
     return s;
 }
 
 int main(void)
 {
-    char *top = gst_tmpdir();
-    setenv("TMPDIR", top, 1);
-    SRunner *sr = srunner_create(durability_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    char *top = gst_tmp_top();
+    int rc = gst_run_suite(durability_suite());
     gst_rmrf(top);
     free(top);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return rc;
 }

@@ -21,78 +21,23 @@
 #include <errno.h>
 #include <iconv.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "gstest.h"
+#include "gstest_cli.h"
 
 #define NODE_ID "411122101201-n1"
 #define VILLAGE "411122101201"
 #define HUB     "tcp://127.0.0.1:7700"
 #define GRID1   "411122101201001"
 
-/* ---- running gridnode ------------------------------------------------------ */
+/* ---- running gridnode (GN, GNDB and ASSERT_* of gstest_cli.h) ----------- */
 
 static char *tmp;
 static char db[PATH_MAX];
 static gst_result R;
-
-/* Runs gridnode with --db dbpath (when not NULL), then first and the
- * NULL-terminated rest; the result is in R. Returns the exit status. */
-static int vrun(const char *dbpath, const char *first, va_list ap)
-{
-    const char *argv[40];
-    int n = 0;
-    argv[n++] = "gridnode";
-    if (dbpath) {
-        argv[n++] = "--db";
-        argv[n++] = dbpath;
-    }
-    for (const char *a = first; a; a = va_arg(ap, const char *)) {
-        ck_assert_int_lt(n, 38);
-        argv[n++] = a;
-    }
-    argv[n] = NULL;
-    gst_result_free(&R);
-    ck_assert_int_eq(gst_run(&R, NULL, argv), 0);
-    /* under GS_SANITIZE an error report may come with an ordinary exit code */
-    ck_assert_msg(!strstr(R.err, "Sanitizer") && !strstr(R.err, "runtime error:"),
-                  "gridnode %s: sanitizer report:\n%s", first ? first : "", R.err);
-    return R.status;
-}
-
-static int gn_(const char *first, ...)
-{
-    va_list ap;
-    va_start(ap, first);
-    int rc = vrun(db, first, ap);
-    va_end(ap);
-    return rc;
-}
-
-static int gndb_(const char *dbpath, const char *first, ...)
-{
-    va_list ap;
-    va_start(ap, first);
-    int rc = vrun(dbpath, first, ap);
-    va_end(ap);
-    return rc;
-}
-
-#define GN(...)         gn_(__VA_ARGS__, (const char *)NULL)
-#define GNDB(path, ...) gndb_(path, __VA_ARGS__, (const char *)NULL)
-
-#define ASSERT_OK()                                                                                \
-    ck_assert_msg(R.status == 0, "exit %d, want 0; stderr: %s", R.status, R.err)
-#define ASSERT_EXIT(code)                                                                          \
-    ck_assert_msg(R.status == (code), "exit %d, want %d; stderr: %s", R.status, (code), R.err)
-#define ASSERT_ERR_HAS(s)                                                                          \
-    ck_assert_msg(strstr(R.err, (s)) != NULL, "stderr lacks \"%s\":\n%s", (s), R.err)
-#define ASSERT_OUT_HAS(s)                                                                          \
-    ck_assert_msg(strstr(R.out, (s)) != NULL, "stdout lacks \"%s\":\n%s", (s), R.out)
 
 /* ---- files ----------------------------------------------------------------------- */
 
@@ -155,86 +100,6 @@ static char *put_encoded(const char *name, const char *utf8, encoding e)
 
 /* ---- reading output -------------------------------------------------------------- */
 
-static size_t put_utf8(char *o, unsigned cp)
-{
-    if (cp < 0x80) {
-        o[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        o[0] = (char)(0xC0 | cp >> 6);
-        o[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    o[0] = (char)(0xE0 | cp >> 12);
-    o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    o[2] = (char)(0x80 | (cp & 0x3F));
-    return 3;
-}
-
-/* The value of "key" in json (the first one): a string unescaped, any other
- * value as written. malloc'd; NULL when absent. */
-static char *json_get(const char *json, const char *key)
-{
-    char pat[128];
-    snprintf(pat, sizeof pat, "\"%s\":", key);
-    const char *p = strstr(json, pat);
-    if (!p)
-        return NULL;
-    p += strlen(pat);
-    if (*p != '"')
-        return strndup(p, strcspn(p, ",}]\n"));
-    p++;
-    char *out = malloc(strlen(p) + 1), *o = out;
-    ck_assert_ptr_nonnull(out);
-    for (; *p && *p != '"'; p++) {
-        if (*p != '\\') {
-            *o++ = *p;
-            continue;
-        }
-        switch (*++p) {
-        case 'n': *o++ = '\n'; break;
-        case 'r': *o++ = '\r'; break;
-        case 't': *o++ = '\t'; break;
-        case 'b': *o++ = '\b'; break;
-        case 'f': *o++ = '\f'; break;
-        case 'u': {
-            unsigned cp = 0;
-            ck_assert_msg(sscanf(p + 1, "%4x", &cp) == 1, "bad \\u escape");
-            o += put_utf8(o, cp);
-            p += 4;
-            break;
-        }
-        default: *o++ = *p; break;
-        }
-    }
-    ck_assert_msg(*p == '"', "unterminated string for %s", key);
-    *o = '\0';
-    return out;
-}
-
-#define ASSERT_JSON(json, key, want)                                                               \
-    do {                                                                                           \
-        char *v_ = json_get((json), (key));                                                        \
-        const char *got_ = v_ && strcmp(v_, "null") ? v_ : "";                                     \
-        ck_assert_msg(strcmp(got_, (want)) == 0, "%s: \"%s\", want \"%s\" in\n%s", (key), got_,   \
-                      (want), (json));                                                             \
-        free(v_);                                                                                  \
-    } while (0)
-
-static int json_set_has(const char *json, const char *key, const char *code)
-{
-    char *v = json_get(json, key);
-    int found = 0;
-    if (v) {
-        char *save = NULL;
-        for (char *t = strtok_r(v, ";", &save); t; t = strtok_r(NULL, ";", &save))
-            found |= !strcmp(t, code);
-    }
-    free(v);
-    return found;
-}
-
 /* Skips a JSON string starting at the quote p; returns the char after it. */
 static const char *skip_str(const char *p)
 {
@@ -262,7 +127,7 @@ static char *json_object_with(const char *json, const char *key, const char *val
         while (*p && *p != '}')
             p = *p == '"' ? skip_str(p) : p + 1;
         char *obj = strndup(start, (size_t)(p - start + 1));
-        char *v = json_get(obj, key);
+        char *v = gst_json_get(obj, key);
         int match = v && !strcmp(v, value);
         free(v);
         if (match)
@@ -317,7 +182,7 @@ static long long status_num_of(const char *path, const char *key)
 {
     GNDB(path, "status", "--json");
     ASSERT_OK();
-    char *v = json_get(R.out, key);
+    char *v = gst_json_get(R.out, key);
     ck_assert_msg(v != NULL, "no %s in %s", key, R.out);
     long long n = atoll(v);
     free(v);
@@ -529,11 +394,11 @@ START_TEST(import_every_type)
     ASSERT_JSON(js, "role", "president");
     free(js);
     js = show_json("election", "e-2");
-    ck_assert_msg(json_set_has(js, "findings", "TURNOUT_INVALID"), "%s", js);
+    ck_assert_msg(gst_json_set_has(js, "findings", "TURNOUT_INVALID"), "%s", js);
     free(js);
     js = show_json("election", "e-1");
-    ck_assert_msg(!json_set_has(js, "findings", "TURNOUT_INVALID"), "%s", js);
-    ck_assert_msg(json_set_has(js, "findings", "NO_WOMAN"), "%s", js);
+    ck_assert_msg(!gst_json_set_has(js, "findings", "TURNOUT_INVALID"), "%s", js);
+    ck_assert_msg(gst_json_set_has(js, "findings", "NO_WOMAN"), "%s", js);
     ASSERT_JSON(js, "elected", "2");      /* 马书记 (chair) and 白建华 */
     ASSERT_JSON(js, "yijiantiao", "true"); /* the chair is the Party secretary */
     ASSERT_JSON(js, "unfilled", "1");
@@ -548,19 +413,19 @@ START_TEST(import_every_type)
         free(js);
     }
     js = show_json("candidate", "c-3"); /* exactly half of 600 */
-    ck_assert_msg(json_set_has(js, "findings", "BELOW_HALF"), "%s", js);
+    ck_assert_msg(gst_json_set_has(js, "findings", "BELOW_HALF"), "%s", js);
     free(js);
     js = show_json("affair", "a-1");
-    ck_assert_msg(json_set_has(js, "violations", "AFFAIR_TABLES"), "%s", js);
-    ck_assert_msg(json_set_has(js, "violations", "AFFAIR_CARS"), "%s", js);
+    ck_assert_msg(gst_json_set_has(js, "violations", "AFFAIR_TABLES"), "%s", js);
+    ck_assert_msg(gst_json_set_has(js, "violations", "AFFAIR_CARS"), "%s", js);
     free(js);
     js = show_json("affair", "a-2");
     ASSERT_JSON(js, "violations", "");
     ASSERT_JSON(js, "exemption", "回族");
     free(js);
     js = show_json("affair", "a-3");
-    ck_assert_msg(json_set_has(js, "violations", "AFFAIR_CREMATION"), "%s", js);
-    ck_assert_msg(json_set_has(js, "violations", "AFFAIR_DAYS"), "%s", js);
+    ck_assert_msg(gst_json_set_has(js, "violations", "AFFAIR_CREMATION"), "%s", js);
+    ck_assert_msg(gst_json_set_has(js, "violations", "AFFAIR_DAYS"), "%s", js);
     free(js);
 
     /* export of every type: as many rows in CSV and in JSON as are stored */
@@ -582,7 +447,7 @@ START_TEST(import_every_type)
     GN("export", "affairs", "--format", "json"); /* computed fields are in the JSON */
     js = json_object_with(R.out, "id", "a-1");
     ck_assert_ptr_nonnull(js);
-    ck_assert_msg(json_set_has(js, "violations", "AFFAIR_TABLES"), "%s", js);
+    ck_assert_msg(gst_json_set_has(js, "violations", "AFFAIR_TABLES"), "%s", js);
     free(js);
 }
 END_TEST
@@ -1064,7 +929,7 @@ START_TEST(reimport_exported_records)
 
     /* an affair re-imported with fewer tables is checked again: 8 -> 1 */
     js = show_json("affair", "a-1");
-    ck_assert_msg(json_set_has(js, "violations", "AFFAIR_TABLES"), "%s", js);
+    ck_assert_msg(gst_json_set_has(js, "violations", "AFFAIR_TABLES"), "%s", js);
     free(js);
     GN("export", "affairs");
     ASSERT_OK();
@@ -1143,18 +1008,14 @@ static Suite *node_import_suite(void)
     Suite *s = suite_create("node_import");
     TCase *tc;
 
-    tc = tcase_create("import");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 120); /* per test; gridnode is slow under sanitizers */
+    /* 120 s per test: gridnode is slow under sanitizers */
+    tc = gst_tcase(s, "import", setup, teardown, 120);
     tcase_add_loop_test(tc, import_encodings_and_headers, 0, 8);
     tcase_add_test(tc, import_gb18030_four_byte);
     tcase_add_test(tc, import_every_type);
     tcase_add_test(tc, import_dry_run);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("import_errors");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 120); /* per test; gridnode is slow under sanitizers */
+    tc = gst_tcase(s, "import_errors", setup, teardown, 120);
     tcase_add_test(tc, import_reports_all_errors);
     tcase_add_test(tc, import_rule_errors_name_the_row);
     tcase_add_test(tc, import_row_numbers_count_records);
@@ -1163,35 +1024,24 @@ static Suite *node_import_suite(void)
     tcase_add_test(tc, import_header_errors);
     tcase_add_test(tc, import_unreadable_files);
     tcase_add_test(tc, import_all_or_none);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("export");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 120); /* per test; gridnode is slow under sanitizers */
+    tc = gst_tcase(s, "export", setup, teardown, 120);
     tcase_add_test(tc, export_csv_json_bom);
     tcase_add_loop_test(tc, template_every_type, 0, NTEMPLATES);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("roundtrip");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 120); /* per test; gridnode is slow under sanitizers */
+    tc = gst_tcase(s, "roundtrip", setup, teardown, 120);
     tcase_add_test(tc, roundtrip_chinese_text);
     tcase_add_test(tc, roundtrip_gbk_file);
     tcase_add_test(tc, reimport_exported_records);
     tcase_add_test(tc, reimport_exported_incidents);
-    suite_add_tcase(s, tc);
     return s;
 }
 
 int main(void)
 {
-    char *top = gst_tmpdir();
-    setenv("TMPDIR", top, 1);
-    SRunner *sr = srunner_create(node_import_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    char *top = gst_tmp_top();
+    int rc = gst_run_suite(node_import_suite());
     gst_rmrf(top);
     free(top);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return rc;
 }

@@ -102,33 +102,8 @@ static int64_t ms_of(const char *t)
 
 /* ---- running gridhub ------------------------------------------------------------------------- */
 
-static int vrun(const char *first, va_list ap)
-{
-    const char *argv[64];
-    int n = 0;
-    argv[n++] = "gridhub";
-    argv[n++] = "--db";
-    argv[n++] = db;
-    for (const char *a = first; a; a = va_arg(ap, const char *)) {
-        ck_assert_int_lt(n, 62);
-        argv[n++] = a;
-    }
-    argv[n] = NULL;
-    gst_result_free(&R);
-    ck_assert_int_eq(gst_run(&R, NULL, argv), 0);
-    return R.status;
-}
-
-static int hub_(const char *first, ...)
-{
-    va_list ap;
-    va_start(ap, first);
-    int rc = vrun(first, ap);
-    va_end(ap);
-    return rc;
-}
-
-#define HUB(...)    hub_(__VA_ARGS__, (const char *)NULL)
+/* HUB("report", "summary") runs gridhub --db <db> report summary into R. */
+#define HUB(...)    gst_cmd(&R, false, "gridhub", db, __VA_ARGS__, (const char *)NULL)
 #define ASSERT_OK() ck_assert_msg(R.status == 0, "exit %d, want 0; stderr: %s", R.status, R.err)
 
 /* Runs a report and returns its stdout (malloc'd); the run must succeed. */
@@ -136,7 +111,7 @@ static char *report_(const char *first, ...)
 {
     va_list ap;
     va_start(ap, first);
-    vrun(first, ap);
+    gst_cmdv(&R, false, "gridhub", db, first, ap);
     va_end(ap);
     ASSERT_OK();
     ck_assert_msg(R.err_len == 0, "stderr: %s", R.err);
@@ -1947,19 +1922,14 @@ END_TEST
 static Suite *reports_suite(void)
 {
     Suite *s = suite_create("reports");
-    TCase *tc = tcase_create("summary");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 300);
+    TCase *tc = gst_tcase(s, "summary", setup, teardown, 300);
     tcase_add_test(tc, summary_city_by_county);
     tcase_add_test(tc, summary_county_by_township);
     tcase_add_test(tc, summary_township_by_village);
     tcase_add_test(tc, summary_village_and_unknown);
     tcase_add_test(tc, summary_period_filters);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("kinds");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 300);
+    tc = gst_tcase(s, "kinds", setup, teardown, 300);
     tcase_add_test(tc, elections_with_findings_and_rules);
     tcase_add_test(tc, elections_findings_only);
     tcase_add_test(tc, incidents_by_area_category_and_stage);
@@ -1967,16 +1937,12 @@ static Suite *reports_suite(void)
     tcase_add_test(tc, councils_coverage_standards_violations);
     tcase_add_test(tc, nodes_oldest_silence_first);
     tcase_add_test(tc, reports_agree);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("cli");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 300);
+    tc = gst_tcase(s, "cli", setup, teardown, 300);
     tcase_add_test(tc, csv_opens_in_excel);
     tcase_add_loop_test(tc, bad_input_one_line_exit_2, 0,
                         (int)(sizeof bad_args / sizeof bad_args[0]));
     tcase_add_test(tc, help_and_missing_database);
-    suite_add_tcase(s, tc);
     return s;
 }
 
@@ -1984,13 +1950,9 @@ int main(void)
 {
     _Static_assert(sizeof bad_args / sizeof bad_args[0] == sizeof bad_names / sizeof bad_names[0],
                    "one name per bad case");
-    char *top = gst_tmpdir();
-    setenv("TMPDIR", top, 1);
-    SRunner *sr = srunner_create(reports_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    char *top = gst_tmp_top();
+    int rc = gst_run_suite(reports_suite());
     gst_rmrf(top);
     free(top);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return rc;
 }

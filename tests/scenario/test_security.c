@@ -37,7 +37,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -45,10 +44,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -91,23 +88,11 @@ static const char *tpath(const char *name)
     return p;
 }
 
-/* Runs prog [--db db] first ...; the result is in R. Returns the exit status. */
+/* Runs prog [--db db] first ...; the result is in R, and in the transcript
+ * when one is kept. Returns the exit status. */
 static int vrun(const char *prog, const char *db, const char *first, va_list ap)
 {
-    const char *argv[40];
-    int n = 0;
-    argv[n++] = prog;
-    if (db) {
-        argv[n++] = "--db";
-        argv[n++] = db;
-    }
-    for (const char *a = first; a; a = va_arg(ap, const char *)) {
-        ck_assert_int_lt(n, 38);
-        argv[n++] = a;
-    }
-    argv[n] = NULL;
-    gst_result_free(&R);
-    ck_assert_int_eq(gst_run(&R, NULL, argv), 0);
+    gst_cmdv(&R, false, prog, db, first, ap);
     if (transcript) {
         gs_buf_append(transcript, R.out, R.out_len);
         gs_buf_append(transcript, R.err, R.err_len);
@@ -158,20 +143,6 @@ static void assert_one_line_error(const char *prog)
                       memchr(R.err, '\n', R.err_len - 1) == NULL,
                   "want exactly one line on stderr, got:\n%s", R.err);
     ck_assert_msg(strncmp(R.err, prog, n) == 0 && R.err[n] == ':', "stderr: %s", R.err);
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) && errno == EINTR)
-        ;
-}
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* ---- reading databases ------------------------------------------------------------- */
@@ -264,8 +235,8 @@ static bool log_has(const char *log, const char *s)
  * from its own loop, a moment after the client has seen the event). */
 static bool hub_logged(const char *s, int ms)
 {
-    for (int64_t end = now_ms() + ms; !log_has(tpath("hub.log"), s); sleep_ms(50))
-        if (now_ms() > end)
+    for (int64_t end = gst_now_ms() + ms; !log_has(tpath("hub.log"), s); gst_sleep_ms(50))
+        if (gst_now_ms() > end)
             return false;
     return true;
 }
@@ -274,14 +245,14 @@ static bool hub_logged(const char *s, int ms)
  * or -1 when it is still running. */
 static int wait_exit(pid_t pid, int ms)
 {
-    for (int64_t end = now_ms() + ms;;) {
+    for (int64_t end = gst_now_ms() + ms;;) {
         int st;
         pid_t w = waitpid(pid, &st, WNOHANG);
         if (w == pid)
             return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-        if (w < 0 || now_ms() > end)
+        if (w < 0 || gst_now_ms() > end)
             return -1;
-        sleep_ms(20);
+        gst_sleep_ms(20);
     }
 }
 
@@ -304,15 +275,15 @@ static void start_hub(const char *bind, int verbose, bool insecure)
     hub_pid = gst_spawn(argv, tpath("hub.log"));
     ck_assert_msg(hub_pid > 0, "cannot start gridhub: %s", strerror(errno));
     record_pid(hub_pid);
-    for (int64_t end = now_ms() + 10000; !log_has(tpath("hub.log"), "gridhub: serving ");) {
+    for (int64_t end = gst_now_ms() + 10000; !log_has(tpath("hub.log"), "gridhub: serving ");) {
         int st = wait_exit(hub_pid, 0);
         if (st >= 0) {
             hub_pid = -1;
             char *log = gst_read_file(tpath("hub.log"), NULL);
             ck_abort_msg("gridhub serve exited with %d:\n%s", st, log ? log : "");
         }
-        ck_assert_msg(now_ms() < end, "gridhub serve did not start within 10 s");
-        sleep_ms(20);
+        ck_assert_msg(gst_now_ms() < end, "gridhub serve did not start within 10 s");
+        gst_sleep_ms(20);
     }
 }
 
@@ -348,21 +319,6 @@ static long hub_rss_kib(void)
 static bool hub_alive(void)
 {
     return hub_pid > 0 && waitpid(hub_pid, NULL, WNOHANG) == 0;
-}
-
-/* A TCP port on 127.0.0.1 that nothing listens on right now. */
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    ck_assert_int_ge(fd, 0);
-    struct sockaddr_in a = {0};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    close(fd);
-    return ntohs(a.sin_port);
 }
 
 /* ---- nodes ------------------------------------------------------------------------ */
@@ -617,7 +573,7 @@ static void client_close(client *c)
  * and its value (for a failed handshake: errno, protocol error or ZAP status). */
 static int client_event(client *c, int mask, int ms, uint32_t *value)
 {
-    for (int64_t end = now_ms() + ms, left; (left = end - now_ms()) > 0;) {
+    for (int64_t end = gst_now_ms() + ms, left; (left = end - gst_now_ms()) > 0;) {
         zmq_pollitem_t it = {c->mon, 0, ZMQ_POLLIN, 0};
         if (zmq_poll(&it, 1, (long)left) <= 0)
             continue;
@@ -952,9 +908,9 @@ START_TEST(revoked_node_told_why)
     HUB("node", "revoke", honest.id);
     ASSERT_OK("gridhub node revoke");
     add_incident(&honest);
-    int64_t t0 = now_ms();
+    int64_t t0 = gst_now_ms();
     sync_node(&honest, "4");
-    int64_t took = now_ms() - t0;
+    int64_t took = gst_now_ms() - t0;
     ck_assert_msg(R.status != 0, "a revoked node synced: %s", R.out);
     ck_assert_msg(strstr(R.err, "no answer") == NULL &&
                       (strstr(R.err, "refused") || strstr(R.err, "revoked") ||
@@ -1444,7 +1400,7 @@ START_TEST(session_bound_to_connection)
     gs_msg w;
     hello(&c, a.id, &w);
     client_close(&c);
-    sleep_ms(300);
+    gst_sleep_ms(300);
 
     client_open(&c, b.keys.node_public_key, b.keys.node_secret_key, rid, false);
     ping(&c); /* the hub routes to the newcomer under that routing id */
@@ -1735,8 +1691,8 @@ START_TEST(hello_flood_memory_bounded)
             gs_msg h = hello_msg(k % 2 ? honest.id : a.id);
             client_send(&conns[i], &h);
         }
-    int64_t end = now_ms() + 120000;
-    while (welcomes + errors < FLOOD_CONNS * FLOOD_HELLOS && now_ms() < end)
+    int64_t end = gst_now_ms() + 120000;
+    while (welcomes + errors < FLOOD_CONNS * FLOOD_HELLOS && gst_now_ms() < end)
         for (int i = 0; i < FLOOD_CONNS; i++) {
             gs_msg m = {0};
             while (client_recv(&conns[i], &m, 0)) {
@@ -1744,7 +1700,7 @@ START_TEST(hello_flood_memory_bounded)
                 errors += m.type == GS_MSG_ERROR;
                 gs_msg_clear(&m);
             }
-            sleep_ms(1);
+            gst_sleep_ms(1);
         }
     long rss_after = hub_rss_kib();
     for (int i = 0; i < FLOOD_CONNS; i++)
@@ -1934,7 +1890,7 @@ static const char *const public_binds[] = {"tcp://0.0.0.0:%d", "tcp://*:%d"};
 START_TEST(insecure_refused_off_loopback)
 {
     char bind[64];
-    snprintf(bind, sizeof bind, public_binds[_i], free_port());
+    snprintf(bind, sizeof bind, public_binds[_i], gst_free_port());
     const char *argv[] = {"gridhub", "--db", tpath("hub.db"), "serve", "--insecure", "--bind",
                           bind,      NULL};
     pid_t pid = gst_spawn(argv, tpath("serve.log"));
@@ -1964,7 +1920,7 @@ START_TEST(insecure_local_warns)
     if (_i == 0)
         snprintf(bind, sizeof bind, "ipc://%s", tpath("dev.sock"));
     else
-        snprintf(bind, sizeof bind, "tcp://127.0.0.1:%d", free_port());
+        snprintf(bind, sizeof bind, "tcp://127.0.0.1:%d", gst_free_port());
     snprintf(endpoint, sizeof endpoint, "%s", bind);
     start_hub(bind, 1, true);
     ck_assert(log_has(tpath("hub.log"), "WARNING: --insecure: plaintext, no authentication"));
@@ -2200,10 +2156,8 @@ static Suite *security_suite(void)
     Suite *s = suite_create("security");
     TCase *tc;
 
-    tc = tcase_create("keys");
+    tc = gst_tcase(s, "keys", setup, teardown, TEST_TIMEOUT);
     tcase_add_unchecked_fixture(tc, make_template, drop_template);
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, TEST_TIMEOUT);
     tcase_add_test(tc, plaintext_client_refused);
     tcase_add_test(tc, unknown_key_refused);
     tcase_add_test(tc, revoked_key_refused);
@@ -2214,56 +2168,38 @@ static Suite *security_suite(void)
     tcase_add_test(tc, rekey_refuses_hello_on_old_connection);
     tcase_add_test(tc, self_enrolment);
     tcase_add_test(tc, no_plaintext_against_curve_hub);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("authority");
+    tc = gst_tcase(s, "authority", setup, teardown, TEST_TIMEOUT);
     tcase_add_unchecked_fixture(tc, make_template, drop_template);
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, TEST_TIMEOUT);
     tcase_add_test(tc, hello_with_another_nodes_id);
     tcase_add_loop_test(tc, forbidden_change_quarantined, 0, NFORBIDDEN);
     tcase_add_test(tc, tampered_node_sees_rejection);
     tcase_add_test(tc, session_bound_to_connection);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("hostile");
+    tc = gst_tcase(s, "hostile", setup, teardown, TEST_TIMEOUT);
     tcase_add_unchecked_fixture(tc, make_template, drop_template);
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, TEST_TIMEOUT);
     tcase_add_test(tc, malformed_frames_answered);
     tcase_add_test(tc, oversized_frame_drops_connection);
     tcase_add_test(tc, hello_flood_memory_bounded);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("secrets");
+    tc = gst_tcase(s, "secrets", setup, teardown, TEST_TIMEOUT);
     tcase_add_unchecked_fixture(tc, make_template, drop_template);
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, TEST_TIMEOUT);
     tcase_add_test(tc, no_secret_in_output);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("secret_files"); /* its own hub, made under umask 000 */
-    tcase_add_checked_fixture(tc, NULL, teardown);
-    tcase_set_timeout(tc, TEST_TIMEOUT);
+    /* its own hub, made under umask 000 */
+    tc = gst_tcase(s, "secret_files", NULL, teardown, TEST_TIMEOUT);
     tcase_add_test(tc, secret_files_mode_0600);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("insecure");
+    tc = gst_tcase(s, "insecure", setup_hub_db, teardown, TEST_TIMEOUT);
     tcase_add_unchecked_fixture(tc, make_template, drop_template);
-    tcase_add_checked_fixture(tc, setup_hub_db, teardown);
-    tcase_set_timeout(tc, TEST_TIMEOUT);
     tcase_add_loop_test(tc, insecure_refused_off_loopback, 0,
                         (int)(sizeof public_binds / sizeof public_binds[0]));
     tcase_add_loop_test(tc, insecure_local_warns, 0, 2);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("bundle");
+    tc = gst_tcase(s, "bundle", setup_hub_db, teardown, TEST_TIMEOUT);
     tcase_add_unchecked_fixture(tc, make_template, drop_template);
-    tcase_add_checked_fixture(tc, setup_hub_db, teardown);
-    tcase_set_timeout(tc, TEST_TIMEOUT);
     tcase_add_test(tc, init_refuses_truncated_bundle);
     tcase_add_test(tc, init_refuses_corrupt_bundle);
-    suite_add_tcase(s, tc);
     return s;
 }
 
@@ -2293,17 +2229,13 @@ static void sweep_hubs(const char *list)
 int main(void)
 {
     /* Every test directory goes under one of ours, removed at the end. */
-    char *top = gst_tmpdir();
-    setenv("TMPDIR", top, 1);
+    char *top = gst_tmp_top();
     char list[PATH_MAX];
     snprintf(list, sizeof list, "%s/hub.pids", top);
     setenv(PIDS_ENV, list, 1);
-    SRunner *sr = srunner_create(security_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int rc = gst_run_suite(security_suite());
     sweep_hubs(list);
     gst_rmrf(top);
     free(top);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return rc;
 }

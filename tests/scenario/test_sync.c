@@ -42,24 +42,17 @@
  * pids the tests wrote, for a process whose command line still names that
  * directory (a timed-out test gets no teardown).
  */
-#include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <sqlite3.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -67,14 +60,13 @@
 #include "gridsync/change.h"
 #include "gridsync/hlc.h"
 #include "gridsync/msg.h"
-#include "gstest.h"
+#include "gstest_cli.h"
 
 #define SEED          20240601u
 #define FLEET_NODES   20
 #define FLEET_CHANGES 2000
 #define HUB_KILLS     10
 #define MAX_NODES     24
-#define MAX_PROCS     512
 
 /* ---- sizes ------------------------------------------------------------------ */
 
@@ -96,143 +88,24 @@ static int scaled(int n, int lo)
     return v < lo ? lo : v;
 }
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void msleep(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
-}
-
 /* ---- processes ------------------------------------------------------------------ */
 
-static char *top; /* main()'s directory: every test's TMPDIR */
-static char *tmp; /* this test's directory */
-static pid_t procs[MAX_PROCS];
-static int nprocs;
+static char *top;               /* main()'s directory: every test's TMPDIR */
+static char *tmp;               /* this test's directory */
+static char pid_file[PATH_MAX]; /* top/pids */
+static gst_procs procs;         /* every background process, also listed in pid_file */
 
-/* Remembers a started process, here and in top/pids for main()'s last sweep. */
-static void track(pid_t pid)
-{
-    ck_assert_msg(pid > 0, "cannot start a process: %s", strerror(errno));
-    ck_assert_int_lt(nprocs, MAX_PROCS);
-    procs[nprocs++] = pid;
-    char path[PATH_MAX], line[32];
-    snprintf(path, sizeof path, "%s/pids", top);
-    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd >= 0) {
-        int n = snprintf(line, sizeof line, "%d\n", (int)pid);
-        if (write(fd, line, (size_t)n) != n)
-            perror("test_sync: pids");
-        close(fd);
-    }
-}
-
-static void untrack(pid_t pid)
-{
-    for (int i = 0; i < nprocs; i++)
-        if (procs[i] == pid) {
-            procs[i] = procs[--nprocs];
-            return;
-        }
-}
-
-/* Starts argv in the background (own process group), output to log. */
-static pid_t spawn(const char *const argv[], const char *log)
-{
-    pid_t pid = gst_spawn(argv, log);
-    track(pid);
-    return pid;
-}
-
-/* Exit code (128 + signal when killed) of an ended child; -1 while it runs. */
-static int reap(pid_t pid, bool block)
-{
-    int ws;
-    pid_t r;
-    while ((r = waitpid(pid, &ws, block ? 0 : WNOHANG)) < 0 && errno == EINTR)
-        ;
-    if (r == 0)
-        return -1;
-    untrack(pid);
-    if (r < 0)
-        return -2;
-    return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
-}
-
-/* Waits up to ms for pid to end: its status as reap gives it, -1 on timeout. */
-static int wait_exit(pid_t pid, int ms)
-{
-    int64_t end = now_ms() + ms;
-    for (;;) {
-        int st = reap(pid, false);
-        if (st != -1 || now_ms() >= end)
-            return st;
-        msleep(10);
-    }
-}
-
-/* SIGKILLs pid's process group and reaps it. */
-static void kill9(pid_t pid)
-{
-    if (pid <= 0)
-        return;
-    kill(-pid, SIGKILL);
-    kill(pid, SIGKILL);
-    reap(pid, true);
-}
-
+/* For atexit: a failed assertion exits the forked test without its teardown. */
 static void kill_all(void)
 {
-    while (nprocs > 0)
-        kill9(procs[nprocs - 1]);
+    gst_procs_kill_all(&procs);
 }
 
 static char *log_tail(const char *path);
 
 /* ---- running commands --------------------------------------------------------------- */
 
-static gst_result R; /* the last run */
-
-/* Runs the NULL-terminated argv list into R; returns the exit status. */
-static int vrun(const char *first, va_list ap)
-{
-    const char *argv[64];
-    int n = 0;
-    for (const char *a = first; a; a = va_arg(ap, const char *)) {
-        ck_assert_int_lt(n, 62);
-        argv[n++] = a;
-    }
-    argv[n] = NULL;
-    gst_result_free(&R);
-    ck_assert_int_eq(gst_run(&R, NULL, argv), 0);
-    return R.status;
-}
-
-static int run_(const char *first, ...)
-{
-    va_list ap;
-    va_start(ap, first);
-    int rc = vrun(first, ap);
-    va_end(ap);
-    return rc;
-}
-
-/* RUN("gridnode", "--db", db, "sync") */
-#define RUN(...) run_(__VA_ARGS__, (const char *)NULL)
-/* Runs and requires exit 0. */
-#define RUN_OK(...)                                                                                \
-    do {                                                                                           \
-        int st_ = RUN(__VA_ARGS__);                                                                \
-        ck_assert_msg(st_ == 0, "%s: exit %d\nstdout: %s\nstderr: %s", #__VA_ARGS__, st_, R.out,   \
-                      R.err);                                                                      \
-    } while (0)
+static gst_result R; /* the last run (RUN and RUN_OK of gstest_cli.h) */
 
 /* ---- the hub ------------------------------------------------------------------------ */
 
@@ -269,23 +142,23 @@ static void hub_start(void)
     const char *argv[12] = {"gridhub", "--db", hub_db, "serve", "--bind", hub_ep, "-v"};
     for (int i = 0; i < 4 && hub_args[i]; i++)
         argv[7 + i] = hub_args[i];
-    hub_pid = spawn(argv, hub_log);
-    int64_t end = now_ms() + 20000;
+    hub_pid = gst_procs_spawn(&procs, argv, hub_log);
+    int64_t end = gst_now_ms() + 20000;
     while (hub_starts_logged() == before) {
-        int st = reap(hub_pid, false);
+        int st = gst_procs_reap(&procs, hub_pid, false);
         if (st != -1) {
             hub_pid = 0;
             char *log = gst_read_file(hub_log, NULL);
             ck_abort_msg("gridhub serve exited %d at start:\n%s", st, log ? log : "");
         }
-        ck_assert_msg(now_ms() < end, "gridhub serve did not start within 20 s");
-        msleep(10);
+        ck_assert_msg(gst_now_ms() < end, "gridhub serve did not start within 20 s");
+        gst_sleep_ms(10);
     }
 }
 
 static void hub_kill(void)
 {
-    kill9(hub_pid);
+    gst_procs_kill9(&procs, hub_pid);
     hub_pid = 0;
 }
 
@@ -293,7 +166,7 @@ static void hub_kill(void)
 static void hub_stop(void)
 {
     kill(hub_pid, SIGTERM);
-    int st = wait_exit(hub_pid, 15000);
+    int st = gst_procs_wait(&procs, hub_pid, 15000);
     ck_assert_msg(st == 0, "gridhub serve: status %d after SIGTERM (-1: still running)", st);
     hub_pid = 0;
 }
@@ -310,22 +183,6 @@ typedef struct node {
 
 static node nodes[MAX_NODES];
 static int nnodes;
-
-/* Village codes: one under each of the first n townships of the city's
- * division file (the code of a village is its township's and 3 digits). */
-static void villages(char out[][13], int n)
-{
-    char *csv = gst_read_file(GS_TEST_SRC_DIR "/data/luohe_divisions.csv", NULL);
-    ck_assert_msg(csv != NULL, "cannot read data/luohe_divisions.csv");
-    int k = 0;
-    for (char *line = strtok(csv, "\n"); line && k < n; line = strtok(NULL, "\n")) {
-        char code[16];
-        if (sscanf(line, "%15[0-9],", code) == 1 && strlen(code) == 9 && strstr(line, ",township,"))
-            snprintf(out[k++], 13, "%s201", code);
-    }
-    free(csv);
-    ck_assert_int_eq(k, n);
-}
 
 /* Registers a node for village at the hub (its bundle in tmp) and installs it. */
 static node *node_new(const char *village)
@@ -386,7 +243,7 @@ static pid_t sync_spawn(node *n, int timeout_s, const char *extra)
     snprintf(t, sizeof t, "%d", timeout_s);
     const char *argv[] = {"gridnode", "--db",    n->db, "sync", "--timeout",
                           t,          "--quiet", extra, NULL};
-    return n->sync = spawn(argv, n->log);
+    return n->sync = gst_procs_spawn(&procs, argv, n->log);
 }
 
 /* A complete `gridnode sync` of n, which must exit 0. */
@@ -608,7 +465,7 @@ static void teardown(void)
 static void make_fleet(int changes)
 {
     char v[FLEET_NODES / 2][13];
-    villages(v, FLEET_NODES / 2);
+    ck_assert_int_eq(gst_villages(v, FLEET_NODES / 2), FLEET_NODES / 2);
     for (int i = 0; i < FLEET_NODES; i++)
         node_import(node_new(v[i / 2]), changes);
 }
@@ -618,16 +475,16 @@ START_TEST(fleet_concurrent)
     int changes = scaled(FLEET_CHANGES, 50);
     make_fleet(changes);
     hub_start();
-    int64_t t0 = now_ms();
+    int64_t t0 = gst_now_ms();
     for (int i = 0; i < nnodes; i++)
         sync_spawn(&nodes[i], 60, NULL);
     for (int i = 0; i < nnodes; i++) {
-        int st = wait_exit(nodes[i].sync, 240000);
+        int st = gst_procs_wait(&procs, nodes[i].sync, 240000);
         char *log = gst_read_file(nodes[i].log, NULL);
         ck_assert_msg(st == 0, "%s: gridnode sync status %d:\n%s", nodes[i].id, st, log);
         free(log);
     }
-    double secs = (double)(now_ms() - t0) / 1000.0;
+    double secs = (double)(gst_now_ms() - t0) / 1000.0;
     printf("fleet: %d nodes x %d changes synced concurrently in %.2f s (%.0f changes/s, with the "
            "downstream)\n",
            nnodes, changes, secs, (double)(nnodes * changes) / secs);
@@ -655,7 +512,7 @@ static void chaos_tick(chaos *c)
     for (int i = 0; i < nnodes; i++) {
         if (!nodes[i].sync)
             continue;
-        int st = reap(nodes[i].sync, false);
+        int st = gst_procs_reap(&procs, nodes[i].sync, false);
         if (st == -1)
             continue;
         nodes[i].sync = 0;
@@ -671,11 +528,11 @@ static void chaos_tick(chaos *c)
 /* Waits ms, restarting ended syncs meanwhile. */
 static void chaos_wait(chaos *c, int ms)
 {
-    int64_t end = now_ms() + ms;
+    int64_t end = gst_now_ms() + ms;
     do {
         chaos_tick(c);
-        msleep(ms < 10 ? ms : 10);
-    } while (now_ms() < end);
+        gst_sleep_ms(ms < 10 ? ms : 10);
+    } while (gst_now_ms() < end);
 }
 
 /* The greatest hub_seq: grows with every commit. */
@@ -697,22 +554,22 @@ START_TEST(fleet_chaos)
      * random while (sometimes killing a few syncs), SIGKILL it, leave it down
      * a random while, start it again. */
     for (int round = 0; round < 80 && c.mid_kills < HUB_KILLS; round++) {
-        int64_t base = hub_head(), end = now_ms() + 5000;
-        while (hub_head() == base && now_ms() < end)
+        int64_t base = hub_head(), end = gst_now_ms() + 5000;
+        while (hub_head() == base && gst_now_ms() < end)
             chaos_wait(&c, 10);
         /* a random while, cut short once a share of the total came in, so
          * that the kills spread over the whole sync on a fast machine too */
-        int64_t run = rand() % 200, budget = c.total / (2 * HUB_KILLS), t0 = now_ms();
+        int64_t run = rand() % 200, budget = c.total / (2 * HUB_KILLS), t0 = gst_now_ms();
         bool node_kill = rand() % 2;
         int64_t from = hub_node_changes();
-        while (now_ms() - t0 < run && hub_node_changes() - from < budget) {
+        while (gst_now_ms() - t0 < run && hub_node_changes() - from < budget) {
             chaos_wait(&c, 10);
-            if (node_kill && now_ms() - t0 >= run / 2) {
+            if (node_kill && gst_now_ms() - t0 >= run / 2) {
                 node_kill = false;
                 for (int k = 1 + rand() % 3; k > 0; k--) {
                     node *n = &nodes[rand() % nnodes];
                     if (n->sync) {
-                        kill9(n->sync);
+                        gst_procs_kill9(&procs, n->sync);
                         c.node_kills++;
                         sync_spawn(n, 1, NULL);
                     }
@@ -750,7 +607,7 @@ START_TEST(fleet_chaos)
     /* the end: every straggler killed, one clean sync of every node */
     for (int i = 0; i < nnodes; i++)
         if (nodes[i].sync) {
-            kill9(nodes[i].sync);
+            gst_procs_kill9(&procs, nodes[i].sync);
             nodes[i].sync = 0;
         }
     if (!hub_pid)
@@ -758,7 +615,7 @@ START_TEST(fleet_chaos)
     for (int i = 0; i < nnodes; i++)
         sync_spawn(&nodes[i], 60, NULL);
     for (int i = 0; i < nnodes; i++) {
-        int st = wait_exit(nodes[i].sync, 240000);
+        int st = gst_procs_wait(&procs, nodes[i].sync, 240000);
         char *log = gst_read_file(nodes[i].log, NULL);
         size_t len = log ? strlen(log) : 0;
         ck_assert_msg(st == 0, "%s: final gridnode sync status %d; end of its log:\n%s",
@@ -1041,7 +898,7 @@ START_TEST(grants_share_the_inflight_budget)
     hub_args[1] = "1";
     hub_args[2] = "-vv";
     char v[6][13];
-    villages(v, 6);
+    ck_assert_int_eq(gst_villages(v, 6), 6);
     node *n[6];
     for (int i = 0; i < 6; i++)
         n[i] = node_new(v[i]);
@@ -1060,14 +917,14 @@ START_TEST(grants_share_the_inflight_budget)
                       "%d sessions were granted %" PRIu64 " bytes in all: over the budget of "
                       "%" PRIu64,
                       i + 1, sum, budget);
-        msleep(150); /* the hub counts its sessions at most every 100 ms */
+        gst_sleep_ms(150); /* the hub counts its sessions at most every 100 ms */
     }
     ck_assert_msg(sum > budget / 2, "five sessions got only %" PRIu64 " bytes of %" PRIu64, sum,
                   budget);
     /* they say HELLO again with nothing to send: their grants are free */
     for (int i = 0; i < 5; i++)
         ck_assert_int_eq(peer_hello_grant(&p[i], 0), least);
-    msleep(150);
+    gst_sleep_ms(150);
     /* the sixth node syncs while the five are connected: its share is at
      * most 1/6 of the budget and a batch at most half a share, so it takes
      * at least its bytes / (budget / 12) pushes, and the budget is its to
@@ -1107,11 +964,11 @@ START_TEST(visit_recorded_without_a_push)
     hub_start();
     int64_t before = (int64_t)gs_wall_ms();
     sync_ok(n); /* nothing to push: HELLO, WELCOME, PULL, CHANGES */
-    int64_t seen = 0, end = now_ms() + 5000;
+    int64_t seen = 0, end = gst_now_ms() + 5000;
     while ((seen = q_path(hub_db, "SELECT last_seen_ms FROM nodes WHERE id = ?1", n->id)) <
                before &&
-           now_ms() < end)
-        msleep(50);
+           gst_now_ms() < end)
+        gst_sleep_ms(50);
     ck_assert_msg(seen >= before,
                   "5 s after a sync with nothing to push the hub has not recorded the visit "
                   "(last_seen_ms %" PRId64 ", sync started at %" PRId64 ")",
@@ -1254,19 +1111,6 @@ END_TEST
 
 /* ---- cli ---------------------------------------------------------------------------------- */
 
-/* A loopback TCP port nobody listens on (bound to 0, then closed). */
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = 0};
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof sa;
-    ck_assert(fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
-              getsockname(fd, (struct sockaddr *)&sa, &len) == 0);
-    close(fd);
-    return ntohs(sa.sin_port);
-}
-
 /* `gridnode sync --timeout 2` of a node whose hub is at endpoint, where
  * nobody answers: a non-zero exit after about 2 s, one line naming the
  * endpoint and the timeout. */
@@ -1282,9 +1126,9 @@ static void assert_unreachable(const char *endpoint)
     RUN_OK("gridnode", "--db", db, "init", "--bundle", bundle);
     RUN_OK("gridnode", "--db", db, "incident", "add", "--grid", "411122101201001", "--category",
            "dispute", "--title", "无人应答");
-    int64_t t0 = now_ms();
+    int64_t t0 = gst_now_ms();
     int st = RUN("gridnode", "--db", db, "sync", "--timeout", "2");
-    int64_t took = now_ms() - t0;
+    int64_t took = gst_now_ms() - t0;
     ck_assert_msg(st == 1, "exit %d, want 1; stderr: %s", st, R.err);
     ck_assert_msg(took >= 1900 && took < 15000, "gave up after %" PRId64 " ms with --timeout 2",
                   took);
@@ -1299,7 +1143,7 @@ static void assert_unreachable(const char *endpoint)
 START_TEST(sync_unreachable_hub)
 {
     char ep[64], ipc[PATH_MAX + 16];
-    snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", free_port());
+    snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", gst_free_port());
     assert_unreachable(ep);
     snprintf(ipc, sizeof ipc, "ipc://%s/nobody.sock", tmp);
     assert_unreachable(ipc);
@@ -1309,12 +1153,12 @@ END_TEST
 /* Waits up to ms for the hub to hold want changes of n; the time it took, or -1. */
 static int64_t wait_hub_count(node *n, int64_t want, int ms)
 {
-    int64_t t0 = now_ms(), end = t0 + ms;
+    int64_t t0 = gst_now_ms(), end = t0 + ms;
     do {
         if (hub_count(n->id) >= want)
-            return now_ms() - t0;
-        msleep(20);
-    } while (now_ms() < end);
+            return gst_now_ms() - t0;
+        gst_sleep_ms(20);
+    } while (gst_now_ms() < end);
     return -1;
 }
 
@@ -1333,7 +1177,7 @@ static char *log_tail(const char *path)
 /* The watch process must still be running; its log otherwise. */
 static void assert_running(pid_t pid, const char *log)
 {
-    int st = reap(pid, false);
+    int st = gst_procs_reap(&procs, pid, false);
     if (st != -1) {
         char *text = gst_read_file(log, NULL);
         ck_abort_msg("gridnode sync --watch ended (status %d):\n%s", st, text ? text : "");
@@ -1369,7 +1213,7 @@ START_TEST(watch_survives_hub_restarts)
     /* an entry made while the hub is down arrives once it is back */
     hub_kill();
     ck_assert_int_eq(node_add_incident(n, "中心停机时录入"), 0);
-    msleep(1500);
+    gst_sleep_ms(1500);
     hub_start();
     int64_t t2 = wait_hub_count(n, n->entered, 20000);
     ck_assert_msg(t2 >= 0,
@@ -1388,9 +1232,9 @@ START_TEST(watch_survives_hub_restarts)
         bool long_session = k % 2 == 0;
         int64_t before = n->entered;
         node_import(n, long_session ? scaled(20000, 10000) : 300);
-        int64_t end = now_ms() + 30000;
-        while (hub_count(n->id) <= before && now_ms() < end)
-            msleep(2);
+        int64_t end = gst_now_ms() + 30000;
+        while (hub_count(n->id) <= before && gst_now_ms() < end)
+            gst_sleep_ms(2);
         int64_t at_kill = hub_count(n->id);
         hub_kill();
         ck_assert_msg(at_kill > before, "the session did not start in 30 s (%" PRId64
@@ -1403,9 +1247,9 @@ START_TEST(watch_survives_hub_restarts)
                           "hub)", missed, at_kill, n->entered);
             k--;
         }
-        msleep(200);
+        gst_sleep_ms(200);
         hub_start();
-        msleep(500);
+        gst_sleep_ms(500);
         ck_assert_int_eq(node_add_incident(n, "中心重启后录入"), 0);
         int64_t t = wait_hub_count(n, n->entered, 30000);
         assert_running(w, n->log);
@@ -1423,7 +1267,7 @@ START_TEST(watch_survives_hub_restarts)
 
     /* SIGTERM: a clean stop */
     kill(w, SIGTERM);
-    int st = wait_exit(w, 10000);
+    int st = gst_procs_wait(&procs, w, 10000);
     ck_assert_msg(st == 0, "sync --watch: status %d after SIGTERM (-1: still running)", st);
     n->sync = 0;
     hub_stop();
@@ -1439,7 +1283,7 @@ START_TEST(entry_while_watch_syncs)
     hub_start();
     pid_t w = sync_spawn(n, 10, "--watch");
     int adds = 200, locked = 0;
-    int64_t t0 = now_ms();
+    int64_t t0 = gst_now_ms();
     for (int i = 0; i < adds; i++) {
         char title[64];
         snprintf(title, sizeof title, "同步期间录入 %d", i + 1);
@@ -1447,7 +1291,7 @@ START_TEST(entry_while_watch_syncs)
         locked += strstr(R.err, "locked") != NULL || strstr(R.out, "locked") != NULL;
         ck_assert_msg(st == 0 && !locked, "incident add #%d: exit %d\n%s", i + 1, st, R.err);
     }
-    int64_t took = now_ms() - t0;
+    int64_t took = gst_now_ms() - t0;
     ck_assert_msg(wait_hub_count(n, n->entered, 30000) >= 0,
                   "30 s after the last entry the hub has %" PRId64 " of %d", hub_count(n->id),
                   n->entered);
@@ -1456,7 +1300,7 @@ START_TEST(entry_while_watch_syncs)
            adds, took, (double)took / adds);
     assert_running(w, n->log);
     kill(w, SIGTERM);
-    ck_assert_int_eq(wait_exit(w, 10000), 0);
+    ck_assert_int_eq(gst_procs_wait(&procs, w, 10000), 0);
     n->sync = 0;
     assert_hub_whole(n);
 }
@@ -1471,13 +1315,13 @@ START_TEST(entry_during_sync_goes_out)
     node_import(n, backlog);
     hub_start();
     pid_t s = sync_spawn(n, 60, NULL);
-    int64_t end = now_ms() + 60000;
-    while (hub_count(n->id) == 0 && now_ms() < end)
-        msleep(5);
+    int64_t end = gst_now_ms() + 60000;
+    while (hub_count(n->id) == 0 && gst_now_ms() < end)
+        gst_sleep_ms(5);
     ck_assert_int_eq(node_add_incident(n, "同步途中录入"), 0);
     /* still pushing the backlog after the entry was saved: it must go in this sync */
     bool pushing = hub_count(n->id) < backlog;
-    int st = wait_exit(s, 120000);
+    int st = gst_procs_wait(&procs, s, 120000);
     char *log = gst_read_file(n->log, NULL);
     ck_assert_msg(st == 0, "sync: status %d\n%s", st, log);
     free(log);
@@ -1500,42 +1344,27 @@ END_TEST
 static Suite *sync_suite(void)
 {
     Suite *s = suite_create("sync");
-    TCase *tc = tcase_create("fleet");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 400);
+    TCase *tc = gst_tcase(s, "fleet", setup, teardown, 400);
     tcase_add_test(tc, fleet_concurrent);
     tcase_add_test(tc, fleet_chaos);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("protocol");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 120);
+    tc = gst_tcase(s, "protocol", setup, teardown, 120);
     tcase_add_test(tc, push_replay_gap_and_chain);
     tcase_add_test(tc, push_same_changes_from_two_connections);
     tcase_add_test(tc, grants_share_the_inflight_budget);
     tcase_add_test(tc, visit_recorded_without_a_push);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("restore");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 180);
+    tc = gst_tcase(s, "restore", setup, teardown, 180);
     tcase_add_test(tc, hub_restored_from_backup);
     tcase_add_test(tc, restore_keeps_village_copies_whole);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("cli");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 240);
+    tc = gst_tcase(s, "cli", setup, teardown, 240);
     tcase_add_test(tc, sync_unreachable_hub);
     tcase_add_test(tc, watch_survives_hub_restarts);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("entry");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 240);
+    tc = gst_tcase(s, "entry", setup, teardown, 240);
     tcase_add_test(tc, entry_while_watch_syncs);
     tcase_add_test(tc, entry_during_sync_goes_out);
-    suite_add_tcase(s, tc);
     return s;
 }
 
@@ -1543,9 +1372,7 @@ static Suite *sync_suite(void)
  * pids the tests wrote to top/pids, if their command line still names top. */
 static void sweep(void)
 {
-    char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/pids", top);
-    char *pids = gst_read_file(path, NULL);
+    char *pids = gst_read_file(pid_file, NULL);
     for (char *p = pids; p && *p;) {
         char *end;
         long pid = strtol(p, &end, 10);
@@ -1568,16 +1395,14 @@ static void sweep(void)
 
 int main(void)
 {
-    top = gst_tmpdir();
-    setenv("TMPDIR", top, 1);
+    top = gst_tmp_top();
+    snprintf(pid_file, sizeof pid_file, "%s/pids", top);
+    procs.pid_file = pid_file;
     printf("test_sync: seed %u, GS_TEST_SCALE %g\n", SEED, scale());
     fflush(stdout);
-    SRunner *sr = srunner_create(sync_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int rc = gst_run_suite(sync_suite());
     sweep();
     gst_rmrf(top);
     free(top);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return rc;
 }

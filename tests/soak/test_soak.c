@@ -43,43 +43,25 @@
 #include <limits.h>
 #include <signal.h>
 #include <sqlite3.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "gridsync/buf.h"
 #include "gridsync/change.h"
 #include "gridsync/replica.h"
 #include "gridsync/schema.h"
-#include "gstest.h"
+#include "gstest_cli.h"
 
 #define SEED 20241128u
 #define NNODES 4
-#define MAX_PROCS 64
 #define MAX_IDS 100000
 
 /* ---- time and randomness -------------------------------------------------------- */
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void msleep(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
-}
 
 static uint64_t rng_state;
 
@@ -120,98 +102,10 @@ static int soak_seconds(void)
 
 /* ---- processes ---------------------------------------------------------------------- */
 
-static char *tmp; /* this test's directory */
-static pid_t procs[MAX_PROCS];
-static int nprocs;
+static char *tmp;       /* this test's directory */
+static gst_procs procs; /* every background process */
 
-static void track(pid_t pid)
-{
-    ck_assert_msg(pid > 0, "cannot start a process: %s", strerror(errno));
-    ck_assert_int_lt(nprocs, MAX_PROCS);
-    procs[nprocs++] = pid;
-}
-
-/* Starts argv in the background (a process group of its own), output to log. */
-static pid_t spawn(const char *const argv[], const char *log)
-{
-    pid_t pid = gst_spawn(argv, log);
-    track(pid);
-    return pid;
-}
-
-/* Exit status (128 + signal) of an ended child; -1 while it runs. */
-static int reap(pid_t pid, bool block)
-{
-    int ws;
-    pid_t r;
-    while ((r = waitpid(pid, &ws, block ? 0 : WNOHANG)) < 0 && errno == EINTR)
-        ;
-    if (r == 0)
-        return -1;
-    for (int i = 0; i < nprocs; i++)
-        if (procs[i] == pid) {
-            procs[i] = procs[--nprocs];
-            break;
-        }
-    if (r < 0)
-        return -2;
-    return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
-}
-
-/* SIGKILLs pid's process group and reaps it. */
-static void kill9(pid_t pid)
-{
-    if (pid <= 0)
-        return;
-    kill(-pid, SIGKILL);
-    kill(pid, SIGKILL);
-    reap(pid, true);
-}
-
-static void kill_all(void)
-{
-    while (nprocs > 0)
-        kill9(procs[nprocs - 1]);
-}
-
-/* Waits up to ms for pid: its status, or -1 if it still runs. */
-static int wait_exit(pid_t pid, int ms)
-{
-    int64_t end = now_ms() + ms;
-    for (;;) {
-        int st = reap(pid, false);
-        if (st != -1 || now_ms() >= end)
-            return st;
-        msleep(10);
-    }
-}
-
-static gst_result R; /* the last run */
-
-static int run_(const char *first, ...)
-{
-    const char *argv[48];
-    int n = 0;
-    va_list ap;
-    va_start(ap, first);
-    for (const char *a = first; a; a = va_arg(ap, const char *)) {
-        ck_assert_int_lt(n, 46);
-        argv[n++] = a;
-    }
-    va_end(ap);
-    argv[n] = NULL;
-    gst_result_free(&R);
-    ck_assert_int_eq(gst_run(&R, NULL, argv), 0);
-    return R.status;
-}
-
-#define RUN(...) run_(__VA_ARGS__, (const char *)NULL)
-#define RUN_OK(...)                                                                                \
-    do {                                                                                           \
-        int st_ = RUN(__VA_ARGS__);                                                                \
-        ck_assert_msg(st_ == 0, "%s: exit %d\nstdout: %s\nstderr: %s", #__VA_ARGS__, st_, R.out,   \
-                      R.err);                                                                      \
-    } while (0)
+static gst_result R; /* the last run (RUN and RUN_OK of gstest_cli.h) */
 
 /* ---- the hub ---------------------------------------------------------------------- */
 
@@ -219,26 +113,16 @@ static char hub_db[PATH_MAX], hub_log[PATH_MAX], hub_sock[PATH_MAX], hub_cut[PAT
 static char hub_ep[PATH_MAX + 8];
 static pid_t hub_pid;
 
-static int count_in_file(const char *path, const char *needle)
-{
-    char *text = gst_read_file(path, NULL);
-    int n = 0;
-    for (const char *p = text; p && (p = strstr(p, needle)); p++)
-        n++;
-    free(text);
-    return n;
-}
-
 /* Starts `gridhub serve` and waits until it has bound (its log says so). */
 static void hub_start(void)
 {
     ck_assert_int_eq(hub_pid, 0);
-    int before = count_in_file(hub_log, "gridhub: serving ");
+    int before = gst_count_in_file(hub_log, "gridhub: serving ");
     const char *argv[] = {"gridhub", "--db", hub_db, "serve", "--bind", hub_ep, "-v", NULL};
-    hub_pid = spawn(argv, hub_log);
-    int64_t end = now_ms() + 120000; /* slow under valgrind */
-    while (count_in_file(hub_log, "gridhub: serving ") == before) {
-        int st = reap(hub_pid, false);
+    hub_pid = gst_procs_spawn(&procs, argv, hub_log);
+    int64_t end = gst_now_ms() + 120000; /* slow under valgrind */
+    while (gst_count_in_file(hub_log, "gridhub: serving ") == before) {
+        int st = gst_procs_reap(&procs, hub_pid, false);
         if (st != -1) {
             hub_pid = 0;
             size_t len = 0;
@@ -246,8 +130,8 @@ static void hub_start(void)
             ck_abort_msg("gridhub serve exited %d at start; the end of %s:\n%s", st, hub_log,
                          log ? log + (len > 1500 ? len - 1500 : 0) : "");
         }
-        ck_assert_msg(now_ms() < end, "gridhub serve did not start within 120 s");
-        msleep(10);
+        ck_assert_msg(gst_now_ms() < end, "gridhub serve did not start within 120 s");
+        gst_sleep_ms(10);
     }
 }
 
@@ -255,7 +139,7 @@ static void hub_start(void)
 static void hub_stop(void)
 {
     kill(hub_pid, SIGTERM);
-    int st = wait_exit(hub_pid, 60000);
+    int st = gst_procs_wait(&procs, hub_pid, 60000);
     ck_assert_msg(st == 0, "gridhub serve: status %d after SIGTERM (-1: still running)", st);
     hub_pid = 0;
 }
@@ -303,22 +187,6 @@ static const char *const cats[] = {"dispute.neighbour", "dispute.land", "safety.
 static const char *const people[] = {"王桂兰", "李建国", "张秀英", "刘国强", "马德明", "白丽娟"};
 #define PICK(a) (a)[rnd(sizeof(a) / sizeof((a)[0]))]
 
-/* Village codes: "201" and "202" under the first townships of the city. */
-static void villages(char out[][13], int n)
-{
-    char *csv = gst_read_file(GS_TEST_SRC_DIR "/data/luohe_divisions.csv", NULL);
-    ck_assert_msg(csv != NULL, "cannot read data/luohe_divisions.csv");
-    int k = 0;
-    for (char *line = strtok(csv, "\n"); line && k < n; line = strtok(NULL, "\n")) {
-        char code[16];
-        if (sscanf(line, "%15[0-9],", code) == 1 && strlen(code) == 9 &&
-            strstr(line, ",township,"))
-            snprintf(out[k++], 13, "%.9s201", code);
-    }
-    free(csv);
-    ck_assert_int_eq(k, n);
-}
-
 /* Registers node i at the hub for village and installs its bundle. */
 static void node_setup(int i, const char *village)
 {
@@ -345,7 +213,7 @@ static void node_setup(int i, const char *village)
 static void watch_start(node *n)
 {
     const char *argv[] = {"gridnode", "--db", n->db, "sync", "--watch", "--timeout", "10", NULL};
-    n->watch = spawn(argv, n->watch_log);
+    n->watch = gst_procs_spawn(&procs, argv, n->watch_log);
 }
 
 /* ---- data entry ------------------------------------------------------------------------- */
@@ -391,7 +259,7 @@ static void op_start(int i)
         const char *argv[] = {"gridnode", "--db", n->db, "incident", "add", "--category",
                               PICK(cats), "--title", title, "--description", desc, "--reporter",
                               PICK(people), "--severity", sev, NULL};
-        n->op = spawn(argv, n->op_out);
+        n->op = gst_procs_spawn(&procs, argv, n->op_out);
         break;
     }
     case OP_UPDATE:
@@ -401,7 +269,7 @@ static void op_start(int i)
         const char *argv[] = {"gridnode", "--db", n->db, "incident", "update",
                               owner->mine[n->op_ref].id, "--note", note, "--severity", sev,
                               "--assignee", PICK(people), NULL};
-        n->op = spawn(argv, n->op_out);
+        n->op = gst_procs_spawn(&procs, argv, n->op_out);
         break;
     }
     case OP_ACCEPT: {
@@ -412,18 +280,18 @@ static void op_start(int i)
                 n->op_ref = k;
         if (n->op_ref < 0) { /* all accepted: add one instead */
             n->op_kind = OP_NONE;
-            n->op_next_at = now_ms();
+            n->op_next_at = gst_now_ms();
             return;
         }
         const char *argv[] = {"gridnode", "--db", n->db, "incident", "update",
                               n->mine[n->op_ref].id, "--status", "accepted", "--note", note, NULL};
-        n->op = spawn(argv, n->op_out);
+        n->op = gst_procs_spawn(&procs, argv, n->op_out);
         break;
     }
     case OP_IMPORT: {
         n->op_rows = write_import(n);
         const char *argv[] = {"gridnode", "--db", n->db, "import", "incidents", n->csv, NULL};
-        n->op = spawn(argv, n->op_out);
+        n->op = gst_procs_spawn(&procs, argv, n->op_out);
         break;
     }
     default: break;
@@ -436,7 +304,7 @@ static void op_finish(int i)
     node *n = &nodes[i];
     if (!n->op)
         return;
-    int st = reap(n->op, false);
+    int st = gst_procs_reap(&procs, n->op, false);
     if (st == -1)
         return;
     n->op = 0;
@@ -482,7 +350,7 @@ static void op_finish(int i)
         }
     }
     free(out);
-    n->op_next_at = now_ms() + between(0, 250);
+    n->op_next_at = gst_now_ms() + between(0, 250);
 }
 
 /* Keeps every node's data entry going (or, when !more, only finishes). */
@@ -490,7 +358,7 @@ static void entry_tick(bool more)
 {
     for (int i = 0; i < NNODES; i++) {
         op_finish(i);
-        if (more && !nodes[i].op && now_ms() >= nodes[i].op_next_at)
+        if (more && !nodes[i].op && gst_now_ms() >= nodes[i].op_next_at)
             op_start(i);
     }
 }
@@ -504,14 +372,14 @@ typedef enum { EV_HUB_KILL, EV_HUB_STOP, EV_SOCK_CUT, EV_WATCH_KILL, EV__COUNT }
  * time, data entry throughout. */
 static void chaos(int secs)
 {
-    int64_t end = now_ms() + (int64_t)secs * 1000;
-    int64_t next_event = now_ms() + between(500, 1500);
+    int64_t end = gst_now_ms() + (int64_t)secs * 1000;
+    int64_t next_event = gst_now_ms() + between(500, 1500);
     int64_t hub_back_at = 0, sock_back_at = 0;
     event order[EV__COUNT] = {EV_HUB_KILL, EV_HUB_STOP, EV_SOCK_CUT, EV_WATCH_KILL};
     int turn = EV__COUNT;
-    while (now_ms() < end) {
+    while (gst_now_ms() < end) {
         entry_tick(true);
-        int64_t t = now_ms();
+        int64_t t = gst_now_ms();
         /* recoveries */
         if (hub_back_at && t >= hub_back_at) {
             hub_start();
@@ -524,7 +392,7 @@ static void chaos(int secs)
         for (int i = 0; i < NNODES; i++) {
             node *n = &nodes[i];
             if (n->watch) {
-                int st = reap(n->watch, false);
+                int st = gst_procs_reap(&procs, n->watch, false);
                 ck_assert_msg(st == -1, "node %d: sync --watch exited %d on its own; see %s",
                               i + 1, st, n->watch_log);
             } else if (t >= n->watch_back_at) {
@@ -547,7 +415,7 @@ static void chaos(int secs)
             if (ev == EV_WATCH_KILL) {
                 node *n = &nodes[rnd(NNODES)];
                 if (n->watch) {
-                    kill9(n->watch);
+                    gst_procs_kill9(&procs, n->watch);
                     n->watch = 0;
                     n->watch_back_at = t + between(0, 2000);
                     survived.watch_kills++;
@@ -555,22 +423,22 @@ static void chaos(int secs)
             } else if (hub_busy) {
                 turn--; /* one hub event at a time: try again later */
             } else if (ev == EV_HUB_KILL) {
-                kill9(hub_pid);
+                gst_procs_kill9(&procs, hub_pid);
                 hub_pid = 0;
                 hub_back_at = t + between(0, 1500);
                 survived.hub_kills++;
             } else if (ev == EV_HUB_STOP) {
                 hub_stop();
-                hub_back_at = now_ms() + between(1000, 5000);
+                hub_back_at = gst_now_ms() + between(1000, 5000);
                 survived.hub_stops++;
             } else {
                 ck_assert_msg(rename(hub_sock, hub_cut) == 0, "rename: %s", strerror(errno));
                 sock_back_at = t + between(1000, 4000);
                 survived.sock_cuts++;
             }
-            next_event = now_ms() + between(300, 2500);
+            next_event = gst_now_ms() + between(300, 2500);
         }
-        msleep(20);
+        gst_sleep_ms(20);
     }
     /* heal: the hub up, its socket back */
     if (sock_back_at)
@@ -645,7 +513,7 @@ static void sync_ok(int i)
             return;
         ck_assert_msg(attempt < 5, "node %d: gridnode sync exit %d: %s%s", i + 1, st, R.out,
                       R.err);
-        msleep(1000);
+        gst_sleep_ms(1000);
     }
 }
 
@@ -655,12 +523,12 @@ static void converge_and_check(void)
     /* staff stop; the watchers stop as on a PC shutdown */
     while (nodes[0].op || nodes[1].op || nodes[2].op || nodes[3].op) {
         entry_tick(false);
-        msleep(10);
+        gst_sleep_ms(10);
     }
     for (int i = 0; i < NNODES; i++)
         if (nodes[i].watch) {
             kill(nodes[i].watch, SIGTERM);
-            int st = wait_exit(nodes[i].watch, 60000);
+            int st = gst_procs_wait(&procs, nodes[i].watch, 60000);
             ck_assert_msg(st == 0, "node %d: sync --watch: status %d after SIGTERM", i + 1, st);
             nodes[i].watch = 0;
         }
@@ -724,7 +592,7 @@ static void converge_and_check(void)
            "before HELLO (the node said HELLO again)\n",
            survived.hub_kills, survived.hub_stops + survived.sock_cuts, survived.hub_stops,
            survived.sock_cuts, survived.watch_kills, total, NNODES,
-           count_in_file(hub_log, "before HELLO"));
+           gst_count_in_file(hub_log, "before HELLO"));
     for (int i = 0; i < NNODES; i++)
         printf("  node %d %s (village %s%s): %ld changes: %ld adds, %ld imports, %ld updates, "
                "%ld accepts, %ld updates of the twin's incidents (%ld not yet there)\n",
@@ -739,7 +607,7 @@ static void converge_and_check(void)
 static void setup(void)
 {
     tmp = gst_tmpdir();
-    nprocs = 0;
+    memset(&procs, 0, sizeof procs);
     hub_pid = 0;
     memset(&survived, 0, sizeof survived);
     snprintf(hub_db, sizeof hub_db, "%s/hub.db", tmp);
@@ -751,7 +619,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    kill_all();
+    gst_procs_kill_all(&procs);
     gst_result_free(&R);
     for (int i = 0; i < NNODES; i++) {
         free(nodes[i].mine);
@@ -778,7 +646,7 @@ START_TEST(soak)
     RUN_OK("gridhub", "--db", hub_db, "refdata", "load", "categories",
            GS_TEST_SRC_DIR "/data/incident_categories.csv");
     char v[3][13];
-    villages(v, 3);
+    ck_assert_int_eq(gst_villages(v, 3), 3);
     /* nodes 1 and 2 are twins (one village); 3 and 4 have villages of their own */
     node_setup(0, v[0]);
     node_setup(1, v[0]);
@@ -801,7 +669,7 @@ END_TEST
 
 static void at_exit(void)
 {
-    kill_all();
+    gst_procs_kill_all(&procs);
 }
 
 int main(void)
@@ -810,14 +678,7 @@ int main(void)
     /* the chaos itself, then healing and checks: room for slow machines */
     int timeout = soak_seconds() + 600;
     Suite *s = suite_create("soak");
-    TCase *tc = tcase_create("soak");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, timeout);
+    TCase *tc = gst_tcase(s, "soak", setup, teardown, timeout);
     tcase_add_test(tc, soak);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return gst_run_suite(s);
 }

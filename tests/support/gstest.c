@@ -14,10 +14,12 @@
 #endif
 #include "gstest.h"
 
+#include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -25,8 +27,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "gridsync/buf.h"
@@ -359,6 +363,16 @@ char *gst_read_file(const char *path, size_t *len)
     return p;
 }
 
+int gst_count_in_file(const char *path, const char *needle)
+{
+    char *text = gst_read_file(path, NULL);
+    int n = 0;
+    for (const char *p = text; p && (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    free(text);
+    return n;
+}
+
 int gst_write_file(const char *path, const void *data, size_t len)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -408,4 +422,119 @@ pid_t gst_spawn(const char *const argv[], const char *log_path)
     close(nullfd);
     errno = saved;
     return pid;
+}
+
+int gst_cmdv(gst_result *r, bool sanitized, const char *prog, const char *db, const char *first,
+             va_list ap)
+{
+    const char *argv[GST_MAX_ARGS + 2];
+    int n = 0;
+    if (prog)
+        argv[n++] = prog;
+    if (db) {
+        argv[n++] = "--db";
+        argv[n++] = db;
+    }
+    for (const char *a = first; a; a = va_arg(ap, const char *)) {
+        ck_assert_int_lt(n, GST_MAX_ARGS);
+        argv[n++] = a;
+    }
+    argv[n] = NULL;
+    ck_assert_msg(n > 0, "gst_cmdv: no program");
+    gst_result_free(r);
+    ck_assert_int_eq(gst_run(r, NULL, argv), 0);
+    ck_assert_msg(!sanitized || (!strstr(r->err, "Sanitizer") && !strstr(r->err, "runtime error:")),
+                  "%s %s: sanitizer report:\n%s", argv[0], first ? first : "", r->err);
+    return r->status;
+}
+
+int gst_cmd(gst_result *r, bool sanitized, const char *prog, const char *db, const char *first,
+            ...)
+{
+    va_list ap;
+    va_start(ap, first);
+    int rc = gst_cmdv(r, sanitized, prog, db, first, ap);
+    va_end(ap);
+    return rc;
+}
+
+int gst_free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ge(fd, 0);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+char *gst_tmp_top(void)
+{
+    char *top = gst_tmpdir();
+    if (setenv("TMPDIR", top, 1) != 0)
+        ck_abort_msg("gst_tmp_top: setenv: %s", strerror(errno));
+    return top;
+}
+
+int gst_run_suite(Suite *s)
+{
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+TCase *gst_tcase(Suite *s, const char *name, void (*setup)(void), void (*teardown)(void),
+                 double timeout_s)
+{
+    TCase *tc = tcase_create(name);
+    if (setup || teardown)
+        tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, timeout_s);
+    suite_add_tcase(s, tc);
+    return tc;
+}
+
+int64_t gst_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+double gst_clock_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+void gst_sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
+int gst_villages(char out[][13], int n)
+{
+    char *csv = gst_read_file(GS_TEST_SRC_DIR "/data/luohe_divisions.csv", NULL);
+    if (!csv)
+        return -1;
+    int k = 0;
+    char *save = NULL;
+    for (char *line = strtok_r(csv, "\n", &save); line && k < n;
+         line = strtok_r(NULL, "\n", &save)) {
+        char code[16];
+        if (sscanf(line, "%15[0-9],", code) == 1 && strlen(code) == 9 &&
+            strstr(line, ",township,"))
+            snprintf(out[k++], 13, "%.9s201", code);
+    }
+    free(csv);
+    return k;
 }

@@ -7,7 +7,11 @@
  * amount of output, no shell and no word splitting: arguments are passed as
  * they are, so Chinese text with spaces stays one argument), starts a
  * program in the background with its output going to a log file, and reads
- * and writes whole files.
+ * and writes whole files. For Check tests it also runs gridnode and gridhub
+ * with a database (gst_cmd), keeps track of background processes so they can
+ * all be killed (gst_procs, in gstest_procs.c) and sets up and runs suites;
+ * gstest_cli.h adds the macros the gridnode command-line tests are written
+ * in. The clock, the sleep and the village codes serve the benchmarks too.
  *
  * Conventions: every returned char * is malloc'd and the caller frees it;
  * "gridnode" and "gridhub" as a program name (no slash) mean the binaries
@@ -19,7 +23,10 @@
 #ifndef GRIDSYNC_GSTEST_H
 #define GRIDSYNC_GSTEST_H
 
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #ifndef GS_TEST_BIN_DIR
@@ -77,6 +84,10 @@ char *gst_read_file(const char *path, size_t *len);
  * -1 with errno set. */
 int gst_write_file(const char *path, const void *data, size_t len);
 
+/* How often needle occurs in the file at path, not overlapping; 0 when the
+ * file cannot be read (a log not written yet). */
+int gst_count_in_file(const char *path, const char *needle);
+
 /* Starts argv (resolved as by gst_run) in the background, in a process
  * group of its own, with stdin from /dev/null and stdout and stderr
  * appended to log_path. Returns its pid (the caller kills and reaps it), or
@@ -85,5 +96,95 @@ pid_t gst_spawn(const char *const argv[], const char *log_path);
 
 /* GS_TEST_BIN_DIR "/" name, malloc'd. */
 char *gst_bin(const char *name);
+
+/* ---- for Check tests only: these fail the running test with ck_assert ---- */
+
+/* The most arguments gst_cmd passes, the program and --db included. */
+#define GST_MAX_ARGS 70
+
+/* Runs prog, with "--db db" first when db is not NULL, then first and the
+ * NULL-terminated rest of ap, into *r, which is freed first; prog NULL means
+ * first is the program. Returns the exit status. A run that cannot be made
+ * fails the test. With sanitized set, so does a sanitizer report on stderr:
+ * under GS_SANITIZE such a report may come with an ordinary exit code, and a
+ * test that checks only the exit code would miss it. */
+int gst_cmdv(gst_result *r, bool sanitized, const char *prog, const char *db, const char *first,
+             va_list ap);
+
+/* gst_cmdv with the arguments as a list ending in (const char *)NULL. */
+int gst_cmd(gst_result *r, bool sanitized, const char *prog, const char *db, const char *first,
+            ...);
+
+/* A TCP port on 127.0.0.1 that nothing listens on right now (bound to port 0,
+ * then closed). */
+int gst_free_port(void);
+
+/* A fresh directory (gst_tmpdir) made the TMPDIR of this process, so that
+ * every test's gst_tmpdir lands under it and one gst_rmrf at the end removes
+ * what a failed test left: Check runs no teardown after a forked test fails.
+ * malloc'd. */
+char *gst_tmp_top(void);
+
+/* Runs every test of s (srunner, CK_NORMAL output) and frees the runner;
+ * returns main's exit code: EXIT_FAILURE when any test failed. */
+struct Suite;
+int gst_run_suite(struct Suite *s);
+
+/* A new TCase called name, already added to s, with setup and teardown as
+ * its checked fixture (either may be NULL) and a timeout of timeout_s
+ * seconds for each of its tests. Tests are added to it afterwards. */
+struct TCase;
+struct TCase *gst_tcase(struct Suite *s, const char *name, void (*setup)(void),
+                        void (*teardown)(void), double timeout_s);
+
+/* The background processes a test started, so that its teardown (or an
+ * atexit handler, after a failure) can end them all. A zeroed gst_procs is
+ * empty. When pid_file is set (the caller keeps the string), every started
+ * pid is also appended to that file, for main() to end what a test that
+ * died before its teardown left running. */
+#define GST_MAX_PROCS 512
+typedef struct gst_procs {
+    pid_t pid[GST_MAX_PROCS];
+    int n;
+    const char *pid_file;
+} gst_procs;
+
+/* gst_spawn, and the pid tracked in p; a process that cannot be started
+ * fails the test. */
+pid_t gst_procs_spawn(gst_procs *p, const char *const argv[], const char *log_path);
+
+/* The exit code (128 + signal number when killed) of pid once it has ended,
+ * which also stops tracking it; -1 while it runs (block false), -2 when it
+ * is no child of ours. */
+int gst_procs_reap(gst_procs *p, pid_t pid, bool block);
+
+/* Waits up to ms for pid to end: its status as gst_procs_reap gives it, -1
+ * when it still runs. */
+int gst_procs_wait(gst_procs *p, pid_t pid, int ms);
+
+/* SIGKILLs pid's process group (and pid) and reaps it; pid <= 0 is ignored. */
+void gst_procs_kill9(gst_procs *p, pid_t pid);
+
+/* gst_procs_kill9 of every tracked process. */
+void gst_procs_kill_all(gst_procs *p);
+
+/* ---- for tests and benchmarks ---- */
+
+/* Milliseconds of CLOCK_MONOTONIC: for deadlines and waits. */
+int64_t gst_now_ms(void);
+
+/* The same with the fraction of a millisecond: for measuring how long
+ * something took. */
+double gst_clock_ms(void);
+
+/* Sleeps ms milliseconds, resuming after a signal. */
+void gst_sleep_ms(int ms);
+
+/* Village codes, NUL-terminated, into out: one under each of the first n
+ * townships of the city's division file (GS_TEST_SRC_DIR
+ * "/data/luohe_divisions.csv"), the township's 9 digits and "201". Returns
+ * how many it found (fewer than n when the file has fewer townships), or -1
+ * when the file cannot be read. */
+int gst_villages(char out[][13], int n);
 
 #endif

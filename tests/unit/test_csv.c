@@ -23,6 +23,7 @@
 
 #include "gridsync/csv.h"
 #include "gridsync/err.h"
+#include "gstest.h"
 
 /* ---- fixture: a temporary directory for the test's files --------------- */
 
@@ -568,9 +569,5 @@ static Suite *csvin_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(csvin_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return gst_run_suite(csvin_suite());
 }

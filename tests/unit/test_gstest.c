@@ -346,9 +346,5 @@ static Suite *gstest_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(gstest_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return gst_run_suite(gstest_suite());
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "gridsync/mpack.h"
+#include "gstest.h"
 
 /* ---- writer: exact bytes at every format boundary -------------------- */
 
@@ -701,6 +702,24 @@ START_TEST(test_utf8)
     const ucase *c = &ucases[_i];
     ck_assert_msg(gs_utf8_valid(c->bytes, c->len) == c->valid, "%s: want %s", c->name,
                   c->valid ? "valid" : "invalid");
+    /* the count says the same: -1 exactly where the text is not valid */
+    ck_assert_msg((gs_utf8_chars(c->bytes, c->len) >= 0) == c->valid, "%s: count %lld",
+                  c->name, (long long)gs_utf8_chars(c->bytes, c->len));
+}
+END_TEST
+
+/* Characters, not bytes: what a field's length limit counts. */
+START_TEST(test_utf8_chars)
+{
+    ck_assert_int_eq(gs_utf8_chars("", 0), 0);
+    ck_assert_int_eq(gs_utf8_chars("grid 7", 6), 6);
+    const char *place = "漯河市 grid 7"; /* 3 characters of 3 bytes, then 7 */
+    ck_assert_int_eq(gs_utf8_chars(place, strlen(place)), 10);
+    ck_assert_int_eq(gs_utf8_chars("\xc2\x80\xdf\xbf", 4), 2);
+    ck_assert_int_eq(gs_utf8_chars("a\xf0\x90\x80\x80" "b", 6), 3);
+    /* only the first n bytes count: a cut in the middle of 河 is invalid */
+    ck_assert_int_eq(gs_utf8_chars(place, 3), 1);
+    ck_assert_int_eq(gs_utf8_chars(place, 4), -1);
 }
 END_TEST
 
@@ -735,15 +754,12 @@ static Suite *mpack_suite(void)
 
     tc = tcase_create("utf8");
     tcase_add_loop_test(tc, test_utf8, 0, N(ucases));
+    tcase_add_test(tc, test_utf8_chars);
     suite_add_tcase(s, tc);
     return s;
 }
 
 int main(void)
 {
-    SRunner *sr = srunner_create(mpack_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return gst_run_suite(mpack_suite());
 }

@@ -19,6 +19,7 @@
 
 #include "gridsync/mpack.h"
 #include "gridsync/msg.h"
+#include "gstest.h"
 
 #define N(a) (int)(sizeof(a) / sizeof((a)[0]))
 
@@ -1377,9 +1378,5 @@ static Suite *msg_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(msg_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return gst_run_suite(msg_suite());
 }

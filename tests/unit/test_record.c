@@ -10,6 +10,7 @@
 
 #include "gridsync/record.h"
 #include "gridsync/schema.h"
+#include "gstest.h"
 
 /* Every type: exactly one key at index 0; village data has its scope at 1. */
 START_TEST(schema_invariants)
@@ -283,9 +284,5 @@ int main(void)
     tcase_add_test(tc, decode_rejects);
     tcase_add_test(tc, json_and_csv);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return gst_run_suite(s);
 }

@@ -11,6 +11,7 @@
 
 #include "gridsync/change.h"
 #include "gridsync/replica.h"
+#include "gstest.h"
 
 /* ---- HLC ------------------------------------------------------------------ */
 
@@ -301,9 +302,5 @@ int main(void)
     tcase_add_test(tc, record_stays_in_its_village);
     tcase_add_test(tc, convergence_any_order);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return gst_run_suite(s);
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "gridsync/stmt.h"
+#include "gstest.h"
 
 static sqlite3 *open_db(void)
 {
@@ -150,9 +151,5 @@ int main(void)
     tcase_add_test(tc, bad_sql_fails_cleanly);
     tcase_add_test(tc, meta_values);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return gst_run_suite(s);
 }
