@@ -560,6 +560,11 @@ static void client_refused_as(client *c, const gs_bundle *b)
 
 static void client_close(client *c)
 {
+    /* Monitoring stops before the monitor socket closes, as gridnode does:
+     * an event libzmq's I/O thread sends to a closed monitor leaks (seen
+     * under LeakSanitizer after the HELLO flood) or blocks it. */
+    if (c->sock && c->mon)
+        zmq_socket_monitor(c->sock, NULL, 0);
     if (c->mon)
         zmq_close(c->mon);
     if (c->sock)
