@@ -481,12 +481,21 @@ static void handle_pull(server *sv, session *s, const gs_msg *m)
     gs_errbuf eb = {{0}};
     size_t max = sv->cfg->limits.max_changes < PULL_MAX_CHANGES ? sv->cfg->limits.max_changes
                                                                 : PULL_MAX_CHANGES;
-    if (hub_store_pull(sv->store, s->village, s->node_id, m->since, max, PULL_MAX_BYTES,
-                       add_pulled, &p, &reply.next, &reply.more, &eb) != GS_OK ||
-        p.rc)
+    hub_cursor cur = {.since = m->since};
+    memcpy(cur.since_hash, m->log_hash, GS_HASH_LEN);
+    if (hub_store_pull(sv->store, s->village, s->node_id, &cur, max, PULL_MAX_BYTES, add_pulled,
+                       &p, &reply.more, &reply.rewound, &eb) != GS_OK ||
+        p.rc) {
         send_error(sv, s, GS_ESQL, "cannot read changes: %s", eb.msg);
-    else
+    } else {
+        reply.next = cur.next;
+        memcpy(reply.log_hash, cur.next_hash, GS_HASH_LEN);
+        if (reply.rewound)
+            logf_(sv, 1, "node %s: its cursor %" PRIu64 " is not in this log (a restored hub?); "
+                       "sending its village's changes from the start",
+                s->node_id, m->since);
         send_msg(sv, s, &reply);
+    }
     gs_msg_clear(&reply);
 }
 

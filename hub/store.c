@@ -5,8 +5,16 @@
  * at the right edge of the B-tree; (origin, seq) is a unique index, which is
  * what makes a replayed change a no-op. Downstream reads use the index on
  * (scope, hub_seq).
+ *
+ * Each row also carries the log hash: BLAKE2b of the previous row's log hash
+ * and this change's chain hash (zeros before the first row), so one value
+ * stands for the whole log up to that hub_seq. A node keeps the log hash at
+ * its downstream cursor; a hub restored from an older backup numbers new
+ * changes from the backup's head again, and the hash at the node's cursor
+ * then differs, which hub_store_pull notices.
  */
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +29,7 @@ struct hub_store {
     gs_replica *replica;
     bool in_tx;
     uint64_t hub_seq; /* last assigned, valid inside a transaction */
+    uint8_t log_hash[GS_HASH_LEN]; /* the log hash at hub_seq, ditto */
     sqlite3_stmt *ins_change, *ins_quarantine, *set_acked;
     int wal_pages;   /* in the WAL after the last commit (hub_store_defer_checkpoints) */
     gs_stmts *stmts; /* the statements of the hot paths, prepared once */
@@ -40,7 +49,7 @@ static const char *const hub_ddl =
     "  hub_seq INTEGER PRIMARY KEY, origin TEXT NOT NULL, seq INTEGER NOT NULL,\n"
     "  hlc INTEGER NOT NULL, rtype TEXT NOT NULL, rid TEXT NOT NULL, scope TEXT,\n"
     "  op INTEGER NOT NULL, body BLOB NOT NULL, hash BLOB NOT NULL,\n"
-    "  received_ms INTEGER NOT NULL);\n"
+    "  received_ms INTEGER NOT NULL, log_hash BLOB NOT NULL);\n"
     "CREATE UNIQUE INDEX IF NOT EXISTS changes_origin_seq ON changes(origin, seq);\n"
     "CREATE INDEX IF NOT EXISTS changes_scope ON changes(scope, hub_seq, origin);\n"
     "CREATE INDEX IF NOT EXISTS changes_record ON changes(rtype, rid);\n"
@@ -134,6 +143,58 @@ int hub_store_meta_set_int(hub_store *s, const char *key, int64_t v, gs_errbuf *
     return gs_meta_set_int(&s->stmts, s->db, key, v) ? sql_err(s->db, eb, "writing meta") : GS_OK;
 }
 
+/* Schema 1 had no log hashes: adds the column and computes them all, in
+ * hub_seq order, in one transaction, with a progress line for a big log. */
+static int migrate_1_to_2(sqlite3 *db, const char *path, gs_errbuf *eb)
+{
+    sqlite3_stmt *rd = NULL, *wr = NULL;
+    int rc = exec(db,
+                  "BEGIN IMMEDIATE; "
+                  "ALTER TABLE changes ADD COLUMN log_hash BLOB NOT NULL DEFAULT x'';",
+                  eb);
+    if (!rc && (sqlite3_prepare_v2(db, "SELECT hub_seq, hash FROM changes ORDER BY hub_seq", -1,
+                                   &rd, NULL) ||
+                sqlite3_prepare_v2(db, "UPDATE changes SET log_hash = ?2 WHERE hub_seq = ?1", -1,
+                                   &wr, NULL)))
+        rc = sql_err(db, eb, "adding log hashes to the change log");
+    uint8_t h[GS_HASH_LEN] = {0};
+    long n = 0;
+    int step = SQLITE_DONE;
+    while (!rc && (step = sqlite3_step(rd)) == SQLITE_ROW) {
+        if (sqlite3_column_bytes(rd, 1) != GS_HASH_LEN) {
+            rc = gs_errf(eb, GS_ECHAIN, "%s: change log row %lld has a hash of %d bytes", path,
+                         sqlite3_column_int64(rd, 0), sqlite3_column_bytes(rd, 1));
+            break;
+        }
+        gs_chain_next(h, sqlite3_column_blob(rd, 1), GS_HASH_LEN, h);
+        sqlite3_reset(wr);
+        sqlite3_bind_int64(wr, 1, sqlite3_column_int64(rd, 0));
+        sqlite3_bind_blob(wr, 2, h, GS_HASH_LEN, SQLITE_STATIC);
+        if (sqlite3_step(wr) != SQLITE_DONE)
+            rc = sql_err(db, eb, "adding log hashes to the change log");
+        if (++n % 100000 == 0)
+            fprintf(stderr, "gridhub: %s: upgrading the change log: %ld changes\r", path, n);
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = sql_err(db, eb, "reading the change log");
+    sqlite3_finalize(rd);
+    sqlite3_finalize(wr);
+    char ver[16];
+    snprintf(ver, sizeof ver, "%d", HUB_SCHEMA_VERSION);
+    if (!rc && meta_put_text(db, "schema_version", ver))
+        rc = sql_err(db, eb, "writing meta");
+    if (!rc)
+        rc = exec(db, "COMMIT", eb);
+    if (rc)
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    if (n >= 100000)
+        fprintf(stderr, "\n");
+    if (!rc)
+        fprintf(stderr, "gridhub: %s: schema 1 upgraded to %d (log hashes for %ld changes)\n",
+                path, HUB_SCHEMA_VERSION, n);
+    return rc;
+}
+
 static int prepare(hub_store *s, const char *sql, sqlite3_stmt **st, gs_errbuf *eb)
 {
     if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK)
@@ -168,6 +229,10 @@ int hub_store_open(hub_store **out, const char *path, gs_errbuf *eb)
                      !strcmp(app, "gridsync-node") ? " (it is a node database)" : "");
         goto fail;
     }
+    if (atoi(ver) == 1 && (rc = migrate_1_to_2(s->db, path, eb)))
+        goto fail;
+    else if (atoi(ver) == 1)
+        snprintf(ver, sizeof ver, "%d", HUB_SCHEMA_VERSION);
     if (atoi(ver) != HUB_SCHEMA_VERSION) {
         rc = gs_errf(eb, GS_EVERSION, "%s: hub schema version %s, this gridhub understands %d",
                      path, ver, HUB_SCHEMA_VERSION);
@@ -176,7 +241,8 @@ int hub_store_open(hub_store **out, const char *path, gs_errbuf *eb)
     if ((rc = gs_replica_open(&s->replica, s->db, eb)) ||
         (rc = prepare(s,
                       "INSERT INTO changes (hub_seq, origin, seq, hlc, rtype, rid, scope, op, "
-                      "body, hash, received_ms) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
+                      "body, hash, received_ms, log_hash) VALUES "
+                      "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
                       &s->ins_change, eb)) ||
         (rc = prepare(s,
                       "INSERT OR REPLACE INTO quarantine (origin, seq, body, hash, code, reason, "
@@ -397,13 +463,33 @@ uint64_t hub_store_hub_seq_head(hub_store *s)
     return n;
 }
 
+/* The log hash at hub_seq into out (zeros for 0); non-zero if there is no
+ * such row. */
+static int log_hash_at(hub_store *s, uint64_t hub_seq, uint8_t out[GS_HASH_LEN])
+{
+    memset(out, 0, GS_HASH_LEN);
+    if (hub_seq == 0)
+        return 0;
+    sqlite3_stmt *st =
+        gs_stmt(&s->stmts, s->db, "SELECT log_hash FROM changes WHERE hub_seq = ?1");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)hub_seq);
+    int found = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == GS_HASH_LEN;
+    if (found)
+        memcpy(out, sqlite3_column_blob(st, 0), GS_HASH_LEN);
+    gs_stmt_done(st);
+    return found ? 0 : -1;
+}
+
 int hub_store_begin(hub_store *s, gs_errbuf *eb)
 {
     if (exec(s->db, "BEGIN IMMEDIATE", eb))
         return GS_ESQL;
     s->in_tx = true;
     s->hub_seq = hub_store_hub_seq_head(s);
-    return GS_OK;
+    return log_hash_at(s, s->hub_seq, s->log_hash) ? sql_err(s->db, eb, "reading the change log")
+                                                     : GS_OK;
 }
 
 int hub_store_commit(hub_store *s, gs_errbuf *eb)
@@ -478,11 +564,15 @@ int hub_store_append(hub_store *s, const gs_change *c, const void *body, size_t 
     sqlite3_bind_blob(st, 9, body, (int)len, SQLITE_STATIC);
     sqlite3_bind_blob(st, 10, hash, GS_HASH_LEN, SQLITE_STATIC);
     sqlite3_bind_int64(st, 11, (sqlite3_int64)gs_wall_ms());
+    uint8_t log_hash[GS_HASH_LEN];
+    gs_chain_next(s->log_hash, hash, GS_HASH_LEN, log_hash);
+    sqlite3_bind_blob(st, 12, log_hash, GS_HASH_LEN, SQLITE_STATIC);
     int step = sqlite3_step(st);
     sqlite3_reset(st);
     if (step != SQLITE_DONE)
         return sql_err(s->db, eb, "appending to the change log");
     s->hub_seq++;
+    memcpy(s->log_hash, log_hash, GS_HASH_LEN);
     return GS_OK;
 }
 
@@ -517,11 +607,16 @@ int hub_store_set_acked(hub_store *s, const char *node_id, uint64_t acked,
     return step == SQLITE_DONE ? GS_OK : sql_err(s->db, eb, "saving the node's sync state");
 }
 
-int hub_store_pull(hub_store *s, const char *village, const char *exclude_origin, uint64_t since,
-                   size_t limit, size_t max_bytes, hub_pull_fn fn, void *arg, uint64_t *next,
-                   bool *more, gs_errbuf *eb)
+int hub_store_pull(hub_store *s, const char *village, const char *exclude_origin,
+                   hub_cursor *cur, size_t limit, size_t max_bytes, hub_pull_fn fn, void *arg,
+                   bool *more, bool *rewound, gs_errbuf *eb)
 {
     uint64_t head = hub_store_hub_seq_head(s);
+    uint8_t at[GS_HASH_LEN];
+    /* Not the log the node saw up to its cursor (a restored hub): from 0. */
+    *rewound = cur->since > 0 && (log_hash_at(s, cur->since, at) ||
+                                   memcmp(at, cur->since_hash, GS_HASH_LEN));
+    uint64_t since = *rewound ? 0 : cur->since;
     sqlite3_stmt *st;
     /* Two range scans of the (scope, hub_seq) index, one for the village and
      * one for reference data, so a node never walks the other villages' rows. */
@@ -558,6 +653,8 @@ int hub_store_pull(hub_store *s, const char *village, const char *exclude_origin
     sqlite3_finalize(st);
     /* Nothing more for this village up to head: jump the cursor to head. */
     *more = cut || n == limit;
-    *next = *more ? last : (head > since ? head : since);
+    cur->next = *more ? last : (head > since ? head : since);
+    if (!rc && log_hash_at(s, cur->next, cur->next_hash))
+        rc = gs_errf(eb, GS_ESQL, "the change log has no hub_seq %" PRIu64, cur->next);
     return rc;
 }

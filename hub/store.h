@@ -32,7 +32,7 @@
 #include "gridsync/err.h"
 #include "gridsync/replica.h"
 
-#define HUB_SCHEMA_VERSION 1
+#define HUB_SCHEMA_VERSION 2 /* 2: the change log's log_hash column */
 #define HUB_APP_ID "gridsync-hub"
 
 typedef struct hub_store hub_store;
@@ -112,15 +112,28 @@ int hub_store_set_acked(hub_store *s, const char *node_id, uint64_t acked,
 /* The greatest hub_seq in the log (0 when empty). */
 uint64_t hub_store_hub_seq_head(hub_store *s);
 
-/* Downstream: calls fn for each change with hub_seq > since that a node of
- * village should receive (reference data, and changes scoped to the village
- * from other origins), in hub_seq order, at most limit changes or max_bytes
- * of bodies. *next is set to the cursor to ask for next (the last hub_seq
- * scanned, even if filtered out) and *more to whether anything may remain. */
+/* A node's downstream cursor: where it asks from, with the log hash it was
+ * given there, and where to ask next, with the log hash there. */
+typedef struct hub_cursor {
+    uint64_t since;
+    uint8_t since_hash[GS_HASH_LEN];
+    uint64_t next;
+    uint8_t next_hash[GS_HASH_LEN];
+} hub_cursor;
+
+/* Downstream: calls fn for each change with hub_seq > cur->since that a node
+ * of village should receive (reference data, and changes scoped to the
+ * village from other origins), in hub_seq order, at most limit changes or
+ * max_bytes of bodies. Sets cur->next to the cursor to ask for next (the
+ * last hub_seq scanned, even if filtered out) with its log hash, and *more to
+ * whether anything may remain. If the log hash at cur->since is not
+ * cur->since_hash (the hub was restored from an older backup after the node
+ * had read past the backup's head), it reads from 0 instead and sets
+ * *rewound. */
 typedef int (*hub_pull_fn)(uint64_t hub_seq, const void *body, size_t len,
                            const uint8_t hash[GS_HASH_LEN], void *arg);
-int hub_store_pull(hub_store *s, const char *village, const char *exclude_origin, uint64_t since,
-                   size_t limit, size_t max_bytes, hub_pull_fn fn, void *arg, uint64_t *next,
-                   bool *more, gs_errbuf *eb);
+int hub_store_pull(hub_store *s, const char *village, const char *exclude_origin,
+                   hub_cursor *cur, size_t limit, size_t max_bytes, hub_pull_fn fn, void *arg,
+                   bool *more, bool *rewound, gs_errbuf *eb);
 
 #endif

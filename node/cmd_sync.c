@@ -154,7 +154,7 @@ int node_cmd_sync(node_cli *cli)
     if (!s)
         return NODE_EXIT_ERROR;
     gs_errbuf fe = {{0}};
-    if (from_start && node_store_meta_set_int(s, "hub_seq_cursor", 0, &fe)) {
+    if (from_start && node_store_set_cursor(s, 0, (uint8_t[GS_HASH_LEN]){0}, &fe)) {
         node_store_close(&s);
         return node_fail("sync: %s", fe.msg);
     }

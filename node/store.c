@@ -269,6 +269,35 @@ int node_store_meta_set_text(node_store *s, const char *key, const char *v, gs_e
     return meta_put(s->db, key, v, 0, true) ? sql_err(s->db, eb, "writing meta") : GS_OK;
 }
 
+uint64_t node_store_cursor(node_store *s, uint8_t hash[GS_HASH_LEN])
+{
+    memset(hash, 0, GS_HASH_LEN);
+    sqlite3_stmt *st = gs_stmt(&s->stmts, s->db, "SELECT value FROM meta WHERE key = ?1");
+    if (st) {
+        sqlite3_bind_text(st, 1, "hub_seq_cursor_hash", -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == GS_HASH_LEN)
+            memcpy(hash, sqlite3_column_blob(st, 0), GS_HASH_LEN);
+        gs_stmt_done(st);
+    }
+    return (uint64_t)node_store_meta_int(s, "hub_seq_cursor", 0);
+}
+
+int node_store_set_cursor(node_store *s, uint64_t next, const uint8_t hash[GS_HASH_LEN],
+                          gs_errbuf *eb)
+{
+    if (node_store_meta_set_int(s, "hub_seq_cursor", (int64_t)next, eb))
+        return GS_ESQL;
+    sqlite3_stmt *st =
+        gs_stmt(&s->stmts, s->db, "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)");
+    if (!st)
+        return sql_err(s->db, eb, "writing meta");
+    sqlite3_bind_text(st, 1, "hub_seq_cursor_hash", -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, hash, GS_HASH_LEN, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    gs_stmt_done(st);
+    return step == SQLITE_DONE ? GS_OK : sql_err(s->db, eb, "writing meta");
+}
+
 int node_store_head(node_store *s, uint64_t *seq, uint8_t hash[GS_HASH_LEN], gs_errbuf *eb)
 {
     sqlite3_stmt *st = gs_stmt(&s->stmts, s->db,

@@ -70,6 +70,13 @@ int node_store_meta_set_int(node_store *s, const char *key, int64_t v, gs_errbuf
 void node_store_meta_text(node_store *s, const char *key, char *buf, size_t cap);
 int node_store_meta_set_text(node_store *s, const char *key, const char *v, gs_errbuf *eb);
 
+/* The downstream cursor: the hub_seq to pull after, and the hub's log hash at
+ * it (zeros at 0, and in a database synced before the hash existed, which
+ * the hub answers by sending the village's changes from the start once). */
+uint64_t node_store_cursor(node_store *s, uint8_t hash[GS_HASH_LEN]);
+int node_store_set_cursor(node_store *s, uint64_t next, const uint8_t hash[GS_HASH_LEN],
+                          gs_errbuf *eb);
+
 /* Write transactions. */
 int node_store_begin(node_store *s, gs_errbuf *eb);
 /* Appends one change setting rec's set/null fields (key and scope required)

@@ -53,6 +53,7 @@ struct node_sync {
     int window;         /* PUSHes in flight: ours, or less if the hub grants less */
     size_t batch_bytes; /* change bytes per PUSH: likewise */
     uint64_t cursor;    /* downstream hub_seq cursor */
+    uint8_t cursor_hash[GS_HASH_LEN]; /* the hub's log hash at cursor */
     int64_t started_ms;
     int64_t last_progress_ms;
     bool resumed;       /* HELLO sent again after the hub lost the session */
@@ -274,8 +275,6 @@ static int on_welcome(client *c, const gs_msg *m, gs_errbuf *eb)
         if (node_store_commit(c->s, &ignore))
             node_store_rollback(c->s);
     }
-    if (m->hub_seq_head < c->cursor)
-        c->cursor = m->hub_seq_head; /* the hub was restored from an older backup */
     return GS_OK;
 }
 
@@ -318,8 +317,15 @@ static void on_rejected(client *c, const gs_msg *m)
 /* Applies one page of downstream changes and the new cursor in one transaction. */
 static int on_changes(client *c, const gs_msg *m, gs_errbuf *eb)
 {
-    if (!m->nchanges && m->next == c->cursor)
+    if (!m->nchanges && m->next == c->cursor && !memcmp(m->log_hash, c->cursor_hash, GS_HASH_LEN))
         return GS_OK; /* nothing new: nothing to write */
+    if (m->rewound && !c->st->rewound) {
+        c->st->rewound = true;
+        fprintf(stderr, "gridnode: 重新接收 the hub's log is not the one this node read up to hub "
+                        "change %" PRIu64 " (was the hub restored from a backup?): receiving the "
+                        "village's changes from the start again\n",
+                c->cursor);
+    }
     int rc = node_store_begin(c->s, eb);
     for (size_t i = 0; !rc && i < m->nchanges; i++) {
         const gs_wire_change *w = &m->changes[i];
@@ -343,13 +349,15 @@ static int on_changes(client *c, const gs_msg *m, gs_errbuf *eb)
         gs_change_clear(&ch);
     }
     if (!rc)
-        rc = node_store_meta_set_int(c->s, "hub_seq_cursor", (int64_t)m->next, eb);
+        rc = node_store_set_cursor(c->s, m->next, m->log_hash, eb);
     if (!rc)
         rc = node_store_commit(c->s, eb);
     else
         node_store_rollback(c->s);
-    if (!rc)
+    if (!rc) {
         c->cursor = m->next;
+        memcpy(c->cursor_hash, m->log_hash, GS_HASH_LEN);
+    }
     return rc;
 }
 
@@ -359,6 +367,7 @@ static int send_pull(client *c, gs_errbuf *eb)
     m.type = GS_MSG_PULL;
     m.version = GS_PROTO_VERSION;
     m.since = c->cursor;
+    memcpy(m.log_hash, c->cursor_hash, GS_HASH_LEN);
     return send_msg(c, &m, eb);
 }
 
@@ -575,7 +584,7 @@ static int begin_session(client *c, node_sync_stats *st, gs_errbuf *eb)
     c->st = st ? st : &c->scratch;
     memset(c->st, 0, sizeof *c->st);
     c->started_ms = c->last_progress_ms = now_ms();
-    c->cursor = (uint64_t)node_store_meta_int(c->s, "hub_seq_cursor", 0);
+    c->cursor = node_store_cursor(c->s, c->cursor_hash);
     node_store_head(c->s, &c->head, (uint8_t[GS_HASH_LEN]){0}, NULL);
     c->acked = c->next = 0;
     c->ninflight = 0;

@@ -34,6 +34,7 @@ void node_sync_opts_default(node_sync_opts *o);
 typedef struct node_sync_stats {
     uint64_t sent, acked_from, acked_to, rejected, pulled, refused;
     int64_t skew_ms;
+    bool rewound; /* the hub's log was not the one read before: pulled from the start */
 } node_sync_stats;
 
 /* A connection to the hub (a ZeroMQ context, a DEALER socket, its CURVE

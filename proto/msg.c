@@ -98,6 +98,8 @@ static const field msg_fields[] = {
     MSG_FIELD(T(PUSH) | T(CHANGES), changes, K_CHANGES, true),
     MSG_FIELD(T(CHANGES), next, K_U64, true),
     MSG_FIELD(T(CHANGES), more, K_BOOL, true),
+    MSG_FIELD(T(PULL) | T(CHANGES), log_hash, K_HASH, true),
+    MSG_FIELD(T(CHANGES), rewound, K_BOOL, true),
 };
 
 /* The keys of one change inside PUSH and CHANGES. */
@@ -115,6 +117,7 @@ _Static_assert(NROWS(change_fields) <= 32, "change_fields must fit the seen mask
 _Static_assert(GS_MSG__COUNT <= 32, "message types must fit the type mask");
 _Static_assert(MEMBER_SIZE(gs_msg, chain_head) == GS_HASH_LEN, "chain_head is a hash");
 _Static_assert(MEMBER_SIZE(gs_wire_change, hash) == GS_HASH_LEN, "hash is a hash");
+_Static_assert(MEMBER_SIZE(gs_msg, log_hash) == GS_HASH_LEN, "log_hash is a hash");
 
 /* The wire name of each type; GS_MSG_NONE has none (gs_msg_name says "?"). */
 static const char *const msg_names[GS_MSG__COUNT] = {

@@ -20,7 +20,9 @@
 #include "gridsync/change.h"
 #include "gridsync/err.h"
 
-#define GS_PROTO_VERSION 1
+/* 2: PULL and CHANGES carry the hub's log hash at the cursor, and CHANGES
+ * says when the hub's log was not the one the node had seen (rewound). */
+#define GS_PROTO_VERSION 2
 
 #define GS_MSG_LIST(X)                                                                             \
     X(HELLO)                                                                                       \
@@ -83,6 +85,8 @@ typedef struct gs_msg {
     uint64_t since;                  /* PULL */
     uint64_t next;                   /* CHANGES: the cursor to ask for next */
     bool more;                       /* CHANGES */
+    uint8_t log_hash[GS_HASH_LEN];   /* PULL: the hub's log hash at since; CHANGES: at next */
+    bool rewound;                    /* CHANGES: the log at since was not that one; from 0 */
     char code[33];                   /* REJECTED, ERROR: e.g. "GS_ESCOPE" */
     char text[513];                  /* REJECTED reason, ERROR message */
     gs_wire_change *changes;         /* PUSH, CHANGES; owned */

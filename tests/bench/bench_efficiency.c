@@ -20,9 +20,10 @@
  *        the e2e run of the same round (read from its -vv log). Per change:
  *        gs_replica_apply_in (the entity row: its SELECT, which also checks
  *        the record's village, and its INSERT ... ON CONFLICT DO UPDATE with
- *        the _clock blob) and the INSERT into `changes` of hub/store.c; per push one UPDATE of nodes (acked_through,
- *        chain_head); per group BEGIN IMMEDIATE, SELECT max(hub_seq), the
- *        meta hlc and COMMIT. The change bodies are the nodes' own, decoded
+ *        the _clock blob) and the INSERT into `changes` of hub/store.c
+ *        (its log hash chained as there); per push one UPDATE of nodes
+ *        (acked_through, chain_head); per group BEGIN IMMEDIATE, SELECT
+ *        max(hub_seq), the meta hlc and COMMIT. The change bodies are the nodes' own, decoded
  *        before the clock starts: what is left is SQLite's work alone.
  *
  * efficiency = e2e rate / raw rate, per round; the median is the figure.
@@ -563,8 +564,8 @@ static void run_raw(const bench *b, node_log *logs, const e2e_result *e, raw_res
     if (gs_replica_open(&rep, db, &eb))
         fatal("%s", eb.msg);
     sqlite3_stmt *ins = prep(db, "INSERT INTO changes (hub_seq, origin, seq, hlc, rtype, rid, "
-                                 "scope, op, body, hash, received_ms) VALUES "
-                                 "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)");
+                                 "scope, op, body, hash, received_ms, log_hash) VALUES "
+                                 "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)");
     sqlite3_stmt *acked =
         prep(db, "UPDATE nodes SET acked_through = ?2, chain_head = ?3 WHERE id = ?1");
     sqlite3_stmt *meta = prep(db, "INSERT OR REPLACE INTO meta VALUES (?1, ?2)");
@@ -576,6 +577,7 @@ static void run_raw(const bench *b, node_log *logs, const e2e_result *e, raw_res
     int turn = 0;
     long left = b->changes;
     gs_hlc hlc = 0;
+    uint8_t log_hash[GS_HASH_LEN] = {0}; /* the change log's running hash, as the hub's */
     res->groups = 0;
     struct rusage ru0, ru1;
     getrusage(RUSAGE_SELF, &ru0);
@@ -614,6 +616,8 @@ static void run_raw(const bench *b, node_log *logs, const e2e_result *e, raw_res
                 sqlite3_bind_blob(ins, 9, l->body[k], (int)l->len[k], SQLITE_STATIC);
                 sqlite3_bind_blob(ins, 10, l->hash[k], GS_HASH_LEN, SQLITE_STATIC);
                 sqlite3_bind_int64(ins, 11, (sqlite3_int64)gs_wall_ms());
+                gs_chain_next(log_hash, l->hash[k], GS_HASH_LEN, log_hash);
+                sqlite3_bind_blob(ins, 12, log_hash, GS_HASH_LEN, SQLITE_STATIC);
                 step_done(db, ins, "inserting a change");
                 if (c->hlc > hlc)
                     hlc = c->hlc;

@@ -539,6 +539,7 @@ typedef struct sim_node {
     int reconnects;
     double last_msg_ms, max_gap_ms; /* the longest wait for the hub while pushing or pulling */
     uint64_t cursor, pulled;
+    uint8_t cursor_hash[GS_HASH_LEN]; /* the hub's log hash at cursor */
     char incident[37];                   /* the incident the node's edits move along */
     double t_welcome, t_acked, t_pulled; /* ms from the start signal (welcome: from connect) */
     char err[256];
@@ -718,6 +719,7 @@ static void send_pull(sim_thread *t, sim_node *nd)
     m.type = GS_MSG_PULL;
     m.version = GS_PROTO_VERSION;
     m.since = nd->cursor;
+    memcpy(m.log_hash, nd->cursor_hash, GS_HASH_LEN);
     sim_send(t, nd, &m);
 }
 
@@ -862,6 +864,7 @@ static void on_message(sim_thread *t, sim_node *nd, const void *data, size_t len
     case GS_MSG_CHANGES:
         nd->pulled += m.nchanges;
         nd->cursor = m.next;
+        memcpy(nd->cursor_hash, m.log_hash, GS_HASH_LEN);
         if (m.more) {
             send_pull(t, nd);
         } else {

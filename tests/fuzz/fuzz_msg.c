@@ -24,6 +24,7 @@ static int msg_equal(const gs_msg *a, const gs_msg *b)
         a->batch_bytes != b->batch_bytes ||
         memcmp(a->chain_head, b->chain_head, GS_HASH_LEN) || a->first_seq != b->first_seq ||
         a->seq != b->seq || a->since != b->since || a->next != b->next || a->more != b->more ||
+        memcmp(a->log_hash, b->log_hash, GS_HASH_LEN) || a->rewound != b->rewound ||
         strcmp(a->code, b->code) || strcmp(a->text, b->text) || a->nchanges != b->nchanges)
         return 0;
     for (size_t i = 0; i < a->nchanges; i++) {

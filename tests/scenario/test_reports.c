@@ -126,6 +126,7 @@ typedef struct fixture {
     gs_replica *rep;
     uint64_t seq, hub_seq;
     uint8_t head[GS_HASH_LEN];
+    uint8_t log[GS_HASH_LEN]; /* the log hash at hub_seq, as hub/store.c chains it */
     unsigned ctr;
 } fixture;
 
@@ -157,10 +158,14 @@ static void fx_open(void)
     }
     sqlite3_finalize(st);
     ck_assert_int_eq(
-        sqlite3_prepare_v2(fx.db, "SELECT coalesce(max(hub_seq), 0) FROM changes", -1, &st, NULL),
+        sqlite3_prepare_v2(fx.db, "SELECT hub_seq, log_hash FROM changes ORDER BY hub_seq DESC LIMIT 1",
+                           -1, &st, NULL),
         SQLITE_OK);
-    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
-    fx.hub_seq = (uint64_t)sqlite3_column_int64(st, 0);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        fx.hub_seq = (uint64_t)sqlite3_column_int64(st, 0);
+        ck_assert_int_eq(sqlite3_column_bytes(st, 1), GS_HASH_LEN);
+        memcpy(fx.log, sqlite3_column_blob(st, 1), GS_HASH_LEN);
+    }
     sqlite3_finalize(st);
     fx_exec("BEGIN");
 }
@@ -192,8 +197,8 @@ static void fx_apply(gs_record *rec, gs_op op, int64_t ms)
     sqlite3_stmt *st;
     ck_assert_int_eq(sqlite3_prepare_v2(fx.db,
                                         "INSERT INTO changes (hub_seq, origin, seq, hlc, rtype, "
-                                        "rid, scope, op, body, hash, received_ms) VALUES "
-                                        "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                                        "rid, scope, op, body, hash, received_ms, log_hash) "
+                                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
                                         -1, &st, NULL),
                      SQLITE_OK);
     sqlite3_bind_int64(st, 1, (sqlite3_int64)++fx.hub_seq);
@@ -208,6 +213,8 @@ static void fx_apply(gs_record *rec, gs_op op, int64_t ms)
     sqlite3_bind_blob(st, 9, body.data, (int)body.len, SQLITE_STATIC);
     sqlite3_bind_blob(st, 10, hash, GS_HASH_LEN, SQLITE_STATIC);
     sqlite3_bind_int64(st, 11, ms);
+    gs_chain_next(fx.log, hash, GS_HASH_LEN, fx.log);
+    sqlite3_bind_blob(st, 12, fx.log, GS_HASH_LEN, SQLITE_STATIC);
     ck_assert_msg(sqlite3_step(st) == SQLITE_DONE, "%s", sqlite3_errmsg(fx.db));
     sqlite3_finalize(st);
     gs_errbuf eb = {{0}};

@@ -1486,17 +1486,17 @@ static void envelope(gs_buf *b, uint32_t pairs, const char *type, uint64_t versi
 
 static void bf_unknown_type(gs_buf *b)
 {
-    envelope(b, 2, "STEAL", 1);
+    envelope(b, 2, "STEAL", GS_PROTO_VERSION);
 }
 
 static void bf_other_version(gs_buf *b)
 {
-    envelope(b, 2, "HELLO", 2);
+    envelope(b, 2, "HELLO", GS_PROTO_VERSION + 1);
 }
 
 static void bf_hello_int_id(gs_buf *b)
 {
-    envelope(b, 7, "HELLO", 1);
+    envelope(b, 7, "HELLO", GS_PROTO_VERSION);
     gs_mp_str(b, "node_id");
     gs_mp_uint(b, 5);
     gs_mp_str(b, "software");
@@ -1511,7 +1511,7 @@ static void bf_hello_int_id(gs_buf *b)
 
 static void bf_push_head(gs_buf *b)
 {
-    envelope(b, 4, "PUSH", 1);
+    envelope(b, 4, "PUSH", GS_PROTO_VERSION);
     gs_mp_str(b, "first_seq");
     gs_mp_uint(b, 1);
     gs_mp_str(b, "changes");
@@ -1564,7 +1564,7 @@ static void bf_push_body_64k(gs_buf *b)
 
 static void bf_ping(gs_buf *b)
 {
-    envelope(b, 2, "PING", 1);
+    envelope(b, 2, "PING", GS_PROTO_VERSION);
 }
 
 static const bad_frame bad_frames[] = {

@@ -97,6 +97,8 @@ static void assert_msg_eq(const gs_msg *a, const gs_msg *b)
     ck_assert_uint_eq(a->since, b->since);
     ck_assert_uint_eq(a->next, b->next);
     ck_assert(a->more == b->more);
+    ck_assert_mem_eq(a->log_hash, b->log_hash, GS_HASH_LEN);
+    ck_assert(a->rewound == b->rewound);
     ck_assert_str_eq(a->code, b->code);
     ck_assert_str_eq(a->text, b->text);
     ck_assert_uint_eq(a->nchanges, b->nchanges);
@@ -214,6 +216,13 @@ static void s_pull(gs_msg *m)
     m->since = 0;
 }
 
+static void s_pull_hash(gs_msg *m)
+{
+    m->type = GS_MSG_PULL;
+    m->since = 4711;
+    fill_hash(m->log_hash, 0x5a);
+}
+
 static void s_pull_max(gs_msg *m)
 {
     m->type = GS_MSG_PULL;
@@ -227,6 +236,8 @@ static void s_changes(gs_msg *m)
     add_changes(m, 6, lens, 4, true);
     m->next = 1006;
     m->more = true;
+    fill_hash(m->log_hash, 0xa5);
+    m->rewound = true;
 }
 
 static void s_changes_end(gs_msg *m)
@@ -270,6 +281,7 @@ static const struct sample {
     {"REJECTED without text", s_rejected_no_text},
     {"PULL", s_pull},
     {"PULL from the end", s_pull_max},
+    {"PULL with its log hash", s_pull_hash},
     {"CHANGES of 6", s_changes},
     {"CHANGES, last batch", s_changes_end},
     {"ERROR with the longest text", s_error},
@@ -359,9 +371,12 @@ static const spec_field spec[] = {
     {GS_MSG_REJECTED, "code", W_STR, true, 32},
     {GS_MSG_REJECTED, "text", W_STR, false, 512},
     {GS_MSG_PULL, "since", W_U64, true, 0},
+    {GS_MSG_PULL, "log_hash", W_HASH, true, 0},
     {GS_MSG_CHANGES, "changes", W_CHANGES, true, 0},
     {GS_MSG_CHANGES, "next", W_U64, true, 0},
     {GS_MSG_CHANGES, "more", W_BOOL, true, 0},
+    {GS_MSG_CHANGES, "log_hash", W_HASH, true, 0},
+    {GS_MSG_CHANGES, "rewound", W_BOOL, true, 0},
     {GS_MSG_ERROR, "code", W_STR, true, 32},
     {GS_MSG_ERROR, "text", W_STR, false, 512},
     {GS_MSG_PONG, "hub_time", W_U64, true, 0},
@@ -681,9 +696,13 @@ typedef struct frame_case {
     const char *needle;
 } frame_case;
 
-static void f_version_2(gs_buf *b)
+static void f_version_next(gs_buf *b)
 {
-    envelope(b, "HELLO", 2, 2);
+    envelope(b, "HELLO", GS_PROTO_VERSION + 1, 2);
+}
+static void f_version_1(gs_buf *b)
+{
+    envelope(b, "HELLO", 1, 2);
 }
 static void f_version_0(gs_buf *b)
 {
@@ -694,9 +713,9 @@ static void f_version_huge(gs_buf *b)
     envelope(b, "PING", UINT64_MAX, 2);
 }
 /* a future version with keys this build does not know: still EVERSION */
-static void f_version_2_new_keys(gs_buf *b)
+static void f_version_next_new_keys(gs_buf *b)
 {
-    envelope(b, "HELLO", 2, 3);
+    envelope(b, "HELLO", GS_PROTO_VERSION + 1, 3);
     gs_mp_str(b, "capabilities");
     gs_mp_array(b, 0);
 }
@@ -718,15 +737,15 @@ static void f_version_negative(gs_buf *b)
 }
 static void f_unknown_type(gs_buf *b)
 {
-    envelope(b, "HELLOX", 1, 2);
+    envelope(b, "HELLOX", GS_PROTO_VERSION, 2);
 }
 static void f_lowercase_type(gs_buf *b)
 {
-    envelope(b, "hello", 1, 2);
+    envelope(b, "hello", GS_PROTO_VERSION, 2);
 }
 static void f_empty_type(gs_buf *b)
 {
-    envelope(b, "", 1, 2);
+    envelope(b, "", GS_PROTO_VERSION, 2);
 }
 static void f_type_not_str(gs_buf *b)
 {
@@ -772,19 +791,19 @@ static void f_v_not_second(gs_buf *b)
 }
 static void f_dup_t(gs_buf *b)
 {
-    envelope(b, "PING", 1, 3);
+    envelope(b, "PING", GS_PROTO_VERSION, 3);
     gs_mp_str(b, "t");
     gs_mp_str(b, "PING");
 }
 static void f_dup_v(gs_buf *b)
 {
-    envelope(b, "PING", 1, 3);
+    envelope(b, "PING", GS_PROTO_VERSION, 3);
     gs_mp_str(b, "v");
     gs_mp_uint(b, 1);
 }
 static void f_key_not_str(gs_buf *b)
 {
-    envelope(b, "PING", 1, 3);
+    envelope(b, "PING", GS_PROTO_VERSION, 3);
     gs_mp_uint(b, 5);
     gs_mp_uint(b, 1);
 }
@@ -810,13 +829,13 @@ static void f_empty(gs_buf *b)
 }
 static void f_trailing_byte(gs_buf *b)
 {
-    envelope(b, "PING", 1, 2);
+    envelope(b, "PING", GS_PROTO_VERSION, 2);
     gs_mp_nil(b);
 }
 static void f_two_messages(gs_buf *b)
 {
-    envelope(b, "PING", 1, 2);
-    envelope(b, "PING", 1, 2);
+    envelope(b, "PING", GS_PROTO_VERSION, 2);
+    envelope(b, "PING", GS_PROTO_VERSION, 2);
 }
 static void f_top_array_huge(gs_buf *b)
 {
@@ -837,7 +856,7 @@ static void f_map_huge_after_envelope(gs_buf *b)
 }
 static void f_changes_array_huge(gs_buf *b)
 {
-    envelope(b, "PUSH", 1, 4);
+    envelope(b, "PUSH", GS_PROTO_VERSION, 4);
     gs_mp_str(b, "first_seq");
     gs_mp_uint(b, 1);
     gs_mp_str(b, "changes");
@@ -847,7 +866,7 @@ static void f_changes_array_huge(gs_buf *b)
  * limit: refused before anything is allocated. */
 static void f_changes_over_limit(gs_buf *b)
 {
-    envelope(b, "PUSH", 1, 4);
+    envelope(b, "PUSH", GS_PROTO_VERSION, 4);
     gs_mp_str(b, "first_seq");
     gs_mp_uint(b, 1);
     gs_mp_str(b, "changes");
@@ -857,7 +876,7 @@ static void f_changes_over_limit(gs_buf *b)
 }
 static void f_change_map_huge(gs_buf *b)
 {
-    envelope(b, "PUSH", 1, 4);
+    envelope(b, "PUSH", GS_PROTO_VERSION, 4);
     gs_mp_str(b, "first_seq");
     gs_mp_uint(b, 1);
     gs_mp_str(b, "changes");
@@ -870,7 +889,7 @@ static void f_change_map_huge(gs_buf *b)
  * descending into it. */
 static void f_deep_nesting_field(gs_buf *b)
 {
-    envelope(b, "HELLO", 1, 6);
+    envelope(b, "HELLO", GS_PROTO_VERSION, 6);
     gs_mp_str(b, "node_id");
     for (int k = 0; k < 100000; k++)
         gs_mp_array(b, 1);
@@ -878,7 +897,7 @@ static void f_deep_nesting_field(gs_buf *b)
 }
 static void f_deep_nesting_change(gs_buf *b)
 {
-    envelope(b, "PUSH", 1, 4);
+    envelope(b, "PUSH", GS_PROTO_VERSION, 4);
     gs_mp_str(b, "first_seq");
     gs_mp_uint(b, 1);
     gs_mp_str(b, "changes");
@@ -897,7 +916,7 @@ static void f_body_too_big(gs_buf *b)
 {
     static uint8_t big[70000];
     uint8_t h[GS_HASH_LEN] = {0};
-    envelope(b, "PUSH", 1, 4);
+    envelope(b, "PUSH", GS_PROTO_VERSION, 4);
     gs_mp_str(b, "first_seq");
     gs_mp_uint(b, 1);
     gs_mp_str(b, "changes");
@@ -911,11 +930,26 @@ static void f_body_too_big(gs_buf *b)
     gs_mp_bin(b, big, sizeof big);
 }
 
+/* The keys of a CHANGES after its changes: next, more, log_hash, rewound. */
+static void changes_tail(gs_buf *b)
+{
+    uint8_t h[GS_HASH_LEN];
+    fill_hash(h, 9);
+    gs_mp_str(b, "next");
+    gs_mp_uint(b, 1);
+    gs_mp_str(b, "more");
+    gs_mp_bool(b, false);
+    gs_mp_str(b, "log_hash");
+    gs_mp_bin(b, h, GS_HASH_LEN);
+    gs_mp_str(b, "rewound");
+    gs_mp_bool(b, false);
+}
+
 /* The changes inside a PUSH/CHANGES: one damaged change among valid ones. */
 static void push_with(gs_buf *b, const char *type, void (*bad)(gs_buf *b))
 {
     gs_msg_type t = !strcmp(type, "PUSH") ? GS_MSG_PUSH : GS_MSG_CHANGES;
-    envelope(b, type, 1, t == GS_MSG_PUSH ? 4 : 5);
+    envelope(b, type, GS_PROTO_VERSION, t == GS_MSG_PUSH ? 4 : 7);
     gs_mp_str(b, "changes");
     gs_mp_array(b, 3);
     write_change(b, t, 0);
@@ -925,10 +959,7 @@ static void push_with(gs_buf *b, const char *type, void (*bad)(gs_buf *b))
         gs_mp_str(b, "first_seq");
         gs_mp_uint(b, 1);
     } else {
-        gs_mp_str(b, "next");
-        gs_mp_uint(b, 1);
-        gs_mp_str(b, "more");
-        gs_mp_bool(b, false);
+        changes_tail(b);
     }
 }
 static void c_body_str(gs_buf *b)
@@ -1044,14 +1075,11 @@ static void f_changes_dup_body(gs_buf *b)
 static void f_changes_missing_hub_seq(gs_buf *b)
 {
     /* a PUSH-shaped change inside CHANGES lacks hub_seq */
-    envelope(b, "CHANGES", 1, 5);
+    envelope(b, "CHANGES", GS_PROTO_VERSION, 7);
     gs_mp_str(b, "changes");
     gs_mp_array(b, 1);
     write_change(b, GS_MSG_PUSH, 0);
-    gs_mp_str(b, "next");
-    gs_mp_uint(b, 1);
-    gs_mp_str(b, "more");
-    gs_mp_bool(b, false);
+    changes_tail(b);
 }
 static void f_changes_hub_seq_negative(gs_buf *b)
 {
@@ -1059,10 +1087,12 @@ static void f_changes_hub_seq_negative(gs_buf *b)
 }
 
 static const frame_case frames[] = {
-    {"version 2", f_version_2, GS_EVERSION, "HELLO.v: protocol version 2 is not supported"},
+    {"the next version", f_version_next, GS_EVERSION, "HELLO.v: protocol version 3 is not supported"},
+    {"version 1 (no log hashes)", f_version_1, GS_EVERSION,
+     "HELLO.v: protocol version 1 is not supported (this build speaks 2)"},
     {"version 0", f_version_0, GS_EVERSION, "PING.v"},
     {"version 2^64-1", f_version_huge, GS_EVERSION, "PING.v"},
-    {"version 2 with new keys", f_version_2_new_keys, GS_EVERSION, "HELLO.v"},
+    {"the next version with new keys", f_version_next_new_keys, GS_EVERSION, "HELLO.v"},
     {"version as a string", f_version_str, GS_ETYPE, "PING.v"},
     {"negative version", f_version_negative, GS_ETYPE, "PING.v"},
     {"unknown type", f_unknown_type, GS_EUNKNOWN, "message.t: unknown message type \"HELLOX\""},
@@ -1268,7 +1298,7 @@ START_TEST(test_encode_refuses_invalid)
     p.type = GS_MSG_PING;
     gs_buf_append(&b, "\x01\x02", 2);
     ck_assert_int_eq(gs_msg_encode(&p, NULL, &b), GS_OK);
-    ck_assert_mem_eq(b.data, "\x01\x02\x82\xa1t\xa4PING\xa1v\x01", 13);
+    ck_assert_mem_eq(b.data, "\x01\x02\x82\xa1t\xa4PING\xa1v\x02", 13);
     gs_buf_free(&b);
 }
 END_TEST
@@ -1279,10 +1309,10 @@ START_TEST(test_encode_other_version)
 {
     gs_msg m = {0};
     m.type = GS_MSG_PING;
-    m.version = 2;
+    m.version = GS_PROTO_VERSION + 1;
     gs_buf b = GS_BUF_INIT;
     ck_assert_int_eq(gs_msg_encode(&m, NULL, &b), GS_OK);
-    expect_fail(&b, GS_EVERSION, "PING.v: protocol version 2");
+    expect_fail(&b, GS_EVERSION, "PING.v: protocol version 3");
     gs_buf_free(&b);
 }
 END_TEST
