@@ -985,31 +985,6 @@ END_TEST
 
 /* ---- restore ------------------------------------------------------------------------------ */
 
-/* Copies the (stopped) hub's database to path with SQLite's backup API: one
- * consistent file, as an operator's backup would be. */
-static void hub_backup(const char *path)
-{
-    sqlite3 *src = db_open(hub_db), *dst = NULL;
-    ck_assert(sqlite3_open(path, &dst) == SQLITE_OK);
-    sqlite3_backup *bk = sqlite3_backup_init(dst, "main", src, "main");
-    ck_assert(bk != NULL);
-    ck_assert_int_eq(sqlite3_backup_step(bk, -1), SQLITE_DONE);
-    ck_assert_int_eq(sqlite3_backup_finish(bk), SQLITE_OK);
-    sqlite3_close(dst);
-    sqlite3_close(src);
-}
-
-/* Puts the backup at path back in place of the (stopped) hub's database. */
-static void hub_restore(const char *path)
-{
-    char side[PATH_MAX + 8];
-    snprintf(side, sizeof side, "%s-wal", hub_db);
-    unlink(side);
-    snprintf(side, sizeof side, "%s-shm", hub_db);
-    unlink(side);
-    ck_assert_msg(rename(path, hub_db) == 0, "rename: %s", strerror(errno));
-}
-
 START_TEST(hub_restored_from_backup)
 {
     int k = scaled(1000, 40);
@@ -1025,7 +1000,7 @@ START_TEST(hub_restored_from_backup)
     hub_stop();
     char backup[PATH_MAX];
     snprintf(backup, sizeof backup, "%s/hub-backup.db", tmp);
-    hub_backup(backup);
+    gst_db_backup(hub_db, backup);
 
     /* life goes on after the backup: more data, synced */
     node_import(n1, k);
@@ -1039,7 +1014,7 @@ START_TEST(hub_restored_from_backup)
     hub_stop();
 
     /* the disk dies; the backup comes back */
-    hub_restore(backup);
+    gst_db_restore(backup, hub_db);
     ck_assert_int_eq(hub_count(n1->id), k);
     ck_assert_int_eq(hub_count(n2->id), k);
     hub_start();
@@ -1075,7 +1050,7 @@ START_TEST(restore_keeps_village_copies_whole)
     hub_stop();
     char backup[PATH_MAX];
     snprintf(backup, sizeof backup, "%s/hub-backup.db", tmp);
-    hub_backup(backup);
+    gst_db_backup(hub_db, backup);
 
     hub_start();
     node_import(b, k);
@@ -1085,7 +1060,7 @@ START_TEST(restore_keeps_village_copies_whole)
     sync_ok(c); /* c's new changes, after b's; b has not seen them */
     hub_stop();
 
-    hub_restore(backup);
+    gst_db_restore(backup, hub_db);
     hub_start();
     /* A downstream cursor is a hub_seq, and a restored hub numbers again from
      * its backup's head; the log hash a node keeps with its cursor no longer

@@ -18,10 +18,12 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <ftw.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -537,4 +539,33 @@ int gst_villages(char out[][13], int n)
     }
     free(csv);
     return k;
+}
+
+void gst_db_backup(const char *db, const char *path)
+{
+    sqlite3 *src = NULL, *dst = NULL;
+    ck_assert_msg(sqlite3_open_v2(db, &src, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK, "%s: %s",
+                  db, sqlite3_errmsg(src));
+    sqlite3_busy_timeout(src, 10000);
+    unlink(path);
+    ck_assert_msg(sqlite3_open(path, &dst) == SQLITE_OK, "%s: %s", path, sqlite3_errmsg(dst));
+    sqlite3_backup *bk = sqlite3_backup_init(dst, "main", src, "main");
+    ck_assert_msg(bk != NULL, "backup of %s: %s", db, sqlite3_errmsg(dst));
+    int rc;
+    while ((rc = sqlite3_backup_step(bk, -1)) == SQLITE_BUSY || rc == SQLITE_LOCKED)
+        gst_sleep_ms(10);
+    ck_assert_msg(rc == SQLITE_DONE, "backup of %s: %s", db, sqlite3_errstr(rc));
+    ck_assert_int_eq(sqlite3_backup_finish(bk), SQLITE_OK);
+    sqlite3_close(dst);
+    sqlite3_close(src);
+}
+
+void gst_db_restore(const char *path, const char *db)
+{
+    char side[PATH_MAX + 8];
+    snprintf(side, sizeof side, "%s-wal", db);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", db);
+    unlink(side);
+    ck_assert_msg(rename(path, db) == 0, "restoring %s from %s: %s", db, path, strerror(errno));
 }

@@ -119,6 +119,14 @@ int gst_cmd(gst_result *r, bool sanitized, const char *prog, const char *db, con
  * then closed). */
 int gst_free_port(void);
 
+/* An online backup of the SQLite database db into path (replaced), as
+ * `sqlite3 db ".backup path"` makes one, while another process may be
+ * writing db. */
+void gst_db_backup(const char *db, const char *path);
+/* Puts the backup at path in place of db, whose writer has stopped, with
+ * db's -wal and -shm files removed, as an operator restores one. */
+void gst_db_restore(const char *path, const char *db);
+
 /* A fresh directory (gst_tmpdir) made the TMPDIR of this process, so that
  * every test's gst_tmpdir lands under it and one gst_rmrf at the end removes
  * what a failed test left: Check runs no teardown after a forked test fails.
