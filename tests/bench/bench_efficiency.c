@@ -887,6 +887,13 @@ static int rtt(const char *node_db, int rounds)
     meta_text(db, "public_key", pub, sizeof pub);
     meta_text(db, "secret_key", sec, sizeof sec);
     meta_text(db, "hub_seq_cursor", cursor, sizeof cursor);
+    uint8_t log_hash[GS_HASH_LEN] = {0}; /* the hub's log hash at the cursor (node/store.c) */
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'hub_seq_cursor_hash'", -1,
+                           &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == GS_HASH_LEN)
+        memcpy(log_hash, sqlite3_column_blob(st, 0), GS_HASH_LEN);
+    sqlite3_finalize(st);
     sqlite3_close(db);
     if (!id[0] || strlen(hubkey) != 40 || strlen(pub) != 40 || strlen(sec) != 40)
         fatal("%s: not a node installed from a bundle", node_db);
@@ -928,13 +935,15 @@ static int rtt(const char *node_db, int rounds)
         pull.type = GS_MSG_PULL;
         pull.version = GS_PROTO_VERSION;
         pull.since = since;
+        memcpy(pull.log_hash, log_hash, GS_HASH_LEN);
         send_or_die(sock, &pull);
         recv_or_die(sock, GS_MSG_CHANGES, &in);
         double t2 = gst_clock_ms();
-        if (in.nchanges || in.more)
-            fatal("the node is not up to date (%zu changes came back): sync it first",
-                  in.nchanges);
+        if (in.nchanges || in.more || in.rewound)
+            fatal("the node is not up to date (%zu changes came back%s): sync it first",
+                  in.nchanges, in.rewound ? ", from the start" : "");
         since = in.next;
+        memcpy(log_hash, in.log_hash, GS_HASH_LEN);
         gs_msg_clear(&in);
         if (r == 0) {
             first_ms = t2 - t0;
