@@ -317,7 +317,8 @@ static void on_rejected(client *c, const gs_msg *m)
 /* Applies one page of downstream changes and the new cursor in one transaction. */
 static int on_changes(client *c, const gs_msg *m, gs_errbuf *eb)
 {
-    if (!m->nchanges && m->next == c->cursor && !memcmp(m->log_hash, c->cursor_hash, GS_HASH_LEN))
+    bool same_hash = !memcmp(m->log_hash, c->cursor_hash, GS_HASH_LEN);
+    if (!m->nchanges && m->next == c->cursor && same_hash)
         return GS_OK; /* nothing new: nothing to write */
     if (m->rewound && !c->st->rewound) {
         c->st->rewound = true;

@@ -158,7 +158,8 @@ static void fx_open(void)
     }
     sqlite3_finalize(st);
     ck_assert_int_eq(
-        sqlite3_prepare_v2(fx.db, "SELECT hub_seq, log_hash FROM changes ORDER BY hub_seq DESC LIMIT 1",
+        sqlite3_prepare_v2(fx.db,
+                           "SELECT hub_seq, log_hash FROM changes ORDER BY hub_seq DESC LIMIT 1",
                            -1, &st, NULL),
         SQLITE_OK);
     if (sqlite3_step(st) == SQLITE_ROW) {
@@ -198,7 +199,8 @@ static void fx_apply(gs_record *rec, gs_op op, int64_t ms)
     ck_assert_int_eq(sqlite3_prepare_v2(fx.db,
                                         "INSERT INTO changes (hub_seq, origin, seq, hlc, rtype, "
                                         "rid, scope, op, body, hash, received_ms, log_hash) "
-                                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+                                        "?12)",
                                         -1, &st, NULL),
                      SQLITE_OK);
     sqlite3_bind_int64(st, 1, (sqlite3_int64)++fx.hub_seq);

@@ -6,9 +6,10 @@
  * connect); and the hub's disk is lost: the hub is stopped and its database
  * replaced by an online backup taken a few seconds before (`sqlite3_backup`
  * while it served), as an operator would restore one. At the end every
- * replica has converged and every change is at the hub exactly once. All with the real gridhub and gridnode processes, CURVE
- * on (every node installed from its `gridhub node add` bundle), over ipc:// in
- * a temporary directory.
+ * replica has converged and every change is at the hub exactly once. All
+ * with the real gridhub and gridnode processes, CURVE on (every node
+ * installed from its `gridhub node add` bundle), over ipc:// in a temporary
+ * directory.
  *
  * The fleet: four nodes, two of them (the "twins") of the same village, so
  * that they receive and edit each other's incidents. Each node runs one data
@@ -442,7 +443,8 @@ static void chaos(int secs)
             } else if (ev == EV_HUB_STOP) {
                 hub_stop();
                 if (backup_ready && (survived.restores == 0 || rnd(2))) {
-                    gst_db_restore(backup, hub_db); /* the disk died: what the backup had comes back */
+                    /* the disk died: what the backup had comes back */
+                    gst_db_restore(backup, hub_db);
                     backup_ready = false;
                     backup_at = gst_now_ms() + between(2000, 6000);
                     survived.restores++;
@@ -611,7 +613,8 @@ static void converge_and_check(void)
            "start after a restore\n",
            survived.hub_kills, survived.hub_stops + survived.sock_cuts, survived.hub_stops,
            survived.sock_cuts, survived.restores, survived.watch_kills, total, NNODES,
-           gst_count_in_file(hub_log, "before HELLO"), gst_count_in_file(hub_log, "is not in this log"));
+           gst_count_in_file(hub_log, "before HELLO"),
+           gst_count_in_file(hub_log, "is not in this log"));
     for (int i = 0; i < NNODES; i++)
         printf("  node %d %s (village %s%s): %ld changes: %ld adds, %ld imports, %ld updates, "
                "%ld accepts, %ld updates of the twin's incidents (%ld not yet there)\n",

@@ -1087,7 +1087,8 @@ static void f_changes_hub_seq_negative(gs_buf *b)
 }
 
 static const frame_case frames[] = {
-    {"the next version", f_version_next, GS_EVERSION, "HELLO.v: protocol version 3 is not supported"},
+    {"the next version", f_version_next, GS_EVERSION,
+     "HELLO.v: protocol version 3 is not supported"},
     {"version 1 (no log hashes)", f_version_1, GS_EVERSION,
      "HELLO.v: protocol version 1 is not supported (this build speaks 2)"},
     {"version 0", f_version_0, GS_EVERSION, "PING.v"},
