@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -101,15 +102,21 @@ static char *own_binary(const char *argv0)
  * to it in between would run the test's handler in the child. So all
  * signals are blocked across fork, the child puts every caught signal and
  * SIGPIPE back to default, and only then unblocks them (a signal that came
- * in the meantime then has its default effect). */
+ * in the meantime then has its default effect).
+ * The child also dies with the process that forked it (PR_SET_PDEATHSIG): a
+ * forked Check test that fails leaves with _exit, without its teardown, and
+ * must not leave a hub or a `sync --watch` of it running. */
 static pid_t fork_clean(void)
 {
     sigset_t all, old;
     sigfillset(&all);
     sigprocmask(SIG_SETMASK, &all, &old);
+    pid_t parent = getpid();
     pid_t pid = fork();
     int saved = errno;
     if (pid == 0) {
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+            _exit(127); /* cannot be tied to the test, or it is gone already */
         struct sigaction dfl = {.sa_handler = SIG_DFL}, cur;
         sigemptyset(&dfl.sa_mask);
         for (int sig = 1; sig < NSIG; sig++)

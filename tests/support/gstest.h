@@ -93,6 +93,8 @@ int gst_count_in_file(const char *path, const char *needle);
  * appended to log_path. Returns its pid (the caller kills and reaps it), or
  * -1 with errno set if the log cannot be opened or the fork fails. */
 pid_t gst_spawn(const char *const argv[], const char *log_path);
+/* (Every child gst_spawn and gst_cmd start is SIGKILLed when the process
+ * that started it ends, so a failed test leaves nothing running.) */
 
 /* GS_TEST_BIN_DIR "/" name, malloc'd. */
 char *gst_bin(const char *name);

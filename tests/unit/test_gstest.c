@@ -319,6 +319,46 @@ START_TEST(spawn_to_log)
 }
 END_TEST
 
+/* What Check does with a forked test that fails: the test process leaves
+ * with _exit, no teardown. What it started in the background dies with it. */
+START_TEST(spawned_die_with_the_test)
+{
+    int fds[2];
+    ck_assert_int_eq(pipe(fds), 0);
+    pid_t test = fork();
+    ck_assert_int_ge(test, 0);
+    if (test == 0) {
+        const char *sleeper[] = {"/bin/sh", "-c", "exec sleep 60", NULL};
+        pid_t p = gst_spawn(sleeper, "/dev/null");
+        ssize_t w = write(fds[1], &p, sizeof p);
+        _exit(w == sizeof p && p > 0 ? 1 : 2);
+    }
+    close(fds[1]);
+    pid_t bg = 0;
+    ck_assert_int_eq(read(fds[0], &bg, sizeof bg), (ssize_t)sizeof bg);
+    close(fds[0]);
+    ck_assert_int_gt(bg, 0);
+    int ws;
+    ck_assert_int_eq(waitpid(test, &ws, 0), test);
+    ck_assert(WIFEXITED(ws) && WEXITSTATUS(ws) == 1);
+    /* gone, or a zombie waiting for whoever reaps orphans here */
+    char stat_path[64], *st = NULL;
+    snprintf(stat_path, sizeof stat_path, "/proc/%d/stat", (int)bg);
+    int64_t end = gst_now_ms() + 2000; /* within the test case's timeout */
+    for (;;) {
+        free(st);
+        st = gst_read_file(stat_path, NULL);
+        const char *state = st ? strrchr(st, ')') : NULL;
+        if (!state || state[1] == '\0' || state[2] == 'Z' || state[2] == 'X')
+            break;
+        ck_assert_msg(gst_now_ms() < end, "the background process %d outlived its test: %s",
+                      (int)bg, st);
+        gst_sleep_ms(20);
+    }
+    free(st);
+}
+END_TEST
+
 static Suite *gstest_suite(void)
 {
     Suite *s = suite_create("gstest");
@@ -340,6 +380,7 @@ static Suite *gstest_suite(void)
     tcase_add_test(tc, tmpdir_honours_tmpdir);
     tcase_add_test(tc, read_and_write_files);
     tcase_add_test(tc, spawn_to_log);
+    tcase_add_test(tc, spawned_die_with_the_test);
     suite_add_tcase(s, tc);
     return s;
 }
