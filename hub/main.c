@@ -541,8 +541,10 @@ static int cmd_refdata(hub_cli *cli)
     }
     size_t written = 0, nrows = gs_csv_nrows(csv);
     if (s && hub_store_begin(s, &eb)) {
-        errors++;
-        fprintf(stderr, "gridhub: refdata: %s\n", eb.msg);
+        int rc = fail("refdata: %s: %s; nothing was loaded", file, eb.msg);
+        hub_store_close(&s);
+        gs_csv_destroy(&csv);
+        return rc;
     }
     for (size_t r = 0; s && r < nrows && errors < 100; r++) {
         gs_record *rec = gs_record_new(rt);

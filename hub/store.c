@@ -488,8 +488,13 @@ int hub_store_begin(hub_store *s, gs_errbuf *eb)
         return GS_ESQL;
     s->in_tx = true;
     s->hub_seq = hub_store_hub_seq_head(s);
-    return log_hash_at(s, s->hub_seq, s->log_hash) ? sql_err(s->db, eb, "reading the change log")
-                                                     : GS_OK;
+    if (log_hash_at(s, s->hub_seq, s->log_hash)) {
+        hub_store_rollback(s);
+        return gs_errf(eb, GS_ECHAIN, "the change log's last row (hub_seq %" PRIu64
+                                      ") has no log hash: the database was altered by hand?",
+                       s->hub_seq);
+    }
+    return GS_OK;
 }
 
 int hub_store_commit(hub_store *s, gs_errbuf *eb)

@@ -1144,6 +1144,25 @@ START_TEST(hub_upgraded_from_schema_1)
     assert_hub_whole(b);
     assert_village_copies();
     hub_stop();
+
+    /* a log whose last row lost its hash (altered by hand): refused, nothing written */
+    int64_t before = q_path(hub_db, "SELECT count(*) FROM changes", NULL);
+    ck_assert_int_eq(sqlite3_open(hub_db, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(db,
+                                  "UPDATE changes SET log_hash = x'' WHERE hub_seq = "
+                                  "(SELECT max(hub_seq) FROM changes)",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    char csv[PATH_MAX + 16];
+    snprintf(csv, sizeof csv, "%s/more-categories.csv", tmp);
+    const char *text = "code,name_zh,name_en,parent_code\nextra.one,新增类别,Extra,\n";
+    ck_assert_int_eq(gst_write_file(csv, text, strlen(text)), 0);
+    int st = RUN("gridhub", "--db", hub_db, "refdata", "load", "categories", csv);
+    ck_assert_msg(st == 1 && strstr(R.err, "has no log hash") &&
+                      strstr(R.err, "nothing was loaded"),
+                  "exit %d: %s", st, R.err);
+    ck_assert_int_eq(q_path(hub_db, "SELECT count(*) FROM changes", NULL), before);
     free(want);
     free(got);
 }
