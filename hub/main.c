@@ -22,6 +22,7 @@
 #include "gridsync/csv.h"
 #include "gridsync/hlc.h"
 #include "gridsync/rules.h"
+#include "gridsync/stmt.h"
 #include "gridsync/table.h"
 #include "report.h"
 #include "server.h"
@@ -868,6 +869,7 @@ static int cmd_report(hub_cli *cli)
 int main(int argc, char **argv)
 {
     gs_tune_malloc();
+    gs_sqlite_tune();
     setlocale(LC_ALL, "C.UTF-8");
     hub_cli cli = {0};
     cli.db = getenv("GRIDHUB_DB") ? getenv("GRIDHUB_DB") : "./gridhub.db";

@@ -585,10 +585,21 @@ int node_entry_update(node_store *s, gs_record *edit, gs_buf *notes, gs_errbuf *
         gs_record_destroy(&full);
         return gs_errf(eb, GS_ENOMEM, "out of memory");
     }
+    /* A record that came here incomplete: another PC's later edit, and not
+     * yet its creation (which a hub restored from a backup can send in that
+     * order). The next sync brings the rest. */
+    bool partial = gs_record_check(full, GS_CHECK_COMPLETE, NULL) != GS_OK;
     gs_record_merge(full, edit);
     gs_record_set_str(edit, edit->rt->scope, gs_record_scope(full));
-    if ((rc = gs_record_check(full, GS_CHECK_COMPLETE, eb)))
+    if ((rc = gs_record_check(full, GS_CHECK_COMPLETE, eb))) {
+        if (partial)
+            gs_errprefix(eb, rc,
+                         "%s %s 在本机还不完整：只收到了其他电脑后来的修改，还没收到它的登记；"
+                         "请先同步 (gridnode sync)，再修改 (this PC has only later edits of the "
+                         "record, not its creation yet; sync first)",
+                         edit->rt->label_zh, key);
         goto out;
+    }
     if (edit->rt->id == GS_RT_CANDIDATE)
         rc = refresh_election_of(s, full, notes, eb);
     else

@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "gridsync/bundle.h"
 #include "gridsync/hlc.h"
+#include "gridsync/stmt.h"
 #include "gridsync/table.h"
 
 static const char usage_text[] =
@@ -411,6 +412,7 @@ int node_cmd_status(node_cli *cli)
 int main(int argc, char **argv)
 {
     gs_tune_malloc();
+    gs_sqlite_tune();
     setlocale(LC_ALL, "C.UTF-8");
     node_cli cli = {0};
     cli.db = getenv("GRIDNODE_DB") ? getenv("GRIDNODE_DB") : "./gridnode.db";

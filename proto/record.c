@@ -573,6 +573,19 @@ static size_t max_bytes(const gs_field *f)
     }
 }
 
+/* The field named name (its name, not its label), or -1. An encoder writes
+ * the fields in the table's order, so the search starts at from, the field
+ * after the one before, and wraps around. */
+static int field_named(const gs_rectype *rt, const char *name, int from)
+{
+    for (int j = 0; j < rt->nfields; j++) {
+        int i = (from + j) % rt->nfields;
+        if (!strcmp(rt->fields[i].name, name))
+            return i;
+    }
+    return -1;
+}
+
 int gs_record_decode(gs_mp_reader *rd, gs_record *r, gs_errbuf *eb)
 {
     gs_mp_val m;
@@ -582,13 +595,14 @@ int gs_record_decode(gs_mp_reader *rd, gs_record *r, gs_errbuf *eb)
     if ((int64_t)m.n > r->rt->nfields)
         return gs_errf(eb, GS_ETOOBIG, "%s: %u fields, the type has only %d", r->rt->name, m.n,
                        r->rt->nfields);
+    int f = -1;
     for (uint32_t k = 0; k < m.n; k++) {
         char name[64];
         rc = gs_mp_read_strcpy(rd, name, sizeof name);
         if (rc)
             return gs_errf(eb, rc, "%s: field name %u: %s", r->rt->name, k, gs_strerror(rc));
-        int f = gs_field_find(r->rt, name);
-        if (f < 0 || strcmp(r->rt->fields[f].name, name))
+        f = field_named(r->rt, name, f + 1);
+        if (f < 0)
             return gs_errf(eb, GS_EUNKNOWN, "%s: unknown field \"%s\"", r->rt->name, name);
         if (r->v[f].state != GS_V_UNSET)
             return gs_errf(eb, GS_EMALFORMED, "%s.%s: field given twice", r->rt->name, name);

@@ -198,8 +198,10 @@ static bool wins(const slot *s, gs_hlc hlc, const char *origin)
 
 static void take(slot *s, gs_hlc hlc, const char *origin)
 {
+    size_t n = strnlen(origin, GS_ORIGIN_MAX);
     s->hlc = hlc;
-    snprintf(s->origin, sizeof s->origin, "%s", origin);
+    memcpy(s->origin, origin, n);
+    s->origin[n] = '\0';
 }
 
 /* Binds a record's field values, starting at parameter 1. */

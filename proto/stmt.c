@@ -19,6 +19,11 @@ struct gs_stmts {
     size_t n, cap;
 };
 
+void gs_sqlite_tune(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 sqlite3_stmt *gs_stmt(gs_stmts **cache, sqlite3 *db, const char *sql)
 {
     gs_stmts *c = *cache;

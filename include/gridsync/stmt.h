@@ -31,4 +31,10 @@ int gs_meta_set_int(gs_stmts **cache, sqlite3 *db, const char *key, int64_t v);
 /* Finalizes every statement (before the database is closed). */
 void gs_stmts_free(gs_stmts **cache);
 
+/* Process-wide SQLite settings of gridhub and gridnode: no memory statistics,
+ * which would take a global mutex on every SQLite allocation (1-2% of the
+ * hub's CPU; nothing here reads them). Call in main(), before any database
+ * is opened. */
+void gs_sqlite_tune(void);
+
 #endif

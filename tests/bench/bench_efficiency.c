@@ -73,6 +73,7 @@
 
 #include "gridsync/change.h"
 #include "gridsync/hlc.h"
+#include "gridsync/stmt.h"
 #include "gridsync/msg.h"
 #include "gridsync/replica.h"
 #include "gsbench.h"
@@ -1036,6 +1037,7 @@ static int usage(void)
 int main(int argc, char **argv)
 {
     gs_tune_malloc(); /* as gridhub and gridnode: the raw writer runs as the hub would */
+    gs_sqlite_tune();
     if (argc >= 3 && !strcmp(argv[1], "rtt")) {
         int rounds = argc > 3 ? atoi(argv[3]) : 200;
         return rounds < 1 ? usage() : rtt(argv[2], rounds);

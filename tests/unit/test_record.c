@@ -100,6 +100,17 @@ START_TEST(parse_case)
 }
 END_TEST
 
+/* d holds what r holds, field by field (unset, null or the same value). */
+static void assert_same_values(const gs_record *d, const gs_record *r)
+{
+    for (int i = 0; i < r->rt->nfields; i++) {
+        ck_assert_int_eq(d->v[i].state, r->v[i].state);
+        ck_assert_int_eq(d->v[i].i, r->v[i].i);
+        if (r->v[i].s)
+            ck_assert_str_eq(d->v[i].s, r->v[i].s);
+    }
+}
+
 /* Builds a complete incident with Chinese text. */
 static gs_record *sample_incident(void)
 {
@@ -169,12 +180,7 @@ START_TEST(msgpack_round_trip)
     gs_errbuf eb = {{0}};
     ck_assert_msg(gs_record_decode(&rd, d, &eb) == GS_OK, "%s", eb.msg);
     ck_assert_uint_eq(gs_mp_left(&rd), 0);
-    for (int i = 0; i < rt->nfields; i++) {
-        ck_assert_int_eq(d->v[i].state, r->v[i].state);
-        ck_assert_int_eq(d->v[i].i, r->v[i].i);
-        if (r->v[i].s)
-            ck_assert_str_eq(d->v[i].s, r->v[i].s);
-    }
+    assert_same_values(d, r);
     gs_buf_free(&b);
     gs_record_destroy(&r);
     gs_record_destroy(&d);
@@ -188,8 +194,9 @@ START_TEST(decode_rejects)
     struct {
         const char *what;
         int rc;
-    } cases[] = {{"unknown", GS_EUNKNOWN}, {"wrongtype", GS_ETYPE}, {"badutf8", GS_EUTF8},
-                 {"toolong", GS_ETOOBIG},  {"badenum", GS_EINVAL},  {"twice", GS_EMALFORMED}};
+    } cases[] = {{"unknown", GS_EUNKNOWN}, {"wrongtype", GS_ETYPE},  {"badutf8", GS_EUTF8},
+                 {"toolong", GS_ETOOBIG},  {"badenum", GS_EINVAL},   {"twice", GS_EMALFORMED},
+                 {"label", GS_EUNKNOWN}};
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         gs_buf b = GS_BUF_INIT;
         const char *w = cases[k].what;
@@ -214,6 +221,9 @@ START_TEST(decode_rejects)
         } else if (!strcmp(w, "badenum")) {
             gs_mp_str(&b, "status");
             gs_mp_str(&b, "bogus");
+        } else if (!strcmp(w, "label")) { /* the field's Chinese label is not its name */
+            gs_mp_str(&b, rt->fields[gs_field_find(rt, "title")].label_zh);
+            gs_mp_str(&b, "宅基地纠纷");
         } else {
             gs_mp_str(&b, "id");
             gs_mp_str(&b, "x2");
@@ -227,6 +237,42 @@ START_TEST(decode_rejects)
         gs_record_destroy(&d);
         gs_buf_free(&b);
     }
+}
+END_TEST
+
+/* A peer may write the fields in any order: the same record decodes from
+ * them in reverse order as in the table's. */
+START_TEST(decode_any_order)
+{
+    gs_record *r = sample_incident();
+    const gs_rectype *rt = r->rt;
+    int n = 0;
+    for (int i = 0; i < rt->nfields; i++)
+        n += r->v[i].state != GS_V_UNSET;
+    ck_assert_int_ge(n, 5);
+    gs_buf b = GS_BUF_INIT;
+    gs_mp_map(&b, (uint32_t)n);
+    for (int i = rt->nfields - 1; i >= 0; i--) {
+        const gs_value *v = &r->v[i];
+        if (v->state == GS_V_UNSET)
+            continue;
+        gs_mp_str(&b, rt->fields[i].name);
+        if (v->state == GS_V_NULL)
+            gs_mp_nil(&b);
+        else if (v->s)
+            gs_mp_str(&b, v->s);
+        else
+            gs_mp_int(&b, v->i);
+    }
+    gs_mp_reader rd;
+    gs_mp_reader_init(&rd, b.data, b.len);
+    gs_record *d = gs_record_new(rt);
+    gs_errbuf eb = {{0}};
+    ck_assert_msg(gs_record_decode(&rd, d, &eb) == GS_OK, "%s", eb.msg);
+    assert_same_values(d, r);
+    gs_buf_free(&b);
+    gs_record_destroy(&r);
+    gs_record_destroy(&d);
 }
 END_TEST
 
@@ -282,6 +328,7 @@ int main(void)
     tc = tcase_create("codec");
     tcase_add_loop_test(tc, msgpack_round_trip, 0, GS_RT__COUNT);
     tcase_add_test(tc, decode_rejects);
+    tcase_add_test(tc, decode_any_order);
     tcase_add_test(tc, json_and_csv);
     suite_add_tcase(s, tc);
     return gst_run_suite(s);
