@@ -1,5 +1,6 @@
 /*
- * gridsync/stmt.h: a cache of prepared SQLite statements, keyed by their SQL.
+ * gridsync/stmt.h: a cache of prepared SQLite statements, keyed by their SQL,
+ * and the process-wide SQLite settings.
  *
  * Preparing a statement parses and plans its SQL, which costs more than
  * running a simple one; the stores' hot paths (a record's village per
@@ -32,8 +33,8 @@ int gs_meta_set_int(gs_stmts **cache, sqlite3 *db, const char *key, int64_t v);
 void gs_stmts_free(gs_stmts **cache);
 
 /* Process-wide SQLite settings of gridhub and gridnode: no memory statistics,
- * which would take a global mutex on every SQLite allocation (1-2% of the
- * hub's CPU; nothing here reads them). Call in main(), before any database
+ * which would take a global mutex on every SQLite allocation (about 2% of
+ * the hub's CPU; nothing here reads them). Call in main(), before any database
  * is opened. */
 void gs_sqlite_tune(void);
 

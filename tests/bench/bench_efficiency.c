@@ -73,9 +73,9 @@
 
 #include "gridsync/change.h"
 #include "gridsync/hlc.h"
-#include "gridsync/stmt.h"
 #include "gridsync/msg.h"
 #include "gridsync/replica.h"
+#include "gridsync/stmt.h"
 #include "gsbench.h"
 #include "gstest.h"
 #include "store.h"
