@@ -175,4 +175,9 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except OSError as e:
+        sys.exit(f"city_writes.py: {e.filename}: {e.strerror}")
+    except sqlite3.Error as e:
+        sys.exit(f"city_writes.py: {sys.argv[1]}: {e} (a hub database kept by bench_city --keep?)")
