@@ -646,33 +646,17 @@ static void print_history(hub_store *s, const gs_record *rec)
     gs_buf_free(&b);
 }
 
-/* Applies the incident workflow to a city edit: the transition must be
- * allowed, and closing stamps closed_at. Returns an exit code. */
-static int incident_rules(const gs_record *cur, gs_record *edit)
+/* A city edit of an incident follows the workflow table of the core, as a
+ * village's does; closed_at is derived where the change is applied. Returns
+ * an exit code. */
+static int incident_rules(const gs_record *cur, const gs_record *edit)
 {
-    const gs_rectype *rt = cur->rt;
-    int fs = gs_field_find(rt, "status");
-    if (!gs_record_has(edit, fs))
-        return 0;
-    int from = gs_enum_find(&rt->fields[fs], gs_record_str(cur, fs));
-    int to = gs_enum_find(&rt->fields[fs], gs_record_str(edit, fs));
-    if (from >= 0 && gs_rule_transition((gs_status)from, (gs_status)to)) {
-        gs_buf next = GS_BUF_INIT;
-        gs_status_next((gs_status)from, &next);
-        int rc = fail("incident update: status %s(%s) cannot go to %s(%s); allowed next: %s",
-                      gs_status_names_zh[from], gs_status_names[from], gs_status_names_zh[to],
-                      gs_status_names[to], next.data ? next.data : "");
-        gs_buf_free(&next);
-        return rc;
-    }
-    int fc = gs_field_find(rt, "closed_at");
-    if (gs_status_is_closed((gs_status)to) && to != GS_ST_REJECTED && !gs_record_has(cur, fc)) {
-        char now[40];
-        time_t t = time(NULL);
-        struct tm tm;
-        strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
-        gs_record_parse(edit, fc, now, NULL);
-    }
+    int fs = gs_field_find(cur->rt, "status");
+    gs_errbuf eb = {{0}};
+    if (gs_record_has(edit, fs) && gs_incident_transition(gs_record_str(cur, fs),
+                                                          gs_record_str(edit, fs),
+                                                          GS_ACTOR_CITY, &eb))
+        return fail("incident update: %s", eb.msg);
     return 0;
 }
 

@@ -578,7 +578,7 @@ static int apply_push(server *sv, session *s, const gs_msg *m, outcome *o)
             rc = hub_store_append(sv->store, &c, w->body, w->len, w->hash, s->village, &eb);
             if (!rc) {
                 sv->hlc = gs_hlc_recv(sv->hlc, c.hlc, gs_wall_ms());
-            } else if (rc != GS_ESCOPE) {
+            } else if (rc != GS_ESCOPE && rc != GS_ERULE) { /* else: refused, quarantined */
                 gs_change_clear(&c);
                 logf_(sv, 0, "applying %s #%" PRIu64 ": %s", s->node_id, seq, eb.msg);
                 return rc;

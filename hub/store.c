@@ -179,9 +179,7 @@ static int migrate_1_to_2(sqlite3 *db, const char *path, gs_errbuf *eb)
         rc = sql_err(db, eb, "reading the change log");
     sqlite3_finalize(rd);
     sqlite3_finalize(wr);
-    char ver[16];
-    snprintf(ver, sizeof ver, "%d", HUB_SCHEMA_VERSION);
-    if (!rc && meta_put_text(db, "schema_version", ver))
+    if (!rc && meta_put_text(db, "schema_version", "2"))
         rc = sql_err(db, eb, "writing meta");
     if (!rc)
         rc = exec(db, "COMMIT", eb);
@@ -190,9 +188,32 @@ static int migrate_1_to_2(sqlite3 *db, const char *path, gs_errbuf *eb)
     if (n >= 100000)
         fprintf(stderr, "\n");
     if (!rc)
-        fprintf(stderr, "gridhub: %s: schema 1 upgraded to %d (log hashes for %ld changes)\n",
-                path, HUB_SCHEMA_VERSION, n);
+        fprintf(stderr, "gridhub: %s: schema 1 upgraded to 2 (log hashes for %ld changes)\n",
+                path, n);
     return rc;
+}
+
+/* Schema 2 kept the derived values (findings, outcomes, violations,
+ * closed_at) as the changes had carried them, last writer winning: computes
+ * them all again from the stored rows, in one transaction. Nothing else is
+ * touched; the change log keeps what it was sent. */
+static int migrate_2_to_3(hub_store *s, const char *path, gs_errbuf *eb)
+{
+    int rc = exec(s->db, "BEGIN IMMEDIATE", eb);
+    if (!rc)
+        rc = gs_replica_derive_all(s->replica, eb);
+    if (!rc && meta_put_text(s->db, "schema_version", "3"))
+        rc = sql_err(s->db, eb, "writing meta");
+    if (!rc)
+        rc = exec(s->db, "COMMIT", eb);
+    if (rc) {
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        return gs_errprefix(eb, rc, "%s: upgrading schema 2 to 3", path);
+    }
+    fprintf(stderr, "gridhub: %s: schema 2 upgraded to 3 (derived values computed again from "
+                    "the stored rows)\n",
+            path);
+    return GS_OK;
 }
 
 static int prepare(hub_store *s, const char *sql, sqlite3_stmt **st, gs_errbuf *eb)
@@ -229,16 +250,16 @@ int hub_store_open(hub_store **out, const char *path, gs_errbuf *eb)
                      !strcmp(app, "gridsync-node") ? " (it is a node database)" : "");
         goto fail;
     }
-    if (atoi(ver) == 1 && (rc = migrate_1_to_2(s->db, path, eb)))
-        goto fail;
-    else if (atoi(ver) == 1)
-        snprintf(ver, sizeof ver, "%d", HUB_SCHEMA_VERSION);
-    if (atoi(ver) != HUB_SCHEMA_VERSION) {
+    int version = atoi(ver);
+    if (version < 1 || version > HUB_SCHEMA_VERSION) {
         rc = gs_errf(eb, GS_EVERSION, "%s: hub schema version %s, this gridhub understands %d",
                      path, ver, HUB_SCHEMA_VERSION);
         goto fail;
     }
+    if (version == 1 && (rc = migrate_1_to_2(s->db, path, eb)))
+        goto fail;
     if ((rc = gs_replica_open(&s->replica, s->db, eb)) ||
+        (version < 3 && (rc = migrate_2_to_3(s, path, eb))) ||
         (rc = prepare(s,
                       "INSERT INTO changes (hub_seq, origin, seq, hlc, rtype, rid, scope, op, "
                       "body, hash, received_ms, log_hash) VALUES "
@@ -544,7 +565,10 @@ int hub_store_append(hub_store *s, const gs_change *c, const void *body, size_t 
 {
     /* the entity row first: its SELECT also says whether the record may be
      * touched from this village, before anything is written */
-    int rc = gs_replica_apply_in(s->replica, c, village, NULL, eb);
+    /* Every change is judged here, a village's push and a city decision
+     * alike: what a village PC checked is not taken on trust. */
+    gs_apply_opts o = {village, true, false};
+    int rc = gs_replica_apply_opts(s->replica, c, &o, NULL, eb);
     if (rc)
         return rc;
     sqlite3_stmt *st = s->ins_change;

@@ -32,7 +32,7 @@
 #include "gridsync/err.h"
 #include "gridsync/replica.h"
 
-#define HUB_SCHEMA_VERSION 2 /* 2: the change log's log_hash column */
+#define HUB_SCHEMA_VERSION 3 /* 2: the change log's log_hash column; 3: derived values recomputed */
 #define HUB_APP_ID "gridsync-hub"
 
 typedef struct hub_store hub_store;
@@ -98,7 +98,9 @@ void hub_store_checkpoint(hub_store *s, int min_pages);
  * tables, then appends it to the log with the next hub_seq. village (a
  * node's push; NULL for the city's own changes): the record, if it exists,
  * must be stored under it; if not, GS_ESCOPE and nothing is written, and the
- * caller quarantines the change. */
+ * caller quarantines the change. Every change is judged first (the hard
+ * checks of entry and its references, gs_apply_opts): one that fails gets
+ * GS_ERULE or GS_ESCOPE with nothing written, and is quarantined too. */
 int hub_store_append(hub_store *s, const gs_change *c, const void *body, size_t len,
                      const uint8_t hash[GS_HASH_LEN], const char *village, gs_errbuf *eb);
 /* Stores a refused change with the reason. */

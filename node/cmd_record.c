@@ -224,7 +224,7 @@ void node_print_record(node_store *s, const gs_record *rec, bool history)
             fnd = gs_record_str(rec, i);
     if (fnd && *fnd) {
         gs_buf_reset(&b);
-        node_describe_findings(fnd, &b);
+        node_describe_findings(fnd, node_committee_of(s, rec), &b);
         printf("审查结果 findings:\n%s", b.data ? b.data : "");
     }
     gs_buf_free(&b);

@@ -1,9 +1,10 @@
 /*
  * node/entry.h: what happens when staff enter or edit a record, whichever way
- * it arrives (a command, a CSV row): scope and references are checked, the
- * domain rules of proto/rules.c are applied, derived fields (election
- * findings, candidate outcomes, affair violations, closed_at) are computed
- * and stored with the record, and the changes are appended through the store.
+ * it arrives (a command, a CSV row): scope, id, defaults, required fields and
+ * the incident workflow are checked here; the store then judges the change
+ * with the core's hard checks and references (derive.h) and computes the
+ * derived fields (election findings, candidate outcomes, affair violations,
+ * closed_at) from the stored rows, as the hub does.
  *
  * All functions run inside a transaction the caller opened with
  * node_store_begin; on error the caller rolls back, so a refused entry
@@ -14,6 +15,7 @@
 
 #include "gridsync/buf.h"
 #include "gridsync/record.h"
+#include "gridsync/rules.h"
 #include "store.h"
 
 /* Creates a record. rec holds the fields the user gave; the key is generated
@@ -28,7 +30,12 @@ int node_entry_create(node_store *s, gs_record *rec, gs_buf *notes, gs_errbuf *e
 int node_entry_update(node_store *s, gs_record *edit, gs_buf *notes, gs_errbuf *eb);
 
 /* Appends the description of a findings set ("A;B") to b, one line each:
- * Chinese text, code and legal source. */
-void node_describe_findings(const char *findings, gs_buf *b);
+ * Chinese text, code and the law and article it rests on for an election of
+ * committee kind committee (affairs: any). */
+void node_describe_findings(const char *findings, gs_committee committee, gs_buf *b);
+
+/* The committee kind of an election, or of a candidate's election (a
+ * villagers' committee when unknown). */
+gs_committee node_committee_of(node_store *s, const gs_record *rec);
 
 #endif

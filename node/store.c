@@ -154,6 +154,29 @@ static void meta_text(sqlite3 *db, const char *key, char *buf, size_t cap)
     sqlite3_finalize(st);
 }
 
+/* Schema 1 kept the derived values (findings, outcomes, violations,
+ * closed_at) as the changes had carried them, last writer winning: computes
+ * them all again from the stored rows, in one transaction. The change log
+ * keeps what it holds; only the entity rows' derived columns move. */
+static int migrate_1_to_2(node_store *s, const char *path, gs_errbuf *eb)
+{
+    int rc = exec(s->db, "BEGIN IMMEDIATE", eb);
+    if (!rc)
+        rc = gs_replica_derive_all(s->replica, eb);
+    if (!rc && meta_put(s->db, "schema_version", "2", 0, true))
+        rc = sql_err(s->db, eb, "writing meta");
+    if (!rc)
+        rc = exec(s->db, "COMMIT", eb);
+    if (rc) {
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        return gs_errprefix(eb, rc, "%s: upgrading schema 1 to 2", path);
+    }
+    fprintf(stderr, "gridnode: %s: 数据库已升级 schema 1 -> 2 (derived values computed again from "
+                    "the stored rows)\n",
+            path);
+    return GS_OK;
+}
+
 int node_store_open(node_store **out, const char *path, gs_errbuf *eb)
 {
     if (access(path, F_OK) != 0)
@@ -181,7 +204,8 @@ int node_store_open(node_store **out, const char *path, gs_errbuf *eb)
                      !strcmp(app, "gridsync-hub") ? " (it is a hub database)" : "");
         goto fail;
     }
-    if (atoi(ver) != NODE_SCHEMA_VERSION) {
+    int version = atoi(ver);
+    if (version < 1 || version > NODE_SCHEMA_VERSION) {
         rc = gs_errf(
             eb, GS_EVERSION, "%s: database schema version %s, this gridnode understands %d%s", path,
             ver, NODE_SCHEMA_VERSION, atoi(ver) > NODE_SCHEMA_VERSION ? "; upgrade gridnode" : "");
@@ -194,7 +218,8 @@ int node_store_open(node_store **out, const char *path, gs_errbuf *eb)
     meta_text(s->db, "hub_public_key", s->id.hub_public_key, sizeof s->id.hub_public_key);
     meta_text(s->db, "public_key", s->id.public_key, sizeof s->id.public_key);
     meta_text(s->db, "secret_key", s->id.secret_key, sizeof s->id.secret_key);
-    if ((rc = gs_replica_open(&s->replica, s->db, eb)))
+    if ((rc = gs_replica_open(&s->replica, s->db, eb)) ||
+        (version < 2 && (rc = migrate_1_to_2(s, path, eb))))
         goto fail;
     if (sqlite3_prepare_v3(s->db,
                            "INSERT INTO changes (origin, seq, hlc, rtype, rid, op, body, hash) "
@@ -350,6 +375,14 @@ int node_store_put(node_store *s, const gs_record *rec, gs_op op, gs_errbuf *eb)
     uint8_t hash[GS_HASH_LEN];
     gs_chain_next(s->hash, s->body.data, s->body.len, hash);
 
+    /* Staff entry is judged (the hard checks of entry and the references,
+     * which must be held here) before anything of it is written, the log
+     * row included: a refused row of an import leaves nothing behind, and
+     * the import goes on to find the file's other errors. */
+    static const gs_apply_opts entry = {NULL, true, true};
+    int rc = gs_replica_apply_opts(s->replica, &c, op == GS_OP_UPSERT ? &entry : NULL, NULL, eb);
+    if (rc)
+        return rc;
     sqlite3_stmt *st = s->ins_change;
     sqlite3_reset(st);
     sqlite3_bind_text(st, 1, c.origin, -1, SQLITE_STATIC);
@@ -364,9 +397,6 @@ int node_store_put(node_store *s, const gs_record *rec, gs_op op, gs_errbuf *eb)
     sqlite3_reset(st);
     if (step != SQLITE_DONE)
         return sql_err(s->db, eb, "appending to the change log");
-    int rc = gs_replica_apply(s->replica, &c, NULL, eb);
-    if (rc)
-        return rc;
     s->seq = c.seq;
     s->hlc = c.hlc;
     memcpy(s->hash, hash, GS_HASH_LEN);

@@ -24,7 +24,7 @@
 #include "gridsync/record.h"
 #include "gridsync/replica.h"
 
-#define NODE_SCHEMA_VERSION 1
+#define NODE_SCHEMA_VERSION 2 /* 2: derived values computed, not replicated */
 #define NODE_APP_ID "gridsync-node"
 
 typedef struct node_store node_store;

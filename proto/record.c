@@ -137,6 +137,8 @@ int gs_record_merge(gs_record *dst, const gs_record *src)
 
 /* ---- dates --------------------------------------------------------------- */
 
+#define CST_OFFSET_MIN (8 * 60) /* China Standard Time, UTC+08:00 */
+
 /* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm). */
 static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
 {
@@ -172,6 +174,35 @@ static bool valid_ymd(int64_t y, int64_t m, int64_t d)
     if (y < 1900 || y > 2200 || m < 1 || m > 12 || d < 1)
         return false;
     return d <= mdays[m - 1] + (m == 2 && leap(y));
+}
+
+bool gs_date_days(const char *s, int64_t *days)
+{
+    int64_t y, m, d;
+    if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+        return false;
+    for (int i = 0; i < 10; i++)
+        if (i != 4 && i != 7 && !isdigit((unsigned char)s[i]))
+            return false;
+    y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+    m = (s[5] - '0') * 10 + (s[6] - '0');
+    d = (s[8] - '0') * 10 + (s[9] - '0');
+    if (!valid_ymd(y, m, d))
+        return false;
+    *days = days_from_civil(y, m, d);
+    return true;
+}
+
+void gs_datetime_from_ms(int64_t unix_ms, gs_buf *b)
+{
+    int64_t secs = (unix_ms >= 0 ? unix_ms / 1000 : -((-unix_ms + 999) / 1000)) +
+                   CST_OFFSET_MIN * 60;
+    int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
+    int64_t rem = secs - days * 86400, y, mo, d;
+    civil_from_days(days, &y, &mo, &d);
+    gs_buf_printf(b, "%04" PRId64 "-%02" PRId64 "-%02" PRId64 "T%02" PRId64 ":%02" PRId64
+                     ":%02" PRId64 "+08:00",
+                  y, mo, d, rem / 3600, rem / 60 % 60, rem % 60);
 }
 
 /* Reads up to maxd decimal digits (at least one) into *out. */
@@ -223,7 +254,6 @@ static bool parse_date(const char **p, int64_t *y, int64_t *m, int64_t *d)
     return valid_ymd(*y, *m, *d);
 }
 
-#define CST_OFFSET_MIN (8 * 60) /* China Standard Time, UTC+08:00 */
 
 /* Parses a date-time: a date, then optionally [T or space]HH:MM[:SS] and a
  * zone (Z, +08:00, +0800); converts it to China time. A date alone is 00:00. */
@@ -545,11 +575,11 @@ void gs_record_encode(const gs_record *r, gs_buf *b)
 {
     uint32_t n = 0;
     for (int i = 0; i < r->rt->nfields; i++)
-        n += r->v[i].state != GS_V_UNSET;
+        n += r->v[i].state != GS_V_UNSET && !(r->rt->fields[i].flags & GS_F_COMPUTED);
     gs_mp_map(b, n);
     for (int i = 0; i < r->rt->nfields; i++) {
         const gs_value *v = &r->v[i];
-        if (v->state == GS_V_UNSET)
+        if (v->state == GS_V_UNSET || (r->rt->fields[i].flags & GS_F_COMPUTED))
             continue;
         gs_mp_str(b, r->rt->fields[i].name);
         if (v->state == GS_V_NULL)

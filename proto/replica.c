@@ -8,13 +8,24 @@
  * are only appended to the schema, so an older, shorter clock array still
  * lines up; the existence slot is found at index nfields when the array is
  * current and is rewritten in place on the next write.
+ *
+ * Derived values (derive.h) are not fields of a change: a computed field in
+ * a change is ignored, and after every apply the row's derived values, and
+ * those of the rows that depend on it (an election's candidates, a village's
+ * affairs when its council changes), are computed again from the stored
+ * rows and written in place. The slot of a computed field takes part in no
+ * contest; the incident's closed_at slot keeps the greatest (hlc, origin) of
+ * the changes that closed it, a maximum, so it too is the same in whatever
+ * order the changes arrive.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "gridsync/derive.h"
 #include "gridsync/mpack.h"
 #include "gridsync/replica.h"
+#include "gridsync/stmt.h"
 
 typedef struct slot {
     gs_hlc hlc;
@@ -23,6 +34,7 @@ typedef struct slot {
 
 struct gs_replica {
     sqlite3 *db;
+    gs_stmts *stmts; /* the derivation's queries */
     sqlite3_stmt *select[GS_RT__COUNT]; /* fields..., _clock, _deleted WHERE key = ? */
     sqlite3_stmt *upsert[GS_RT__COUNT]; /* all fields, _clock, _deleted, _hlc, _origin */
 };
@@ -113,6 +125,7 @@ void gs_replica_destroy(gs_replica **rp)
         sqlite3_finalize((*rp)->select[t]);
         sqlite3_finalize((*rp)->upsert[t]);
     }
+    gs_stmts_free(&(*rp)->stmts);
     free(*rp);
     *rp = NULL;
 }
@@ -219,56 +232,409 @@ static void bind_fields(sqlite3_stmt *st, const gs_record *rec)
     }
 }
 
+/* ---- the rows derivation reads ------------------------------------------------ */
+
+/* Reads the row of rt with key into *row (a new record; an empty one when
+ * absent), its clock into slots[0..nfields] and whether it exists and is
+ * deleted. */
+static int read_row(gs_replica *r, const gs_rectype *rt, const char *key, gs_record **row,
+                    slot *slots, bool *exists, int *deleted, gs_errbuf *eb)
+{
+    int n = rt->nfields, rc = GS_OK;
+    sqlite3_stmt *sel = r->select[rt->id];
+    sqlite3_reset(sel);
+    sqlite3_bind_text(sel, 1, key, -1, SQLITE_TRANSIENT);
+    int step = sqlite3_step(sel);
+    *row = NULL;
+    *exists = step == SQLITE_ROW;
+    *deleted = 0;
+    memset(slots, 0, sizeof(slot) * (size_t)(n + 1));
+    if (step == SQLITE_ROW) {
+        if (gs_replica_row(sel, 0, rt, row) != GS_OK)
+            rc = gs_errf(eb, GS_ENOMEM, "out of memory");
+        else if (read_clock(sqlite3_column_blob(sel, n), sqlite3_column_bytes(sel, n), slots, n))
+            rc = gs_errf(eb, GS_ESQL, "%s %s: the stored field clocks are corrupt", rt->name, key);
+        *deleted = sqlite3_column_int(sel, n + 1);
+    } else if (step != SQLITE_DONE) {
+        rc = sql_err(r->db, eb, "reading the current row");
+    } else if (!(*row = gs_record_new(rt))) {
+        rc = gs_errf(eb, GS_ENOMEM, "out of memory");
+    }
+    sqlite3_reset(sel);
+    if (rc)
+        gs_record_destroy(row);
+    return rc;
+}
+
+/* The live rows of rt whose field equals value, in key order (limit 0: all). */
+static int load_where(gs_replica *r, const gs_rectype *rt, const char *field, const char *value,
+                      int limit, gs_record ***out, size_t *n, gs_errbuf *eb)
+{
+    gs_buf sql = GS_BUF_INIT;
+    gs_buf_puts(&sql, "SELECT ");
+    gs_replica_columns(rt, &sql);
+    gs_buf_printf(&sql, " FROM %s WHERE %s = ?1 AND _deleted = 0 ORDER BY %s", rt->plural, field,
+                  rt->fields[rt->key].name);
+    if (limit)
+        gs_buf_printf(&sql, " LIMIT %d", limit);
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st = sql.err ? NULL : gs_stmt(&r->stmts, r->db, sql.data);
+    gs_buf_free(&sql);
+    if (!st)
+        return sql_err(r->db, eb, "reading related rows");
+    sqlite3_bind_text(st, 1, value, -1, SQLITE_TRANSIENT);
+    int rc = GS_OK, step;
+    size_t cap = 0;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 8;
+            gs_record **p = realloc(*out, cap * sizeof *p);
+            if (!p) {
+                rc = gs_errf(eb, GS_ENOMEM, "out of memory");
+                break;
+            }
+            *out = p;
+        }
+        if (gs_replica_row(st, 0, rt, &(*out)[*n])) {
+            rc = gs_errf(eb, GS_ENOMEM, "out of memory");
+            break;
+        }
+        (*n)++;
+    }
+    if (!rc && step != SQLITE_DONE && step != SQLITE_ROW)
+        rc = sql_err(r->db, eb, "reading related rows");
+    gs_stmt_done(st);
+    return rc;
+}
+
+static void free_rows(gs_record **rows, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        gs_record_destroy(&rows[i]);
+    free(rows);
+}
+
+/* The village's council (its oldest live one), or NULL. */
+static int village_council(gs_replica *r, const char *village, gs_record **out, gs_errbuf *eb)
+{
+    gs_record **rows = NULL;
+    size_t n = 0;
+    *out = NULL;
+    int rc = village ? load_where(r, gs_rectype_get(GS_RT_COUNCIL), "village_code", village, 1,
+                                  &rows, &n, eb)
+                     : GS_OK;
+    if (!rc && n)
+        *out = rows[0], n = 0;
+    free_rows(rows, n);
+    return rc;
+}
+
+int gs_replica_village_council(gs_replica *r, const char *village, gs_record **out, gs_errbuf *eb)
+{
+    return village_council(r, village, out, eb);
+}
+
+/* Writes the derived fields of row in place where they differ from before
+ * (NULL: write them all). No clock moves: they are not replicated. */
+static int write_derived(gs_replica *r, const gs_record *before, const gs_record *row,
+                         gs_errbuf *eb)
+{
+    const gs_rectype *rt = row->rt;
+    gs_buf sql = GS_BUF_INIT, x = GS_BUF_INIT, y = GS_BUF_INIT;
+    bool differ = !before;
+    gs_buf_printf(&sql, "UPDATE %s SET ", rt->plural);
+    int nb = 0;
+    for (int i = 0; i < rt->nfields; i++) {
+        if (!gs_derived_field(rt, i))
+            continue;
+        if (before && !differ) {
+            gs_buf_reset(&x);
+            gs_buf_reset(&y);
+            gs_record_format(before, i, &x);
+            gs_record_format(row, i, &y);
+            differ = gs_record_has(before, i) != gs_record_has(row, i) ||
+                     strcmp(x.data ? x.data : "", y.data ? y.data : "");
+        }
+        gs_buf_printf(&sql, "%s%s = ?%d", nb ? ", " : "", rt->fields[i].name, nb + 1);
+        nb++;
+    }
+    gs_buf_printf(&sql, " WHERE %s = ?%d", rt->fields[rt->key].name, nb + 1);
+    gs_buf_free(&x);
+    gs_buf_free(&y);
+    if (!differ || !nb) {
+        gs_buf_free(&sql);
+        return GS_OK;
+    }
+    sqlite3_stmt *st = sql.err ? NULL : gs_stmt(&r->stmts, r->db, sql.data);
+    gs_buf_free(&sql);
+    if (!st)
+        return sql_err(r->db, eb, "preparing a derived-value update");
+    int k = 1;
+    for (int i = 0; i < rt->nfields; i++) {
+        if (!gs_derived_field(rt, i))
+            continue;
+        const gs_value *v = &row->v[i];
+        if (v->state != GS_V_SET)
+            sqlite3_bind_null(st, k++);
+        else if (rt->fields[i].type == GS_FT_INT || rt->fields[i].type == GS_FT_BOOL)
+            sqlite3_bind_int64(st, k++, v->i);
+        else
+            sqlite3_bind_text(st, k++, v->s, -1, SQLITE_STATIC);
+    }
+    sqlite3_bind_text(st, k, gs_record_key(row), -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    gs_stmt_done(st);
+    return step == SQLITE_DONE ? GS_OK : sql_err(r->db, eb, "writing derived values");
+}
+
+/* Derives an election and its live candidates again from their stored rows. */
+static int rederive_election(gs_replica *r, const char *election_id, gs_errbuf *eb)
+{
+    const gs_rectype *ert = gs_rectype_get(GS_RT_ELECTION);
+    gs_record *e = NULL, *e0 = NULL, **cs = NULL, **c0 = NULL;
+    size_t n = 0;
+    int rc = gs_replica_get(r, ert, election_id, &e, NULL);
+    if (rc == GS_ENOTFOUND)
+        return GS_OK; /* its candidates wait for it (it may come in a later change) */
+    if (rc)
+        return gs_errf(eb, rc, "reading election %s", election_id);
+    rc = load_where(r, gs_rectype_get(GS_RT_CANDIDATE), "election_id", election_id, 0, &cs, &n,
+                    eb);
+    if (!rc && (!(e0 = gs_record_dup(e)) || !(c0 = calloc(n ? n : 1, sizeof *c0))))
+        rc = gs_errf(eb, GS_ENOMEM, "out of memory");
+    for (size_t i = 0; !rc && i < n; i++)
+        if (!(c0[i] = gs_record_dup(cs[i])))
+            rc = gs_errf(eb, GS_ENOMEM, "out of memory");
+    if (!rc && gs_derive_election(e, cs, n))
+        rc = gs_errf(eb, GS_ENOMEM, "out of memory");
+    if (!rc)
+        rc = write_derived(r, e0, e, eb);
+    for (size_t i = 0; !rc && i < n; i++)
+        rc = write_derived(r, c0[i], cs[i], eb);
+    free_rows(c0, c0 ? n : 0);
+    free_rows(cs, n);
+    gs_record_destroy(&e);
+    gs_record_destroy(&e0);
+    return rc;
+}
+
+/* Derives every live affair of a village again (its council changed). */
+static int rederive_affairs(gs_replica *r, const char *village, gs_errbuf *eb)
+{
+    gs_record *council = NULL, **as = NULL;
+    size_t n = 0;
+    int rc = village_council(r, village, &council, eb);
+    if (!rc)
+        rc = load_where(r, gs_rectype_get(GS_RT_AFFAIR), "village_code", village, 0, &as, &n, eb);
+    for (size_t i = 0; !rc && i < n; i++) {
+        gs_record *before = gs_record_dup(as[i]);
+        if (!before) {
+            rc = gs_errf(eb, GS_ENOMEM, "out of memory");
+            break;
+        }
+        gs_derive_affair(as[i], council);
+        rc = write_derived(r, before, as[i], eb);
+        gs_record_destroy(&before);
+    }
+    free_rows(as, n);
+    gs_record_destroy(&council);
+    return rc;
+}
+
+/* The derived values of row that depend on nothing but itself (and the
+ * village's council), set in memory before the row is written. */
+static int derive_own(gs_replica *r, gs_record *row, const slot *slots, gs_errbuf *eb)
+{
+    const gs_rectype *rt = row->rt;
+    if (rt->id == GS_RT_INCIDENT) {
+        int fs = gs_field_find(rt, "status"), fc = gs_derive_closed_slot(rt);
+        gs_derive_incident(row, slots[fs].hlc, slots[fc].origin[0] ? slots[fc].hlc : 0);
+    } else if (rt->id == GS_RT_AFFAIR) {
+        gs_record *council = NULL;
+        int rc = village_council(r, gs_record_scope(row), &council, eb);
+        if (rc)
+            return rc;
+        gs_derive_affair(row, council);
+        gs_record_destroy(&council);
+    }
+    return GS_OK;
+}
+
+/* The derived values of other rows that depend on this one. */
+static int derive_dependents(gs_replica *r, const gs_record *row, const char *old_parent,
+                             gs_errbuf *eb)
+{
+    int rc = GS_OK;
+    switch (row->rt->id) {
+    case GS_RT_ELECTION: return rederive_election(r, gs_record_key(row), eb);
+    case GS_RT_CANDIDATE: {
+        const char *eid = gs_record_str(row, gs_field_find(row->rt, "election_id"));
+        if (eid)
+            rc = rederive_election(r, eid, eb);
+        if (!rc && old_parent && (!eid || strcmp(eid, old_parent)))
+            rc = rederive_election(r, old_parent, eb);
+        return rc;
+    }
+    case GS_RT_COUNCIL: return rederive_affairs(r, gs_record_scope(row), eb);
+    default: return GS_OK;
+    }
+}
+
+/* ---- judging ------------------------------------------------------------------- */
+
+static bool table_has_rows(gs_replica *r, const gs_rectype *rt)
+{
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT 1 FROM %s WHERE _deleted = 0 LIMIT 1", rt->plural);
+    sqlite3_stmt *st = gs_stmt(&r->stmts, r->db, sql);
+    bool any = st && sqlite3_step(st) == SQLITE_ROW;
+    gs_stmt_done(st);
+    return any;
+}
+
+/* The references of row: reference data (a category) must be known where
+ * any is loaded; a village's record it names (an election, a council, a
+ * grid) must be of the same village, and must exist here when the caller
+ * requires it (entry, where this PC holds its village's records; the hub
+ * accepts one it does not hold yet, which another PC may still send). */
+static int judge_refs(gs_replica *r, const gs_record *row, bool required, gs_errbuf *eb)
+{
+    const gs_rectype *rt = row->rt;
+    for (int i = 0; i < rt->nfields; i++) {
+        const gs_field *f = &rt->fields[i];
+        const char *v = gs_record_str(row, i);
+        if (!f->ref || i == rt->key || i == rt->scope || !v)
+            continue;
+        const gs_rectype *to = gs_rectype_find(f->ref);
+        gs_buf label = GS_BUF_INIT;
+        gs_field_label_opt(rt, i, &label);
+        int rc = GS_OK;
+        gs_record *ref = NULL;
+        int got = gs_replica_get(r, to, v, &ref, NULL);
+        if (to->reference) {
+            if (got == GS_ENOTFOUND && table_has_rows(r, to))
+                rc = gs_errf(eb, GS_ERULE, "%s %s 不是已知的%s (not a known %s)", label.data, v,
+                             to->label_zh, to->name);
+        } else if (got == GS_OK && strcmp(gs_record_scope(ref), gs_record_scope(row))) {
+            rc = gs_errf(eb, GS_ESCOPE, "%s: the %s belongs to village %s", label.data, to->name,
+                         gs_record_scope(ref));
+        } else if (got == GS_ENOTFOUND && required && to->id != GS_RT_GRID) {
+            rc = gs_errf(eb, GS_ENOTFOUND, "%s (%s): no %s with id %s in this node",
+                         f->label_zh, f->name, to->label_zh, v);
+        }
+        gs_record_destroy(&ref);
+        gs_buf_free(&label);
+        if (rc)
+            return rc;
+    }
+    return GS_OK;
+}
+
+/* The hard checks of entry over row, the record as it will be stored. */
+static int judge(gs_replica *r, const gs_record *row, bool refs_required, gs_errbuf *eb)
+{
+    if (row->rt->reference)
+        return GS_OK; /* the city's reference data: a parent may lie outside the city */
+    int rc = gs_judge_record(row, eb);
+    if (!rc)
+        rc = judge_refs(r, row, refs_required, eb);
+    if (rc)
+        return rc;
+    gs_record *e = NULL, **cs = NULL;
+    size_t n = 0;
+    const char *key = gs_record_key(row);
+    if (row->rt->id == GS_RT_ELECTION) {
+        rc = load_where(r, gs_rectype_get(GS_RT_CANDIDATE), "election_id", key, 0, &cs, &n, eb);
+        if (!rc)
+            rc = gs_judge_election(row, cs, n, eb);
+    } else if (row->rt->id == GS_RT_CANDIDATE) {
+        const char *eid = gs_record_str(row, gs_field_find(row->rt, "election_id"));
+        if (eid && gs_replica_get(r, gs_rectype_get(GS_RT_ELECTION), eid, &e, NULL) == GS_OK)
+            rc = load_where(r, row->rt, "election_id", eid, 0, &cs, &n, eb);
+        if (e && !rc) {
+            /* the candidate as it will be, in place of its stored self */
+            size_t self = n;
+            for (size_t i = 0; i < n; i++)
+                if (!strcmp(gs_record_key(cs[i]), key))
+                    self = i;
+            gs_record **all = realloc(cs, (n + 1) * sizeof *all);
+            if (!all) {
+                rc = gs_errf(eb, GS_ENOMEM, "out of memory");
+            } else {
+                cs = all;
+                gs_record *mine = gs_record_dup(row);
+                if (!mine) {
+                    rc = gs_errf(eb, GS_ENOMEM, "out of memory");
+                } else if (self < n) {
+                    gs_record_destroy(&cs[self]);
+                    cs[self] = mine;
+                } else {
+                    cs[n++] = mine;
+                }
+            }
+            if (!rc)
+                rc = gs_judge_election(e, cs, n, eb);
+        }
+    }
+    free_rows(cs, n);
+    gs_record_destroy(&e);
+    return rc;
+}
+
+/* ---- applying a change ------------------------------------------------------------ */
+
 int gs_replica_apply(gs_replica *r, const gs_change *c, int *won, gs_errbuf *eb)
 {
-    return gs_replica_apply_in(r, c, NULL, won, eb);
+    return gs_replica_apply_opts(r, c, NULL, won, eb);
 }
 
 int gs_replica_apply_in(gs_replica *r, const gs_change *c, const char *village, int *won,
                         gs_errbuf *eb)
 {
+    gs_apply_opts o = {village, false, false};
+    return gs_replica_apply_opts(r, c, &o, won, eb);
+}
+
+int gs_replica_apply_opts(gs_replica *r, const gs_change *c, const gs_apply_opts *o, int *won,
+                          gs_errbuf *eb)
+{
+    static const gs_apply_opts plain = {NULL, false, false};
+    if (!o)
+        o = &plain;
     const gs_rectype *rt = c->rec->rt;
     const char *key = gs_record_key(c->rec);
     int n = rt->nfields, nwon = 0, rc = GS_OK;
     slot *slots = calloc((size_t)n + 1, sizeof *slots);
     gs_record *row = NULL;
+    char *old_parent = NULL;
     gs_buf clock = GS_BUF_INIT;
-    if (!slots || !key)
+    if (!slots || !key) {
+        free(slots);
         return gs_errf(eb, slots ? GS_EREQUIRED : GS_ENOMEM, "change without a key");
-
-    sqlite3_stmt *sel = r->select[rt->id];
-    sqlite3_reset(sel);
-    sqlite3_bind_text(sel, 1, key, -1, SQLITE_STATIC);
-    int step = sqlite3_step(sel);
-    int deleted = 0;
-    if (step == SQLITE_ROW) {
-        if (gs_replica_row(sel, 0, rt, &row) != GS_OK) {
+    }
+    bool exists;
+    int deleted;
+    if ((rc = read_row(r, rt, key, &row, slots, &exists, &deleted, eb)))
+        goto out;
+    if (exists) {
+        /* a record, once it exists, stays in its village */
+        const char *stored = rt->scope >= 0 ? row->v[rt->scope].s : NULL;
+        if (o->village && stored && strcmp(stored, o->village)) {
+            rc = gs_errf(eb, GS_ESCOPE, "%s %s belongs to village %s, not to %s (it exists there)",
+                         rt->name, key, stored, o->village);
+            goto out;
+        }
+        int fe = rt->id == GS_RT_CANDIDATE ? gs_field_find(rt, "election_id") : -1;
+        if (fe >= 0 && gs_record_str(row, fe) && !(old_parent = strdup(gs_record_str(row, fe)))) {
             rc = gs_errf(eb, GS_ENOMEM, "out of memory");
             goto out;
         }
-        if (read_clock(sqlite3_column_blob(sel, n), sqlite3_column_bytes(sel, n), slots, n)) {
-            rc = gs_errf(eb, GS_ESQL, "%s %s: the stored field clocks are corrupt", rt->name, key);
-            goto out;
-        }
-        deleted = sqlite3_column_int(sel, n + 1);
-        /* a record, once it exists, stays in its village */
-        const char *stored = rt->scope >= 0 ? row->v[rt->scope].s : NULL;
-        if (village && stored && strcmp(stored, village)) {
-            rc = gs_errf(eb, GS_ESCOPE, "%s %s belongs to village %s, not to %s (it exists there)",
-                         rt->name, key, stored, village);
-            goto out;
-        }
-    } else if (step != SQLITE_DONE) {
-        rc = sql_err(r->db, eb, "reading the current row");
-        goto out;
-    } else if (!(row = gs_record_new(rt))) {
-        rc = gs_errf(eb, GS_ENOMEM, "out of memory");
-        goto out;
     }
-    sqlite3_reset(sel);
 
     /* Existence, then each field the change sets. The key is part of every
-     * change and never changes, so it is taken without a contest. */
+     * change and never changes, so it is taken without a contest; derived
+     * fields are never taken from a change. */
     if (wins(&slots[n], c->hlc, c->origin)) {
         take(&slots[n], c->hlc, c->origin);
         deleted = c->op == GS_OP_DELETE;
@@ -276,7 +642,7 @@ int gs_replica_apply_in(gs_replica *r, const gs_change *c, const char *village, 
     }
     for (int i = 0; i < n && c->op == GS_OP_UPSERT; i++) {
         const gs_value *v = &c->rec->v[i];
-        if (v->state == GS_V_UNSET || i == rt->key)
+        if (v->state == GS_V_UNSET || i == rt->key || gs_derived_field(rt, i))
             continue;
         if (!wins(&slots[i], c->hlc, c->origin))
             continue;
@@ -293,9 +659,21 @@ int gs_replica_apply_in(gs_replica *r, const gs_change *c, const char *village, 
         }
         nwon++;
     }
+    /* closing: the greatest clock of the changes that closed the incident */
+    int fc = gs_derive_closed_slot(rt);
+    if (fc >= 0 && c->op == GS_OP_UPSERT && gs_derive_closes(c->rec) &&
+        wins(&slots[fc], c->hlc, c->origin)) {
+        take(&slots[fc], c->hlc, c->origin);
+        nwon++;
+    }
     if (!nwon)
         goto out;
     gs_record_set_str(row, rt->key, key);
+    if (o->judge && c->op == GS_OP_UPSERT && !deleted &&
+        (rc = judge(r, row, o->refs_required, eb)))
+        goto out;
+    if ((rc = derive_own(r, row, slots, eb)))
+        goto out;
     write_clock(slots, n, &clock);
     if (clock.err) {
         rc = gs_errf(eb, GS_ENOMEM, "out of memory");
@@ -321,13 +699,74 @@ int gs_replica_apply_in(gs_replica *r, const gs_change *c, const char *village, 
         rc = sql_err(r->db, eb, "writing the row");
     sqlite3_reset(up);
     sqlite3_clear_bindings(up);
+    if (!rc)
+        rc = derive_dependents(r, row, old_parent, eb);
 out:
     if (won)
         *won = rc ? 0 : nwon;
-    sqlite3_reset(sel);
     gs_buf_free(&clock);
     gs_record_destroy(&row);
+    free(old_parent);
     free(slots);
+    return rc;
+}
+
+int gs_replica_derive_all(gs_replica *r, gs_errbuf *eb)
+{
+    static const int types[] = {GS_RT_INCIDENT, GS_RT_AFFAIR, GS_RT_ELECTION};
+    int rc = GS_OK;
+    for (size_t t = 0; t < sizeof types / sizeof types[0] && !rc; t++) {
+        const gs_rectype *rt = gs_rectype_get(types[t]);
+        char sql[160];
+        snprintf(sql, sizeof sql, "SELECT %s FROM %s", rt->fields[rt->key].name, rt->plural);
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK)
+            return sql_err(r->db, eb, "listing records to derive");
+        /* keys first: the updates below must not run under this cursor */
+        char **keys = NULL;
+        size_t nk = 0, cap = 0;
+        while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+            if (nk == cap) {
+                cap = cap ? cap * 2 : 64;
+                char **p = realloc(keys, cap * sizeof *p);
+                if (!p) {
+                    rc = gs_errf(eb, GS_ENOMEM, "out of memory");
+                    break;
+                }
+                keys = p;
+            }
+            if (!(keys[nk] = strdup((const char *)sqlite3_column_text(st, 0))))
+                rc = gs_errf(eb, GS_ENOMEM, "out of memory");
+            else
+                nk++;
+        }
+        sqlite3_finalize(st);
+        for (size_t i = 0; i < nk && !rc; i++) {
+            if (rt->id == GS_RT_ELECTION) {
+                rc = rederive_election(r, keys[i], eb);
+                continue;
+            }
+            slot *slots = calloc((size_t)rt->nfields + 1, sizeof *slots);
+            gs_record *row = NULL, *before = NULL;
+            bool exists;
+            int deleted;
+            if (!slots)
+                rc = gs_errf(eb, GS_ENOMEM, "out of memory");
+            else if (!(rc = read_row(r, rt, keys[i], &row, slots, &exists, &deleted, eb)) &&
+                     !(before = gs_record_dup(row)))
+                rc = gs_errf(eb, GS_ENOMEM, "out of memory");
+            if (!rc)
+                rc = derive_own(r, row, slots, eb);
+            if (!rc)
+                rc = write_derived(r, before, row, eb);
+            gs_record_destroy(&row);
+            gs_record_destroy(&before);
+            free(slots);
+        }
+        for (size_t i = 0; i < nk; i++)
+            free(keys[i]);
+        free(keys);
+    }
     return rc;
 }
 

@@ -43,6 +43,48 @@ const gs_finding_info *gs_finding_get(gs_finding f)
     return &finding_info[f];
 }
 
+/* Where a residents' committee's election findings rest (DOMAIN.md §3.2):
+ * 城市居民委员会组织法, 2018 text. Its art. 8 sets how the committee is
+ * elected and leaves turnout and majority thresholds to the provincial
+ * 实施办法, which in Henan follow the villagers' rules (过半数, ⅓ in the
+ * 另行选举); its art. 7 sizes the committee at 5-9 members. It has no
+ * voter-list or women-member article of its own: those findings rest on the
+ * provincial rules. Findings not listed keep the table's citation. */
+#define RESIDENTS_LAW "城市居民委员会组织法"
+#define RESIDENTS_RULES "城市居民委员会组织法实施办法(省级)"
+static const gs_finding_info residents_info[] = {
+    {GS_FIND_NO_VOTERS, "NO_VOTERS", GS_SEV_FINDING, "登记选民数为零", RESIDENTS_LAW, "2018-12-29",
+     "第八条"},
+    {GS_FIND_TURNOUT_INVALID, "TURNOUT_INVALID", GS_SEV_FINDING,
+     "投票人数未过登记选民半数，选举无效", RESIDENTS_LAW, "2018-12-29", "第八条"},
+    {GS_FIND_BELOW_HALF, "BELOW_HALF", GS_SEV_FINDING, "得票未过投票人数半数，不能当选",
+     RESIDENTS_LAW, "2018-12-29", "第八条"},
+    {GS_FIND_TIE_REVOTE, "TIE_REVOTE", GS_SEV_FINDING,
+     "当选线上得票相等，须就票数相等的候选人重新投票", RESIDENTS_RULES, "", ""},
+    {GS_FIND_SUPP_BELOW_THIRD, "SUPP_BELOW_THIRD", GS_SEV_FINDING,
+     "另行选举得票少于投票人数三分之一，不能当选", RESIDENTS_LAW, "2018-12-29", "第八条"},
+    {GS_FIND_SEATS_UNFILLED, "SEATS_UNFILLED", GS_SEV_FINDING, "应选名额未选满", RESIDENTS_LAW,
+     "2018-12-29", "第八条"},
+    {GS_FIND_NOT_CONTESTED, "NOT_CONTESTED", GS_SEV_FINDING, "候选人数未多于应选名额(非差额选举)",
+     RESIDENTS_LAW, "2018-12-29", "第八条"},
+    {GS_FIND_SIZE_SMALL, "SIZE_SMALL", GS_SEV_FINDING, "委员会职数少于法定下限(五人)",
+     RESIDENTS_LAW, "2018-12-29", "第七条"},
+    {GS_FIND_SIZE_LARGE, "SIZE_LARGE", GS_SEV_FINDING, "委员会职数多于法定上限(九人)",
+     RESIDENTS_LAW, "2018-12-29", "第七条"},
+    {GS_FIND_NO_WOMAN, "NO_WOMAN", GS_SEV_FINDING, "当选成员中没有妇女", RESIDENTS_RULES, "", ""},
+    {GS_FIND_LIST_LATE, "LIST_LATE", GS_SEV_FINDING, "选民名单公布不足二十日", RESIDENTS_RULES,
+     "", ""},
+};
+
+const gs_finding_info *gs_finding_cite(gs_finding f, gs_committee c)
+{
+    if (c == GS_COMMITTEE_RESIDENTS)
+        for (size_t i = 0; i < sizeof residents_info / sizeof residents_info[0]; i++)
+            if (residents_info[i].code == f)
+                return &residents_info[i];
+    return gs_finding_get(f);
+}
+
 gs_finding gs_finding_find(const char *name)
 {
     if (!name)
@@ -196,19 +238,20 @@ gs_finding gs_rule_contested(int64_t candidates, int64_t seats)
 /* Sizes from the 2018 texts: 村民委员会组织法 art. 6 (3..7), 城市居民委员会
  * 组织法 art. 7 (5..9). The Party committee is elected under Party rules and
  * is not checked here. */
+bool gs_committee_size_limits(gs_committee c, int64_t *lo, int64_t *hi)
+{
+    switch (c) {
+    case GS_COMMITTEE_VILLAGE: *lo = 3, *hi = 7; return true;
+    case GS_COMMITTEE_RESIDENTS: *lo = 5, *hi = 9; return true;
+    default: return false;
+    }
+}
+
 gs_finding gs_rule_committee_size(gs_committee c, int64_t seats)
 {
     int64_t lo, hi;
-    switch (c) {
-    case GS_COMMITTEE_VILLAGE:
-        lo = 3, hi = 7;
-        break;
-    case GS_COMMITTEE_RESIDENTS:
-        lo = 5, hi = 9;
-        break;
-    default:
+    if (!gs_committee_size_limits(c, &lo, &hi))
         return GS_FIND_NONE;
-    }
     if (seats < lo)
         return GS_FIND_SIZE_SMALL;
     if (seats > hi)
@@ -389,6 +432,10 @@ static fill fill_post(gs_candidate_in *c, size_t n, gs_post p, gs_round r, int64
  * finding: their votes decide nothing. NO_WOMAN is only judged on a valid
  * election; size, list and contest findings do not depend on the vote and are
  * reported either way.
+ *
+ * A Party committee (党组织委员会) is elected under the Party's own rules,
+ * not the organic laws: its outcomes and counts are decided with the same
+ * arithmetic, but no organic-law finding is set, on it or its candidates.
  */
 void gs_election_evaluate(const gs_election_in *e, gs_candidate_in *c, size_t n,
                           gs_election_out *out)
@@ -448,6 +495,11 @@ void gs_election_evaluate(const gs_election_in *e, gs_candidate_in *c, size_t n,
     if (out->unfilled > 0)
         fs |= GS_FINDBIT(GS_FIND_SEATS_UNFILLED);
     out->findings = fs & ~GS_FINDBIT(GS_FIND_NONE);
+    if (e->committee == GS_COMMITTEE_PARTY) {
+        out->findings = 0;
+        for (size_t i = 0; i < n; i++)
+            c[i].findings = 0;
+    }
 }
 
 /* ---- red-white council affairs -------------------------------------------- */
@@ -484,54 +536,111 @@ gs_findset gs_affair_check(const gs_council_std *s, const gs_affair_in *a)
     return fs & ~GS_FINDBIT(GS_FIND_NONE);
 }
 
+gs_finding gs_affair_entry_error(int cremation, bool has_exemption)
+{
+    if (cremation == GS_CREMATION_EXEMPT && !has_exemption)
+        return GS_FIND_EXEMPTION_MISSING;
+    if (cremation == GS_CREMATION_NO && has_exemption)
+        return GS_FIND_EXEMPTION_CONTRADICTS;
+    return GS_FIND_NONE;
+}
+
 /* ---- incident status workflow ------------------------------------------------ */
 
-/* The allowed next states of each state, main path first, as gs_status_next
- * shows them. GS_ST__COUNT ends a list; a final state has an empty one. */
-#define MAX_NEXT 3
-static const gs_status next_states[GS_ST__COUNT][MAX_NEXT + 1] = {
-    [GS_ST_REPORTED] = {GS_ST_ACCEPTED, GS_ST_REJECTED, GS_ST__COUNT},
-    /* ACCEPTED -> CLOSED: the grid worker resolved it on the spot (自处置) */
-    [GS_ST_ACCEPTED] = {GS_ST_REGISTERED, GS_ST_CLOSED, GS_ST_REJECTED, GS_ST__COUNT},
-    [GS_ST_REJECTED] = {GS_ST__COUNT},
-    [GS_ST_REGISTERED] = {GS_ST_DISPATCHED, GS_ST__COUNT},
-    /* DISPATCHED -> DISPATCHED: returned or reassigned (退单/改派) */
-    [GS_ST_DISPATCHED] = {GS_ST_IN_PROGRESS, GS_ST_DISPATCHED, GS_ST__COUNT},
-    [GS_ST_IN_PROGRESS] = {GS_ST_FEEDBACK, GS_ST_SUSPENDED, GS_ST__COUNT},
-    [GS_ST_SUSPENDED] = {GS_ST_IN_PROGRESS, GS_ST__COUNT},
-    /* FEEDBACK -> DISPATCHED: verification failed, rework (返工) */
-    [GS_ST_FEEDBACK] = {GS_ST_VERIFIED, GS_ST_DISPATCHED, GS_ST__COUNT},
-    [GS_ST_VERIFIED] = {GS_ST_CLOSED, GS_ST_DISPATCHED, GS_ST__COUNT},
-    [GS_ST_CLOSED] = {GS_ST_EVALUATED, GS_ST__COUNT},
-    [GS_ST_EVALUATED] = {GS_ST__COUNT},
+/* The workflow as one table: each allowed transition, main path first within
+ * a state, and who may make it. Villages (their PCs) and the city (its
+ * hub, and later its county and township users) may make every step today:
+ * a village office accepts, registers and closes its own cases, and the city
+ * takes any case over. The column is here so that a transition reserved to
+ * one side is one edit. Closing stamps closed_at (derive.c). */
+static const struct transition {
+    gs_status from, to;
+    unsigned who; /* GS_ACTOR_* bits */
+} transitions[] = {
+#define ANY (GS_ACTOR_VILLAGE | GS_ACTOR_CITY)
+    {GS_ST_REPORTED, GS_ST_ACCEPTED, ANY},
+    {GS_ST_REPORTED, GS_ST_REJECTED, ANY},
+    {GS_ST_ACCEPTED, GS_ST_REGISTERED, ANY},
+    /* the grid worker resolved it on the spot (自处置) */
+    {GS_ST_ACCEPTED, GS_ST_CLOSED, ANY},
+    {GS_ST_ACCEPTED, GS_ST_REJECTED, ANY},
+    {GS_ST_REGISTERED, GS_ST_DISPATCHED, ANY},
+    {GS_ST_DISPATCHED, GS_ST_IN_PROGRESS, ANY},
+    /* returned or reassigned (退单/改派) */
+    {GS_ST_DISPATCHED, GS_ST_DISPATCHED, ANY},
+    {GS_ST_IN_PROGRESS, GS_ST_FEEDBACK, ANY},
+    {GS_ST_IN_PROGRESS, GS_ST_SUSPENDED, ANY},
+    {GS_ST_SUSPENDED, GS_ST_IN_PROGRESS, ANY},
+    {GS_ST_FEEDBACK, GS_ST_VERIFIED, ANY},
+    /* verification failed, rework (返工) */
+    {GS_ST_FEEDBACK, GS_ST_DISPATCHED, ANY},
+    {GS_ST_VERIFIED, GS_ST_CLOSED, ANY},
+    {GS_ST_VERIFIED, GS_ST_DISPATCHED, ANY},
+    {GS_ST_CLOSED, GS_ST_EVALUATED, ANY},
+#undef ANY
 };
+#define NTRANSITIONS (sizeof transitions / sizeof transitions[0])
 
 static bool valid_status(gs_status s)
 {
     return (int)s >= 0 && s < GS_ST__COUNT;
 }
 
+static bool allowed(gs_status from, gs_status to, unsigned who)
+{
+    for (size_t i = 0; i < NTRANSITIONS; i++)
+        if (transitions[i].from == from && transitions[i].to == to && (transitions[i].who & who))
+            return true;
+    return false;
+}
+
 gs_finding gs_rule_transition(gs_status from, gs_status to)
 {
     if (!valid_status(from) || !valid_status(to))
         return GS_FIND_BAD_TRANSITION;
-    for (const gs_status *t = next_states[from]; *t != GS_ST__COUNT; t++)
-        if (*t == to)
-            return GS_FIND_NONE;
-    return GS_FIND_BAD_TRANSITION;
+    return allowed(from, to, GS_ACTOR_VILLAGE | GS_ACTOR_CITY) ? GS_FIND_NONE
+                                                               : GS_FIND_BAD_TRANSITION;
 }
 
 /* A state outside the enum has no next state and reads as final. */
 void gs_status_next(gs_status from, gs_buf *b)
 {
-    const gs_status *t = valid_status(from) ? next_states[from] : next_states[GS_ST_EVALUATED];
-    if (*t == GS_ST__COUNT) {
-        gs_buf_puts(b, "无(终态)");
-        return;
+    bool any = false;
+    for (size_t i = 0; valid_status(from) && i < NTRANSITIONS; i++) {
+        if (transitions[i].from != from)
+            continue;
+        gs_buf_printf(b, "%s%s(%s)", any ? "、" : "", gs_status_names_zh[transitions[i].to],
+                      gs_status_names[transitions[i].to]);
+        any = true;
     }
-    for (const gs_status *first = t; *t != GS_ST__COUNT; t++)
-        gs_buf_printf(b, "%s%s(%s)", t == first ? "" : "、", gs_status_names_zh[*t],
-                      gs_status_names[*t]);
+    if (!any)
+        gs_buf_puts(b, "无(终态)");
+}
+
+static int status_index(const char *name)
+{
+    for (int i = 0; name && i < GS_ST__COUNT; i++)
+        if (!strcmp(gs_status_names[i], name))
+            return i;
+    return -1;
+}
+
+int gs_incident_transition(const char *from, const char *to, unsigned who, gs_errbuf *eb)
+{
+    int f = status_index(from), t = status_index(to);
+    if (t < 0)
+        return gs_errf(eb, GS_EINVAL, "状态 (--status) %s is not a status", to ? to : "(none)");
+    if (f < 0 || f == t)
+        return GS_OK; /* a new record, or the same status again: no transition */
+    if (allowed((gs_status)f, (gs_status)t, who))
+        return GS_OK;
+    gs_buf next = GS_BUF_INIT;
+    gs_status_next((gs_status)f, &next);
+    int rc = gs_errf(eb, GS_ETRANSITION, "状态 (--status) %s(%s) cannot go to %s(%s); allowed next: %s",
+                     gs_status_names_zh[f], gs_status_names[f], gs_status_names_zh[t],
+                     gs_status_names[t], next.data ? next.data : "");
+    gs_buf_free(&next);
+    return rc;
 }
 
 bool gs_status_is_closed(gs_status s)

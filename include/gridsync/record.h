@@ -83,6 +83,13 @@ int gs_record_check(const gs_record *r, int mode, gs_errbuf *eb);
 /* Fills unset fields that have a default (gs_field.def). */
 void gs_record_apply_defaults(gs_record *r);
 
+/* Days since 1970-01-01 of a canonical date YYYY-MM-DD that exists; false
+ * for anything else. */
+bool gs_date_days(const char *s, int64_t *days);
+/* Appends the canonical DATETIME (China time, to the second) of a Unix time
+ * in milliseconds: 2026-11-28T09:30:00+08:00. */
+void gs_datetime_from_ms(int64_t unix_ms, gs_buf *b);
+
 /* Appends field f in canonical text form (empty when unset or null). */
 void gs_record_format(const gs_record *r, int f, gs_buf *b);
 /* Appends a JSON object of the set and null fields, in schema order. */
@@ -90,7 +97,10 @@ void gs_record_json(const gs_record *r, gs_buf *b);
 /* Appends a CSV row of the non-computed fields in header order, "\r\n" ended. */
 void gs_record_csv(const gs_record *r, gs_buf *b);
 
-/* Appends a msgpack map {name: value} of the set (value) and null (nil) fields. */
+/* Appends a msgpack map {name: value} of the set (value) and null (nil)
+ * fields, computed fields left out: a derived value is never part of a
+ * change (derive.h). Decoding still accepts them from older bodies; the
+ * replica ignores them. */
 void gs_record_encode(const gs_record *r, gs_buf *b);
 /* Decodes a map written by gs_record_encode into r (which must be of the
  * right type and empty). Unknown field names, wrong value kinds, oversized or

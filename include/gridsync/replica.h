@@ -42,6 +42,37 @@ int gs_replica_apply(gs_replica *r, const gs_change *c, int *won, gs_errbuf *eb)
 int gs_replica_apply_in(gs_replica *r, const gs_change *c, const char *village, int *won,
                         gs_errbuf *eb);
 
+/* How a change is applied. */
+typedef struct gs_apply_opts {
+    /* A node's push at the hub: a record that exists already (deleted or not)
+     * and is stored under another village is left as it is (GS_ESCOPE). */
+    const char *village;
+    /* Judge the change: the hard checks of entry (derive.h) and its
+     * references, on the record as it would be after the change. A change
+     * that fails is refused with nothing written: GS_ERULE (figures, known
+     * categories), GS_ESCOPE (a code or record of another village) or
+     * GS_ENOTFOUND (a missing election or council, only when refs_required). */
+    bool judge;
+    bool refs_required;
+} gs_apply_opts;
+
+/* Applies one change with options (NULL: none). After the row is written its
+ * derived values, and those of the rows depending on it, are computed again
+ * from the stored rows (derive.h); a derived field in a change is ignored. */
+int gs_replica_apply_opts(gs_replica *r, const gs_change *c, const gs_apply_opts *o, int *won,
+                          gs_errbuf *eb);
+
+/* Computes every derived value of every record again from the stored rows
+ * (an upgrade from a database that replicated them as facts). The caller
+ * owns the transaction. */
+int gs_replica_derive_all(gs_replica *r, gs_errbuf *eb);
+
+/* The council whose standards a village's affairs are held to: its oldest
+ * live council by id, in *out (the caller owns it), or *out NULL when the
+ * village has none. */
+int gs_replica_village_council(gs_replica *r, const char *village, gs_record **out,
+                               gs_errbuf *eb);
+
 /* The current values of a record, in a new record the caller owns (*out).
  * GS_ENOTFOUND when absent or deleted. */
 int gs_replica_get(gs_replica *r, const gs_rectype *rt, const char *key, gs_record **out,

@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "gridsync/buf.h"
+#include "gridsync/err.h"
 
 /* ---- findings ---------------------------------------------------------- */
 
@@ -50,10 +51,10 @@
       "第十五条")                                                                                  \
     X(NOT_CONTESTED, GS_SEV_FINDING, "候选人数未多于应选名额(非差额选举)", "村民委员会组织法",     \
       "2018-12-29", "第十五条")                                                                    \
-    X(SIZE_SMALL, GS_SEV_FINDING, "委员会职数少于法定下限", "村民委员会组织法/城市居民委员会组织法", \
-      "2018-12-29", "第六条/第七条")                                                               \
-    X(SIZE_LARGE, GS_SEV_FINDING, "委员会职数多于法定上限", "村民委员会组织法/城市居民委员会组织法", \
-      "2018-12-29", "第六条/第七条")                                                               \
+    X(SIZE_SMALL, GS_SEV_FINDING, "委员会职数少于法定下限", "村民委员会组织法", "2018-12-29",      \
+      "第六条")                                                                                    \
+    X(SIZE_LARGE, GS_SEV_FINDING, "委员会职数多于法定上限", "村民委员会组织法", "2018-12-29",      \
+      "第六条")                                                                                    \
     X(NO_WOMAN, GS_SEV_FINDING, "当选成员中没有妇女", "村民委员会组织法", "2018-12-29", "第六条") \
     X(LIST_LATE, GS_SEV_FINDING, "选民名单公布不足二十日", "村民委员会组织法", "2018-12-29",       \
       "第十四条")                                                                                  \
@@ -67,7 +68,11 @@
     X(AFFAIR_CREMATION, GS_SEV_VIOLATION, "未按要求火化(且无豁免)", "殡葬管理条例", "2012-11-09", \
       "第二条/第六条")                                                                             \
     /* incidents */                                                                                \
-    X(BAD_TRANSITION, GS_SEV_ERROR, "事件状态不能这样流转", "", "", "")
+    X(BAD_TRANSITION, GS_SEV_ERROR, "事件状态不能这样流转", "", "", "")                           \
+    /* affairs: hard errors of entry (appended: codes are stored by name) */                       \
+    X(EXEMPTION_MISSING, GS_SEV_ERROR, "火化为豁免时须填写豁免理由", "殡葬管理条例", "2012-11-09", \
+      "第六条")                                                                                    \
+    X(EXEMPTION_CONTRADICTS, GS_SEV_ERROR, "火化为否却填写了豁免理由，二者矛盾", "", "", "")
 
 typedef enum { GS_SEV_INFO, GS_SEV_ERROR, GS_SEV_FINDING, GS_SEV_VIOLATION } gs_severity;
 
@@ -101,6 +106,19 @@ int gs_findset_parse(const char *text, gs_findset *out);
 /* ---- elections ----------------------------------------------------------- */
 
 typedef enum { GS_COMMITTEE_VILLAGE, GS_COMMITTEE_RESIDENTS, GS_COMMITTEE_PARTY, GS_COMMITTEE__COUNT } gs_committee;
+
+/* The finding as it applies to an election of committee kind c: the law and
+ * article it rests on differ by committee. A villagers' committee (村民委员会)
+ * is judged under 村民委员会组织法 (the table above); a residents' committee
+ * (居民委员会) under 城市居民委员会组织法 (2018 text: 5-9 members, art. 7;
+ * elections art. 8, with the thresholds of the provincial 实施办法). A Party
+ * committee gets no organic-law finding at all (gs_election_evaluate finds
+ * none). An out-of-range c reads as a villagers' committee. NULL when f is
+ * not a finding code. */
+const gs_finding_info *gs_finding_cite(gs_finding f, gs_committee c);
+/* Committee size limits of kind c (2018 texts); false for a Party committee,
+ * which the organic laws do not size. */
+bool gs_committee_size_limits(gs_committee c, int64_t *lo, int64_t *hi);
 typedef enum { GS_POST_CHAIR, GS_POST_VICE_CHAIR, GS_POST_MEMBER, GS_POST__COUNT } gs_post;
 typedef enum { GS_ROUND_FIRST = 1, GS_ROUND_SUPPLEMENTARY = 2 } gs_round;
 typedef enum { GS_OUT_NOT_ELECTED, GS_OUT_ELECTED, GS_OUT_TIE_REVOTE } gs_outcome;
@@ -186,8 +204,16 @@ gs_finding gs_rule_limit(int64_t actual, int64_t limit, gs_finding if_over);
 /* All violations of an affair against its council's standards. Days and
  * cremation apply to funerals, cars and bride price to weddings; tables,
  * cost and gift to all kinds. An exempt funeral (e.g. a Hui household) is
- * never a cremation violation. */
+ * never a cremation violation. The caller passes GS_CREMATION_EXEMPT for a
+ * funeral that records an exemption reason (gs_affair_entry_error refuses
+ * "no" with a reason at entry; a row stored before that rule is read as the
+ * exemption it records). */
 gs_findset gs_affair_check(const gs_council_std *s, const gs_affair_in *a);
+
+/* Hard errors of an affair's entry: EXEMPTION_MISSING (cremation exempt and
+ * no reason), EXEMPTION_CONTRADICTS (cremation "no" and a reason given);
+ * GS_FIND_NONE otherwise. cremation -1 when not recorded. */
+gs_finding gs_affair_entry_error(int cremation, bool has_exemption);
 
 /* ---- incident status workflow (DOMAIN.md §2.5) ---------------------------- */
 
@@ -213,6 +239,15 @@ gs_finding gs_rule_transition(gs_status from, gs_status to);
 /* Appends the allowed next states of from, "受理(accepted)、不予受理(rejected)";
  * "无(终态)" for a final state. */
 void gs_status_next(gs_status from, gs_buf *b);
+/* Who makes a change: a village PC, or the city (the hub and its users). */
+enum { GS_ACTOR_VILLAGE = 1u, GS_ACTOR_CITY = 2u };
+/* Checks an incident's move from status from to status to (canonical names)
+ * by actor who (GS_ACTOR_* bits): GS_OK when allowed, when from is NULL (a
+ * new record) or when the status stays the same (a note, a re-imported
+ * export); else GS_ETRANSITION with "状态 (--status) 上报(reported) cannot go
+ * to 结案(closed); allowed next: ..." in eb. The workflow is one table in
+ * rules.c, used by gridnode and gridhub alike. */
+int gs_incident_transition(const char *from, const char *to, unsigned who, gs_errbuf *eb);
 /* True for states in which an incident counts as closed in reports. */
 bool gs_status_is_closed(gs_status s);
 

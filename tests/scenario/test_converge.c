@@ -1421,6 +1421,8 @@ static void check_lww(int rec)
                      SQLITE_OK);
     sqlite3_bind_text(st, 1, P.ids[rec], -1, SQLITE_STATIC);
     int nchanges = 0;
+    int fstatus = gs_field_find(rt, "status"), fclosed = gs_field_find(rt, "closed_at");
+    gs_hlc closed_hlc = 0; /* the greatest clock of a change that closed it */
     while (sqlite3_step(st) == SQLITE_ROW) {
         gs_change c = {0};
         ck_assert_int_eq(gs_change_decode(sqlite3_column_blob(st, 0),
@@ -1428,8 +1430,12 @@ static void check_lww(int rec)
                          GS_OK);
         nchanges++;
         ck_assert_int_eq(c.op, GS_OP_UPSERT); /* nobody deletes here */
+        const char *set = gs_record_str(c.rec, fstatus);
+        if (set && !strcmp(set, "closed") && c.hlc > closed_hlc)
+            closed_hlc = c.hlc;
         for (int i = 0; i < rt->nfields; i++) {
-            if (i == rt->key || c.rec->v[i].state == GS_V_UNSET)
+            /* closed_at is derived, not replicated: worked out below */
+            if (i == rt->key || c.rec->v[i].state == GS_V_UNSET || i == fclosed)
                 continue;
             if (w[i].any &&
                 (c.hlc < w[i].hlc || (c.hlc == w[i].hlc && strcmp(c.origin, w[i].origin) <= 0)))
@@ -1451,6 +1457,18 @@ static void check_lww(int rec)
     }
     sqlite3_finalize(st);
     ck_assert_int_gt(nchanges, 0);
+    /* closed_at: the time of the latest change that closed it, while the
+     * status is closed or evaluated (or of the status itself if none did) */
+    free(w[fclosed].value);
+    w[fclosed].value = NULL;
+    snprintf(w[fclosed].origin, sizeof w[fclosed].origin, "(derived)");
+    const char *final = w[fstatus].value;
+    if (final && (!strcmp(final, "closed") || !strcmp(final, "evaluated"))) {
+        gs_buf b = GS_BUF_INIT;
+        gs_datetime_from_ms((int64_t)GS_HLC_MS(closed_hlc ? closed_hlc : w[fstatus].hlc), &b);
+        w[fclosed].value = strdup(b.data);
+        gs_buf_free(&b);
+    }
 
     gs_buf sql = GS_BUF_INIT;
     gs_buf_puts(&sql, "SELECT ");
