@@ -5,13 +5,27 @@
  * Import is all rows or none: one transaction; every row goes through the
  * same entry rules as a typed command (entry.c); every error names the file,
  * the row as Excel numbers it (header = row 1), the column and what was
- * expected, and all errors are listed before anything is decided. A row whose
- * id already exists updates that record (so an exported file can be edited
- * and imported back).
+ * expected, and all errors are listed before anything is decided.
+ *
+ * Import can be run twice. A row's identity is its id (the key column,
+ * English or Chinese header) when it has one: a row whose id exists and
+ * whose values differ updates only the fields that differ, through
+ * node_entry_update (so the workflow and the rules apply); one whose values
+ * are the same appends nothing. A row without an id is known by its
+ * fingerprint: BLAKE2b of the type, the village and the canonical values of
+ * the row's columns (by field name, so the column order does not matter),
+ * and which occurrence of those values in the file it is (so two identical
+ * rows of one ledger stay two records). The node remembers fingerprint ->
+ * record id (store.h, node-local), and a row whose fingerprint is known is
+ * unchanged, whatever was edited in the record since: re-importing a ledger
+ * must not undo later work. Ordinal columns (序号, 行号, No., #, and a bare
+ * 编号 of row numbers) are recognised and ignored.
  */
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -19,6 +33,7 @@
 #include "entry.h"
 
 #define MAX_ERRORS_SHOWN 200
+#define COL_ORDINAL (-2) /* col_field value of an ignored ordinal column */
 
 static const char import_help[] =
     "usage: gridnode import TYPE FILE.csv [--dry-run] [--db PATH]\n"
@@ -26,16 +41,72 @@ static const char import_help[] =
     "Imports every row of FILE.csv as TYPE records (grids, incidents, elections, candidates,\n"
     "councils, members, affairs), all or none. The file may be UTF-8 (with or without BOM)\n"
     "or GBK/GB18030 as Chinese Excel saves it; the header row may use the English names or\n"
-    "the Chinese labels of `gridnode template TYPE`. A row with an existing id updates it.\n"
-    "--dry-run checks everything and saves nothing.\n";
+    "the Chinese labels of `gridnode template TYPE`. Importing a file again adds nothing:\n"
+    "a row with an existing id updates the fields that differ (or is unchanged), a row\n"
+    "without an id that this PC imported before is unchanged. Columns 序号, 行号, No., #\n"
+    "(and 编号 holding row numbers) are ignored. --dry-run checks everything and saves\n"
+    "nothing.\n";
 
 static const char *encoding_name(gs_csv_encoding e)
 {
     return e == GS_CSV_GB18030 ? "GB18030/GBK" : e == GS_CSV_UTF8_BOM ? "UTF-8 BOM" : "UTF-8";
 }
 
-/* Maps header columns to fields; -1 for none. Reports every bad header. */
-static int map_headers(const char *file, const gs_rectype *rt, const gs_csv *csv, int *col_field)
+/* Excel's row number of every data row: records counted, blank rows
+ * included, a quoted cell spanning lines still one row (header = row 1).
+ * malloc'd; NULL when out of memory. */
+static size_t *excel_rows(const gs_csv *csv)
+{
+    size_t nrows = gs_csv_nrows(csv), ncols = gs_csv_ncols(csv);
+    size_t *rows = malloc((nrows ? nrows : 1) * sizeof *rows);
+    if (!rows)
+        return NULL;
+    /* the header's own span */
+    size_t row = 1, prev_line = 1, prev_span = 1;
+    for (size_t c = 0; c < ncols; c++)
+        for (const char *p = gs_csv_header(csv, c); (p = strchr(p, '\n')); p++)
+            prev_span++;
+    for (size_t r = 0; r < nrows; r++) {
+        size_t line = gs_csv_line(csv, r);
+        row += 1 + (line > prev_line + prev_span ? line - prev_line - prev_span : 0);
+        rows[r] = row;
+        prev_line = line;
+        prev_span = 1;
+        for (size_t c = 0; c < gs_csv_row_ncells(csv, r); c++)
+            for (const char *p = gs_csv_cell(csv, r, c); (p = strchr(p, '\n')); p++)
+                prev_span++;
+    }
+    return rows;
+}
+
+/* Headers of columns that only number the rows of a ledger. 编号 ("number")
+ * is one only when the type has no field of that name and the column holds
+ * row numbers; the key columns are named 事件编号, 选举编号 ... or id. */
+static bool ordinal_header(const char *h)
+{
+    static const char *const names[] = {"序号", "行号", "No.", "No", "#", "编号"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (!strcasecmp(h, names[i]))
+            return true;
+    return false;
+}
+
+/* For a bare 编号 column: the first data row whose cell is not a row number
+ * (digits), or nrows when all are. */
+static size_t first_non_ordinal(const gs_csv *csv, size_t col)
+{
+    for (size_t r = 0; r < gs_csv_nrows(csv); r++) {
+        const char *v = gs_csv_cell(csv, r, col);
+        if (strspn(v, "0123456789") != strlen(v))
+            return r;
+    }
+    return gs_csv_nrows(csv);
+}
+
+/* Maps header columns to fields; -1 for none, COL_ORDINAL for an ordinal
+ * column. Reports every bad header. */
+static int map_headers(const char *file, const gs_rectype *rt, const gs_csv *csv,
+                       const size_t *rows, int *col_field)
 {
     int errors = 0;
     bool seen[128] = {false};
@@ -43,7 +114,21 @@ static int map_headers(const char *file, const gs_rectype *rt, const gs_csv *csv
         const char *h = gs_csv_header(csv, c);
         int f = gs_field_find(rt, h);
         col_field[c] = f;
-        if (f < 0) {
+        if (f < 0 && ordinal_header(h)) {
+            size_t r = strcmp(h, "编号") ? gs_csv_nrows(csv) : first_non_ordinal(csv, c);
+            col_field[c] = COL_ORDINAL;
+            if (r < gs_csv_nrows(csv)) {
+                fprintf(stderr,
+                        "gridnode: %s: row %zu, column %zu \"%s\": \"%.40s\" 不是行号；若这一列"
+                        "是记录的编号，请把表头改为 %s（或 %s），若是行号，请改为 序号 (not a row "
+                        "number: name the column %s if it holds the ids of the records, 序号 if "
+                        "it numbers the rows)\n",
+                        file, rows[r], c + 1, h, gs_csv_cell(csv, r, c),
+                        rt->fields[rt->key].label_zh, rt->fields[rt->key].name,
+                        rt->fields[rt->key].label_zh);
+                errors++;
+            }
+        } else if (f < 0) {
             fprintf(stderr, "gridnode: %s: row 1, column %zu \"%s\": not a column of %s; expected "
                             "the headers of `gridnode template %s`\n",
                     file, c + 1, h, rt->plural, rt->plural);
@@ -71,6 +156,139 @@ static int map_headers(const char *file, const gs_rectype *rt, const gs_csv *csv
         }
     }
     return errors;
+}
+
+/* ---- row identity --------------------------------------------------------- */
+
+/* How often each content hash has been seen in this file, so that the k-th
+ * of several identical rows has its own fingerprint. Open addressing over
+ * a power-of-two table at most half full. */
+typedef struct seen_rows {
+    struct seen_slot {
+        uint8_t h[GS_HASH_LEN];
+        uint32_t count; /* 0: empty slot */
+    } *slots;
+    size_t mask;
+} seen_rows;
+
+static int seen_init(seen_rows *t, size_t nrows)
+{
+    size_t cap = 16;
+    while (cap < 2 * nrows)
+        cap *= 2;
+    t->slots = calloc(cap, sizeof *t->slots);
+    t->mask = cap - 1;
+    return t->slots ? GS_OK : GS_ENOMEM;
+}
+
+/* Counts h once more; returns its count so far (1 the first time). */
+static uint32_t seen_count(seen_rows *t, const uint8_t h[GS_HASH_LEN])
+{
+    size_t i;
+    memcpy(&i, h, sizeof i); /* the hash is uniform: its first bytes will do */
+    for (i &= t->mask; t->slots[i].count; i = (i + 1) & t->mask)
+        if (!memcmp(t->slots[i].h, h, GS_HASH_LEN))
+            return ++t->slots[i].count;
+    memcpy(t->slots[i].h, h, GS_HASH_LEN);
+    return t->slots[i].count = 1;
+}
+
+/* The fingerprint of a row without an id: BLAKE2b of the type, the village
+ * and each given field's name and canonical value in schema order (the key
+ * and computed fields excluded), then of that and the row's occurrence. */
+static void row_fingerprint(const gs_record *rec, const char *village, seen_rows *seen,
+                            uint8_t fp[GS_HASH_LEN])
+{
+    static const char tag[] = "gridsync import row 1";
+    const gs_rectype *rt = rec->rt;
+    gs_buf v = GS_BUF_INIT;
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, GS_HASH_LEN);
+    crypto_generichash_update(&st, (const uint8_t *)tag, sizeof tag);
+    crypto_generichash_update(&st, (const uint8_t *)rt->name, strlen(rt->name) + 1);
+    crypto_generichash_update(&st, (const uint8_t *)village, strlen(village) + 1);
+    for (int f = 0; f < rt->nfields; f++) {
+        if (f == rt->key || f == rt->scope || (rt->fields[f].flags & GS_F_COMPUTED) ||
+            rec->v[f].state != GS_V_SET)
+            continue;
+        gs_buf_reset(&v);
+        gs_record_format(rec, f, &v);
+        crypto_generichash_update(&st, (const uint8_t *)rt->fields[f].name,
+                                  strlen(rt->fields[f].name) + 1);
+        crypto_generichash_update(&st, (const uint8_t *)(v.data ? v.data : ""), v.len + 1);
+    }
+    gs_buf_free(&v);
+    uint8_t content[GS_HASH_LEN];
+    crypto_generichash_final(&st, content, GS_HASH_LEN);
+    uint32_t k = seen_count(seen, content);
+    uint8_t kb[4] = {(uint8_t)(k >> 24), (uint8_t)(k >> 16), (uint8_t)(k >> 8), (uint8_t)k};
+    crypto_generichash_init(&st, NULL, 0, GS_HASH_LEN);
+    crypto_generichash_update(&st, content, GS_HASH_LEN);
+    crypto_generichash_update(&st, kb, sizeof kb);
+    crypto_generichash_final(&st, fp, GS_HASH_LEN);
+}
+
+/* True when field values a and b are the same (null and unset alike). */
+static bool same_value(const gs_value *a, const gs_value *b)
+{
+    if (a->state != GS_V_SET || b->state != GS_V_SET)
+        return (a->state == GS_V_SET) == (b->state == GS_V_SET);
+    return a->i == b->i && (a->s == b->s || (a->s && b->s && !strcmp(a->s, b->s)));
+}
+
+/* Keeps in row only the key and the fields that differ from old; returns how
+ * many fields differ. */
+static int keep_changed(gs_record *row, const gs_record *old)
+{
+    int n = 0;
+    for (int f = 0; f < row->rt->nfields; f++) {
+        if (f == row->rt->key || row->v[f].state == GS_V_UNSET)
+            continue;
+        if (same_value(&row->v[f], &old->v[f]))
+            gs_record_unset(row, f);
+        else
+            n++;
+    }
+    return n;
+}
+
+/* What became of an imported row. */
+typedef enum { ROW_NEW, ROW_UPDATED, ROW_UNCHANGED } row_fate;
+
+/* Stores one parsed row (see the banner for how its identity is found). */
+static int import_row(node_store *s, gs_record *rec, seen_rows *seen, row_fate *fate,
+                      gs_errbuf *eb)
+{
+    const gs_rectype *rt = rec->rt;
+    gs_record *old = NULL;
+    int rc;
+    if (gs_record_key(rec)) {
+        if (node_store_get(s, rt, gs_record_key(rec), &old, NULL) != GS_OK) {
+            *fate = ROW_NEW;
+            return node_entry_create(s, rec, NULL, eb);
+        }
+        int n = keep_changed(rec, old);
+        gs_record_destroy(&old);
+        *fate = n ? ROW_UPDATED : ROW_UNCHANGED;
+        return n ? node_entry_update(s, rec, NULL, eb) : GS_OK;
+    }
+    const char *village = gs_record_scope(rec) ? gs_record_scope(rec)
+                                               : node_store_identity(s)->village;
+    uint8_t fp[GS_HASH_LEN];
+    row_fingerprint(rec, village, seen, fp);
+    char rid[128];
+    rc = node_store_import_find(s, fp, rt, rid, sizeof rid, eb);
+    if (rc == GS_OK && node_store_get(s, rt, rid, &old, NULL) == GS_OK) {
+        gs_record_destroy(&old);
+        *fate = ROW_UNCHANGED;
+        return GS_OK;
+    }
+    if (rc != GS_OK && rc != GS_ENOTFOUND)
+        return rc;
+    *fate = ROW_NEW; /* never imported here, or its record was deleted since */
+    if ((rc = node_entry_create(s, rec, NULL, eb)))
+        return rc;
+    return node_store_import_remember(s, fp, rt, gs_record_key(rec), eb);
 }
 
 int node_cmd_import(node_cli *cli)
@@ -102,47 +320,37 @@ int node_cmd_import(node_cli *cli)
     gs_csv *csv = NULL;
     if (gs_csv_open(&csv, file, &eb))
         return node_fail("import: %s", eb.msg);
-    size_t ncols = gs_csv_ncols(csv);
+    size_t ncols = gs_csv_ncols(csv), nrows = gs_csv_nrows(csv);
     int *col_field = calloc(ncols ? ncols : 1, sizeof *col_field);
-    if (!col_field) {
+    size_t *rows = excel_rows(csv);
+    seen_rows seen = {NULL, 0};
+    if (!col_field || !rows || seen_init(&seen, nrows)) {
+        free(col_field);
+        free(rows);
+        free(seen.slots);
         gs_csv_destroy(&csv);
         return node_fail("out of memory");
     }
-    int errors = map_headers(file, rt, csv, col_field);
+    int exit_code = NODE_EXIT_OK;
+    node_store *s = NULL;
+    int errors = map_headers(file, rt, csv, rows, col_field);
     if (errors) {
-        free(col_field);
-        gs_csv_destroy(&csv);
-        return node_fail("import: %s: %d error(s) in the header row; nothing was imported", file,
-                         errors);
+        exit_code = node_fail("import: %s: %d error(s) in the header row; nothing was imported",
+                              file, errors);
+        goto out;
     }
-    node_store *s = node_open(cli);
-    if (!s) {
-        free(col_field);
-        gs_csv_destroy(&csv);
-        return NODE_EXIT_ERROR;
+    if (!(s = node_open(cli))) {
+        exit_code = NODE_EXIT_ERROR;
+        goto out;
     }
-    size_t nrows = gs_csv_nrows(csv), created = 0, updated = 0;
+    size_t count[3] = {0, 0, 0}; /* by row_fate */
     bool tty = isatty(STDERR_FILENO);
     int rc = node_store_begin(s, &eb);
     if (rc) {
         errors++;
         fprintf(stderr, "gridnode: import: %s\n", eb.msg);
     }
-    /* the header's own span, for the row numbers below */
-    size_t row = 1, prev_line = 1, prev_span = 1;
-    for (size_t c = 0; c < ncols; c++)
-        for (const char *p = gs_csv_header(csv, c); (p = strchr(p, '\n')); p++)
-            prev_span++;
     for (size_t r = 0; r < nrows && !rc; r++) {
-        /* Excel's row number: records counted, blank rows included, a quoted
-         * cell spanning lines still one row */
-        size_t line = gs_csv_line(csv, r);
-        row += 1 + (line > prev_line + prev_span ? line - prev_line - prev_span : 0);
-        prev_line = line;
-        prev_span = 1;
-        for (size_t c = 0; c < gs_csv_row_ncells(csv, r); c++)
-            for (const char *p = gs_csv_cell(csv, r, c); (p = strchr(p, '\n')); p++)
-                prev_span++;
         gs_record *rec = gs_record_new(rt);
         if (!rec) {
             errors++;
@@ -155,7 +363,7 @@ int node_cmd_import(node_cli *cli)
                     fprintf(stderr,
                             "gridnode: %s: row %zu, column %zu: \"%.40s\" is beyond the last "
                             "column of the header row; nothing there is imported\n",
-                            file, row, c + 1, gs_csv_cell(csv, r, c));
+                            file, rows[r], c + 1, gs_csv_cell(csv, r, c));
                 bad = true;
             }
         for (size_t c = 0; c < ncols; c++) {
@@ -166,26 +374,17 @@ int node_cmd_import(node_cli *cli)
                 continue; /* empty cell: not given */
             if (gs_record_parse(rec, col_field[c], cell, &eb)) {
                 if (++errors <= MAX_ERRORS_SHOWN)
-                    fprintf(stderr, "gridnode: %s: row %zu, column %zu \"%s\": %s\n", file, row,
-                            c + 1, gs_csv_header(csv, c), eb.msg);
+                    fprintf(stderr, "gridnode: %s: row %zu, column %zu \"%s\": %s\n", file,
+                            rows[r], c + 1, gs_csv_header(csv, c), eb.msg);
                 bad = true;
             }
         }
-        if (!bad) {
-            gs_record *old = NULL;
-            bool exists = gs_record_key(rec) &&
-                          node_store_get(s, rt, gs_record_key(rec), &old, NULL) == GS_OK;
-            gs_record_destroy(&old);
-            int erc = exists ? node_entry_update(s, rec, NULL, &eb)
-                             : node_entry_create(s, rec, NULL, &eb);
-            if (erc) {
-                if (++errors <= MAX_ERRORS_SHOWN)
-                    fprintf(stderr, "gridnode: %s: row %zu: %s\n", file, row, eb.msg);
-            } else if (exists) {
-                updated++;
-            } else {
-                created++;
-            }
+        row_fate fate = ROW_NEW;
+        if (!bad && import_row(s, rec, &seen, &fate, &eb)) {
+            if (++errors <= MAX_ERRORS_SHOWN)
+                fprintf(stderr, "gridnode: %s: row %zu: %s\n", file, rows[r], eb.msg);
+        } else if (!bad) {
+            count[fate]++;
         }
         gs_record_destroy(&rec);
         if (tty && (r + 1) % 2000 == 0)
@@ -195,23 +394,32 @@ int node_cmd_import(node_cli *cli)
         fputs("\r\033[K", stderr);
     if (errors > MAX_ERRORS_SHOWN)
         fprintf(stderr, "gridnode: ... and %d more errors\n", errors - MAX_ERRORS_SHOWN);
-    int exit_code = NODE_EXIT_OK;
+    size_t created = count[ROW_NEW], updated = count[ROW_UPDATED];
+    size_t unchanged = count[ROW_UNCHANGED];
     if (errors || dry) {
         node_store_rollback(s);
         if (errors)
             exit_code = node_fail("import: %s: %d error(s); nothing was imported", file, errors);
         else
-            printf("dry run: %zu rows of %s (%s) are valid: %zu new, %zu updates; nothing was "
-                   "saved\n",
-                   nrows, file, encoding_name(gs_csv_encoding_of(csv)), created, updated);
+            printf("dry run: %zu rows of %s (%s) are valid: %zu new, %zu updates, %zu "
+                   "unchanged; nothing was saved\n",
+                   nrows, file, encoding_name(gs_csv_encoding_of(csv)), created, updated,
+                   unchanged);
     } else if (node_store_commit(s, &eb)) {
         exit_code = node_fail("import: %s; nothing was imported", eb.msg);
     } else {
-        printf("imported %zu %s from %s (%s): %zu new, %zu updated\n", created + updated,
-               rt->plural, file, encoding_name(gs_csv_encoding_of(csv)), created, updated);
+        printf("imported %zu %s from %s (%s): %zu new, %zu updated, %zu unchanged%s\n",
+               created + updated, rt->plural, file, encoding_name(gs_csv_encoding_of(csv)),
+               created, updated, unchanged,
+               created + updated || !unchanged
+                   ? ""
+                   : "; 文件里没有新的内容，什么也没有改 (nothing new in the file; nothing changed)");
     }
+out:
     node_store_close(&s);
     free(col_field);
+    free(rows);
+    free(seen.slots);
     gs_csv_destroy(&csv);
     return exit_code;
 }

@@ -7,6 +7,8 @@
  *                           outbox: origin = node id, seq > acked_through)
  *                           and those received from the hub (the history)
  *   rejected(seq, ...)      own changes the hub quarantined, with the reason
+ *   import_rows(fingerprint, ...)  which record a CSV row without an id
+ *                           became (node-local, never synced)
  *   <entity tables>         made by gs_replica_create_schema
  * Invariants: own seqs run 1..n with no gap; changes.hash of own seq n is
  * BLAKE2b(hash(n-1) || body(n)); meta.hlc is >= every hlc in changes.
@@ -47,6 +49,14 @@ static const char *const node_ddl =
     "CREATE INDEX IF NOT EXISTS changes_record ON changes(rtype, rid, hlc);\n"
     "CREATE TABLE IF NOT EXISTS rejected (\n"
     "  seq INTEGER PRIMARY KEY, code TEXT NOT NULL, reason TEXT NOT NULL, at TEXT NOT NULL);\n";
+
+/* Node-local bookkeeping of `gridnode import`: which record a CSV row that
+ * has no id became (the row's fingerprint, see cmd_csv.c), so that importing
+ * the same file again finds it. Never synced and in no change; made on open
+ * so that databases created before it get it too. */
+static const char *const import_rows_ddl =
+    "CREATE TABLE IF NOT EXISTS import_rows (\n"
+    "  fingerprint BLOB PRIMARY KEY, rtype TEXT NOT NULL, rid TEXT NOT NULL) WITHOUT ROWID;";
 
 static int sql_err(sqlite3 *db, gs_errbuf *eb, const char *what)
 {
@@ -209,6 +219,10 @@ int node_store_open(node_store **out, const char *path, gs_errbuf *eb)
         rc = gs_errf(
             eb, GS_EVERSION, "%s: database schema version %s, this gridnode understands %d%s", path,
             ver, NODE_SCHEMA_VERSION, atoi(ver) > NODE_SCHEMA_VERSION ? "; upgrade gridnode" : "");
+        goto fail;
+    }
+    if ((rc = exec(s->db, import_rows_ddl, eb))) {
+        gs_errprefix(eb, rc, "%s: creating the import bookkeeping", path);
         goto fail;
     }
     meta_text(s->db, "node_id", s->id.node_id, sizeof s->id.node_id);
@@ -506,4 +520,43 @@ void node_store_new_id(node_store *s, char out[37])
         *p++ = hex[b[i] & 15];
     }
     *p = '\0';
+}
+
+int node_store_import_find(node_store *s, const uint8_t fp[GS_HASH_LEN], const gs_rectype *rt,
+                           char *rid, size_t cap, gs_errbuf *eb)
+{
+    sqlite3_stmt *st = gs_stmt(&s->stmts, s->db,
+                               "SELECT rid FROM import_rows WHERE fingerprint = ?1 AND rtype = ?2");
+    if (!st)
+        return sql_err(s->db, eb, "reading the import bookkeeping");
+    sqlite3_bind_blob(st, 1, fp, GS_HASH_LEN, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, rt->name, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st), rc = GS_ENOTFOUND;
+    if (step == SQLITE_ROW) {
+        const char *v = (const char *)sqlite3_column_text(st, 0);
+        if (v && strlen(v) < cap) {
+            memcpy(rid, v, strlen(v) + 1);
+            rc = GS_OK;
+        }
+    } else if (step != SQLITE_DONE) {
+        rc = sql_err(s->db, eb, "reading the import bookkeeping");
+    }
+    gs_stmt_done(st);
+    return rc;
+}
+
+int node_store_import_remember(node_store *s, const uint8_t fp[GS_HASH_LEN], const gs_rectype *rt,
+                               const char *rid, gs_errbuf *eb)
+{
+    sqlite3_stmt *st = gs_stmt(&s->stmts, s->db,
+                               "INSERT OR REPLACE INTO import_rows (fingerprint, rtype, rid) "
+                               "VALUES (?1, ?2, ?3)");
+    if (!st)
+        return sql_err(s->db, eb, "writing the import bookkeeping");
+    sqlite3_bind_blob(st, 1, fp, GS_HASH_LEN, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, rt->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, rid, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    gs_stmt_done(st);
+    return step == SQLITE_DONE ? GS_OK : sql_err(s->db, eb, "writing the import bookkeeping");
 }

@@ -110,4 +110,14 @@ int node_store_hash_at(node_store *s, uint64_t seq, uint8_t hash[GS_HASH_LEN], g
 /* The node's own last seq and the hash of that change (zeros when none). */
 int node_store_head(node_store *s, uint64_t *seq, uint8_t hash[GS_HASH_LEN], gs_errbuf *eb);
 
+/* The import bookkeeping (node-local, never synced): the id of the record a
+ * CSV row without an id became, by the row's fingerprint (cmd_csv.c).
+ * Find copies the id into rid (cap bytes) or returns GS_ENOTFOUND; remember
+ * runs inside the import's write transaction, so a refused import leaves no
+ * trace of it either. */
+int node_store_import_find(node_store *s, const uint8_t fp[GS_HASH_LEN], const gs_rectype *rt,
+                           char *rid, size_t cap, gs_errbuf *eb);
+int node_store_import_remember(node_store *s, const uint8_t fp[GS_HASH_LEN], const gs_rectype *rt,
+                               const char *rid, gs_errbuf *eb);
+
 #endif

@@ -434,6 +434,142 @@ static bool canonical(const gs_field *f, const char *text, gs_buf *out, int64_t 
     return false;
 }
 
+/* ---- what Excel makes of typed values ----------------------------------- */
+
+/* The first characters a spreadsheet reads as the start of a formula: a text
+ * cell starting with one is written behind a "'" (gs_record_csv), which
+ * gs_record_parse drops again. */
+static bool formula_start(char c)
+{
+    return c && strchr("=+-@\t\r", c) != NULL;
+}
+
+/* Reads digits at *p; false when there is none. */
+static bool skip_digits(const char **p)
+{
+    const char *s = *p;
+    while (isdigit((unsigned char)**p))
+        (*p)++;
+    return *p > s;
+}
+
+/* True when t is a number as Excel shows it in scientific notation
+ * ("4.11121E+14", "1E+15"): what a long code typed into a General cell
+ * becomes, its last digits lost. */
+static bool excel_scientific(const char *t)
+{
+    const char *p = t;
+    if (!skip_digits(&p))
+        return false;
+    if (*p == '.' && (p++, !skip_digits(&p)))
+        return false;
+    if (*p != 'E' && *p != 'e')
+        return false;
+    p++;
+    if (*p != '+' && *p != '-')
+        return false;
+    p++;
+    return skip_digits(&p) && !*p;
+}
+
+/* Copies t to out without Excel's thousands separators ("1,200",
+ * "-12,345,678": groups of three digits); false when t is not in that form. */
+static bool drop_thousands(const char *t, char *out, size_t cap)
+{
+    const char *p = t;
+    size_t n = 0;
+    if (*p == '-' || *p == '+')
+        out[n++] = *p++;
+    size_t lead = strspn(p, "0123456789");
+    if (lead < 1 || lead > 3 || p[lead] != ',')
+        return false;
+    for (; *p; p++) {
+        if (*p == ',') {
+            if (strspn(p + 1, "0123456789") < 3 || (p[4] != ',' && p[4]))
+                return false;
+            continue;
+        }
+        if (n + 1 >= cap)
+            return false;
+        out[n++] = *p;
+    }
+    out[n] = '\0';
+    return true;
+}
+
+/* Excel's date serials: days since 1899-12-30, a fraction the time of day.
+ * Only five-digit serials (1927-05-18 to 2173-10-14) are taken, so that a
+ * year typed alone ("2026") is not read as a day of 1905. */
+#define EXCEL_EPOCH_DAYS (-25569) /* 1899-12-30 in days since 1970-01-01 */
+
+/* Writes the date (and for DATETIME fields the time) of a serial such as
+ * "46000" or "46000.5" to out; false when t is not one. */
+static bool excel_serial(const gs_field *f, const char *t, char *out, size_t cap)
+{
+    const char *p = t;
+    if (!skip_digits(&p) || p - t != 5)
+        return false;
+    int64_t days = strtoll(t, NULL, 10), secs = 0;
+    if (*p == '.' && f->type == GS_FT_DATETIME) {
+        const char *frac = p;
+        p++;
+        if (!skip_digits(&p))
+            return false;
+        secs = (int64_t)(strtod(frac, NULL) * 86400.0 + 0.5);
+        if (secs >= 86400) /* 23:59:59.5 and up */
+            secs = 86399;
+    }
+    if (*p)
+        return false;
+    int64_t y, m, d;
+    civil_from_days(days + EXCEL_EPOCH_DAYS, &y, &m, &d);
+    snprintf(out, cap, "%04" PRId64 "-%02" PRId64 "-%02" PRId64 " %02" PRId64 ":%02" PRId64
+                       ":%02" PRId64,
+             y, m, d, secs / 3600, secs / 60 % 60, secs % 60);
+    if (f->type == GS_FT_DATE)
+        out[10] = '\0';
+    return true;
+}
+
+/* The message for a code or id Excel has turned into scientific notation:
+ * what happened and how to fix the spreadsheet. */
+static int scientific_code(const gs_field *f, const char *text, gs_errbuf *eb)
+{
+    return gs_errf(eb, GS_EINVAL,
+                   "%s (%s): \"%.60s\" 是 Excel 的科学计数法，%s的后几位已经丢失；请在 Excel "
+                   "中把这一列的单元格格式设为“文本”，再重新输入 (Excel showed the value in "
+                   "scientific notation and lost its last digits: set the column's format to "
+                   "Text and type the values again)",
+                   f->label_zh, f->name, text, f->type == GS_FT_CODE ? "代码" : "编号");
+}
+
+/* Reads what Excel writes for a value typed by staff into the canonical form
+ * of f, as canonical() does, and takes Excel's changes into account: a
+ * number with thousands separators ("1,200" is 1200), a date shown as its
+ * serial ("46000" is 2025-12-09). A code or id in scientific notation has
+ * lost digits and is refused with the fix. */
+static int parse_value(const gs_field *f, const char *t, gs_buf *out, int64_t *iv, gs_errbuf *eb)
+{
+    if (canonical(f, t, out, iv))
+        return GS_OK;
+    char alt[64];
+    bool retry = false;
+    if (f->type == GS_FT_CODE || f->type == GS_FT_ID) {
+        if (excel_scientific(t))
+            return scientific_code(f, t, eb);
+    } else if (f->type == GS_FT_INT) {
+        retry = drop_thousands(t, alt, sizeof alt);
+    } else if (f->type == GS_FT_DATE || f->type == GS_FT_DATETIME) {
+        retry = excel_serial(f, t, alt, sizeof alt);
+    }
+    if (retry) {
+        gs_buf_reset(out);
+        if (canonical(f, alt, out, iv))
+            return GS_OK;
+    }
+    return bad_value(f, t, eb);
+}
+
 int gs_record_parse(gs_record *r, int f, const char *text, gs_errbuf *eb)
 {
     const gs_field *fd = &r->rt->fields[f];
@@ -442,6 +578,10 @@ int gs_record_parse(gs_record *r, int f, const char *text, gs_errbuf *eb)
     size_t n = strlen(text);
     while (n && (text[n - 1] == ' ' || text[n - 1] == '\t'))
         n--;
+    if (n >= 2 && text[0] == '\'' && formula_start(text[1])) {
+        text++; /* a spreadsheet's "text, not a formula" mark */
+        n--;
+    }
     char *t = strndup(text, n);
     if (!t)
         return gs_errf(eb, GS_ENOMEM, "out of memory");
@@ -451,11 +591,10 @@ int gs_record_parse(gs_record *r, int f, const char *text, gs_errbuf *eb)
     } else {
         gs_buf out = GS_BUF_INIT;
         int64_t iv = 0;
-        if (!canonical(fd, t, &out, &iv))
-            rc = bad_value(fd, t, eb);
-        else if (out.err)
+        rc = parse_value(fd, t, &out, &iv, eb);
+        if (rc == GS_OK && out.err)
             rc = gs_errf(eb, out.err, "%s", gs_strerror(out.err));
-        else
+        else if (rc == GS_OK)
             rc = is_text_type(fd->type) ? gs_record_set_str(r, f, out.data ? out.data : "")
                                         : gs_record_set_int(r, f, iv);
         gs_buf_free(&out);
@@ -562,6 +701,9 @@ void gs_record_csv(const gs_record *r, gs_buf *b)
             gs_buf_putc(b, ',');
         first = false;
         gs_buf_reset(&cell);
+        if (is_text_type(r->rt->fields[i].type) && r->v[i].state == GS_V_SET &&
+            formula_start(r->v[i].s[0]))
+            gs_buf_putc(&cell, '\''); /* text, not a formula, to a spreadsheet */
         gs_record_format(r, i, &cell);
         gs_buf_csv_field(b, cell.data ? cell.data : "");
     }

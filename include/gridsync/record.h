@@ -44,7 +44,17 @@ void gs_record_clear(gs_record *r);
  * canonical form: Chinese enum labels to their value, dates in the forms
  * 2026-11-28, 2026/11/28, 2026年11月28日, booleans 是/否/yes/no/1/0, and so on.
  * Empty text makes the field null. Leading and trailing blanks are trimmed.
- * On error the field is unchanged and eb says what was expected. */
+ * What Excel does to typed values is undone here, for every caller alike:
+ *  - one leading "'" before = + - @ tab or CR is dropped (the spreadsheet's
+ *    mark for "text, not a formula", which gs_record_csv writes);
+ *  - a whole number with thousands separators ("1,200") is that number;
+ *  - a five-digit number in a date or date-time field is an Excel date
+ *    serial (days since 1899-12-30; "46000" is 2025-12-09, "46000.5" noon);
+ *  - a code or id in scientific notation ("4.11121E+14") has lost digits and
+ *    is refused with a message saying to format the column as Text (文本)
+ *    and type the values again.
+ * On error the field is unchanged and eb names the field (Chinese label and
+ * English name) and says what was expected. */
 int gs_record_parse(gs_record *r, int f, const char *text, gs_errbuf *eb);
 
 /* Sets a canonical text value (copied) or, with s == NULL, null. No checks
@@ -94,7 +104,10 @@ void gs_datetime_from_ms(int64_t unix_ms, gs_buf *b);
 void gs_record_format(const gs_record *r, int f, gs_buf *b);
 /* Appends a JSON object of the set and null fields, in schema order. */
 void gs_record_json(const gs_record *r, gs_buf *b);
-/* Appends a CSV row of the non-computed fields in header order, "\r\n" ended. */
+/* Appends a CSV row of the non-computed fields in header order, "\r\n" ended.
+ * A text value that starts with = + - @ tab or CR is written behind a "'",
+ * so that a spreadsheet shows it as text instead of running it as a formula
+ * (gs_record_parse drops that "'" again); numbers are written as they are. */
 void gs_record_csv(const gs_record *r, gs_buf *b);
 
 /* Appends a msgpack map {name: value} of the set (value) and null (nil)

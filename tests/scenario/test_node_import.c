@@ -295,7 +295,7 @@ START_TEST(import_encodings_and_headers)
     ASSERT_OK();
     ASSERT_OUT_HAS("imported 3 incidents");
     ASSERT_OUT_HAS(enc_reported[e]);
-    ASSERT_OUT_HAS("3 new, 0 updated");
+    ASSERT_OUT_HAS("3 new, 0 updated, 0 unchanged");
     ck_assert_int_eq(status_num("incident"), 3);
     ck_assert_int_eq(status_num("seq"), 4);
     check_three(db);
@@ -672,7 +672,7 @@ START_TEST(import_dry_run)
     GN("import", "incidents", path, "--dry-run");
     ASSERT_OK();
     ASSERT_OUT_HAS("dry run: 3 rows");
-    ASSERT_OUT_HAS("3 new, 0 updates; nothing was saved");
+    ASSERT_OUT_HAS("3 new, 0 updates, 0 unchanged; nothing was saved");
     ASSERT_OUT_HAS("(GB18030/GBK)");
     ck_assert_int_eq(status_num("incident"), 0);
     ck_assert_int_eq(status_num("seq"), seq);
@@ -919,7 +919,7 @@ START_TEST(reimport_exported_records)
     free(text);
     GN("import", "grids", path);
     ASSERT_OK();
-    ASSERT_OUT_HAS("(UTF-8 BOM): 1 new, 2 updated");
+    ASSERT_OUT_HAS("(UTF-8 BOM): 1 new, 1 updated, 1 unchanged");
     char *js = show_json("grid", "411122101201002");
     ASSERT_JSON(js, "name", "第二网格（西片）");
     ASSERT_JSON(js, "worker", "刘建军");
@@ -958,7 +958,8 @@ START_TEST(reimport_exported_records)
         path = put_file(name, R.out, R.out_len);
         GN("import", types[i], path);
         ck_assert_msg(R.status == 0, "%s: %s", types[i], R.err);
-        ASSERT_OUT_HAS("0 new");
+        ASSERT_OUT_HAS("0 new, 0 updated, ");
+        ASSERT_OUT_HAS("没有新的内容");
         free(path);
     }
 }
@@ -987,7 +988,7 @@ START_TEST(reimport_exported_incidents)
     GN("import", "incidents", path);
     ck_assert_msg(R.status == 0,
                   "re-importing an exported incidents file failed (exit %d):\n%s", R.status, R.err);
-    ASSERT_OUT_HAS("0 new, 2 updated");
+    ASSERT_OUT_HAS("0 new, 1 updated, 1 unchanged");
     char *js = show_json("incident", a);
     ASSERT_JSON(js, "title", "占道摆摊");
     free(js);
@@ -998,6 +999,290 @@ START_TEST(reimport_exported_incidents)
     free(edited);
     free(a);
     free(b);
+}
+END_TEST
+
+/* ==== importing twice ======================================================================= */
+
+/* A ledger as village offices keep it: a 序号 column, no ids, two rows alike. */
+static const char ledger[] = "序号,标题,事件类别,网格编码,上报时间\r\n"
+                             "1,路灯不亮,safety,411122101201001,2026-03-01 09:30\r\n"
+                             "2,占道经营,urban,,2026-03-02 10:00\r\n"
+                             "3,垃圾堆放,sanitation,,2026-03-03 08:00\r\n"
+                             "4,垃圾堆放,sanitation,,2026-03-03 08:00\r\n" /* a second pile */
+                             "5,邻里纠纷,dispute,,2026-03-04 16:20\r\n";
+
+/* The same file imported twice adds nothing the second time and says so;
+ * the column order, an encoding and the 序号 numbers do not matter; a new
+ * row appended to the ledger is the only new record of the third import;
+ * identical rows stay two records. */
+START_TEST(import_twice_adds_nothing)
+{
+    char *path = put_file("台账.csv", ledger, sizeof ledger - 1);
+    GN("import", "incidents", path);
+    ASSERT_OK();
+    ASSERT_OUT_HAS("imported 5 incidents");
+    ASSERT_OUT_HAS("5 new, 0 updated, 0 unchanged");
+    long long seq = status_num("seq");
+
+    GN("import", "incidents", path);
+    ASSERT_OK();
+    ASSERT_OUT_HAS("imported 0 incidents");
+    ASSERT_OUT_HAS("0 new, 0 updated, 5 unchanged; 文件里没有新的内容，什么也没有改");
+    ck_assert_int_eq(status_num("incident"), 5);
+    ck_assert_int_eq(status_num("seq"), seq);
+
+    /* the same rows with other 序号, columns in another order, saved as GBK */
+    static const char moved[] = "上报时间,事件类别,标题,序号,网格编码\r\n"
+                                "2026-03-04 16:20,dispute,邻里纠纷,15,\r\n"
+                                "2026/3/3 8:00,sanitation,垃圾堆放,13,\r\n"
+                                "2026-03-01 09:30,safety,路灯不亮,11,411122101201001\r\n"
+                                "2026-03-03 08:00,sanitation,垃圾堆放,14,\r\n"
+                                "2026-03-02 10:00,urban,占道经营,12,\r\n"
+                                "2026-03-05 07:45,safety,井盖缺失,16,\r\n"; /* new */
+    char *gbk = put_encoded("台账-GBK.csv", moved, ENC_GBK);
+    GN("import", "incidents", gbk);
+    ASSERT_OK();
+    ASSERT_OUT_HAS("1 new, 0 updated, 5 unchanged");
+    ck_assert_int_eq(status_num("incident"), 6);
+    ck_assert_int_eq(status_num("seq"), seq + 1);
+    GN("incident", "list");
+    ASSERT_OUT_HAS("(6 网格事件)");
+    free(gbk);
+    free(path);
+}
+END_TEST
+
+/* Rows with ids: an edited export updates only the record that changed, and
+ * only the field that changed becomes a change (through the entry path: the
+ * workflow still applies); the others are unchanged and append nothing. */
+START_TEST(reimport_edited_updates_only_changes)
+{
+    GN("incident", "add", "--category", "urban", "--title", "占道经营", "--reporter", "马丽");
+    ASSERT_OK();
+    char *a = strndup(R.out, strcspn(R.out, "\n"));
+    GN("incident", "add", "--category", "sanitation", "--title", "垃圾堆放");
+    ASSERT_OK();
+    GN("incident", "add", "--category", "dispute", "--title", "邻里纠纷");
+    ASSERT_OK();
+    GN("export", "incidents", "--zh", "--bom");
+    ASSERT_OK();
+    char *same = put_file("same.csv", R.out, R.out_len);
+    long long seq = status_num("seq");
+    GN("import", "incidents", same);
+    ASSERT_OK();
+    ASSERT_OUT_HAS("0 new, 0 updated, 3 unchanged");
+    ck_assert_int_eq(status_num("seq"), seq);
+
+    GN("export", "incidents", "--zh", "--bom");
+    char *edited = strdup(R.out);
+    char *t = strstr(edited, "占道经营");
+    ck_assert_ptr_nonnull(t);
+    memcpy(t, "占道摆摊", strlen("占道摆摊")); /* same byte length */
+    char *path = put_file("edited.csv", edited, strlen(edited));
+    GN("import", "incidents", path);
+    ASSERT_OK();
+    ASSERT_OUT_HAS("imported 1 incidents");
+    ASSERT_OUT_HAS("0 new, 1 updated, 2 unchanged");
+    ck_assert_int_eq(status_num("seq"), seq + 1);
+    GN("incident", "show", a);
+    ASSERT_OK();
+    ASSERT_OUT_HAS("占道摆摊");
+    ASSERT_OUT_HAS("马丽");
+    /* the last history line is the import's change: the title alone */
+    const char *last = R.out + strlen(R.out);
+    while (last > R.out && (last[-1] == '\n'))
+        last--;
+    while (last > R.out && last[-1] != '\n')
+        last--;
+    ck_assert_msg(strstr(last, "标题=占道摆摊") && !strstr(last, "事件类别=") &&
+                      !strstr(last, "上报人="),
+                  "the update is not the title alone: %s", last);
+
+    /* the workflow still applies to an imported status: reported -> closed
+     * is no transition (the status is written in Chinese, as staff would) */
+    t = strstr(edited, ",reported,");
+    ck_assert_ptr_nonnull(t);
+    char *bad = malloc(strlen(edited) + 16);
+    ck_assert_ptr_nonnull(bad);
+    size_t pre = (size_t)(t - edited);
+    memcpy(bad, edited, pre);
+    sprintf(bad + pre, ",结案,%s", t + strlen(",reported,"));
+    char *bpath = put_file("closed.csv", bad, strlen(bad));
+    GN("import", "incidents", bpath);
+    ASSERT_EXIT(1);
+    ASSERT_ERR_HAS("closed.csv: row ");
+    ASSERT_ERR_HAS("cannot go to");
+    ck_assert_int_eq(status_num("seq"), seq + 1);
+    free(bpath);
+    free(bad);
+    free(path);
+    free(edited);
+    free(same);
+    free(a);
+}
+END_TEST
+
+/* Ordinal columns are ignored: 序号, 行号, No., # and a bare 编号 holding
+ * row numbers; a bare 编号 holding anything else is refused with the fix. */
+START_TEST(import_ordinal_columns)
+{
+    static const char csv[] = "序号,No.,#,行号,编号,名称,桌数上限\r\n"
+                              "1,1,1,2,001,王庄村红白理事会,10\r\n"
+                              "2,2,2,3,002,李庄村红白理事会,8\r\n";
+    char *path = put_file("councils.csv", csv, sizeof csv - 1);
+    GN("import", "councils", path);
+    ASSERT_OK();
+    ASSERT_OUT_HAS("2 new, 0 updated, 0 unchanged");
+    GN("import", "councils", path);
+    ASSERT_OK();
+    ASSERT_OUT_HAS("0 new, 0 updated, 2 unchanged");
+    ck_assert_int_eq(status_num("council"), 2);
+    free(path);
+
+    static const char ids[] = "编号,名称\r\n1,甲\r\nhb-1,乙\r\n"; /* row 3 */
+    path = put_file("ids.csv", ids, sizeof ids - 1);
+    GN("import", "councils", path);
+    ASSERT_EXIT(1);
+    ASSERT_ERR_HAS("ids.csv: row 3, column 1 \"编号\": \"hb-1\" 不是行号");
+    ASSERT_ERR_HAS("请把表头改为 理事会编号（或 id）");
+    ASSERT_ERR_HAS("若是行号，请改为 序号");
+    ASSERT_ERR_HAS("1 error(s) in the header row; nothing was imported");
+    ck_assert_int_eq(status_num("council"), 2);
+    free(path);
+}
+END_TEST
+
+/* Values Excel mangled: a code in scientific notation is refused with the
+ * file, the row, the column and how to fix the spreadsheet, and nothing of
+ * the file is stored; thousands separators and date serials are read as
+ * what they stand for. */
+START_TEST(import_excel_mangled_values)
+{
+    static const char sci[] = "网格编码,网格名称,户数\r\n"
+                              "411122101201002,第二网格,210\r\n"
+                              "4.11121E+14,第三网格,180\r\n"; /* row 3 */
+    char *path = put_file("网格.csv", sci, sizeof sci - 1);
+    GN("import", "grids", path);
+    ASSERT_EXIT(1);
+    char want[PATH_MAX + 128];
+    snprintf(want, sizeof want,
+             "%s: row 3, column 1 \"网格编码\": 网格编码 (code): \"4.11121E+14\" 是 Excel 的"
+             "科学计数法，代码的后几位已经丢失；请在 Excel 中把这一列的单元格格式设为“文本”，"
+             "再重新输入",
+             path);
+    ASSERT_ERR_HAS(want);
+    ASSERT_ERR_HAS("set the column's format to Text and type the values again");
+    ASSERT_ERR_HAS("1 error(s); nothing was imported");
+    ck_assert_int_eq(status_num("grid"), 1);
+    free(path);
+
+    static const char ok[] = "网格编码,网格名称,户数,人口\r\n"
+                             "411122101201002,第二网格,210,\"1,200\"\r\n";
+    path = put_file("网格2.csv", ok, sizeof ok - 1);
+    GN("import", "grids", path);
+    ASSERT_OK();
+    char *js = show_json("grid", "411122101201002");
+    ASSERT_JSON(js, "population", "1200");
+    free(js);
+    free(path);
+
+    static const char dates[] = "事项编号,类型,事主,举办日期,申报日期,礼金\r\n"
+                                "a-1,红事,刘家,46000,45995,\"1,000\"\r\n";
+    path = put_file("红白事.csv", dates, sizeof dates - 1);
+    GN("import", "affairs", path);
+    ASSERT_OK();
+    js = show_json("affair", "a-1");
+    ASSERT_JSON(js, "event_date", "2025-12-09");
+    ASSERT_JSON(js, "declared_on", "2025-12-04");
+    ASSERT_JSON(js, "gift", "1000");
+    free(js);
+    GN("import", "affairs", path); /* the serial is the stored date: unchanged */
+    ASSERT_OK();
+    ASSERT_OUT_HAS("0 new, 0 updated, 1 unchanged");
+    free(path);
+}
+END_TEST
+
+/* A row without an id in a refused import leaves no fingerprint behind: the
+ * corrected file then imports every row. */
+START_TEST(import_refused_remembers_nothing)
+{
+    static const char bad[] = "标题,事件类别,紧急程度\r\n好的一行,dispute,1\r\n坏的一行,dispute,9\r\n";
+    static const char good[] = "标题,事件类别,紧急程度\r\n好的一行,dispute,1\r\n坏的一行,dispute,3\r\n";
+    char *path = put_file("fix.csv", bad, sizeof bad - 1);
+    long long seq = status_num("seq");
+    GN("import", "incidents", path);
+    ASSERT_EXIT(1);
+    ASSERT_ERR_HAS("fix.csv: row 3, column 3 \"紧急程度\"");
+    ck_assert_int_eq(status_num("seq"), seq);
+    free(path);
+    path = put_file("fix.csv", good, sizeof good - 1);
+    GN("import", "incidents", path);
+    ASSERT_OK();
+    ASSERT_OUT_HAS("2 new, 0 updated, 0 unchanged");
+    ck_assert_int_eq(status_num("incident"), 2);
+    free(path);
+}
+END_TEST
+
+/* Text cells a spreadsheet would run as formulas are exported behind a "'"
+ * (numbers are not); the exported file imports back unchanged, and into
+ * another node with the text as it was typed. JSON is not touched. */
+START_TEST(export_formula_cells)
+{
+    static const char formula[] = "=HYPERLINK(\"http://example.com\",\"点我\")";
+    GN("incident", "add", "--category", "urban", "--title", formula, "--description", "-减少了",
+       "--reporter", "@马丽", "--assignee", "+86 138");
+    ASSERT_OK();
+    char *id = strndup(R.out, strcspn(R.out, "\n"));
+    GN("election", "add", "--id", "e-1", "--committee", "村民委员会", "--election-date",
+       "2026-03-15", "--registered", "1000", "--voted", "600", "--valid", "600", "--invalid",
+       "0", "--seats-member", "2", "--note", "=1+1");
+    ASSERT_OK();
+
+    GN("export", "incidents");
+    ASSERT_OK();
+    ASSERT_OUT_HAS(",\"'=HYPERLINK(\"\"http://example.com\"\",\"\"点我\"\")\",'-减少了,");
+    ASSERT_OUT_HAS(",'@马丽,");
+    ASSERT_OUT_HAS(",'+86 138,");
+    char *csv = put_file("formula.csv", R.out, R.out_len);
+    GN("export", "elections");
+    ASSERT_OK();
+    ASSERT_OUT_HAS(",1000,600,600,0,,1,0,2,'=1+1\r\n"); /* numbers as they are */
+    char *ecsv = put_file("elections.csv", R.out, R.out_len);
+
+    GN("export", "incidents", "--format", "json");
+    ASSERT_OK();
+    ASSERT_JSON(R.out, "reporter", "@马丽");
+
+    long long seq = status_num("seq");
+    GN("import", "incidents", csv);
+    ASSERT_OK();
+    ASSERT_OUT_HAS("0 new, 0 updated, 1 unchanged");
+    GN("import", "elections", ecsv);
+    ASSERT_OK();
+    ASSERT_OUT_HAS("0 new, 0 updated, 1 unchanged");
+    ck_assert_int_eq(status_num("seq"), seq);
+
+    char other[PATH_MAX];
+    snprintf(other, sizeof other, "%s/other.db", tmp);
+    init_db(other, "411122101201-n2");
+    GNDB(other, "import", "incidents", csv);
+    ASSERT_OK();
+    ASSERT_OUT_HAS("1 new, 0 updated, 0 unchanged");
+    char *js = export_json_of(other, "incidents");
+    char *o = json_object_with(js, "id", id);
+    ck_assert_msg(o != NULL, "%s", js);
+    ASSERT_JSON(o, "title", formula);
+    ASSERT_JSON(o, "description", "-减少了");
+    ASSERT_JSON(o, "reporter", "@马丽");
+    ASSERT_JSON(o, "assignee", "+86 138");
+    free(o);
+    free(js);
+    free(csv);
+    free(ecsv);
+    free(id);
 }
 END_TEST
 
@@ -1034,6 +1319,14 @@ static Suite *node_import_suite(void)
     tcase_add_test(tc, roundtrip_gbk_file);
     tcase_add_test(tc, reimport_exported_records);
     tcase_add_test(tc, reimport_exported_incidents);
+    tcase_add_test(tc, export_formula_cells);
+
+    tc = gst_tcase(s, "import_twice", setup, teardown, 120);
+    tcase_add_test(tc, import_twice_adds_nothing);
+    tcase_add_test(tc, reimport_edited_updates_only_changes);
+    tcase_add_test(tc, import_ordinal_columns);
+    tcase_add_test(tc, import_excel_mangled_values);
+    tcase_add_test(tc, import_refused_remembers_nothing);
     return s;
 }
 

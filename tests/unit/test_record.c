@@ -72,7 +72,52 @@ static const struct {
     {"affair", "kind", "白事", "funeral"},
     {"affair", "cremation", "豁免", "exempt"},
     {"affair", "host", "", ""}, /* empty -> null */
+    /* what Excel makes of typed values */
+    {"affair", "tables", "1,200", "1200"},
+    {"affair", "gift", "1,234,567", "1234567"},
+    {"affair", "gift", "-1,000", NULL}, /* read as -1000: below the minimum */
+    {"affair", "tables", "1,20", NULL},
+    {"affair", "tables", "12,0000", NULL},
+    {"affair", "tables", "1234,567", NULL},
+    {"affair", "tables", ",200", NULL},
+    {"affair", "event_date", "46000", "2025-12-09"},
+    {"affair", "event_date", "45352", "2024-03-01"},
+    {"affair", "event_date", "2026", NULL}, /* a year alone is not a serial */
+    {"affair", "event_date", "46000.5", NULL},
+    {"incident", "reported_at", "46000", "2025-12-09T00:00:00+08:00"},
+    {"incident", "reported_at", "46000.75", "2025-12-09T18:00:00+08:00"},
+    {"incident", "reported_at", "46000.", NULL},
+    {"grid", "code", "4.11121E+14", NULL},
+    {"incident", "id", "4.11121E+14", NULL},
+    {"incident", "title", "'=HYPERLINK(\"x\")", "=HYPERLINK(\"x\")"},
+    {"incident", "title", "'-减少", "-减少"},
+    {"incident", "title", "'@x", "@x"},
+    {"incident", "title", "'abc", "'abc"}, /* only before a formula start */
+    {"incident", "title", "''=x", "''=x"},
 };
+
+/* A code or id shown in scientific notation: the message names the field and
+ * says how to fix the spreadsheet. */
+START_TEST(parse_excel_scientific_message)
+{
+    static const char *const cases[][2] = {{"grid", "code"}, {"grid", "village_code"},
+                                           {"candidate", "election_id"}, {"incident", "grid_code"}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const gs_rectype *rt = gs_rectype_find(cases[i][0]);
+        int f = gs_field_find(rt, cases[i][1]);
+        gs_record *r = gs_record_new(rt);
+        gs_errbuf eb = {{0}};
+        ck_assert_int_eq(gs_record_parse(r, f, "4.11121E+14", &eb), GS_EINVAL);
+        ck_assert_msg(strstr(eb.msg, rt->fields[f].label_zh) && strstr(eb.msg, cases[i][1]),
+                      "%s", eb.msg);
+        ck_assert_msg(strstr(eb.msg, "\"4.11121E+14\" 是 Excel 的科学计数法"), "%s", eb.msg);
+        ck_assert_msg(strstr(eb.msg, "单元格格式设为“文本”，再重新输入"), "%s", eb.msg);
+        ck_assert_msg(strstr(eb.msg, "set the column's format to Text"), "%s", eb.msg);
+        ck_assert_int_eq(r->v[f].state, GS_V_UNSET);
+        gs_record_destroy(&r);
+    }
+}
+END_TEST
 
 START_TEST(parse_case)
 {
@@ -305,6 +350,37 @@ START_TEST(json_and_csv)
 }
 END_TEST
 
+/* A text cell a spreadsheet would run as a formula is written behind a "'";
+ * numbers are not; parsing the row's cells gives the same record back. */
+START_TEST(csv_formula_guard)
+{
+    static const char *const starts[] = {"=1+2", "+86 138", "-减少", "@SUM(A1)", "\tx", "\rx"};
+    const gs_rectype *rt = gs_rectype_get(GS_RT_AFFAIR);
+    for (size_t i = 0; i < sizeof starts / sizeof starts[0]; i++) {
+        gs_record *r = gs_record_new(rt);
+        ck_assert_int_eq(gs_record_set_str(r, gs_field_find(rt, "id"), "a-1"), GS_OK);
+        ck_assert_int_eq(gs_record_set_str(r, gs_field_find(rt, "host"), starts[i]), GS_OK);
+        ck_assert_int_eq(gs_record_set_str(r, gs_field_find(rt, "supervisor"), "王=五"), GS_OK);
+        ck_assert_int_eq(gs_record_set_int(r, gs_field_find(rt, "gift"), -5), GS_OK);
+        gs_buf b = GS_BUF_INIT;
+        gs_record_csv(r, &b);
+        ck_assert_msg(strstr(b.data, ",-5,"), "%s", b.data); /* a number stays a number */
+        ck_assert_msg(strstr(b.data, ",王=五\r\n"), "%s", b.data);
+        char want[32];
+        snprintf(want, sizeof want, "'%s", starts[i]);
+        ck_assert_msg(strstr(b.data, want), "%s not guarded in %s", starts[i], b.data);
+        /* the cell as a CSV reader gives it back parses to the value */
+        gs_record *back = gs_record_new(rt);
+        int f = gs_field_find(rt, "host");
+        ck_assert_int_eq(gs_record_parse(back, f, want, NULL), GS_OK);
+        ck_assert_str_eq(gs_record_str(back, f), starts[i][0] == '\t' ? "\tx" : starts[i]);
+        gs_record_destroy(&back);
+        gs_buf_free(&b);
+        gs_record_destroy(&r);
+    }
+}
+END_TEST
+
 START_TEST(ddl_has_every_field)
 {
     for (int t = 0; t < GS_RT__COUNT; t++) {
@@ -332,12 +408,14 @@ int main(void)
     tc = tcase_create("parse");
     tcase_add_loop_test(tc, parse_case, 0, sizeof parse_cases / sizeof parse_cases[0]);
     tcase_add_test(tc, complete_and_defaults);
+    tcase_add_test(tc, parse_excel_scientific_message);
     suite_add_tcase(s, tc);
     tc = tcase_create("codec");
     tcase_add_loop_test(tc, msgpack_round_trip, 0, GS_RT__COUNT);
     tcase_add_test(tc, decode_rejects);
     tcase_add_test(tc, decode_any_order);
     tcase_add_test(tc, json_and_csv);
+    tcase_add_test(tc, csv_formula_guard);
     suite_add_tcase(s, tc);
     return gst_run_suite(s);
 }
