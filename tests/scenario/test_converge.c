@@ -1720,6 +1720,265 @@ END_TEST
 
 /* ---- suite ----------------------------------------------------------------- */
 
+/* ==== derived values (issue 14) ================================================= */
+
+/* The derived columns of an election, as one line, at replica path. */
+static char *election_derived(const char *path, const char *id)
+{
+    return QT(path,
+              "SELECT coalesce(findings, '-') || '|' || coalesce(elected, '-') || '|' || "
+              "coalesce(women_elected, '-') || '|' || coalesce(unfilled, '-') || '|' || "
+              "coalesce(yijiantiao, '-') FROM elections WHERE id = ?1",
+              id);
+}
+
+static char *printed_id(void)
+{
+    ck_assert_msg(R.out_len > 0, "nothing printed; stderr: %s", R.err);
+    return strndup(R.out, strcspn(R.out, "\n"));
+}
+
+/* The issue's first scenario: PC A raises the registered voters to 3000 (the
+ * turnout fails); PC B, not yet synced, adds a candidate, computing from its
+ * older row. Every replica ends with the findings computed from the converged
+ * row, and the city report counts the election as invalid. */
+START_TEST(derived_values_follow_the_converged_row)
+{
+    world_up(2);
+    GN(A, "election", "add", "--committee", "村民委员会", "--election-date", "2026-03-08",
+       "--registered", "1200", "--voted", "1130", "--valid", "1118", "--invalid", "12",
+       "--seats-member", "2");
+    ASSERT_OK("election add");
+    char *e = printed_id();
+    GN(A, "candidate", "add", "--election", e, "--name", "张建国", "--gender", "男", "--post",
+       "主任", "--votes", "702");
+    ASSERT_OK("candidate add");
+    sync_ok(A);
+    sync_ok(B);
+    GN(A, "election", "update", e, "--registered", "3000");
+    ASSERT_OK("A: registered 3000");
+    GN(B, "candidate", "add", "--election", e, "--name", "李秀英", "--gender", "女", "--post",
+       "委员", "--votes", "650");
+    ASSERT_OK("B: candidate add");
+    char *b_before = election_derived(B->db, e);
+    ck_assert_msg(!strstr(b_before, "TURNOUT_INVALID"), "B had not seen A's edit: %s", b_before);
+    sync_ok(A); /* A's edit reaches the hub first */
+    sync_ok(B); /* then B's candidate, computed from B's older row */
+    sync_ok(A);
+    char *hub = election_derived(W.hub_db, e), *a = election_derived(A->db, e),
+         *b = election_derived(B->db, e);
+    /* 2 x 1130 is not over 3000: invalid, nobody elected, all 3 seats unfilled */
+    ck_assert_msg(strstr(hub, "TURNOUT_INVALID") && strstr(hub, "|0|0|3|"), "hub: %s", hub);
+    ck_assert_str_eq(a, hub);
+    ck_assert_str_eq(b, hub);
+    /* the candidates' outcomes agree too */
+    char *hc = QD(W.hub_db, "SELECT name, outcome, findings FROM candidates ORDER BY id");
+    char *bc = QD(B->db, "SELECT name, outcome, findings FROM candidates ORDER BY id");
+    ASSERT_SAME_TEXT(hc, bc, "the candidates at the hub and at B");
+    ck_assert_msg(!strstr(hc, "|elected|"), "a candidate elected in an invalid election:\n%s", hc);
+    GH("report", "elections", "--format", "json");
+    ASSERT_OK("report elections");
+    ck_assert_msg(strstr(R.out, "{\"code\": \"TURNOUT_INVALID\", \"text\": \"投票人数未过登记选民半数"
+                         "，选举无效\", \"law\": \"村民委员会组织法\", \"version\": \"2018-12-29\", "
+                         "\"article\": \"第十五条\", \"elections\": 1}"),
+                  "the report misses the invalid election: %s", R.out);
+    free(hc);
+    free(bc);
+    free(hub);
+    free(a);
+    free(b);
+    free(b_before);
+    free(e);
+}
+END_TEST
+
+/* The city's edit of an election is judged and derived like a village's:
+ * `gridhub election update --registered 3000` recomputes the findings at the
+ * hub, and the village PC, receiving the edit, derives the same. A city edit
+ * that breaks the arithmetic is refused with the numbers. A same-status
+ * update is accepted by both programs alike (one workflow table). */
+START_TEST(city_edits_are_judged_and_derived)
+{
+    world_up(1);
+    GN(A, "election", "add", "--committee", "村民委员会", "--election-date", "2026-03-08",
+       "--registered", "1200", "--voted", "1130", "--valid", "1118", "--invalid", "12",
+       "--seats-member", "2");
+    ASSERT_OK("election add");
+    char *e = printed_id();
+    GN(A, "incident", "add", "--grid", GRID, "--category", "safety.fire", "--title", "通道堵塞");
+    ASSERT_OK("incident add");
+    char *inc = printed_id();
+    sync_ok(A);
+    GH("election", "update", e, "--registered", "3000");
+    ASSERT_OK("gridhub election update");
+    char *hub = election_derived(W.hub_db, e);
+    ck_assert_msg(strstr(hub, "TURNOUT_INVALID"), "the hub did not recompute: %s", hub);
+    GH("election", "update", e, "--registered", "1000");
+    ck_assert_msg(R.status != 0, "the hub stored 1130 ballots for 1000 voters");
+    ck_assert_msg(strstr(R.err, "投票人数 --voted 1130") && strstr(R.err, "1000") &&
+                      strstr(R.err, "CAST_OVER_REGISTERED"),
+                  "message: %s", R.err);
+    sync_ok(A);
+    char *a = election_derived(A->db, e);
+    ck_assert_str_eq(a, hub);
+
+    /* the same status again: a note, accepted on both sides */
+    GH("incident", "update", inc, "--status", "reported", "--note", "市里已知悉");
+    ASSERT_OK("gridhub: the same status with a note");
+    GN(A, "incident", "update", inc, "--status", "上报", "--note", "村里已知悉");
+    ASSERT_OK("gridnode: the same status with a note");
+    /* and a move the workflow does not allow is refused by both, in the same words */
+    GH("incident", "update", inc, "--status", "closed");
+    ck_assert_int_ne(R.status, 0);
+    char *hub_err = strdup(strstr(R.err, "cannot go to") ? strstr(R.err, "cannot go to") : R.err);
+    GN(A, "incident", "update", inc, "--status", "closed");
+    ck_assert_int_ne(R.status, 0);
+    ck_assert_msg(strstr(R.err, hub_err), "node: %s\nhub: %s", R.err, hub_err);
+    free(hub_err);
+    free(hub);
+    free(a);
+    free(e);
+    free(inc);
+}
+END_TEST
+
+/* closed_at is derived from the changes that closed the incident, not from
+ * a clock race: a village closes on the spot, the city evaluates, and every
+ * replica holds the same closed_at, the time of the village's closing. */
+START_TEST(closed_at_is_the_same_everywhere)
+{
+    world_up(2);
+    GN(A, "incident", "add", "--grid", GRID, "--category", "dispute.neighbour", "--title", "争吵");
+    ASSERT_OK("incident add");
+    char *inc = printed_id();
+    GN(A, "incident", "update", inc, "--status", "accepted");
+    ASSERT_OK("accepted");
+    GN(A, "incident", "update", inc, "--status", "closed", "--note", "当场调解");
+    ASSERT_OK("closed on the spot");
+    char *closed = QT(A->db, "SELECT closed_at FROM incidents WHERE id = ?1", inc);
+    ck_assert_ptr_nonnull(closed);
+    sync_ok(A);
+    GH("incident", "update", inc, "--status", "evaluated", "--note", "群众满意");
+    ASSERT_OK("city evaluates");
+    sync_ok(A);
+    sync_ok(B);
+    const char *paths[] = {W.hub_db, A->db, B->db};
+    for (int i = 0; i < 3; i++) {
+        char *st = QT(paths[i], "SELECT status || '|' || closed_at FROM incidents WHERE id = ?1",
+                      inc);
+        char want[96];
+        snprintf(want, sizeof want, "evaluated|%s", closed);
+        ck_assert_msg(st && !strcmp(st, want), "%s: %s, want %s", paths[i], st ? st : "(none)",
+                      want);
+        free(st);
+    }
+    free(closed);
+    free(inc);
+}
+END_TEST
+
+/* The law that applies: a residents' committee of 4 is too small under
+ * 城市居民委员会组织法 art. 7 (5-9) and its findings cite that law; a
+ * villagers' committee of 4 is within 3-7; a Party committee whose turnout
+ * would fail the organic laws gets no organic-law finding. */
+START_TEST(each_committee_under_its_law)
+{
+    world_up(1);
+    GN(A, "election", "add", "--committee", "居民委员会", "--election-date", "2026-03-08",
+       "--registered", "1000", "--voted", "800", "--valid", "800", "--invalid", "0",
+       "--seats-member", "3");
+    ASSERT_OK("residents' committee election");
+    char *r = printed_id();
+    ck_assert_msg(strstr(R.err, "SIZE_SMALL") && strstr(R.err, "城市居民委员会组织法") &&
+                      strstr(R.err, "第七条") && !strstr(R.err, "村民委员会组织法"),
+                  "the residents' committee is judged by another law: %s", R.err);
+    GN(A, "election", "add", "--committee", "村民委员会", "--election-date", "2026-03-08",
+       "--registered", "1000", "--voted", "800", "--valid", "800", "--invalid", "0",
+       "--seats-member", "3");
+    ASSERT_OK("villagers' committee election");
+    char *v = printed_id();
+    ck_assert_msg(!strstr(R.err, "SIZE_SMALL"), "4 is within 3-7: %s", R.err);
+    GN(A, "election", "add", "--committee", "党组织委员会", "--election-date", "2026-03-08",
+       "--registered", "100", "--voted", "40", "--valid", "40", "--invalid", "0",
+       "--seats-member", "2");
+    ASSERT_OK("party committee election");
+    char *p = printed_id();
+    sync_ok(A);
+    char *hr = QT(W.hub_db, "SELECT findings FROM elections WHERE id = ?1", r);
+    char *hp = QT(W.hub_db, "SELECT findings FROM elections WHERE id = ?1", p);
+    ck_assert_msg(hr && strstr(hr, "SIZE_SMALL"), "hub: %s", hr ? hr : "(none)");
+    ck_assert_msg(hp && !strcmp(hp, ""), "party committee findings at the hub: %s",
+                  hp ? hp : "(none)");
+    GN(A, "election", "show", r);
+    ASSERT_OK("election show");
+    ck_assert_msg(strstr(R.out, "城市居民委员会组织法(2018-12-29)第七条"), "%s", R.out);
+    free(hr);
+    free(hp);
+    free(r);
+    free(v);
+    free(p);
+}
+END_TEST
+
+/* An existing node and hub database, written before derived values were
+ * computed (schema 1 / 2, with derived values that the last writer left
+ * wrong), upgrade in place when opened: every row kept, every derived value
+ * computed again from the rows. */
+START_TEST(old_databases_upgrade_in_place)
+{
+    world_up(1);
+    GN(A, "election", "add", "--committee", "村民委员会", "--election-date", "2026-03-08",
+       "--registered", "1200", "--voted", "1130", "--valid", "1118", "--invalid", "12",
+       "--seats-member", "2");
+    ASSERT_OK("election add");
+    char *e = printed_id();
+    GN(A, "affair", "add", "--kind", "白事", "--host", "马家", "--event-date", "2026-06-03",
+       "--cremation", "豁免", "--exemption", "回族");
+    ASSERT_OK("affair add");
+    sync_ok(A);
+    hub_stop_clean();
+    char *want = election_derived(W.hub_db, e);
+    int64_t hub_changes = QI(W.hub_db, 0, "SELECT count(*) FROM changes");
+    int64_t node_changes = QI(A->db, 0, "SELECT count(*) FROM changes");
+    /* what the old rule left: B's stale findings won the last write, and a
+     * funeral stored as a cremation violation though exempted */
+    static const char *const stale =
+        "UPDATE elections SET registered = 3000, findings = 'SEATS_UNFILLED;NOT_CONTESTED', "
+        "elected = 3, unfilled = 0;"
+        "UPDATE affairs SET cremation = 'no', violations = 'AFFAIR_CREMATION';";
+    q_exec(W.hub_db, stale);
+    q_exec(W.hub_db, "UPDATE meta SET value = '2' WHERE key = 'schema_version'");
+    q_exec(A->db, stale);
+    q_exec(A->db, "UPDATE meta SET value = '1' WHERE key = 'schema_version'");
+    hub_start();
+    ck_assert_msg(gst_count_in_file(W.hub_log, "schema 2 upgraded to 3") == 1,
+                  "the hub did not say it upgraded");
+    GN(A, "status");
+    ASSERT_OK("gridnode status on an old database");
+    ck_assert_msg(strstr(R.err, "schema 1 -> 2"), "the node did not say it upgraded: %s", R.err);
+    const char *paths[] = {W.hub_db, A->db};
+    for (int i = 0; i < 2; i++) {
+        char *got = election_derived(paths[i], e);
+        ck_assert_msg(strstr(got, "TURNOUT_INVALID") && strstr(got, "|0|0|3|"),
+                      "%s: derived values not recomputed: %s (before the damage: %s)", paths[i],
+                      got, want);
+        free(got);
+        char *v = QT(paths[i], "SELECT violations FROM affairs");
+        ck_assert_msg(v && !strcmp(v, ""), "%s: an exempted funeral is a violation: %s", paths[i],
+                      v ? v : "(none)");
+        free(v);
+        char *ver = QT(paths[i], "SELECT value FROM meta WHERE key = 'schema_version'");
+        ck_assert_str_eq(ver, i == 0 ? "3" : "2");
+        free(ver);
+    }
+    ck_assert_int_eq(QI(W.hub_db, 0, "SELECT count(*) FROM changes"), hub_changes);
+    ck_assert_int_eq(QI(A->db, 0, "SELECT count(*) FROM changes"), node_changes);
+    sync_ok(A); /* and it still syncs */
+    free(want);
+    free(e);
+}
+END_TEST
+
 static Suite *converge_suite(void)
 {
     Suite *s = suite_create("converge");
@@ -1736,6 +1995,13 @@ static Suite *converge_suite(void)
     tcase_add_test(tc, fast_node_city_decisions_keep_order);
     tcase_add_test(tc, slow_node_edit_after_city_wins);
     tcase_add_test(tc, right_clock_not_blamed_for_fast_node);
+
+    tc = gst_tcase(s, "derived", setup, teardown, 180);
+    tcase_add_test(tc, derived_values_follow_the_converged_row);
+    tcase_add_test(tc, city_edits_are_judged_and_derived);
+    tcase_add_test(tc, closed_at_is_the_same_everywhere);
+    tcase_add_test(tc, each_committee_under_its_law);
+    tcase_add_test(tc, old_databases_upgrade_in_place);
 
     tc = gst_tcase(s, "property", setup, teardown, 600);
     tcase_add_loop_test(tc, replicas_converge, 0, 2);

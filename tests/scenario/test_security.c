@@ -1177,7 +1177,7 @@ typedef struct forbidden {
     gs_op op;
     const char *origin; /* NULL: the attacker's own */
     uint64_t seq_skew;  /* added to the seq written in the body */
-    const char *fields[16];
+    const char *fields[24];
     const char *code;        /* of REJECTED and the quarantine row */
     const char *reason;      /* in the reason */
     const char *applied_sql; /* ?1 = {honest}; must give expect */
@@ -1262,6 +1262,55 @@ static const forbidden forbidden_cases[] = {
      "belongs to village " VILLAGE_H,
      "SELECT _deleted FROM incidents WHERE id = ?1",
      "0"},
+    /* The hub judges for itself (issue 14): a client holding a valid key for
+     * its own village sends what an unmodified PC would refuse at entry, with
+     * no findings; the hub applies the same hard checks and quarantines it. */
+    {"an election with 1001 ballots for 1000 voters and no findings",
+     GS_RT_ELECTION,
+     GS_OP_UPSERT,
+     NULL,
+     0,
+     {"id", "forged-turnout", "village_code", VILLAGE_B, "committee", "村民委员会",
+      "election_date", "2026-03-08", "registered", "1000", "voted", "1001", "valid", "1001",
+      "invalid", "0", "seats_member", "4", NULL},
+     "GS_ERULE",
+     "投票人数 --voted 1001 超过 登记选民数 --registered 1000",
+     "SELECT count(*) FROM elections WHERE id = 'forged-turnout'",
+     "0"},
+    {"an incident of an unknown category",
+     GS_RT_INCIDENT,
+     GS_OP_UPSERT,
+     NULL,
+     0,
+     {"id", "forged-category", "village_code", VILLAGE_B, "category", "dispute.neighbor",
+      "title", "错别字", "reported_at", "2026-11-28T10:00:00+08:00", "status", "reported", NULL},
+     "GS_ERULE",
+     "事件类别 --category dispute.neighbor 不是已知的事件类别",
+     "SELECT count(*) FROM incidents WHERE id = 'forged-category'",
+     "0"},
+    {"a funeral not cremated with an exemption reason",
+     GS_RT_AFFAIR,
+     GS_OP_UPSERT,
+     NULL,
+     0,
+     {"id", "forged-exemption", "village_code", VILLAGE_B, "kind", "白事", "host", "马家",
+      "event_date", "2026-06-03", "cremation", "否", "exemption", "回族", NULL},
+     "GS_ERULE",
+     "EXEMPTION_CONTRADICTS",
+     "SELECT count(*) FROM affairs WHERE id = 'forged-exemption'",
+     "0"},
+    {"an incident whose grid is another village's",
+     GS_RT_INCIDENT,
+     GS_OP_UPSERT,
+     NULL,
+     0,
+     {"id", "forged-grid", "village_code", VILLAGE_B, "grid_code", VILLAGE_H "001", "category",
+      "safety.fire", "title", "别村网格", "reported_at", "2026-11-28T10:00:00+08:00", "status",
+      "reported", NULL},
+     "GS_ESCOPE",
+     "must start with the village code",
+     "SELECT count(*) FROM incidents WHERE id = 'forged-grid'",
+     "0"},
 };
 #define NFORBIDDEN ((int)(sizeof forbidden_cases / sizeof forbidden_cases[0]))
 
@@ -1281,8 +1330,8 @@ START_TEST(forbidden_change_quarantined)
     hello(&c, a.id, &w);
     chain ch = chain_of_welcome(&w);
     uint64_t bad_seq = ch.seq + 1;
-    const char *fields[16];
-    for (int i = 0; i < 16; i++)
+    const char *fields[24];
+    for (int i = 0; i < 24; i++)
         fields[i] = f->fields[i] && !strcmp(f->fields[i], "{honest}") ? victim : f->fields[i];
     const char *origin = !f->origin                            ? a.id
                          : !strcmp(f->origin, "{honest-node}") ? honest.id
@@ -1334,6 +1383,86 @@ START_TEST(forbidden_change_quarantined)
     free(applied);
     free(victim);
     honest_sync("after");
+}
+END_TEST
+
+/* Findings a village PC sent are never taken on trust: an election whose
+ * figures are valid but whose turnout fails, pushed with empty findings and a
+ * made-up count of elected members, is stored with the findings and counts
+ * the hub computes from the row itself. */
+/* make_change, computed fields included: gs_change_encode leaves them out,
+ * as every gridnode does now; an older or modified PC may still send them. */
+static void make_change_with_derived(gs_buf *body, const char *origin, uint64_t seq, gs_rtype type,
+                                     const char *const *fields)
+{
+    gs_record *r = gs_record_new(gs_rectype_get(type));
+    for (int i = 0; fields[i]; i += 2)
+        ck_assert_int_eq(gs_record_parse(r, gs_field_find(r->rt, fields[i]), fields[i + 1], NULL),
+                         GS_OK);
+    uint32_t n = 0;
+    for (int i = 0; i < r->rt->nfields; i++)
+        n += r->v[i].state != GS_V_UNSET;
+    gs_buf_reset(body);
+    gs_mp_map(body, 6);
+    gs_mp_str(body, "origin");
+    gs_mp_str(body, origin);
+    gs_mp_str(body, "seq");
+    gs_mp_uint(body, seq);
+    gs_mp_str(body, "hlc");
+    gs_mp_uint(body, GS_HLC_MAKE(gs_wall_ms(), 0));
+    gs_mp_str(body, "type");
+    gs_mp_str(body, r->rt->name);
+    gs_mp_str(body, "op");
+    gs_mp_str(body, "upsert");
+    gs_mp_str(body, "rec");
+    gs_mp_map(body, n);
+    for (int i = 0; i < r->rt->nfields; i++) {
+        const gs_value *v = &r->v[i];
+        if (v->state == GS_V_UNSET)
+            continue;
+        gs_mp_str(body, r->rt->fields[i].name);
+        if (v->state == GS_V_NULL)
+            gs_mp_nil(body);
+        else if (r->rt->fields[i].type == GS_FT_INT || r->rt->fields[i].type == GS_FT_BOOL)
+            gs_mp_int(body, v->i);
+        else
+            gs_mp_str(body, v->s);
+    }
+    gs_record_destroy(&r);
+    ck_assert_int_eq(body->err, GS_OK);
+}
+
+START_TEST(pushed_findings_not_trusted)
+{
+    node a;
+    enrol(&a, "claims-no-findings", VILLAGE_B, false);
+    client c;
+    client_as(&c, &a.keys);
+    gs_msg w;
+    hello(&c, a.id, &w);
+    chain ch = chain_of_welcome(&w);
+    gs_msg p = push_msg(ch.seq + 1);
+    gs_buf body = GS_BUF_INIT;
+    static const char *const e[] = {"id", "claimed-valid", "village_code", VILLAGE_B,
+                                    "committee", "村民委员会", "election_date", "2026-03-08",
+                                    "registered", "1000", "voted", "400", "valid", "400",
+                                    "invalid", "0", "seats_member", "4", "findings", "",
+                                    "elected", "5", "unfilled", "0", NULL};
+    make_change_with_derived(&body, a.id, ch.seq + 1, GS_RT_ELECTION, e);
+    push_add(&p, &ch, &body);
+    client_send(&c, &p);
+    gs_msg_clear(&p);
+    gs_buf_free(&body);
+    gs_msg m;
+    expect(&c, GS_MSG_ACK, &m);
+    client_close(&c);
+    /* 2 x 400 is not over 1000: invalid, nobody elected, all 5 seats unfilled */
+    char *f = hub_text("SELECT findings || '|' || elected || '|' || unfilled FROM elections "
+                       "WHERE id = 'claimed-valid'",
+                       NULL, NULL);
+    ck_assert_msg(f && strstr(f, "TURNOUT_INVALID") && strstr(f, "|0|5"),
+                  "the hub kept what the PC claimed: %s", f ? f : "(no row)");
+    free(f);
 }
 END_TEST
 
@@ -2178,6 +2307,7 @@ static Suite *security_suite(void)
     tcase_add_unchecked_fixture(tc, make_template, drop_template);
     tcase_add_test(tc, hello_with_another_nodes_id);
     tcase_add_loop_test(tc, forbidden_change_quarantined, 0, NFORBIDDEN);
+    tcase_add_test(tc, pushed_findings_not_trusted);
     tcase_add_test(tc, tampered_node_sees_rejection);
     tcase_add_test(tc, session_bound_to_connection);
 
