@@ -444,9 +444,18 @@ static int rederive_affairs(gs_replica *r, const char *village, gs_errbuf *eb)
 
 /* The derived values of row that depend on nothing but itself (and the
  * village's council), set in memory before the row is written. */
-static int derive_own(gs_replica *r, gs_record *row, const slot *slots, gs_errbuf *eb)
+static int derive_own(gs_replica *r, gs_record *row, const slot *slots, bool deleted,
+                      gs_errbuf *eb)
 {
     const gs_rectype *rt = row->rt;
+    if (deleted) {
+        /* a deleted record has no derived values: whatever they were depended
+         * on the order its changes came in */
+        for (int i = 0; i < rt->nfields; i++)
+            if (gs_derived_field(rt, i))
+                gs_record_unset(row, i);
+        return GS_OK;
+    }
     if (rt->id == GS_RT_INCIDENT) {
         int fs = gs_field_find(rt, "status"), fc = gs_derive_closed_slot(rt);
         gs_derive_incident(row, slots[fs].hlc, slots[fc].origin[0] ? slots[fc].hlc : 0);
@@ -672,7 +681,7 @@ int gs_replica_apply_opts(gs_replica *r, const gs_change *c, const gs_apply_opts
     if (o->judge && c->op == GS_OP_UPSERT && !deleted &&
         (rc = judge(r, row, o->refs_required, eb)))
         goto out;
-    if ((rc = derive_own(r, row, slots, eb)))
+    if ((rc = derive_own(r, row, slots, deleted, eb)))
         goto out;
     write_clock(slots, n, &clock);
     if (clock.err) {
@@ -756,7 +765,7 @@ int gs_replica_derive_all(gs_replica *r, gs_errbuf *eb)
                      !(before = gs_record_dup(row)))
                 rc = gs_errf(eb, GS_ENOMEM, "out of memory");
             if (!rc)
-                rc = derive_own(r, row, slots, eb);
+                rc = derive_own(r, row, slots, deleted, eb);
             if (!rc)
                 rc = write_derived(r, before, row, eb);
             gs_record_destroy(&row);
