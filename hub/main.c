@@ -239,6 +239,51 @@ static int check_village(hub_store *s, const char *code)
                 code, township);
 }
 
+/* The reference rows a node needs before its first sync (bundle.h): the
+ * divisions from the city down to its village (the village itself only when
+ * the hub knows it; else from its township), then every incident category.
+ * Appends them to rows[*n..GS_BUNDLE_MAX_ROWS); 0, or an exit code. */
+static int reference_rows(hub_store *s, const char *village, gs_record **rows, size_t *n)
+{
+    const gs_rectype *div = gs_rectype_get(GS_RT_DIVISION), *cat = gs_rectype_get(GS_RT_CATEGORY);
+    char code[16];
+    snprintf(code, sizeof code, "%s", village);
+    gs_record *chain[8];
+    size_t depth = 0;
+    gs_record *r = NULL;
+    if (gs_replica_get(hub_store_replica(s), div, code, &r, NULL) != GS_OK)
+        code[9] = '\0'; /* a village the hub does not list: its township's */
+    while (depth < 8 && code[0] &&
+           (r || gs_replica_get(hub_store_replica(s), div, code, &r, NULL) == GS_OK)) {
+        chain[depth++] = r;
+        const char *parent = gs_record_str(r, gs_field_find(div, "parent_code"));
+        snprintf(code, sizeof code, "%s", parent ? parent : "");
+        r = NULL;
+    }
+    while (depth) /* top down: the city first */
+        rows[(*n)++] = chain[--depth];
+    gs_buf sql = GS_BUF_INIT;
+    gs_buf_puts(&sql, "SELECT ");
+    gs_replica_columns(cat, &sql);
+    gs_buf_printf(&sql, " FROM %s WHERE _deleted = 0 ORDER BY code", cat->plural);
+    sqlite3_stmt *st = NULL;
+    int rc = sql.err || sqlite3_prepare_v2(hub_store_db(s), sql.data, -1, &st, NULL) != SQLITE_OK
+                 ? fail("reading the incident categories: %s", sqlite3_errmsg(hub_store_db(s)))
+                 : 0;
+    gs_buf_free(&sql);
+    while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+        if (*n == GS_BUNDLE_MAX_ROWS)
+            rc = fail("more than %d incident categories and divisions for one bundle",
+                      GS_BUNDLE_MAX_ROWS);
+        else if (gs_replica_row(st, 0, cat, &rows[*n]) == GS_OK)
+            (*n)++;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Writes the node's bundle, with the reference rows, to out (mode 0600). It
+ * is parsed back first: a bundle the hub writes is one that installs. */
 static int write_bundle(hub_store *s, const hub_node *n, const char *endpoint, const char *secret,
                         const char *out, bool force)
 {
@@ -250,10 +295,26 @@ static int write_bundle(hub_store *s, const hub_node *n, const char *endpoint, c
     hub_store_meta_text(s, "public_key", b.hub_public_key, sizeof b.hub_public_key);
     snprintf(b.node_public_key, sizeof b.node_public_key, "%s", n->public_key);
     snprintf(b.node_secret_key, sizeof b.node_secret_key, "%s", secret ? secret : "");
+    gs_record **rows = calloc(GS_BUNDLE_MAX_ROWS, sizeof *rows);
+    size_t nrows = 0;
+    int rc = rows ? reference_rows(s, n->village, rows, &nrows) : fail("out of memory");
     gs_buf text = GS_BUF_INIT;
-    gs_bundle_format(&b, &text);
-    int rc = text.err ? fail("out of memory") : write_secret_file(out, text.data, force);
+    gs_bundle check;
+    gs_errbuf eb = {{0}};
+    if (!rc)
+        gs_bundle_format_rows(&b, (const gs_record *const *)rows, nrows, &text);
+    if (!rc && text.err)
+        rc = fail("out of memory");
+    else if (!rc && gs_bundle_parse(text.data, text.len, &check, &eb))
+        rc = fail("the bundle would not install: %s", eb.msg);
+    else if (!rc)
+        rc = write_secret_file(out, text.data, force);
+    for (size_t i = 0; i < nrows; i++)
+        gs_record_destroy(&rows[i]);
+    free(rows);
     gs_buf_free(&text);
+    memset(&check, 0, sizeof check);
+    memset(&b, 0, sizeof b);
     return rc;
 }
 

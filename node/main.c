@@ -104,22 +104,52 @@ static const char init_help[] =
     "secret is then taken from DB.key). Without a bundle the node has no keys and can only\n"
     "sync with a development hub started with --insecure. Refuses to overwrite a database.\n";
 
-/* Reads a bundle file (bounded), or prints why not. */
-static int read_bundle(const char *path, gs_bundle *b)
+/* Reads a bundle file (bounded) and parses it, or prints why not. *text
+ * (the caller's: sodium_memzero and free it, it may hold the secret key)
+ * keeps the file for its reference rows. */
+static int read_bundle(const char *cmd, const char *path, gs_bundle *b, char **text, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
-        return node_fail("init: %s: %s", path, strerror(errno));
-    char *text = malloc(GS_BUNDLE_MAX_BYTES + 2);
-    size_t n = text ? fread(text, 1, GS_BUNDLE_MAX_BYTES + 1, f) : 0;
+        return node_fail("%s: %s: %s", cmd, path, strerror(errno));
+    *text = malloc(GS_BUNDLE_MAX_BYTES + 2);
+    *len = *text ? fread(*text, 1, GS_BUNDLE_MAX_BYTES + 1, f) : 0;
     fclose(f);
-    if (!text)
+    if (!*text)
         return node_fail("out of memory");
     gs_errbuf eb = {{0}};
-    int rc = gs_bundle_parse(text, n, b, &eb);
-    free(text);
-    return rc ? node_fail("init: %s: %s", path, eb.msg) : NODE_EXIT_OK;
+    int rc = gs_bundle_parse(*text, *len, b, &eb);
+    return rc ? node_fail("%s: %s: %s", cmd, path, eb.msg) : NODE_EXIT_OK;
 }
+
+/* Frees a bundle's text, wiping it first (it may hold a secret key). */
+static void drop_bundle_text(char **text, size_t len)
+{
+    if (*text)
+        sodium_memzero(*text, len);
+    free(*text);
+    *text = NULL;
+}
+
+static int put_reference_row(const gs_record *rec, void *store, gs_errbuf *eb)
+{
+    return node_store_put_reference(store, rec, eb);
+}
+
+/* Inside a write transaction: stores the reference rows of a bundle already
+ * parsed once (so that none of its rows is stored from a bundle refused). */
+static int store_bundle_rows(node_store *s, const char *text, size_t len, gs_errbuf *eb)
+{
+    gs_bundle b;
+    int rc = gs_bundle_parse_rows(text, len, &b, put_reference_row, s, eb);
+    sodium_memzero(&b, sizeof b);
+    return rc;
+}
+
+/* The note for a node that has no incident categories yet. */
+static const char no_categories_note[] =
+    "尚无事件类别: 首次同步前任何类别都会被接受 (no incident categories yet: until the first\n"
+    "sync any category code is accepted; a bundle from `gridhub node add` carries them)\n";
 
 /* For a self-enrolled node: the secret keygen left in DB.key, matching the bundle. */
 static int read_own_secret(const char *db, const gs_bundle *b, char secret[41])
@@ -142,6 +172,27 @@ static int read_own_secret(const char *db, const gs_bundle *b, char secret[41])
         return node_fail("init: %s does not hold the secret key of the bundle's public key %s",
                          path, b->node_public_key);
     return NODE_EXIT_OK;
+}
+
+/* Stores a bundle's reference rows in the database init has just made, in
+ * one transaction; on failure the database is removed (a refused bundle
+ * creates nothing). */
+static int init_reference(const char *db, const char *text, size_t len, gs_errbuf *eb)
+{
+    node_store *s = NULL;
+    int rc = node_store_open(&s, db, eb);
+    if (!rc && !(rc = node_store_begin(s, eb)) && !(rc = store_bundle_rows(s, text, len, eb)))
+        rc = node_store_commit(s, eb);
+    node_store_close(&s); /* rolls back what is not committed */
+    if (rc) {
+        const char *suffix[] = {"", "-wal", "-shm"};
+        for (int i = 0; i < 3; i++) {
+            char path[4200];
+            snprintf(path, sizeof path, "%s%s", db, suffix[i]);
+            unlink(path);
+        }
+    }
+    return rc;
 }
 
 int node_cmd_init(node_cli *cli)
@@ -167,13 +218,18 @@ int node_cmd_init(node_cli *cli)
         *dst = cli->argv[++i];
     }
     bool from_keygen = false;
+    char *text = NULL;
+    size_t text_len = 0, nrows = 0;
     if (bundle) {
         if (node_id || village || hub)
             return node_usage("init: --bundle replaces --node-id, --village and --hub");
         gs_bundle b;
-        int rc = read_bundle(bundle, &b);
-        if (rc)
+        int rc = read_bundle("init", bundle, &b, &text, &text_len);
+        if (rc) {
+            drop_bundle_text(&text, text_len);
             return rc;
+        }
+        nrows = b.reference_rows;
         memcpy(id.node_id, b.node_id, sizeof id.node_id);
         memcpy(id.village, b.village, sizeof id.village);
         snprintf(id.name, sizeof id.name, "%s", b.name);
@@ -182,9 +238,10 @@ int node_cmd_init(node_cli *cli)
         memcpy(id.public_key, b.node_public_key, sizeof id.public_key);
         if (b.node_secret_key[0])
             memcpy(id.secret_key, b.node_secret_key, sizeof id.secret_key);
-        else if ((rc = read_own_secret(cli->db, &b, id.secret_key)))
+        else if ((rc = read_own_secret(cli->db, &b, id.secret_key))) {
+            drop_bundle_text(&text, text_len);
             return rc;
-        else
+        } else
             from_keygen = true;
         sodium_memzero(&b, sizeof b);
     } else {
@@ -208,6 +265,9 @@ int node_cmd_init(node_cli *cli)
     gs_errbuf eb = {{0}};
     int rc = node_store_create(cli->db, &id, &eb);
     sodium_memzero(id.secret_key, sizeof id.secret_key);
+    if (!rc && nrows)
+        rc = init_reference(cli->db, text, text_len, &eb);
+    drop_bundle_text(&text, text_len);
     if (rc)
         return node_fail("init: %s", eb.msg);
     if (from_keygen) {
@@ -217,6 +277,11 @@ int node_cmd_init(node_cli *cli)
     }
     printf("initialized node %s for village %s in %s%s\n", id.node_id, id.village, cli->db,
            id.public_key[0] ? "" : " (no keys: development use with an --insecure hub only)");
+    if (nrows)
+        printf("参考数据 reference data: %zu rows (incident categories, divisions) until the first "
+               "sync\n", nrows);
+    else
+        fputs(no_categories_note, stdout);
     return NODE_EXIT_OK;
 }
 
@@ -234,23 +299,21 @@ int node_cmd_rekey(node_cli *cli)
     if (cli->argc != 2 || strcmp(cli->argv[0], "--bundle"))
         return node_usage("rekey needs --bundle FILE");
     gs_bundle b;
-    int rc = read_bundle(cli->argv[1], &b);
-    if (rc)
-        return rc;
-    node_store *s = node_open(cli);
-    if (!s) {
-        sodium_memzero(&b, sizeof b);
-        return NODE_EXIT_ERROR;
-    }
-    const node_identity *id = node_store_identity(s);
+    char *text = NULL;
+    size_t len = 0;
+    int rc = read_bundle("rekey", cli->argv[1], &b, &text, &len);
+    node_store *s = rc ? NULL : node_open(cli);
+    if (!rc && !s)
+        rc = NODE_EXIT_ERROR;
+    const node_identity *id = s ? node_store_identity(s) : NULL;
     char secret[41];
     gs_errbuf eb = {{0}};
-    if (strcmp(b.node_id, id->node_id) || strcmp(b.village, id->village))
+    if (!rc && (strcmp(b.node_id, id->node_id) || strcmp(b.village, id->village)))
         rc = node_fail("rekey: the bundle is for node %s of village %s, this is %s of %s",
                        b.node_id, b.village, id->node_id, id->village);
-    else if (b.node_secret_key[0])
+    else if (!rc && b.node_secret_key[0])
         memcpy(secret, b.node_secret_key, sizeof secret);
-    else
+    else if (!rc)
         rc = read_own_secret(cli->db, &b, secret);
     if (!rc && (node_store_meta_set_text(s, "hub_public_key", b.hub_public_key, &eb) ||
                 node_store_meta_set_text(s, "hub_endpoint", b.hub_endpoint, &eb) ||
@@ -261,6 +324,7 @@ int node_cmd_rekey(node_cli *cli)
         printf("installed new keys for node %s\n", id->node_id);
     sodium_memzero(secret, sizeof secret);
     sodium_memzero(&b, sizeof b);
+    drop_bundle_text(&text, len);
     node_store_close(&s);
     return rc;
 }

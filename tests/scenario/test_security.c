@@ -1040,6 +1040,24 @@ START_TEST(rekey_failure_keeps_key)
 }
 END_TEST
 
+/* The reference rows a node got from its bundle are overwritten by its first
+ * sync: after it, every category and division row carries a clock of the
+ * hub's (none the bundle's HLC 1), and the node holds the hub's categories. */
+START_TEST(bundle_reference_overwritten_by_sync)
+{
+    int64_t from_bundle = db_query(honest.db,
+                                   "SELECT (SELECT count(*) FROM categories WHERE _hlc <= 1) + "
+                                   "(SELECT count(*) FROM divisions WHERE _hlc <= 1)",
+                                   NULL, NULL, NULL);
+    ck_assert_int_eq(from_bundle, 0);
+    int64_t node_cats = db_query(honest.db, "SELECT count(*) FROM categories WHERE _deleted = 0",
+                                 NULL, NULL, NULL);
+    ck_assert_int_eq(node_cats, hub_int("SELECT count(*) FROM categories WHERE _deleted = 0",
+                                        NULL, NULL));
+    ck_assert_int_gt(node_cats, 0);
+}
+END_TEST
+
 /* After a rekey, a connection opened with the old key before it must not
  * start a new session: HELLO checks that the key belongs to the node id.
  * OPEN DEFECT: hub/server.c handle_hello compares HELLO.node_id with the
@@ -2049,7 +2067,7 @@ static const corruption corruptions[] = {
     {"an endpoint that is not tcp or ipc", "hub_endpoint", "http://hub.example:7700",
      "hub_endpoint"},
     {"a NUL byte", "village", "@nul", "NUL"},
-    {"more than 8 KiB", NULL, "@8k", "more than a bundle"},
+    {"more than GS_BUNDLE_MAX_BYTES", NULL, "@big", "more than a bundle"},
     {"an empty file", NULL, "@empty", "missing"},
     /* OPEN DEFECT: neither gs_bundle_parse nor gridnode init checks that the
      * node's public key belongs to its secret key, so this bundle installs and
@@ -2062,7 +2080,8 @@ static const corruption corruptions[] = {
  * with '@' are computed: "@~" the key's value with its first character made
  * '~', "@short"/"@long" one character less/more, "@other-pair" the public
  * key of a fresh pair, "@no-equals" the line without its '=', "@nul" a NUL
- * byte in the key's line, "@8k" 9000 bytes of comment appended, "@empty"
+ * byte in the key's line, "@big" comment lines appended until the bundle is
+ * over GS_BUNDLE_MAX_BYTES, "@empty"
  * nothing at all. */
 static void corrupt(const corruption *c, const char *text, gs_buf *out)
 {
@@ -2070,9 +2089,9 @@ static void corrupt(const corruption *c, const char *text, gs_buf *out)
         if (!strcmp(c->value, "@empty"))
             return;
         gs_buf_puts(out, text);
-        if (!strcmp(c->value, "@8k"))
-            for (int i = 0; i < 9000; i++)
-                gs_buf_putc(out, '#');
+        if (!strcmp(c->value, "@big"))
+            while (out->len <= GS_BUNDLE_MAX_BYTES)
+                gs_buf_puts(out, "# ..............................................................\n");
         else
             gs_buf_puts(out, c->value);
         return;
@@ -2170,6 +2189,7 @@ static Suite *security_suite(void)
     tcase_add_test(tc, rekeyed_old_key_refused);
     tcase_add_test(tc, rekeyed_bundle_installs);
     tcase_add_test(tc, rekey_failure_keeps_key);
+    tcase_add_test(tc, bundle_reference_overwritten_by_sync);
     tcase_add_test(tc, rekey_refuses_hello_on_old_connection);
     tcase_add_test(tc, self_enrolment);
     tcase_add_test(tc, no_plaintext_against_curve_hub);
