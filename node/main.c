@@ -315,11 +315,18 @@ int node_cmd_rekey(node_cli *cli)
         memcpy(secret, b.node_secret_key, sizeof secret);
     else if (!rc)
         rc = read_own_secret(cli->db, &b, secret);
-    if (!rc && (node_store_meta_set_text(s, "hub_public_key", b.hub_public_key, &eb) ||
+    /* One transaction: a failure half-way must not leave a public key that
+     * does not match the secret (the node could never connect again). The
+     * bundle's reference rows go with it; they lose to anything synced. */
+    if (!rc && (node_store_begin(s, &eb) ||
+                node_store_meta_set_text(s, "hub_public_key", b.hub_public_key, &eb) ||
                 node_store_meta_set_text(s, "hub_endpoint", b.hub_endpoint, &eb) ||
                 node_store_meta_set_text(s, "public_key", b.node_public_key, &eb) ||
-                node_store_meta_set_text(s, "secret_key", secret, &eb)))
-        rc = node_fail("rekey: %s", eb.msg);
+                node_store_meta_set_text(s, "secret_key", secret, &eb) ||
+                store_bundle_rows(s, text, len, &eb) || node_store_commit(s, &eb))) {
+        node_store_rollback(s);
+        rc = node_fail("rekey: %s; the old keys stay", eb.msg);
+    }
     if (!rc)
         printf("installed new keys for node %s\n", id->node_id);
     sodium_memzero(secret, sizeof secret);
