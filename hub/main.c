@@ -52,6 +52,7 @@ static const char usage_text[] =
     "  report summary|incidents|elections|councils|nodes [--county C|--township C|--village C]\n"
     "         [--since DATE] [--until DATE] [--as-of DATE] [--format table|csv|json] [--bom]\n"
     "         [--findings-only]                       see docs/reports.md\n"
+    "         DATE: 2026-11-28, 2026/11/28 or 2026年11月28日, as at entry\n"
     "\n"
     "The database is ./gridhub.db unless --db or GRIDHUB_DB says otherwise; the hub's secret\n"
     "key is kept beside it in DB.key (mode 0600).\n";
@@ -917,13 +918,57 @@ static int cmd_serve(hub_cli *cli)
 
 /* ---- report --------------------------------------------------------------------------- */
 
+/* The date options of the command line: their values are read by the
+ * record date parser (gs_record_parse), the one that reads dates at entry,
+ * so they take the same forms: 2026-11-28, 2026/11/28, 2026年11月28日. */
+static const char *const date_options[] = {"--since", "--until", "--as-of", NULL};
+
+/* Rewrites the value after each date option in argv (the strings stay the
+ * caller's; rewritten ones go to days[], one per argument) to YYYY-MM-DD.
+ * 0, or the exit status of a usage error already printed. */
+static int canonical_dates(const char *cmd, int argc, char **argv, char (*days)[11])
+{
+    const gs_rectype *rt = gs_rectype_get(GS_RT_ELECTION);
+    int f = gs_field_find(rt, "election_date"); /* a GS_FT_DATE field */
+    gs_record *r = gs_record_new(rt);
+    if (!r)
+        return fail("out of memory");
+    int rc = 0;
+    for (int i = 0; i + 1 < argc && !rc; i++) {
+        bool is_date = false;
+        for (int k = 0; date_options[k]; k++)
+            is_date |= !strcmp(argv[i], date_options[k]);
+        if (!is_date)
+            continue;
+        gs_errbuf eb = {{0}};
+        const char *v = argv[++i];
+        if (!*v || gs_record_parse(r, f, v, &eb) || !gs_record_str(r, f))
+            rc = usage("%s: %s \"%s\": expected a date like 2026-11-28, 2026/11/28 or "
+                       "2026年11月28日",
+                       cmd, argv[i - 1], v);
+        else {
+            snprintf(days[i], sizeof days[i], "%s", gs_record_str(r, f));
+            argv[i] = days[i];
+        }
+    }
+    gs_record_destroy(&r);
+    return rc;
+}
+
 static int cmd_report(hub_cli *cli)
 {
     hub_store *s = NULL;
-    if (!wants_help(cli->argc, cli->argv) && !(s = open_store(cli)))
-        return 1;
-    int rc = hub_report_main(s ? hub_store_db(s) : NULL, cli->argc, cli->argv, cli->json);
+    bool help = wants_help(cli->argc, cli->argv);
+    char(*days)[11] = calloc((size_t)cli->argc + 1, sizeof *days);
+    int rc = days ? 0 : fail("out of memory");
+    if (!rc && !help)
+        rc = canonical_dates("report", cli->argc, cli->argv, days);
+    if (!rc && !help && !(s = open_store(cli)))
+        rc = 1;
+    if (!rc)
+        rc = hub_report_main(s ? hub_store_db(s) : NULL, cli->argc, cli->argv, cli->json);
     hub_store_close(&s);
+    free(days);
     return rc;
 }
 
