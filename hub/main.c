@@ -321,11 +321,12 @@ static int write_bundle(hub_store *s, const hub_node *n, const char *endpoint, c
 
 static int cmd_node_add(hub_cli *cli, int argc, char **argv)
 {
-    static const char *const vals[] = {"--village", "--name", "--endpoint", "--out",
-                                       "--public-key", "--id", NULL};
+    /* --node-id as gridnode init spells it; --id, the older name, too */
+    static const char *const vals[] = {"--village",    "--name",    "--endpoint", "--out",
+                                       "--public-key", "--node-id", "--id",       NULL};
     if (wants_help(argc, argv)) {
         puts("usage: gridhub node add --village CODE --name NAME --endpoint tcp://HOST:PORT --out "
-             "BUNDLE\n                     [--public-key KEY] [--id NODE_ID]\n\nRegisters a node "
+             "BUNDLE\n                     [--public-key KEY] [--node-id NODE_ID]\n\nRegisters a node "
              "for a village (a known division, or a 12-digit code under a known\ntownship) and "
              "writes its bundle (mode 0600) for `gridnode init --bundle`. With\n--public-key the "
              "node made its own key pair (`gridnode keygen`) and the bundle\nholds no secret. "
@@ -338,7 +339,8 @@ static int cmd_node_add(hub_cli *cli, int argc, char **argv)
         return rc;
     const char *village = opt(&o, "--village"), *name = opt(&o, "--name"),
                *endpoint = opt(&o, "--endpoint"), *out = opt(&o, "--out"),
-               *pubkey = opt(&o, "--public-key"), *id = opt(&o, "--id");
+               *pubkey = opt(&o, "--public-key"),
+               *id = opt(&o, "--node-id") ? opt(&o, "--node-id") : opt(&o, "--id");
     if (!village || !name || !endpoint || !out)
         return usage("node add: --village, --name, --endpoint and --out are required");
     if (!gs_endpoint_valid(endpoint))
@@ -360,7 +362,7 @@ static int cmd_node_add(hub_cli *cli, int argc, char **argv)
     if (id) {
         if (!gs_origin_valid(id) || !strcmp(id, GS_HUB_ORIGIN)) {
             hub_store_close(&s);
-            return fail("node add: --id \"%s\": 1-64 letters, digits, '.', '_', '-'", id);
+            return fail("node add: --node-id \"%s\": 1-64 letters, digits, '.', '_', '-'", id);
         }
         snprintf(n.id, sizeof n.id, "%s", id);
     } else {
@@ -750,9 +752,14 @@ static int cmd_record(hub_cli *cli, const gs_rectype *rt)
                rt->name, rt->name, rt->label_zh,
                rt->id == GS_RT_INCIDENT ? "; status follows the workflow" : "");
         for (int i = 0; i < rt->nfields; i++)
-            if (!(rt->fields[i].flags & (GS_F_KEY | GS_F_SCOPE | GS_F_COMPUTED)))
-                printf("%s --%s (%s)", i > 2 ? "," : "", rt->fields[i].name,
-                       rt->fields[i].label_zh);
+            if (!(rt->fields[i].flags & (GS_F_KEY | GS_F_SCOPE | GS_F_COMPUTED))) {
+                /* spelled as gridnode spells them: --grid-code, not --grid_code */
+                char name[80];
+                snprintf(name, sizeof name, "%s", rt->fields[i].name);
+                for (char *p = name; *p; p++)
+                    *p = *p == '_' ? '-' : *p;
+                printf("%s --%s (%s)", i > 2 ? "," : "", name, rt->fields[i].label_zh);
+            }
         putchar('\n');
         return cli->argc == 0 ? 2 : 0;
     }
@@ -986,6 +993,8 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--db") && i + 1 < argc)
             cli.db = argv[++i];
+        else if (!strncmp(argv[i], "--db=", 5)) /* as gridnode takes it */
+            cli.db = argv[i] + 5;
         else if (!strcmp(argv[i], "--db")) {
             free(rest);
             return usage("--db needs a path");

@@ -29,7 +29,7 @@ static const char usage_text[] =
     "  init --bundle FILE      install the node from the bundle the city issued\n"
     "  keygen                  make this node's key pair; prints the public key for the city\n"
     "  rekey --bundle FILE     install the new keys the city issued (gridhub node rekey)\n"
-    "  init --node-id ID --village CODE --hub ENDPOINT [--name NAME]\n"
+    "  init --node-id ID --village CODE --endpoint ENDPOINT [--name NAME]\n"
     "                          a node without keys, for a local --insecure development hub\n"
     "\n"
     "entering data (works offline; each entry is saved at once and queued for sync)\n"
@@ -96,7 +96,7 @@ node_store *node_open(const node_cli *cli)
 
 static const char init_help[] =
     "usage: gridnode init --bundle FILE [--db PATH]\n"
-    "       gridnode init --node-id ID --village CODE --hub ENDPOINT [--name NAME] [--db PATH]\n"
+    "       gridnode init --node-id ID --village CODE --endpoint ENDPOINT [--name NAME] [--db PATH]\n"
     "\n"
     "Creates the node database. The bundle is the file the city wrote with `gridhub node\n"
     "add`: the node id, its village, the hub's address and key, and the node's key pair\n"
@@ -203,11 +203,14 @@ int node_cmd_init(node_cli *cli)
     }
     node_identity id = {0};
     const char *node_id = NULL, *village = NULL, *hub = NULL, *name = "", *bundle = NULL;
+    const char *hub_opt = "--endpoint"; /* as the user spelled it, for messages */
     for (int i = 0; i < cli->argc; i++) {
         const char *a = cli->argv[i];
+        /* --endpoint as `gridhub node add` spells it; --hub, the older name, too */
+        bool is_hub = !strcmp(a, "--endpoint") || !strcmp(a, "--hub");
         const char **dst = !strcmp(a, "--node-id")   ? &node_id
                            : !strcmp(a, "--village") ? &village
-                           : !strcmp(a, "--hub")     ? &hub
+                           : is_hub                  ? &hub
                            : !strcmp(a, "--name")    ? &name
                            : !strcmp(a, "--bundle")  ? &bundle
                                                      : NULL;
@@ -215,6 +218,8 @@ int node_cmd_init(node_cli *cli)
             return node_usage("init: unknown option %s", a);
         if (i + 1 >= cli->argc)
             return node_usage("init: %s needs a value", a);
+        if (is_hub)
+            hub_opt = a;
         *dst = cli->argv[++i];
     }
     bool from_keygen = false;
@@ -222,7 +227,7 @@ int node_cmd_init(node_cli *cli)
     size_t text_len = 0, nrows = 0;
     if (bundle) {
         if (node_id || village || hub)
-            return node_usage("init: --bundle replaces --node-id, --village and --hub");
+            return node_usage("init: --bundle replaces --node-id, --village and --endpoint");
         gs_bundle b;
         int rc = read_bundle("init", bundle, &b, &text, &text_len);
         if (rc) {
@@ -246,7 +251,7 @@ int node_cmd_init(node_cli *cli)
         sodium_memzero(&b, sizeof b);
     } else {
         if (!node_id || !village || !hub)
-            return node_usage("init: give --bundle FILE, or --node-id, --village and --hub");
+            return node_usage("init: give --bundle FILE, or --node-id, --village and --endpoint");
         if (!gs_origin_valid(node_id) || !strcmp(node_id, GS_HUB_ORIGIN))
             return node_fail("init: --node-id \"%s\": use 1 to 64 letters, digits, '.', '_' or "
                              "'-'",
@@ -254,7 +259,8 @@ int node_cmd_init(node_cli *cli)
         if (!gs_village_code_valid(village))
             return node_fail("init: --village \"%s\": expected a 12-digit village code", village);
         if (!gs_endpoint_valid(hub))
-            return node_fail("init: --hub \"%s\": expected tcp://HOST:PORT or ipc://PATH", hub);
+            return node_fail("init: %s \"%s\": expected tcp://HOST:PORT or ipc://PATH", hub_opt,
+                             hub);
         if (strlen(name) >= sizeof id.name)
             return node_fail("init: --name is too long");
         snprintf(id.node_id, sizeof id.node_id, "%s", node_id);

@@ -206,11 +206,52 @@ START_TEST(init_needs_its_options)
     GNDB(path, "init", "--node-id", NODE_ID, "--village", VILLAGE);
     ASSERT_EXIT(2);
     assert_one_line_error();
-    ASSERT_ERR_HAS("--hub");
+    ASSERT_ERR_HAS("--endpoint");
     GNDB(path, "init", "--node-id", NODE_ID, "--village", VILLAGE, "--hub", HUB, "--colour", "x");
     ASSERT_EXIT(2);
     ASSERT_ERR_HAS("--colour");
     ck_assert_int_ne(access(path, F_OK), 0);
+}
+END_TEST
+
+/* gridnode and gridhub spell the same things the same way: --node-id and
+ * --endpoint (each program keeping its older name, --hub and --id, as an
+ * alias), --db=PATH, and the field options (--grid-code, short --grid) in
+ * `gridnode incident add` and `gridhub incident update` alike. */
+START_TEST(hub_and_node_spell_options_alike)
+{
+    char path[PATH_MAX], hub_db[PATH_MAX], dbeq[PATH_MAX + 8], out[PATH_MAX];
+    snprintf(path, sizeof path, "%s/other.db", tmp);
+    GNDB(path, "init", "--node-id", "n2", "--village", VILLAGE, "--endpoint", HUB);
+    ASSERT_OK();
+    GNDB(path, "status", "--json");
+    ASSERT_JSON(R.out, "hub", HUB);
+    GNDB(path, "init", "--node-id", "n3", "--village", VILLAGE, "--endpoint", "http://x:1");
+    ASSERT_EXIT(1);
+    ASSERT_ERR_HAS("--endpoint \"http://x:1\"");
+
+    snprintf(hub_db, sizeof hub_db, "%s/hub.db", tmp);
+    snprintf(dbeq, sizeof dbeq, "--db=%s", hub_db);
+    snprintf(out, sizeof out, "%s/n.bundle", tmp);
+    RUN_OK("gridhub", dbeq, "init");
+    RUN_OK("gridhub", dbeq, "refdata", "load", "divisions",
+           GS_TEST_SRC_DIR "/data/luohe_divisions.csv");
+    RUN_OK("gridhub", dbeq, "node", "add", "--village", VILLAGE, "--name", "王庄村", "--endpoint",
+           HUB, "--out", out, "--node-id", "wangzhuang-pc");
+    ck_assert_str_eq(R.out, "wangzhuang-pc\n");
+    RUN_OK("gridhub", "--db", hub_db, "node", "list", "--json");
+    ck_assert_msg(strstr(R.out, "\"wangzhuang-pc\""), "%s", R.out);
+
+    RUN_OK("gridhub", "--db", hub_db, "incident", "update", "--help");
+    ASSERT_OUT_HAS("--grid-code");
+    ASSERT_OUT_HAS("--reported-at");
+    ASSERT_OUT_LACKS("--grid_code");
+    ASSERT_OUT_LACKS("--closed-at"); /* computed: not an option */
+    GN("incident", "add", "--help");
+    ASSERT_OUT_HAS("--grid-code");
+    add_grid();
+    GN("incident", "add", "--grid-code", GRID1, "--category", "dispute", "--title", "长名");
+    free(printed_id());
 }
 END_TEST
 
@@ -1491,6 +1532,7 @@ static Suite *node_cli_suite(void)
     tcase_add_loop_test(tc, help_everywhere, 0, NHELP);
     tcase_add_test(tc, add_help_lists_fields);
     tcase_add_test(tc, grid_add_help_code_required);
+    tcase_add_test(tc, hub_and_node_spell_options_alike);
     tcase_add_loop_test(tc, unknown_command_or_option, 0, NBAD);
     tcase_add_test(tc, no_command_prints_usage);
     tcase_add_loop_test(tc, missing_database, 0, NNEED);
