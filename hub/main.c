@@ -44,7 +44,7 @@ static const char usage_text[] =
     "           [--public-key KEY]         register a village node; prints its id\n"
     "  node list [--json] | node revoke ID | node enable ID | node rekey ID --out BUNDLE\n"
     "  refdata load divisions|categories FILE.csv\n"
-    "  incident update ID --status S [--note T] [--assignee U]   a city decision\n"
+    "  incident update ID [--status S] [--note T] [--assignee U] ...   a city decision\n"
     "  incident show ID                    the record and its whole history\n"
     "  TYPE update ID --FIELD VALUE | TYPE show ID   the same for grid, election, candidate,\n"
     "                                      council, member, affair\n"
