@@ -44,7 +44,7 @@ static const char usage_text[] =
     "           [--public-key KEY]         register a village node; prints its id\n"
     "  node list [--json] | node revoke ID | node enable ID | node rekey ID --out BUNDLE\n"
     "  refdata load divisions|categories FILE.csv\n"
-    "  incident update ID --status S [--note T] [--assignee U]   a city decision\n"
+    "  incident update ID [--status S] [--note T] [--assignee U] ...   a city decision\n"
     "  incident show ID                    the record and its whole history\n"
     "  TYPE update ID --FIELD VALUE | TYPE show ID   the same for grid, election, candidate,\n"
     "                                      council, member, affair\n"
@@ -52,6 +52,7 @@ static const char usage_text[] =
     "  report summary|incidents|elections|councils|nodes [--county C|--township C|--village C]\n"
     "         [--since DATE] [--until DATE] [--as-of DATE] [--format table|csv|json] [--bom]\n"
     "         [--findings-only]                       see docs/reports.md\n"
+    "         DATE: 2026-11-28, 2026/11/28 or 2026年11月28日, as at entry\n"
     "\n"
     "The database is ./gridhub.db unless --db or GRIDHUB_DB says otherwise; the hub's secret\n"
     "key is kept beside it in DB.key (mode 0600).\n";
@@ -239,6 +240,51 @@ static int check_village(hub_store *s, const char *code)
                 code, township);
 }
 
+/* The reference rows a node needs before its first sync (bundle.h): the
+ * divisions from the city down to its village (the village itself only when
+ * the hub knows it; else from its township), then every incident category.
+ * Appends them to rows[*n..GS_BUNDLE_MAX_ROWS); 0, or an exit code. */
+static int reference_rows(hub_store *s, const char *village, gs_record **rows, size_t *n)
+{
+    const gs_rectype *div = gs_rectype_get(GS_RT_DIVISION), *cat = gs_rectype_get(GS_RT_CATEGORY);
+    char code[16];
+    snprintf(code, sizeof code, "%s", village);
+    gs_record *chain[8];
+    size_t depth = 0;
+    gs_record *r = NULL;
+    if (gs_replica_get(hub_store_replica(s), div, code, &r, NULL) != GS_OK)
+        code[9] = '\0'; /* a village the hub does not list: its township's */
+    while (depth < 8 && code[0] &&
+           (r || gs_replica_get(hub_store_replica(s), div, code, &r, NULL) == GS_OK)) {
+        chain[depth++] = r;
+        const char *parent = gs_record_str(r, gs_field_find(div, "parent_code"));
+        snprintf(code, sizeof code, "%s", parent ? parent : "");
+        r = NULL;
+    }
+    while (depth) /* top down: the city first */
+        rows[(*n)++] = chain[--depth];
+    gs_buf sql = GS_BUF_INIT;
+    gs_buf_puts(&sql, "SELECT ");
+    gs_replica_columns(cat, &sql);
+    gs_buf_printf(&sql, " FROM %s WHERE _deleted = 0 ORDER BY code", cat->plural);
+    sqlite3_stmt *st = NULL;
+    int rc = sql.err || sqlite3_prepare_v2(hub_store_db(s), sql.data, -1, &st, NULL) != SQLITE_OK
+                 ? fail("reading the incident categories: %s", sqlite3_errmsg(hub_store_db(s)))
+                 : 0;
+    gs_buf_free(&sql);
+    while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+        if (*n == GS_BUNDLE_MAX_ROWS)
+            rc = fail("more than %d incident categories and divisions for one bundle",
+                      GS_BUNDLE_MAX_ROWS);
+        else if (gs_replica_row(st, 0, cat, &rows[*n]) == GS_OK)
+            (*n)++;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Writes the node's bundle, with the reference rows, to out (mode 0600). It
+ * is parsed back first: a bundle the hub writes is one that installs. */
 static int write_bundle(hub_store *s, const hub_node *n, const char *endpoint, const char *secret,
                         const char *out, bool force)
 {
@@ -250,20 +296,37 @@ static int write_bundle(hub_store *s, const hub_node *n, const char *endpoint, c
     hub_store_meta_text(s, "public_key", b.hub_public_key, sizeof b.hub_public_key);
     snprintf(b.node_public_key, sizeof b.node_public_key, "%s", n->public_key);
     snprintf(b.node_secret_key, sizeof b.node_secret_key, "%s", secret ? secret : "");
+    gs_record **rows = calloc(GS_BUNDLE_MAX_ROWS, sizeof *rows);
+    size_t nrows = 0;
+    int rc = rows ? reference_rows(s, n->village, rows, &nrows) : fail("out of memory");
     gs_buf text = GS_BUF_INIT;
-    gs_bundle_format(&b, &text);
-    int rc = text.err ? fail("out of memory") : write_secret_file(out, text.data, force);
+    gs_bundle check;
+    gs_errbuf eb = {{0}};
+    if (!rc)
+        gs_bundle_format_rows(&b, (const gs_record *const *)rows, nrows, &text);
+    if (!rc && text.err)
+        rc = fail("out of memory");
+    else if (!rc && gs_bundle_parse(text.data, text.len, &check, &eb))
+        rc = fail("the bundle would not install: %s", eb.msg);
+    else if (!rc)
+        rc = write_secret_file(out, text.data, force);
+    for (size_t i = 0; i < nrows; i++)
+        gs_record_destroy(&rows[i]);
+    free(rows);
     gs_buf_free(&text);
+    memset(&check, 0, sizeof check);
+    memset(&b, 0, sizeof b);
     return rc;
 }
 
 static int cmd_node_add(hub_cli *cli, int argc, char **argv)
 {
-    static const char *const vals[] = {"--village", "--name", "--endpoint", "--out",
-                                       "--public-key", "--id", NULL};
+    /* --node-id as gridnode init spells it; --id, the older name, too */
+    static const char *const vals[] = {"--village",    "--name",    "--endpoint", "--out",
+                                       "--public-key", "--node-id", "--id",       NULL};
     if (wants_help(argc, argv)) {
         puts("usage: gridhub node add --village CODE --name NAME --endpoint tcp://HOST:PORT --out "
-             "BUNDLE\n                     [--public-key KEY] [--id NODE_ID]\n\nRegisters a node "
+             "BUNDLE\n                     [--public-key KEY] [--node-id NODE_ID]\n\nRegisters a node "
              "for a village (a known division, or a 12-digit code under a known\ntownship) and "
              "writes its bundle (mode 0600) for `gridnode init --bundle`. With\n--public-key the "
              "node made its own key pair (`gridnode keygen`) and the bundle\nholds no secret. "
@@ -276,7 +339,8 @@ static int cmd_node_add(hub_cli *cli, int argc, char **argv)
         return rc;
     const char *village = opt(&o, "--village"), *name = opt(&o, "--name"),
                *endpoint = opt(&o, "--endpoint"), *out = opt(&o, "--out"),
-               *pubkey = opt(&o, "--public-key"), *id = opt(&o, "--id");
+               *pubkey = opt(&o, "--public-key"),
+               *id = opt(&o, "--node-id") ? opt(&o, "--node-id") : opt(&o, "--id");
     if (!village || !name || !endpoint || !out)
         return usage("node add: --village, --name, --endpoint and --out are required");
     if (!gs_endpoint_valid(endpoint))
@@ -298,7 +362,7 @@ static int cmd_node_add(hub_cli *cli, int argc, char **argv)
     if (id) {
         if (!gs_origin_valid(id) || !strcmp(id, GS_HUB_ORIGIN)) {
             hub_store_close(&s);
-            return fail("node add: --id \"%s\": 1-64 letters, digits, '.', '_', '-'", id);
+            return fail("node add: --node-id \"%s\": 1-64 letters, digits, '.', '_', '-'", id);
         }
         snprintf(n.id, sizeof n.id, "%s", id);
     } else {
@@ -672,9 +736,14 @@ static int cmd_record(hub_cli *cli, const gs_rectype *rt)
                rt->name, rt->name, rt->label_zh,
                rt->id == GS_RT_INCIDENT ? "; status follows the workflow" : "");
         for (int i = 0; i < rt->nfields; i++)
-            if (!(rt->fields[i].flags & (GS_F_KEY | GS_F_SCOPE | GS_F_COMPUTED)))
-                printf("%s --%s (%s)", i > 2 ? "," : "", rt->fields[i].name,
-                       rt->fields[i].label_zh);
+            if (!(rt->fields[i].flags & (GS_F_KEY | GS_F_SCOPE | GS_F_COMPUTED))) {
+                /* spelled as gridnode spells them: --grid-code, not --grid_code */
+                char name[80];
+                snprintf(name, sizeof name, "%s", rt->fields[i].name);
+                for (char *p = name; *p; p++)
+                    *p = *p == '_' ? '-' : *p;
+                printf("%s --%s (%s)", i > 2 ? "," : "", name, rt->fields[i].label_zh);
+            }
         putchar('\n');
         return cli->argc == 0 ? 2 : 0;
     }
@@ -840,13 +909,57 @@ static int cmd_serve(hub_cli *cli)
 
 /* ---- report --------------------------------------------------------------------------- */
 
+/* The date options of the command line: their values are read by the
+ * record date parser (gs_record_parse), the one that reads dates at entry,
+ * so they take the same forms: 2026-11-28, 2026/11/28, 2026年11月28日. */
+static const char *const date_options[] = {"--since", "--until", "--as-of", NULL};
+
+/* Rewrites the value after each date option in argv (the strings stay the
+ * caller's; rewritten ones go to days[], one per argument) to YYYY-MM-DD.
+ * 0, or the exit status of a usage error already printed. */
+static int canonical_dates(const char *cmd, int argc, char **argv, char (*days)[11])
+{
+    const gs_rectype *rt = gs_rectype_get(GS_RT_ELECTION);
+    int f = gs_field_find(rt, "election_date"); /* a GS_FT_DATE field */
+    gs_record *r = gs_record_new(rt);
+    if (!r)
+        return fail("out of memory");
+    int rc = 0;
+    for (int i = 0; i + 1 < argc && !rc; i++) {
+        bool is_date = false;
+        for (int k = 0; date_options[k]; k++)
+            is_date |= !strcmp(argv[i], date_options[k]);
+        if (!is_date)
+            continue;
+        gs_errbuf eb = {{0}};
+        const char *v = argv[++i];
+        if (!*v || gs_record_parse(r, f, v, &eb) || !gs_record_str(r, f))
+            rc = usage("%s: %s \"%s\": expected a date like 2026-11-28, 2026/11/28 or "
+                       "2026年11月28日",
+                       cmd, argv[i - 1], v);
+        else {
+            snprintf(days[i], sizeof days[i], "%s", gs_record_str(r, f));
+            argv[i] = days[i];
+        }
+    }
+    gs_record_destroy(&r);
+    return rc;
+}
+
 static int cmd_report(hub_cli *cli)
 {
     hub_store *s = NULL;
-    if (!wants_help(cli->argc, cli->argv) && !(s = open_store(cli)))
-        return 1;
-    int rc = hub_report_main(s ? hub_store_db(s) : NULL, cli->argc, cli->argv, cli->json);
+    bool help = wants_help(cli->argc, cli->argv);
+    char(*days)[11] = calloc((size_t)cli->argc + 1, sizeof *days);
+    int rc = days ? 0 : fail("out of memory");
+    if (!rc && !help)
+        rc = canonical_dates("report", cli->argc, cli->argv, days);
+    if (!rc && !help && !(s = open_store(cli)))
+        rc = 1;
+    if (!rc)
+        rc = hub_report_main(s ? hub_store_db(s) : NULL, cli->argc, cli->argv, cli->json);
     hub_store_close(&s);
+    free(days);
     return rc;
 }
 
@@ -864,6 +977,8 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--db") && i + 1 < argc)
             cli.db = argv[++i];
+        else if (!strncmp(argv[i], "--db=", 5)) /* as gridnode takes it */
+            cli.db = argv[i] + 5;
         else if (!strcmp(argv[i], "--db")) {
             free(rest);
             return usage("--db needs a path");

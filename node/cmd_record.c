@@ -13,6 +13,18 @@
 #include "gridsync/hlc.h"
 #include "gridsync/table.h"
 
+/* The default an entry fills in for field f when it is omitted, or NULL:
+ * the field table's, or "now" for the time an incident was reported
+ * (node_entry_create stamps it). Such a field is not required of the user. */
+static const char *entry_default(const gs_rectype *rt, const gs_field *f)
+{
+    if (f->def)
+        return f->def;
+    if (rt->id == GS_RT_INCIDENT && !strcmp(f->name, "reported_at"))
+        return "now 当前时间";
+    return NULL;
+}
+
 static void print_field_help(const gs_rectype *rt, bool update)
 {
     printf("usage: gridnode %s %s%s [--FIELD VALUE ...] [--db PATH]\n\n", rt->name,
@@ -34,7 +46,7 @@ static void print_field_help(const gs_rectype *rt, bool update)
                                                  : " (required)");
         else if (f->flags & GS_F_SCOPE)
             printf(" (defaults to this node's village)");
-        else if (f->flags & GS_F_REQUIRED && !update)
+        else if (f->flags & GS_F_REQUIRED && !update && !entry_default(rt, f))
             printf(" (required)");
         if (f->type == GS_FT_ENUM) {
             printf(": ");
@@ -49,8 +61,8 @@ static void print_field_help(const gs_rectype *rt, bool update)
         } else if (f->type == GS_FT_INT) {
             printf(": %lld-%lld", (long long)f->min, (long long)f->max);
         }
-        if (f->def)
-            printf(" [default %s]", f->def);
+        if (entry_default(rt, f) && !update)
+            printf(" [default %s]", entry_default(rt, f));
         putchar('\n');
     }
     if (rt->id == GS_RT_INCIDENT && update)

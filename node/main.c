@@ -29,13 +29,13 @@ static const char usage_text[] =
     "  init --bundle FILE      install the node from the bundle the city issued\n"
     "  keygen                  make this node's key pair; prints the public key for the city\n"
     "  rekey --bundle FILE     install the new keys the city issued (gridhub node rekey)\n"
-    "  init --node-id ID --village CODE --hub ENDPOINT [--name NAME]\n"
+    "  init --node-id ID --village CODE --endpoint ENDPOINT [--name NAME]\n"
     "                          a node without keys, for a local --insecure development hub\n"
     "\n"
     "entering data (works offline; each entry is saved at once and queued for sync)\n"
-    "  incident add --grid CODE --category CODE --title TEXT [--description T]\n"
+    "  incident add --category CODE --title TEXT [--grid-code CODE] [--description T]\n"
     "               [--reported-at TIME] [--reporter NAME] [--severity 1-4]   prints the id\n"
-    "  incident update ID --status STATUS [--note TEXT] [--assignee NAME]\n"
+    "  incident update ID [--status STATUS] [--note TEXT] [--assignee NAME] ...  (at least one)\n"
     "  incident list | incident show ID\n"
     "  grid|election|candidate|council|member|affair add|update|list|show|delete ...\n"
     "                          `gridnode TYPE add --help` lists every field\n"
@@ -96,7 +96,7 @@ node_store *node_open(const node_cli *cli)
 
 static const char init_help[] =
     "usage: gridnode init --bundle FILE [--db PATH]\n"
-    "       gridnode init --node-id ID --village CODE --hub ENDPOINT [--name NAME] [--db PATH]\n"
+    "       gridnode init --node-id ID --village CODE --endpoint ENDPOINT [--name NAME] [--db PATH]\n"
     "\n"
     "Creates the node database. The bundle is the file the city wrote with `gridhub node\n"
     "add`: the node id, its village, the hub's address and key, and the node's key pair\n"
@@ -104,22 +104,52 @@ static const char init_help[] =
     "secret is then taken from DB.key). Without a bundle the node has no keys and can only\n"
     "sync with a development hub started with --insecure. Refuses to overwrite a database.\n";
 
-/* Reads a bundle file (bounded), or prints why not. */
-static int read_bundle(const char *path, gs_bundle *b)
+/* Reads a bundle file (bounded) and parses it, or prints why not. *text
+ * (the caller's: sodium_memzero and free it, it may hold the secret key)
+ * keeps the file for its reference rows. */
+static int read_bundle(const char *cmd, const char *path, gs_bundle *b, char **text, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
-        return node_fail("init: %s: %s", path, strerror(errno));
-    char *text = malloc(GS_BUNDLE_MAX_BYTES + 2);
-    size_t n = text ? fread(text, 1, GS_BUNDLE_MAX_BYTES + 1, f) : 0;
+        return node_fail("%s: %s: %s", cmd, path, strerror(errno));
+    *text = malloc(GS_BUNDLE_MAX_BYTES + 2);
+    *len = *text ? fread(*text, 1, GS_BUNDLE_MAX_BYTES + 1, f) : 0;
     fclose(f);
-    if (!text)
+    if (!*text)
         return node_fail("out of memory");
     gs_errbuf eb = {{0}};
-    int rc = gs_bundle_parse(text, n, b, &eb);
-    free(text);
-    return rc ? node_fail("init: %s: %s", path, eb.msg) : NODE_EXIT_OK;
+    int rc = gs_bundle_parse(*text, *len, b, &eb);
+    return rc ? node_fail("%s: %s: %s", cmd, path, eb.msg) : NODE_EXIT_OK;
 }
+
+/* Frees a bundle's text, wiping it first (it may hold a secret key). */
+static void drop_bundle_text(char **text, size_t len)
+{
+    if (*text)
+        sodium_memzero(*text, len);
+    free(*text);
+    *text = NULL;
+}
+
+static int put_reference_row(const gs_record *rec, void *store, gs_errbuf *eb)
+{
+    return node_store_put_reference(store, rec, eb);
+}
+
+/* Inside a write transaction: stores the reference rows of a bundle already
+ * parsed once (so that none of its rows is stored from a bundle refused). */
+static int store_bundle_rows(node_store *s, const char *text, size_t len, gs_errbuf *eb)
+{
+    gs_bundle b;
+    int rc = gs_bundle_parse_rows(text, len, &b, put_reference_row, s, eb);
+    sodium_memzero(&b, sizeof b);
+    return rc;
+}
+
+/* The note for a node that has no incident categories yet. */
+static const char no_categories_note[] =
+    "尚无事件类别: 首次同步前任何类别都会被接受 (no incident categories yet: until the first\n"
+    "sync any category code is accepted; a bundle from `gridhub node add` carries them)\n";
 
 /* For a self-enrolled node: the secret keygen left in DB.key, matching the bundle. */
 static int read_own_secret(const char *db, const gs_bundle *b, char secret[41])
@@ -144,6 +174,27 @@ static int read_own_secret(const char *db, const gs_bundle *b, char secret[41])
     return NODE_EXIT_OK;
 }
 
+/* Stores a bundle's reference rows in the database init has just made, in
+ * one transaction; on failure the database is removed (a refused bundle
+ * creates nothing). */
+static int init_reference(const char *db, const char *text, size_t len, gs_errbuf *eb)
+{
+    node_store *s = NULL;
+    int rc = node_store_open(&s, db, eb);
+    if (!rc && !(rc = node_store_begin(s, eb)) && !(rc = store_bundle_rows(s, text, len, eb)))
+        rc = node_store_commit(s, eb);
+    node_store_close(&s); /* rolls back what is not committed */
+    if (rc) {
+        const char *suffix[] = {"", "-wal", "-shm"};
+        for (int i = 0; i < 3; i++) {
+            char path[4200];
+            snprintf(path, sizeof path, "%s%s", db, suffix[i]);
+            unlink(path);
+        }
+    }
+    return rc;
+}
+
 int node_cmd_init(node_cli *cli)
 {
     if (node_wants_help(cli->argc, cli->argv)) {
@@ -152,11 +203,14 @@ int node_cmd_init(node_cli *cli)
     }
     node_identity id = {0};
     const char *node_id = NULL, *village = NULL, *hub = NULL, *name = "", *bundle = NULL;
+    const char *hub_opt = "--endpoint"; /* as the user spelled it, for messages */
     for (int i = 0; i < cli->argc; i++) {
         const char *a = cli->argv[i];
+        /* --endpoint as `gridhub node add` spells it; --hub, the older name, too */
+        bool is_hub = !strcmp(a, "--endpoint") || !strcmp(a, "--hub");
         const char **dst = !strcmp(a, "--node-id")   ? &node_id
                            : !strcmp(a, "--village") ? &village
-                           : !strcmp(a, "--hub")     ? &hub
+                           : is_hub                  ? &hub
                            : !strcmp(a, "--name")    ? &name
                            : !strcmp(a, "--bundle")  ? &bundle
                                                      : NULL;
@@ -164,16 +218,23 @@ int node_cmd_init(node_cli *cli)
             return node_usage("init: unknown option %s", a);
         if (i + 1 >= cli->argc)
             return node_usage("init: %s needs a value", a);
+        if (is_hub)
+            hub_opt = a;
         *dst = cli->argv[++i];
     }
     bool from_keygen = false;
+    char *text = NULL;
+    size_t text_len = 0, nrows = 0;
     if (bundle) {
         if (node_id || village || hub)
-            return node_usage("init: --bundle replaces --node-id, --village and --hub");
+            return node_usage("init: --bundle replaces --node-id, --village and --endpoint");
         gs_bundle b;
-        int rc = read_bundle(bundle, &b);
-        if (rc)
+        int rc = read_bundle("init", bundle, &b, &text, &text_len);
+        if (rc) {
+            drop_bundle_text(&text, text_len);
             return rc;
+        }
+        nrows = b.reference_rows;
         memcpy(id.node_id, b.node_id, sizeof id.node_id);
         memcpy(id.village, b.village, sizeof id.village);
         snprintf(id.name, sizeof id.name, "%s", b.name);
@@ -182,14 +243,15 @@ int node_cmd_init(node_cli *cli)
         memcpy(id.public_key, b.node_public_key, sizeof id.public_key);
         if (b.node_secret_key[0])
             memcpy(id.secret_key, b.node_secret_key, sizeof id.secret_key);
-        else if ((rc = read_own_secret(cli->db, &b, id.secret_key)))
+        else if ((rc = read_own_secret(cli->db, &b, id.secret_key))) {
+            drop_bundle_text(&text, text_len);
             return rc;
-        else
+        } else
             from_keygen = true;
         sodium_memzero(&b, sizeof b);
     } else {
         if (!node_id || !village || !hub)
-            return node_usage("init: give --bundle FILE, or --node-id, --village and --hub");
+            return node_usage("init: give --bundle FILE, or --node-id, --village and --endpoint");
         if (!gs_origin_valid(node_id) || !strcmp(node_id, GS_HUB_ORIGIN))
             return node_fail("init: --node-id \"%s\": use 1 to 64 letters, digits, '.', '_' or "
                              "'-'",
@@ -197,7 +259,8 @@ int node_cmd_init(node_cli *cli)
         if (!gs_village_code_valid(village))
             return node_fail("init: --village \"%s\": expected a 12-digit village code", village);
         if (!gs_endpoint_valid(hub))
-            return node_fail("init: --hub \"%s\": expected tcp://HOST:PORT or ipc://PATH", hub);
+            return node_fail("init: %s \"%s\": expected tcp://HOST:PORT or ipc://PATH", hub_opt,
+                             hub);
         if (strlen(name) >= sizeof id.name)
             return node_fail("init: --name is too long");
         snprintf(id.node_id, sizeof id.node_id, "%s", node_id);
@@ -208,6 +271,9 @@ int node_cmd_init(node_cli *cli)
     gs_errbuf eb = {{0}};
     int rc = node_store_create(cli->db, &id, &eb);
     sodium_memzero(id.secret_key, sizeof id.secret_key);
+    if (!rc && nrows)
+        rc = init_reference(cli->db, text, text_len, &eb);
+    drop_bundle_text(&text, text_len);
     if (rc)
         return node_fail("init: %s", eb.msg);
     if (from_keygen) {
@@ -217,6 +283,11 @@ int node_cmd_init(node_cli *cli)
     }
     printf("initialized node %s for village %s in %s%s\n", id.node_id, id.village, cli->db,
            id.public_key[0] ? "" : " (no keys: development use with an --insecure hub only)");
+    if (nrows)
+        printf("参考数据 reference data: %zu rows (incident categories, divisions) until the first "
+               "sync\n", nrows);
+    else
+        fputs(no_categories_note, stdout);
     return NODE_EXIT_OK;
 }
 
@@ -234,33 +305,39 @@ int node_cmd_rekey(node_cli *cli)
     if (cli->argc != 2 || strcmp(cli->argv[0], "--bundle"))
         return node_usage("rekey needs --bundle FILE");
     gs_bundle b;
-    int rc = read_bundle(cli->argv[1], &b);
-    if (rc)
-        return rc;
-    node_store *s = node_open(cli);
-    if (!s) {
-        sodium_memzero(&b, sizeof b);
-        return NODE_EXIT_ERROR;
-    }
-    const node_identity *id = node_store_identity(s);
+    char *text = NULL;
+    size_t len = 0;
+    int rc = read_bundle("rekey", cli->argv[1], &b, &text, &len);
+    node_store *s = rc ? NULL : node_open(cli);
+    if (!rc && !s)
+        rc = NODE_EXIT_ERROR;
+    const node_identity *id = s ? node_store_identity(s) : NULL;
     char secret[41];
     gs_errbuf eb = {{0}};
-    if (strcmp(b.node_id, id->node_id) || strcmp(b.village, id->village))
+    if (!rc && (strcmp(b.node_id, id->node_id) || strcmp(b.village, id->village)))
         rc = node_fail("rekey: the bundle is for node %s of village %s, this is %s of %s",
                        b.node_id, b.village, id->node_id, id->village);
-    else if (b.node_secret_key[0])
+    else if (!rc && b.node_secret_key[0])
         memcpy(secret, b.node_secret_key, sizeof secret);
-    else
+    else if (!rc)
         rc = read_own_secret(cli->db, &b, secret);
-    if (!rc && (node_store_meta_set_text(s, "hub_public_key", b.hub_public_key, &eb) ||
+    /* One transaction: a failure half-way must not leave a public key that
+     * does not match the secret (the node could never connect again). The
+     * bundle's reference rows go with it; they lose to anything synced. */
+    if (!rc && (node_store_begin(s, &eb) ||
+                node_store_meta_set_text(s, "hub_public_key", b.hub_public_key, &eb) ||
                 node_store_meta_set_text(s, "hub_endpoint", b.hub_endpoint, &eb) ||
                 node_store_meta_set_text(s, "public_key", b.node_public_key, &eb) ||
-                node_store_meta_set_text(s, "secret_key", secret, &eb)))
-        rc = node_fail("rekey: %s", eb.msg);
+                node_store_meta_set_text(s, "secret_key", secret, &eb) ||
+                store_bundle_rows(s, text, len, &eb) || node_store_commit(s, &eb))) {
+        node_store_rollback(s);
+        rc = node_fail("rekey: %s; the old keys stay", eb.msg);
+    }
     if (!rc)
         printf("installed new keys for node %s\n", id->node_id);
     sodium_memzero(secret, sizeof secret);
     sodium_memzero(&b, sizeof b);
+    drop_bundle_text(&text, len);
     node_store_close(&s);
     return rc;
 }

@@ -479,6 +479,19 @@ int node_store_apply_remote(node_store *s, const gs_change *c, const void *body,
     return added ? gs_replica_apply(s->replica, c, NULL, eb) : GS_OK;
 }
 
+int node_store_put_reference(node_store *s, const gs_record *rec, gs_errbuf *eb)
+{
+    if (!s->in_tx || !rec->rt->reference)
+        return gs_errf(eb, GS_EINVAL, "node_store_put_reference: %s outside a transaction or "
+                                      "not reference data", rec->rt->name);
+    gs_change c = {0};
+    snprintf(c.origin, sizeof c.origin, "%s", GS_HUB_ORIGIN);
+    c.hlc = 1; /* below every real timestamp */
+    c.op = GS_OP_UPSERT;
+    c.rec = (gs_record *)rec; /* borrowed; not cleared */
+    return gs_replica_apply(s->replica, &c, NULL, eb);
+}
+
 int node_store_hash_at(node_store *s, uint64_t seq, uint8_t hash[GS_HASH_LEN], gs_errbuf *eb)
 {
     memset(hash, 0, GS_HASH_LEN);

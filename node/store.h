@@ -104,6 +104,14 @@ void node_store_observe(node_store *s, gs_hlc remote);
 int node_store_apply_remote(node_store *s, const gs_change *c, const void *body, size_t len,
                             const uint8_t hash[GS_HASH_LEN], uint64_t hub_seq, gs_errbuf *eb);
 
+/* Inside a write transaction: stores a reference row (a division or a
+ * category, e.g. from the bundle at init) through the replica rules as if the
+ * hub had sent it, with the oldest clock there is (HLC 1, origin "hub"), so
+ * that every change pulled from the hub later wins each of its fields: the
+ * first sync overwrites the row harmlessly. It is no change of any origin,
+ * so it is not in the change log and is never pushed. */
+int node_store_put_reference(node_store *s, const gs_record *rec, gs_errbuf *eb);
+
 /* The hash of the node's own change seq (zeros for seq 0); GS_ENOTFOUND if absent. */
 int node_store_hash_at(node_store *s, uint64_t seq, uint8_t hash[GS_HASH_LEN], gs_errbuf *eb);
 

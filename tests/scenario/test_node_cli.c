@@ -206,11 +206,107 @@ START_TEST(init_needs_its_options)
     GNDB(path, "init", "--node-id", NODE_ID, "--village", VILLAGE);
     ASSERT_EXIT(2);
     assert_one_line_error();
-    ASSERT_ERR_HAS("--hub");
+    ASSERT_ERR_HAS("--endpoint");
     GNDB(path, "init", "--node-id", NODE_ID, "--village", VILLAGE, "--hub", HUB, "--colour", "x");
     ASSERT_EXIT(2);
     ASSERT_ERR_HAS("--colour");
     ck_assert_int_ne(access(path, F_OK), 0);
+}
+END_TEST
+
+/* gridnode and gridhub spell the same things the same way: --node-id and
+ * --endpoint (each program keeping its older name, --hub and --id, as an
+ * alias), --db=PATH, and the field options (--grid-code, short --grid) in
+ * `gridnode incident add` and `gridhub incident update` alike. */
+START_TEST(hub_and_node_spell_options_alike)
+{
+    char path[PATH_MAX], hub_db[PATH_MAX], dbeq[PATH_MAX + 8], out[PATH_MAX];
+    snprintf(path, sizeof path, "%s/other.db", tmp);
+    GNDB(path, "init", "--node-id", "n2", "--village", VILLAGE, "--endpoint", HUB);
+    ASSERT_OK();
+    GNDB(path, "status", "--json");
+    ASSERT_JSON(R.out, "hub", HUB);
+    GNDB(path, "init", "--node-id", "n3", "--village", VILLAGE, "--endpoint", "http://x:1");
+    ASSERT_EXIT(1);
+    ASSERT_ERR_HAS("--endpoint \"http://x:1\"");
+
+    snprintf(hub_db, sizeof hub_db, "%s/hub.db", tmp);
+    snprintf(dbeq, sizeof dbeq, "--db=%s", hub_db);
+    snprintf(out, sizeof out, "%s/n.bundle", tmp);
+    RUN_OK("gridhub", dbeq, "init");
+    RUN_OK("gridhub", dbeq, "refdata", "load", "divisions",
+           GS_TEST_SRC_DIR "/data/luohe_divisions.csv");
+    RUN_OK("gridhub", dbeq, "node", "add", "--village", VILLAGE, "--name", "王庄村", "--endpoint",
+           HUB, "--out", out, "--node-id", "wangzhuang-pc");
+    ck_assert_str_eq(R.out, "wangzhuang-pc\n");
+    RUN_OK("gridhub", "--db", hub_db, "node", "list", "--json");
+    ck_assert_msg(strstr(R.out, "\"wangzhuang-pc\""), "%s", R.out);
+
+    RUN_OK("gridhub", "--db", hub_db, "incident", "update", "--help");
+    ASSERT_OUT_HAS("--grid-code");
+    ASSERT_OUT_HAS("--reported-at");
+    ASSERT_OUT_LACKS("--grid_code");
+    ASSERT_OUT_LACKS("--closed-at"); /* computed: not an option */
+    GN("incident", "add", "--help");
+    ASSERT_OUT_HAS("--grid-code");
+    add_grid();
+    GN("incident", "add", "--grid-code", GRID1, "--category", "dispute", "--title", "长名");
+    free(printed_id());
+}
+END_TEST
+
+/* The line of `--help` output that lists option opt (malloc'd). */
+static char *help_line(const char *opt)
+{
+    char want[64];
+    snprintf(want, sizeof want, "  %s ", opt);
+    const char *at = strstr(R.out, want);
+    ck_assert_msg(at != NULL, "no %s in the help:\n%s", opt, R.out);
+    return strndup(at, strcspn(at, "\n"));
+}
+
+/* `--help` marks as required only what is: in `incident add --help` exactly
+ * --category and --title are, and an incident with just those two is
+ * saved, while leaving out either is refused naming it. Fields with a
+ * default (status, severity, reported-at: now), the generated id and the
+ * village are not required; the computed closed_at is no option at all.
+ * The command overview does not show the optional grid as required. */
+START_TEST(help_marks_required_truthfully)
+{
+    GN("incident", "add", "--help");
+    ASSERT_OK();
+    static const char *const required[] = {"--category", "--title"};
+    static const char *const optional[] = {"--id",       "--village-code", "--grid-code",
+                                           "--status",   "--severity",     "--reported-at",
+                                           "--source",   "--deadline"};
+    for (size_t i = 0; i < sizeof required / sizeof required[0]; i++) {
+        char *line = help_line(required[i]);
+        ck_assert_msg(strstr(line, "(required)"), "not marked required: %s", line);
+        free(line);
+    }
+    for (size_t i = 0; i < sizeof optional / sizeof optional[0]; i++) {
+        char *line = help_line(optional[i]);
+        ck_assert_msg(!strstr(line, "(required)"), "marked required: %s", line);
+        free(line);
+    }
+    ASSERT_OUT_HAS("[default now");
+    ASSERT_OUT_LACKS("--closed-at");
+    GN("incident", "add", "--category", "dispute", "--title", "只有必填项");
+    char *id = printed_id();
+    GN("incident", "show", id, "--json");
+    ASSERT_JSON(R.out, "status", "reported");
+    ASSERT_JSON(R.out, "severity", "2");
+    free(id);
+    GN("incident", "add", "--category", "dispute");
+    ASSERT_EXIT(1);
+    ASSERT_ERR_HAS("title");
+    GN("incident", "add", "--title", "没有类别");
+    ASSERT_EXIT(1);
+    ASSERT_ERR_HAS("category");
+    GNDB(NULL, "--help");
+    ASSERT_OK();
+    ASSERT_OUT_LACKS("incident add --grid CODE");
+    ASSERT_OUT_LACKS("incident update ID --status");
 }
 END_TEST
 
@@ -1322,6 +1418,152 @@ END_TEST
 
 /* ==== suite ============================================================================ */
 
+/* ==== bundle: reference data before the first sync ============================== */
+
+static char bundle_path[PATH_MAX]; /* tmp/village.bundle, written by make_bundle */
+
+/* A hub database in tmp with the project's divisions and categories, and a
+ * bundle for a node of VILLAGE written by `gridhub node add` (no hub runs:
+ * the bundle is all the node gets before its first sync). */
+static void make_bundle(void)
+{
+    char hub_db[PATH_MAX];
+    snprintf(hub_db, sizeof hub_db, "%s/hub.db", tmp);
+    snprintf(bundle_path, sizeof bundle_path, "%s/village.bundle", tmp);
+    RUN_OK("gridhub", "--db", hub_db, "init");
+    RUN_OK("gridhub", "--db", hub_db, "refdata", "load", "divisions",
+           GS_TEST_SRC_DIR "/data/luohe_divisions.csv");
+    RUN_OK("gridhub", "--db", hub_db, "refdata", "load", "categories",
+           GS_TEST_SRC_DIR "/data/incident_categories.csv");
+    RUN_OK("gridhub", "--db", hub_db, "node", "add", "--village", VILLAGE, "--name", "王庄村",
+           "--endpoint", HUB, "--out", bundle_path);
+}
+
+/* The bundle's text with every line starting with one of drop[] removed. */
+static char *bundle_without(const char *const *drop)
+{
+    char *text = gst_read_file(bundle_path, NULL);
+    ck_assert_ptr_nonnull(text);
+    char *out = calloc(1, strlen(text) + 1), *o = out;
+    for (char *line = text; *line;) {
+        size_t n = strcspn(line, "\n") + (line[strcspn(line, "\n")] == '\n');
+        bool keep = true;
+        for (int i = 0; drop[i]; i++)
+            keep &= strncmp(line, drop[i], strlen(drop[i])) != 0;
+        if (keep) {
+            memcpy(o, line, n);
+            o += n;
+        }
+        line += n;
+    }
+    free(text);
+    return out;
+}
+
+/* Rows of the project's categories file (its lines but the header). */
+static long long categories_in_data(void)
+{
+    return gst_count_in_file(GS_TEST_SRC_DIR "/data/incident_categories.csv", "\n") - 1;
+}
+
+/* A node installed from a fresh bundle knows every category and its
+ * divisions before any sync: a typo in the category is refused at entry and
+ * nothing is saved; a real category is accepted. Nothing of the reference
+ * data is in the node's change log (it is the hub's, not the node's). */
+START_TEST(bundle_reference_checks_entry_before_sync)
+{
+    make_bundle();
+    char node_db[PATH_MAX];
+    snprintf(node_db, sizeof node_db, "%s/village.db", tmp);
+    snprintf(db, sizeof db, "%s", node_db);
+    GN("init", "--bundle", bundle_path);
+    ASSERT_OK();
+    ASSERT_OUT_HAS("参考数据 reference data: 28 rows");
+    ck_assert_int_eq(status_num("category"), categories_in_data());
+    ck_assert_int_eq(status_num("division"), 3); /* 繁城回族镇, 临颍县, 漯河市 */
+    ck_assert_int_eq(status_num("seq"), 0);
+    add_grid();
+    GN("incident", "add", "--grid", GRID1, "--category", "safety.fir", "--title", "打错的类别");
+    ASSERT_EXIT(1);
+    assert_one_line_error();
+    ASSERT_ERR_HAS("safety.fir is not a known incident category");
+    ck_assert_int_eq(status_num("incident"), 0);
+    GN("incident", "add", "--grid", GRID1, "--category", "safety.fire", "--title", "柴草堆放");
+    free(printed_id());
+    ck_assert_int_eq(status_num("incident"), 1);
+    ck_assert_int_eq(status_num("seq"), 2); /* the grid and the incident, nothing else */
+}
+END_TEST
+
+/* A bundle written before bundles carried reference data still installs; the
+ * node then learns the categories at its first sync (and says so), and until
+ * then entry cannot check them. */
+START_TEST(bundle_without_reference_installs)
+{
+    make_bundle();
+    static const char *const drop[] = {"reference_rows", "division =", "category =", NULL};
+    char *old = bundle_without(drop);
+    char old_path[PATH_MAX];
+    snprintf(old_path, sizeof old_path, "%s/old.bundle", tmp);
+    ck_assert_int_eq(gst_write_file(old_path, old, strlen(old)), 0);
+    free(old);
+    snprintf(db, sizeof db, "%s/old.db", tmp);
+    GN("init", "--bundle", old_path);
+    ASSERT_OK();
+    ASSERT_OUT_HAS("initialized node " VILLAGE "-1");
+    ASSERT_OUT_HAS("no incident categories yet");
+    ck_assert_int_eq(status_num("category"), 0);
+    add_grid();
+    GN("incident", "add", "--grid", GRID1, "--category", "safety.fir", "--title", "首次同步前");
+    free(printed_id());
+}
+END_TEST
+
+/* Damaged reference rows: one line naming the bundle line and what is wrong,
+ * and no database left behind. */
+typedef struct bad_rows_case {
+    const char *from, *to; /* the first `from` in the bundle becomes `to` */
+    const char *names;
+} bad_rows_case;
+
+static const bad_rows_case bad_rows[] = {
+    {"category = safety.fire,", "category = Safety Fire!,", "category code"},
+    {"category = safety.fire,", "category = ,", "category"},
+    {"division = 411122,临颍县,county", "division = 411122,临颍县,kingdom", "division level"},
+    {"category = safety.fire,", "category = \"safety.fire,", "expected one CSV row"},
+    {"category = safety.fire,", "categoryy = safety.fire,", "unknown key"},
+    {"reference_rows = 28", "reference_rows = 27", "reference_rows says 27 rows"},
+    {"reference_rows = 28", "reference_rows = 99999", "reference_rows"},
+};
+
+START_TEST(bundle_bad_reference_rows_refused)
+{
+    make_bundle();
+    const bad_rows_case *c = &bad_rows[_i];
+    char *text = gst_read_file(bundle_path, NULL);
+    ck_assert_ptr_nonnull(text);
+    char *at = strstr(text, c->from);
+    ck_assert_msg(at != NULL, "no \"%s\" in the bundle", c->from);
+    size_t head = (size_t)(at - text), flen = strlen(c->from), tlen = strlen(c->to);
+    char *bad = malloc(strlen(text) + tlen + 1);
+    memcpy(bad, text, head);
+    memcpy(bad + head, c->to, tlen);
+    strcpy(bad + head + tlen, at + flen);
+    char bad_path[PATH_MAX];
+    snprintf(bad_path, sizeof bad_path, "%s/bad.bundle", tmp);
+    ck_assert_int_eq(gst_write_file(bad_path, bad, strlen(bad)), 0);
+    free(text);
+    free(bad);
+    snprintf(db, sizeof db, "%s/bad.db", tmp);
+    GN("init", "--bundle", bad_path);
+    ASSERT_EXIT(1);
+    assert_one_line_error();
+    ASSERT_ERR_HAS("bad.bundle: bundle");
+    ASSERT_ERR_HAS(c->names);
+    ck_assert_msg(access(db, F_OK) != 0, "a refused bundle left %s", db);
+}
+END_TEST
+
 static Suite *node_cli_suite(void)
 {
     Suite *s = suite_create("node_cli");
@@ -1335,10 +1577,18 @@ static Suite *node_cli_suite(void)
                         (int)(sizeof bad_inits / sizeof bad_inits[0]));
     tcase_add_test(tc, init_needs_its_options);
 
+    tc = gst_tcase(s, "bundle", setup, teardown, 120);
+    tcase_add_test(tc, bundle_reference_checks_entry_before_sync);
+    tcase_add_test(tc, bundle_without_reference_installs);
+    tcase_add_loop_test(tc, bundle_bad_reference_rows_refused, 0,
+                        (int)(sizeof bad_rows / sizeof bad_rows[0]));
+
     tc = gst_tcase(s, "cli", setup, teardown, 120);
     tcase_add_loop_test(tc, help_everywhere, 0, NHELP);
     tcase_add_test(tc, add_help_lists_fields);
     tcase_add_test(tc, grid_add_help_code_required);
+    tcase_add_test(tc, hub_and_node_spell_options_alike);
+    tcase_add_test(tc, help_marks_required_truthfully);
     tcase_add_loop_test(tc, unknown_command_or_option, 0, NBAD);
     tcase_add_test(tc, no_command_prints_usage);
     tcase_add_loop_test(tc, missing_database, 0, NNEED);

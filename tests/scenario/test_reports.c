@@ -1277,6 +1277,14 @@ START_TEST(summary_period_filters)
 }
 END_TEST
 
+/* The same period in the other date forms entry takes: the same figures. */
+START_TEST(summary_period_date_forms)
+{
+    const char *period[] = {"--since", "2026/01/11", "--until", "2026年3月20日"};
+    CHECK_SUMMARY(period, summary_period);
+}
+END_TEST
+
 /* ---- elections ------------------------------------------------------------------------------- */
 
 typedef struct want_election {
@@ -1865,7 +1873,7 @@ END_TEST
 /* clang-format off */
 static const char *const bad_args[][6] = {
     {"summary", "--since", "2026-02-30", NULL},
-    {"summary", "--until", "2026/03/01", NULL},
+    {"summary", "--until", "2026/02/30", NULL},
     {"summary", "--since", "2026-03-01", "--until", "2026-02-01", NULL},
     {"summary", "--county", "411199", NULL},
     {"summary", "--county", "41110", NULL},
@@ -1884,7 +1892,7 @@ static const char *const bad_args[][6] = {
 };
 /* clang-format on */
 static const char *const bad_names[] = {
-    "2026-02-30", "2026/03/01", "--since", "411199", "41110",           "411102999",
+    "2026-02-30", "2026/02/30", "--since", "411199", "41110",           "411102999",
     "4111021002", "--village",  "xml",     "--bom",  "--findings-only", "--since",
     "weekly",     "--county",   "--color", "extra",  "which report",
 };
@@ -1937,6 +1945,7 @@ static Suite *reports_suite(void)
     tcase_add_test(tc, summary_township_by_village);
     tcase_add_test(tc, summary_village_and_unknown);
     tcase_add_test(tc, summary_period_filters);
+    tcase_add_test(tc, summary_period_date_forms);
 
     tc = gst_tcase(s, "kinds", setup, teardown, 300);
     tcase_add_test(tc, elections_with_findings_and_rules);

@@ -1040,6 +1040,107 @@ START_TEST(rekey_failure_keeps_key)
 }
 END_TEST
 
+/* The node's key pair as stored in its database: public and secret (into
+ * the caller's 41-byte buffers), asserting the secret's public key is the
+ * stored public key: a node whose two halves differ can never connect. */
+static void stored_keys_match(const char *db, char pub[41], char sec[41])
+{
+    char *p = NULL, *q = NULL;
+    db_query(db, "SELECT value FROM meta WHERE key = 'public_key'", NULL, NULL, &p);
+    db_query(db, "SELECT value FROM meta WHERE key = 'secret_key'", NULL, NULL, &q);
+    ck_assert_msg(p && q && strlen(p) == 40 && strlen(q) == 40, "stored keys missing in %s", db);
+    char derived[41];
+    ck_assert_int_eq(zmq_curve_public(derived, q), 0);
+    ck_assert_msg(!strcmp(derived, p), "%s: the stored public key does not belong to the stored "
+                                       "secret key", db);
+    memcpy(pub, p, 41);
+    memcpy(sec, q, 41);
+    free(p);
+    free(q);
+}
+
+/* A node "fresh" installed, then re-keyed at the hub: the new bundle is
+ * tmp/fresh-new.bundle, not yet installed. */
+static void enrol_and_rekey(node *w)
+{
+    enrol(w, "fresh", VILLAGE_H, true);
+    HUB("node", "rekey", w->id, "--out", tpath("fresh-new.bundle"), "--endpoint", endpoint);
+    ASSERT_OK("gridhub node rekey");
+}
+
+/* `gridnode rekey` installs the bundle's key pair whole: afterwards the
+ * stored public key is the bundle's and belongs to the stored secret. */
+START_TEST(node_rekey_keys_match)
+{
+    node w;
+    enrol_and_rekey(&w);
+    NODE(w.db, "rekey", "--bundle", tpath("fresh-new.bundle"));
+    ASSERT_OK("gridnode rekey");
+    gs_bundle nb;
+    read_bundle(tpath("fresh-new.bundle"), &nb);
+    char pub[41], sec[41];
+    stored_keys_match(w.db, pub, sec);
+    ck_assert_str_eq(pub, nb.node_public_key);
+    ck_assert_str_ne(pub, w.keys.node_public_key);
+}
+END_TEST
+
+/* A `gridnode rekey` that fails half-way (here the database refuses the
+ * last of the four key writes, the secret, through a trigger the test puts
+ * on the meta table) leaves the old keys, both halves: the four writes are
+ * one transaction. Then, the fault removed, the rekey goes through. */
+START_TEST(node_rekey_fault_keeps_old_keys)
+{
+    node w;
+    enrol_and_rekey(&w);
+    sqlite3 *db = NULL;
+    ck_assert_int_eq(sqlite3_open(w.db, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(db,
+                                  "CREATE TRIGGER fault BEFORE INSERT ON meta "
+                                  "WHEN NEW.key = 'secret_key' "
+                                  "BEGIN SELECT RAISE(ABORT, 'injected fault'); END",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    NODE(w.db, "rekey", "--bundle", tpath("fresh-new.bundle"));
+    ASSERT_REFUSED("gridnode rekey with a fault at the secret key");
+    assert_one_line_error("gridnode");
+    ASSERT_ERR_HAS("injected fault");
+    ASSERT_ERR_HAS("the old keys stay");
+    char pub[41], sec[41];
+    stored_keys_match(w.db, pub, sec);
+    ck_assert_str_eq(pub, w.keys.node_public_key);
+    ck_assert_str_eq(sec, w.keys.node_secret_key);
+    char *hub_key = NULL;
+    db_query(w.db, "SELECT value FROM meta WHERE key = 'hub_public_key'", NULL, NULL, &hub_key);
+    ck_assert_str_eq(hub_key, hub_public);
+    free(hub_key);
+    ck_assert_int_eq(sqlite3_exec(db, "DROP TRIGGER fault", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    NODE(w.db, "rekey", "--bundle", tpath("fresh-new.bundle"));
+    ASSERT_OK("gridnode rekey without the fault");
+    stored_keys_match(w.db, pub, sec);
+    ck_assert_str_ne(pub, w.keys.node_public_key);
+}
+END_TEST
+
+/* The reference rows a node got from its bundle are overwritten by its first
+ * sync: after it, every category and division row carries a clock of the
+ * hub's (none the bundle's HLC 1), and the node holds the hub's categories. */
+START_TEST(bundle_reference_overwritten_by_sync)
+{
+    int64_t from_bundle = db_query(honest.db,
+                                   "SELECT (SELECT count(*) FROM categories WHERE _hlc <= 1) + "
+                                   "(SELECT count(*) FROM divisions WHERE _hlc <= 1)",
+                                   NULL, NULL, NULL);
+    ck_assert_int_eq(from_bundle, 0);
+    int64_t node_cats = db_query(honest.db, "SELECT count(*) FROM categories WHERE _deleted = 0",
+                                 NULL, NULL, NULL);
+    ck_assert_int_eq(node_cats, hub_int("SELECT count(*) FROM categories WHERE _deleted = 0",
+                                        NULL, NULL));
+    ck_assert_int_gt(node_cats, 0);
+}
+END_TEST
+
 /* After a rekey, a connection opened with the old key before it must not
  * start a new session: HELLO checks that the key belongs to the node id.
  * OPEN DEFECT: hub/server.c handle_hello compares HELLO.node_id with the
@@ -2178,7 +2279,7 @@ static const corruption corruptions[] = {
     {"an endpoint that is not tcp or ipc", "hub_endpoint", "http://hub.example:7700",
      "hub_endpoint"},
     {"a NUL byte", "village", "@nul", "NUL"},
-    {"more than 8 KiB", NULL, "@8k", "more than a bundle"},
+    {"more than GS_BUNDLE_MAX_BYTES", NULL, "@big", "more than a bundle"},
     {"an empty file", NULL, "@empty", "missing"},
     /* OPEN DEFECT: neither gs_bundle_parse nor gridnode init checks that the
      * node's public key belongs to its secret key, so this bundle installs and
@@ -2191,7 +2292,8 @@ static const corruption corruptions[] = {
  * with '@' are computed: "@~" the key's value with its first character made
  * '~', "@short"/"@long" one character less/more, "@other-pair" the public
  * key of a fresh pair, "@no-equals" the line without its '=', "@nul" a NUL
- * byte in the key's line, "@8k" 9000 bytes of comment appended, "@empty"
+ * byte in the key's line, "@big" comment lines appended until the bundle is
+ * over GS_BUNDLE_MAX_BYTES, "@empty"
  * nothing at all. */
 static void corrupt(const corruption *c, const char *text, gs_buf *out)
 {
@@ -2199,9 +2301,9 @@ static void corrupt(const corruption *c, const char *text, gs_buf *out)
         if (!strcmp(c->value, "@empty"))
             return;
         gs_buf_puts(out, text);
-        if (!strcmp(c->value, "@8k"))
-            for (int i = 0; i < 9000; i++)
-                gs_buf_putc(out, '#');
+        if (!strcmp(c->value, "@big"))
+            while (out->len <= GS_BUNDLE_MAX_BYTES)
+                gs_buf_puts(out, "# ..............................................................\n");
         else
             gs_buf_puts(out, c->value);
         return;
@@ -2299,6 +2401,9 @@ static Suite *security_suite(void)
     tcase_add_test(tc, rekeyed_old_key_refused);
     tcase_add_test(tc, rekeyed_bundle_installs);
     tcase_add_test(tc, rekey_failure_keeps_key);
+    tcase_add_test(tc, node_rekey_keys_match);
+    tcase_add_test(tc, node_rekey_fault_keeps_old_keys);
+    tcase_add_test(tc, bundle_reference_overwritten_by_sync);
     tcase_add_test(tc, rekey_refuses_hello_on_old_connection);
     tcase_add_test(tc, self_enrolment);
     tcase_add_test(tc, no_plaintext_against_curve_hub);
