@@ -1011,7 +1011,14 @@ static void csv_sheet(const sheet *s, gs_buf *b)
             if (!first)
                 gs_buf_putc(b, ',');
             const char *v = s->cells[r * s->ncols + c];
-            gs_buf_csv_field(b, v ? v : "");
+            if (v && s->cols[c].type == T_STR && gs_csv_formula_start(v[0])) {
+                gs_buf cell = GS_BUF_INIT; /* text, not a formula, to a spreadsheet */
+                gs_buf_printf(&cell, "'%s", v);
+                gs_buf_csv_field(b, cell.data ? cell.data : "");
+                gs_buf_free(&cell);
+            } else {
+                gs_buf_csv_field(b, v ? v : "");
+            }
             first = false;
         }
         gs_buf_puts(b, "\r\n");

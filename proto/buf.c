@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "gridsync/buf.h"
@@ -101,6 +102,11 @@ void gs_buf_json_str(gs_buf *b, const char *s)
     }
     gs_buf_append(b, run, (size_t)(s - run));
     gs_buf_putc(b, '"');
+}
+
+bool gs_csv_formula_start(char c)
+{
+    return c && strchr("=+-@\t\r", c) != NULL;
 }
 
 void gs_buf_csv_field(gs_buf *b, const char *s)

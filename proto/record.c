@@ -436,12 +436,11 @@ static bool canonical(const gs_field *f, const char *text, gs_buf *out, int64_t 
 
 /* ---- what Excel makes of typed values ----------------------------------- */
 
-/* The first characters a spreadsheet reads as the start of a formula: a text
- * cell starting with one is written behind a "'" (gs_record_csv), which
- * gs_record_parse drops again. */
+/* A text cell starting with what a spreadsheet reads as a formula is written
+ * behind a "'" (gs_record_csv), which gs_record_parse drops again. */
 static bool formula_start(char c)
 {
-    return c && strchr("=+-@\t\r", c) != NULL;
+    return gs_csv_formula_start(c);
 }
 
 /* Reads digits at *p; false when there is none. */

@@ -172,13 +172,28 @@ void gs_table_print(const gs_table *t, FILE *f)
     free(w);
 }
 
+/* A cell a spreadsheet would run as a formula goes out behind a "'"; a
+ * number ("-12", "97.2%") and the report's "-" for no value stay as they are. */
+static void csv_cell(gs_buf *b, const char *s)
+{
+    if (gs_csv_formula_start(s[0]) && !numeric(s) && strcmp(s, "-")) {
+        gs_buf cell = GS_BUF_INIT;
+        gs_buf_putc(&cell, '\'');
+        gs_buf_puts(&cell, s);
+        gs_buf_csv_field(b, cell.data ? cell.data : "");
+        gs_buf_free(&cell);
+        return;
+    }
+    gs_buf_csv_field(b, s);
+}
+
 void gs_table_csv(const gs_table *t, gs_buf *b)
 {
     for (size_t r = 0; r <= t->nrows; r++) {
         for (size_t c = 0; c < t->ncols; c++) {
             if (c)
                 gs_buf_putc(b, ',');
-            gs_buf_csv_field(b, t->cells[r * t->ncols + c]);
+            csv_cell(b, t->cells[r * t->ncols + c]);
         }
         gs_buf_puts(b, "\r\n");
     }

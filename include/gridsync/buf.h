@@ -9,6 +9,7 @@
 #ifndef GRIDSYNC_BUF_H
 #define GRIDSYNC_BUF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,6 +31,10 @@ void gs_buf_printf(gs_buf *b, const char *fmt, ...) __attribute__((format(printf
 void gs_buf_json_str(gs_buf *b, const char *s);
 /* Appends s as one CSV field, quoted when it holds a comma, quote or newline. */
 void gs_buf_csv_field(gs_buf *b, const char *s);
+/* True for the first characters a spreadsheet reads as the start of a
+ * formula (=, +, -, @, tab, CR): a text cell starting with one is exported
+ * behind a "'" so that it stays text (spreadsheet formula injection). */
+bool gs_csv_formula_start(char c);
 /* Appends n bytes as lowercase hex. */
 void gs_buf_hex(gs_buf *b, const uint8_t *p, size_t n);
 /* Empties the buffer but keeps its memory and limit; clears err. */

@@ -1486,7 +1486,7 @@ START_TEST(bundle_reference_checks_entry_before_sync)
     GN("incident", "add", "--grid", GRID1, "--category", "safety.fir", "--title", "打错的类别");
     ASSERT_EXIT(1);
     assert_one_line_error();
-    ASSERT_ERR_HAS("safety.fir is not a known incident category");
+    ASSERT_ERR_HAS("safety.fir 不是已知的事件类别");
     ck_assert_int_eq(status_num("incident"), 0);
     GN("incident", "add", "--grid", GRID1, "--category", "safety.fire", "--title", "柴草堆放");
     free(printed_id());

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "gridsync/record.h"
+#include "gridsync/table.h"
 #include "gridsync/schema.h"
 #include "gstest.h"
 
@@ -398,6 +399,30 @@ START_TEST(ddl_has_every_field)
 }
 END_TEST
 
+/* Terminal tables go out as CSV too (lists, reports): a text cell that a
+ * spreadsheet would run is written behind a "'", a number and the "-" of a
+ * missing value are not. */
+START_TEST(table_csv_formula_guard)
+{
+    const char *head[] = {"名称", "数"};
+    gs_table *t = gs_table_new(2, head);
+    const char *r1[] = {"=HYPERLINK(\"http://x\",\"点我\")", "-12"};
+    const char *r2[] = {"@SUM(A1)", "-"};
+    const char *r3[] = {"-危险", "97.2%"};
+    gs_table_add(t, r1);
+    gs_table_add(t, r2);
+    gs_table_add(t, r3);
+    gs_buf b = GS_BUF_INIT;
+    gs_table_csv(t, &b);
+    ck_assert_str_eq(b.data, "名称,数\r\n"
+                             "\"'=HYPERLINK(\"\"http://x\"\",\"\"点我\"\")\",-12\r\n"
+                             "'@SUM(A1),-\r\n"
+                             "'-危险,97.2%\r\n");
+    gs_buf_free(&b);
+    gs_table_destroy(&t);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("record");
@@ -415,6 +440,7 @@ int main(void)
     tcase_add_test(tc, decode_rejects);
     tcase_add_test(tc, decode_any_order);
     tcase_add_test(tc, json_and_csv);
+    tcase_add_test(tc, table_csv_formula_guard);
     tcase_add_test(tc, csv_formula_guard);
     suite_add_tcase(s, tc);
     return gst_run_suite(s);
