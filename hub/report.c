@@ -17,7 +17,10 @@
  * is the township's parent_code in `divisions` (so 邓襄镇 411171102 belongs
  * to 开发区 411171 whatever its digits say). A village whose township is not
  * a known township, or whose township's county is not a known county,
- * belongs to the "未知区划 unknown" group; nothing is dropped.
+ * belongs to the "未知区划 unknown" group; nothing is dropped. Every
+ * per-village rate divides by the villages of the area (villages_load): the
+ * village rows of the division table, the city's list, and every other
+ * village there with a node or data, each in its own row.
  *
  * Invariants:
  *   - Read-only: nothing here writes the database.
@@ -59,13 +62,15 @@ static const char usage_text[] =
     "                      [--format table|csv|json] [--bom] [--findings-only]\n"
     "\n"
     "KIND\n"
-    "  summary     per county (or township, or village) and the total: villages registered\n"
-    "              and reporting, elections and turnout, incidents, red-white councils\n"
+    "  summary     per county (or township, or village) and the total: the villages the\n"
+    "              city expects, with a node and reporting, committee elections held,\n"
+    "              turnout, incidents, red-white councils (every rate over those villages)\n"
     "  elections   one row per election, with every legal finding and the rule it comes from\n"
     "  incidents   by area with the ageing of open incidents, category x status, and the\n"
     "              median time spent in each stage of the workflow\n"
     "  councils    coverage, each council's standards, affairs, violations by rule\n"
-    "  nodes       every registered node's sync health, oldest silence first\n"
+    "  nodes       every registered node's sync health, oldest silence first; the villages\n"
+    "              with no node yet (未开通), never synced, silent over 30 and over 7 days\n"
     "\n"
     "  --county CODE     rows per township of the county (6 digits, or \"unknown\" for the\n"
     "                    villages whose township or county is not in the division table)\n"
@@ -79,6 +84,8 @@ static const char usage_text[] =
     "                    first) or json (the same as --json)\n"
     "  --findings-only   elections: only the elections with findings\n"
     "\n"
+    "The villages of an area: its village rows in the division table (gridhub refdata load\n"
+    "divisions data/luohe_villages.csv) and any other village there with a node or data.\n"
     "Every total is the sum of its rows. Columns and JSON keys: docs/reports.md.\n";
 
 /* ---- errors ---------------------------------------------------------------------------------- */
