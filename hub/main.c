@@ -570,14 +570,64 @@ static int cmd_node(hub_cli *cli)
 
 /* ---- reference data ---------------------------------------------------------------- */
 
+/*
+ * The rules of a village-level division row beyond its fields' own: the
+ * village list (data/luohe_villages.csv) is what the reports divide by, so a
+ * row that would put a village under the wrong township or committee kind
+ * is refused, naming the field (*bad_field) that is wrong:
+ *   - committee (村民委员会/居民委员会) belongs to village rows only;
+ *   - a village has a 12-digit code, and its parent_code, when given, is the
+ *     township of its first 9 digits;
+ *   - the committee agrees with the code's village segment (NBS: 001-199
+ *     residents', 200-399 villagers'; hub_village_kind_of_code).
+ */
+static int village_row_check(const gs_record *rec, int *bad_field, gs_errbuf *eb)
+{
+    const gs_rectype *rt = rec->rt;
+    int f_level = gs_field_find(rt, "level"), f_parent = gs_field_find(rt, "parent_code"),
+        f_committee = gs_field_find(rt, "committee");
+    const char *code = gs_record_key(rec), *level = gs_record_str(rec, f_level);
+    const char *parent = gs_record_str(rec, f_parent), *kind = gs_record_str(rec, f_committee);
+    bool village = level && !strcmp(level, "village");
+    if (!village) {
+        *bad_field = f_committee;
+        return kind ? gs_errf(eb, GS_EINVAL,
+                              "委员会类型 (%s) 只用于村级行，本行级别为 %s (a committee kind "
+                              "is for village rows only)",
+                              kind, level ? level : "空")
+                    : GS_OK;
+    }
+    *bad_field = rt->key;
+    if (!code || strlen(code) != 12)
+        return gs_errf(eb, GS_EINVAL, "村级行需要12位代码，不是 %s (a village row needs a "
+                       "12-digit code)", code ? code : "空");
+    *bad_field = f_parent;
+    if (parent && strncmp(parent, code, 9))
+        return gs_errf(eb, GS_EINVAL, "村社区 %s 属乡镇 %.9s，不在 %s 之下 (village %s lies in "
+                       "township %.9s)", code, code, parent, code, code);
+    *bad_field = f_committee;
+    int by_code = hub_village_kind_of_code(code);
+    int given = kind ? gs_enum_find(&rt->fields[f_committee], kind) : -1;
+    if (given >= 0 && by_code >= 0 && given != by_code)
+        return gs_errf(eb, GS_EINVAL,
+                       "%s (%s) 与代码 %s 不符：村级编号 %s 是%s的编号 (NBS: 001-199 "
+                       "居民委员会, 200-399 村民委员会; the committee contradicts the code)",
+                       rt->fields[f_committee].enums_zh[given], kind, code, code + 9,
+                       rt->fields[f_committee].enums_zh[by_code]);
+    return GS_OK;
+}
+
 static int cmd_refdata(hub_cli *cli)
 {
     if (wants_help(cli->argc, cli->argv)) {
         puts("usage: gridhub refdata load divisions|categories FILE.csv\n\ndivisions: "
-             "code,name,level,parent_code   (NBS division codes)\ncategories: "
-             "code,name_zh,name_en,parent_code (incident categories)\nAll rows or none; rows "
-             "equal to what the hub holds are skipped. The data reaches\nevery node at its next "
-             "sync.");
+             "code,name,level,parent_code[,synthetic][,committee]   (NBS division codes;\n"
+             "           committee: villagers|residents (村民委员会|居民委员会), village rows "
+             "only,\n           e.g. data/luohe_villages.csv, the villages the city expects)\n"
+             "categories: code,name_zh,name_en,parent_code (incident categories)\nAll rows or "
+             "none; a bad row is named by its line and column. Rows equal to\nwhat the hub holds "
+             "are skipped. The data reaches every node at its next sync\n(a village's own row "
+             "reaches that village only).");
         return 0;
     }
     if (cli->argc != 3 || strcmp(cli->argv[0], "load"))
@@ -613,28 +663,38 @@ static int cmd_refdata(hub_cli *cli)
     }
     for (size_t r = 0; s && r < nrows && errors < 100; r++) {
         gs_record *rec = gs_record_new(rt);
+        size_t line = gs_csv_line(csv, r); /* quoted line breaks: a row may span lines */
         bool bad = false;
-        for (size_t c = 0; c < ncols; c++) {
+        /* one message per bad row: its first bad cell */
+        for (size_t c = 0; c < ncols && !bad; c++) {
             const char *cell = gs_csv_cell(csv, r, c);
             /* an empty cell clears the field (a required one is then refused) */
             if (gs_record_parse(rec, cols[c], cell, &eb)) {
-                fprintf(stderr, "gridhub: %s: row %zu, column %zu \"%s\": %s\n", file, r + 2,
+                fprintf(stderr, "gridhub: %s: line %zu, column %zu \"%s\": %s\n", file, line,
                         c + 1, gs_csv_header(csv, c), eb.msg);
-                errors++;
                 bad = true;
             }
         }
         /* Codes above the city (the province 410000) may appear as parents only. */
         if (!bad && gs_record_check(rec, GS_CHECK_COMPLETE, &eb)) {
-            fprintf(stderr, "gridhub: %s: row %zu: %s\n", file, r + 2, eb.msg);
-            errors++;
+            fprintf(stderr, "gridhub: %s: line %zu: %s\n", file, line, eb.msg);
+            bad = true;
+        }
+        int bad_col = -1;
+        if (!bad && rt->id == GS_RT_DIVISION && village_row_check(rec, &bad_col, &eb)) {
+            size_t c = 0;
+            while (c < ncols && cols[c] != bad_col)
+                c++;
+            fprintf(stderr, "gridhub: %s: line %zu, column %zu \"%s\": %s\n", file, line, c + 1,
+                    c < ncols ? gs_csv_header(csv, c) : rt->fields[bad_col].name, eb.msg);
             bad = true;
         }
         bool changed = false;
         if (!bad && hub_city_put_diff(s, rec, &changed, &eb)) {
-            fprintf(stderr, "gridhub: %s: row %zu: %s\n", file, r + 2, eb.msg);
-            errors++;
+            fprintf(stderr, "gridhub: %s: line %zu: %s\n", file, line, eb.msg);
+            bad = true;
         }
+        errors += bad;
         written += changed;
         gs_record_destroy(&rec);
     }

@@ -17,7 +17,10 @@
  * is the township's parent_code in `divisions` (so 邓襄镇 411171102 belongs
  * to 开发区 411171 whatever its digits say). A village whose township is not
  * a known township, or whose township's county is not a known county,
- * belongs to the "未知区划 unknown" group; nothing is dropped.
+ * belongs to the "未知区划 unknown" group; nothing is dropped. Every
+ * per-village rate divides by the villages of the area (villages_load): the
+ * village rows of the division table, the city's list, and every other
+ * village there with a node or data, each in its own row.
  *
  * Invariants:
  *   - Read-only: nothing here writes the database.
@@ -59,13 +62,15 @@ static const char usage_text[] =
     "                      [--format table|csv|json] [--bom] [--findings-only]\n"
     "\n"
     "KIND\n"
-    "  summary     per county (or township, or village) and the total: villages registered\n"
-    "              and reporting, elections and turnout, incidents, red-white councils\n"
+    "  summary     per county (or township, or village) and the total: the villages the\n"
+    "              city expects, with a node and reporting, committee elections held,\n"
+    "              turnout, incidents, red-white councils (every rate over those villages)\n"
     "  elections   one row per election, with every legal finding and the rule it comes from\n"
     "  incidents   by area with the ageing of open incidents, category x status, and the\n"
     "              median time spent in each stage of the workflow\n"
     "  councils    coverage, each council's standards, affairs, violations by rule\n"
-    "  nodes       every registered node's sync health, oldest silence first\n"
+    "  nodes       every registered node's sync health, oldest silence first; the villages\n"
+    "              with no node yet (未开通), never synced, silent over 30 and over 7 days\n"
     "\n"
     "  --county CODE     rows per township of the county (6 digits, or \"unknown\" for the\n"
     "                    villages whose township or county is not in the division table)\n"
@@ -79,6 +84,8 @@ static const char usage_text[] =
     "                    first) or json (the same as --json)\n"
     "  --findings-only   elections: only the elections with findings\n"
     "\n"
+    "The villages of an area: its village rows in the division table (gridhub refdata load\n"
+    "divisions data/luohe_villages.csv) and any other village there with a node or data.\n"
     "Every total is the sum of its rows. Columns and JSON keys: docs/reports.md.\n";
 
 /* ---- errors ---------------------------------------------------------------------------------- */
@@ -364,6 +371,22 @@ static void map_free(strmap *m)
     memset(m, 0, sizeof *m);
 }
 
+/* Makes room for one more element in a growable array *p of *cap elements
+ * of size bytes holding n (doubling, from first); false when out of memory,
+ * *p then unchanged. */
+static bool vec_room(void *p, size_t *cap, size_t n, size_t size, size_t first)
+{
+    if (n < *cap)
+        return true;
+    size_t c = *cap ? *cap * 2 : first;
+    void *q = realloc(*(void **)p, c * size);
+    if (!q)
+        return false;
+    *(void **)p = q;
+    *cap = c;
+    return true;
+}
+
 /* ---- a set of ids (incident id -> dense number) ---------------------------------------------- */
 
 /* The incidents a report covers, as dense numbers 0..n-1 (an arena of ids
@@ -447,6 +470,7 @@ static void idset_free(idset *s)
 
 typedef struct division {
     char code[16], level[16], parent[16];
+    char committee[16]; /* a village row's committee kind, "" when not given */
     char *name;
 } division;
 
@@ -468,10 +492,17 @@ static int divmap_load(sqlite3 *db, divmap *m)
 {
     sqlite3_stmt *st;
     memset(m, 0, sizeof *m);
+    /* A database made before the division record had its `committee` field
+     * has no such column: its villages' kinds then come from their codes. */
     if (sqlite3_prepare_v2(db,
                            "SELECT code, coalesce(name, ''), coalesce(level, ''), "
-                           "coalesce(parent_code, '') FROM divisions WHERE _deleted = 0 "
-                           "ORDER BY code",
+                           "coalesce(parent_code, ''), coalesce(committee, '') FROM divisions "
+                           "WHERE _deleted = 0 ORDER BY code",
+                           -1, &st, NULL) &&
+        sqlite3_prepare_v2(db,
+                           "SELECT code, coalesce(name, ''), coalesce(level, ''), "
+                           "coalesce(parent_code, ''), '' FROM divisions "
+                           "WHERE _deleted = 0 ORDER BY code",
                            -1, &st, NULL))
         return db_error(db);
     size_t cap = 0;
@@ -490,6 +521,8 @@ static int divmap_load(sqlite3 *db, divmap *m)
         snprintf(d->code, sizeof d->code, "%s", (const char *)sqlite3_column_text(st, 0));
         snprintf(d->level, sizeof d->level, "%s", (const char *)sqlite3_column_text(st, 2));
         snprintf(d->parent, sizeof d->parent, "%s", (const char *)sqlite3_column_text(st, 3));
+        snprintf(d->committee, sizeof d->committee, "%s",
+                 (const char *)sqlite3_column_text(st, 4));
         if (!(d->name = strdup((const char *)sqlite3_column_text(st, 1)))) {
             rc = oom();
             break;
@@ -541,6 +574,40 @@ static const division *county_of(const divmap *m, const char *village)
 {
     const division *t = township_of(m, village);
     return t ? div_level(m, t->parent, "county") : NULL;
+}
+
+/* The committee kinds of village-level units, in the order of the division
+ * record's `committee` values, and the election committee each one elects. */
+enum { KIND_VILLAGERS, KIND_RESIDENTS, KIND__COUNT };
+static const gs_committee kind_committee[KIND__COUNT] = {GS_COMMITTEE_VILLAGE,
+                                                          GS_COMMITTEE_RESIDENTS};
+
+int hub_village_kind_of_code(const char *code)
+{
+    if (!code || strlen(code) != 12 || strspn(code, "0123456789") != 12)
+        return -1;
+    int vvv = atoi(code + 9);
+    if ((vvv >= 1 && vvv <= 199) || (vvv >= 400 && vvv <= 499))
+        return KIND_RESIDENTS;
+    if ((vvv >= 200 && vvv <= 399) || (vvv >= 500 && vvv <= 599))
+        return KIND_VILLAGERS;
+    return -1;
+}
+
+/* A village's committee kind: its division row's `committee`, else what its
+ * code's village segment says (hub_village_kind_of_code); -1 when neither. */
+static int kind_of(const division *d, const char *code)
+{
+    const gs_rectype *rt = gs_rectype_get(GS_RT_DIVISION);
+    int f = gs_field_find(rt, "committee");
+    int k = d && d->committee[0] && f >= 0 ? gs_enum_find(&rt->fields[f], d->committee) : -1;
+    return k >= 0 && k < KIND__COUNT ? k : hub_village_kind_of_code(code);
+}
+
+/* A village row of the division table: one of the villages the city expects. */
+static bool is_listed_village(const division *d)
+{
+    return !strcmp(d->level, "village") && strlen(d->code) == 12;
 }
 
 /* ---- the report context ---------------------------------------------------------------------- */
@@ -904,7 +971,24 @@ typedef struct report {
     const char *title;
     sheet *sheets[4];
     int n;
+    char *notes[4]; /* what a reader must know about the figures (Chinese, then English) */
+    int nnotes;
 } report;
+
+/* Adds a note to the report (a line under the title, JSON "notes"). */
+static void report_note(report *rp, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void report_note(report *rp, const char *fmt, ...)
+{
+    if (rp->nnotes >= 4)
+        return;
+    char tmp[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if ((rp->notes[rp->nnotes] = strdup(tmp)))
+        rp->nnotes++;
+}
 
 static sheet *report_add(report *rp, const char *key, const char *title, const col *cols,
                          size_t ncols)
@@ -1100,6 +1184,12 @@ static int render(const ctx *c, const report *rp)
         json_opt(&b, "since", o->since, false);
         json_opt(&b, "until", o->until, false);
         gs_buf_printf(&b, "\"findings_only\": %s}", o->findings_only ? "true" : "false");
+        gs_buf_puts(&b, ",\n  \"notes\": [");
+        for (int i = 0; i < rp->nnotes; i++) {
+            gs_buf_puts(&b, i ? ", " : "");
+            gs_buf_json_str(&b, rp->notes[i]);
+        }
+        gs_buf_putc(&b, ']');
         for (int i = 0; i < rp->n; i++) {
             gs_buf_puts(&b, ",\n");
             json_sheet(&b, rp->sheets[i]);
@@ -1142,7 +1232,10 @@ static int render(const ctx *c, const report *rp)
         printf(" · 期间 %s ~ %s", o->since[0] ? o->since : "…", o->until[0] ? o->until : "…");
     if (o->findings_only)
         printf(" · 仅有审查结果 findings only");
-    printf("\n\n");
+    printf("\n");
+    for (int i = 0; i < rp->nnotes; i++)
+        printf("注意 note: %s\n", rp->notes[i]);
+    printf("\n");
     for (int i = 0; i < rp->n; i++) {
         print_table_sheet(rp->sheets[i], stdout);
         if (rp->sheets[i]->total)
@@ -1155,7 +1248,9 @@ static int render(const ctx *c, const report *rp)
 
 /* The figures of one area, each a sum over its villages (the histograms merge). */
 typedef struct figs {
-    int64_t villages, reporting, council_villages, councils;
+    /* villages: the denominator of every per-village rate (see villages_load) */
+    int64_t villages, unlisted, registered, reporting, council_villages, councils;
+    int64_t kind[KIND__COUNT], held[KIND__COUNT];
     int64_t elections[GS_COMMITTEE__COUNT];
     int64_t voters, ballots, low_turnout, invalid, unfilled, no_woman, yijiantiao;
     int64_t opened, closed, rejected, open, age[4];
@@ -1170,6 +1265,16 @@ typedef struct area {
     figs f;
 } area;
 
+/* One village of the area as the per-village figures see it (villages_load). */
+typedef struct vstate {
+    char code[16];
+    bool listed;  /* a village row of the division table: the city expects it */
+    int kind;     /* KIND_*, or -1 when neither the row nor the code says */
+    int64_t nodes, last_seen_ms; /* nodes issued (enabled or revoked); their latest sync, 0 never */
+    bool council; /* has a (not deleted) red-white council */
+    bool held[KIND__COUNT]; /* held an election of its own committee kind in the period */
+} vstate;
+
 typedef struct areas {
     const ctx *c;
     area *a;
@@ -1177,6 +1282,10 @@ typedef struct areas {
     area total;
     strmap idx;  /* area code -> row */
     strmap memo; /* village code -> row, or -1 outside the area */
+    vstate *v;   /* the villages of the area, once villages_load ran */
+    size_t nv, vcap;
+    strmap vidx;                   /* village code -> v[] */
+    int64_t list_size, unlisted_n; /* village rows in the whole table; villages of v not listed */
     int err;
 } areas;
 
@@ -1185,15 +1294,9 @@ static area *area_add(areas *as, const char *code, const char *level, const char
     long i = map_get(&as->idx, code);
     if (i >= 0)
         return &as->a[i];
-    if (as->n == as->cap) {
-        size_t cap = as->cap ? as->cap * 2 : 32;
-        area *p = realloc(as->a, cap * sizeof *p);
-        if (!p) {
-            as->err = 1;
-            return NULL;
-        }
-        as->a = p;
-        as->cap = cap;
+    if (!vec_room(&as->a, &as->cap, as->n, sizeof *as->a, 32)) {
+        as->err = 1;
+        return NULL;
     }
     area *a = &as->a[as->n];
     memset(a, 0, sizeof *a);
@@ -1306,6 +1409,8 @@ static area *area_of(areas *as, const char *village)
 
 static void areas_free(areas *as)
 {
+    free(as->v);
+    map_free(&as->vidx);
     for (size_t i = 0; i < as->n; i++) {
         free(as->a[i].name);
         hist_free(&as->a[i].f.close_days);
@@ -1346,32 +1451,167 @@ static void areas_sort(areas *as)
 
 /* ---- per-village queries shared by the reports ----------------------------------------------- */
 
-static int nodes_row(sqlite3_stmt *st, void *arg)
+/* ---- the villages of an area: the denominators -------------------------------------------- */
+
+/* The state of village code, or NULL when it lies outside the area; added
+ * (as not listed, its kind from its code) when add is set and it is new. */
+static vstate *village_get(areas *as, const char *code, bool add)
 {
-    areas *as = arg;
-    area *a = area_of(as, col_text(st, 0));
-    if (!a)
-        return as->err ? oom() : 0;
-    int64_t reporting = sqlite3_column_int64(st, 1), council = sqlite3_column_int64(st, 2);
-    BOTH(a, as, {
-        F->villages++;
-        F->reporting += reporting != 0;
-        F->council_villages += council != 0;
-    });
-    return 0;
+    long i = map_get(&as->vidx, code);
+    if (i >= 0)
+        return &as->v[i];
+    if (!add || !area_of(as, code))
+        return NULL;
+    if (!vec_room(&as->v, &as->vcap, as->nv, sizeof *as->v, 256)) {
+        as->err = 1;
+        return NULL;
+    }
+    vstate *v = &as->v[as->nv];
+    memset(v, 0, sizeof *v);
+    snprintf(v->code, sizeof v->code, "%s", code);
+    v->kind = hub_village_kind_of_code(code);
+    if (map_put(&as->vidx, code, (long)as->nv)) {
+        as->err = 1;
+        return NULL;
+    }
+    as->nv++;
+    return v;
 }
 
-/* Villages registered (with a node, enabled or not), reporting (a node seen
- * in the 7 days before as-of) and, of those registered, having a council. */
-static int q_nodes(const ctx *c, areas *as)
+static int village_nodes_row(sqlite3_stmt *st, void *arg)
 {
+    areas *as = arg;
+    vstate *v = village_get(as, col_text(st, 0), true);
+    if (v) {
+        v->nodes = sqlite3_column_int64(st, 1);
+        v->last_seen_ms = sqlite3_column_int64(st, 2);
+    }
+    return as->err ? oom() : 0;
+}
+
+static int village_council_row(sqlite3_stmt *st, void *arg)
+{
+    areas *as = arg;
+    vstate *v = village_get(as, col_text(st, 0), true);
+    if (v)
+        v->council = true;
+    return as->err ? oom() : 0;
+}
+
+static int village_data_row(sqlite3_stmt *st, void *arg)
+{
+    areas *as = arg;
+    village_get(as, col_text(st, 0), true);
+    return as->err ? oom() : 0;
+}
+
+/*
+ * The villages every per-village rate of the area divides by: the villages
+ * the city expects there (the village rows of the division table, loaded
+ * from data/luohe_villages.csv), and with them every village of the area
+ * that is not in that list but has a node or a record (not deleted) of any
+ * village-scoped type, so that a village with data is counted in its own
+ * row and no rate can pass 100%. Without a village list this is the
+ * villages with a node or data. Not dated: --since/--until do not change
+ * which villages an area has. The distinct village codes of each record
+ * table are read by skipping through its village_code index, one seek per
+ * village, not by reading the table.
+ */
+static int villages_load(const ctx *c, areas *as)
+{
+    for (size_t i = 0; i < c->div.n; i++) {
+        const division *d = &c->div.d[i];
+        if (!is_listed_village(d))
+            continue;
+        as->list_size++;
+        vstate *v = village_get(as, d->code, true);
+        if (v) {
+            v->listed = true;
+            v->kind = kind_of(d, d->code);
+        }
+    }
+    if (as->err)
+        return oom();
     gs_buf q = GS_BUF_INIT;
-    gs_buf_puts(&q, "SELECT n.village, max(n.last_seen_ms > 0 AND n.last_seen_ms >= :rep_from), "
-                    "EXISTS (SELECT 1 FROM councils k WHERE k.village_code = n.village AND "
-                    "k._deleted = 0) FROM nodes n WHERE 1");
-    where_area(&q, c, "n.village");
-    gs_buf_puts(&q, " GROUP BY n.village ORDER BY n.village");
-    return run_query(c, &q, nodes_row, as);
+    gs_buf_puts(&q, "SELECT village, count(*), max(coalesce(last_seen_ms, 0)) FROM nodes WHERE 1");
+    where_area(&q, c, "village");
+    gs_buf_puts(&q, " GROUP BY village");
+    int rc = run_query(c, &q, village_nodes_row, as);
+    if (!rc) {
+        gs_buf_reset(&q);
+        gs_buf_puts(&q, "SELECT village_code FROM councils WHERE _deleted = 0");
+        where_area(&q, c, "village_code");
+        gs_buf_puts(&q, " GROUP BY village_code");
+        rc = run_query(c, &q, village_council_row, as);
+    }
+    bool narrow = c->o.level == LV_TOWNSHIP || c->o.level == LV_VILLAGE;
+    for (int t = 0; !rc && t < GS_RT__COUNT; t++) {
+        const gs_rectype *rt = gs_rectype_get(t);
+        if (rt->scope < 0)
+            continue;
+        const char *vc = rt->fields[rt->scope].name;
+        gs_buf_reset(&q);
+        gs_buf_printf(&q,
+                      "WITH RECURSIVE v(code) AS (SELECT (SELECT %s FROM %s WHERE %s >= %s AND "
+                      "_deleted = 0 ORDER BY %s LIMIT 1) UNION ALL SELECT (SELECT %s FROM %s "
+                      "WHERE %s > v.code AND _deleted = 0 ORDER BY %s LIMIT 1) FROM v WHERE "
+                      "v.code IS NOT NULL%s) SELECT code FROM v WHERE code IS NOT NULL",
+                      vc, rt->plural, vc, narrow ? ":lo" : "''", vc, vc, rt->plural, vc, vc,
+                      narrow ? " AND v.code < :hi" : "");
+        rc = run_query(c, &q, village_data_row, as);
+    }
+    for (size_t i = 0; i < as->nv; i++)
+        as->unlisted_n += !as->v[i].listed;
+    return rc;
+}
+
+/* Adds each village of villages_load to its row and to the total. */
+static void villages_rollup(areas *as)
+{
+    int64_t rep_from = as->c->o.as_of_ms - 7 * DAY_MS;
+    for (size_t i = 0; i < as->nv; i++) {
+        const vstate *v = &as->v[i];
+        area *a = area_of(as, v->code);
+        if (!a)
+            continue;
+        BOTH(a, as, {
+            F->villages++;
+            F->unlisted += !v->listed;
+            F->registered += v->nodes > 0;
+            F->reporting += v->nodes > 0 && v->last_seen_ms > 0 && v->last_seen_ms >= rep_from;
+            F->council_villages += v->council;
+            if (v->kind >= 0) {
+                F->kind[v->kind]++;
+                F->held[v->kind] += v->held[v->kind];
+            }
+        });
+    }
+}
+
+/* Says in the report what the denominators are when they are not the
+ * village list: no list loaded, none of it in the area, villages outside it. */
+static void villages_notes(const ctx *c, const areas *as, report *rp)
+{
+    int64_t listed = 0;
+    for (size_t i = 0; i < as->nv; i++)
+        listed += as->v[i].listed;
+    if (as->list_size == 0)
+        report_note(rp,
+                    "未加载村社区名单 (gridhub refdata load divisions data/luohe_villages.csv)，各比率"
+                    "的分母暂为有节点或有数据的村社区 no village list is loaded: rates are over the "
+                    "villages that have a node or data");
+    else if (listed == 0)
+        report_note(rp,
+                    "本范围 %s 没有名单内的村社区，各比率的分母为有节点或有数据的村社区 no village "
+                    "of the list lies in this area: rates are over the villages that have a node "
+                    "or data",
+                    c->o.level == LV_CITY ? "全市" : c->o.area);
+    if (as->unlisted_n > 0)
+        report_note(rp,
+                    "%" PRId64 " 个村社区不在村社区名单内，因有节点或数据计入所在区划及分母 "
+                    "%" PRId64 " village(s) not in the village list are counted, in their own "
+                    "area, because they have a node or data",
+                    as->unlisted_n, as->unlisted_n);
 }
 
 typedef struct elect_acc {
@@ -1409,6 +1649,10 @@ static int elect_row(sqlite3_stmt *st, void *arg)
             ci = i;
     int64_t n = sqlite3_column_int64(st, 2), R = sqlite3_column_int64(st, 3),
             B = sqlite3_column_int64(st, 4);
+    /* held: an election of the committee of the village's own kind */
+    vstate *vs = village_get(e->as, v, false);
+    if (vs && vs->kind >= 0 && ci == (int)kind_committee[vs->kind] && n > 0)
+        vs->held[vs->kind] = true;
     e->voters += R;
     e->ballots += B;
     BOTH(a, e->as, {
@@ -1478,14 +1722,8 @@ static cat_row *cat_of(cats *k, const char *code)
     long i = map_get(&k->idx, code);
     if (i >= 0)
         return &k->r[i];
-    if (k->n == k->cap) {
-        size_t cap = k->cap ? k->cap * 2 : 32;
-        cat_row *p = realloc(k->r, cap * sizeof *p);
-        if (!p)
-            return NULL;
-        k->r = p;
-        k->cap = cap;
-    }
+    if (!vec_room(&k->r, &k->cap, k->n, sizeof *k->r, 32))
+        return NULL;
     cat_row *r = &k->r[k->n];
     memset(r, 0, sizeof *r);
     if (!(r->code = strdup(code)) || map_put(&k->idx, code, (long)k->n)) {
@@ -1660,37 +1898,47 @@ static void area_rows(sheet *s, areas *as, void (*fn)(sheet *, area *))
 
 static const col summary_cols[] = {
     AREA_COLS,
-    {"villages_registered", "登记村社区", T_NUM, 0, 1},
+    {"villages", "村社区", T_NUM, 0, 1},
+    {"villages_unlisted", "名单外", T_NUM, 0, 1},
+    {"villages_registered", "已开通", T_NUM, 0, 1},
+    {"villages_without_node", "未开通", T_NUM, 0, 1},
     {"villages_reporting", "7日内同步", T_NUM, 0, 1},
-    {"elections_village", "村委会选举", T_NUM, 0, 1},
-    {"elections_residents", "居委会选举", T_NUM, 0, 1},
-    {"elections_party", "党组织选举", T_NUM, 0, 1},
-    {"registered_voters", "登记选民", T_NUM, 0, 2},
-    {"ballots_cast", "投票人数", T_NUM, 0, 2},
-    {"turnout_pct", "投票率%", T_NUM, 0, 2},
-    {"villages_turnout_below_95", "投票率<95%的村", T_NUM, 0, 2},
-    {"elections_invalid", "依法无效", T_NUM, 0, 2},
-    {"seats_unfilled", "空缺名额", T_NUM, 0, 2},
-    {"elections_no_woman", "无女性当选", T_NUM, 0, 2},
-    {"yijiantiao", "一肩挑", T_NUM, 0, 2},
-    {"incidents_opened", "新发事件", T_NUM, 0, 3},
-    {"incidents_closed", "已结案", T_NUM, 0, 3},
-    {"incidents_rejected", "不予受理", T_NUM, 0, 3},
-    {"incidents_open", "未办结", T_NUM, 0, 3},
-    {"incidents_open_over_30d", "超30天未办结", T_NUM, 0, 3},
-    {"median_days_to_close", "结案天数中位数", T_NUM, 0, 3},
-    {"villages_with_council", "有理事会的村", T_NUM, 0, 4},
-    {"council_coverage_pct", "理事会覆盖率%", T_NUM, 0, 4},
-    {"affairs_wedding", "红事", T_NUM, 0, 4},
-    {"affairs_funeral", "白事", T_NUM, 0, 4},
-    {"affairs_other", "其他", T_NUM, 0, 4},
-    {"affairs_total", "事项合计", T_NUM, 0, 4},
-    {"affairs_with_violations", "违规事项", T_NUM, 0, 4},
-    {"violation_rate_pct", "违规率%", T_NUM, 0, 4},
+    {"reporting_pct", "同步率%", T_NUM, 0, 1},
+    {"elections_village", "村委会选举", T_NUM, 0, 2},
+    {"elections_residents", "居委会选举", T_NUM, 0, 2},
+    {"elections_party", "党组织选举", T_NUM, 0, 2},
+    {"villagers_committees", "村委会", T_NUM, 0, 2},
+    {"villagers_committees_elected", "已选村委会", T_NUM, 0, 2},
+    {"villagers_election_pct", "村委会换届率%", T_NUM, 0, 2},
+    {"residents_committees", "居委会", T_NUM, 0, 2},
+    {"residents_committees_elected", "已选居委会", T_NUM, 0, 2},
+    {"residents_election_pct", "居委会换届率%", T_NUM, 0, 2},
+    {"registered_voters", "登记选民", T_NUM, 0, 3},
+    {"ballots_cast", "投票人数", T_NUM, 0, 3},
+    {"turnout_pct", "投票率%", T_NUM, 0, 3},
+    {"villages_turnout_below_95", "投票率<95%的村", T_NUM, 0, 3},
+    {"elections_invalid", "依法无效", T_NUM, 0, 3},
+    {"seats_unfilled", "空缺名额", T_NUM, 0, 3},
+    {"elections_no_woman", "无女性当选", T_NUM, 0, 3},
+    {"yijiantiao", "一肩挑", T_NUM, 0, 3},
+    {"incidents_opened", "新发事件", T_NUM, 0, 4},
+    {"incidents_closed", "已结案", T_NUM, 0, 4},
+    {"incidents_rejected", "不予受理", T_NUM, 0, 4},
+    {"incidents_open", "未办结", T_NUM, 0, 4},
+    {"incidents_open_over_30d", "超30天未办结", T_NUM, 0, 4},
+    {"median_days_to_close", "结案天数中位数", T_NUM, 0, 4},
+    {"villages_with_council", "有理事会的村", T_NUM, 0, 5},
+    {"council_coverage_pct", "理事会覆盖率%", T_NUM, 0, 5},
+    {"affairs_wedding", "红事", T_NUM, 0, 5},
+    {"affairs_funeral", "白事", T_NUM, 0, 5},
+    {"affairs_other", "其他", T_NUM, 0, 5},
+    {"affairs_total", "事项合计", T_NUM, 0, 5},
+    {"affairs_with_violations", "违规事项", T_NUM, 0, 5},
+    {"violation_rate_pct", "违规率%", T_NUM, 0, 5},
 };
-static const char *const summary_parts[] = {"登记与选举 villages and elections",
-                                            "选举结果 election results", "网格事件 incidents",
-                                            "红白理事会 councils"};
+static const char *const summary_parts[] = {
+    "村社区与同步 villages and sync", "换届选举 elections held", "选举结果 election results",
+    "网格事件 incidents", "红白理事会 councils"};
 
 static int64_t affairs_total(const figs *f)
 {
@@ -1705,10 +1953,19 @@ static void summary_row(sheet *s, area *a)
     figs *f = &a->f;
     rowb r = area_row(s, a);
     put_i(&r, f->villages);
+    put_i(&r, f->unlisted);
+    put_i(&r, f->registered);
+    put_i(&r, f->villages - f->registered);
     put_i(&r, f->reporting);
+    put_pct(&r, f->reporting, f->villages);
     put_i(&r, f->elections[GS_COMMITTEE_VILLAGE]);
     put_i(&r, f->elections[GS_COMMITTEE_RESIDENTS]);
     put_i(&r, f->elections[GS_COMMITTEE_PARTY]);
+    for (int k = 0; k < KIND__COUNT; k++) {
+        put_i(&r, f->kind[k]);
+        put_i(&r, f->held[k]);
+        put_pct(&r, f->held[k], f->kind[k]);
+    }
     put_i(&r, f->voters);
     put_i(&r, f->ballots);
     put_pct(&r, f->ballots, f->voters);
@@ -1739,11 +1996,13 @@ static int run_summary(const ctx *c, report *rp)
     rp->title = "网格治理数据汇总 summary";
     areas as;
     areas_init(&as, c);
-    int rc = as.err ? oom() : 0;
-    if (!rc)
-        rc = q_nodes(c, &as);
+    int rc = as.err ? oom() : villages_load(c, &as);
     if (!rc)
         rc = q_elections(c, &as);
+    if (!rc) {
+        villages_rollup(&as);
+        villages_notes(c, &as, rp);
+    }
     inc_scan x = {&as, NULL, NULL};
     if (!rc)
         rc = q_incidents(c, &x);
@@ -1754,7 +2013,7 @@ static int run_summary(const ctx *c, report *rp)
         sheet *s = report_add(rp, "by_area", "汇总 summary", summary_cols, NCOLS(summary_cols));
         if (s) {
             s->parts = summary_parts;
-            s->nparts = 4;
+            s->nparts = (int)NCOLS(summary_parts);
             area_rows(s, &as, summary_row);
         }
     }
@@ -2343,7 +2602,8 @@ static int run_incidents(const ctx *c, report *rp)
 
 static const col council_area_cols[] = {
     AREA_COLS,
-    {"villages_registered", "登记村社区", T_NUM, 0, 0},
+    {"villages", "村社区", T_NUM, 0, 0},
+    {"villages_registered", "已开通", T_NUM, 0, 0},
     {"villages_with_council", "有理事会的村", T_NUM, 0, 0},
     {"coverage_pct", "覆盖率%", T_NUM, 0, 0},
     {"councils", "理事会", T_NUM, 0, 0},
@@ -2360,6 +2620,7 @@ static void council_area_row(sheet *s, area *a)
     figs *f = &a->f;
     rowb r = area_row(s, a);
     put_i(&r, f->villages);
+    put_i(&r, f->registered);
     put_i(&r, f->council_villages);
     put_pct(&r, f->council_villages, f->villages);
     put_i(&r, f->councils);
@@ -2445,9 +2706,12 @@ static int run_councils(const ctx *c, report *rp)
     rp->title = "红白理事会 councils";
     areas as;
     areas_init(&as, c);
-    int rc = as.err ? oom() : q_nodes(c, &as);
-    if (!rc)
+    int rc = as.err ? oom() : villages_load(c, &as);
+    if (!rc) {
+        villages_rollup(&as);
+        villages_notes(c, &as, rp);
         rc = q_councils(c, &as);
+    }
     if (!rc)
         rc = q_affairs(c, &as);
     if (!rc) {
@@ -2537,7 +2801,7 @@ static int run_councils(const ctx *c, report *rp)
 static const col node_cols[] = {
     {"id", "节点", T_STR, 0, 0},
     {"village", "村社区代码", T_STR, 0, 0},
-    {"village_name", "村社区", T_STR, C_NOTABLE, 0},
+    {"village_name", "村社区", T_STR, 0, 0},
     {"township_name", "乡镇", T_STR, 0, 0},
     {"county_name", "县区", T_STR, C_NOTABLE, 0},
     {"name", "名称", T_STR, 0, 0},
@@ -2605,6 +2869,116 @@ static int node_row(sqlite3_stmt *st, void *arg)
     return 0;
 }
 
+/* The villages the nodes report lists, each under its most pressing state:
+ * no node issued, a node issued but never synced, silent more than 30 days,
+ * silent more than 7 days. The others (synced within 7 days) are not listed. */
+enum { VS_NO_NODE, VS_NEVER, VS_OVER_30, VS_OVER_7, VS_OK };
+static const char *const vstate_names[] = {"no_node", "never_synced", "silent_over_30d",
+                                           "silent_over_7d"};
+static const char *const vstate_names_zh[] = {"未开通", "从未同步", "超30天未同步",
+                                              "超7天未同步"};
+
+static const col village_state_cols[] = {
+    {"state", "状态代码", T_STR, C_NOTABLE, 0},
+    {"state_name", "状态", T_STR, 0, 0},
+    {"village", "村社区代码", T_STR, 0, 0},
+    {"village_name", "村社区", T_STR, 0, 0},
+    {"township_name", "乡镇", T_STR, 0, 0},
+    {"county_name", "县区", T_STR, 0, 0},
+    {"listed", "名单内", T_BOOL, 0, 0},
+    {"nodes", "节点", T_NUM, 0, 0},
+    {"last_seen", "最后同步", T_STR, 0, 0},
+    {"silent_days", "未同步天数", T_NUM, 0, 0},
+};
+static const col village_state_total_cols[] = {
+    {"villages", "村社区", T_NUM, 0, 0},
+    {"no_node", "未开通", T_NUM, 0, 0},
+    {"never_synced", "从未同步", T_NUM, 0, 0},
+    {"silent_over_7d", "超7天未同步", T_NUM, 0, 0},
+    {"silent_over_30d", "超30天未同步", T_NUM, 0, 0},
+    {"reporting", "7日内同步", T_NUM, 0, 0},
+};
+
+static int village_state(const ctx *c, const vstate *v)
+{
+    if (v->nodes == 0)
+        return VS_NO_NODE;
+    if (v->last_seen_ms <= 0)
+        return VS_NEVER;
+    if (v->last_seen_ms < c->o.as_of_ms - 30 * DAY_MS)
+        return VS_OVER_30;
+    if (v->last_seen_ms < c->o.as_of_ms - 7 * DAY_MS)
+        return VS_OVER_7;
+    return VS_OK;
+}
+
+static int cmp_vstate_code(const void *x, const void *y)
+{
+    return strcmp(((const vstate *)x)->code, ((const vstate *)y)->code);
+}
+
+/* The villages without a node or silent, per the area's village list
+ * (villages_load), and their counts. */
+static int village_states(const ctx *c, report *rp)
+{
+    sheet *s = report_add(rp, "villages",
+                          "村社区 villages: 未开通、从未同步、超30天和超7天未同步 without a node or "
+                          "silent",
+                          village_state_cols, NCOLS(village_state_cols));
+    sheet *tot = attach_total(s, village_state_total_cols, NCOLS(village_state_total_cols));
+    if (!s || !tot)
+        return oom();
+    areas as;
+    areas_init(&as, c);
+    int rc = as.err ? oom() : villages_load(c, &as);
+    if (rc) {
+        areas_free(&as);
+        return rc;
+    }
+    villages_notes(c, &as, rp);
+    qsort(as.v, as.nv, sizeof *as.v, cmp_vstate_code); /* vidx is stale from here */
+    int64_t n[VS_OK + 1] = {0};
+    for (int state = VS_NO_NODE; state < VS_OK; state++)
+        for (size_t i = 0; i < as.nv; i++) {
+            const vstate *v = &as.v[i];
+            if (village_state(c, v) != state)
+                continue;
+            const division *t = township_of(&c->div, v->code), *k = county_of(&c->div, v->code);
+            rowb r = row_begin(s);
+            put_s(&r, vstate_names[state]);
+            put_s(&r, vstate_names_zh[state]);
+            put_s(&r, v->code);
+            put_s(&r, name_of(c, v->code));
+            put_s(&r, t ? t->name : UNKNOWN_NAME);
+            put_s(&r, k ? k->name : UNKNOWN_NAME);
+            put_b(&r, v->listed);
+            put_i(&r, v->nodes);
+            if (v->last_seen_ms > 0) {
+                char when[CST_TEXT_MAX];
+                format_cst(v->last_seen_ms, when);
+                put_s(&r, when);
+                int64_t silent = c->o.as_of_ms - v->last_seen_ms;
+                put_i(&r, silent > 0 ? silent / DAY_MS : 0);
+            } else {
+                put_null(&r);
+                put_null(&r);
+            }
+            row_end(&r);
+        }
+    for (size_t i = 0; i < as.nv; i++)
+        n[village_state(c, &as.v[i])]++;
+    rowb r = row_begin(tot);
+    put_i(&r, (int64_t)as.nv);
+    put_i(&r, n[VS_NO_NODE]);
+    put_i(&r, n[VS_NEVER]);
+    put_i(&r, n[VS_OVER_7] + n[VS_OVER_30]);
+    put_i(&r, n[VS_OVER_30]);
+    put_i(&r, n[VS_OK]);
+    row_end(&r);
+    areas_free(&as);
+    return 0;
+}
+
 static int run_nodes(const ctx *c, report *rp)
 {
     rp->title = "节点同步状况 nodes";
@@ -2632,7 +3006,7 @@ static int run_nodes(const ctx *c, report *rp)
     put_i(&r, a.pending);
     put_i(&r, a.rejected);
     row_end(&r);
-    return 0;
+    return village_states(c, rp);
 }
 
 /* ---- entry point ----------------------------------------------------------------------------- */
@@ -2710,6 +3084,8 @@ int hub_report_main(sqlite3 *db, int argc, char **argv, bool json)
         sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
         for (int i = 0; i < rp.n; i++)
             sheet_free(&rp.sheets[i]);
+        for (int i = 0; i < rp.nnotes; i++)
+            free(rp.notes[i]);
     }
     divmap_free(&c.div);
     return rc;

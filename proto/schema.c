@@ -18,6 +18,9 @@
 /* Enum values local to the schema; the ones the rules compute with live in rules.c. */
 static const char *const level_en[] = {"province", "city", "county", "township", "village", NULL};
 static const char *const level_zh[] = {"省", "市", "县区", "乡镇街道", "村社区", NULL};
+/* A village-level unit's committee (村民委员会组织法 / 城市居民委员会组织法). */
+static const char *const committee_kind_en[] = {"villagers", "residents", NULL};
+static const char *const committee_kind_zh[] = {"村民委员会", "居民委员会", NULL};
 static const char *const gender_en[] = {"male", "female", NULL};
 static const char *const gender_zh[] = {"男", "女", NULL};
 static const char *const gridkind_en[] = {"comprehensive", "dedicated", NULL};
@@ -53,6 +56,7 @@ static const gs_field division_fields[] = {
     ENUM("level", "级别", level_en, level_zh, REQ, NULL),
     CODE("parent_code", "上级代码", 6, 12, 0, "division"),
     BOOL("synthetic", "合成数据", 0),
+    ENUM("committee", "委员会类型", committee_kind_en, committee_kind_zh, 0, NULL),
 };
 
 static const gs_field category_fields[] = {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The gridsync demo: a city hub and four village nodes of real Luohe townships
-# (the village codes under them are synthetic and marked so), data entered
+# The gridsync demo: a city hub with the real Luohe village list (1,334 villages
+# and communities, data/luohe_villages.csv) and four village nodes of it, data entered
 # offline by command and by a GBK CSV file as Chinese Excel saves it, synced to
 # a hub that starts late and is restarted once, a city decision sent back down,
 # and the city's summary report.
@@ -27,23 +27,18 @@ trap stop_hub EXIT
 start_hub() { "$H" --db hub.db serve --bind "$endpoint" -v 2>>hub.log & hub_pid=$!; sleep 0.3; }
 say() { printf '\n== %s\n' "$*"; }
 
-say "市民政局: the city hub is set up, with the real Luohe division codes"
+say "市民政局: the city hub is set up, with the real Luohe division codes and village list"
 "$H" --db hub.db init | head -2
 "$H" --db hub.db refdata load divisions "$root/data/luohe_divisions.csv"
 "$H" --db hub.db refdata load categories "$root/data/incident_categories.csv"
-# Village codes: real township code + a synthetic 3-digit village number (marked synthetic).
-cat > villages.csv <<'EOF'
-code,name,level,parent_code,synthetic
-411122101201,繁城回族镇 示范一村(合成),village,411122101,是
-411102001001,老街街道 示范社区(合成),village,411102001,是
-411171102201,邓襄镇 示范二村(合成),village,411171102,是
-411121100201,舞泉镇 示范三村(合成),village,411121100,是
-EOF
-"$H" --db hub.db refdata load divisions villages.csv
+# The villages the city expects: NBS codes and names, 村民委员会 or 居民委员会.
+villages="$root/data/luohe_villages.csv"
+"$H" --db hub.db refdata load divisions "$villages"
 
 say "the city registers one node per village and writes each a bundle (mode 0600)"
+# 营王村 (繁城回族镇), 滨西社区 (老街街道), 王庄村 (邓襄镇), 大杨庄村 (舞泉镇)
 for v in 411122101201 411102001001 411171102201 411121100201; do
-  id=$("$H" --db hub.db node add --village "$v" --name "$(grep "^$v," villages.csv | cut -d, -f2)" \
+  id=$("$H" --db hub.db node add --village "$v" --name "$(grep "^$v," "$villages" | cut -d, -f2)" \
         --endpoint "$endpoint" --out "$v.bundle")
   "$N" --db "$v.db" init --bundle "$v.bundle"
   rm "$v.bundle"
@@ -65,7 +60,7 @@ for c in "张建国 男 主任 702 是" "李秀英 女 主任 420 否" "王强 �
      --party-secretary "$5" >/dev/null 2>&1
 done
 "$N" --db $A.db election show "$e1" | grep -v '^  [^ ]*编号\|^历史\|^  20'
-"$N" --db $A.db council add --name "示范一村红白理事会" --max-tables 10 --max-cost-per-table 300 \
+"$N" --db $A.db council add --name "营王村红白理事会" --max-tables 10 --max-cost-per-table 300 \
    --max-gift 200 --max-cars 6 --max-funeral-days 3 --cremation-required 是 >/dev/null
 "$N" --db $A.db affair add --kind 红事 --host 刘洋 --event-date 2026-05-01 --tables 16 \
    --cost-per-table 280 --cars 6 >/dev/null 2>&1
@@ -108,8 +103,11 @@ say "the city decides on a village's incident; the decision goes down to the vil
 say "every node's hash chain matches the hub's copy"
 for v in $A $B $C $D; do printf '%s: ' "$v"; "$N" --db $v.db verify | tail -1; done
 
-say "the city's figures"
+say "the city's figures: every rate over the 1,334 villages the city expects"
 "$H" --db hub.db node list
 "$H" --db hub.db report summary
+
+say "老街街道: the villages with no node yet (未开通) or silent"
+"$H" --db hub.db report nodes --township 411102001
 echo
 echo "demo databases and logs are in $dir"

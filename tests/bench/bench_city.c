@@ -2,12 +2,15 @@
  * bench_city.c: the whole city of Luohe, generated and synced (issue 9).
  *
  * What it does, in order:
- *   1. writes DIR/villages.csv: N synthetic village-level rows (default
- *      1,346 = 1,269 administrative villages + 77 communities, the scale of
- *      the city's 2020 review), marked synthetic=是, spread over the 58 real
- *      townships of data/luohe_divisions.csv: communities (VVV 001...) under
- *      the 12 street townships (街道, TTT 001-099), villages (VVV 201...)
- *      under the towns and townships;
+ *   1. writes DIR/villages.csv: the city's real village list,
+ *      data/luohe_villages.csv (NBS 2022-10-31: 1,334 = 1,259 villagers'
+ *      committees + 75 residents' committees under the 58 townships, with
+ *      their registered names), or --villages N of them spread evenly in
+ *      code order. A red-white council in --councils of them (default the
+ *      2020 review's 1,269 of 1,346, scaled: 1,258 of 1,334), a
+ *      deterministic subset: unit i of n has one when floor((i+1)k/n) >
+ *      floor(ik/n), so the 76 without one are spread evenly over the city
+ *      in code order, whatever the seed;
  *   2. sets up the hub with the real binaries: `gridhub init`, `refdata load`
  *      of the real divisions, the categories and villages.csv, and one
  *      `gridhub node add` per village (bundles in DIR, endpoint
@@ -20,7 +23,7 @@
  *      exactly half), --committee-elections village/residents committee
  *      elections (差额, men and women, 一肩挑 chairs, now and then no woman
  *      elected, one invalid at exactly half), a red-white council with
- *      standards and members in each administrative village with 0-3
+ *      standards and members in each village chosen above, with 0-3
  *      affairs (some violations; Hui funerals in 繁城回族镇 exempt), and
  *      incidents across the categories moved along the status workflow;
  *      --changes-per-village N adds incidents and status edits until each
@@ -34,8 +37,8 @@
  *      greatest seq equal the node's seq; acked_through too; nothing in
  *      quarantine) and exits 1 if anything is missing.
  *
- * usage: bench_city --dir DIR [--villages 1346] [--councils 1269]
- *          [--committee-elections 70] [--incidents-per-village 3]
+ * usage: bench_city --dir DIR [--villages 1334] [--councils 1258]
+ *          [--committee-elections 69] [--incidents-per-village 3]
  *          [--changes-per-village 0] [--parallel 8] [--seed 20261128] [--keep]
  * DIR must be new or empty; without --keep it is removed at the end.
  * The seed fixes the plan (which villages, figures, names); record ids and
@@ -78,6 +81,7 @@
 
 #define PROG           "bench_city"
 #define MAX_TOWNSHIPS  128
+#define VILLAGE_LIST   GS_TEST_SRC_DIR "/data/luohe_villages.csv"
 #define MAX_CATEGORIES 128
 #define HUI_TOWNSHIP   "411122101" /* 繁城回族镇 */
 #define COMMIT_EVERY   256         /* entries per node transaction */
@@ -210,6 +214,20 @@ static long long file_size(const char *path)
 
 /* ---- options ---------------------------------------------------------------------- */
 
+/* The rows of the city's village list. */
+static long village_list_size(void)
+{
+    gs_csv *csv = NULL;
+    gs_errbuf eb = {{0}};
+    if (gs_csv_open(&csv, VILLAGE_LIST, &eb))
+        die("%s", eb.msg);
+    long n = (long)gs_csv_nrows(csv);
+    gs_csv_destroy(&csv);
+    if (n == 0)
+        die("%s: no villages", VILLAGE_LIST);
+    return n;
+}
+
 typedef struct options {
     const char *dir;
     long villages, councils, committee_elections, incidents, changes, parallel;
@@ -218,22 +236,23 @@ typedef struct options {
 } options;
 
 static const char usage_text[] =
-    "usage: bench_city --dir DIR [--villages 1346] [--councils 1269]\n"
-    "                  [--committee-elections 70] [--incidents-per-village 3]\n"
+    "usage: bench_city --dir DIR [--villages 1334] [--councils 1258]\n"
+    "                  [--committee-elections 69] [--incidents-per-village 3]\n"
     "                  [--changes-per-village 0] [--parallel 8] [--seed 20261128] [--keep]\n"
     "\n"
-    "Generates the city's villages and communities (synthetic codes under the 58 real\n"
-    "townships), a hub and one node database per village with realistic elections,\n"
-    "councils, affairs and incidents, syncs them all to the hub with the real binaries\n"
-    "and reports the wall time, changes/s and peak memory. --councils is the number of\n"
-    "administrative villages (each has a red-white council); the rest are communities.\n"
+    "Takes the city's real villages and communities (data/luohe_villages.csv: 1,334, with\n"
+    "their names; --villages N of them spread evenly in code order), a hub and one node\n"
+    "database per village with realistic elections, councils, affairs and incidents, syncs\n"
+    "them all to the hub with the real binaries and reports the wall time, changes/s and\n"
+    "peak memory. --councils is how many of them have a red-white council (default the\n"
+    "2020 review's 1,269 of 1,346, scaled), spread evenly in code order.\n"
     "--changes-per-village N pads each node with incident edits to N changes (1100 is\n"
     "about a year of one village). DIR must be new or empty; --keep keeps it.\n";
 
 static void parse_options(int argc, char **argv, options *o)
 {
     memset(o, 0, sizeof *o);
-    o->villages = 1346;
+    o->villages = 0; /* all of the village list */
     o->councils = -1;
     o->committee_elections = -1;
     o->incidents = 3;
@@ -288,15 +307,19 @@ static void parse_options(int argc, char **argv, options *o)
     }
     if (!o->dir)
         gsb_bad_usage(PROG, "--dir DIR is required");
+    long listed = village_list_size();
+    if (o->villages == 0)
+        o->villages = listed;
+    if (o->villages > listed)
+        gsb_bad_usage(PROG, "--villages %ld: the village list %s has %ld", o->villages,
+                      VILLAGE_LIST, listed);
     if (o->councils < 0) /* default: the review's 1,269 of 1,346, scaled */
-        o->councils = o->villages == 1346 ? 1269 : (o->villages * 1269 + 673) / 1346;
+        o->councils = (o->villages * 1269 + 673) / 1346;
     if (o->committee_elections < 0) /* default: the review's 70 of 1,346, scaled */
-        o->committee_elections = o->villages == 1346 ? 70 : (o->villages * 70 + 673) / 1346;
+        o->committee_elections = (o->villages * 70 + 673) / 1346;
     if (o->councils > o->villages)
-        gsb_bad_usage(PROG,
-                      "--councils %ld: more than --villages %ld (councils are in administrative "
-                      "villages, which are among the villages)",
-                      o->councils, o->villages);
+        gsb_bad_usage(PROG, "--councils %ld: more than --villages %ld", o->councils,
+                      o->villages);
     if (o->committee_elections > o->villages)
         gsb_bad_usage(PROG, "--committee-elections %ld: more than --villages %ld",
                       o->committee_elections, o->villages);
@@ -307,17 +330,16 @@ static void parse_options(int argc, char **argv, options *o)
 typedef struct township {
     char code[10];
     char name[64];
-    bool street; /* 街道: TTT 001-099 */
 } township;
 
 /* One village-level unit and what the plan decided for it. */
 typedef struct village {
     char code[13];
-    char name[128];      /* "老街街道 第3社区(合成)" */
-    char short_name[32]; /* "第3社区" */
+    char name[128];      /* as registered: "滨西社区居民委员会", "营王村村民委员会" */
+    char short_name[64]; /* without the committee: "滨西社区", "营王村" */
     int township;
-    bool community;
-    bool council;                          /* administrative villages have a red-white council */
+    bool community;                        /* a residents' committee (社区) */
+    bool council;                          /* has a red-white council */
     bool committee;                        /* holds a village/residents committee election */
     bool party_invalid, committee_invalid; /* turnout exactly half */
     bool party_low, committee_low;         /* turnout under 95% */
@@ -351,8 +373,6 @@ static void load_townships(void)
         township *t = &towns[ntowns++];
         snprintf(t->code, sizeof t->code, "%s", gs_csv_cell(csv, r, 0));
         snprintf(t->name, sizeof t->name, "%s", gs_csv_cell(csv, r, 1));
-        int ttt = atoi(t->code + 6);
-        t->street = ttt >= 1 && ttt <= 99;
     }
     gs_csv_destroy(&csv);
     if (ntowns == 0)
@@ -371,27 +391,6 @@ static void load_categories(void)
     gs_csv_destroy(&csv);
     if (ncategories == 0)
         die("%s: no categories", path);
-}
-
-/* Spreads n units over the townships of one kind (street or not), as evenly as
- * possible; counts[] gets the number per township. */
-static void spread(long n, bool street, long counts[])
-{
-    int k = 0;
-    for (int t = 0; t < ntowns; t++)
-        k += towns[t].street == street;
-    if (n > 0 && k == 0)
-        die("no %s townships to put %ld units under", street ? "street" : "town", n);
-    int seen = 0;
-    for (int t = 0; t < ntowns; t++) {
-        if (towns[t].street != street)
-            continue;
-        counts[t] = n / k + (seen < n % k ? 1 : 0);
-        seen++;
-        if (counts[t] > 199)
-            die("%ld units under township %s: more than the 199 codes of one range", counts[t],
-                towns[t].code);
-    }
 }
 
 /* Marks k distinct villages among those where ok(v) holds, chosen at random. */
@@ -444,44 +443,65 @@ static void mark_no_woman(village *v)
     v->no_woman = true;
 }
 
-/* code = the 9-digit township code + the 3-digit village number vvv (1..399). */
-static void make_code(char code[13], const char *town_code, long vvv)
+/* Whether item i of n is among k spread evenly over them (k <= n). */
+static bool evenly(long i, long n, long k)
 {
-    memcpy(code, town_code, 9);
-    code[9] = (char)('0' + vvv / 100 % 10);
-    code[10] = (char)('0' + vvv / 10 % 10);
-    code[11] = (char)('0' + vvv % 10);
-    code[12] = '\0';
+    return (i + 1) * k / n > i * k / n;
 }
 
-/* Builds the plan of every village and writes DIR/villages.csv. */
+/* The name without its committee, for grid and council names: "营王村村民委员会"
+ * -> "营王村", "滨西社区居民委员会" -> "滨西社区", "寨门村委会" -> "寨门村". */
+static void short_name_of(const char *name, bool community, char *out, size_t cap)
+{
+    static const char *const suffixes[] = {"村民委员会", "居民委员会", "村民员委会", "村民委会",
+                                           "村委会", NULL};
+    size_t len = strlen(name);
+    for (int i = 0; suffixes[i]; i++) {
+        size_t sl = strlen(suffixes[i]);
+        if (len > sl && !strcmp(name + len - sl, suffixes[i])) {
+            len -= sl;
+            break;
+        }
+    }
+    const char *tail = community ? "社区" : "村";
+    size_t tl = strlen(tail);
+    bool has_tail = len >= tl && !strncmp(name + len - tl, tail, tl);
+    snprintf(out, cap, "%.*s%s", (int)len, name, has_tail ? "" : tail);
+}
+
+/* Builds the plan of every village from the city's village list and writes
+ * DIR/villages.csv (the chosen rows, for `gridhub refdata load`). */
 static village *plan_city(const options *o, const char *csv_path)
 {
-    long admin = o->councils, communities = o->villages - o->councils;
-    long per_town[MAX_TOWNSHIPS] = {0}, per_street[MAX_TOWNSHIPS] = {0};
-    spread(admin, false, per_town);
-    spread(communities, true, per_street);
+    gs_csv *list = NULL;
+    gs_errbuf eb = {{0}};
+    if (gs_csv_open(&list, VILLAGE_LIST, &eb))
+        die("%s", eb.msg);
+    long all = (long)gs_csv_nrows(list);
     village *v = calloc((size_t)o->villages, sizeof *v);
     if (!v)
         die("out of memory");
     long n = 0;
-    for (int t = 0; t < ntowns; t++) {
-        for (long i = 0; i < per_street[t]; i++, n++) {
-            make_code(v[n].code, towns[t].code, i + 1);
-            snprintf(v[n].short_name, sizeof v[n].short_name, "第%ld社区", i + 1);
-            v[n].community = true;
-            v[n].township = t;
-        }
-        for (long i = 0; i < per_town[t]; i++, n++) {
-            make_code(v[n].code, towns[t].code, 201 + i);
-            snprintf(v[n].short_name, sizeof v[n].short_name, "第%ld村", i + 1);
-            v[n].council = true;
-            v[n].township = t;
-        }
+    for (long r = 0; r < all && n < o->villages; r++) {
+        if (!evenly(r, all, o->villages))
+            continue;
+        const char *code = gs_csv_cell(list, (size_t)r, 0), *parent = gs_csv_cell(list, (size_t)r, 3);
+        int t = 0;
+        while (t < ntowns && strcmp(towns[t].code, parent))
+            t++;
+        if (t == ntowns || strlen(code) != 12)
+            die("%s: line %zu: village %s under %s, not a township of the divisions", VILLAGE_LIST,
+                gs_csv_line(list, (size_t)r), code, parent);
+        snprintf(v[n].code, sizeof v[n].code, "%s", code);
+        snprintf(v[n].name, sizeof v[n].name, "%s", gs_csv_cell(list, (size_t)r, 1));
+        v[n].community = !strcmp(gs_csv_cell(list, (size_t)r, 4), "residents");
+        short_name_of(v[n].name, v[n].community, v[n].short_name, sizeof v[n].short_name);
+        v[n].township = t;
+        n++;
     }
+    gs_csv_destroy(&list);
     for (long i = 0; i < n; i++)
-        snprintf(v[i].name, sizeof v[i].name, "%s %s(合成)", towns[v[i].township].name,
-                 v[i].short_name);
+        v[i].council = evenly(i, n, o->councils);
 
     rng r = {o->seed};
     choose(v, n, o->committee_elections, &r, any_village, mark_committee);
@@ -498,9 +518,10 @@ static village *plan_city(const options *o, const char *csv_path)
     FILE *f = fopen(csv_path, "w");
     if (!f)
         die("%s: %s", csv_path, strerror(errno));
-    fputs("code,name,level,parent_code,synthetic\n", f);
+    fputs("code,name,level,parent_code,committee\n", f);
     for (long i = 0; i < n; i++)
-        fprintf(f, "%s,%s,village,%s,是\n", v[i].code, v[i].name, towns[v[i].township].code);
+        fprintf(f, "%s,%s,village,%s,%s\n", v[i].code, v[i].name, towns[v[i].township].code,
+                v[i].community ? "residents" : "villagers");
     if (fclose(f))
         die("%s: %s", csv_path, strerror(errno));
     return v;
@@ -1602,8 +1623,8 @@ int main(int argc, char **argv)
     char cpu[256], c1[32], c2[32], c3[32];
     gsb_cpu_model(cpu, sizeof cpu);
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    printf("bench_city: %ld villages and communities (%ld villages with councils, %ld "
-           "communities), %ld committee elections, %ld incidents per village%s%s%s, seed %llu\n",
+    printf("bench_city: %ld villages and communities of the village list (%ld with a council, "
+           "%ld without), %ld committee elections, %ld incidents per village%s%s%s, seed %llu\n",
            o.villages, o.councils, o.villages - o.councils, o.committee_elections, o.incidents,
            o.changes ? ", padded to " : "", o.changes ? num((uint64_t)o.changes, c1) : "",
            o.changes ? " changes per village" : "", (unsigned long long)o.seed);
@@ -1679,7 +1700,7 @@ int main(int argc, char **argv)
         snprintf(p, sizeof p, "%s/%s.db-wal", dir, v[i].code);
         node_bytes += file_size(p);
     }
-    printf("全市 city: %ld villages and communities (%ld 村 with red-white councils + %ld 社区) "
+    printf("全市 city: %ld villages and communities (%ld with red-white councils + %ld without) "
            "under %d townships; %u elections (%ld Party + %ld committee) with %u candidates "
            "(%u 一肩挑 chairs); %u councils with %u members and %u affairs (%u breaking a "
            "standard, %u exempt Hui funerals); %u grids; %u incidents (%u closed); %s changes\n",
