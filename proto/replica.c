@@ -70,8 +70,52 @@ void gs_replica_columns(const gs_rectype *rt, gs_buf *b)
         gs_buf_printf(b, "%s%s", i ? ", " : "", rt->fields[i].name);
 }
 
+/* Fields are only ever appended to a record type; a database made before a
+ * field was added lacks its column, which is added here (NULL in every
+ * existing row: unset, as the field was never written). */
+static int add_missing_columns(sqlite3 *db, gs_errbuf *eb)
+{
+    for (int t = 0; t < GS_RT__COUNT; t++) {
+        const gs_rectype *rt = gs_rectype_get(t);
+        char sql[160];
+        snprintf(sql, sizeof sql, "SELECT name FROM pragma_table_info('%s')", rt->plural);
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+            return sql_err(db, eb, "reading the entity tables' columns");
+        bool have[128] = {false};
+        int ncols = 0;
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            ncols++;
+            int f = gs_field_find(rt, (const char *)sqlite3_column_text(st, 0));
+            if (f >= 0 && f < 128)
+                have[f] = true;
+        }
+        sqlite3_finalize(st);
+        for (int i = 0; ncols && i < rt->nfields && i < 128; i++) {
+            if (have[i])
+                continue;
+            snprintf(sql, sizeof sql, "ALTER TABLE %s ADD COLUMN %s %s", rt->plural,
+                     rt->fields[i].name,
+                     rt->fields[i].type == GS_FT_INT || rt->fields[i].type == GS_FT_BOOL
+                         ? "INTEGER"
+                         : "TEXT");
+            char *msg = NULL;
+            if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+                int rc = gs_errf(eb, GS_ESQL, "adding column %s.%s: %s", rt->plural,
+                                 rt->fields[i].name, msg ? msg : sqlite3_errmsg(db));
+                sqlite3_free(msg);
+                return rc;
+            }
+        }
+    }
+    return GS_OK;
+}
+
 int gs_replica_open(gs_replica **out, sqlite3 *db, gs_errbuf *eb)
 {
+    int crc = add_missing_columns(db, eb);
+    if (crc)
+        return crc;
     gs_replica *r = calloc(1, sizeof *r);
     if (!r)
         return gs_errf(eb, GS_ENOMEM, "out of memory");

@@ -26,8 +26,10 @@ typedef struct gs_replica gs_replica;
 /* Creates the entity tables of every record type (IF NOT EXISTS) in db. */
 int gs_replica_create_schema(sqlite3 *db, gs_errbuf *eb);
 
-/* Prepares the statements for db (whose schema must exist). The db stays the
- * caller's; destroy the replica before closing it. */
+/* Prepares the statements for db (whose schema must exist). A column of a
+ * field added to a record type since the database was made is added first
+ * (fields are only appended). The db stays the caller's; destroy the replica
+ * before closing it. */
 int gs_replica_open(gs_replica **out, sqlite3 *db, gs_errbuf *eb);
 void gs_replica_destroy(gs_replica **rp);
 

@@ -1950,6 +1950,9 @@ START_TEST(old_databases_upgrade_in_place)
     q_exec(W.hub_db, "UPDATE meta SET value = '2' WHERE key = 'schema_version'");
     q_exec(A->db, stale);
     q_exec(A->db, "UPDATE meta SET value = '1' WHERE key = 'schema_version'");
+    /* and a field added since: the divisions' committee kind */
+    q_exec(W.hub_db, "ALTER TABLE divisions DROP COLUMN committee");
+    q_exec(A->db, "ALTER TABLE divisions DROP COLUMN committee");
     hub_start();
     ck_assert_msg(gst_count_in_file(W.hub_log, "schema 2 upgraded to 3") == 1,
                   "the hub did not say it upgraded");
@@ -1973,7 +1976,15 @@ START_TEST(old_databases_upgrade_in_place)
     }
     ck_assert_int_eq(QI(W.hub_db, 0, "SELECT count(*) FROM changes"), hub_changes);
     ck_assert_int_eq(QI(A->db, 0, "SELECT count(*) FROM changes"), node_changes);
-    sync_ok(A); /* and it still syncs */
+    /* the village list (with its committee kinds) loads into the old hub and
+     * reaches the old node */
+    GH("refdata", "load", "divisions", GS_TEST_SRC_DIR "/data/luohe_villages.csv");
+    ASSERT_OK("refdata load villages into an upgraded hub");
+    sync_ok(A);
+    char *kind = QT(A->db, "SELECT committee FROM divisions WHERE code = ?1", VILLAGE);
+    ck_assert_msg(kind && !strcmp(kind, "villagers"), "the node's village row: %s",
+                  kind ? kind : "(none)");
+    free(kind);
     free(want);
     free(e);
 }
