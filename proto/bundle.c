@@ -99,7 +99,8 @@ static const key_spec specs[] = {
 
 /* Parses the value of a reference row `TYPE = CSV row` of line lineno into a
  * new record (*out, the caller's), through the CSV reader and the field
- * table, and checks it as a complete record. */
+ * table (in schema order; trailing fields may be missing), and checks it as
+ * a complete record. */
 static int parse_row(const gs_rectype *rt, const char *value, size_t lineno, gs_record **out,
                      gs_errbuf *eb)
 {
@@ -113,7 +114,7 @@ static int parse_row(const gs_rectype *rt, const char *value, size_t lineno, gs_
     int rc = text.err ? gs_errf(eb, text.err, "bundle line %zu: %s", lineno, gs_strerror(text.err))
                       : GS_OK;
     if (!rc && (gs_csv_open_mem(&csv, "bundle", text.data, text.len, &ceb) ||
-                gs_csv_nrows(csv) != 1 || gs_csv_row_ncells(csv, 0) != gs_csv_ncols(csv))) {
+                gs_csv_nrows(csv) != 1 || gs_csv_row_ncells(csv, 0) > gs_csv_ncols(csv))) {
         /* the header without its "\r\n", to say which columns are wanted */
         rc = gs_errf(eb, GS_EMALFORMED, "bundle line %zu: %s: expected one CSV row %.*s", lineno,
                      rt->name, (int)(header_len > 2 ? header_len - 2 : 0), text.data);
@@ -122,7 +123,9 @@ static int parse_row(const gs_rectype *rt, const char *value, size_t lineno, gs_
     gs_record *rec = rc ? NULL : gs_record_new(rt);
     if (!rc && !rec)
         rc = gs_errf(eb, GS_ENOMEM, "out of memory");
-    for (size_t c = 0; !rc && c < gs_csv_ncols(csv); c++) {
+    /* A row may stop short: a bundle written before a field was appended to
+     * the type (the fields left out stay unset; required ones are checked). */
+    for (size_t c = 0; !rc && c < gs_csv_row_ncells(csv, 0); c++) {
         int f = gs_field_find(rt, gs_csv_header(csv, c));
         if (f < 0)
             rc = gs_errf(eb, GS_EINVAL, "bundle line %zu: %s: no column %s", lineno, rt->name,

@@ -141,8 +141,10 @@ static const bad_case bad[] = {
      GS_EINVAL, {"line 7", "name_zh"}},
     {"bad division level", HEAD "reference_rows = 1\ndivision = 411100,漯河市,empire,,\n" KEYS,
      GS_EINVAL, {"line 7", "division level"}},
-    {"too few columns", HEAD "reference_rows = 1\ndivision = 411100,漯河市\n" KEYS, GS_EMALFORMED,
-     {"line 7", "code,name,level,parent_code,synthetic"}},
+    /* a row may stop short (fields are only appended), but not before a
+     * required field */
+    {"too few columns", HEAD "reference_rows = 1\ndivision = 411100,漯河市\n" KEYS, GS_EINVAL,
+     {"line 7", "级别 (level) is required"}},
     {"too many columns", HEAD "reference_rows = 1\ncategory = a,甲,A,,extra\n" KEYS,
      GS_EMALFORMED, {"line 7", "expected one CSV row"}},
     {"unterminated quote", HEAD "reference_rows = 1\ncategory = a,\"甲,A,\n" KEYS, GS_EMALFORMED,
