@@ -199,17 +199,9 @@ static int migrate_1_to_2(sqlite3 *db, const char *path, gs_errbuf *eb)
  * touched; the change log keeps what it was sent. */
 static int migrate_2_to_3(hub_store *s, const char *path, gs_errbuf *eb)
 {
-    int rc = exec(s->db, "BEGIN IMMEDIATE", eb);
-    if (!rc)
-        rc = gs_replica_derive_all(s->replica, eb);
-    if (!rc && meta_put_text(s->db, "schema_version", "3"))
-        rc = sql_err(s->db, eb, "writing meta");
-    if (!rc)
-        rc = exec(s->db, "COMMIT", eb);
-    if (rc) {
-        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    int rc = gs_replica_upgrade_derived(s->replica, 3, eb);
+    if (rc)
         return gs_errprefix(eb, rc, "%s: upgrading schema 2 to 3", path);
-    }
     fprintf(stderr, "gridhub: %s: schema 2 upgraded to 3 (derived values computed again from "
                     "the stored rows)\n",
             path);

@@ -170,17 +170,9 @@ static void meta_text(sqlite3 *db, const char *key, char *buf, size_t cap)
  * keeps what it holds; only the entity rows' derived columns move. */
 static int migrate_1_to_2(node_store *s, const char *path, gs_errbuf *eb)
 {
-    int rc = exec(s->db, "BEGIN IMMEDIATE", eb);
-    if (!rc)
-        rc = gs_replica_derive_all(s->replica, eb);
-    if (!rc && meta_put(s->db, "schema_version", "2", 0, true))
-        rc = sql_err(s->db, eb, "writing meta");
-    if (!rc)
-        rc = exec(s->db, "COMMIT", eb);
-    if (rc) {
-        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    int rc = gs_replica_upgrade_derived(s->replica, 2, eb);
+    if (rc)
         return gs_errprefix(eb, rc, "%s: upgrading schema 1 to 2", path);
-    }
     fprintf(stderr, "gridnode: %s: 数据库已升级 schema 1 -> 2 (derived values computed again from "
                     "the stored rows)\n",
             path);

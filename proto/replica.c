@@ -764,6 +764,32 @@ out:
     return rc;
 }
 
+int gs_replica_upgrade_derived(gs_replica *r, int version, gs_errbuf *eb)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(r->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) == SQLITE_OK
+                 ? gs_replica_derive_all(r, eb)
+                 : gs_errf(eb, GS_ESQL, "%s", msg ? msg : sqlite3_errmsg(r->db));
+    sqlite3_free(msg);
+    if (!rc) {
+        sqlite3_stmt *st = gs_stmt(&r->stmts, r->db,
+                                   "UPDATE meta SET value = ?1 WHERE key = 'schema_version'");
+        if (st) {
+            char v[16];
+            snprintf(v, sizeof v, "%d", version);
+            sqlite3_bind_text(st, 1, v, -1, SQLITE_TRANSIENT);
+        }
+        if (!st || sqlite3_step(st) != SQLITE_DONE)
+            rc = sql_err(r->db, eb, "writing the schema version");
+        gs_stmt_done(st);
+    }
+    if (!rc && sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        rc = sql_err(r->db, eb, "committing the upgrade");
+    if (rc)
+        sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
 int gs_replica_derive_all(gs_replica *r, gs_errbuf *eb)
 {
     static const int types[] = {GS_RT_INCIDENT, GS_RT_AFFAIR, GS_RT_ELECTION};

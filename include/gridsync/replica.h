@@ -75,6 +75,12 @@ int gs_replica_derive_all(gs_replica *r, gs_errbuf *eb);
 int gs_replica_village_council(gs_replica *r, const char *village, gs_record **out,
                                gs_errbuf *eb);
 
+/* The upgrade of a store whose derived values were replicated as facts: in
+ * one transaction of its own, every derived value computed again
+ * (gs_replica_derive_all) and meta.schema_version set to version (both
+ * stores keep a meta(key, value) table). All or nothing. */
+int gs_replica_upgrade_derived(gs_replica *r, int version, gs_errbuf *eb);
+
 /* The current values of a record, in a new record the caller owns (*out).
  * GS_ENOTFOUND when absent or deleted. */
 int gs_replica_get(gs_replica *r, const gs_rectype *rt, const char *key, gs_record **out,

@@ -1738,6 +1738,16 @@ static char *printed_id(void)
     return strndup(R.out, strcspn(R.out, "\n"));
 }
 
+/* A villagers' committee election of n: 1,130 of 1,200 voted, 3 seats. */
+static char *add_village_election(node *n)
+{
+    GN(n, "election", "add", "--committee", "村民委员会", "--election-date", "2026-03-08",
+       "--registered", "1200", "--voted", "1130", "--valid", "1118", "--invalid", "12",
+       "--seats-member", "2");
+    ASSERT_OK("election add");
+    return printed_id();
+}
+
 /* The issue's first scenario: PC A raises the registered voters to 3000 (the
  * turnout fails); PC B, not yet synced, adds a candidate, computing from its
  * older row. Every replica ends with the findings computed from the converged
@@ -1745,11 +1755,7 @@ static char *printed_id(void)
 START_TEST(derived_values_follow_the_converged_row)
 {
     world_up(2);
-    GN(A, "election", "add", "--committee", "村民委员会", "--election-date", "2026-03-08",
-       "--registered", "1200", "--voted", "1130", "--valid", "1118", "--invalid", "12",
-       "--seats-member", "2");
-    ASSERT_OK("election add");
-    char *e = printed_id();
+    char *e = add_village_election(A);
     GN(A, "candidate", "add", "--election", e, "--name", "张建国", "--gender", "男", "--post",
        "主任", "--votes", "702");
     ASSERT_OK("candidate add");
@@ -1800,11 +1806,7 @@ END_TEST
 START_TEST(city_edits_are_judged_and_derived)
 {
     world_up(1);
-    GN(A, "election", "add", "--committee", "村民委员会", "--election-date", "2026-03-08",
-       "--registered", "1200", "--voted", "1130", "--valid", "1118", "--invalid", "12",
-       "--seats-member", "2");
-    ASSERT_OK("election add");
-    char *e = printed_id();
+    char *e = add_village_election(A);
     GN(A, "incident", "add", "--grid", GRID, "--category", "safety.fire", "--title", "通道堵塞");
     ASSERT_OK("incident add");
     char *inc = printed_id();
@@ -1927,11 +1929,7 @@ END_TEST
 START_TEST(old_databases_upgrade_in_place)
 {
     world_up(1);
-    GN(A, "election", "add", "--committee", "村民委员会", "--election-date", "2026-03-08",
-       "--registered", "1200", "--voted", "1130", "--valid", "1118", "--invalid", "12",
-       "--seats-member", "2");
-    ASSERT_OK("election add");
-    char *e = printed_id();
+    char *e = add_village_election(A);
     GN(A, "affair", "add", "--kind", "白事", "--host", "马家", "--event-date", "2026-06-03",
        "--cremation", "豁免", "--exemption", "回族");
     ASSERT_OK("affair add");
