@@ -2063,7 +2063,7 @@ typedef struct elist {
     const ctx *c;
     sheet *s;
     int64_t n, with_findings, voters, ballots, seats, elected, unfilled, women, yjt;
-    int64_t per_finding[GS_FIND__COUNT];
+    int64_t per_finding[GS_COMMITTEE__COUNT][GS_FIND__COUNT]; /* by committee kind */
     int err;
 } elist;
 
@@ -2106,9 +2106,11 @@ static int election_row(sqlite3_stmt *st, void *arg)
         if (!name[0])
             continue;
         gs_finding f = gs_finding_find(name);
-        const gs_finding_info *fi = f < GS_FIND__COUNT ? gs_finding_get(f) : NULL;
+        /* cited by the law of this election's committee */
+        gs_committee kind = ci < 0 ? GS_COMMITTEE_VILLAGE : (gs_committee)ci;
+        const gs_finding_info *fi = f < GS_FIND__COUNT ? gs_finding_cite(f, kind) : NULL;
         if (fi)
-            e->per_finding[f]++;
+            e->per_finding[kind][f]++;
         if (nf)
             gs_buf_puts(&rules, "；");
         gs_buf_printf(&rules, "%s [%s", fi ? fi->zh : "未知审查结果 unknown finding", name);
@@ -2212,18 +2214,30 @@ static int run_elections(const ctx *c, report *rp)
     put_i(&r, e.women);
     put_i(&r, e.yjt);
     row_end(&r);
+    /* one row per finding and citation: a finding of residents' committees
+     * rests on another law than the same finding of villagers' committees */
     for (int f = GS_FIND_NONE + 1; f < GS_FIND__COUNT; f++) {
-        if (!e.per_finding[f])
-            continue;
-        const gs_finding_info *fi = gs_finding_get((gs_finding)f);
-        rowb fr = row_begin(fs);
-        put_s(&fr, fi->name);
-        put_s(&fr, fi->zh);
-        put_s(&fr, fi->law[0] ? fi->law : NULL);
-        put_s(&fr, fi->version[0] ? fi->version : NULL);
-        put_s(&fr, fi->article[0] ? fi->article : NULL);
-        put_i(&fr, e.per_finding[f]);
-        row_end(&fr);
+        for (int k = 0; k < GS_COMMITTEE__COUNT; k++) {
+            const gs_finding_info *fi = gs_finding_cite((gs_finding)f, (gs_committee)k);
+            int64_t n = 0;
+            bool first = true;
+            for (int j = 0; j < GS_COMMITTEE__COUNT; j++) {
+                if (gs_finding_cite((gs_finding)f, (gs_committee)j) != fi)
+                    continue;
+                first = first && j >= k; /* the row is written at its first kind */
+                n += e.per_finding[j][f];
+            }
+            if (!n || !first)
+                continue;
+            rowb fr = row_begin(fs);
+            put_s(&fr, fi->name);
+            put_s(&fr, fi->zh);
+            put_s(&fr, fi->law[0] ? fi->law : NULL);
+            put_s(&fr, fi->version[0] ? fi->version : NULL);
+            put_s(&fr, fi->article[0] ? fi->article : NULL);
+            put_i(&fr, n);
+            row_end(&fr);
+        }
     }
     return 0;
 }

@@ -1914,6 +1914,17 @@ START_TEST(each_committee_under_its_law)
     GN(A, "election", "show", r);
     ASSERT_OK("election show");
     ck_assert_msg(strstr(R.out, "城市居民委员会组织法(2018-12-29)第七条"), "%s", R.out);
+    /* the city's report cites each election's own law, in its rows and in
+     * the table of findings */
+    GH("report", "elections", "--format", "json");
+    ASSERT_OK("report elections");
+    ck_assert_msg(strstr(R.out, "{\"code\": \"SIZE_SMALL\", \"text\": \"委员会职数少于法定下限(五人)\", "
+                                "\"law\": \"城市居民委员会组织法\", \"version\": \"2018-12-29\", "
+                                "\"article\": \"第七条\""),
+                  "the report does not cite the residents' law: %s", R.out);
+    ck_assert_msg(!strstr(R.out, "\"code\": \"SIZE_SMALL\", \"text\": \"委员会职数少于法定下限\", "
+                                 "\"law\": \"村民委员会组织法\""),
+                  "a residents' committee judged by the villagers' law: %s", R.out);
     free(hr);
     free(hp);
     free(r);
