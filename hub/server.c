@@ -36,6 +36,7 @@
 #include <time.h>
 #include <zmq.h>
 
+#include "city.h"
 #include "gridsync/hlc.h"
 #include "server.h"
 
@@ -64,6 +65,7 @@ typedef struct session {
     bool seen_dirty; /* a HELLO's visit, written with the next group commit */
     size_t granted;  /* bytes its last grant allows in flight (see grant()) */
     uint64_t pending_until; /* the node's last seq to send, as its HELLO said */
+    bool verify;     /* its HELLO asked for the city chains' digests */
     hub_node seen;
 } session;
 
@@ -276,6 +278,11 @@ static void send_welcome(server *sv, session *s)
     m.hub_wall = gs_wall_ms();
     m.hub_seq_head = hub_store_hub_seq_head(sv->store);
     memcpy(m.chain_head, node.chain_head, GS_HASH_LEN);
+    if (hub_store_own_heads(sv->store, s->verify ? s->village : NULL, m.heads, GS_MAX_HEADS,
+                            &m.nheads, &eb)) {
+        send_error(sv, s, GS_ESQL, "cannot read the city's chains: %s", eb.msg);
+        return;
+    }
     grant(sv, s, node.acked_through, &m);
     send_msg(sv, s, &m);
 }
@@ -452,6 +459,7 @@ static void handle_hello(server *sv, session *s, const gs_msg *m, const char *us
     s->pending_until = node.acked_through + m->pending;
     node.hub_seq_seen = m->hub_seq_seen;
     node.skew_ms = (int64_t)m->node_time - node.last_seen_ms;
+    s->verify = m->verify;
     /* Recorded with the next group commit: a burst of HELLOs costs one fsync. */
     s->seen = node;
     s->seen_dirty = true;
@@ -497,6 +505,113 @@ static void handle_pull(server *sv, session *s, const gs_msg *m)
         send_msg(sv, s, &reply);
     }
     gs_msg_clear(&reply);
+}
+
+/* RETURN: the city's own changes a village holds beyond this hub's head of
+ * their chain, given back after the hub was restored from a copy. Each must
+ * follow from the hub's head by its chain hash, which is keyed with the
+ * hub's own key (hub_city_chain_next), so a village can give back only what
+ * the city itself wrote, not make up a decision; they are the city's,
+ * judged when it wrote them, and are appended as they are.
+ * The run stops at the first change that does not go in: one past a gap
+ * (another village holds the change before it and gives it back first), one
+ * that is not the city's (refused and logged), or one of the city's that
+ * differs from the hub's change of that number (a fork: the city gave a
+ * number twice; logged, and the chain is closed for writing). A village
+ * holding more of the chain the city writes on closes it too: the database
+ * lost numbers the villages hold, and the next city change starts a new
+ * chain (city.c); only what the key proves closes a chain, so a village
+ * cannot make the city start chain after chain. Applied and committed at
+ * once: it happens only after a restore. RETURNED says the hub's head now. */
+static void handle_return(server *sv, session *s, const gs_msg *m)
+{
+    gs_msg reply = {0};
+    reply.type = GS_MSG_RETURNED;
+    reply.version = GS_PROTO_VERSION;
+    snprintf(reply.origin, sizeof reply.origin, "%s", m->origin);
+    gs_errbuf eb = {{0}};
+    if (!gs_origin_valid(m->origin) || !gs_origin_is_hub(m->origin)) {
+        send_error(sv, s, GS_EINVAL, "RETURN.origin: %s is not one of the city's chains",
+                   m->origin);
+        return;
+    }
+    uint8_t head[GS_HASH_LEN];
+    int rc = hub_store_begin(sv->store, &eb), stop = GS_OK;
+    if (!rc)
+        rc = hub_store_origin_head(sv->store, m->origin, &reply.seq, head, &eb);
+    size_t applied = 0;
+    for (size_t i = 0; !rc && !stop && i < m->nchanges; i++) {
+        const gs_wire_change *wc = &m->changes[i];
+        gs_change c = {0};
+        gs_errbuf why = {{0}};
+        uint8_t h[GS_HASH_LEN];
+        uint8_t prev[GS_HASH_LEN], have[GS_HASH_LEN];
+        stop = gs_change_decode(wc->body, wc->len, &c, &why);
+        if (!stop && (strcmp(c.origin, m->origin) || c.seq == 0))
+            stop = gs_errf(&why, GS_EAUTH, "a change of %s #%" PRIu64 " in a RETURN of %s",
+                           c.origin, c.seq, m->origin);
+        else if (!stop && c.seq > reply.seq + 1)
+            stop = gs_errf(&why, GS_ENOTFOUND, "the hub holds %s through #%" PRIu64
+                                               "; #%" PRIu64 " must come first",
+                           m->origin, reply.seq, reply.seq + 1);
+        if (!stop && c.seq == reply.seq + 1)
+            memcpy(prev, head, GS_HASH_LEN);
+        else if (!stop && hub_store_origin_hash_at(sv->store, m->origin, c.seq - 1, prev, &why))
+            stop = GS_ENOTFOUND;
+        /* the city's own, by its keyed hash: what no village can make up */
+        if (!stop && hub_city_chain_next(sv->store, prev, wc->body, wc->len, h, &why))
+            stop = GS_EAUTH;
+        else if (!stop && sodium_memcmp(h, wc->hash, GS_HASH_LEN))
+            stop = gs_errf(&why, GS_EAUTH,
+                           "%s #%" PRIu64 " is not the city's: its hash does not follow from "
+                           "the hub's #%" PRIu64,
+                           m->origin, c.seq, c.seq - 1);
+        else if (!stop && c.seq <= reply.seq) {
+            /* the city's, at a number the hub holds: the same change, or the
+             * city gave that number twice (a fork) */
+            if (hub_store_origin_hash_at(sv->store, m->origin, c.seq, have, NULL) == GS_OK &&
+                sodium_memcmp(have, wc->hash, GS_HASH_LEN))
+                stop = gs_errf(&why, GS_ECHAIN,
+                               "%s #%" PRIu64 " was given to two different city changes",
+                               m->origin, c.seq);
+        } else if (!stop && !(rc = hub_store_append(sv->store, &c, wc->body, wc->len, wc->hash,
+                                                     NULL, &eb))) {
+            reply.seq = c.seq;
+            memcpy(head, h, GS_HASH_LEN);
+            sv->hlc = gs_hlc_recv(sv->hlc, c.hlc, gs_wall_ms());
+            applied++;
+        }
+        gs_change_clear(&c);
+        if (stop) {
+            snprintf(reply.code, sizeof reply.code, "%s", gs_errname(stop));
+            snprintf(reply.text, sizeof reply.text, "%s", why.msg);
+        }
+    }
+    if (!rc && (applied || stop == GS_ECHAIN))
+        rc = hub_city_close_chain(sv->store, m->origin, &eb);
+    if (!rc)
+        rc = hub_store_meta_set_int(sv->store, "hlc", (int64_t)sv->hlc, &eb);
+    if (!rc)
+        rc = hub_store_commit(sv->store, &eb);
+    else
+        hub_store_rollback(sv->store);
+    if (rc) {
+        logf_(sv, 0, "RETURN of %s from %s failed, nothing applied: %s", m->origin,
+              s->node_id, eb.msg);
+        send_error(sv, s, rc, "hub busy or failing (%s); retry later", gs_strerror(rc));
+        return;
+    }
+    if (applied)
+        logf_(sv, 0, "%s gave back %zu of the city's changes on %s, which this database had "
+                     "lost (restored from a backup?); it holds them through #%" PRIu64 " now",
+              s->node_id, applied, m->origin, reply.seq);
+    if (stop == GS_ECHAIN)
+        logf_(sv, 0, "城市链分叉 %s holds the city's %s otherwise than this hub: %s",
+              s->node_id, m->origin, reply.text);
+    else if (stop == GS_EAUTH)
+        logf_(sv, 0, "RETURN refused: %s gave back a change that is not the city's: %s",
+              s->node_id, reply.text);
+    send_msg(sv, s, &reply);
 }
 
 /* Checks that a decoded change is this node's to write; GS_OK or a code with eb. */
@@ -764,6 +879,7 @@ static bool handle_one(server *sv)
     switch (m.type) {
     case GS_MSG_HELLO: handle_hello(sv, s, &m, user, key); break;
     case GS_MSG_PULL: handle_pull(sv, s, &m); break;
+    case GS_MSG_RETURN: handle_return(sv, s, &m); break;
     case GS_MSG_PING: {
         gs_msg pong = {0};
         pong.type = GS_MSG_PONG;

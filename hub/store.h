@@ -30,6 +30,7 @@
 
 #include "gridsync/change.h"
 #include "gridsync/err.h"
+#include "gridsync/msg.h"
 #include "gridsync/replica.h"
 
 #define HUB_SCHEMA_VERSION 2 /* 2: the change log's log_hash column */
@@ -64,6 +65,7 @@ gs_replica *hub_store_replica(hub_store *s);
 int64_t hub_store_meta_int(hub_store *s, const char *key, int64_t def);
 int hub_store_meta_set_int(hub_store *s, const char *key, int64_t v, gs_errbuf *eb);
 void hub_store_meta_text(hub_store *s, const char *key, char *buf, size_t cap);
+int hub_store_meta_set_text(hub_store *s, const char *key, const char *v, gs_errbuf *eb);
 
 /* ---- registry ---- */
 int hub_node_add(hub_store *s, const hub_node *n, gs_errbuf *eb);
@@ -135,5 +137,21 @@ typedef int (*hub_pull_fn)(uint64_t hub_seq, const void *body, size_t len,
 int hub_store_pull(hub_store *s, const char *village, const char *exclude_origin,
                    hub_cursor *cur, size_t limit, size_t max_bytes, hub_pull_fn fn, void *arg,
                    bool *more, bool *rewound, gs_errbuf *eb);
+
+/* ---- the city's own chains (hub/city.c) ---- */
+
+/* The last seq of origin in the log and its hash (0 and zeros when none). */
+int hub_store_origin_head(hub_store *s, const char *origin, uint64_t *seq,
+                          uint8_t hash[GS_HASH_LEN], gs_errbuf *eb);
+/* The hash of origin's change seq; GS_ENOTFOUND when the log has none. */
+int hub_store_origin_hash_at(hub_store *s, const char *origin, uint64_t seq,
+                             uint8_t hash[GS_HASH_LEN], gs_errbuf *eb);
+/* The heads of the city's chains in the log ("hub", "hub.*"), in name
+ * order, at most max of them, with *n set to how many. With a village, also
+ * each chain's count and digest over what a node of that village holds (its
+ * changes scoped to the village, and reference data; see gs_wire_head): a
+ * scan of the chain, so only for `gridnode verify`. */
+int hub_store_own_heads(hub_store *s, const char *village, gs_wire_head *heads, size_t max,
+                        size_t *n, gs_errbuf *eb);
 
 #endif

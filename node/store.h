@@ -21,6 +21,7 @@
 
 #include "gridsync/change.h"
 #include "gridsync/err.h"
+#include "gridsync/msg.h"
 #include "gridsync/record.h"
 #include "gridsync/replica.h"
 
@@ -109,5 +110,14 @@ int node_store_hash_at(node_store *s, uint64_t seq, uint8_t hash[GS_HASH_LEN], g
 
 /* The node's own last seq and the hash of that change (zeros when none). */
 int node_store_head(node_store *s, uint64_t *seq, uint8_t hash[GS_HASH_LEN], gs_errbuf *eb);
+
+/* The city's chains this node holds changes of ("hub", "hub.*"), in name
+ * order, at most max (*n: how many): each one's last seq held and its hash,
+ * how many of its changes are held and the digest of their hashes in seq
+ * order, as gs_wire_head defines them, so that they compare with a WELCOME's
+ * heads. The node holds the city's changes for its village and the
+ * reference data, not the others', so a chain held may have gaps. */
+int node_store_hub_chains(node_store *s, gs_wire_head *out, size_t max, size_t *n,
+                          gs_errbuf *eb);
 
 #endif
