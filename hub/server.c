@@ -490,6 +490,12 @@ static void handle_pull(server *sv, session *s, const gs_msg *m)
     size_t max = sv->cfg->limits.max_changes < PULL_MAX_CHANGES ? sv->cfg->limits.max_changes
                                                                 : PULL_MAX_CHANGES;
     hub_cursor cur = {.since = m->since};
+    /* A node pulls once it has pushed all it had: nothing is pending now
+     * (recorded with the next commit, as a HELLO's visit is). */
+    if (s->seen.pending) {
+        s->seen.pending = 0;
+        s->seen_dirty = true;
+    }
     memcpy(cur.since_hash, m->log_hash, GS_HASH_LEN);
     if (hub_store_pull(sv->store, s->village, s->node_id, &cur, max, PULL_MAX_BYTES, add_pulled,
                        &p, &reply.more, &reply.rewound, &eb) != GS_OK ||
@@ -720,6 +726,11 @@ static int apply_push(server *sv, session *s, const gs_msg *m, outcome *o)
         o->acked = seq;
         memcpy(o->head, h, GS_HASH_LEN);
     }
+    /* what the node still has to send, by its HELLO, is written with this
+     * commit (node list shows it), not the count it started with */
+    s->seen.pending = s->pending_until > o->acked ? s->pending_until - o->acked : 0;
+    s->seen.last_seen_ms = (int64_t)gs_wall_ms();
+    s->seen_dirty = true;
     gs_errbuf eb = {{0}};
     return hub_store_set_acked(sv->store, s->node_id, o->acked, o->head, &eb);
 }

@@ -8,7 +8,8 @@
  *   - the node registry: id, village, name, CURVE public key, enabled;
  *   - each node's sync state: acked_through and chain head (advanced in the
  *     same transaction as the changes they cover), last seen, software,
- *     pending at last HELLO, clock skew, downstream cursor;
+ *     pending (what the last HELLO announced, less what was acked since),
+ *     clock skew, downstream cursor;
  *   - the full change log of every origin (unique on origin + seq), each
  *     change also numbered by the hub's own sequence (hub_seq) for
  *     downstream delivery, with the village it concerns (its scope: the
@@ -49,7 +50,7 @@ typedef struct hub_node {
     uint8_t chain_head[GS_HASH_LEN];
     int64_t last_seen_ms; /* 0 = never */
     char software[65];
-    uint64_t pending;       /* as the node said at its last HELLO */
+    uint64_t pending;       /* as the node said at its last HELLO, less what it pushed since */
     int64_t skew_ms;        /* node clock minus hub clock at the last HELLO */
     uint64_t hub_seq_seen;  /* the node's downstream cursor at its last HELLO */
     int64_t rejected;       /* changes of this node in quarantine */

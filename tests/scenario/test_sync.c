@@ -1082,6 +1082,47 @@ START_TEST(visit_recorded_without_a_push)
 }
 END_TEST
 
+/* `gridhub node list` shows what a node still has to send: the pending count
+ * its HELLO announced, less what the hub has acknowledged since, written with
+ * the commit that acknowledges it; not the count it started with (a node
+ * whose `status` says 0 was shown with its whole backlog). */
+START_TEST(pending_is_what_remains)
+{
+    node *n = node_new("411122101201");
+    node_import(n, 300);
+    hub_start();
+    peer p;
+    peer_open(&p, n->bundle);
+    gs_msg w;
+    peer_say_hello(&p, 300, &w);
+    gs_msg_clear(&w);
+    push_expect_ack(&p, n, 1, 100, 100);
+    ck_assert_int_eq(q_path(hub_db, "SELECT pending FROM nodes WHERE id = ?1", n->id), 200);
+    push_expect_ack(&p, n, 101, 300, 300);
+    ck_assert_int_eq(q_path(hub_db, "SELECT pending FROM nodes WHERE id = ?1", n->id), 0);
+    peer_close(&p);
+
+    /* the real client, with a backlog of its own */
+    node_import(n, 600);
+    sync_ok(n);
+    RUN_OK("gridnode", "--db", n->db, "status", "--json");
+    ck_assert_msg(strstr(R.out, "\"pending\":0"), "gridnode status: %s", R.out);
+    /* its PULL says it has pushed all it had (this node's HELLO counted from
+     * a stale acked_through: the pushes above were not its own): written with
+     * the next commit, or within seconds when the hub is idle, as a visit is */
+    for (int64_t end = gst_now_ms() + 5000;; gst_sleep_ms(100)) {
+        RUN_OK("gridhub", "--db", hub_db, "node", "list", "--json");
+        if (strstr(R.out, "\"pending\":0") || gst_now_ms() > end)
+            break;
+    }
+    ck_assert_msg(strstr(R.out, "\"pending\":0"),
+                  "gridhub node list, 5 s after a sync that sent all it had: %s", R.out);
+    RUN_OK("gridhub", "--db", hub_db, "node", "list");
+    ck_assert_msg(strstr(R.out, n->id), "%s", R.out);
+    hub_stop();
+}
+END_TEST
+
 /* ---- restore ------------------------------------------------------------------------------ */
 
 START_TEST(hub_restored_from_backup)
@@ -1798,6 +1839,7 @@ static Suite *sync_suite(void)
     tcase_add_test(tc, return_takes_only_the_citys_changes);
     tcase_add_test(tc, grants_share_the_inflight_budget);
     tcase_add_test(tc, visit_recorded_without_a_push);
+    tcase_add_test(tc, pending_is_what_remains);
 
     tc = gst_tcase(s, "restore", setup, teardown, 180);
     tcase_add_test(tc, hub_restored_from_backup);
