@@ -1123,6 +1123,115 @@ START_TEST(pending_is_what_remains)
 }
 END_TEST
 
+/* How many lines of the hub's log hold s, and the sum of the N of the lines
+ * "(N more dropped like the last not logged)" that follow one of them
+ * (before the next line of s). */
+static void count_drops(const char *s, long *lines, long *suppressed)
+{
+    char *log = gst_read_file(hub_log, NULL);
+    *lines = *suppressed = 0;
+    bool after = false;
+    for (char *l = log; l && *l;) {
+        char *end = strchr(l, '\n');
+        if (end)
+            *end = '\0';
+        const char *more = strstr(l, "gridhub: (");
+        if (strstr(l, s)) {
+            (*lines)++;
+            after = true;
+        } else if (after && more && strstr(l, "more dropped like the last")) {
+            *suppressed += strtol(more + 10, NULL, 10);
+            after = false;
+        }
+        l = end ? end + 1 : l + strlen(l);
+    }
+    free(log);
+}
+
+/* Every frame the hub drops is logged, rate-limited: at most one line a
+ * second per reason, naming the node and why, and how many more were not
+ * logged; a frame over ZMQ_MAXMSGSIZE, which ZeroMQ drops with its
+ * connection, after HELLO (named by node) and before any message. */
+START_TEST(dropped_frames_are_logged)
+{
+    node *n = node_new("411122101201");
+    hub_start();
+    peer p;
+    peer_open(&p, n->bundle);
+    peer_hello(&p, 0);
+    /* 40 frames that are not messages, as fast as the hub answers them */
+    for (int i = 0; i < 40; i++) {
+        peer_send_raw(&p, "\xc1garbage", 8);
+        gs_msg e;
+        peer_expect(&p, GS_MSG_ERROR, &e);
+        gs_msg_clear(&e);
+    }
+    char want[160];
+    snprintf(want, sizeof want, "dropped a frame from node %s", n->id);
+    long lines = 0, more = 0;
+    for (int64_t end = gst_now_ms() + 5000; gst_now_ms() < end; gst_sleep_ms(100)) {
+        count_drops(want, &lines, &more);
+        if (lines + more >= 40)
+            break;
+    }
+    ck_assert_msg(lines + more == 40, "%ld lines and %ld not logged for 40 frames:\n%s", lines,
+                  more, log_tail(hub_log));
+    ck_assert_msg(lines >= 1 && lines <= 5, "%ld lines for 40 frames in a moment", lines);
+    ck_assert(hub_log_has("message: truncated or malformed"));
+    /* a message of two frames: another reason, its own line */
+    ck_assert_int_eq(zmq_send(p.sock, "a", 1, ZMQ_SNDMORE), 1);
+    peer_send_raw(&p, "b", 1);
+    gs_msg e;
+    peer_expect(&p, GS_MSG_ERROR, &e);
+    gs_msg_clear(&e);
+    ck_assert(hub_log_has("a message of more than one frame"));
+    /* the sync ends (its last CHANGES): closing now is no drop */
+    gs_msg pull = {0}, ch;
+    pull.type = GS_MSG_PULL;
+    pull.version = GS_PROTO_VERSION;
+    peer_send(&p, &pull);
+    do {
+        peer_expect(&p, GS_MSG_CHANGES, &ch);
+        pull.since = ch.next;
+        memcpy(pull.log_hash, ch.log_hash, GS_HASH_LEN);
+        bool last = !ch.more;
+        gs_msg_clear(&ch);
+        if (last)
+            break;
+        peer_send(&p, &pull);
+    } while (true);
+    peer_close(&p);
+    gst_sleep_ms(500);
+    char *log = gst_read_file(hub_log, NULL);
+    ck_assert_msg(log && !strstr(log, "dropped a connection"), "a finished sync logged as "
+                                                               "dropped:\n%s", log);
+    free(log);
+
+    /* over the frame limit after HELLO: ZeroMQ drops it with the connection */
+    size_t big_len = gs_limits_default.max_msg_bytes + 1;
+    char *big = calloc(1, big_len);
+    ck_assert_ptr_nonnull(big);
+    peer q;
+    peer_open(&q, n->bundle);
+    peer_hello(&q, 0);
+    peer_send_raw(&q, big, big_len);
+    snprintf(want, sizeof want, "dropped a connection from node %s", n->id);
+    ck_assert_msg(hub_log_has(want) && hub_log_has("ZMQ_MAXMSGSIZE"), "%s", log_tail(hub_log));
+    peer_close(&q);
+    /* and as the first frame of a connection */
+    peer r;
+    peer_open(&r, n->bundle);
+    peer_send_raw(&r, big, big_len);
+    ck_assert_msg(hub_log_has("closed before any message of it got through"), "%s",
+                  log_tail(hub_log));
+    peer_close(&r);
+    free(big);
+    /* the hub goes on */
+    sync_ok(n);
+    hub_stop();
+}
+END_TEST
+
 /* ---- restore ------------------------------------------------------------------------------ */
 
 START_TEST(hub_restored_from_backup)
@@ -1840,6 +1949,7 @@ static Suite *sync_suite(void)
     tcase_add_test(tc, grants_share_the_inflight_budget);
     tcase_add_test(tc, visit_recorded_without_a_push);
     tcase_add_test(tc, pending_is_what_remains);
+    tcase_add_test(tc, dropped_frames_are_logged);
 
     tc = gst_tcase(s, "restore", setup, teardown, 180);
     tcase_add_test(tc, hub_restored_from_backup);
