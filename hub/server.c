@@ -580,6 +580,13 @@ static void handle_hello(server *sv, session *s, const gs_msg *m, const char *us
         send_error(sv, s, GS_EAUTH, "node %s is not registered or is revoked", m->node_id);
         return;
     }
+    /* its changes would pass for the city's (gs_origin_is_hub) */
+    if (gs_origin_is_hub(node.id)) {
+        send_error(sv, s, GS_EAUTH, "node id %s is a name of the city's own chains; register "
+                                    "the node again under another id",
+                   node.id);
+        return;
+    }
     /* A connection opened before a rekey still carries the old key. */
     if (!sv->cfg->insecure && strcmp(key, node.public_key)) {
         send_error(sv, s, GS_EAUTH, "node %s has a new key; this connection's key is no longer "
@@ -687,6 +694,8 @@ static void handle_return(server *sv, session *s, const gs_msg *m)
     }
     uint8_t head[GS_HASH_LEN];
     int rc = hub_store_begin(sv->store, &eb), stop = GS_OK;
+    if (!rc) /* never write back a clock older than a city command's */
+        tick_clock(sv);
     if (!rc)
         rc = hub_store_origin_head(sv->store, m->origin, &reply.seq, head, &eb);
     size_t applied = 0;

@@ -948,6 +948,27 @@ START_TEST(return_takes_only_the_citys_changes)
 }
 END_TEST
 
+/* A node registered under a name of the city's chains ("hub.7"; gridhub
+ * node add refuses only "hub" itself) would pass its changes for the city's:
+ * the hub refuses its HELLO, saying why, and stores nothing of it. */
+START_TEST(node_named_like_a_city_chain_refused)
+{
+    char bundle[PATH_MAX], db[PATH_MAX];
+    snprintf(bundle, sizeof bundle, "%s/hub7.bundle", tmp);
+    snprintf(db, sizeof db, "%s/hub7.db", tmp);
+    RUN_OK("gridhub", "--db", hub_db, "node", "add", "--village", "411122101201", "--name",
+           "impostor", "--id", "hub.7", "--endpoint", hub_ep, "--out", bundle);
+    RUN_OK("gridnode", "--db", db, "init", "--bundle", bundle);
+    RUN_OK("gridnode", "--db", db, "incident", "add", "--grid", "411122101201001", "--category",
+           "dispute", "--title", "冒名");
+    hub_start();
+    int st = RUN("gridnode", "--db", db, "sync", "--timeout", "10", "--quiet");
+    ck_assert_msg(st != 0 && strstr(R.err, "city's own chains"), "exit %d: %s", st, R.err);
+    ck_assert_int_eq(hub_count("hub.7"), 0);
+    hub_stop();
+}
+END_TEST
+
 /* Two connections of one node (`sync --watch` and a `sync` typed by hand):
  * what one pushed, the other pushes again. DESIGN.md: "one that overlaps is
  * applied idempotently (the known prefix is skipped)". */
@@ -1946,6 +1967,7 @@ static Suite *sync_suite(void)
     tcase_add_test(tc, push_replay_gap_and_chain);
     tcase_add_test(tc, push_same_changes_from_two_connections);
     tcase_add_test(tc, return_takes_only_the_citys_changes);
+    tcase_add_test(tc, node_named_like_a_city_chain_refused);
     tcase_add_test(tc, grants_share_the_inflight_budget);
     tcase_add_test(tc, visit_recorded_without_a_push);
     tcase_add_test(tc, pending_is_what_remains);
