@@ -511,3 +511,19 @@ int node_store_hub_chains(node_store *s, gs_wire_head *out, size_t max, size_t *
                ? GS_OK
                : sql_err(s->db, eb, "reading the city's changes");
 }
+
+int node_store_hub_hash(node_store *s, const char *origin, uint64_t seq,
+                        uint8_t hash[GS_HASH_LEN])
+{
+    sqlite3_stmt *st =
+        gs_stmt(&s->stmts, s->db, "SELECT hash FROM changes WHERE origin = ?1 AND seq = ?2");
+    if (!st)
+        return GS_ESQL;
+    sqlite3_bind_text(st, 1, origin, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
+    int found = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == GS_HASH_LEN;
+    if (found)
+        memcpy(hash, sqlite3_column_blob(st, 0), GS_HASH_LEN);
+    gs_stmt_done(st);
+    return found ? GS_OK : GS_ENOTFOUND;
+}

@@ -120,4 +120,9 @@ int node_store_head(node_store *s, uint64_t *seq, uint8_t hash[GS_HASH_LEN], gs_
 int node_store_hub_chains(node_store *s, gs_wire_head *out, size_t max, size_t *n,
                           gs_errbuf *eb);
 
+/* The hash of the city's change origin #seq as this node holds it;
+ * GS_ENOTFOUND when it holds none under that number. */
+int node_store_hub_hash(node_store *s, const char *origin, uint64_t seq,
+                        uint8_t hash[GS_HASH_LEN]);
+
 #endif

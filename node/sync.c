@@ -438,6 +438,17 @@ static int on_changes(client *c, const gs_msg *m, gs_errbuf *eb)
             fprintf(stderr, "gridnode: refused a change from the hub (hub seq %" PRIu64 "): %s\n",
                     w->hub_seq, why.msg);
         } else {
+            /* the city gave a number twice (a hub restored with its chain
+             * file): the apply below keeps this PC's; say so, not silently */
+            uint8_t held[GS_HASH_LEN];
+            if (gs_origin_is_hub(ch.origin) &&
+                node_store_hub_hash(c->s, ch.origin, ch.seq, held) == GS_OK &&
+                memcmp(held, w->hash, GS_HASH_LEN))
+                fprintf(stderr,
+                        "gridnode: 城市链不一致 the hub sent the city's change %s #%" PRIu64
+                        ", but this PC holds another change under that number; it keeps its "
+                        "own (run `gridnode verify`)\n",
+                        ch.origin, ch.seq);
             rc = node_store_apply_remote(c->s, &ch, w->body, w->len, w->hash, w->hub_seq, eb);
             c->st->pulled++;
         }
