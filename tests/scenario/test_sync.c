@@ -1582,6 +1582,45 @@ START_TEST(city_decisions_survive_restore)
 }
 END_TEST
 
+/* A city write on a database with no chain file beside it (the disk died
+ * and only the backup came back, with its old head) starts a new chain too;
+ * one beside an intact database goes on with the same chain. Short-lived
+ * gridhub commands only, no serve, no village. */
+START_TEST(city_chain_file_lost_starts_new_chain)
+{
+    char csv[PATH_MAX + 16], mark[PATH_MAX + 8];
+    snprintf(csv, sizeof csv, "%s/more-categories.csv", tmp);
+    snprintf(mark, sizeof mark, "%s.chain", hub_db);
+    const char *one = "code,name_zh,name_en,parent_code\nextra.one,新增类别一,Extra one,\n";
+    const char *two = "code,name_zh,name_en,parent_code\nextra.two,新增类别二,Extra two,\n";
+    ck_assert_int_eq(gst_write_file(csv, one, strlen(one)), 0);
+    RUN_OK("gridhub", "--db", hub_db, "refdata", "load", "categories", csv);
+    ck_assert_msg(!strstr(R.err, "新的城市链"), "%s", R.err);
+    ck_assert_int_eq(q_path(hub_db, "SELECT count(*) FROM changes WHERE origin LIKE 'hub.%'",
+                            NULL),
+                     0);
+    ck_assert_int_eq(unlink(mark), 0);
+    ck_assert_int_eq(gst_write_file(csv, two, strlen(two)), 0);
+    RUN_OK("gridhub", "--db", hub_db, "refdata", "load", "categories", csv);
+    ck_assert_msg(strstr(R.err, "新的城市链"), "%s", R.err);
+    ck_assert_int_eq(q_path(hub_db, "SELECT count(*) FROM changes WHERE origin LIKE 'hub.2-%' "
+                                    "AND seq = 1",
+                            NULL),
+                     1);
+    /* the file is back, naming the new chain: the next write goes on with it */
+    char *text = gst_read_file(mark, NULL);
+    ck_assert_msg(text && !strncmp(text, "hub.2-", 6), "%s", text ? text : "(none)");
+    free(text);
+    const char *renamed = "code,name_zh,name_en,parent_code\nextra.one,新增类别（改）,Extra one,\n";
+    ck_assert_int_eq(gst_write_file(csv, renamed, strlen(renamed)), 0);
+    RUN_OK("gridhub", "--db", hub_db, "refdata", "load", "categories", csv);
+    ck_assert_msg(!strstr(R.err, "新的城市链"), "%s", R.err);
+    ck_assert_int_eq(q_path(hub_db, "SELECT max(seq) FROM changes WHERE origin LIKE 'hub.2-%'",
+                            NULL),
+                     2);
+}
+END_TEST
+
 /* The one case the chain file cannot catch: it was restored together with
  * the database, from the same moment, and the city decides before a village
  * holding the lost decision syncs, so a number is given twice. That is not
@@ -1982,6 +2021,7 @@ static Suite *sync_suite(void)
     tcase_add_test(tc, hub_upgraded_from_schema_1);
     tcase_add_test(tc, city_decisions_survive_restore);
     tcase_add_test(tc, city_number_given_twice_is_told);
+    tcase_add_test(tc, city_chain_file_lost_starts_new_chain);
 
     tc = gst_tcase(s, "cli", setup, teardown, 240);
     tcase_add_test(tc, sync_unreachable_hub);
