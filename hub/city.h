@@ -3,6 +3,9 @@
  * incidents): changes with the hub as origin, numbered and chained like any
  * node's, appended to the log and applied by the same replica rules, and
  * delivered downstream to the villages they concern.
+ *
+ * The chain they go on is "hub", or after a restore from a backup a new one,
+ * "hub.N-XXXXXXXX" (see city.c): the city never gives a number twice.
  */
 #ifndef HUB_CITY_H
 #define HUB_CITY_H
@@ -13,6 +16,17 @@
 /* Appends one city change inside an open transaction (hub_store_begin).
  * rec holds the fields to set (key, and scope for village data). */
 int hub_city_put(hub_store *s, const gs_record *rec, gs_op op, gs_errbuf *eb);
+
+/* The city's keyed chain hash (see city.c): out = BLAKE2b keyed with the
+ * hub's own key over prev || body. GS_ENOTFOUND when the hub has no key
+ * (it never wrote a city change since it had one). */
+int hub_city_chain_next(hub_store *s, const uint8_t prev[GS_HASH_LEN], const void *body,
+                        size_t len, uint8_t out[GS_HASH_LEN], gs_errbuf *eb);
+
+/* Inside a transaction: closes the city's current chain if it is origin (a
+ * village holds changes of it that this database lacks, so it was restored
+ * from a copy), so that the next city change starts a new one. */
+int hub_city_close_chain(hub_store *s, const char *origin, gs_errbuf *eb);
 
 /* Puts only the fields of want that differ from the stored record (all of
  * them when it does not exist). *changed tells whether anything was written. */

@@ -36,6 +36,7 @@
 #include <time.h>
 #include <zmq.h>
 
+#include "city.h"
 #include "gridsync/hlc.h"
 #include "server.h"
 
@@ -64,8 +65,39 @@ typedef struct session {
     bool seen_dirty; /* a HELLO's visit, written with the next group commit */
     size_t granted;  /* bytes its last grant allows in flight (see grant()) */
     uint64_t pending_until; /* the node's last seq to send, as its HELLO said */
+    bool verify;     /* its HELLO asked for the city chains' digests */
+    bool open;       /* between HELLO and the last CHANGES page: a close now is a drop */
+    char peer[64];   /* the connection's Peer-Address, to name it when it drops */
+    int fd;          /* the connection's socket (ZMQ_SRCFD), -1 once it closed */
+    int64_t first_ms; /* of its first message */
     hub_node seen;
 } session;
+
+/* Why the hub dropped a frame (or a connection, and the frames with it):
+ * each reason is logged at most once a second, with how many were not. */
+typedef enum {
+    DROP_ENVELOPE, /* a routing id without a message, or no session for it */
+    DROP_FRAMES,   /* a message of more than one frame */
+    DROP_DECODE,   /* not a message of this protocol */
+    DROP_ORDER,    /* a message before HELLO, or one a node does not send */
+    DROP_SEND,     /* an answer that could not be queued to the peer */
+    DROP_CLOSED,   /* a connection closed mid-sync: an oversized frame, or the link */
+    DROP_EARLY,    /* one closed before any message of it came through */
+    DROP__COUNT
+} drop_reason;
+
+typedef struct drop_limit {
+    int64_t second; /* of the last line logged */
+    long suppressed;
+} drop_limit;
+
+/* The peer the last ACCEPTED event named for a connection's socket (fd),
+ * so that its DISCONNECTED can be named too (a slot per fd, modulo). */
+typedef struct fd_peer {
+    int fd;
+    char peer[64];
+} fd_peer;
+#define FD_PEERS 1024
 
 typedef struct pending_push {
     size_t session; /* index into sessions */
@@ -90,6 +122,9 @@ typedef struct server {
     size_t granted;    /* the sum of their grants */
     int64_t active_ms; /* when they were counted */
     int64_t seen_since; /* when the oldest visit not yet written was made */
+    drop_limit drops[DROP__COUNT];
+    fd_peer fds[FD_PEERS];
+    int failed_handshakes; /* whose DISCONNECTED is still to come */
 } server;
 
 static void logf_(const server *sv, int level, const char *fmt, ...)
@@ -126,6 +161,63 @@ static bool log_refusal(server *sv)
         return true;
     sv->suppressed++;
     return false;
+}
+
+/* Logs how many drops of one reason were not logged, if any. */
+static void drop_count(server *sv, drop_limit *l)
+{
+    if (l->suppressed)
+        logf_(sv, 0, "(%ld more dropped like the last not logged)", l->suppressed);
+    l->suppressed = 0;
+}
+
+/* Logs a dropped frame (or connection): always, not only with -v, but at
+ * most one line a second per reason, so that a peer sending garbage in a
+ * loop cannot flood the log; how many were not logged follows once their
+ * second is over (drop_flush). who names the node, or the peer. */
+static void drop(server *sv, drop_reason why, const char *who, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void drop(server *sv, drop_reason why, const char *who, const char *fmt, ...)
+{
+    static const char *const what[DROP__COUNT] = {
+        [DROP_ENVELOPE] = "a frame", [DROP_FRAMES] = "a frame",   [DROP_DECODE] = "a frame",
+        [DROP_ORDER] = "a frame",    [DROP_SEND] = "an answer",   [DROP_CLOSED] = "a connection",
+        [DROP_EARLY] = "a connection",
+    };
+    drop_limit *l = &sv->drops[why];
+    int64_t sec = (int64_t)(gs_wall_ms() / 1000);
+    if (sec == l->second) {
+        l->suppressed++;
+        return;
+    }
+    drop_count(sv, l);
+    char text[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    logf_(sv, 0, "dropped %s %s %s: %s", what[why], why == DROP_SEND ? "to" : "from",
+          who && who[0] ? who : "an unknown peer", text);
+    l->second = sec;
+}
+
+/* Logs the counts of drops not logged, once their second is over. */
+static void drop_flush(server *sv)
+{
+    int64_t sec = (int64_t)(gs_wall_ms() / 1000);
+    for (int i = 0; i < DROP__COUNT; i++)
+        if (sv->drops[i].second != sec)
+            drop_count(sv, &sv->drops[i]);
+}
+
+/* Names a session's peer for a log line: "node ID (peer ADDR)". */
+static const char *who(const session *s, char *buf, size_t cap)
+{
+    if (s->node_id[0])
+        snprintf(buf, cap, "node %s (peer %s)", s->node_id, s->peer[0] ? s->peer : "?");
+    else
+        snprintf(buf, cap, "peer %s", s->peer[0] ? s->peer : "?");
+    return buf;
 }
 
 /* ---- sessions ------------------------------------------------------------------ */
@@ -177,9 +269,11 @@ static void send_msg(server *sv, const session *s, const gs_msg *m)
     }
     /* A peer that is gone or slow is dropped rather than blocking the loop. */
     if (zmq_send(sv->router, s->rid, s->rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
-        zmq_send(sv->router, sv->out.data, sv->out.len, ZMQ_DONTWAIT) < 0)
-        logf_(sv, 1, "could not answer %s: %s", s->node_id[0] ? s->node_id : "peer",
-              zmq_strerror(errno));
+        zmq_send(sv->router, sv->out.data, sv->out.len, ZMQ_DONTWAIT) < 0) {
+        char w[160];
+        drop(sv, DROP_SEND, who(s, w, sizeof w), "%s not sent: %s", gs_msg_name(m->type),
+             zmq_strerror(errno));
+    }
 }
 
 static void send_error(server *sv, const session *s, int code, const char *fmt, ...)
@@ -276,6 +370,11 @@ static void send_welcome(server *sv, session *s)
     m.hub_wall = gs_wall_ms();
     m.hub_seq_head = hub_store_hub_seq_head(sv->store);
     memcpy(m.chain_head, node.chain_head, GS_HASH_LEN);
+    if (hub_store_own_heads(sv->store, s->verify ? s->village : NULL, m.heads, GS_MAX_HEADS,
+                            &m.nheads, &eb)) {
+        send_error(sv, s, GS_ESQL, "cannot read the city's chains: %s", eb.msg);
+        return;
+    }
     grant(sv, s, node.acked_through, &m);
     send_msg(sv, s, &m);
 }
@@ -351,6 +450,44 @@ static void handle_zap(server *sv)
         zmq_send(sv->zap, reply[i], rlen[i], i < 5 ? ZMQ_SNDMORE : 0);
 }
 
+/* A connection's socket closed (a DISCONNECTED event, value = its fd).
+ * ZeroMQ closes a connection that sends a frame over ZMQ_MAXMSGSIZE without
+ * passing anything up, so this is where such a frame shows: the session that
+ * had that socket (the oldest, should the fd have been reused already) was
+ * mid-sync, or no message of it ever got through. A node that finished its
+ * sync, or only verified, closes with its session done, which is not a drop. */
+static void closed_connection(server *sv, int fd)
+{
+    session *s = NULL;
+    for (size_t i = 0; i < sv->nsessions; i++) {
+        session *o = &sv->sessions[i];
+        if (o->rid_len && o->fd == fd && (!s || o->first_ms < s->first_ms))
+            s = o;
+    }
+    char w[160];
+    if (s) {
+        s->fd = -1;
+        if (s->open)
+            drop(sv, DROP_CLOSED, who(s, w, sizeof w),
+                 "it closed in the middle of a sync: a frame over the %zu-byte limit "
+                 "(ZMQ_MAXMSGSIZE), which ZeroMQ drops together with its connection; or the "
+                 "node gave up, or its link broke",
+                 sv->cfg->limits.max_msg_bytes);
+        s->open = false;
+        return;
+    }
+    const fd_peer *fp = &sv->fds[(unsigned)fd % FD_PEERS];
+    snprintf(w, sizeof w, "peer %s", fp->fd == fd ? fp->peer : "?");
+    if (sv->failed_handshakes > 0) { /* logged as such already */
+        sv->failed_handshakes--;
+        return;
+    }
+    drop(sv, DROP_EARLY, w,
+         "it closed before any message of it got through: its first frame was over the "
+         "%zu-byte limit (ZMQ_MAXMSGSIZE), or the client left at once",
+         sv->cfg->limits.max_msg_bytes);
+}
+
 /* Logs one socket monitor event: handshake failures always, connections at -vv. */
 static void handle_monitor(server *sv)
 {
@@ -376,6 +513,8 @@ static void handle_monitor(server *sv)
     bool failure = event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH ||
                    event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ||
                    event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL;
+    if (failure)
+        sv->failed_handshakes++;
     if (failure && !log_refusal(sv))
         event = 0;
     switch (event) {
@@ -409,10 +548,16 @@ static void handle_monitor(server *sv)
             }
         }
         snprintf(sv->last_peer, sizeof sv->last_peer, "%s:%d", host, port);
+        fd_peer *fp = &sv->fds[value % FD_PEERS];
+        fp->fd = (int)value;
+        snprintf(fp->peer, sizeof fp->peer, "%s", sv->last_peer);
         logf_(sv, 2, "connection from %s accepted on %s", sv->last_peer, where);
         break;
     }
-    case ZMQ_EVENT_DISCONNECTED: logf_(sv, 2, "connection closed on %s", where); break;
+    case ZMQ_EVENT_DISCONNECTED:
+        logf_(sv, 2, "connection closed on %s", where);
+        closed_connection(sv, (int)value);
+        break;
     default: break;
     }
     zmq_msg_close(&ev);
@@ -435,6 +580,13 @@ static void handle_hello(server *sv, session *s, const gs_msg *m, const char *us
         send_error(sv, s, GS_EAUTH, "node %s is not registered or is revoked", m->node_id);
         return;
     }
+    /* its changes would pass for the city's (gs_origin_is_hub) */
+    if (gs_origin_is_hub(node.id)) {
+        send_error(sv, s, GS_EAUTH, "node id %s is a name of the city's own chains; register "
+                                    "the node again under another id",
+                   node.id);
+        return;
+    }
     /* A connection opened before a rekey still carries the old key. */
     if (!sv->cfg->insecure && strcmp(key, node.public_key)) {
         send_error(sv, s, GS_EAUTH, "node %s has a new key; this connection's key is no longer "
@@ -452,6 +604,8 @@ static void handle_hello(server *sv, session *s, const gs_msg *m, const char *us
     s->pending_until = node.acked_through + m->pending;
     node.hub_seq_seen = m->hub_seq_seen;
     node.skew_ms = (int64_t)m->node_time - node.last_seen_ms;
+    s->verify = m->verify;
+    s->open = !m->verify; /* a verify ends at the WELCOME */
     /* Recorded with the next group commit: a burst of HELLOs costs one fsync. */
     s->seen = node;
     s->seen_dirty = true;
@@ -482,6 +636,12 @@ static void handle_pull(server *sv, session *s, const gs_msg *m)
     size_t max = sv->cfg->limits.max_changes < PULL_MAX_CHANGES ? sv->cfg->limits.max_changes
                                                                 : PULL_MAX_CHANGES;
     hub_cursor cur = {.since = m->since};
+    /* A node pulls once it has pushed all it had: nothing is pending now
+     * (recorded with the next commit, as a HELLO's visit is). */
+    if (s->seen.pending) {
+        s->seen.pending = 0;
+        s->seen_dirty = true;
+    }
     memcpy(cur.since_hash, m->log_hash, GS_HASH_LEN);
     if (hub_store_pull(sv->store, s->village, s->node_id, &cur, max, PULL_MAX_BYTES, add_pulled,
                        &p, &reply.more, &reply.rewound, &eb) != GS_OK ||
@@ -494,9 +654,123 @@ static void handle_pull(server *sv, session *s, const gs_msg *m)
             logf_(sv, 1, "node %s: its cursor %" PRIu64 " is not in this log (a restored hub?); "
                        "sending its village's changes from the start",
                 s->node_id, m->since);
+        if (!reply.more)
+            s->open = false; /* the last page: the node may close now */
         send_msg(sv, s, &reply);
     }
     gs_msg_clear(&reply);
+}
+
+/* RETURN: the city's own changes a village holds beyond this hub's head of
+ * their chain, given back after the hub was restored from a copy. Each must
+ * follow from the hub's head by its chain hash, which is keyed with the
+ * hub's own key (hub_city_chain_next), so a village can give back only what
+ * the city itself wrote, not make up a decision; they are the city's,
+ * judged when it wrote them, and are appended as they are.
+ * The run stops at the first change that does not go in: one past a gap
+ * (another village holds the change before it and gives it back first), one
+ * that is not the city's (refused and logged), or one of the city's that
+ * differs from the hub's change of that number (a fork: the city gave a
+ * number twice; logged, and the chain is closed for writing). A village
+ * holding more of the chain the city writes on closes it too: the database
+ * lost numbers the villages hold, and the next city change starts a new
+ * chain (city.c); only what the key proves closes a chain, so a village
+ * cannot make the city start chain after chain. Applied and committed at
+ * once: it happens only after a restore. RETURNED says the hub's head now. */
+static void handle_return(server *sv, session *s, const gs_msg *m)
+{
+    gs_msg reply = {0};
+    reply.type = GS_MSG_RETURNED;
+    reply.version = GS_PROTO_VERSION;
+    snprintf(reply.origin, sizeof reply.origin, "%s", m->origin);
+    gs_errbuf eb = {{0}};
+    char w[160];
+    if (!gs_origin_valid(m->origin) || !gs_origin_is_hub(m->origin)) {
+        drop(sv, DROP_ORDER, who(s, w, sizeof w), "RETURN of %s, which is not the city's chain",
+             m->origin);
+        send_error(sv, s, GS_EINVAL, "RETURN.origin: %s is not one of the city's chains",
+                   m->origin);
+        return;
+    }
+    uint8_t head[GS_HASH_LEN];
+    int rc = hub_store_begin(sv->store, &eb), stop = GS_OK;
+    if (!rc) /* never write back a clock older than a city command's */
+        tick_clock(sv);
+    if (!rc)
+        rc = hub_store_origin_head(sv->store, m->origin, &reply.seq, head, &eb);
+    size_t applied = 0;
+    for (size_t i = 0; !rc && !stop && i < m->nchanges; i++) {
+        const gs_wire_change *wc = &m->changes[i];
+        gs_change c = {0};
+        gs_errbuf why = {{0}};
+        uint8_t h[GS_HASH_LEN];
+        uint8_t prev[GS_HASH_LEN], have[GS_HASH_LEN];
+        stop = gs_change_decode(wc->body, wc->len, &c, &why);
+        if (!stop && (strcmp(c.origin, m->origin) || c.seq == 0))
+            stop = gs_errf(&why, GS_EAUTH, "a change of %s #%" PRIu64 " in a RETURN of %s",
+                           c.origin, c.seq, m->origin);
+        else if (!stop && c.seq > reply.seq + 1)
+            stop = gs_errf(&why, GS_ENOTFOUND, "the hub holds %s through #%" PRIu64
+                                               "; #%" PRIu64 " must come first",
+                           m->origin, reply.seq, reply.seq + 1);
+        if (!stop && c.seq == reply.seq + 1)
+            memcpy(prev, head, GS_HASH_LEN);
+        else if (!stop && hub_store_origin_hash_at(sv->store, m->origin, c.seq - 1, prev, &why))
+            stop = GS_ENOTFOUND;
+        /* the city's own, by its keyed hash: what no village can make up */
+        if (!stop && hub_city_chain_next(sv->store, prev, wc->body, wc->len, h, &why))
+            stop = GS_EAUTH;
+        else if (!stop && sodium_memcmp(h, wc->hash, GS_HASH_LEN))
+            stop = gs_errf(&why, GS_EAUTH,
+                           "%s #%" PRIu64 " is not the city's: its hash does not follow from "
+                           "the hub's #%" PRIu64,
+                           m->origin, c.seq, c.seq - 1);
+        else if (!stop && c.seq <= reply.seq) {
+            /* the city's, at a number the hub holds: the same change, or the
+             * city gave that number twice (a fork) */
+            if (hub_store_origin_hash_at(sv->store, m->origin, c.seq, have, NULL) == GS_OK &&
+                sodium_memcmp(have, wc->hash, GS_HASH_LEN))
+                stop = gs_errf(&why, GS_ECHAIN,
+                               "%s #%" PRIu64 " was given to two different city changes",
+                               m->origin, c.seq);
+        } else if (!stop && !(rc = hub_store_append(sv->store, &c, wc->body, wc->len, wc->hash,
+                                                     NULL, false, &eb))) {
+            reply.seq = c.seq;
+            memcpy(head, h, GS_HASH_LEN);
+            sv->hlc = gs_hlc_recv(sv->hlc, c.hlc, gs_wall_ms());
+            applied++;
+        }
+        gs_change_clear(&c);
+        if (stop) {
+            snprintf(reply.code, sizeof reply.code, "%s", gs_errname(stop));
+            snprintf(reply.text, sizeof reply.text, "%s", why.msg);
+        }
+    }
+    if (!rc && (applied || stop == GS_ECHAIN))
+        rc = hub_city_close_chain(sv->store, m->origin, &eb);
+    if (!rc)
+        rc = hub_store_meta_set_int(sv->store, "hlc", (int64_t)sv->hlc, &eb);
+    if (!rc)
+        rc = hub_store_commit(sv->store, &eb);
+    else
+        hub_store_rollback(sv->store);
+    if (rc) {
+        logf_(sv, 0, "RETURN of %s from %s failed, nothing applied: %s", m->origin,
+              who(s, w, sizeof w), eb.msg);
+        send_error(sv, s, rc, "hub busy or failing (%s); retry later", gs_strerror(rc));
+        return;
+    }
+    if (applied)
+        logf_(sv, 0, "%s gave back %zu of the city's changes on %s, which this database had "
+                     "lost (restored from a backup?); it holds them through #%" PRIu64 " now",
+              who(s, w, sizeof w), applied, m->origin, reply.seq);
+    if (stop == GS_ECHAIN)
+        logf_(sv, 0, "城市链分叉 %s holds the city's %s otherwise than this hub: %s",
+              who(s, w, sizeof w), m->origin, reply.text);
+    else if (stop == GS_EAUTH)
+        logf_(sv, 0, "RETURN refused: %s gave back a change that is not the city's: %s",
+              who(s, w, sizeof w), reply.text);
+    send_msg(sv, s, &reply);
 }
 
 /* Checks that a decoded change is this node's to write; GS_OK or a code with eb. */
@@ -575,7 +849,8 @@ static int apply_push(server *sv, session *s, const gs_msg *m, outcome *o)
         if (!rc)
             rc = authorize(s, &c, seq, &eb);
         if (!rc) {
-            rc = hub_store_append(sv->store, &c, w->body, w->len, w->hash, s->village, &eb);
+            rc = hub_store_append(sv->store, &c, w->body, w->len, w->hash, s->village, true,
+                                  &eb);
             if (!rc) {
                 sv->hlc = gs_hlc_recv(sv->hlc, c.hlc, gs_wall_ms());
             } else if (rc != GS_ESCOPE && rc != GS_ERULE) { /* else: refused, quarantined */
@@ -605,6 +880,11 @@ static int apply_push(server *sv, session *s, const gs_msg *m, outcome *o)
         o->acked = seq;
         memcpy(o->head, h, GS_HASH_LEN);
     }
+    /* what the node still has to send, by its HELLO, is written with this
+     * commit (node list shows it), not the count it started with */
+    s->seen.pending = s->pending_until > o->acked ? s->pending_until - o->acked : 0;
+    s->seen.last_seen_ms = (int64_t)gs_wall_ms();
+    s->seen_dirty = true;
     gs_errbuf eb = {{0}};
     return hub_store_set_acked(sv->store, s->node_id, o->acked, o->head, &eb);
 }
@@ -705,7 +985,9 @@ static void commit_group(server *sv, bool force)
     sv->queued_bytes = 0;
 }
 
-/* Receives and handles one message from the ROUTER; false when none is waiting. */
+/* Receives and handles one message from the ROUTER; false when none is
+ * waiting. A message that is not handled (not one frame, not decodable, out
+ * of order) is logged as dropped, and answered with ERROR when it can be. */
 static bool handle_one(server *sv)
 {
     zmq_msg_t rid, body;
@@ -727,11 +1009,25 @@ static bool handle_one(server *sv)
         if (!more)
             break;
     }
+    const char *addr = ok ? zmq_msg_gets(&body, "Peer-Address") : NULL;
+    char w[160];
     session *s = ok ? find_session(sv, zmq_msg_data(&rid), zmq_msg_size(&rid), true) : NULL;
-    if (!s)
+    if (!s) {
+        snprintf(w, sizeof w, "peer %s", addr ? addr : "?");
+        drop(sv, DROP_ENVELOPE, w,
+             ok ? "no session for its routing id of %zu bytes (too long, or out of memory)"
+                : "a routing id of %zu bytes without a message frame",
+             zmq_msg_size(&rid));
         goto out;
+    }
     s->last_ms = (int64_t)gs_wall_ms();
+    if (!s->first_ms)
+        s->first_ms = s->last_ms;
+    s->fd = zmq_msg_get(&body, ZMQ_SRCFD);
+    if (addr)
+        snprintf(s->peer, sizeof s->peer, "%s", addr);
     if (extra) {
+        drop(sv, DROP_FRAMES, who(s, w, sizeof w), "a message of more than one frame");
         send_error(sv, s, GS_EMALFORMED, "a message is exactly one frame");
         goto out;
     }
@@ -746,17 +1042,20 @@ static bool handle_one(server *sv)
     if (s->hello && !sv->cfg->insecure && (strcmp(user, s->node_id) || strcmp(key, s->key))) {
         memset(s->node_id, 0, sizeof s->node_id);
         s->hello = false;
+        s->open = false;
     }
     gs_msg m = {0};
     gs_errbuf eb = {{0}};
     int rc = gs_msg_decode(zmq_msg_data(&body), zmq_msg_size(&body), &sv->cfg->limits, &m, &eb);
     if (rc) {
+        drop(sv, DROP_DECODE, who(s, w, sizeof w), "%s", eb.msg);
         send_error(sv, s, rc, "%s", eb.msg);
         goto out;
     }
     if (m.type != GS_MSG_HELLO && m.type != GS_MSG_PING && !s->hello) {
         /* GS_ENOTFOUND: no session (e.g. the connection was silently
          * re-established); the node says HELLO again and rewinds. */
+        drop(sv, DROP_ORDER, who(s, w, sizeof w), "%s before HELLO", gs_msg_name(m.type));
         send_error(sv, s, GS_ENOTFOUND, "%s before HELLO", gs_msg_name(m.type));
         gs_msg_clear(&m);
         goto out;
@@ -764,6 +1063,7 @@ static bool handle_one(server *sv)
     switch (m.type) {
     case GS_MSG_HELLO: handle_hello(sv, s, &m, user, key); break;
     case GS_MSG_PULL: handle_pull(sv, s, &m); break;
+    case GS_MSG_RETURN: handle_return(sv, s, &m); break;
     case GS_MSG_PING: {
         gs_msg pong = {0};
         pong.type = GS_MSG_PONG;
@@ -776,9 +1076,11 @@ static bool handle_one(server *sv)
     case GS_MSG_PUSH: {
         pending_push *p = realloc(sv->queue, (sv->nqueue + 1) * sizeof *p);
         if (!p) {
+            drop(sv, DROP_ENVELOPE, who(s, w, sizeof w), "a PUSH: the hub is out of memory");
             send_error(sv, s, GS_ENOMEM, "hub out of memory; retry later");
             break;
         }
+        s->open = true;
         sv->queue = p;
         sv->queue[sv->nqueue].session = (size_t)(s - sv->sessions);
         for (size_t k = 0; k < m.nchanges; k++)
@@ -789,6 +1091,8 @@ static bool handle_one(server *sv)
         break;
     }
     default:
+        drop(sv, DROP_ORDER, who(s, w, sizeof w), "%s is not something a node sends",
+             gs_msg_name(m.type));
         send_error(sv, s, GS_EINVAL, "%s is not something a node sends", gs_msg_name(m.type));
     }
     gs_msg_clear(&m);
@@ -894,6 +1198,7 @@ int hub_serve(hub_store *store, const hub_server_config *cfg, volatile sig_atomi
              i++)
             ;
         commit_group(&sv, n == 0);
+        drop_flush(&sv);
         hub_store_checkpoint(store, n == 0 ? 1 : CHECKPOINT_FORCE_PAGES);
     }
     commit_group(&sv, true); /* answer what was received before the stop */

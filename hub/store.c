@@ -143,6 +143,11 @@ int hub_store_meta_set_int(hub_store *s, const char *key, int64_t v, gs_errbuf *
     return gs_meta_set_int(&s->stmts, s->db, key, v) ? sql_err(s->db, eb, "writing meta") : GS_OK;
 }
 
+int hub_store_meta_set_text(hub_store *s, const char *key, const char *v, gs_errbuf *eb)
+{
+    return meta_put_text(s->db, key, v) ? sql_err(s->db, eb, "writing meta") : GS_OK;
+}
+
 /* Schema 1 had no log hashes: adds the column and computes them all, in
  * hub_seq order, in one transaction, with a progress line for a big log. */
 static int migrate_1_to_2(sqlite3 *db, const char *path, gs_errbuf *eb)
@@ -553,13 +558,14 @@ void hub_store_rollback(hub_store *s)
 }
 
 int hub_store_append(hub_store *s, const gs_change *c, const void *body, size_t len,
-                     const uint8_t hash[GS_HASH_LEN], const char *village, gs_errbuf *eb)
+                     const uint8_t hash[GS_HASH_LEN], const char *village, bool judge,
+                     gs_errbuf *eb)
 {
     /* the entity row first: its SELECT also says whether the record may be
      * touched from this village, before anything is written */
     /* Every change is judged here, a village's push and a city decision
      * alike: what a village PC checked is not taken on trust. */
-    gs_apply_opts o = {village, true, false};
+    gs_apply_opts o = {village, judge, false};
     int rc = gs_replica_apply_opts(s->replica, c, &o, NULL, eb);
     if (rc)
         return rc;
@@ -677,5 +683,116 @@ int hub_store_pull(hub_store *s, const char *village, const char *exclude_origin
     cur->next = *more ? last : (head > since ? head : since);
     if (!rc && log_hash_at(s, cur->next, cur->next_hash))
         rc = gs_errf(eb, GS_ESQL, "the change log has no hub_seq %" PRIu64, cur->next);
+    return rc;
+}
+
+/* ---- the city's own chains ------------------------------------------------------ */
+
+int hub_store_origin_head(hub_store *s, const char *origin, uint64_t *seq,
+                          uint8_t hash[GS_HASH_LEN], gs_errbuf *eb)
+{
+    *seq = 0;
+    memset(hash, 0, GS_HASH_LEN);
+    sqlite3_stmt *st = gs_stmt(&s->stmts, s->db,
+                               "SELECT seq, hash FROM changes WHERE origin = ?1 "
+                               "ORDER BY seq DESC LIMIT 1");
+    if (!st)
+        return sql_err(s->db, eb, "reading a chain head");
+    sqlite3_bind_text(st, 1, origin, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        *seq = (uint64_t)sqlite3_column_int64(st, 0);
+        if (sqlite3_column_bytes(st, 1) == GS_HASH_LEN)
+            memcpy(hash, sqlite3_column_blob(st, 1), GS_HASH_LEN);
+    }
+    gs_stmt_done(st);
+    return step == SQLITE_ROW || step == SQLITE_DONE ? GS_OK
+                                                     : sql_err(s->db, eb, "reading a chain head");
+}
+
+int hub_store_origin_hash_at(hub_store *s, const char *origin, uint64_t seq,
+                             uint8_t hash[GS_HASH_LEN], gs_errbuf *eb)
+{
+    memset(hash, 0, GS_HASH_LEN);
+    if (seq == 0)
+        return GS_OK;
+    sqlite3_stmt *st =
+        gs_stmt(&s->stmts, s->db, "SELECT hash FROM changes WHERE origin = ?1 AND seq = ?2");
+    if (!st)
+        return sql_err(s->db, eb, "reading a chain");
+    sqlite3_bind_text(st, 1, origin, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
+    int found = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == GS_HASH_LEN;
+    if (found)
+        memcpy(hash, sqlite3_column_blob(st, 0), GS_HASH_LEN);
+    gs_stmt_done(st);
+    return found ? GS_OK
+                 : gs_errf(eb, GS_ENOTFOUND, "the log has no change %s #%llu", origin,
+                           (unsigned long long)seq);
+}
+
+/* The count and digest of origin's changes that a node of village holds. */
+static int own_digest(hub_store *s, const char *village, gs_wire_head *h, gs_errbuf *eb)
+{
+    sqlite3_stmt *st = gs_stmt(&s->stmts, s->db,
+                               "SELECT hash FROM changes WHERE origin = ?1 AND "
+                               "(scope = ?2 OR scope IS NULL) ORDER BY seq");
+    if (!st)
+        return sql_err(s->db, eb, "reading a city chain");
+    sqlite3_bind_text(st, 1, h->origin, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, village, -1, SQLITE_STATIC);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        h->count++;
+        if (sqlite3_column_bytes(st, 0) == GS_HASH_LEN)
+            gs_chain_next(h->digest, sqlite3_column_blob(st, 0), GS_HASH_LEN, h->digest);
+    }
+    gs_stmt_done(st);
+    return GS_OK;
+}
+
+int hub_store_own_heads(hub_store *s, const char *village, gs_wire_head *heads, size_t max,
+                        size_t *n, gs_errbuf *eb)
+{
+    *n = 0;
+    /* One index seek per chain: "hub", then each "hub.*" origin after the last. */
+    sqlite3_stmt *st = gs_stmt(&s->stmts, s->db,
+                               "SELECT min(origin) FROM changes WHERE origin > ?1 AND "
+                               "origin < '" GS_HUB_ORIGIN "/'");
+    if (!st)
+        return sql_err(s->db, eb, "listing the city's chains");
+    char at[GS_ORIGIN_MAX + 1] = GS_HUB_ORIGIN;
+    bool first = true;
+    int rc = GS_OK;
+    while (!rc && *n < max) {
+        char origin[GS_ORIGIN_MAX + 1] = "";
+        if (first) {
+            snprintf(origin, sizeof origin, "%s", GS_HUB_ORIGIN);
+        } else {
+            sqlite3_reset(st);
+            sqlite3_bind_text(st, 1, at, -1, SQLITE_STATIC);
+            if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+                snprintf(origin, sizeof origin, "%s", (const char *)sqlite3_column_text(st, 0));
+            sqlite3_reset(st);
+            if (!origin[0])
+                break;
+            snprintf(at, sizeof at, "%s", origin);
+            if (!gs_origin_is_hub(origin))
+                continue;
+        }
+        if (first && !strcmp(at, GS_HUB_ORIGIN))
+            snprintf(at, sizeof at, "%s", GS_HUB_EPOCH_PREFIX);
+        first = false;
+        gs_wire_head *h = &heads[*n];
+        memset(h, 0, sizeof *h);
+        snprintf(h->origin, sizeof h->origin, "%s", origin);
+        rc = hub_store_origin_head(s, origin, &h->seq, h->hash, eb);
+        if (!rc && h->seq == 0)
+            continue; /* no "hub" chain (yet) */
+        if (!rc && village)
+            rc = own_digest(s, village, h, eb);
+        if (!rc)
+            (*n)++;
+    }
+    gs_stmt_done(st);
     return rc;
 }

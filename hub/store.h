@@ -8,7 +8,8 @@
  *   - the node registry: id, village, name, CURVE public key, enabled;
  *   - each node's sync state: acked_through and chain head (advanced in the
  *     same transaction as the changes they cover), last seen, software,
- *     pending at last HELLO, clock skew, downstream cursor;
+ *     pending (what the last HELLO announced, less what was acked since),
+ *     clock skew, downstream cursor;
  *   - the full change log of every origin (unique on origin + seq), each
  *     change also numbered by the hub's own sequence (hub_seq) for
  *     downstream delivery, with the village it concerns (its scope: the
@@ -30,6 +31,7 @@
 
 #include "gridsync/change.h"
 #include "gridsync/err.h"
+#include "gridsync/msg.h"
 #include "gridsync/replica.h"
 
 #define HUB_SCHEMA_VERSION 3 /* 2: the change log's log_hash column; 3: derived values recomputed */
@@ -48,7 +50,7 @@ typedef struct hub_node {
     uint8_t chain_head[GS_HASH_LEN];
     int64_t last_seen_ms; /* 0 = never */
     char software[65];
-    uint64_t pending;       /* as the node said at its last HELLO */
+    uint64_t pending;       /* as the node said at its last HELLO, less what it pushed since */
     int64_t skew_ms;        /* node clock minus hub clock at the last HELLO */
     uint64_t hub_seq_seen;  /* the node's downstream cursor at its last HELLO */
     int64_t rejected;       /* changes of this node in quarantine */
@@ -64,6 +66,7 @@ gs_replica *hub_store_replica(hub_store *s);
 int64_t hub_store_meta_int(hub_store *s, const char *key, int64_t def);
 int hub_store_meta_set_int(hub_store *s, const char *key, int64_t v, gs_errbuf *eb);
 void hub_store_meta_text(hub_store *s, const char *key, char *buf, size_t cap);
+int hub_store_meta_set_text(hub_store *s, const char *key, const char *v, gs_errbuf *eb);
 
 /* ---- registry ---- */
 int hub_node_add(hub_store *s, const hub_node *n, gs_errbuf *eb);
@@ -98,11 +101,14 @@ void hub_store_checkpoint(hub_store *s, int min_pages);
  * tables, then appends it to the log with the next hub_seq. village (a
  * node's push; NULL for the city's own changes): the record, if it exists,
  * must be stored under it; if not, GS_ESCOPE and nothing is written, and the
- * caller quarantines the change. Every change is judged first (the hard
- * checks of entry and its references, gs_apply_opts): one that fails gets
- * GS_ERULE or GS_ESCOPE with nothing written, and is quarantined too. */
+ * caller quarantines the change. With judge (a village's push, a city
+ * edit being made) the change is judged first (the hard checks of entry and
+ * its references, gs_apply_opts): one that fails gets GS_ERULE or GS_ESCOPE
+ * with nothing written, and is quarantined too. A city change given back
+ * after a restore was judged when the city made it and is not judged again. */
 int hub_store_append(hub_store *s, const gs_change *c, const void *body, size_t len,
-                     const uint8_t hash[GS_HASH_LEN], const char *village, gs_errbuf *eb);
+                     const uint8_t hash[GS_HASH_LEN], const char *village, bool judge,
+                     gs_errbuf *eb);
 /* Stores a refused change with the reason. */
 int hub_store_quarantine(hub_store *s, const char *origin, uint64_t seq, const void *body,
                          size_t len, const uint8_t hash[GS_HASH_LEN], const char *code,
@@ -137,5 +143,21 @@ typedef int (*hub_pull_fn)(uint64_t hub_seq, const void *body, size_t len,
 int hub_store_pull(hub_store *s, const char *village, const char *exclude_origin,
                    hub_cursor *cur, size_t limit, size_t max_bytes, hub_pull_fn fn, void *arg,
                    bool *more, bool *rewound, gs_errbuf *eb);
+
+/* ---- the city's own chains (hub/city.c) ---- */
+
+/* The last seq of origin in the log and its hash (0 and zeros when none). */
+int hub_store_origin_head(hub_store *s, const char *origin, uint64_t *seq,
+                          uint8_t hash[GS_HASH_LEN], gs_errbuf *eb);
+/* The hash of origin's change seq; GS_ENOTFOUND when the log has none. */
+int hub_store_origin_hash_at(hub_store *s, const char *origin, uint64_t seq,
+                             uint8_t hash[GS_HASH_LEN], gs_errbuf *eb);
+/* The heads of the city's chains in the log ("hub", "hub.*"), in name
+ * order, at most max of them, with *n set to how many. With a village, also
+ * each chain's count and digest over what a node of that village holds (its
+ * changes scoped to the village, and reference data; see gs_wire_head): a
+ * scan of the chain, so only for `gridnode verify`. */
+int hub_store_own_heads(hub_store *s, const char *village, gs_wire_head *heads, size_t max,
+                        size_t *n, gs_errbuf *eb);
 
 #endif

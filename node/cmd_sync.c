@@ -172,6 +172,11 @@ int node_cmd_sync(node_cli *cli)
             rc = node_fail("sync: %s", eb.msg);
         } else {
             report_skew(&st);
+            if (st.returned)
+                fprintf(stderr,
+                        "gridnode: 交回 gave back %llu of the city's decisions that the hub had "
+                        "lost (it was restored from a backup)\n",
+                        (unsigned long long)st.returned);
             printf("synced with %s: %llu sent, acked through %llu, %llu rejected, %llu received\n",
                    node_store_identity(s)->hub_endpoint, (unsigned long long)st.sent,
                    (unsigned long long)st.acked_to, (unsigned long long)st.rejected,
@@ -187,7 +192,9 @@ int node_cmd_verify(node_cli *cli)
     if (node_wants_help(cli->argc, cli->argv)) {
         puts("usage: gridnode verify [--timeout SECONDS] [--insecure] [--db PATH]\n\nAsks the hub "
              "for the hash-chain head of this node's log at the last change it\nacknowledged and "
-             "compares it with this node's own. Exit 0 when they agree.");
+             "compares it with this node's own; and compares the city's own\nchanges this PC "
+             "holds (its village's, and the reference data) with the hub's,\nchain by chain. "
+             "Exit 0 and 一致 when both agree.");
         return NODE_EXIT_OK;
     }
     node_sync_opts o;

@@ -565,3 +565,53 @@ int node_store_import_remember(node_store *s, const uint8_t fp[GS_HASH_LEN], con
     gs_stmt_done(st);
     return step == SQLITE_DONE ? GS_OK : sql_err(s->db, eb, "writing the import bookkeeping");
 }
+
+int node_store_hub_chains(node_store *s, gs_wire_head *out, size_t max, size_t *n,
+                          gs_errbuf *eb)
+{
+    *n = 0;
+    sqlite3_stmt *st = gs_stmt(&s->stmts, s->db,
+                               "SELECT origin, seq, hash FROM changes WHERE origin = '" GS_HUB_ORIGIN
+                               "' OR (origin > '" GS_HUB_EPOCH_PREFIX "' AND origin < '" GS_HUB_ORIGIN
+                               "/') ORDER BY origin, seq");
+    if (!st)
+        return sql_err(s->db, eb, "reading the city's changes");
+    gs_wire_head *h = NULL;
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *origin = (const char *)sqlite3_column_text(st, 0);
+        if (!gs_origin_is_hub(origin) || sqlite3_column_bytes(st, 2) != GS_HASH_LEN)
+            continue;
+        if (!h || strcmp(h->origin, origin)) {
+            if (*n == max)
+                break;
+            h = &out[(*n)++];
+            memset(h, 0, sizeof *h);
+            snprintf(h->origin, sizeof h->origin, "%s", origin);
+        }
+        h->seq = (uint64_t)sqlite3_column_int64(st, 1);
+        memcpy(h->hash, sqlite3_column_blob(st, 2), GS_HASH_LEN);
+        h->count++;
+        gs_chain_next(h->digest, h->hash, GS_HASH_LEN, h->digest);
+    }
+    gs_stmt_done(st);
+    return step == SQLITE_ROW || step == SQLITE_DONE
+               ? GS_OK
+               : sql_err(s->db, eb, "reading the city's changes");
+}
+
+int node_store_hub_hash(node_store *s, const char *origin, uint64_t seq,
+                        uint8_t hash[GS_HASH_LEN])
+{
+    sqlite3_stmt *st =
+        gs_stmt(&s->stmts, s->db, "SELECT hash FROM changes WHERE origin = ?1 AND seq = ?2");
+    if (!st)
+        return GS_ESQL;
+    sqlite3_bind_text(st, 1, origin, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
+    int found = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == GS_HASH_LEN;
+    if (found)
+        memcpy(hash, sqlite3_column_blob(st, 0), GS_HASH_LEN);
+    gs_stmt_done(st);
+    return found ? GS_OK : GS_ENOTFOUND;
+}

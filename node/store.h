@@ -21,6 +21,7 @@
 
 #include "gridsync/change.h"
 #include "gridsync/err.h"
+#include "gridsync/msg.h"
 #include "gridsync/record.h"
 #include "gridsync/replica.h"
 
@@ -127,5 +128,19 @@ int node_store_import_find(node_store *s, const uint8_t fp[GS_HASH_LEN], const g
                            char *rid, size_t cap, gs_errbuf *eb);
 int node_store_import_remember(node_store *s, const uint8_t fp[GS_HASH_LEN], const gs_rectype *rt,
                                const char *rid, gs_errbuf *eb);
+
+/* The city's chains this node holds changes of ("hub", "hub.*"), in name
+ * order, at most max (*n: how many): each one's last seq held and its hash,
+ * how many of its changes are held and the digest of their hashes in seq
+ * order, as gs_wire_head defines them, so that they compare with a WELCOME's
+ * heads. The node holds the city's changes for its village and the
+ * reference data, not the others', so a chain held may have gaps. */
+int node_store_hub_chains(node_store *s, gs_wire_head *out, size_t max, size_t *n,
+                          gs_errbuf *eb);
+
+/* The hash of the city's change origin #seq as this node holds it;
+ * GS_ENOTFOUND when it holds none under that number. */
+int node_store_hub_hash(node_store *s, const char *origin, uint64_t seq,
+                        uint8_t hash[GS_HASH_LEN]);
 
 #endif

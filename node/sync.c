@@ -60,6 +60,12 @@ struct node_sync {
     bool connected;     /* the handshake succeeded: the hub is there, maybe busy */
     bool lost;          /* the connection dropped (a hub restart): HELLO again on reconnect */
     bool reconnected;
+    bool verify_only;   /* a `gridnode verify`: HELLO asks for the city chains' digests */
+    gs_wire_head heads[GS_MAX_HEADS]; /* the hub's city chains, from its WELCOME */
+    size_t nheads;
+    gs_wire_head held[GS_MAX_HEADS];  /* the city chains this node holds changes of */
+    size_t nheld;
+    size_t ret;         /* the held chain being given back (see send_return) */
     node_sync_stats scratch; /* stats of a session whose caller wants none */
 };
 
@@ -152,43 +158,55 @@ static int send_hello(client *c, gs_errbuf *eb)
     m.pending = c->head > acked ? c->head - acked : 0;
     m.hub_seq_seen = c->cursor;
     m.node_time = gs_wall_ms();
+    m.verify = c->verify_only;
     return send_msg(c, &m, eb);
 }
 
-/* Reads the next batch from the outbox into a PUSH and sends it. */
-static int send_batch(client *c, gs_errbuf *eb)
+/* Reads origin's changes from seq from on into m while their seqs run on,
+ * within the batch limits; *end is the seq after the last read. A gap is an
+ * error in the node's own log (own: its seqs run 1..n), the end of the run
+ * in a city chain, of which the node holds only its village's changes. */
+static int read_run(client *c, const char *origin, uint64_t from, bool own, gs_msg *m,
+                    uint64_t *end, gs_errbuf *eb)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(node_store_db(c->s),
                            "SELECT seq, body, hash FROM changes WHERE origin = ?1 AND seq >= ?2 "
                            "ORDER BY seq LIMIT ?3",
                            -1, &st, NULL) != SQLITE_OK)
-        return gs_errf(eb, GS_ESQL, "reading the outbox: %s",
+        return gs_errf(eb, GS_ESQL, "reading the change log: %s",
                        sqlite3_errmsg(node_store_db(c->s)));
-    sqlite3_bind_text(st, 1, c->id->node_id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)c->next);
+    sqlite3_bind_text(st, 1, origin, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)from);
     sqlite3_bind_int(st, 3, c->o->batch_changes);
-    gs_msg m = {0};
-    m.type = GS_MSG_PUSH;
-    m.version = GS_PROTO_VERSION;
-    m.first_seq = c->next;
     size_t bytes = 0;
-    uint64_t expect = c->next;
+    uint64_t expect = from;
     int rc = GS_OK;
     while (!rc && sqlite3_step(st) == SQLITE_ROW) {
         uint64_t seq = (uint64_t)sqlite3_column_int64(st, 0);
         size_t len = (size_t)sqlite3_column_bytes(st, 1);
-        if (seq != expect) {
+        if (seq != expect && own)
             rc = gs_errf(eb, GS_ECHAIN, "the change log has a gap at seq %" PRIu64, expect);
+        if (seq != expect || (m->nchanges && bytes + len > c->batch_bytes))
             break;
-        }
-        if (m.nchanges && bytes + len > c->batch_bytes)
-            break;
-        rc = gs_msg_add_change(&m, sqlite3_column_blob(st, 1), len, sqlite3_column_blob(st, 2), 0);
+        rc = gs_msg_add_change(m, sqlite3_column_blob(st, 1), len, sqlite3_column_blob(st, 2), 0);
         bytes += len;
         expect++;
     }
     sqlite3_finalize(st);
+    *end = expect;
+    return rc;
+}
+
+/* Reads the next batch from the outbox into a PUSH and sends it. */
+static int send_batch(client *c, gs_errbuf *eb)
+{
+    gs_msg m = {0};
+    m.type = GS_MSG_PUSH;
+    m.version = GS_PROTO_VERSION;
+    m.first_seq = c->next;
+    uint64_t expect;
+    int rc = read_run(c, c->id->node_id, c->next, true, &m, &expect, eb);
     if (!rc && m.nchanges) {
         rc = send_msg(c, &m, eb);
         if (!rc) {
@@ -199,6 +217,76 @@ static int send_batch(client *c, gs_errbuf *eb)
     }
     gs_msg_clear(&m);
     return rc;
+}
+
+/* The hub's head of a city chain, as its WELCOME (or a RETURNED since)
+ * said; NULL when it named none and there is no room to note one. */
+static gs_wire_head *hub_head(client *c, const char *origin)
+{
+    for (size_t i = 0; i < c->nheads; i++)
+        if (!strcmp(c->heads[i].origin, origin))
+            return &c->heads[i];
+    if (c->nheads == GS_MAX_HEADS)
+        return NULL;
+    gs_wire_head *h = &c->heads[c->nheads++];
+    memset(h, 0, sizeof *h);
+    snprintf(h->origin, sizeof h->origin, "%s", origin);
+    return h;
+}
+
+/* Gives the hub back the city's changes this node holds beyond the hub's
+ * head of their chain (a hub restored from a backup lost them; the node
+ * keeps every city change it received, body and hash): sends a RETURN of
+ * the next held chain, from c->ret on, whose hub head + 1 this node holds;
+ * or of the hub's head itself when this node holds another change under
+ * that number, so that the hub learns it gave the number twice. *sent is
+ * false when there is none left. */
+static int send_return(client *c, bool *sent, gs_errbuf *eb)
+{
+    *sent = false;
+    for (; c->ret < c->nheld; c->ret++) {
+        const gs_wire_head *held = &c->held[c->ret];
+        gs_wire_head *hub = hub_head(c, held->origin);
+        bool forked = hub && held->seq == hub->seq && hub->seq &&
+                      memcmp(held->hash, hub->hash, GS_HASH_LEN);
+        if (!hub || (held->seq <= hub->seq && !forked))
+            continue;
+        gs_msg m = {0};
+        m.type = GS_MSG_RETURN;
+        m.version = GS_PROTO_VERSION;
+        snprintf(m.origin, sizeof m.origin, "%s", held->origin);
+        m.first_seq = forked ? hub->seq : hub->seq + 1;
+        uint64_t end;
+        int rc = read_run(c, held->origin, m.first_seq, false, &m, &end, eb);
+        if (!rc && m.nchanges) {
+            rc = send_msg(c, &m, eb);
+            *sent = !rc;
+        }
+        gs_msg_clear(&m);
+        if (rc || *sent)
+            return rc;
+    }
+    return GS_OK;
+}
+
+/* RETURNED: the hub's head of the chain now. The same chain again while
+ * the hub takes more of it; the next one when it took nothing more (the
+ * change after its head is another village's) or the chains differ. */
+static void on_returned(client *c, const gs_msg *m)
+{
+    gs_wire_head *hub = hub_head(c, m->origin);
+    bool more = hub && m->seq > hub->seq && !m->code[0];
+    if (hub && m->seq > hub->seq) {
+        c->st->returned += m->seq - hub->seq;
+        hub->seq = m->seq;
+    }
+    if (m->code[0] && strcmp(m->code, gs_errname(GS_ENOTFOUND)))
+        fprintf(stderr,
+                "gridnode: 城市链不一致 the city's changes on %s that this PC holds differ from "
+                "the hub's: %s (%s); run `gridnode verify`\n",
+                m->origin, m->text, m->code);
+    if (!more)
+        c->ret++;
 }
 
 static int fill_window(client *c, gs_errbuf *eb)
@@ -261,6 +349,12 @@ static int on_welcome(client *c, const gs_msg *m, gs_errbuf *eb)
     c->next = c->acked + 1;
     c->ninflight = 0; /* a repeated WELCOME means: rewind */
     take_grant(c, m);
+    /* the city's chains: the hub's heads, and what this node holds of them */
+    memcpy(c->heads, m->heads, m->nheads * sizeof *m->heads);
+    c->nheads = m->nheads;
+    c->ret = 0;
+    if (node_store_hub_chains(c->s, c->held, GS_MAX_HEADS, &c->nheld, eb))
+        return GS_ESQL;
     /* skew from the hub's wall clock; its HLC may run ahead of it after a fast node */
     int64_t skew = (int64_t)gs_wall_ms() - (int64_t)m->hub_wall;
     c->st->skew_ms = skew;
@@ -344,6 +438,17 @@ static int on_changes(client *c, const gs_msg *m, gs_errbuf *eb)
             fprintf(stderr, "gridnode: refused a change from the hub (hub seq %" PRIu64 "): %s\n",
                     w->hub_seq, why.msg);
         } else {
+            /* the city gave a number twice (a hub restored with its chain
+             * file): the apply below keeps this PC's; say so, not silently */
+            uint8_t held[GS_HASH_LEN];
+            if (gs_origin_is_hub(ch.origin) &&
+                node_store_hub_hash(c->s, ch.origin, ch.seq, held) == GS_OK &&
+                memcmp(held, w->hash, GS_HASH_LEN))
+                fprintf(stderr,
+                        "gridnode: 城市链不一致 the hub sent the city's change %s #%" PRIu64
+                        ", but this PC holds another change under that number; it keeps its "
+                        "own (run `gridnode verify`)\n",
+                        ch.origin, ch.seq);
             rc = node_store_apply_remote(c->s, &ch, w->body, w->len, w->hash, w->hub_seq, eb);
             c->st->pulled++;
         }
@@ -420,13 +525,28 @@ static int handshake_event(client *c, gs_errbuf *eb)
     return rc;
 }
 
-typedef enum { ST_HELLO, ST_PUSH, ST_PULL, ST_DONE } phase;
+typedef enum { ST_HELLO, ST_PUSH, ST_RETURN, ST_PULL, ST_DONE } phase;
+
+/* After the last PUSH is acknowledged: give back what the hub lacks of the
+ * city's chains (ST_RETURN), then pull (ST_PULL). */
+static int after_push(client *c, phase *ph, gs_errbuf *eb)
+{
+    bool sent;
+    int rc = send_return(c, &sent, eb);
+    if (rc || sent) {
+        *ph = ST_RETURN;
+        return rc;
+    }
+    *ph = ST_PULL;
+    return send_pull(c, eb);
+}
 
 /* Runs the protocol until done, or until the hub is silent for the timeout. */
 static int run(client *c, bool verify_only, gs_msg *welcome, gs_errbuf *eb)
 {
     phase ph = ST_HELLO;
     int64_t deadline = now_ms() + c->o->timeout_ms;
+    c->verify_only = verify_only;
     int rc = send_hello(c, eb);
     while (!rc && ph != ST_DONE) {
         if (c->o->stop && *c->o->stop)
@@ -501,6 +621,12 @@ static int run(client *c, bool verify_only, gs_msg *welcome, gs_errbuf *eb)
                 rc = fill_window(c, eb);
             break;
         case GS_MSG_REJECTED: on_rejected(c, &m); break;
+        case GS_MSG_RETURNED:
+            if (ph != ST_RETURN)
+                break;
+            on_returned(c, &m);
+            rc = after_push(c, &ph, eb);
+            break;
         case GS_MSG_CHANGES:
             if (ph != ST_PULL)
                 break;
@@ -538,10 +664,8 @@ static int run(client *c, bool verify_only, gs_msg *welcome, gs_errbuf *eb)
         default: break;
         }
         gs_msg_clear(&m);
-        if (!rc && ph == ST_PUSH && c->ninflight == 0 && c->next > c->head) {
-            ph = ST_PULL;
-            rc = send_pull(c, eb);
-        }
+        if (!rc && ph == ST_PUSH && c->ninflight == 0 && c->next > c->head)
+            rc = after_push(c, &ph, eb);
     }
     return rc;
 }
@@ -630,6 +754,49 @@ int node_sync_once(node_store *s, const node_sync_opts *o, node_sync_stats *st, 
     return rc;
 }
 
+/* Compares the city's chains this node holds with the hub's heads of them
+ * (count and digest over what the node's village holds, from a WELCOME to a
+ * HELLO with verify), prints one line a chain; false when any differs, with
+ * eb saying the first. */
+static bool verify_city(node_store *s, const gs_msg *w, gs_errbuf *eb)
+{
+    gs_wire_head held[GS_MAX_HEADS];
+    size_t nheld = 0;
+    if (node_store_hub_chains(s, held, GS_MAX_HEADS, &nheld, eb))
+        return false;
+    bool same = true;
+    /* every chain either side has: the hub's, then those only this PC has */
+    for (size_t pass = 0; pass < 2; pass++) {
+        size_t n = pass ? nheld : w->nheads;
+        for (size_t i = 0; i < n; i++) {
+            const gs_wire_head *hub = NULL, *mine = NULL;
+            const char *origin = pass ? held[i].origin : w->heads[i].origin;
+            for (size_t k = 0; k < w->nheads; k++)
+                if (!strcmp(w->heads[k].origin, origin))
+                    hub = &w->heads[k];
+            for (size_t k = 0; k < nheld; k++)
+                if (!strcmp(held[k].origin, origin))
+                    mine = &held[k];
+            if (pass && hub)
+                continue; /* shown in the first pass */
+            uint64_t hc = hub ? hub->count : 0, mc = mine ? mine->count : 0;
+            bool ok = hc == mc && (!hc || !memcmp(hub->digest, mine->digest, GS_HASH_LEN));
+            printf("  city chain %s: this PC holds %" PRIu64 " of its changes, the hub %" PRIu64
+                   " for this village%s\n",
+                   origin, mc, hc, ok ? "" : " — 不一致 DIFFERENT");
+            if (!ok && same)
+                gs_errf(eb, GS_ECHAIN,
+                        "不一致 the city's own changes differ: on %s this PC holds %" PRIu64
+                        " of them, the hub %" PRIu64 " for this village%s (sync first; if they "
+                        "still differ, the hub lost decisions no PC gave back, or gave one "
+                        "number twice)",
+                        origin, mc, hc, mc == hc ? ", not the same ones" : "");
+            same &= ok;
+        }
+    }
+    return same;
+}
+
 int node_verify(node_store *s, const node_sync_opts *o, gs_errbuf *eb)
 {
     client *c = NULL;
@@ -661,8 +828,13 @@ int node_verify(node_store *s, const node_sync_opts *o, gs_errbuf *eb)
             rc = gs_errf(eb, GS_ECHAIN, "the chains differ at change %" PRIu64
                                         ": the hub's copy of this node's log is not this log",
                          w.acked_through);
-        else
-            printf("一致 verified: the hub holds exactly this node's changes 1..%" PRIu64 "\n",
+        gs_errbuf city = {{0}};
+        bool city_same = verify_city(s, &w, &city);
+        if (!rc && !city_same)
+            rc = gs_errf(eb, GS_ECHAIN, "%s", city.msg);
+        if (!rc)
+            printf("一致 verified: the hub holds exactly this node's changes 1..%" PRIu64
+                   ", and this PC exactly the city's own changes for this village\n",
                    w.acked_through);
     }
     gs_buf_free(&a);

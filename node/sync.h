@@ -33,6 +33,7 @@ void node_sync_opts_default(node_sync_opts *o);
 
 typedef struct node_sync_stats {
     uint64_t sent, acked_from, acked_to, rejected, pulled, refused;
+    uint64_t returned; /* the city's changes given back to a hub restored from a backup */
     int64_t skew_ms;
     bool rewound; /* the hub's log was not the one read before: pulled from the start */
 } node_sync_stats;
@@ -53,8 +54,10 @@ void node_sync_close(node_sync **ns);
  * the chains disagree. */
 int node_sync_once(node_store *s, const node_sync_opts *o, node_sync_stats *st, gs_errbuf *eb);
 
-/* Compares this node's chain head at the hub's acked seq with the hub's.
- * Prints the result; returns GS_OK when they agree, GS_ECHAIN when not. */
+/* Compares this node's chain head at the hub's acked seq with the hub's,
+ * and the city's own changes this node holds (for its village, and the
+ * reference data) with the ones the hub holds for it, chain by chain.
+ * Prints the result; returns GS_OK when both agree, GS_ECHAIN when not. */
 int node_verify(node_store *s, const node_sync_opts *o, gs_errbuf *eb);
 
 #endif

@@ -13,7 +13,8 @@
  * speaking another version always gets GS_EVERSION, never a confusing
  * "unknown key". The other keys may come in any order; the encoder writes
  * them in table order. A change is a map {"body": bin, "hash": bin32} plus
- * "hub_seq": uint in CHANGES.
+ * "hub_seq": uint in CHANGES. A head (WELCOME.heads) is a map {"origin",
+ * "seq", "hash", "count", "digest"}, at most GS_MAX_HEADS of them.
  *
  * Decoder invariants (the input is hostile):
  *   - the frame size is checked against max_msg_bytes before anything else;
@@ -47,6 +48,7 @@ typedef enum {
     K_HASH,    /* uint8_t[cap], msgpack bin of exactly cap (GS_HASH_LEN) bytes */
     K_BOOL,    /* bool, msgpack true/false */
     K_CHANGES, /* gs_msg.changes/nchanges, msgpack array of change maps */
+    K_HEADS,   /* gs_msg.heads/nheads, msgpack array of at most GS_MAX_HEADS head maps */
     K_BODY     /* gs_wire_change.body/len, msgpack bin of <= max_change_bytes */
 } field_kind;
 
@@ -67,6 +69,11 @@ typedef struct field {
     {                                                                                              \
         types, #member, kind, offsetof(gs_msg, member), MEMBER_SIZE(gs_msg, member), required      \
     }
+#define HEAD_FIELD(member, kind)                                                                   \
+    {                                                                                              \
+        T(WELCOME), #member, kind, offsetof(gs_wire_head, member),                                 \
+            MEMBER_SIZE(gs_wire_head, member), true                                                \
+    }
 #define CHANGE_FIELD(types, member, kind, required)                                                \
     {                                                                                              \
         types, #member, kind, offsetof(gs_wire_change, member),                                    \
@@ -83,6 +90,7 @@ static const field msg_fields[] = {
     MSG_FIELD(T(HELLO), pending, K_U64, true),
     MSG_FIELD(T(HELLO), hub_seq_seen, K_U64, true),
     MSG_FIELD(T(HELLO), node_time, K_U64, true),
+    MSG_FIELD(T(HELLO), verify, K_BOOL, true),
     MSG_FIELD(T(WELCOME) | T(ACK), acked_through, K_U64, true),
     MSG_FIELD(T(WELCOME) | T(PONG), hub_time, K_U64, true),
     MSG_FIELD(T(WELCOME) | T(PONG), hub_wall, K_U64, true),
@@ -90,23 +98,31 @@ static const field msg_fields[] = {
     MSG_FIELD(T(WELCOME) | T(ACK), chain_head, K_HASH, true),
     MSG_FIELD(T(WELCOME) | T(ACK), window, K_U64, true),
     MSG_FIELD(T(WELCOME) | T(ACK), batch_bytes, K_U64, true),
-    MSG_FIELD(T(PUSH), first_seq, K_U64, true),
-    MSG_FIELD(T(REJECTED), seq, K_U64, true),
-    MSG_FIELD(T(REJECTED) | T(ERROR), code, K_STR, true),
-    MSG_FIELD(T(REJECTED) | T(ERROR), text, K_STR, false),
+    MSG_FIELD(T(WELCOME), heads, K_HEADS, true),
+    MSG_FIELD(T(RETURN) | T(RETURNED), origin, K_STR, true),
+    MSG_FIELD(T(PUSH) | T(RETURN), first_seq, K_U64, true),
+    MSG_FIELD(T(REJECTED) | T(RETURNED), seq, K_U64, true),
+    MSG_FIELD(T(REJECTED) | T(ERROR) | T(RETURNED), code, K_STR, true),
+    MSG_FIELD(T(REJECTED) | T(ERROR) | T(RETURNED), text, K_STR, false),
     MSG_FIELD(T(PULL), since, K_U64, true),
-    MSG_FIELD(T(PUSH) | T(CHANGES), changes, K_CHANGES, true),
+    MSG_FIELD(T(PUSH) | T(CHANGES) | T(RETURN), changes, K_CHANGES, true),
     MSG_FIELD(T(CHANGES), next, K_U64, true),
     MSG_FIELD(T(CHANGES), more, K_BOOL, true),
     MSG_FIELD(T(PULL) | T(CHANGES), log_hash, K_HASH, true),
     MSG_FIELD(T(CHANGES), rewound, K_BOOL, true),
 };
 
-/* The keys of one change inside PUSH and CHANGES. */
+/* The keys of one change inside PUSH, CHANGES and RETURN. */
 static const field change_fields[] = {
-    CHANGE_FIELD(T(PUSH) | T(CHANGES), body, K_BODY, true),
-    CHANGE_FIELD(T(PUSH) | T(CHANGES), hash, K_HASH, true),
+    CHANGE_FIELD(T(PUSH) | T(CHANGES) | T(RETURN), body, K_BODY, true),
+    CHANGE_FIELD(T(PUSH) | T(CHANGES) | T(RETURN), hash, K_HASH, true),
     CHANGE_FIELD(T(CHANGES), hub_seq, K_U64, true),
+};
+
+/* The keys of one head inside WELCOME. */
+static const field head_fields[] = {
+    HEAD_FIELD(origin, K_STR), HEAD_FIELD(seq, K_U64),       HEAD_FIELD(hash, K_HASH),
+    HEAD_FIELD(count, K_U64),  HEAD_FIELD(digest, K_HASH),
 };
 
 #define NROWS(a) (sizeof(a) / sizeof((a)[0]))
@@ -114,10 +130,13 @@ static const field change_fields[] = {
 /* The decoder tracks seen keys in a 32-bit mask. */
 _Static_assert(NROWS(msg_fields) <= 32, "msg_fields must fit the seen mask");
 _Static_assert(NROWS(change_fields) <= 32, "change_fields must fit the seen mask");
+_Static_assert(NROWS(head_fields) <= 32, "head_fields must fit the seen mask");
 _Static_assert(GS_MSG__COUNT <= 32, "message types must fit the type mask");
 _Static_assert(MEMBER_SIZE(gs_msg, chain_head) == GS_HASH_LEN, "chain_head is a hash");
 _Static_assert(MEMBER_SIZE(gs_wire_change, hash) == GS_HASH_LEN, "hash is a hash");
 _Static_assert(MEMBER_SIZE(gs_msg, log_hash) == GS_HASH_LEN, "log_hash is a hash");
+_Static_assert(MEMBER_SIZE(gs_wire_head, hash) == GS_HASH_LEN, "a head's hash is a hash");
+_Static_assert(MEMBER_SIZE(gs_wire_head, digest) == GS_HASH_LEN, "a digest is a hash");
 
 /* The wire name of each type; GS_MSG_NONE has none (gs_msg_name says "?"). */
 static const char *const msg_names[GS_MSG__COUNT] = {
@@ -201,19 +220,22 @@ int gs_msg_add_change(gs_msg *m, const void *body, size_t len, const uint8_t has
 static int encode_fields(const field *rows, size_t nrows, gs_msg_type type, const void *base,
                          const gs_limits *lim, gs_buf *b);
 
-/* Encodes the changes array; refuses what the decoder would refuse, so a
- * message this side sends is one the other side accepts. */
-static int encode_changes(const gs_msg *m, gs_msg_type type, const gs_limits *lim, gs_buf *b)
+/* Encodes an array of n maps of rows (the changes of PUSH, CHANGES and
+ * RETURN, the heads of WELCOME), elem_size bytes apart from elems; refuses
+ * what the decoder would refuse, so a message this side sends is one the
+ * other side accepts. */
+static int encode_array(const field *rows, size_t nrows, gs_msg_type type, const void *elems,
+                        size_t elem_size, size_t n, size_t max, const gs_limits *lim, gs_buf *b)
 {
-    if (m->nchanges > lim->max_changes || m->nchanges > UINT32_MAX)
+    if (n > max || n > UINT32_MAX)
         return GS_ETOOBIG;
-    if (m->nchanges && !m->changes)
+    if (n && !elems)
         return GS_EINVAL;
-    gs_mp_array(b, (uint32_t)m->nchanges);
-    uint32_t n = count_fields(change_fields, NROWS(change_fields), type);
-    for (size_t i = 0; i < m->nchanges; i++) {
-        gs_mp_map(b, n);
-        int rc = encode_fields(change_fields, NROWS(change_fields), type, &m->changes[i], lim, b);
+    gs_mp_array(b, (uint32_t)n);
+    uint32_t pairs = count_fields(rows, nrows, type);
+    for (size_t i = 0; i < n; i++) {
+        gs_mp_map(b, pairs);
+        int rc = encode_fields(rows, nrows, type, (const char *)elems + i * elem_size, lim, b);
         if (rc)
             return rc;
     }
@@ -221,7 +243,7 @@ static int encode_changes(const gs_msg *m, gs_msg_type type, const gs_limits *li
 }
 
 /* Appends the key/value pairs of the rows the type carries, read from base
- * (a gs_msg or a gs_wire_change). */
+ * (a gs_msg, a gs_wire_change or a gs_wire_head). */
 static int encode_fields(const field *rows, size_t nrows, gs_msg_type type, const void *base,
                          const gs_limits *lim, gs_buf *b)
 {
@@ -256,8 +278,14 @@ static int encode_fields(const field *rows, size_t nrows, gs_msg_type type, cons
             gs_mp_bool(b, v);
             break;
         }
-        case K_CHANGES: {
-            int rc = encode_changes(base, type, lim, b);
+        case K_CHANGES:
+        case K_HEADS: {
+            const gs_msg *m = base;
+            int rc = f->kind == K_CHANGES
+                         ? encode_array(change_fields, NROWS(change_fields), type, m->changes,
+                                        sizeof *m->changes, m->nchanges, lim->max_changes, lim, b)
+                         : encode_array(head_fields, NROWS(head_fields), type, m->heads,
+                                        sizeof *m->heads, m->nheads, GS_MAX_HEADS, lim, b);
             if (rc)
                 return rc;
             break;
@@ -385,10 +413,9 @@ static int wrong_kind(ctx *x, const char *name, const char *want, const gs_mp_va
 static int decode_map(ctx *x, uint32_t npairs, const field *rows, size_t nrows, void *base,
                       const char *path, uint32_t first);
 
-/* Decodes the changes array into m: the count passes max_changes before the
- * array is allocated, and m->nchanges is set at once so that gs_msg_clear
- * frees whatever was decoded if a later change fails. */
-static int decode_changes(ctx *x, gs_msg *m, const char *name)
+/* Reads an array's header for field `name` and checks its count against
+ * max (what: "changes", "heads") before anything is allocated for it. */
+static int read_array(ctx *x, const char *name, size_t max, const char *what, uint32_t *n)
 {
     gs_mp_val v;
     int rc = read_val(x, name, &v);
@@ -396,28 +423,61 @@ static int decode_changes(ctx *x, gs_msg *m, const char *name)
         return rc;
     if (v.kind != GS_MP_ARRAY)
         return wrong_kind(x, name, "an array", &v);
-    if (v.n > x->lim->max_changes)
-        return gs_errf(x->eb, GS_ETOOBIG, "%s: %u changes exceed the limit of %zu", name, v.n,
-                       x->lim->max_changes);
-    if (v.n == 0)
-        return GS_OK;
-    m->changes = calloc(v.n, sizeof *m->changes);
-    if (!m->changes)
-        return gs_errf(x->eb, GS_ENOMEM, "%s: out of memory", name);
-    m->nchanges = v.n;
-    for (uint32_t i = 0; i < v.n; i++) {
+    if (v.n > max)
+        return gs_errf(x->eb, GS_ETOOBIG, "%s: %u %s exceed the limit of %zu", name, v.n, what,
+                       max);
+    *n = v.n;
+    return GS_OK;
+}
+
+/* Decodes n maps of rows into elems[0..n) (elem_size bytes apart), named
+ * name[i] in errors. */
+static int decode_elems(ctx *x, uint32_t n, const field *rows, size_t nrows, void *elems,
+                        size_t elem_size, const char *name)
+{
+    for (uint32_t i = 0; i < n; i++) {
         char path[560]; /* room for any field path and index */
         snprintf(path, sizeof path, "%s[%u]", name, i);
         gs_mp_val c;
-        if ((rc = read_val(x, path, &c)))
+        int rc = read_val(x, path, &c);
+        if (rc)
             return rc;
         if (c.kind != GS_MP_MAP)
             return wrong_kind(x, path, "a map", &c);
-        rc = decode_map(x, c.n, change_fields, NROWS(change_fields), &m->changes[i], path, 0);
+        rc = decode_map(x, c.n, rows, nrows, (char *)elems + i * elem_size, path, 0);
         if (rc)
             return rc;
     }
     return GS_OK;
+}
+
+/* Decodes the changes array into m: the count passes max_changes before the
+ * array is allocated, and m->nchanges is set at once so that gs_msg_clear
+ * frees whatever was decoded if a later change fails. */
+static int decode_changes(ctx *x, gs_msg *m, const char *name)
+{
+    uint32_t n;
+    int rc = read_array(x, name, x->lim->max_changes, "changes", &n);
+    if (rc || n == 0)
+        return rc;
+    m->changes = calloc(n, sizeof *m->changes);
+    if (!m->changes)
+        return gs_errf(x->eb, GS_ENOMEM, "%s: out of memory", name);
+    m->nchanges = n;
+    return decode_elems(x, n, change_fields, NROWS(change_fields), m->changes,
+                        sizeof *m->changes, name);
+}
+
+/* Decodes the heads array into m->heads (a fixed array: nothing is
+ * allocated). */
+static int decode_heads(ctx *x, gs_msg *m, const char *name)
+{
+    uint32_t n;
+    int rc = read_array(x, name, GS_MAX_HEADS, "heads", &n);
+    if (rc)
+        return rc;
+    m->nheads = n;
+    return decode_elems(x, n, head_fields, NROWS(head_fields), m->heads, sizeof *m->heads, name);
 }
 
 /* Decodes one value of kind f->kind into base + f->off. */
@@ -426,6 +486,8 @@ static int decode_value(ctx *x, const field *f, void *base, const char *name)
     char *at = (char *)base + f->off;
     if (f->kind == K_CHANGES)
         return decode_changes(x, base, name);
+    if (f->kind == K_HEADS)
+        return decode_heads(x, base, name);
     gs_mp_val v;
     int rc = read_val(x, name, &v);
     if (rc)
@@ -482,6 +544,7 @@ static int decode_value(ctx *x, const field *f, void *base, const char *name)
         return GS_OK;
     }
     case K_CHANGES: /* handled above */
+    case K_HEADS:
         break;
     }
     return GS_EINVAL;

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "gridsync/buf.h"
 #include "gridsync/err.h"
@@ -25,6 +26,10 @@
 #define GS_ORIGIN_MAX 64 /* bytes of an origin (node id or "hub") */
 #define GS_HASH_LEN 32
 #define GS_HUB_ORIGIN "hub"
+/* The city's later chains ("epochs") are named GS_HUB_ORIGIN "." ...: a hub
+ * restored from a backup starts a new one (hub/city.c), so that it never
+ * gives a number it gave before. Every such origin is the city's. */
+#define GS_HUB_EPOCH_PREFIX GS_HUB_ORIGIN "."
 
 typedef enum { GS_OP_UPSERT = 1, GS_OP_DELETE = 2 } gs_op;
 
@@ -51,5 +56,13 @@ void gs_chain_next(const uint8_t prev[GS_HASH_LEN], const void *body, size_t len
 
 /* True if s is a well-formed origin: 1..64 bytes of [A-Za-z0-9._-]. */
 bool gs_origin_valid(const char *s);
+
+/* True if s names one of the city's own chains: "hub" or "hub.<epoch>".
+ * Test this, never strcmp with GS_HUB_ORIGIN, to ask "is this the city?". */
+static inline bool gs_origin_is_hub(const char *s)
+{
+    size_t n = sizeof GS_HUB_EPOCH_PREFIX - 1;
+    return s && (!strcmp(s, GS_HUB_ORIGIN) || (!strncmp(s, GS_HUB_EPOCH_PREFIX, n) && s[n]));
+}
 
 #endif

@@ -21,8 +21,12 @@
 #include "gridsync/err.h"
 
 /* 2: PULL and CHANGES carry the hub's log hash at the cursor, and CHANGES
- * says when the hub's log was not the one the node had seen (rewound). */
-#define GS_PROTO_VERSION 2
+ * says when the hub's log was not the one the node had seen (rewound).
+ * 3: WELCOME carries the heads of the city's own chains ("heads"), HELLO
+ * asks for their digests over the node's village ("verify"), and RETURN /
+ * RETURNED give a restored hub back the city's changes a node holds beyond
+ * those heads. */
+#define GS_PROTO_VERSION 3
 
 #define GS_MSG_LIST(X)                                                                             \
     X(HELLO)                                                                                       \
@@ -34,7 +38,9 @@
     X(CHANGES)                                                                                     \
     X(ERROR)                                                                                       \
     X(PING)                                                                                        \
-    X(PONG)
+    X(PONG)                                                                                        \
+    X(RETURN)                                                                                      \
+    X(RETURNED)
 
 typedef enum {
     GS_MSG_NONE = 0,
@@ -63,6 +69,23 @@ typedef struct gs_wire_change {
     uint64_t hub_seq; /* CHANGES only; 0 in PUSH */
 } gs_wire_change;
 
+/* The most city chains a WELCOME lists (one per epoch of the hub's own
+ * origin; a new one only when a restore is detected). */
+#define GS_MAX_HEADS 32
+
+/* One of the city's own chains as the hub holds it: its origin ("hub",
+ * "hub.2-..."), last seq and the hash there; with HELLO.verify also how many
+ * of its changes a node of the session's village should hold (its changes
+ * for that village and the reference data) and the digest of their hashes in
+ * seq order (d = BLAKE2b(d || hash), zeros for none). */
+typedef struct gs_wire_head {
+    char origin[GS_ORIGIN_MAX + 1];
+    uint64_t seq;
+    uint8_t hash[GS_HASH_LEN];
+    uint64_t count;
+    uint8_t digest[GS_HASH_LEN];
+} gs_wire_head;
+
 /* A decoded (or to-be-encoded) message: the union of all message fields.
  * Which fields a type carries is in the table in proto/msg.c. */
 typedef struct gs_msg {
@@ -73,6 +96,7 @@ typedef struct gs_msg {
     uint64_t pending;                /* HELLO: changes the node has not had acked */
     uint64_t hub_seq_seen;           /* HELLO: the node's downstream cursor */
     uint64_t node_time;              /* HELLO: the node's wall clock, ms (for the city's view of skew) */
+    bool verify;                     /* HELLO: fill heads[].count and .digest in the WELCOME */
     uint64_t acked_through;          /* WELCOME, ACK */
     uint64_t hub_time;               /* WELCOME, PONG: the hub's HLC */
     uint64_t hub_wall;               /* WELCOME, PONG: the hub's wall clock, ms (for skew) */
@@ -80,16 +104,19 @@ typedef struct gs_msg {
     uint8_t chain_head[GS_HASH_LEN]; /* WELCOME, ACK: h(acked_through); zeros for none */
     uint64_t window;                 /* WELCOME, ACK: PUSHes the node may have in flight */
     uint64_t batch_bytes;            /* WELCOME, ACK: change bytes the node may put in one PUSH */
-    uint64_t first_seq;              /* PUSH */
-    uint64_t seq;                    /* REJECTED */
+    gs_wire_head heads[GS_MAX_HEADS]; /* WELCOME: the city's own chains */
+    size_t nheads;
+    char origin[GS_ORIGIN_MAX + 1];  /* RETURN, RETURNED: a city chain */
+    uint64_t first_seq;              /* PUSH, RETURN */
+    uint64_t seq;                    /* REJECTED; RETURNED: the hub's head of origin now */
     uint64_t since;                  /* PULL */
     uint64_t next;                   /* CHANGES: the cursor to ask for next */
     bool more;                       /* CHANGES */
     uint8_t log_hash[GS_HASH_LEN];   /* PULL: the hub's log hash at since; CHANGES: at next */
     bool rewound;                    /* CHANGES: the log at since was not that one; from 0 */
-    char code[33];                   /* REJECTED, ERROR: e.g. "GS_ESCOPE" */
-    char text[513];                  /* REJECTED reason, ERROR message */
-    gs_wire_change *changes;         /* PUSH, CHANGES; owned */
+    char code[33];                   /* REJECTED, ERROR, RETURNED ("" when all went in): e.g. "GS_ESCOPE" */
+    char text[513];                  /* REJECTED reason, ERROR message, RETURNED why it stopped */
+    gs_wire_change *changes;         /* PUSH, CHANGES, RETURN; owned */
     size_t nchanges;
 } gs_msg;
 

@@ -21,9 +21,14 @@
  *   protocol a small protocol client (DEALER, the node's CURVE keys from its
  *            bundle, gs_msg): a replayed PUSH, an overlapping one, one with a
  *            gap, one with a broken chain, one before HELLO, and two
- *            connections of one node pushing the same changes;
+ *            connections of one node pushing the same changes; a RETURN of a
+ *            made-up city decision;
  *   restore  the hub's database replaced by an older copy; the nodes make it
- *            whole again (and the village's copies on the nodes stay whole);
+ *            whole again (and the village's copies on the nodes stay whole); the
+ *            city's decisions made after the copy come back from the villages,
+ *            and the restored hub gives none of their numbers again (a new
+ *            chain of its own); a number given twice anyway (the chain file
+ *            restored too) is told, not silent;
  *   cli      `gridnode sync` against an unreachable hub (exit status and
  *            message); `sync --watch` across hub restarts, between sessions,
  *            while the hub is down and six times in the middle of a session,
@@ -102,6 +107,10 @@ static void kill_all(void)
 }
 
 static char *log_tail(const char *path);
+
+/* Whether the hub's log holds s, waiting up to 5 s for it (the hub logs
+ * from its own loop). */
+static bool hub_log_has(const char *s);
 
 /* ---- running commands --------------------------------------------------------------- */
 
@@ -849,6 +858,117 @@ START_TEST(push_replay_gap_and_chain)
 }
 END_TEST
 
+/* RETURN {origin, changes}: the hub takes back only the city's own changes,
+ * proved by their keyed chain hash. A village knows the hub's head (in every
+ * WELCOME) and could compute an unkeyed hash that follows from it: a made-up
+ * "city decision" is refused, logged, and closes nothing; the city's own
+ * change, given back again, is known and changes nothing; a RETURN of
+ * anything but a city chain is an ERROR. */
+START_TEST(return_takes_only_the_citys_changes)
+{
+    node *n = node_new("411122101201");
+    hub_start();
+    int64_t before = q_path(hub_db, "SELECT count(*) FROM changes", NULL);
+    peer p;
+    peer_open(&p, n->bundle);
+    gs_msg w;
+    peer_say_hello(&p, 0, &w);
+    ck_assert_int_eq(w.nheads, 1); /* the reference data, on "hub" */
+    ck_assert_str_eq(w.heads[0].origin, "hub");
+    uint64_t head = w.heads[0].seq;
+    ck_assert_int_eq((int64_t)head, before);
+    uint8_t head_hash[GS_HASH_LEN];
+    memcpy(head_hash, w.heads[0].hash, GS_HASH_LEN);
+    gs_msg_clear(&w);
+
+    /* the hub's own last change, read from its log */
+    sqlite3 *db = db_open(hub_db);
+    sqlite3_stmt *st;
+    ck_assert(sqlite3_prepare_v2(db, "SELECT body FROM changes WHERE origin = 'hub' AND seq = ?1",
+                                 -1, &st, NULL) == SQLITE_OK);
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)head);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+    gs_buf body = GS_BUF_INIT;
+    gs_buf_append(&body, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+
+    gs_msg r = {0}, a;
+    r.type = GS_MSG_RETURN;
+    r.version = GS_PROTO_VERSION;
+    strcpy(r.origin, "hub");
+    r.first_seq = head;
+    ck_assert_int_eq(gs_msg_add_change(&r, body.data, body.len, head_hash, 0), GS_OK);
+    peer_send(&p, &r);
+    gs_msg_clear(&r);
+    peer_expect(&p, GS_MSG_RETURNED, &a);
+    ck_assert_msg(a.seq == head && !a.code[0], "RETURNED %" PRIu64 " %s %s", a.seq, a.code,
+                  a.text);
+    gs_msg_clear(&a);
+
+    /* a made-up decision numbered head + 1, hashed as a village could */
+    gs_change c = {0};
+    gs_errbuf eb = {{0}};
+    ck_assert_int_eq(gs_change_decode(body.data, body.len, &c, &eb), GS_OK);
+    c.seq = head + 1;
+    gs_buf forged = GS_BUF_INIT;
+    gs_change_encode(&c, &forged);
+    gs_change_clear(&c);
+    uint8_t h[GS_HASH_LEN];
+    gs_chain_next(head_hash, forged.data, forged.len, h);
+    r.type = GS_MSG_RETURN;
+    r.version = GS_PROTO_VERSION;
+    strcpy(r.origin, "hub");
+    r.first_seq = head + 1;
+    ck_assert_int_eq(gs_msg_add_change(&r, forged.data, forged.len, h, 0), GS_OK);
+    peer_send(&p, &r);
+    gs_msg_clear(&r);
+    peer_expect(&p, GS_MSG_RETURNED, &a);
+    ck_assert_msg(a.seq == head && !strcmp(a.code, "GS_EAUTH") && strstr(a.text, "not the city's"),
+                  "RETURNED %" PRIu64 " %s %s", a.seq, a.code, a.text);
+    gs_msg_clear(&a);
+    ck_assert_int_eq(q_path(hub_db, "SELECT count(*) FROM changes", NULL), before);
+    ck_assert_int_eq(q_path(hub_db, "SELECT count(*) FROM meta WHERE key = 'own_closed'", NULL),
+                     0);
+
+    /* a RETURN of the node's own chain, or of no chain at all: refused */
+    r.type = GS_MSG_RETURN;
+    r.version = GS_PROTO_VERSION;
+    snprintf(r.origin, sizeof r.origin, "%s", n->id);
+    r.first_seq = 1;
+    peer_send(&p, &r);
+    gs_msg_clear(&r);
+    peer_expect(&p, GS_MSG_ERROR, &a);
+    ck_assert_str_eq(a.code, "GS_EINVAL");
+    gs_msg_clear(&a);
+    peer_close(&p);
+    gs_buf_free(&body);
+    gs_buf_free(&forged);
+    ck_assert_msg(hub_log_has("RETURN refused"), "the hub did not log the made-up decision");
+}
+END_TEST
+
+/* A node registered under a name of the city's chains ("hub.7"; gridhub
+ * node add refuses only "hub" itself) would pass its changes for the city's:
+ * the hub refuses its HELLO, saying why, and stores nothing of it. */
+START_TEST(node_named_like_a_city_chain_refused)
+{
+    char bundle[PATH_MAX], db[PATH_MAX];
+    snprintf(bundle, sizeof bundle, "%s/hub7.bundle", tmp);
+    snprintf(db, sizeof db, "%s/hub7.db", tmp);
+    RUN_OK("gridhub", "--db", hub_db, "node", "add", "--village", "411122101201", "--name",
+           "impostor", "--id", "hub.7", "--endpoint", hub_ep, "--out", bundle);
+    RUN_OK("gridnode", "--db", db, "init", "--bundle", bundle);
+    RUN_OK("gridnode", "--db", db, "incident", "add", "--grid", "411122101201001", "--category",
+           "dispute", "--title", "冒名");
+    hub_start();
+    int st = RUN("gridnode", "--db", db, "sync", "--timeout", "10", "--quiet");
+    ck_assert_msg(st != 0 && strstr(R.err, "city's own chains"), "exit %d: %s", st, R.err);
+    ck_assert_int_eq(hub_count("hub.7"), 0);
+    hub_stop();
+}
+END_TEST
+
 /* Two connections of one node (`sync --watch` and a `sync` typed by hand):
  * what one pushed, the other pushes again. DESIGN.md: "one that overlaps is
  * applied idempotently (the known prefix is skipped)". */
@@ -980,6 +1100,156 @@ START_TEST(visit_recorded_without_a_push)
     /* and a node list read at that moment shows it */
     RUN_OK("gridhub", "--db", hub_db, "node", "list");
     ck_assert_msg(strstr(R.out, n->id) != NULL, "node list does not show %s:\n%s", n->id, R.out);
+}
+END_TEST
+
+/* `gridhub node list` shows what a node still has to send: the pending count
+ * its HELLO announced, less what the hub has acknowledged since, written with
+ * the commit that acknowledges it; not the count it started with (a node
+ * whose `status` says 0 was shown with its whole backlog). */
+START_TEST(pending_is_what_remains)
+{
+    node *n = node_new("411122101201");
+    node_import(n, 300);
+    hub_start();
+    peer p;
+    peer_open(&p, n->bundle);
+    gs_msg w;
+    peer_say_hello(&p, 300, &w);
+    gs_msg_clear(&w);
+    push_expect_ack(&p, n, 1, 100, 100);
+    ck_assert_int_eq(q_path(hub_db, "SELECT pending FROM nodes WHERE id = ?1", n->id), 200);
+    push_expect_ack(&p, n, 101, 300, 300);
+    ck_assert_int_eq(q_path(hub_db, "SELECT pending FROM nodes WHERE id = ?1", n->id), 0);
+    peer_close(&p);
+
+    /* the real client, with a backlog of its own */
+    node_import(n, 600);
+    sync_ok(n);
+    RUN_OK("gridnode", "--db", n->db, "status", "--json");
+    ck_assert_msg(strstr(R.out, "\"pending\":0"), "gridnode status: %s", R.out);
+    /* its PULL says it has pushed all it had (this node's HELLO counted from
+     * a stale acked_through: the pushes above were not its own): written with
+     * the next commit, or within seconds when the hub is idle, as a visit is */
+    for (int64_t end = gst_now_ms() + 5000;; gst_sleep_ms(100)) {
+        RUN_OK("gridhub", "--db", hub_db, "node", "list", "--json");
+        if (strstr(R.out, "\"pending\":0") || gst_now_ms() > end)
+            break;
+    }
+    ck_assert_msg(strstr(R.out, "\"pending\":0"),
+                  "gridhub node list, 5 s after a sync that sent all it had: %s", R.out);
+    RUN_OK("gridhub", "--db", hub_db, "node", "list");
+    ck_assert_msg(strstr(R.out, n->id), "%s", R.out);
+    hub_stop();
+}
+END_TEST
+
+/* How many lines of the hub's log hold s, and the sum of the N of the lines
+ * "(N more dropped like the last not logged)" that follow one of them
+ * (before the next line of s). */
+static void count_drops(const char *s, long *lines, long *suppressed)
+{
+    char *log = gst_read_file(hub_log, NULL);
+    *lines = *suppressed = 0;
+    bool after = false;
+    for (char *l = log; l && *l;) {
+        char *end = strchr(l, '\n');
+        if (end)
+            *end = '\0';
+        const char *more = strstr(l, "gridhub: (");
+        if (strstr(l, s)) {
+            (*lines)++;
+            after = true;
+        } else if (after && more && strstr(l, "more dropped like the last")) {
+            *suppressed += strtol(more + 10, NULL, 10);
+            after = false;
+        }
+        l = end ? end + 1 : l + strlen(l);
+    }
+    free(log);
+}
+
+/* Every frame the hub drops is logged, rate-limited: at most one line a
+ * second per reason, naming the node and why, and how many more were not
+ * logged; a frame over ZMQ_MAXMSGSIZE, which ZeroMQ drops with its
+ * connection, after HELLO (named by node) and before any message. */
+START_TEST(dropped_frames_are_logged)
+{
+    node *n = node_new("411122101201");
+    hub_start();
+    peer p;
+    peer_open(&p, n->bundle);
+    peer_hello(&p, 0);
+    /* 40 frames that are not messages, as fast as the hub answers them */
+    for (int i = 0; i < 40; i++) {
+        peer_send_raw(&p, "\xc1garbage", 8);
+        gs_msg e;
+        peer_expect(&p, GS_MSG_ERROR, &e);
+        gs_msg_clear(&e);
+    }
+    char want[160];
+    snprintf(want, sizeof want, "dropped a frame from node %s", n->id);
+    long lines = 0, more = 0;
+    for (int64_t end = gst_now_ms() + 5000; gst_now_ms() < end; gst_sleep_ms(100)) {
+        count_drops(want, &lines, &more);
+        if (lines + more >= 40)
+            break;
+    }
+    ck_assert_msg(lines + more == 40, "%ld lines and %ld not logged for 40 frames:\n%s", lines,
+                  more, log_tail(hub_log));
+    ck_assert_msg(lines >= 1 && lines <= 5, "%ld lines for 40 frames in a moment", lines);
+    ck_assert(hub_log_has("message: truncated or malformed"));
+    /* a message of two frames: another reason, its own line */
+    ck_assert_int_eq(zmq_send(p.sock, "a", 1, ZMQ_SNDMORE), 1);
+    peer_send_raw(&p, "b", 1);
+    gs_msg e;
+    peer_expect(&p, GS_MSG_ERROR, &e);
+    gs_msg_clear(&e);
+    ck_assert(hub_log_has("a message of more than one frame"));
+    /* the sync ends (its last CHANGES): closing now is no drop */
+    gs_msg pull = {0}, ch;
+    pull.type = GS_MSG_PULL;
+    pull.version = GS_PROTO_VERSION;
+    peer_send(&p, &pull);
+    do {
+        peer_expect(&p, GS_MSG_CHANGES, &ch);
+        pull.since = ch.next;
+        memcpy(pull.log_hash, ch.log_hash, GS_HASH_LEN);
+        bool last = !ch.more;
+        gs_msg_clear(&ch);
+        if (last)
+            break;
+        peer_send(&p, &pull);
+    } while (true);
+    peer_close(&p);
+    gst_sleep_ms(500);
+    char *log = gst_read_file(hub_log, NULL);
+    ck_assert_msg(log && !strstr(log, "dropped a connection"), "a finished sync logged as "
+                                                               "dropped:\n%s", log);
+    free(log);
+
+    /* over the frame limit after HELLO: ZeroMQ drops it with the connection */
+    size_t big_len = gs_limits_default.max_msg_bytes + 1;
+    char *big = calloc(1, big_len);
+    ck_assert_ptr_nonnull(big);
+    peer q;
+    peer_open(&q, n->bundle);
+    peer_hello(&q, 0);
+    peer_send_raw(&q, big, big_len);
+    snprintf(want, sizeof want, "dropped a connection from node %s", n->id);
+    ck_assert_msg(hub_log_has(want) && hub_log_has("ZMQ_MAXMSGSIZE"), "%s", log_tail(hub_log));
+    peer_close(&q);
+    /* and as the first frame of a connection */
+    peer r;
+    peer_open(&r, n->bundle);
+    peer_send_raw(&r, big, big_len);
+    ck_assert_msg(hub_log_has("closed before any message of it got through"), "%s",
+                  log_tail(hub_log));
+    peer_close(&r);
+    free(big);
+    /* the hub goes on */
+    sync_ok(n);
+    hub_stop();
 }
 END_TEST
 
@@ -1153,6 +1423,252 @@ START_TEST(restore_edit_before_creation_explained)
 }
 END_TEST
 
+/* ---- the city's own chain across a restore ---------------------------------------------- */
+
+/* The city's changes are numbered on a chain of their own. A hub restored
+ * from a backup has lost the decisions it numbered after the copy, which the
+ * villages hold; it must give them no number twice and take them back. */
+
+#define CITY_ORIGIN_SQL "(origin = 'hub' OR origin LIKE 'hub.%')"
+
+/* One city decision on incident id, which must succeed (R: its output). */
+static void city_decides(const char *id, const char *status, const char *note)
+{
+    RUN_OK("gridhub", "--db", hub_db, "incident", "update", id, "--status", status, "--note",
+           note);
+}
+
+/* One text from sql with the parameter ?1 on the database at path, as a
+ * string the caller frees ("" when there is no row or it is NULL). */
+static char *q_text(const char *path, const char *sql, const char *arg)
+{
+    sqlite3 *db = db_open(path);
+    sqlite3_stmt *st;
+    ck_assert_msg(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK, "%s: %s", sql,
+                  sqlite3_errmsg(db));
+    sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
+    const char *t = sqlite3_step(st) == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+    char *out = strdup(t ? t : "");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return out;
+}
+
+/* The city's changes of record id in db, in the order the replica rules
+ * order them (hlc, origin), as "origin#seq:hash" lines. */
+static char *city_history(const char *path, const char *id)
+{
+    return q_text(path,
+                  "SELECT group_concat(l, char(10)) FROM (SELECT origin || '#' || seq || ':' || "
+                  "hex(hash) AS l FROM changes WHERE rid = ?1 AND " CITY_ORIGIN_SQL
+                  " ORDER BY hlc, origin)",
+                  id);
+}
+
+/* The incident's status and note in db, "status/note" ("" if it has none). */
+static char *incident_status(const char *path, const char *id)
+{
+    return q_text(path, "SELECT status || '/' || coalesce(note, '') FROM incidents WHERE id = ?1",
+                  id);
+}
+
+/* The incident's "status/note" in the database at path is want. */
+static void assert_status(const char *path, const char *id, const char *want)
+{
+    char *got = incident_status(path, id);
+    ck_assert_msg(!strcmp(got, want), "%s: incident %s is %s, want %s", path, id, got, want);
+    free(got);
+}
+
+/* Every node holds the hub's city decisions on id, each once, in the same
+ * order, and the incident has the same status everywhere: want. */
+static void assert_city_converged(const char *id, int decisions, const char *want)
+{
+    char *hub = city_history(hub_db, id), *st = incident_status(hub_db, id);
+    int lines = hub[0] ? 1 : 0;
+    for (const char *p = hub; (p = strchr(p, '\n')); p++)
+        lines++;
+    ck_assert_msg(lines == decisions, "the hub holds %d city decisions on %s, want %d:\n%s", lines,
+                  id, decisions, hub);
+    ck_assert_str_eq(st, want);
+    for (int i = 0; i < nnodes; i++) {
+        char *mine = city_history(nodes[i].db, id), *ms = incident_status(nodes[i].db, id);
+        ck_assert_msg(!strcmp(mine, hub), "%s holds the city's decisions\n%s\nthe hub\n%s",
+                      nodes[i].id, mine, hub);
+        ck_assert_msg(!strcmp(ms, want), "%s: status %s, want %s", nodes[i].id, ms, want);
+        free(mine);
+        free(ms);
+    }
+    ck_assert_int_eq(q_path(hub_db,
+                            "SELECT count(*) FROM (SELECT origin, seq FROM changes "
+                            "GROUP BY origin, seq HAVING count(*) > 1)",
+                            NULL),
+                     0);
+    free(hub);
+    free(st);
+}
+
+/* The broken state of issue 14: the city decides (受理) after the backup, a
+ * and b receive it, the hub is restored, and the city decides again before
+ * anyone syncs. The new decision goes on a new chain of the city's, so it
+ * cannot take the lost one's number; c (which never had the lost one) syncs
+ * first, then a gives the lost decision back; every PC and the hub end with
+ * both decisions, once each, in the same order, and the same status. */
+START_TEST(city_decisions_survive_restore)
+{
+    const char *v = "411122101201";
+    node *a = node_new(v), *b = node_new(v), *c = node_new(v);
+    ck_assert_int_eq(node_add_incident(a, "水渠堵塞，三组"), 0);
+    char *id = strndup(R.out, strcspn(R.out, "\n"));
+    char backup[PATH_MAX];
+    synced_backup(a, b, c, 1, backup);
+    int64_t city_before = q_path(hub_db, "SELECT count(*) FROM changes WHERE " CITY_ORIGIN_SQL,
+                                 NULL);
+
+    hub_start();
+    city_decides(id, "accepted", "受理"); /* numbered after the backup */
+    sync_ok(a);
+    sync_ok(b);
+    assert_status(a->db, id, "accepted/受理");
+    hub_stop();
+
+    gst_db_restore(backup, hub_db);
+    /* right after the restore, before any village has synced */
+    city_decides(id, "accepted", "受理，转司法所");
+    ck_assert_msg(strstr(R.err, "新的城市链") && strstr(R.err, "hub."), "%s", R.err);
+    ck_assert_int_eq(q_path(hub_db, "SELECT count(*) FROM changes WHERE origin LIKE 'hub.%'",
+                            NULL),
+                     1);
+    ck_assert_int_eq(q_path(hub_db, "SELECT count(*) FROM changes WHERE " CITY_ORIGIN_SQL, NULL),
+                     city_before + 1);
+    hub_start();
+
+    /* a holds a decision the hub lost: verify says so, in both languages */
+    int st = RUN("gridnode", "--db", a->db, "verify", "--timeout", "30");
+    ck_assert_msg(st != 0 && strstr(R.err, "不一致") && strstr(R.err, "differ") &&
+                      strstr(R.out, "DIFFERENT"),
+                  "verify before the give-back: exit %d\n%s%s", st, R.out, R.err);
+
+    sync_ok(c); /* the new decision only */
+    assert_status(c->db, id, "accepted/受理，转司法所");
+    sync_ok(a); /* gives the lost decision back, receives the new one */
+    ck_assert_msg(strstr(R.err, "交回"), "a did not say it gave a decision back: %s", R.err);
+    ck_assert_msg(hub_log_has("gave back 1 of the city's changes on hub"),
+                  "the hub did not log the give-back");
+    sync_ok(b);
+    for (int round = 0; round < 2; round++) {
+        sync_ok(c);
+        sync_ok(b);
+        sync_ok(a);
+    }
+    assert_city_converged(id, 2, "accepted/受理，转司法所");
+    assert_hub_whole(a);
+    assert_hub_whole(b);
+    assert_hub_whole(c);
+    assert_village_copies();
+
+    /* and the city goes on deciding, on its new chain, seen everywhere */
+    city_decides(id, "registered", "立案");
+    ck_assert_msg(!strstr(R.err, "新的城市链"), "a second new chain: %s", R.err);
+    sync_ok(b);
+    sync_ok(a);
+    sync_ok(c);
+    assert_city_converged(id, 3, "registered/立案");
+    ck_assert_int_eq(q_path(hub_db, "SELECT count(*) FROM changes WHERE origin LIKE 'hub.%'",
+                            NULL),
+                     2);
+    hub_stop();
+    free(id);
+}
+END_TEST
+
+/* A city write on a database with no chain file beside it (the disk died
+ * and only the backup came back, with its old head) starts a new chain too;
+ * one beside an intact database goes on with the same chain. Short-lived
+ * gridhub commands only, no serve, no village. */
+START_TEST(city_chain_file_lost_starts_new_chain)
+{
+    char csv[PATH_MAX + 16], mark[PATH_MAX + 8];
+    snprintf(csv, sizeof csv, "%s/more-categories.csv", tmp);
+    snprintf(mark, sizeof mark, "%s.chain", hub_db);
+    const char *one = "code,name_zh,name_en,parent_code\nextra.one,新增类别一,Extra one,\n";
+    const char *two = "code,name_zh,name_en,parent_code\nextra.two,新增类别二,Extra two,\n";
+    ck_assert_int_eq(gst_write_file(csv, one, strlen(one)), 0);
+    RUN_OK("gridhub", "--db", hub_db, "refdata", "load", "categories", csv);
+    ck_assert_msg(!strstr(R.err, "新的城市链"), "%s", R.err);
+    ck_assert_int_eq(q_path(hub_db, "SELECT count(*) FROM changes WHERE origin LIKE 'hub.%'",
+                            NULL),
+                     0);
+    ck_assert_int_eq(unlink(mark), 0);
+    ck_assert_int_eq(gst_write_file(csv, two, strlen(two)), 0);
+    RUN_OK("gridhub", "--db", hub_db, "refdata", "load", "categories", csv);
+    ck_assert_msg(strstr(R.err, "新的城市链"), "%s", R.err);
+    ck_assert_int_eq(q_path(hub_db, "SELECT count(*) FROM changes WHERE origin LIKE 'hub.2-%' "
+                                    "AND seq = 1",
+                            NULL),
+                     1);
+    /* the file is back, naming the new chain: the next write goes on with it */
+    char *text = gst_read_file(mark, NULL);
+    ck_assert_msg(text && !strncmp(text, "hub.2-", 6), "%s", text ? text : "(none)");
+    free(text);
+    const char *renamed = "code,name_zh,name_en,parent_code\nextra.one,新增类别（改）,Extra one,\n";
+    ck_assert_int_eq(gst_write_file(csv, renamed, strlen(renamed)), 0);
+    RUN_OK("gridhub", "--db", hub_db, "refdata", "load", "categories", csv);
+    ck_assert_msg(!strstr(R.err, "新的城市链"), "%s", R.err);
+    ck_assert_int_eq(q_path(hub_db, "SELECT max(seq) FROM changes WHERE origin LIKE 'hub.2-%'",
+                            NULL),
+                     2);
+}
+END_TEST
+
+/* The one case the chain file cannot catch: it was restored together with
+ * the database, from the same moment, and the city decides before a village
+ * holding the lost decision syncs, so a number is given twice. That is not
+ * silent: the village tells the hub, which closes the chain (the next
+ * decision starts a new one), both say 城市链 differs, and verify says 不一致. */
+START_TEST(city_number_given_twice_is_told)
+{
+    const char *v = "411122101201";
+    node *a = node_new(v), *b = node_new(v), *c = node_new(v);
+    ck_assert_int_eq(node_add_incident(a, "路灯不亮"), 0);
+    char *id = strndup(R.out, strcspn(R.out, "\n"));
+    char backup[PATH_MAX], mark[PATH_MAX + 8], mark_copy[PATH_MAX + 16];
+    synced_backup(a, b, c, 1, backup);
+    snprintf(mark, sizeof mark, "%s.chain", hub_db);
+    snprintf(mark_copy, sizeof mark_copy, "%s.chain", backup);
+    size_t len;
+    char *text = gst_read_file(mark, &len);
+    ck_assert_msg(text != NULL, "the hub keeps no %s", mark);
+    ck_assert_int_eq(gst_write_file(mark_copy, text, len), 0);
+
+    hub_start();
+    city_decides(id, "accepted", "受理");
+    sync_ok(a);
+    hub_stop();
+
+    gst_db_restore(backup, hub_db);
+    ck_assert_int_eq(gst_write_file(mark, text, len), 0); /* the chain file from the backup too */
+    free(text);
+    city_decides(id, "accepted", "受理，转司法所");
+    ck_assert_msg(!strstr(R.err, "新的城市链"), "%s", R.err);
+    hub_start();
+    sync_ok(a);
+    ck_assert_msg(strstr(R.err, "城市链不一致") && strstr(R.err, "two different") &&
+                      strstr(R.err, "holds another change under that number"),
+                  "%s", R.err);
+    ck_assert_msg(hub_log_has("城市链分叉"), "the hub did not log the number given twice");
+    int st = RUN("gridnode", "--db", a->db, "verify", "--timeout", "30");
+    ck_assert_msg(st != 0 && strstr(R.err, "不一致"), "verify: exit %d\n%s%s", st, R.out, R.err);
+    /* the chain is closed: the next decision is on a new one, and reaches a */
+    city_decides(id, "registered", "立案");
+    ck_assert_msg(strstr(R.err, "新的城市链"), "%s", R.err);
+    sync_ok(a);
+    assert_status(a->db, id, "registered/立案");
+    hub_stop();
+    free(id);
+}
+END_TEST
+
 /* The log hashes of the hub's change log, in hub_seq order, as hex. */
 static char *hub_log_hashes(void)
 {
@@ -1292,6 +1808,17 @@ static int64_t wait_hub_count(node *n, int64_t want, int ms)
 }
 
 /* The last lines (at most 3000 bytes) of a log, malloc'd. */
+static bool hub_log_has(const char *s)
+{
+    for (int64_t end = gst_now_ms() + 5000;; gst_sleep_ms(50)) {
+        char *log = gst_read_file(hub_log, NULL);
+        bool has = log && strstr(log, s);
+        free(log);
+        if (has || gst_now_ms() > end)
+            return has;
+    }
+}
+
 static char *log_tail(const char *path)
 {
     size_t len = 0;
@@ -1480,14 +2007,21 @@ static Suite *sync_suite(void)
     tc = gst_tcase(s, "protocol", setup, teardown, 120);
     tcase_add_test(tc, push_replay_gap_and_chain);
     tcase_add_test(tc, push_same_changes_from_two_connections);
+    tcase_add_test(tc, return_takes_only_the_citys_changes);
+    tcase_add_test(tc, node_named_like_a_city_chain_refused);
     tcase_add_test(tc, grants_share_the_inflight_budget);
     tcase_add_test(tc, visit_recorded_without_a_push);
+    tcase_add_test(tc, pending_is_what_remains);
+    tcase_add_test(tc, dropped_frames_are_logged);
 
     tc = gst_tcase(s, "restore", setup, teardown, 180);
     tcase_add_test(tc, hub_restored_from_backup);
     tcase_add_test(tc, restore_keeps_village_copies_whole);
     tcase_add_test(tc, restore_edit_before_creation_explained);
     tcase_add_test(tc, hub_upgraded_from_schema_1);
+    tcase_add_test(tc, city_decisions_survive_restore);
+    tcase_add_test(tc, city_number_given_twice_is_told);
+    tcase_add_test(tc, city_chain_file_lost_starts_new_chain);
 
     tc = gst_tcase(s, "cli", setup, teardown, 240);
     tcase_add_test(tc, sync_unreachable_hub);

@@ -101,6 +101,16 @@ static void assert_msg_eq(const gs_msg *a, const gs_msg *b)
     ck_assert(a->rewound == b->rewound);
     ck_assert_str_eq(a->code, b->code);
     ck_assert_str_eq(a->text, b->text);
+    ck_assert(a->verify == b->verify);
+    ck_assert_str_eq(a->origin, b->origin);
+    ck_assert_uint_eq(a->nheads, b->nheads);
+    for (size_t i = 0; i < a->nheads; i++) {
+        ck_assert_str_eq(a->heads[i].origin, b->heads[i].origin);
+        ck_assert_uint_eq(a->heads[i].seq, b->heads[i].seq);
+        ck_assert_mem_eq(a->heads[i].hash, b->heads[i].hash, GS_HASH_LEN);
+        ck_assert_uint_eq(a->heads[i].count, b->heads[i].count);
+        ck_assert_mem_eq(a->heads[i].digest, b->heads[i].digest, GS_HASH_LEN);
+    }
     ck_assert_uint_eq(a->nchanges, b->nchanges);
     for (size_t i = 0; i < a->nchanges; i++) {
         ck_assert_uint_eq(a->changes[i].len, b->changes[i].len);
@@ -162,6 +172,56 @@ static void s_welcome(gs_msg *m)
     fill_hash(m->chain_head, 3);
     m->window = 8;
     m->batch_bytes = 512u * 1024u;
+}
+
+static void s_hello_verify(gs_msg *m)
+{
+    s_hello(m);
+    m->verify = true;
+}
+
+/* A WELCOME listing as many city chains as it may, the first and the
+ * last at their limits. */
+static void s_welcome_heads(gs_msg *m)
+{
+    s_welcome(m);
+    m->nheads = GS_MAX_HEADS;
+    for (size_t i = 0; i < GS_MAX_HEADS; i++) {
+        gs_wire_head *h = &m->heads[i];
+        snprintf(h->origin, sizeof h->origin, "hub.%zu-0badc0de", i + 2);
+        h->seq = i * 1000 + 1;
+        fill_hash(h->hash, (uint8_t)i);
+        h->count = i;
+        fill_hash(h->digest, (uint8_t)(i + 100));
+    }
+    strcpy(m->heads[0].origin, "hub");
+    memset(m->heads[GS_MAX_HEADS - 1].origin, 'h', GS_ORIGIN_MAX);
+    m->heads[GS_MAX_HEADS - 1].seq = UINT64_MAX;
+}
+
+static void s_return(gs_msg *m)
+{
+    static const size_t lens[] = {90, 12};
+    m->type = GS_MSG_RETURN;
+    strcpy(m->origin, "hub");
+    m->first_seq = 61;
+    add_changes(m, 3, lens, 2, false);
+}
+
+static void s_returned(gs_msg *m)
+{
+    m->type = GS_MSG_RETURNED;
+    strcpy(m->origin, "hub.2-0badc0de");
+    m->seq = 63;
+    strcpy(m->code, "GS_ENOTFOUND");
+    strcpy(m->text, "the hub holds hub.2-0badc0de through #63; #64 must come first");
+}
+
+static void s_returned_ok(gs_msg *m)
+{
+    m->type = GS_MSG_RETURNED;
+    strcpy(m->origin, "hub");
+    m->seq = 1;
 }
 
 static void s_push(gs_msg *m)
@@ -272,7 +332,12 @@ static const struct sample {
 } samples[] = {
     {"HELLO", s_hello},
     {"HELLO at every string limit", s_hello_max},
+    {"HELLO of a verify", s_hello_verify},
     {"WELCOME", s_welcome},
+    {"WELCOME with 32 city chains", s_welcome_heads},
+    {"RETURN of 3", s_return},
+    {"RETURNED at a gap", s_returned},
+    {"RETURNED, all taken", s_returned_ok},
     {"PUSH of 4 changes", s_push},
     {"PUSH of none", s_push_empty},
     {"PUSH of 512 changes", s_push_max_count},
@@ -338,7 +403,7 @@ END_TEST
 
 /* ---- the protocol, as this test understands it ----------------------- */
 
-typedef enum { W_U64, W_STR, W_HASH, W_BOOL, W_CHANGES } wkind;
+typedef enum { W_U64, W_STR, W_HASH, W_BOOL, W_CHANGES, W_HEADS } wkind;
 
 typedef struct spec_field {
     gs_msg_type type;
@@ -354,6 +419,7 @@ static const spec_field spec[] = {
     {GS_MSG_HELLO, "pending", W_U64, true, 0},
     {GS_MSG_HELLO, "hub_seq_seen", W_U64, true, 0},
     {GS_MSG_HELLO, "node_time", W_U64, true, 0},
+    {GS_MSG_HELLO, "verify", W_BOOL, true, 0},
     {GS_MSG_WELCOME, "acked_through", W_U64, true, 0},
     {GS_MSG_WELCOME, "hub_time", W_U64, true, 0},
     {GS_MSG_WELCOME, "hub_wall", W_U64, true, 0},
@@ -361,6 +427,7 @@ static const spec_field spec[] = {
     {GS_MSG_WELCOME, "chain_head", W_HASH, true, 0},
     {GS_MSG_WELCOME, "window", W_U64, true, 0},
     {GS_MSG_WELCOME, "batch_bytes", W_U64, true, 0},
+    {GS_MSG_WELCOME, "heads", W_HEADS, true, 0},
     {GS_MSG_PUSH, "first_seq", W_U64, true, 0},
     {GS_MSG_PUSH, "changes", W_CHANGES, true, 0},
     {GS_MSG_ACK, "acked_through", W_U64, true, 0},
@@ -381,6 +448,13 @@ static const spec_field spec[] = {
     {GS_MSG_ERROR, "text", W_STR, false, 512},
     {GS_MSG_PONG, "hub_time", W_U64, true, 0},
     {GS_MSG_PONG, "hub_wall", W_U64, true, 0},
+    {GS_MSG_RETURN, "origin", W_STR, true, 64},
+    {GS_MSG_RETURN, "first_seq", W_U64, true, 0},
+    {GS_MSG_RETURN, "changes", W_CHANGES, true, 0},
+    {GS_MSG_RETURNED, "origin", W_STR, true, 64},
+    {GS_MSG_RETURNED, "seq", W_U64, true, 0},
+    {GS_MSG_RETURNED, "code", W_STR, true, 32},
+    {GS_MSG_RETURNED, "text", W_STR, false, 512},
 };
 
 /* How to damage a built message. */
@@ -426,6 +500,24 @@ static void write_change(gs_buf *b, gs_msg_type type, unsigned i)
     }
 }
 
+/* One valid head: {"origin", "seq", "hash", "count", "digest"}. */
+static void write_head(gs_buf *b, const char *origin)
+{
+    uint8_t h[GS_HASH_LEN];
+    fill_hash(h, 9);
+    gs_mp_map(b, 5);
+    gs_mp_str(b, "origin");
+    gs_mp_str(b, origin);
+    gs_mp_str(b, "seq");
+    gs_mp_uint(b, 12);
+    gs_mp_str(b, "hash");
+    gs_mp_bin(b, h, GS_HASH_LEN);
+    gs_mp_str(b, "count");
+    gs_mp_uint(b, 3);
+    gs_mp_str(b, "digest");
+    gs_mp_bin(b, h, GS_HASH_LEN);
+}
+
 static void write_valid(gs_buf *b, gs_msg_type type, wkind k)
 {
     switch (k) {
@@ -449,6 +541,10 @@ static void write_valid(gs_buf *b, gs_msg_type type, wkind k)
         write_change(b, type, 0);
         write_change(b, type, 1);
         break;
+    case W_HEADS:
+        gs_mp_array(b, 1);
+        write_head(b, "hub.2-0badc0de");
+        break;
     }
 }
 
@@ -469,6 +565,7 @@ static void write_wrong(gs_buf *b, wkind k)
         gs_mp_uint(b, 1);
         break;
     case W_CHANGES:
+    case W_HEADS:
         gs_mp_map(b, 0);
         break;
     }
@@ -530,7 +627,12 @@ START_TEST(test_built_valid)
     expect_ok(&b, &m);
     ck_assert_int_eq(m.type, type);
     ck_assert_uint_eq(m.version, GS_PROTO_VERSION);
-    if (type == GS_MSG_PUSH || type == GS_MSG_CHANGES) {
+    if (type == GS_MSG_WELCOME) {
+        ck_assert_uint_eq(m.nheads, 1);
+        ck_assert_str_eq(m.heads[0].origin, "hub.2-0badc0de");
+        ck_assert_uint_eq(m.heads[0].count, 3);
+    }
+    if (type == GS_MSG_PUSH || type == GS_MSG_CHANGES || type == GS_MSG_RETURN) {
         ck_assert_uint_eq(m.nchanges, 2);
         ck_assert_uint_eq(m.changes[1].len, 7);
         ck_assert_uint_eq(m.changes[1].hub_seq, type == GS_MSG_CHANGES ? 51 : 0);
@@ -703,6 +805,64 @@ static void f_version_next(gs_buf *b)
 static void f_version_1(gs_buf *b)
 {
     envelope(b, "HELLO", 1, 2);
+}
+static void f_version_2(gs_buf *b)
+{
+    envelope(b, "WELCOME", 2, 2);
+}
+/* A valid WELCOME whose heads are the raw msgpack in raw. */
+static void welcome_with_heads(gs_buf *b, const gs_buf *raw)
+{
+    damage d = {MU_VALUE, "heads", raw->data, raw->len};
+    build(b, GS_MSG_WELCOME, &d);
+}
+static void f_heads_over_limit(gs_buf *b)
+{
+    gs_buf raw = GS_BUF_INIT;
+    gs_mp_array(&raw, GS_MAX_HEADS + 1);
+    for (int i = 0; i <= GS_MAX_HEADS; i++)
+        write_head(&raw, "hub");
+    welcome_with_heads(b, &raw);
+    gs_buf_free(&raw);
+}
+static void f_head_no_digest(gs_buf *b)
+{
+    gs_buf raw = GS_BUF_INIT;
+    gs_mp_array(&raw, 2);
+    write_head(&raw, "hub");
+    gs_mp_map(&raw, 4);
+    gs_mp_str(&raw, "origin");
+    gs_mp_str(&raw, "hub.2-00000000");
+    gs_mp_str(&raw, "seq");
+    gs_mp_uint(&raw, 1);
+    gs_mp_str(&raw, "hash");
+    gs_mp_bin(&raw, "0123456789abcdef0123456789abcdef", GS_HASH_LEN);
+    gs_mp_str(&raw, "count");
+    gs_mp_uint(&raw, 1);
+    welcome_with_heads(b, &raw);
+    gs_buf_free(&raw);
+}
+static void f_head_foreign_key(gs_buf *b)
+{
+    gs_buf raw = GS_BUF_INIT;
+    gs_mp_array(&raw, 1);
+    gs_mp_map(&raw, 1);
+    gs_mp_str(&raw, "body");
+    gs_mp_bin(&raw, "x", 1);
+    welcome_with_heads(b, &raw);
+    gs_buf_free(&raw);
+}
+static void f_head_short_hash(gs_buf *b)
+{
+    gs_buf raw = GS_BUF_INIT;
+    gs_mp_array(&raw, 1);
+    gs_mp_map(&raw, 2);
+    gs_mp_str(&raw, "origin");
+    gs_mp_str(&raw, "hub");
+    gs_mp_str(&raw, "hash");
+    gs_mp_bin(&raw, "0123456789abcdef0123456789abcde", GS_HASH_LEN - 1);
+    welcome_with_heads(b, &raw);
+    gs_buf_free(&raw);
 }
 static void f_version_0(gs_buf *b)
 {
@@ -1088,9 +1248,19 @@ static void f_changes_hub_seq_negative(gs_buf *b)
 
 static const frame_case frames[] = {
     {"the next version", f_version_next, GS_EVERSION,
-     "HELLO.v: protocol version 3 is not supported"},
+     "HELLO.v: protocol version 4 is not supported"},
     {"version 1 (no log hashes)", f_version_1, GS_EVERSION,
-     "HELLO.v: protocol version 1 is not supported (this build speaks 2)"},
+     "HELLO.v: protocol version 1 is not supported (this build speaks 3)"},
+    {"version 2 (no city chains)", f_version_2, GS_EVERSION,
+     "WELCOME.v: protocol version 2 is not supported (this build speaks 3)"},
+    {"33 city chains", f_heads_over_limit, GS_ETOOBIG,
+     "WELCOME.heads: 33 heads exceed the limit of 32"},
+    {"a city chain without its digest", f_head_no_digest, GS_EREQUIRED,
+     "WELCOME.heads[1].digest: missing"},
+    {"a city chain with a change's key", f_head_foreign_key, GS_EUNKNOWN,
+     "WELCOME.heads[0].body: unknown key"},
+    {"a city chain's hash of 31 bytes", f_head_short_hash, GS_ERANGE,
+     "WELCOME.heads[0].hash: 31 bytes, expected exactly 32"},
     {"version 0", f_version_0, GS_EVERSION, "PING.v"},
     {"version 2^64-1", f_version_huge, GS_EVERSION, "PING.v"},
     {"the next version with new keys", f_version_next_new_keys, GS_EVERSION, "HELLO.v"},
@@ -1299,7 +1469,7 @@ START_TEST(test_encode_refuses_invalid)
     p.type = GS_MSG_PING;
     gs_buf_append(&b, "\x01\x02", 2);
     ck_assert_int_eq(gs_msg_encode(&p, NULL, &b), GS_OK);
-    ck_assert_mem_eq(b.data, "\x01\x02\x82\xa1t\xa4PING\xa1v\x02", 13);
+    ck_assert_mem_eq(b.data, "\x01\x02\x82\xa1t\xa4PING\xa1v\x03", 13);
     gs_buf_free(&b);
 }
 END_TEST
@@ -1313,7 +1483,7 @@ START_TEST(test_encode_other_version)
     m.version = GS_PROTO_VERSION + 1;
     gs_buf b = GS_BUF_INIT;
     ck_assert_int_eq(gs_msg_encode(&m, NULL, &b), GS_OK);
-    expect_fail(&b, GS_EVERSION, "PING.v: protocol version 3");
+    expect_fail(&b, GS_EVERSION, "PING.v: protocol version 4");
     gs_buf_free(&b);
 }
 END_TEST
@@ -1347,7 +1517,8 @@ END_TEST
 START_TEST(test_names)
 {
     static const char *const want[] = {"?",    "HELLO",   "WELCOME", "PUSH", "ACK", "REJECTED",
-                                       "PULL", "CHANGES", "ERROR",   "PING", "PONG"};
+                                       "PULL", "CHANGES", "ERROR",   "PING", "PONG",
+                                       "RETURN", "RETURNED"};
     ck_assert_int_eq(N(want), GS_MSG__COUNT);
     for (int t = 0; t < GS_MSG__COUNT; t++)
         ck_assert_str_eq(gs_msg_name((gs_msg_type)t), want[t]);
