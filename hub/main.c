@@ -360,9 +360,10 @@ static int cmd_node_add(hub_cli *cli, int argc, char **argv)
     }
     hub_node n = {0};
     if (id) {
-        if (!gs_origin_valid(id) || !strcmp(id, GS_HUB_ORIGIN)) {
+        if (!gs_origin_valid(id) || gs_origin_is_hub(id)) {
             hub_store_close(&s);
-            return fail("node add: --node-id \"%s\": 1-64 letters, digits, '.', '_', '-'", id);
+            return fail("node add: --node-id \"%s\": 1-64 letters, digits, '.', '_', '-'; "
+                        "\"hub\" and \"hub.*\" are the city's own chains", id);
         }
         snprintf(n.id, sizeof n.id, "%s", id);
     } else {

@@ -252,7 +252,7 @@ int node_cmd_init(node_cli *cli)
     } else {
         if (!node_id || !village || !hub)
             return node_usage("init: give --bundle FILE, or --node-id, --village and --endpoint");
-        if (!gs_origin_valid(node_id) || !strcmp(node_id, GS_HUB_ORIGIN))
+        if (!gs_origin_valid(node_id) || gs_origin_is_hub(node_id))
             return node_fail("init: --node-id \"%s\": use 1 to 64 letters, digits, '.', '_' or "
                              "'-'",
                              node_id);

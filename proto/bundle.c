@@ -69,7 +69,7 @@ static bool format_ok(const char *s)
 
 static bool origin_ok(const char *s)
 {
-    return gs_origin_valid(s) && strcmp(s, GS_HUB_ORIGIN);
+    return gs_origin_valid(s) && !gs_origin_is_hub(s);
 }
 
 /* 1 to GS_BUNDLE_MAX_ROWS, in decimal. */

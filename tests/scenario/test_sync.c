@@ -956,13 +956,23 @@ START_TEST(node_named_like_a_city_chain_refused)
     char bundle[PATH_MAX], db[PATH_MAX];
     snprintf(bundle, sizeof bundle, "%s/hub7.bundle", tmp);
     snprintf(db, sizeof db, "%s/hub7.db", tmp);
+    /* registration refuses the city's names */
+    int st = RUN("gridhub", "--db", hub_db, "node", "add", "--village", "411122101201", "--name",
+                 "impostor", "--id", "hub.7", "--endpoint", hub_ep, "--out", bundle);
+    ck_assert_msg(st != 0 && strstr(R.err, "hub.7") && strstr(R.err, "city"), "exit %d: %s", st,
+                  R.err);
+    ck_assert_int_eq(access(bundle, F_OK), -1);
+    /* a registry and a PC altered behind the programs' backs: the hub still
+     * refuses the HELLO */
     RUN_OK("gridhub", "--db", hub_db, "node", "add", "--village", "411122101201", "--name",
-           "impostor", "--id", "hub.7", "--endpoint", hub_ep, "--out", bundle);
+           "impostor", "--id", "impostor-7", "--endpoint", hub_ep, "--out", bundle);
     RUN_OK("gridnode", "--db", db, "init", "--bundle", bundle);
     RUN_OK("gridnode", "--db", db, "incident", "add", "--grid", "411122101201001", "--category",
            "dispute", "--title", "冒名");
+    RUN_OK("sqlite3", hub_db, "UPDATE nodes SET id = 'hub.7' WHERE id = 'impostor-7'");
+    RUN_OK("sqlite3", db, "UPDATE meta SET value = 'hub.7' WHERE key = 'node_id'");
     hub_start();
-    int st = RUN("gridnode", "--db", db, "sync", "--timeout", "10", "--quiet");
+    st = RUN("gridnode", "--db", db, "sync", "--timeout", "10", "--quiet");
     ck_assert_msg(st != 0 && strstr(R.err, "city's own chains"), "exit %d: %s", st, R.err);
     ck_assert_int_eq(hub_count("hub.7"), 0);
     hub_stop();
