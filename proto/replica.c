@@ -385,28 +385,28 @@ static int write_derived(gs_replica *r, const gs_record *before, const gs_record
                          gs_errbuf *eb)
 {
     const gs_rectype *rt = row->rt;
-    gs_buf sql = GS_BUF_INIT, x = GS_BUF_INIT, y = GS_BUF_INIT;
     bool differ = !before;
+    for (int i = 0; i < rt->nfields && !differ; i++) {
+        if (!gs_derived_field(rt, i))
+            continue;
+        const gs_value *x = &before->v[i], *y = &row->v[i];
+        bool xs = x->state == GS_V_SET, ys = y->state == GS_V_SET;
+        differ = xs != ys || (xs && (x->s || y->s ? !x->s || !y->s || strcmp(x->s, y->s)
+                                                 : x->i != y->i));
+    }
+    if (!differ)
+        return GS_OK;
+    gs_buf sql = GS_BUF_INIT;
     gs_buf_printf(&sql, "UPDATE %s SET ", rt->plural);
     int nb = 0;
     for (int i = 0; i < rt->nfields; i++) {
         if (!gs_derived_field(rt, i))
             continue;
-        if (before && !differ) {
-            gs_buf_reset(&x);
-            gs_buf_reset(&y);
-            gs_record_format(before, i, &x);
-            gs_record_format(row, i, &y);
-            differ = gs_record_has(before, i) != gs_record_has(row, i) ||
-                     strcmp(x.data ? x.data : "", y.data ? y.data : "");
-        }
         gs_buf_printf(&sql, "%s%s = ?%d", nb ? ", " : "", rt->fields[i].name, nb + 1);
         nb++;
     }
     gs_buf_printf(&sql, " WHERE %s = ?%d", rt->fields[rt->key].name, nb + 1);
-    gs_buf_free(&x);
-    gs_buf_free(&y);
-    if (!differ || !nb) {
+    if (!nb) {
         gs_buf_free(&sql);
         return GS_OK;
     }
@@ -432,34 +432,96 @@ static int write_derived(gs_replica *r, const gs_record *before, const gs_record
     return step == SQLITE_DONE ? GS_OK : sql_err(r->db, eb, "writing derived values");
 }
 
+/* An election and its live candidates, as derivation and judging read them. */
+typedef struct group {
+    gs_record *e;    /* NULL: the election is not here (yet) */
+    gs_record **cs;
+    size_t n;
+} group;
+
+static void group_free(group *g)
+{
+    gs_record_destroy(&g->e);
+    free_rows(g->cs, g->n);
+    memset(g, 0, sizeof *g);
+}
+
+/* Loads election_id's live candidates and, unless e is given (the election
+ * as it will be stored; copied), the stored election. */
+static int group_load(gs_replica *r, const char *election_id, const gs_record *e, group *g,
+                      gs_errbuf *eb)
+{
+    memset(g, 0, sizeof *g);
+    int rc = GS_OK;
+    if (e)
+        rc = (g->e = gs_record_dup(e)) ? GS_OK : gs_errf(eb, GS_ENOMEM, "out of memory");
+    else if ((rc = gs_replica_get(r, gs_rectype_get(GS_RT_ELECTION), election_id, &g->e, NULL)) ==
+             GS_ENOTFOUND)
+        return GS_OK; /* its candidates wait for it (it may come in a later change) */
+    else if (rc)
+        return gs_errf(eb, rc, "reading election %s", election_id);
+    if (!rc)
+        rc = load_where(r, gs_rectype_get(GS_RT_CANDIDATE), "election_id", election_id, 0, &g->cs,
+                        &g->n, eb);
+    if (rc)
+        group_free(g);
+    return rc;
+}
+
+/* Puts candidate row (as it will be stored; copied) in place of its stored
+ * self in the group, or adds it. */
+static int group_put(group *g, const gs_record *row, gs_errbuf *eb)
+{
+    const char *key = gs_record_key(row);
+    size_t self = g->n;
+    for (size_t i = 0; i < g->n; i++)
+        if (!strcmp(gs_record_key(g->cs[i]), key))
+            self = i;
+    gs_record *mine = gs_record_dup(row);
+    gs_record **all = self < g->n ? g->cs : realloc(g->cs, (g->n + 1) * sizeof *all);
+    if (!mine || !all) {
+        gs_record_destroy(&mine);
+        return gs_errf(eb, GS_ENOMEM, "out of memory");
+    }
+    g->cs = all;
+    if (self < g->n)
+        gs_record_destroy(&g->cs[self]);
+    else
+        g->n++;
+    g->cs[self] = mine;
+    return GS_OK;
+}
+
+/* Derives the group and writes every derived value that moved. The group's
+ * rows hold what is stored (their derived values too). */
+static int group_derive(gs_replica *r, group *g, gs_errbuf *eb)
+{
+    if (!g->e)
+        return GS_OK;
+    gs_record *e0 = gs_record_dup(g->e), **c0 = calloc(g->n ? g->n : 1, sizeof *c0);
+    int rc = e0 && c0 ? GS_OK : gs_errf(eb, GS_ENOMEM, "out of memory");
+    for (size_t i = 0; !rc && i < g->n; i++)
+        if (!(c0[i] = gs_record_dup(g->cs[i])))
+            rc = gs_errf(eb, GS_ENOMEM, "out of memory");
+    if (!rc && gs_derive_election(g->e, g->cs, g->n))
+        rc = gs_errf(eb, GS_ENOMEM, "out of memory");
+    if (!rc)
+        rc = write_derived(r, e0, g->e, eb);
+    for (size_t i = 0; !rc && i < g->n; i++)
+        rc = write_derived(r, c0[i], g->cs[i], eb);
+    free_rows(c0, c0 ? g->n : 0);
+    gs_record_destroy(&e0);
+    return rc;
+}
+
 /* Derives an election and its live candidates again from their stored rows. */
 static int rederive_election(gs_replica *r, const char *election_id, gs_errbuf *eb)
 {
-    const gs_rectype *ert = gs_rectype_get(GS_RT_ELECTION);
-    gs_record *e = NULL, *e0 = NULL, **cs = NULL, **c0 = NULL;
-    size_t n = 0;
-    int rc = gs_replica_get(r, ert, election_id, &e, NULL);
-    if (rc == GS_ENOTFOUND)
-        return GS_OK; /* its candidates wait for it (it may come in a later change) */
-    if (rc)
-        return gs_errf(eb, rc, "reading election %s", election_id);
-    rc = load_where(r, gs_rectype_get(GS_RT_CANDIDATE), "election_id", election_id, 0, &cs, &n,
-                    eb);
-    if (!rc && (!(e0 = gs_record_dup(e)) || !(c0 = calloc(n ? n : 1, sizeof *c0))))
-        rc = gs_errf(eb, GS_ENOMEM, "out of memory");
-    for (size_t i = 0; !rc && i < n; i++)
-        if (!(c0[i] = gs_record_dup(cs[i])))
-            rc = gs_errf(eb, GS_ENOMEM, "out of memory");
-    if (!rc && gs_derive_election(e, cs, n))
-        rc = gs_errf(eb, GS_ENOMEM, "out of memory");
+    group g;
+    int rc = group_load(r, election_id, NULL, &g, eb);
     if (!rc)
-        rc = write_derived(r, e0, e, eb);
-    for (size_t i = 0; !rc && i < n; i++)
-        rc = write_derived(r, c0[i], cs[i], eb);
-    free_rows(c0, c0 ? n : 0);
-    free_rows(cs, n);
-    gs_record_destroy(&e);
-    gs_record_destroy(&e0);
+        rc = group_derive(r, &g, eb);
+    group_free(&g);
     return rc;
 }
 
@@ -516,14 +578,17 @@ static int derive_own(gs_replica *r, gs_record *row, const slot *slots, bool del
 
 /* The derived values of other rows that depend on this one. */
 static int derive_dependents(gs_replica *r, const gs_record *row, const char *old_parent,
-                             gs_errbuf *eb)
+                             group *judged, gs_errbuf *eb)
 {
     int rc = GS_OK;
     switch (row->rt->id) {
-    case GS_RT_ELECTION: return rederive_election(r, gs_record_key(row), eb);
+    case GS_RT_ELECTION:
+        return judged->e ? group_derive(r, judged, eb) : rederive_election(r, gs_record_key(row), eb);
     case GS_RT_CANDIDATE: {
         const char *eid = gs_record_str(row, gs_field_find(row->rt, "election_id"));
-        if (eid)
+        if (judged->e)
+            rc = group_derive(r, judged, eb); /* what the judge read, the row in it */
+        else if (eid)
             rc = rederive_election(r, eid, eb);
         if (!rc && old_parent && (!eid || strcmp(eid, old_parent)))
             rc = rederive_election(r, old_parent, eb);
@@ -551,32 +616,48 @@ static bool table_has_rows(gs_replica *r, const gs_rectype *rt)
  * grid) must be of the same village, and must exist here when the caller
  * requires it (entry, where this PC holds its village's records; the hub
  * accepts one it does not hold yet, which another PC may still send). */
-static int judge_refs(gs_replica *r, const gs_record *row, bool required, gs_errbuf *eb)
+static int judge_refs(gs_replica *r, const gs_record *row, const gs_record *set, bool required,
+                      gs_errbuf *eb)
 {
     const gs_rectype *rt = row->rt;
     for (int i = 0; i < rt->nfields; i++) {
         const gs_field *f = &rt->fields[i];
         const char *v = gs_record_str(row, i);
-        if (!f->ref || i == rt->key || i == rt->scope || !v)
+        /* a reference the change does not set was judged when it was set */
+        if (!f->ref || i == rt->key || i == rt->scope || !v || set->v[i].state == GS_V_UNSET)
             continue;
         const gs_rectype *to = gs_rectype_find(f->ref);
+        char sql[192];
+        snprintf(sql, sizeof sql, "SELECT %s, _deleted FROM %s WHERE %s = ?1",
+                 to->scope >= 0 ? to->fields[to->scope].name : "NULL", to->plural,
+                 to->fields[to->key].name);
+        sqlite3_stmt *st = gs_stmt(&r->stmts, r->db, sql);
+        if (!st)
+            return sql_err(r->db, eb, "reading a referenced record");
+        sqlite3_bind_text(st, 1, v, -1, SQLITE_STATIC);
+        int step = sqlite3_step(st);
+        bool found = step == SQLITE_ROW && !sqlite3_column_int(st, 1);
+        const char *where = found ? (const char *)sqlite3_column_text(st, 0) : NULL;
+        char village[16] = "";
+        if (where)
+            snprintf(village, sizeof village, "%s", where);
+        gs_stmt_done(st);
+        if (step != SQLITE_ROW && step != SQLITE_DONE)
+            return sql_err(r->db, eb, "reading a referenced record");
         gs_buf label = GS_BUF_INIT;
         gs_field_label_opt(rt, i, &label);
         int rc = GS_OK;
-        gs_record *ref = NULL;
-        int got = gs_replica_get(r, to, v, &ref, NULL);
         if (to->reference) {
-            if (got == GS_ENOTFOUND && table_has_rows(r, to))
+            if (!found && table_has_rows(r, to))
                 rc = gs_errf(eb, GS_ERULE, "%s %s 不是已知的%s (not a known %s)", label.data, v,
                              to->label_zh, to->name);
-        } else if (got == GS_OK && strcmp(gs_record_scope(ref), gs_record_scope(row))) {
+        } else if (found && village[0] && strcmp(village, gs_record_scope(row))) {
             rc = gs_errf(eb, GS_ESCOPE, "%s: the %s belongs to village %s", label.data, to->name,
-                         gs_record_scope(ref));
-        } else if (got == GS_ENOTFOUND && required && to->id != GS_RT_GRID) {
+                         village);
+        } else if (!found && required && to->id != GS_RT_GRID) {
             rc = gs_errf(eb, GS_ENOTFOUND, "%s (%s): no %s with id %s in this node",
                          f->label_zh, f->name, to->label_zh, v);
         }
-        gs_record_destroy(&ref);
         gs_buf_free(&label);
         if (rc)
             return rc;
@@ -584,54 +665,27 @@ static int judge_refs(gs_replica *r, const gs_record *row, bool required, gs_err
     return GS_OK;
 }
 
-/* The hard checks of entry over row, the record as it will be stored. */
-static int judge(gs_replica *r, const gs_record *row, bool refs_required, gs_errbuf *eb)
+/* The hard checks of entry over row, the record as it will be stored; set
+ * holds the fields the change sets. An election's or a candidate's group is
+ * read once, into *g, and serves the derivation after the write too. */
+static int judge(gs_replica *r, const gs_record *row, const gs_record *set, bool refs_required,
+                 group *g, gs_errbuf *eb)
 {
     if (row->rt->reference)
         return GS_OK; /* the city's reference data: a parent may lie outside the city */
     int rc = gs_judge_record(row, eb);
     if (!rc)
-        rc = judge_refs(r, row, refs_required, eb);
+        rc = judge_refs(r, row, set, refs_required, eb);
     if (rc)
         return rc;
-    gs_record *e = NULL, **cs = NULL;
-    size_t n = 0;
-    const char *key = gs_record_key(row);
     if (row->rt->id == GS_RT_ELECTION) {
-        rc = load_where(r, gs_rectype_get(GS_RT_CANDIDATE), "election_id", key, 0, &cs, &n, eb);
-        if (!rc)
-            rc = gs_judge_election(row, cs, n, eb);
+        if (!(rc = group_load(r, gs_record_key(row), row, g, eb)))
+            rc = gs_judge_election(g->e, g->cs, g->n, eb);
     } else if (row->rt->id == GS_RT_CANDIDATE) {
         const char *eid = gs_record_str(row, gs_field_find(row->rt, "election_id"));
-        if (eid && gs_replica_get(r, gs_rectype_get(GS_RT_ELECTION), eid, &e, NULL) == GS_OK)
-            rc = load_where(r, row->rt, "election_id", eid, 0, &cs, &n, eb);
-        if (e && !rc) {
-            /* the candidate as it will be, in place of its stored self */
-            size_t self = n;
-            for (size_t i = 0; i < n; i++)
-                if (!strcmp(gs_record_key(cs[i]), key))
-                    self = i;
-            gs_record **all = realloc(cs, (n + 1) * sizeof *all);
-            if (!all) {
-                rc = gs_errf(eb, GS_ENOMEM, "out of memory");
-            } else {
-                cs = all;
-                gs_record *mine = gs_record_dup(row);
-                if (!mine) {
-                    rc = gs_errf(eb, GS_ENOMEM, "out of memory");
-                } else if (self < n) {
-                    gs_record_destroy(&cs[self]);
-                    cs[self] = mine;
-                } else {
-                    cs[n++] = mine;
-                }
-            }
-            if (!rc)
-                rc = gs_judge_election(e, cs, n, eb);
-        }
+        if (eid && !(rc = group_load(r, eid, NULL, g, eb)) && g->e && !(rc = group_put(g, row, eb)))
+            rc = gs_judge_election(g->e, g->cs, g->n, eb);
     }
-    free_rows(cs, n);
-    gs_record_destroy(&e);
     return rc;
 }
 
@@ -661,6 +715,7 @@ int gs_replica_apply_opts(gs_replica *r, const gs_change *c, const gs_apply_opts
     slot *slots = calloc((size_t)n + 1, sizeof *slots);
     gs_record *row = NULL;
     char *old_parent = NULL;
+    group judged = {0};
     gs_buf clock = GS_BUF_INIT;
     if (!slots || !key) {
         free(slots);
@@ -723,7 +778,7 @@ int gs_replica_apply_opts(gs_replica *r, const gs_change *c, const gs_apply_opts
         goto out;
     gs_record_set_str(row, rt->key, key);
     if (o->judge && c->op == GS_OP_UPSERT && !deleted &&
-        (rc = judge(r, row, o->refs_required, eb)))
+        (rc = judge(r, row, c->rec, o->refs_required, &judged, eb)))
         goto out;
     if ((rc = derive_own(r, row, slots, deleted, eb)))
         goto out;
@@ -753,8 +808,9 @@ int gs_replica_apply_opts(gs_replica *r, const gs_change *c, const gs_apply_opts
     sqlite3_reset(up);
     sqlite3_clear_bindings(up);
     if (!rc)
-        rc = derive_dependents(r, row, old_parent, eb);
+        rc = derive_dependents(r, row, old_parent, &judged, eb);
 out:
+    group_free(&judged);
     if (won)
         *won = rc ? 0 : nwon;
     gs_buf_free(&clock);
