@@ -644,23 +644,23 @@ static int judge_refs(gs_replica *r, const gs_record *row, const gs_record *set,
         gs_stmt_done(st);
         if (step != SQLITE_ROW && step != SQLITE_DONE)
             return sql_err(r->db, eb, "reading a referenced record");
+        if (found ? !village[0] || !strcmp(village, gs_record_scope(row))
+                  : (to->reference ? !table_has_rows(r, to) : !required || to->id == GS_RT_GRID))
+            continue; /* the common case: nothing to say */
         gs_buf label = GS_BUF_INIT;
         gs_field_label_opt(rt, i, &label);
-        int rc = GS_OK;
-        if (to->reference) {
-            if (!found && table_has_rows(r, to))
-                rc = gs_errf(eb, GS_ERULE, "%s %s 不是已知的%s (not a known %s)", label.data, v,
-                             to->label_zh, to->name);
-        } else if (found && village[0] && strcmp(village, gs_record_scope(row))) {
+        int rc;
+        if (!found && to->reference)
+            rc = gs_errf(eb, GS_ERULE, "%s %s 不是已知的%s (not a known %s)", label.data, v,
+                         to->label_zh, to->name);
+        else if (found)
             rc = gs_errf(eb, GS_ESCOPE, "%s: the %s belongs to village %s", label.data, to->name,
                          village);
-        } else if (!found && required && to->id != GS_RT_GRID) {
+        else
             rc = gs_errf(eb, GS_ENOTFOUND, "%s (%s): no %s with id %s in this node",
                          f->label_zh, f->name, to->label_zh, v);
-        }
         gs_buf_free(&label);
-        if (rc)
-            return rc;
+        return rc;
     }
     return GS_OK;
 }
