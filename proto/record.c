@@ -193,6 +193,18 @@ bool gs_date_days(const char *s, int64_t *days)
     return true;
 }
 
+void gs_date_from_days(int64_t days, char out[11])
+{
+    int64_t y, m, d;
+    civil_from_days(days, &y, &m, &d);
+    snprintf(out, 11, "%04d-%02d-%02d", (int)y, (int)m, (int)d);
+}
+
+int64_t gs_floor_div(int64_t a, int64_t b)
+{
+    return a >= 0 ? a / b : -((-a + b - 1) / b);
+}
+
 void gs_datetime_from_ms(int64_t unix_ms, gs_buf *b)
 {
     int64_t secs = (unix_ms >= 0 ? unix_ms / 1000 : -((-unix_ms + 999) / 1000)) +

@@ -96,6 +96,12 @@ void gs_record_apply_defaults(gs_record *r);
 /* Days since 1970-01-01 of a canonical date YYYY-MM-DD that exists; false
  * for anything else. */
 bool gs_date_days(const char *s, int64_t *days);
+/* The canonical date YYYY-MM-DD of a day count since 1970-01-01 (the
+ * inverse of gs_date_days). */
+void gs_date_from_days(int64_t days, char out[11]);
+/* a / b rounded towards minus infinity (b > 0): whole days or seconds of an
+ * instant before 1970 too. */
+int64_t gs_floor_div(int64_t a, int64_t b);
 /* Appends the canonical DATETIME (China time, to the second) of a Unix time
  * in milliseconds: 2026-11-28T09:30:00+08:00. */
 void gs_datetime_from_ms(int64_t unix_ms, gs_buf *b);

@@ -1853,6 +1853,78 @@ START_TEST(csv_opens_in_excel)
 }
 END_TEST
 
+/* --format xlsx --out FILE: each report's workbook, converted back to CSV by
+ * LibreOffice (headless), holds the CSV report's first table cell for cell:
+ * numbers as numbers shown as printed, codes keeping every digit. Skipped
+ * (with a message) only when soffice is not installed. */
+START_TEST(xlsx_opens_in_libreoffice)
+{
+    gst_result_free(&R);
+    const char *which[] = {"sh", "-c", "command -v soffice", NULL};
+    gst_run(&R, NULL, which);
+    if (R.status != 0) {
+        fprintf(stderr, "xlsx_opens_in_libreoffice: SKIPPED, soffice not installed "
+                        "(Debian libreoffice-calc-nogui)\n");
+        return;
+    }
+    const char *kinds[] = {"summary", "elections", "incidents", "councils", "nodes"};
+    char path[5][PATH_MAX], outdir[PATH_MAX], profile[PATH_MAX + 16];
+    snprintf(outdir, sizeof outdir, "%s/csv", tmp);
+    snprintf(profile, sizeof profile, "-env:UserInstallation=file://%s/lo", tmp);
+    const char *argv[16] = {"soffice", profile, "--headless", "--convert-to",
+                            "csv:Text - txt - csv (StarCalc):44,34,76", "--outdir", outdir};
+    int n = 7;
+    for (size_t i = 0; i < 5; i++) {
+        snprintf(path[i], sizeof path[i], "%s/%s.xlsx", tmp, kinds[i]);
+        HUB("report", kinds[i], "--format", "xlsx", "--out", path[i], "--as-of", AS_OF);
+        ASSERT_OK();
+        ck_assert_uint_eq(R.out_len, 0);
+        argv[n++] = path[i];
+    }
+    argv[n] = NULL;
+    gst_result_free(&R);
+    ck_assert_int_eq(gst_run(&R, NULL, argv), 0);
+    ck_assert_msg(R.status == 0, "soffice: exit %d: %s", R.status, R.err);
+    for (size_t i = 0; i < 5; i++) {
+        char *csv = REPORT(kinds[i], "--format", "csv");
+        /* the first table of the CSV report: under its title when it has several */
+        size_t nl;
+        char **exp = lines_of(csv, &nl);
+        size_t from = 0, to = nl;
+        for (size_t k = 0; k < nl; k++)
+            if (!exp[k][0]) {
+                to = k;
+                from = 1; /* a blank line: several tables, each under a title */
+                break;
+            }
+        while (to > from && !exp[to - 1][0])
+            to--;
+        char got_path[PATH_MAX + 32];
+        snprintf(got_path, sizeof got_path, "%s/%s.csv", outdir, kinds[i]);
+        size_t len;
+        char *text = gst_read_file(got_path, &len);
+        ck_assert_msg(text != NULL, "%s: no CSV from soffice", kinds[i]);
+        size_t ng;
+        char **got = lines_of(text, &ng);
+        while (ng > 0 && !got[ng - 1][0])
+            ng--;
+        ck_assert_msg(ng == to - from, "%s: %zu rows in the workbook, %zu in the CSV", kinds[i], ng,
+                      to - from);
+        for (size_t k = 0; k < ng; k++)
+            ck_assert_msg(!strcmp(got[k], exp[from + k]), "%s row %zu:\n xlsx: %s\n csv:  %s",
+                          kinds[i], k, got[k], exp[from + k]);
+        free_lines(exp, nl);
+        free_lines(got, ng);
+        free(text);
+        free(csv);
+    }
+    /* xlsx without --out: one clear line, exit 2 */
+    HUB("report", "summary", "--format", "xlsx");
+    ck_assert_int_eq(R.status, 2);
+    ck_assert_msg(strstr(R.err, "--out") != NULL, "%s", R.err);
+}
+END_TEST
+
 /* The reports agree: the summary's totals are the other reports' totals. */
 START_TEST(reports_agree)
 {
@@ -1979,6 +2051,7 @@ static Suite *reports_suite(void)
 
     tc = gst_tcase(s, "cli", setup, teardown, 300);
     tcase_add_test(tc, csv_opens_in_excel);
+    tcase_add_test(tc, xlsx_opens_in_libreoffice);
     tcase_add_loop_test(tc, bad_input_one_line_exit_2, 0,
                         (int)(sizeof bad_args / sizeof bad_args[0]));
     tcase_add_test(tc, help_and_missing_database);
