@@ -796,3 +796,23 @@ int hub_store_own_heads(hub_store *s, const char *village, gs_wire_head *heads, 
     gs_stmt_done(st);
     return rc;
 }
+
+/* ---- finding records again (find.h does the work, on this store's db) ---- */
+
+int hub_store_list(hub_store *s, const gs_rectype *rt, const gs_find_filter *f,
+                   gs_find_each each, void *arg, gs_errbuf *eb)
+{
+    return gs_find_list(s->db, rt, f, each, arg, eb);
+}
+
+int hub_store_find(hub_store *s, const gs_rectype *rt, const char *key, gs_record **out,
+                   gs_errbuf *eb)
+{
+    return gs_find_one(s->db, rt, key, out, eb);
+}
+
+int hub_store_history(hub_store *s, const gs_rectype *rt, const char *key,
+                      gs_find_change_each each, void *arg, gs_errbuf *eb)
+{
+    return gs_find_history(s->db, rt, key, each, arg, eb);
+}

@@ -31,6 +31,7 @@
 
 #include "gridsync/change.h"
 #include "gridsync/err.h"
+#include "gridsync/find.h"
 #include "gridsync/msg.h"
 #include "gridsync/replica.h"
 
@@ -61,6 +62,17 @@ int hub_store_open(hub_store **out, const char *path, gs_errbuf *eb);
 void hub_store_close(hub_store **sp);
 sqlite3 *hub_store_db(hub_store *s);
 gs_replica *hub_store_replica(hub_store *s);
+
+/* Finding records again (gridsync/find.h), on this store's tables: every
+ * live record of rt that passes the filter, in id order; the record whose
+ * id is key or starts with key (a unique prefix of 4 or more characters);
+ * a record's history from the change log, in clock order. */
+int hub_store_list(hub_store *s, const gs_rectype *rt, const gs_find_filter *f,
+                   gs_find_each each, void *arg, gs_errbuf *eb);
+int hub_store_find(hub_store *s, const gs_rectype *rt, const char *key, gs_record **out,
+                   gs_errbuf *eb);
+int hub_store_history(hub_store *s, const gs_rectype *rt, const char *key,
+                      gs_find_change_each each, void *arg, gs_errbuf *eb);
 
 /* Meta values (hub public key, HLC, own chain). */
 int64_t hub_store_meta_int(hub_store *s, const char *key, int64_t def);

@@ -7,31 +7,29 @@
 
 #include <stdbool.h>
 
+#include "gridsync/cli.h"
 #include "gridsync/err.h"
 #include "store.h"
 
 /* Exit codes. */
-enum { NODE_EXIT_OK = 0, NODE_EXIT_ERROR = 1, NODE_EXIT_USAGE = 2 };
+enum { NODE_EXIT_OK = GS_CLI_OK, NODE_EXIT_ERROR = GS_CLI_ERROR, NODE_EXIT_USAGE = GS_CLI_USAGE };
 
-typedef struct node_cli {
-    const char *db; /* --db, default ./gridnode.db */
-    bool json;      /* --json */
-    int argc;       /* the command's own arguments, --db and --json removed */
-    char **argv;
-} node_cli;
+/* The parsed command line (gridsync/cli.h): --db, --json, the command's own
+ * arguments, the record type of `gridnode TYPE ...`. */
+typedef gs_cli node_cli;
 
-/* Prints "gridnode: message" on stderr; returns NODE_EXIT_ERROR. */
-int node_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Prints "gridnode: usage: ..." and the hint to use --help; returns NODE_EXIT_USAGE. */
-int node_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "gridnode: message" on stderr; NODE_EXIT_ERROR. */
+#define node_fail(...) gs_cli_fail("gridnode", __VA_ARGS__)
+/* "gridnode: message (see gridnode --help)"; NODE_EXIT_USAGE. */
+#define node_usage(...) gs_cli_usage("gridnode", __VA_ARGS__)
 /* True if argv holds --help or -h. */
-bool node_wants_help(int argc, char **argv);
+#define node_wants_help gs_cli_wants_help
 /* Opens the store named by cli->db, printing the error on failure. */
 node_store *node_open(const node_cli *cli);
 
 /* The commands; each returns an exit code. */
 int node_cmd_init(node_cli *cli);
-int node_cmd_record(node_cli *cli, const gs_rectype *rt); /* TYPE add|update|list|show|delete */
+int node_cmd_record(node_cli *cli); /* TYPE add|update|list|show|delete; cli->rt */
 int node_cmd_import(node_cli *cli);
 int node_cmd_export(node_cli *cli);
 int node_cmd_template(node_cli *cli);

@@ -52,33 +52,6 @@ static const char *encoding_name(gs_csv_encoding e)
     return e == GS_CSV_GB18030 ? "GB18030/GBK" : e == GS_CSV_UTF8_BOM ? "UTF-8 BOM" : "UTF-8";
 }
 
-/* Excel's row number of every data row: records counted, blank rows
- * included, a quoted cell spanning lines still one row (header = row 1).
- * malloc'd; NULL when out of memory. */
-static size_t *excel_rows(const gs_csv *csv)
-{
-    size_t nrows = gs_csv_nrows(csv), ncols = gs_csv_ncols(csv);
-    size_t *rows = malloc((nrows ? nrows : 1) * sizeof *rows);
-    if (!rows)
-        return NULL;
-    /* the header's own span */
-    size_t row = 1, prev_line = 1, prev_span = 1;
-    for (size_t c = 0; c < ncols; c++)
-        for (const char *p = gs_csv_header(csv, c); (p = strchr(p, '\n')); p++)
-            prev_span++;
-    for (size_t r = 0; r < nrows; r++) {
-        size_t line = gs_csv_line(csv, r);
-        row += 1 + (line > prev_line + prev_span ? line - prev_line - prev_span : 0);
-        rows[r] = row;
-        prev_line = line;
-        prev_span = 1;
-        for (size_t c = 0; c < gs_csv_row_ncells(csv, r); c++)
-            for (const char *p = gs_csv_cell(csv, r, c); (p = strchr(p, '\n')); p++)
-                prev_span++;
-    }
-    return rows;
-}
-
 /* Headers of columns that only number the rows of a ledger. 编号 ("number")
  * is one only when the type has no field of that name and the column holds
  * row numbers; the key columns are named 事件编号, 选举编号 ... or id. */
@@ -106,7 +79,7 @@ static size_t first_non_ordinal(const gs_csv *csv, size_t col)
 /* Maps header columns to fields; -1 for none, COL_ORDINAL for an ordinal
  * column. Reports every bad header. */
 static int map_headers(const char *file, const gs_rectype *rt, const gs_csv *csv,
-                       const size_t *rows, int *col_field)
+                       int *col_field)
 {
     int errors = 0;
     bool seen[128] = {false};
@@ -123,7 +96,7 @@ static int map_headers(const char *file, const gs_rectype *rt, const gs_csv *csv
                         "是记录的编号，请把表头改为 %s（或 %s），若是行号，请改为 序号 (not a row "
                         "number: name the column %s if it holds the ids of the records, 序号 if "
                         "it numbers the rows)\n",
-                        file, rows[r], c + 1, h, gs_csv_cell(csv, r, c),
+                        file, gs_csv_row_number(csv, r), c + 1, h, gs_csv_cell(csv, r, c),
                         rt->fields[rt->key].label_zh, rt->fields[rt->key].name,
                         rt->fields[rt->key].label_zh);
                 errors++;
@@ -291,6 +264,25 @@ static int import_row(node_store *s, gs_record *rec, seen_rows *seen, row_fate *
     return node_store_import_remember(s, fp, rt, gs_record_key(rec), eb);
 }
 
+/* What the rows of one import share. */
+typedef struct import_ctx {
+    node_store *s;
+    seen_rows *seen;
+    size_t count[3]; /* by row_fate */
+} import_ctx;
+
+/* Stores one row that parsed (gs_csv_load.row). */
+static int import_one(gs_record *rec, int *bad_field, void *arg, gs_errbuf *eb)
+{
+    (void)bad_field;
+    import_ctx *c = arg;
+    row_fate fate = ROW_NEW;
+    int rc = import_row(c->s, rec, c->seen, &fate, eb);
+    if (!rc)
+        c->count[fate]++;
+    return rc;
+}
+
 int node_cmd_import(node_cli *cli)
 {
     if (node_wants_help(cli->argc, cli->argv)) {
@@ -322,18 +314,16 @@ int node_cmd_import(node_cli *cli)
         return node_fail("import: %s", eb.msg);
     size_t ncols = gs_csv_ncols(csv), nrows = gs_csv_nrows(csv);
     int *col_field = calloc(ncols ? ncols : 1, sizeof *col_field);
-    size_t *rows = excel_rows(csv);
     seen_rows seen = {NULL, 0};
-    if (!col_field || !rows || seen_init(&seen, nrows)) {
+    if (!col_field || seen_init(&seen, nrows)) {
         free(col_field);
-        free(rows);
         free(seen.slots);
         gs_csv_destroy(&csv);
         return node_fail("out of memory");
     }
     int exit_code = NODE_EXIT_OK;
     node_store *s = NULL;
-    int errors = map_headers(file, rt, csv, rows, col_field);
+    int errors = map_headers(file, rt, csv, col_field);
     if (errors) {
         exit_code = node_fail("import: %s: %d error(s) in the header row; nothing was imported",
                               file, errors);
@@ -343,57 +333,17 @@ int node_cmd_import(node_cli *cli)
         exit_code = NODE_EXIT_ERROR;
         goto out;
     }
-    size_t count[3] = {0, 0, 0}; /* by row_fate */
-    bool tty = isatty(STDERR_FILENO);
+    import_ctx ctx = {s, &seen, {0, 0, 0}};
     int rc = node_store_begin(s, &eb);
     if (rc) {
         errors++;
         fprintf(stderr, "gridnode: import: %s\n", eb.msg);
+    } else {
+        gs_csv_load how = {"gridnode", file, rt, col_field, false, isatty(STDERR_FILENO),
+                           MAX_ERRORS_SHOWN, import_one, &ctx};
+        errors += gs_csv_load_rows(csv, &how);
     }
-    for (size_t r = 0; r < nrows && !rc; r++) {
-        gs_record *rec = gs_record_new(rt);
-        if (!rec) {
-            errors++;
-            break;
-        }
-        bool bad = false;
-        for (size_t c = ncols; c < gs_csv_row_ncells(csv, r); c++)
-            if (*gs_csv_cell(csv, r, c)) {
-                if (++errors <= MAX_ERRORS_SHOWN)
-                    fprintf(stderr,
-                            "gridnode: %s: row %zu, column %zu: \"%.40s\" is beyond the last "
-                            "column of the header row; nothing there is imported\n",
-                            file, rows[r], c + 1, gs_csv_cell(csv, r, c));
-                bad = true;
-            }
-        for (size_t c = 0; c < ncols; c++) {
-            if (col_field[c] < 0)
-                continue;
-            const char *cell = gs_csv_cell(csv, r, c);
-            if (!*cell)
-                continue; /* empty cell: not given */
-            if (gs_record_parse(rec, col_field[c], cell, &eb)) {
-                if (++errors <= MAX_ERRORS_SHOWN)
-                    fprintf(stderr, "gridnode: %s: row %zu, column %zu \"%s\": %s\n", file,
-                            rows[r], c + 1, gs_csv_header(csv, c), eb.msg);
-                bad = true;
-            }
-        }
-        row_fate fate = ROW_NEW;
-        if (!bad && import_row(s, rec, &seen, &fate, &eb)) {
-            if (++errors <= MAX_ERRORS_SHOWN)
-                fprintf(stderr, "gridnode: %s: row %zu: %s\n", file, rows[r], eb.msg);
-        } else if (!bad) {
-            count[fate]++;
-        }
-        gs_record_destroy(&rec);
-        if (tty && (r + 1) % 2000 == 0)
-            fprintf(stderr, "\r导入 importing %zu/%zu rows ...", r + 1, nrows);
-    }
-    if (tty && nrows >= 2000)
-        fputs("\r\033[K", stderr);
-    if (errors > MAX_ERRORS_SHOWN)
-        fprintf(stderr, "gridnode: ... and %d more errors\n", errors - MAX_ERRORS_SHOWN);
+    size_t *count = ctx.count;
     size_t created = count[ROW_NEW], updated = count[ROW_UPDATED];
     size_t unchanged = count[ROW_UNCHANGED];
     if (errors || dry) {
@@ -418,7 +368,6 @@ int node_cmd_import(node_cli *cli)
 out:
     node_store_close(&s);
     free(col_field);
-    free(rows);
     free(seen.slots);
     gs_csv_destroy(&csv);
     return exit_code;

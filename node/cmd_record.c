@@ -10,8 +10,7 @@
 
 #include "cli.h"
 #include "entry.h"
-#include "gridsync/hlc.h"
-#include "gridsync/table.h"
+#include "gridsync/find.h"
 
 /* The default an entry fills in for field f when it is omitted, or NULL:
  * the field table's, or "now" for the time an incident was reported
@@ -70,23 +69,31 @@ static void print_field_help(const gs_rectype *rt, bool update)
                "an illegal step is refused with the allowed next states.\n");
 }
 
-/* Parses --field value pairs into rec; the first error is printed. */
-static int parse_fields(const gs_rectype *rt, int argc, char **argv, gs_record *rec)
+/* The options of add and update: the type's fields (--grid for grid_code). */
+static int field_option(const char *name, void *rt)
 {
-    for (int i = 0; i < argc; i++) {
-        int f = gs_field_option(rt, argv[i]);
-        if (f < 0)
-            return node_usage("%s: unknown option %s", rt->name, argv[i]);
+    return gs_field_option(rt, name);
+}
+
+/* Parses --field value pairs (after `TYPE VERB`) into rec; the first error
+ * is printed. The other words are left in a->pos. */
+static int parse_fields(node_cli *cli, const char *verb, gs_record *rec, gs_cli_args *a)
+{
+    const gs_rectype *rt = rec->rt;
+    char cmd[64];
+    snprintf(cmd, sizeof cmd, "%s %s", rt->name, verb);
+    int rc = gs_cli_parse(cli, cmd, cli->argc - 1, cli->argv + 1, NULL, field_option,
+                          (void *)rt, a);
+    for (int i = 0; !rc && i < a->n; i++) {
+        int f = a->item[i].id;
         if (rt->fields[f].flags & GS_F_COMPUTED)
             return node_fail("%s: %s (%s) is computed by the rules and cannot be set", rt->name,
                              rt->fields[f].label_zh, rt->fields[f].name);
-        if (i + 1 >= argc)
-            return node_usage("%s: %s needs a value", rt->name, argv[i]);
         gs_errbuf eb = {{0}};
-        if (gs_record_parse(rec, f, argv[++i], &eb))
+        if (gs_record_parse(rec, f, a->item[i].value, &eb))
             return node_fail("%s: %s", rt->name, eb.msg);
     }
-    return NODE_EXIT_OK;
+    return rc;
 }
 
 /* Runs one entry (create or update) in its own transaction. */
@@ -112,192 +119,88 @@ static int save(node_store *s, gs_record *rec, bool create)
     return NODE_EXIT_OK;
 }
 
-/* Display text of field f: enum values in Chinese, booleans as 是/否. */
-static void display(const gs_record *r, int f, gs_buf *b)
+/* ---- list ------------------------------------------------------------------ */
+
+/* The store's list query, as gs_cli_list_print calls it. */
+static int list_records(void *s, const gs_rectype *rt, const gs_find_filter *f, gs_find_each each,
+                        void *arg, gs_errbuf *eb)
 {
-    const gs_field *fd = &r->rt->fields[f];
-    if (!gs_record_has(r, f))
-        return;
-    if (fd->type == GS_FT_ENUM)
-        gs_buf_puts(b, gs_enum_zh(fd, gs_record_str(r, f)));
-    else if (fd->type == GS_FT_BOOL)
-        gs_buf_puts(b, gs_record_int(r, f, 0) ? "是" : "否");
-    else
-        gs_record_format(r, f, b);
+    return node_store_list(s, rt, f, each, arg, eb);
 }
 
-/* The columns of `list`: the key, the required fields, and computed findings. */
-static bool list_column(const gs_field *f)
+static int cmd_list(node_cli *cli)
 {
-    if (f->flags & GS_F_SCOPE)
-        return false;
-    if (f->flags & (GS_F_KEY | GS_F_REQUIRED))
-        return f->type != GS_FT_TEXT || f->max <= 200;
-    return !strcmp(f->name, "findings") || !strcmp(f->name, "violations") ||
-           !strcmp(f->name, "outcome") || !strcmp(f->name, "status");
-}
-
-static int cmd_list(node_cli *cli, const gs_rectype *rt)
-{
-    if (node_wants_help(cli->argc, cli->argv)) {
-        printf("usage: gridnode %s list [--json] [--db PATH]\n\nLists every %s (%s) of this "
-               "node, oldest first.\n",
-               rt->name, rt->label_zh, rt->name);
-        return NODE_EXIT_OK;
-    }
-    if (cli->argc > 1)
-        return node_usage("%s list: unexpected argument %s", rt->name, cli->argv[1]);
+    gs_cli_list q;
+    int rc = gs_cli_list_parse(cli, &q);
+    if (rc || q.help)
+        return rc;
     node_store *s = node_open(cli);
     if (!s)
         return NODE_EXIT_ERROR;
-    gs_buf sql = GS_BUF_INIT;
-    gs_buf_puts(&sql, "SELECT ");
-    gs_replica_columns(rt, &sql);
-    gs_buf_printf(&sql, " FROM %s WHERE _deleted = 0 ORDER BY %s", rt->plural,
-                  rt->fields[rt->key].name);
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(node_store_db(s), sql.data, -1, &st, NULL) != SQLITE_OK) {
-        gs_buf_free(&sql);
-        int rc = node_fail("%s list: %s", rt->name, sqlite3_errmsg(node_store_db(s)));
-        node_store_close(&s);
-        return rc;
-    }
-    gs_buf_free(&sql);
-    const char *headers[64];
-    int cols[64], nc = 0;
-    for (int i = 0; i < rt->nfields && nc < 64; i++)
-        if (list_column(&rt->fields[i])) {
-            cols[nc] = i;
-            headers[nc++] = rt->fields[i].label_zh;
-        }
-    gs_table *t = gs_table_new((size_t)nc, headers);
-    gs_buf out = GS_BUF_INIT, cell[64];
-    for (int c = 0; c < nc; c++)
-        cell[c] = (gs_buf)GS_BUF_INIT;
-    if (cli->json)
-        gs_buf_putc(&out, '[');
-    size_t n = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        gs_record *r = NULL;
-        if (gs_replica_row(st, 0, rt, &r))
-            break;
-        if (cli->json) {
-            if (n)
-                gs_buf_putc(&out, ',');
-            gs_record_json(r, &out);
-        } else {
-            const char *cells[64];
-            for (int c = 0; c < nc; c++) {
-                gs_buf_reset(&cell[c]);
-                display(r, cols[c], &cell[c]);
-                cells[c] = cell[c].data ? cell[c].data : "";
-            }
-            gs_table_add(t, cells);
-        }
-        n++;
-        gs_record_destroy(&r);
-    }
-    sqlite3_finalize(st);
-    if (cli->json) {
-        gs_buf_puts(&out, "]\n");
-        fputs(out.data, stdout);
-    } else {
-        gs_table_print(t, stdout);
-        printf("(%zu %s)\n", n, rt->label_zh);
-    }
-    for (int c = 0; c < nc; c++)
-        gs_buf_free(&cell[c]);
-    gs_buf_free(&out);
-    gs_table_destroy(&t);
+    rc = gs_cli_list_print(cli, &q, list_records, s);
     node_store_close(&s);
-    return NODE_EXIT_OK;
+    return rc;
 }
+
+/* ---- show and delete ---------------------------------------------------------- */
 
 void node_print_record(node_store *s, const gs_record *rec, bool history)
 {
     const gs_rectype *rt = rec->rt;
-    printf("%s %s\n", rt->label_zh, gs_record_key(rec));
-    gs_buf b = GS_BUF_INIT;
-    size_t w = 0;
-    for (int i = 0; i < rt->nfields; i++)
-        if (gs_text_width(rt->fields[i].label_zh) > w)
-            w = gs_text_width(rt->fields[i].label_zh);
-    for (int i = 0; i < rt->nfields; i++) {
-        if (!gs_record_has(rec, i))
-            continue;
-        gs_buf_reset(&b);
-        display(rec, i, &b);
-        const char *label = rt->fields[i].label_zh;
-        printf("  %s%*s  %s\n", label, (int)(w - gs_text_width(label)), "", b.data ? b.data : "");
-    }
+    gs_find_print_record(rec, stdout);
     const char *fnd = NULL;
     for (int i = 0; i < rt->nfields; i++)
         if (!strcmp(rt->fields[i].name, "findings") || !strcmp(rt->fields[i].name, "violations"))
             fnd = gs_record_str(rec, i);
     if (fnd && *fnd) {
-        gs_buf_reset(&b);
+        gs_buf b = GS_BUF_INIT;
         node_describe_findings(fnd, node_committee_of(s, rec), &b);
         printf("审查结果 findings:\n%s", b.data ? b.data : "");
+        gs_buf_free(&b);
     }
-    gs_buf_free(&b);
     if (!history)
         return;
     printf("历史 history (every change, in clock order; the values that lost are kept):\n");
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(node_store_db(s),
-                           "SELECT origin, seq, hlc, op, body FROM changes WHERE rtype = ?1 AND "
-                           "rid = ?2 ORDER BY hlc, origin",
-                           -1, &st, NULL) != SQLITE_OK)
-        return;
-    sqlite3_bind_text(st, 1, rt->name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, gs_record_key(rec), -1, SQLITE_STATIC);
-    gs_buf line = GS_BUF_INIT, v = GS_BUF_INIT;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        gs_change c = {0};
-        gs_buf_reset(&line);
-        gs_hlc_format((gs_hlc)sqlite3_column_int64(st, 2), &line);
-        gs_buf_printf(&line, "  %s #%lld", (const char *)sqlite3_column_text(st, 0),
-                      (long long)sqlite3_column_int64(st, 1));
-        if (gs_change_decode(sqlite3_column_blob(st, 4), (size_t)sqlite3_column_bytes(st, 4), &c,
-                             NULL) == GS_OK) {
-            if (c.op == GS_OP_DELETE)
-                gs_buf_puts(&line, " 删除 deleted");
-            for (int i = 0; i < rt->nfields && c.op == GS_OP_UPSERT; i++) {
-                if (i == rt->key || i == rt->scope || c.rec->v[i].state == GS_V_UNSET)
-                    continue;
-                gs_buf_reset(&v);
-                display(c.rec, i, &v);
-                gs_buf_printf(&line, " %s=%s", rt->fields[i].label_zh, v.data ? v.data : "∅");
-            }
-        }
-        gs_change_clear(&c);
-        printf("  %s\n", line.data);
+    node_store_history(s, rt, gs_record_key(rec), gs_find_print_change, stdout, NULL);
+}
+
+/* Parses `TYPE VERB ID` (no options) and finds the record by its id or a
+ * unique prefix of it; *s and *rec are the caller's on NODE_EXIT_OK. */
+static int find_one(node_cli *cli, const char *verb, node_store **s, gs_record **rec)
+{
+    const gs_rectype *rt = cli->rt;
+    char cmd[64];
+    snprintf(cmd, sizeof cmd, "%s %s", rt->name, verb);
+    gs_cli_args a;
+    int rc = gs_cli_parse(cli, cmd, cli->argc - 1, cli->argv + 1, NULL, NULL, NULL, &a);
+    if (rc)
+        return rc;
+    if (a.npos != 1)
+        return node_usage("%s needs exactly one ID", cmd);
+    if (!(*s = node_open(cli)))
+        return NODE_EXIT_ERROR;
+    gs_errbuf eb = {{0}};
+    if (node_store_find(*s, rt, a.pos[0], rec, &eb)) {
+        node_store_close(s);
+        return node_fail("%s: %s", cmd, eb.msg);
     }
-    sqlite3_finalize(st);
-    gs_buf_free(&line);
-    gs_buf_free(&v);
+    return NODE_EXIT_OK;
 }
 
 static int cmd_show(node_cli *cli, const gs_rectype *rt)
 {
-    if (node_wants_help(cli->argc, cli->argv) || cli->argc != 2) {
-        if (cli->argc != 2 && !node_wants_help(cli->argc, cli->argv))
-            return node_usage("%s show needs exactly one ID", rt->name);
+    if (node_wants_help(cli->argc, cli->argv)) {
         printf("usage: gridnode %s show ID [--json] [--db PATH]\n\nPrints the %s, its findings "
-               "and its whole history.\n",
+               "and its whole history. ID may be a unique prefix\nof the id (4 characters or "
+               "more).\n",
                rt->name, rt->label_zh);
         return NODE_EXIT_OK;
     }
-    node_store *s = node_open(cli);
-    if (!s)
-        return NODE_EXIT_ERROR;
+    node_store *s = NULL;
     gs_record *r = NULL;
-    gs_errbuf eb = {{0}};
-    int rc = node_store_get(s, rt, cli->argv[1], &r, &eb);
-    if (rc) {
-        node_store_close(&s);
-        return node_fail("%s show: %s", rt->name, eb.msg);
-    }
+    int rc = find_one(cli, "show", &s, &r);
+    if (rc)
+        return rc;
     if (cli->json) {
         gs_buf b = GS_BUF_INIT;
         gs_record_json(r, &b);
@@ -313,22 +216,22 @@ static int cmd_show(node_cli *cli, const gs_rectype *rt)
 
 static int cmd_delete(node_cli *cli, const gs_rectype *rt)
 {
-    if (node_wants_help(cli->argc, cli->argv) || cli->argc != 2) {
-        if (cli->argc != 2 && !node_wants_help(cli->argc, cli->argv))
-            return node_usage("%s delete needs exactly one ID", rt->name);
+    if (node_wants_help(cli->argc, cli->argv)) {
         printf("usage: gridnode %s delete ID [--db PATH]\n\nDeletes the record; the deletion is "
                "a change like any other and is synced; the history is kept.\n",
                rt->name);
         return NODE_EXIT_OK;
     }
-    node_store *s = node_open(cli);
-    if (!s)
-        return NODE_EXIT_ERROR;
+    node_store *s = NULL;
     gs_record *r = NULL;
+    int rc = find_one(cli, "delete", &s, &r);
+    if (rc)
+        return rc;
     gs_errbuf eb = {{0}};
-    int rc = node_store_get(s, rt, cli->argv[1], &r, &eb);
-    gs_record *del = rc ? NULL : gs_record_new(rt);
-    if (del) {
+    gs_record *del = gs_record_new(rt);
+    if (!del)
+        rc = gs_errf(&eb, GS_ENOMEM, "out of memory");
+    else {
         gs_record_set_str(del, rt->key, gs_record_key(r));
         gs_record_set_str(del, rt->scope, gs_record_scope(r));
         if (!(rc = node_store_begin(s, &eb)) && !(rc = node_store_put(s, del, GS_OP_DELETE, &eb)))
@@ -336,17 +239,21 @@ static int cmd_delete(node_cli *cli, const gs_rectype *rt)
         else
             node_store_rollback(s);
     }
+    if (rc)
+        rc = node_fail("%s delete: %s", rt->name, eb.msg);
+    else
+        printf("%s\n", gs_record_key(r));
     gs_record_destroy(&r);
     gs_record_destroy(&del);
     node_store_close(&s);
-    if (rc)
-        return node_fail("%s delete: %s", rt->name, eb.msg);
-    printf("%s\n", cli->argv[1]);
-    return NODE_EXIT_OK;
+    return rc;
 }
 
-int node_cmd_record(node_cli *cli, const gs_rectype *rt)
+/* ---- add and update ------------------------------------------------------------ */
+
+int node_cmd_record(node_cli *cli)
 {
+    const gs_rectype *rt = cli->rt;
     if (cli->argc == 0 || !strcmp(cli->argv[0], "--help") || !strcmp(cli->argv[0], "-h")) {
         printf("usage: gridnode %s add|update|list|show|delete ... (--help after each for "
                "details)\n",
@@ -355,7 +262,7 @@ int node_cmd_record(node_cli *cli, const gs_rectype *rt)
     }
     const char *verb = cli->argv[0];
     if (!strcmp(verb, "list"))
-        return cmd_list(cli, rt);
+        return cmd_list(cli);
     if (!strcmp(verb, "show"))
         return cmd_show(cli, rt);
     if (!strcmp(verb, "delete"))
@@ -368,21 +275,15 @@ int node_cmd_record(node_cli *cli, const gs_rectype *rt)
         print_field_help(rt, !create);
         return NODE_EXIT_OK;
     }
-    int first = 1;
-    if (!create && (cli->argc < 2 || !strncmp(cli->argv[1], "--", 2)))
-        return node_usage("%s update needs the ID first", rt->name);
     gs_record *rec = gs_record_new(rt);
     if (!rec)
         return node_fail("out of memory");
-    int rc = NODE_EXIT_OK;
-    if (!create) {
-        gs_errbuf eb = {{0}};
-        if (gs_record_parse(rec, rt->key, cli->argv[1], &eb))
-            rc = node_fail("%s update: %s", rt->name, eb.msg);
-        first = 2;
-    }
-    if (!rc)
-        rc = parse_fields(rt, cli->argc - first, cli->argv + first, rec);
+    gs_cli_args a;
+    int rc = parse_fields(cli, verb, rec, &a);
+    if (!rc && create && a.npos)
+        rc = node_usage("%s add: unexpected argument %s", rt->name, a.pos[0]);
+    if (!rc && !create && (a.npos != 1 || strncmp(cli->argv[1], a.pos[0], strlen(a.pos[0]))))
+        rc = node_usage("%s update needs the ID first", rt->name);
     if (!rc && !create) {
         bool any = false;
         for (int i = 0; i < rt->nfields; i++)
@@ -391,11 +292,21 @@ int node_cmd_record(node_cli *cli, const gs_rectype *rt)
             rc = node_usage("%s update: nothing to change; give at least one --FIELD VALUE",
                             rt->name);
     }
-    if (!rc) {
-        node_store *s = node_open(cli);
-        rc = s ? save(s, rec, create) : NODE_EXIT_ERROR;
-        node_store_close(&s);
+    node_store *s = rc ? NULL : node_open(cli);
+    if (!rc && !s)
+        rc = NODE_EXIT_ERROR;
+    if (!rc && !create) { /* the ID, or a unique prefix of it */
+        gs_record *cur = NULL;
+        gs_errbuf eb = {{0}};
+        if (node_store_find(s, rt, a.pos[0], &cur, &eb))
+            rc = node_fail("%s update: %s", rt->name, eb.msg);
+        else
+            gs_record_set_str(rec, rt->key, gs_record_key(cur));
+        gs_record_destroy(&cur);
     }
+    if (!rc)
+        rc = save(s, rec, create);
+    node_store_close(&s);
     gs_record_destroy(&rec);
     return rc;
 }

@@ -45,24 +45,33 @@ static int sync_args(node_cli *cli, const char *cmd, node_sync_opts *o, bool *wa
 {
     node_sync_opts_default(o);
     o->progress = isatty(STDERR_FILENO);
-    for (int i = 0; i < cli->argc; i++) {
-        const char *a = cli->argv[i];
-        if (!strcmp(a, "--watch") && watch)
-            *watch = true;
-        else if (!strcmp(a, "--from-start") && from_start)
-            *from_start = true;
-        else if (!strcmp(a, "--insecure"))
-            o->insecure = true;
-        else if (!strcmp(a, "--quiet"))
-            o->progress = false;
-        else if (!strcmp(a, "--timeout") && i + 1 < cli->argc) {
-            char *end;
-            long t = strtol(cli->argv[++i], &end, 10);
-            if (*end || t < 1 || t > 86400)
-                return node_usage("%s: --timeout takes whole seconds from 1 to 86400", cmd);
-            o->timeout_ms = (int)t * 1000;
-        } else
-            return node_usage("%s: unknown option %s", cmd, a);
+    enum { O_WATCH, O_FROM_START, O_INSECURE, O_QUIET, O_TIMEOUT };
+    static const gs_cli_opt sync_opts[] = {
+        {"--watch", false, O_WATCH},       {"--from-start", false, O_FROM_START},
+        {"--insecure", false, O_INSECURE}, {"--quiet", false, O_QUIET},
+        {"--timeout", true, O_TIMEOUT},    {NULL, false, 0}};
+    /* verify has no --watch nor --from-start */
+    gs_cli_args a;
+    int rc = gs_cli_parse(cli, cmd, cli->argc, cli->argv, watch ? sync_opts : sync_opts + 2, NULL,
+                          NULL, &a);
+    if (rc)
+        return rc;
+    if (a.npos)
+        return node_usage("%s: unexpected argument %s", cmd, a.pos[0]);
+    if (watch)
+        *watch = gs_cli_count(&a, O_WATCH);
+    if (from_start)
+        *from_start = gs_cli_count(&a, O_FROM_START);
+    o->insecure = gs_cli_count(&a, O_INSECURE);
+    if (gs_cli_count(&a, O_QUIET))
+        o->progress = false;
+    const char *t = gs_cli_arg(&a, O_TIMEOUT);
+    if (t) {
+        char *end;
+        long secs = strtol(t, &end, 10);
+        if (!*t || *end || secs < 1 || secs > 86400)
+            return node_usage("%s: --timeout takes whole seconds from 1 to 86400", cmd);
+        o->timeout_ms = (int)secs * 1000;
     }
     return NODE_EXIT_OK;
 }
@@ -222,8 +231,12 @@ int node_cmd_keygen(node_cli *cli)
              "--bundle FILE`.");
         return NODE_EXIT_OK;
     }
-    if (cli->argc)
-        return node_usage("keygen: unexpected argument %s", cli->argv[0]);
+    gs_cli_args a;
+    int prc = gs_cli_parse(cli, "keygen", cli->argc, cli->argv, NULL, NULL, NULL, &a);
+    if (prc)
+        return prc;
+    if (a.npos)
+        return node_usage("keygen: unexpected argument %s", a.pos[0]);
     char path[4096], pub[41], sec[41];
     snprintf(path, sizeof path, "%s.key", cli->db);
     if (zmq_curve_keypair(pub, sec))

@@ -4,7 +4,6 @@
  * failure prints one line on stderr and exits non-zero.
  */
 #include <locale.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,69 +18,6 @@
 #include "gridsync/hlc.h"
 #include "gridsync/stmt.h"
 #include "gridsync/table.h"
-
-static const char usage_text[] =
-    "gridnode — 村/社区网格治理离线数据节点 (village node of gridsync)\n"
-    "\n"
-    "usage: gridnode [--db PATH] COMMAND [ARGS] [--json] [--help]\n"
-    "\n"
-    "setting up\n"
-    "  init --bundle FILE      install the node from the bundle the city issued\n"
-    "  keygen                  make this node's key pair; prints the public key for the city\n"
-    "  rekey --bundle FILE     install the new keys the city issued (gridhub node rekey)\n"
-    "  init --node-id ID --village CODE --endpoint ENDPOINT [--name NAME]\n"
-    "                          a node without keys, for a local --insecure development hub\n"
-    "\n"
-    "entering data (works offline; each entry is saved at once and queued for sync)\n"
-    "  incident add --category CODE --title TEXT [--grid-code CODE] [--description T]\n"
-    "               [--reported-at TIME] [--reporter NAME] [--severity 1-4]   prints the id\n"
-    "  incident update ID [--status STATUS] [--note TEXT] [--assignee NAME] ...  (at least one)\n"
-    "  incident list | incident show ID\n"
-    "  grid|election|candidate|council|member|affair add|update|list|show|delete ...\n"
-    "                          `gridnode TYPE add --help` lists every field\n"
-    "\n"
-    "files (Excel CSV: UTF-8, UTF-8 with BOM or GBK; English or Chinese headers)\n"
-    "  import TYPE FILE.csv [--dry-run]   all rows or none; errors name row and column\n"
-    "  export TYPE [--format csv|json] [--bom]\n"
-    "  template TYPE [--zh] [--bom]       the header row of TYPE's CSV file\n"
-    "\n"
-    "syncing with the city\n"
-    "  sync [--watch] [--timeout SECONDS]   send what is pending, receive the city's changes\n"
-    "  verify                  compare this node's hash chain with the hub's copy\n"
-    "  status [--json]         records, changes waiting for sync, rejected changes, clock skew\n"
-    "\n"
-    "TYPE is one of grid(s), incident(s), election(s), candidate(s), council(s), member(s),\n"
-    "affair(s). The database is ./gridnode.db unless --db or GRIDNODE_DB says otherwise.\n";
-
-int node_fail(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("gridnode: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    return NODE_EXIT_ERROR;
-}
-
-int node_usage(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("gridnode: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputs(" (see gridnode --help)\n", stderr);
-    va_end(ap);
-    return NODE_EXIT_USAGE;
-}
-
-bool node_wants_help(int argc, char **argv)
-{
-    for (int i = 0; i < argc; i++)
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
-            return true;
-    return false;
-}
 
 node_store *node_open(const node_cli *cli)
 {
@@ -201,27 +137,26 @@ int node_cmd_init(node_cli *cli)
         fputs(init_help, stdout);
         return NODE_EXIT_OK;
     }
+    /* --endpoint as `gridhub node add` spells it; --hub, the older name, too */
+    enum { O_NODE_ID, O_VILLAGE, O_ENDPOINT, O_HUB, O_NAME, O_BUNDLE };
+    static const gs_cli_opt opts[] = {
+        {"--node-id", true, O_NODE_ID}, {"--village", true, O_VILLAGE},
+        {"--endpoint", true, O_ENDPOINT}, {"--hub", true, O_HUB},
+        {"--name", true, O_NAME},         {"--bundle", true, O_BUNDLE},
+        {NULL, false, 0}};
+    gs_cli_args a;
+    int prc = gs_cli_parse(cli, "init", cli->argc, cli->argv, opts, NULL, NULL, &a);
+    if (prc)
+        return prc;
+    if (a.npos)
+        return node_usage("init: unexpected argument %s", a.pos[0]);
     node_identity id = {0};
-    const char *node_id = NULL, *village = NULL, *hub = NULL, *name = "", *bundle = NULL;
+    const char *node_id = gs_cli_arg(&a, O_NODE_ID), *village = gs_cli_arg(&a, O_VILLAGE),
+               *hub = gs_cli_arg(&a, O_ENDPOINT), *bundle = gs_cli_arg(&a, O_BUNDLE),
+               *name = gs_cli_arg(&a, O_NAME) ? gs_cli_arg(&a, O_NAME) : "";
     const char *hub_opt = "--endpoint"; /* as the user spelled it, for messages */
-    for (int i = 0; i < cli->argc; i++) {
-        const char *a = cli->argv[i];
-        /* --endpoint as `gridhub node add` spells it; --hub, the older name, too */
-        bool is_hub = !strcmp(a, "--endpoint") || !strcmp(a, "--hub");
-        const char **dst = !strcmp(a, "--node-id")   ? &node_id
-                           : !strcmp(a, "--village") ? &village
-                           : is_hub                  ? &hub
-                           : !strcmp(a, "--name")    ? &name
-                           : !strcmp(a, "--bundle")  ? &bundle
-                                                     : NULL;
-        if (!dst)
-            return node_usage("init: unknown option %s", a);
-        if (i + 1 >= cli->argc)
-            return node_usage("init: %s needs a value", a);
-        if (is_hub)
-            hub_opt = a;
-        *dst = cli->argv[++i];
-    }
+    if (!hub && (hub = gs_cli_arg(&a, O_HUB)))
+        hub_opt = "--hub";
     bool from_keygen = false;
     char *text = NULL;
     size_t text_len = 0, nrows = 0;
@@ -302,12 +237,17 @@ int node_cmd_rekey(node_cli *cli)
              "be for this node (same node id and village).");
         return NODE_EXIT_OK;
     }
-    if (cli->argc != 2 || strcmp(cli->argv[0], "--bundle"))
+    static const gs_cli_opt opts[] = {{"--bundle", true, 0}, {NULL, false, 0}};
+    gs_cli_args a;
+    int rc = gs_cli_parse(cli, "rekey", cli->argc, cli->argv, opts, NULL, NULL, &a);
+    if (rc)
+        return rc;
+    if (a.npos || !gs_cli_arg(&a, 0))
         return node_usage("rekey needs --bundle FILE");
     gs_bundle b;
     char *text = NULL;
     size_t len = 0;
-    int rc = read_bundle("rekey", cli->argv[1], &b, &text, &len);
+    rc = read_bundle("rekey", gs_cli_arg(&a, 0), &b, &text, &len);
     node_store *s = rc ? NULL : node_open(cli);
     if (!rc && !s)
         rc = NODE_EXIT_ERROR;
@@ -372,8 +312,12 @@ int node_cmd_status(node_cli *cli)
         fputs(status_help, stdout);
         return NODE_EXIT_OK;
     }
-    if (cli->argc > 0)
-        return node_usage("status: unexpected argument %s", cli->argv[0]);
+    gs_cli_args a;
+    int prc = gs_cli_parse(cli, "status", cli->argc, cli->argv, NULL, NULL, NULL, &a);
+    if (prc)
+        return prc;
+    if (a.npos)
+        return node_usage("status: unexpected argument %s", a.pos[0]);
     node_store *s = node_open(cli);
     if (!s)
         return NODE_EXIT_ERROR;
@@ -486,69 +430,47 @@ int node_cmd_status(node_cli *cli)
 
 /* ---- dispatch ---------------------------------------------------------------- */
 
+/* The commands, in the order the usage text lists them. */
+static const gs_cli_cmd commands[] = {
+    {"init", node_cmd_init, "安装节点 install the node from the bundle the city issued",
+     "--bundle FILE | --node-id ID --village CODE --endpoint ENDPOINT [--name NAME]", 0},
+    {"keygen", node_cmd_keygen, "生成密钥 make this node's key pair; prints the public key for the city",
+     "", 0},
+    {"rekey", node_cmd_rekey, "更换密钥 install the new keys the city issued (gridhub node rekey)",
+     "--bundle FILE", 0},
+    {"TYPE", node_cmd_record,
+     "录入和查找记录 enter, change, find and show records; saved at once, queued for sync",
+     "add|update|list|show|delete ...", GS_CLI_RECORD_TYPES},
+    {"import", node_cmd_import, "导入 import a CSV file: all rows or none; errors name row and column",
+     "TYPE FILE.csv [--dry-run]", GS_CLI_SPLIT_EQUALS},
+    {"export", node_cmd_export, "导出 write every TYPE record as CSV or JSON",
+     "TYPE [--format csv|json] [--zh] [--bom]", GS_CLI_SPLIT_EQUALS},
+    {"template", node_cmd_template, "模板 the header row of TYPE's CSV file", "TYPE [--zh] [--bom]",
+     GS_CLI_SPLIT_EQUALS},
+    {"sync", node_cmd_sync, "同步 send what is pending, receive the city's changes",
+     "[--watch] [--timeout SECONDS] [--from-start] [--insecure]", 0},
+    {"verify", node_cmd_verify, "核对 compare this node's hash chains with the hub's copy",
+     "[--timeout SECONDS] [--insecure]", 0},
+    {"status", node_cmd_status,
+     "状态 records, changes waiting for sync, rejected changes, clock skew", "[--json]", 0},
+    {NULL, NULL, NULL, NULL, 0},
+};
+
+static const gs_cli_prog program = {
+    "gridnode",
+    "gridnode — 村/社区网格治理离线数据节点 (village node of gridsync)",
+    "GRIDNODE_DB",
+    "./gridnode.db",
+    commands,
+    "TYPE is one of grid(s), incident(s), election(s), candidate(s), council(s), member(s),\n"
+    "affair(s). CSV files as Excel saves them: UTF-8, UTF-8 with BOM or GBK; English or\n"
+    "Chinese headers. An ID may be given by a unique prefix of at least 4 characters.\n",
+};
+
 int main(int argc, char **argv)
 {
     gs_tune_malloc();
     gs_sqlite_tune();
     setlocale(LC_ALL, "C.UTF-8");
-    node_cli cli = {0};
-    cli.db = getenv("GRIDNODE_DB") ? getenv("GRIDNODE_DB") : "./gridnode.db";
-    /* --db and --json are global: take them out wherever they stand. */
-    char **rest = calloc((size_t)argc + 1, sizeof *rest);
-    if (!rest)
-        return node_fail("out of memory");
-    int n = 0;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--db")) {
-            if (i + 1 >= argc) {
-                free(rest);
-                return node_usage("--db needs a path");
-            }
-            cli.db = argv[++i];
-        } else if (!strncmp(argv[i], "--db=", 5)) {
-            cli.db = argv[i] + 5;
-        } else if (!strcmp(argv[i], "--json")) {
-            cli.json = true;
-        } else {
-            rest[n++] = argv[i];
-        }
-    }
-    int rc;
-    if (n == 0 || !strcmp(rest[0], "--help") || !strcmp(rest[0], "-h") ||
-        !strcmp(rest[0], "help")) {
-        fputs(usage_text, n == 0 ? stderr : stdout);
-        rc = n == 0 ? NODE_EXIT_USAGE : NODE_EXIT_OK;
-    } else if (!strcmp(rest[0], "--version")) {
-        printf("gridnode %s\n", GS_VERSION);
-        rc = NODE_EXIT_OK;
-    } else {
-        const char *cmd = rest[0];
-        cli.argc = n - 1;
-        cli.argv = rest + 1;
-        const gs_rectype *rt = gs_rectype_find(cmd);
-        if (!strcmp(cmd, "init"))
-            rc = node_cmd_init(&cli);
-        else if (!strcmp(cmd, "status"))
-            rc = node_cmd_status(&cli);
-        else if (!strcmp(cmd, "sync"))
-            rc = node_cmd_sync(&cli);
-        else if (!strcmp(cmd, "verify"))
-            rc = node_cmd_verify(&cli);
-        else if (!strcmp(cmd, "keygen"))
-            rc = node_cmd_keygen(&cli);
-        else if (!strcmp(cmd, "rekey"))
-            rc = node_cmd_rekey(&cli);
-        else if (!strcmp(cmd, "import"))
-            rc = node_cmd_import(&cli);
-        else if (!strcmp(cmd, "export"))
-            rc = node_cmd_export(&cli);
-        else if (!strcmp(cmd, "template"))
-            rc = node_cmd_template(&cli);
-        else if (rt && !rt->reference)
-            rc = node_cmd_record(&cli, rt);
-        else
-            rc = node_usage("unknown command \"%s\"", cmd);
-    }
-    free(rest);
-    return rc;
+    return gs_cli_main(&program, argc, argv);
 }

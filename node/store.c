@@ -615,3 +615,23 @@ int node_store_hub_hash(node_store *s, const char *origin, uint64_t seq,
     gs_stmt_done(st);
     return found ? GS_OK : GS_ENOTFOUND;
 }
+
+/* ---- finding records again (find.h does the work, on this store's db) ---- */
+
+int node_store_list(node_store *s, const gs_rectype *rt, const gs_find_filter *f,
+                   gs_find_each each, void *arg, gs_errbuf *eb)
+{
+    return gs_find_list(s->db, rt, f, each, arg, eb);
+}
+
+int node_store_find(node_store *s, const gs_rectype *rt, const char *key, gs_record **out,
+                   gs_errbuf *eb)
+{
+    return gs_find_one(s->db, rt, key, out, eb);
+}
+
+int node_store_history(node_store *s, const gs_rectype *rt, const char *key,
+                      gs_find_change_each each, void *arg, gs_errbuf *eb)
+{
+    return gs_find_history(s->db, rt, key, each, arg, eb);
+}

@@ -21,6 +21,7 @@
 
 #include "gridsync/change.h"
 #include "gridsync/err.h"
+#include "gridsync/find.h"
 #include "gridsync/msg.h"
 #include "gridsync/record.h"
 #include "gridsync/replica.h"
@@ -89,6 +90,17 @@ int node_store_commit(node_store *s, gs_errbuf *eb);
 void node_store_rollback(node_store *s);
 
 /* The current record (GS_ENOTFOUND if absent or deleted); caller owns *out. */
+/* Finding records again (gridsync/find.h), on this store's tables: every
+ * live record of rt that passes the filter, in id order; the record whose
+ * id is key or starts with key (a unique prefix of 4 or more characters);
+ * a record's history from the change log, in clock order. */
+int node_store_list(node_store *s, const gs_rectype *rt, const gs_find_filter *f,
+                   gs_find_each each, void *arg, gs_errbuf *eb);
+int node_store_find(node_store *s, const gs_rectype *rt, const char *key, gs_record **out,
+                   gs_errbuf *eb);
+int node_store_history(node_store *s, const gs_rectype *rt, const char *key,
+                      gs_find_change_each each, void *arg, gs_errbuf *eb);
+
 int node_store_get(node_store *s, const gs_rectype *rt, const char *key, gs_record **out,
                    gs_errbuf *eb);
 

@@ -39,6 +39,7 @@
 #include <csv.h>
 
 #include "gridsync/buf.h"
+#include "gridsync/record.h"
 
 /* libcsv's field buffer may not grow past this: a field that needs more is
  * over GS_CSV_MAX_FIELD anyway (the slack holds a closing quote and some
@@ -53,7 +54,8 @@
 typedef struct row {
     size_t first;
     size_t ncells;
-    size_t line; /* 1-based line where the row starts */
+    size_t line;   /* 1-based line where the row starts */
+    size_t number; /* the row as a spreadsheet numbers it (gs_csv_row_number) */
 } row;
 
 struct gs_csv {
@@ -77,6 +79,7 @@ typedef struct parse {
     size_t row_line;   /* where that row started */
     size_t row_first;  /* index in c->cells of its first cell */
     bool row_nonempty; /* some cell of it is not "" */
+    size_t extra;      /* lines inside quoted cells of the rows so far */
 } parse;
 
 /* ---- decoding --------------------------------------------------------- */
@@ -338,6 +341,8 @@ static void on_row(int term, void *data)
     if (p->rc)
         return;
     gs_csv *c = p->c;
+    size_t number = p->row_line - p->extra; /* this row ends on p->line */
+    p->extra += p->line - p->row_line;
     if (!p->row_nonempty) {
         c->ncells = p->row_first; /* blank cells take no arena space */
         return;
@@ -352,7 +357,7 @@ static void on_row(int term, void *data)
         c->rows = nr;
         c->rows_cap = cap;
     }
-    c->rows[c->nrows++] = (row){p->row_first, c->ncells - p->row_first, p->row_line};
+    c->rows[c->nrows++] = (row){p->row_first, c->ncells - p->row_first, p->row_line, number};
     p->row_first = c->ncells;
     p->row_nonempty = false;
 }
@@ -588,4 +593,78 @@ size_t gs_csv_line(const gs_csv *c, size_t r)
 {
     assert(c != NULL && r + 1 < c->nrows);
     return c->rows[r + 1].line;
+}
+
+size_t gs_csv_row_number(const gs_csv *c, size_t r)
+{
+    assert(c != NULL && r + 1 < c->nrows);
+    return c->rows[r + 1].number;
+}
+
+/* ---- loading records ------------------------------------------------------ */
+
+/* Prints one error of row r (column col, or none when col is past the
+ * header) unless more than max were printed already. */
+static void row_error(const gs_csv *csv, const gs_csv_load *how, int *errors, size_t r,
+                      size_t col, const char *msg)
+{
+    if (++*errors > how->max_shown)
+        return;
+    if (col < gs_csv_ncols(csv))
+        fprintf(stderr, "%s: %s: row %zu, column %zu \"%s\": %s\n", how->prog, how->file,
+                gs_csv_row_number(csv, r), col + 1, gs_csv_header(csv, col), msg);
+    else
+        fprintf(stderr, "%s: %s: row %zu: %s\n", how->prog, how->file, gs_csv_row_number(csv, r),
+                msg);
+}
+
+int gs_csv_load_rows(const gs_csv *csv, const gs_csv_load *how)
+{
+    size_t ncols = gs_csv_ncols(csv), nrows = gs_csv_nrows(csv);
+    int errors = 0;
+    for (size_t r = 0; r < nrows; r++) {
+        gs_record *rec = gs_record_new(how->rt);
+        if (!rec) {
+            fprintf(stderr, "%s: out of memory\n", how->prog);
+            return errors + 1;
+        }
+        bool bad = false;
+        gs_errbuf eb = {{0}};
+        for (size_t c = ncols; c < gs_csv_row_ncells(csv, r); c++)
+            if (*gs_csv_cell(csv, r, c)) {
+                if (++errors <= how->max_shown)
+                    fprintf(stderr,
+                            "%s: %s: row %zu, column %zu: \"%.40s\" is beyond the last column of "
+                            "the header row; nothing there is imported\n",
+                            how->prog, how->file, gs_csv_row_number(csv, r), c + 1,
+                            gs_csv_cell(csv, r, c));
+                bad = true;
+            }
+        /* one message per bad cell; an empty one is "not given", or, when
+         * a row is the whole record, clears the field */
+        for (size_t c = 0; c < ncols; c++) {
+            const char *cell = gs_csv_cell(csv, r, c);
+            if (how->col_field[c] < 0 || (!*cell && !how->empty_clears))
+                continue;
+            if (gs_record_parse(rec, how->col_field[c], cell, &eb)) {
+                row_error(csv, how, &errors, r, c, eb.msg);
+                bad = true;
+            }
+        }
+        int bad_field = -1;
+        if (!bad && how->row(rec, &bad_field, how->arg, &eb)) {
+            size_t c = 0;
+            while (bad_field >= 0 && c < ncols && how->col_field[c] != bad_field)
+                c++;
+            row_error(csv, how, &errors, r, bad_field >= 0 ? c : ncols, eb.msg);
+        }
+        gs_record_destroy(&rec);
+        if (how->progress && (r + 1) % 2000 == 0)
+            fprintf(stderr, "\r导入 importing %zu/%zu rows ...", r + 1, nrows);
+    }
+    if (how->progress && nrows >= 2000)
+        fputs("\r\033[K", stderr);
+    if (errors > how->max_shown)
+        fprintf(stderr, "%s: ... and %d more errors\n", how->prog, errors - how->max_shown);
+    return errors;
 }

@@ -46,6 +46,7 @@
 #ifndef GS_CSVIN_H
 #define GS_CSVIN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "gridsync/err.h"
@@ -98,5 +99,43 @@ size_t gs_csv_row_ncells(const gs_csv *c, size_t r);
  * first line counts as it stands in the file, after any blank lines), for
  * error messages; quoted fields may make a row span several lines. */
 size_t gs_csv_line(const gs_csv *c, size_t r);
+
+/* The row number of data row r as a spreadsheet shows it: its line in the
+ * file, less the line breaks inside quoted cells of the rows before it (a
+ * cell spanning lines is one row in Excel). Without such cells it is the
+ * line; blank lines count as the empty rows they are in Excel. */
+size_t gs_csv_row_number(const gs_csv *c, size_t r);
+
+/* ---- loading records: the one loop of `gridnode import` and `gridhub
+ * refdata load` ---- */
+
+struct gs_rectype;
+struct gs_record;
+
+/* How gs_csv_load_rows reads a file into records. */
+typedef struct gs_csv_load {
+    const char *prog; /* "gridnode": each message starts with it */
+    const char *file; /* the file as the user named it */
+    const struct gs_rectype *rt;
+    const int *col_field; /* per header column: its field, or < 0 when not read */
+    bool empty_clears;    /* an empty cell sets the field to null (a row is the whole
+                             record), rather than leaving it not given */
+    bool progress;        /* "导入 importing n/N rows" on stderr every 2,000 rows */
+    int max_shown;        /* errors printed at the most; then a count */
+    /* Stores one parsed row. On failure eb says why and *bad_field names the
+     * field at fault when it is one (else it stays -1). */
+    int (*row)(struct gs_record *rec, int *bad_field, void *arg, gs_errbuf *eb);
+    void *arg;
+} gs_csv_load;
+
+/* Parses every data row of csv into a new record of how->rt, cell by cell
+ * with the field's own parser (gs_record_parse), and hands each row that
+ * parsed to how->row. Every error is printed on stderr as
+ *   PROG: FILE: row N, column C "HEADER": what is wrong
+ *   PROG: FILE: row N: what is wrong          (the row as a whole)
+ * with N from gs_csv_row_number; a cell with text beyond the header's last
+ * column is an error too. Goes on after errors (all are listed before the
+ * caller decides) and returns how many there were. */
+int gs_csv_load_rows(const gs_csv *csv, const gs_csv_load *how);
 
 #endif

@@ -563,12 +563,12 @@ START_TEST(bad_village_rows_refused_with_line_and_column)
         /* a blank line: the bad row is line 4 of the file, not data row 3 */
         {"411102001001,滨西社区居民委员会,village,411102001,residents\n\n"
          "411102001002,新华社区居民委员会,village,411102001,villagers\n",
-         ": line 4, column 5 \"committee\": "},
+         ": row 4, column 5 \"committee\": "},
         {"411102001001,滨西社区居民委员会,village,411102100,residents\n",
-         ": line 2, column 4 \"parent_code\": "},
-        {"411102001,老街街道,township,411102,residents\n", ": line 2, column 5 \"committee\": "},
+         ": row 2, column 4 \"parent_code\": "},
+        {"411102001,老街街道,township,411102,residents\n", ": row 2, column 5 \"committee\": "},
         {"411102001001,滨西社区居民委员会,village,411102001,城里\n",
-         ": line 2, column 5 \"committee\": "},
+         ": row 2, column 5 \"committee\": "},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char path[PATH_MAX], text[512], want[PATH_MAX + 64];

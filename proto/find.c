@@ -1,0 +1,424 @@
+/*
+ * find.c: finding a record again (find.h): the filters of `TYPE list`,
+ * ids by unique prefix, a record's history, and printing records.
+ *
+ * One copy for both programs: the node and the hub hold the same entity
+ * tables (replica.c makes them from the field tables) and the same columns
+ * of `changes`, so the SQL is written once here and each store calls it.
+ * The SQL text is built only from the field tables (trusted names); every
+ * value a user gave is a bound parameter.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "gridsync/find.h"
+#include "gridsync/replica.h"
+#include "gridsync/schema.h"
+#include "gridsync/table.h"
+
+int gs_find_date_field(const gs_rectype *rt)
+{
+    for (int i = 0; i < rt->nfields; i++)
+        if ((rt->fields[i].type == GS_FT_DATE || rt->fields[i].type == GS_FT_DATETIME) &&
+            !(rt->fields[i].flags & GS_F_COMPUTED))
+            return i;
+    return -1;
+}
+
+/* The values bound to a query, in order, and how each is bound. */
+typedef struct binds {
+    const char *v[48];
+    int n;
+} binds;
+
+/* Adds "AND <cond>" for one filter: checks that field (by name; the scope
+ * when name is NULL) exists in rt, parses the value with the field's own
+ * parser into canonical text (kept in *rec), and appends cond with %1$s the
+ * column and ? the value. */
+static int filter_on(const gs_rectype *rt, gs_record *rec, const char *opt, const char *name,
+                     const char *value, const char *cond, int nparams, gs_buf *sql, binds *b,
+                     gs_errbuf *eb)
+{
+    if (!value)
+        return GS_OK;
+    int f = name ? gs_field_find(rt, name) : rt->scope;
+    if (f < 0)
+        return gs_errf(eb, GS_EINVAL, "%s: %s (%s) 没有这一项 (has no %s)", opt, rt->label_zh,
+                       rt->name, name ? name : "village");
+    gs_errbuf pe = {{0}};
+    if (!*value || gs_record_parse(rec, f, value, &pe) || !gs_record_str(rec, f))
+        return gs_errf(eb, GS_EINVAL, "%s \"%s\": %s", opt, value,
+                       pe.msg[0] ? pe.msg : "a value is needed");
+    gs_buf_puts(sql, " AND ");
+    gs_buf_printf(sql, cond, rt->fields[f].name);
+    for (int i = 0; i < nparams; i++)
+        b->v[b->n++] = gs_record_str(rec, f);
+    return GS_OK;
+}
+
+/* Appends the date range and the text search (values bound as given: the
+ * dates are canonical already, the text is any text). */
+static int filter_range_text(const gs_rectype *rt, const gs_find_filter *f, gs_buf *sql, binds *b,
+                             gs_errbuf *eb)
+{
+    int d = gs_find_date_field(rt);
+    if ((f->since || f->until) && d < 0)
+        return gs_errf(eb, GS_EINVAL, "%s: %s (%s) 没有日期 (has no date)",
+                       f->since ? "--since" : "--until", rt->label_zh, rt->name);
+    /* a date-time's first ten characters are its day (canonical values) */
+    if (f->since) {
+        gs_buf_printf(sql, " AND substr(%s, 1, 10) >= ?", rt->fields[d].name);
+        b->v[b->n++] = f->since;
+    }
+    if (f->until) {
+        gs_buf_printf(sql, " AND substr(%s, 1, 10) <= ?", rt->fields[d].name);
+        b->v[b->n++] = f->until;
+    }
+    if (!f->text)
+        return GS_OK;
+    int ntext = 0;
+    for (int i = 0; i < rt->nfields && b->n < 40; i++)
+        if (rt->fields[i].type == GS_FT_TEXT && !(rt->fields[i].flags & GS_F_COMPUTED)) {
+            gs_buf_printf(sql, "%sinstr(%s, ?) > 0", ntext++ ? " OR " : " AND (",
+                          rt->fields[i].name);
+            b->v[b->n++] = f->text;
+        }
+    gs_buf_puts(sql, ntext ? ")" : " AND 0");
+    return GS_OK;
+}
+
+int gs_find_list(sqlite3 *db, const gs_rectype *rt, const gs_find_filter *f, gs_find_each each,
+                 void *arg, gs_errbuf *eb)
+{
+    gs_record *vals = gs_record_new(rt); /* the filters' values, canonical */
+    gs_buf sql = GS_BUF_INIT;
+    binds b = {{NULL}, 0};
+    if (!vals)
+        return gs_errf(eb, GS_ENOMEM, "out of memory");
+    gs_buf_puts(&sql, "SELECT ");
+    gs_replica_columns(rt, &sql);
+    gs_buf_printf(&sql, " FROM %s WHERE _deleted = 0", rt->plural);
+    int rc = filter_on(rt, vals, "--status", "status", f->status, "%s = ?", 1, &sql, &b, eb);
+    if (!rc)
+        rc = filter_on(rt, vals, "--category", "category", f->category,
+                       "(%1$s = ? OR substr(%1$s, 1, length(?) + 1) = ? || '.')", 3, &sql, &b, eb);
+    if (!rc)
+        rc = filter_on(rt, vals, "--grid", "grid_code", f->grid, "%s = ?", 1, &sql, &b, eb);
+    if (!rc && rt->scope < 0 && f->village)
+        rc = gs_errf(eb, GS_EINVAL, "--village: %s (%s) 不属于村 (is not village data)",
+                     rt->label_zh, rt->name);
+    if (!rc)
+        rc = filter_on(rt, vals, "--village", NULL, f->village, "%s = ?", 1, &sql, &b, eb);
+    if (!rc)
+        rc = filter_range_text(rt, f, &sql, &b, eb);
+    gs_buf_printf(&sql, " ORDER BY %s", rt->fields[rt->key].name);
+    sqlite3_stmt *st = NULL;
+    if (!rc && (sql.err || sqlite3_prepare_v2(db, sql.data, -1, &st, NULL) != SQLITE_OK))
+        rc = gs_errf(eb, GS_ESQL, "listing %s: %s", rt->plural, sqlite3_errmsg(db));
+    for (int i = 0; !rc && i < b.n; i++)
+        sqlite3_bind_text(st, i + 1, b.v[i], -1, SQLITE_STATIC);
+    int step = SQLITE_DONE;
+    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        gs_record *r = NULL;
+        if (gs_replica_row(st, 0, rt, &r))
+            rc = gs_errf(eb, GS_ENOMEM, "out of memory");
+        else
+            rc = each(r, arg);
+        gs_record_destroy(&r);
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = gs_errf(eb, GS_ESQL, "listing %s: %s", rt->plural, sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    gs_buf_free(&sql);
+    gs_record_destroy(&vals);
+    return rc;
+}
+
+/* ---- ids by prefix -------------------------------------------------------- */
+
+/* The field that names a record to a person: its first required text
+ * field (title, name, host), else its date; -1 for none. */
+static int naming_field(const gs_rectype *rt)
+{
+    for (int i = 0; i < rt->nfields; i++)
+        if (i != rt->key && rt->fields[i].type == GS_FT_TEXT &&
+            (rt->fields[i].flags & GS_F_REQUIRED))
+            return i;
+    return gs_find_date_field(rt);
+}
+
+/* Appends at most max bytes of s, never cutting a UTF-8 character. */
+static void put_clipped(gs_buf *b, const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (n > max) {
+        n = max;
+        while (n && ((unsigned char)s[n] & 0xC0) == 0x80)
+            n--;
+    }
+    gs_buf_append(b, s, n);
+    if (n < strlen(s))
+        gs_buf_puts(b, "…");
+}
+
+int gs_find_one(sqlite3 *db, const gs_rectype *rt, const char *key, gs_record **out, gs_errbuf *eb)
+{
+    gs_buf sql = GS_BUF_INIT, hi = GS_BUF_INIT, list = GS_BUF_INIT;
+    const char *kname = rt->fields[rt->key].name;
+    gs_buf_puts(&sql, "SELECT ");
+    gs_replica_columns(rt, &sql);
+    /* the id's B-tree from key up to key followed by 0xFF, which no UTF-8
+     * text holds: every id that starts with key, in order */
+    gs_buf_printf(&sql, " FROM %s WHERE _deleted = 0 AND %s BETWEEN ?1 AND ?2 ORDER BY %s LIMIT %d",
+                  rt->plural, kname, kname, GS_FIND_SHOW_MATCHES + 1);
+    gs_buf_puts(&hi, key);
+    if (strlen(key) >= GS_FIND_MIN_PREFIX)
+        gs_buf_putc(&hi, '\xFF');
+    sqlite3_stmt *st = NULL;
+    int rc = GS_OK, n = 0, total = 0, name_f = naming_field(rt);
+    if (sql.err || hi.err || sqlite3_prepare_v2(db, sql.data, -1, &st, NULL) != SQLITE_OK)
+        rc = gs_errf(eb, GS_ESQL, "finding %s %s: %s", rt->name, key, sqlite3_errmsg(db));
+    else {
+        sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, hi.data, (int)hi.len, SQLITE_STATIC);
+    }
+    gs_record *rows[GS_FIND_SHOW_MATCHES + 1] = {NULL}, *found = NULL;
+    while (!rc && n <= GS_FIND_SHOW_MATCHES && sqlite3_step(st) == SQLITE_ROW) {
+        if (gs_replica_row(st, 0, rt, &rows[n]))
+            rc = gs_errf(eb, GS_ENOMEM, "out of memory");
+        else if (!strcmp(gs_record_key(rows[n]), key))
+            found = rows[n]; /* the id itself wins over the ids it starts */
+        n++;
+    }
+    if (!found && n == 1)
+        found = rows[0];
+    for (int i = 0; !found && i < n && i < GS_FIND_SHOW_MATCHES; i++) {
+        gs_buf_printf(&list, "\n  %s", gs_record_key(rows[i]));
+        if (name_f >= 0 && gs_record_str(rows[i], name_f)) {
+            gs_buf_puts(&list, "  ");
+            put_clipped(&list, gs_record_str(rows[i], name_f), 48);
+        }
+    }
+    for (int i = 0; i < n; i++)
+        if (rows[i] != found)
+            gs_record_destroy(&rows[i]);
+    if (!rc && !found && n > 1) {
+        /* count them all for the message (only the first few were read) */
+        sqlite3_finalize(st);
+        st = NULL;
+        gs_buf_reset(&sql);
+        gs_buf_printf(&sql, "SELECT count(*) FROM %s WHERE _deleted = 0 AND %s BETWEEN ?1 AND ?2",
+                      rt->plural, kname);
+        total = n;
+        if (!sql.err && sqlite3_prepare_v2(db, sql.data, -1, &st, NULL) == SQLITE_OK) {
+            sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 2, hi.data, (int)hi.len, SQLITE_STATIC);
+            if (sqlite3_step(st) == SQLITE_ROW)
+                total = sqlite3_column_int(st, 0);
+        }
+        rc = gs_errf(eb, GS_EEXIST,
+                     "编号前缀 %s 对应 %d 条%s，请多给几位 (the id prefix %s matches %d %s; give "
+                     "more of it):%s%s",
+                     key, total, rt->label_zh, key, total, rt->plural, list.data ? list.data : "",
+                     total > GS_FIND_SHOW_MATCHES ? "\n  …" : "");
+    } else if (!rc && !found) {
+        rc = gs_errf(eb, GS_ENOTFOUND, "%s %s not found", rt->label_zh, key);
+    }
+    sqlite3_finalize(st);
+    if (!rc)
+        *out = found;
+    else
+        gs_record_destroy(&found);
+    gs_buf_free(&sql);
+    gs_buf_free(&hi);
+    gs_buf_free(&list);
+    return rc;
+}
+
+/* ---- history ----------------------------------------------------------- */
+
+int gs_find_history(sqlite3 *db, const gs_rectype *rt, const char *key, gs_find_change_each each,
+                    void *arg, gs_errbuf *eb)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT origin, seq, hlc, body FROM changes WHERE rtype = ?1 AND "
+                           "rid = ?2 ORDER BY hlc, origin",
+                           -1, &st, NULL) != SQLITE_OK)
+        return gs_errf(eb, GS_ESQL, "reading the history: %s", sqlite3_errmsg(db));
+    sqlite3_bind_text(st, 1, rt->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        gs_change c = {0};
+        if (gs_change_decode(sqlite3_column_blob(st, 3), (size_t)sqlite3_column_bytes(st, 3), &c,
+                             NULL) != GS_OK) {
+            gs_change_clear(&c);
+            c.op = 0;
+        }
+        const char *origin = (const char *)sqlite3_column_text(st, 0);
+        snprintf(c.origin, sizeof c.origin, "%s", origin ? origin : "");
+        c.seq = (uint64_t)sqlite3_column_int64(st, 1);
+        c.hlc = (gs_hlc)sqlite3_column_int64(st, 2);
+        each(&c, arg);
+        gs_change_clear(&c);
+    }
+    sqlite3_finalize(st);
+    return GS_OK;
+}
+
+/* ---- printing ------------------------------------------------------------ */
+
+void gs_find_display(const gs_record *r, int f, gs_buf *b)
+{
+    const gs_field *fd = &r->rt->fields[f];
+    if (!gs_record_has(r, f))
+        return;
+    if (fd->type == GS_FT_ENUM)
+        gs_buf_puts(b, gs_enum_zh(fd, gs_record_str(r, f)));
+    else if (fd->type == GS_FT_BOOL)
+        gs_buf_puts(b, gs_record_int(r, f, 0) ? "是" : "否");
+    else
+        gs_record_format(r, f, b);
+}
+
+void gs_find_print_record(const gs_record *rec, FILE *f)
+{
+    const gs_rectype *rt = rec->rt;
+    fprintf(f, "%s %s\n", rt->label_zh, gs_record_key(rec));
+    gs_buf b = GS_BUF_INIT;
+    size_t w = 0;
+    for (int i = 0; i < rt->nfields; i++)
+        if (gs_text_width(rt->fields[i].label_zh) > w)
+            w = gs_text_width(rt->fields[i].label_zh);
+    for (int i = 0; i < rt->nfields; i++) {
+        if (!gs_record_has(rec, i))
+            continue;
+        gs_buf_reset(&b);
+        gs_find_display(rec, i, &b);
+        const char *label = rt->fields[i].label_zh;
+        fprintf(f, "  %s%*s  %s\n", label, (int)(w - gs_text_width(label)), "",
+                b.data ? b.data : "");
+    }
+    gs_buf_free(&b);
+}
+
+void gs_find_print_change(const gs_change *c, void *file)
+{
+    gs_buf line = GS_BUF_INIT, v = GS_BUF_INIT;
+    gs_hlc_format(c->hlc, &line);
+    gs_buf_printf(&line, "  %s #%llu", c->origin, (unsigned long long)c->seq);
+    if (c->op == GS_OP_DELETE)
+        gs_buf_puts(&line, " 删除 deleted");
+    const gs_rectype *rt = c->rec ? c->rec->rt : NULL;
+    for (int i = 0; rt && i < rt->nfields && c->op == GS_OP_UPSERT; i++) {
+        if (i == rt->key || i == rt->scope || c->rec->v[i].state == GS_V_UNSET)
+            continue;
+        gs_buf_reset(&v);
+        gs_find_display(c->rec, i, &v);
+        gs_buf_printf(&line, " %s=%s", rt->fields[i].label_zh, v.data ? v.data : "∅");
+    }
+    fprintf(file, "  %s\n", line.data ? line.data : "");
+    gs_buf_free(&line);
+    gs_buf_free(&v);
+}
+
+int gs_find_format_parse(const char *s)
+{
+    return !strcmp(s, "table")  ? GS_FIND_TABLE
+           : !strcmp(s, "json") ? GS_FIND_JSON
+           : !strcmp(s, "csv")  ? GS_FIND_CSV
+                                : -1;
+}
+
+struct gs_find_out {
+    const gs_rectype *rt;
+    gs_find_format fmt;
+    gs_table *table;
+    int cols[64], ncols;
+    gs_buf text; /* JSON or CSV */
+    size_t n;
+};
+
+/* The columns of a table: the key, the required fields, and the computed
+ * findings and the status. */
+static bool list_column(const gs_field *f)
+{
+    if (f->flags & GS_F_SCOPE)
+        return false;
+    if (f->flags & (GS_F_KEY | GS_F_REQUIRED))
+        return f->type != GS_FT_TEXT || f->max <= 200;
+    return !strcmp(f->name, "findings") || !strcmp(f->name, "violations") ||
+           !strcmp(f->name, "outcome") || !strcmp(f->name, "status");
+}
+
+gs_find_out *gs_find_out_new(const gs_rectype *rt, gs_find_format fmt)
+{
+    gs_find_out *o = calloc(1, sizeof *o);
+    if (!o)
+        return NULL;
+    o->rt = rt;
+    o->fmt = fmt;
+    o->text = (gs_buf)GS_BUF_INIT;
+    const char *headers[64];
+    for (int i = 0; i < rt->nfields && o->ncols < 64; i++)
+        if (list_column(&rt->fields[i])) {
+            o->cols[o->ncols] = i;
+            headers[o->ncols++] = rt->fields[i].label_zh;
+        }
+    if (fmt == GS_FIND_TABLE && !(o->table = gs_table_new((size_t)o->ncols, headers))) {
+        free(o);
+        return NULL;
+    }
+    if (fmt == GS_FIND_JSON)
+        gs_buf_putc(&o->text, '[');
+    if (fmt == GS_FIND_CSV)
+        gs_schema_csv_header(rt, false, &o->text);
+    return o;
+}
+
+int gs_find_out_add(const gs_record *rec, void *out)
+{
+    gs_find_out *o = out;
+    if (o->fmt == GS_FIND_JSON) {
+        if (o->n)
+            gs_buf_putc(&o->text, ',');
+        gs_record_json(rec, &o->text);
+    } else if (o->fmt == GS_FIND_CSV) {
+        gs_record_csv(rec, &o->text);
+    } else {
+        gs_buf cell[64];
+        const char *cells[64];
+        for (int c = 0; c < o->ncols; c++) {
+            cell[c] = (gs_buf)GS_BUF_INIT;
+            gs_find_display(rec, o->cols[c], &cell[c]);
+            cells[c] = cell[c].data ? cell[c].data : "";
+        }
+        gs_table_add(o->table, cells);
+        for (int c = 0; c < o->ncols; c++)
+            gs_buf_free(&cell[c]);
+    }
+    o->n++;
+    return o->text.err ? GS_ENOMEM : GS_OK;
+}
+
+int gs_find_out_end(gs_find_out **op, FILE *f)
+{
+    gs_find_out *o = op ? *op : NULL;
+    if (!o)
+        return GS_OK;
+    if (o->fmt == GS_FIND_JSON)
+        gs_buf_puts(&o->text, "]\n");
+    if (!f) {
+    } else if (o->fmt == GS_FIND_TABLE) {
+        gs_table_print(o->table, f);
+        fprintf(f, "(%zu %s)\n", o->n, o->rt->label_zh);
+    } else if (o->text.data) {
+        fwrite(o->text.data, 1, o->text.len, f);
+    }
+    int rc = o->text.err;
+    gs_table_destroy(&o->table);
+    gs_buf_free(&o->text);
+    free(o);
+    *op = NULL;
+    return rc;
+}
