@@ -29,7 +29,9 @@
 # test_node_import, 521 and 264 processes at ~1 s of CPU per process start
 # under memcheck; test_node_durability, whose 20,000-row imports and kill delays
 # are sized by a native run; test_converge, 10,000 offline changes; test_sync,
-# whose 20 nodes and 10 hub kills do not scale) run with the test process under
+# whose 20 nodes and 10 hub kills do not scale; test_villages and test_hub_cli,
+# which run a gridhub report or command per check, some hundreds, while
+# test_reports traces the same report code) run with the test process under
 # memcheck but their children not traced: traced, each of them runs past
 # ctest's 900 s limit here. VG_UNTRACED= traces everything (far longer).
 # The scenario tests run in two lanes at once (VG_LANE1, default test_security,
@@ -47,7 +49,7 @@ root=$(pwd)
 start=$(date +%s)
 dir=${VG_BUILD_DIR:-build-valgrind}
 jobs=$(nproc 2>/dev/null || echo 2)
-untraced=${VG_UNTRACED-test_node_cli|test_node_import|test_node_durability|test_converge|test_sync}
+untraced=${VG_UNTRACED-test_node_cli|test_node_import|test_node_durability|test_converge|test_sync|test_villages|test_hub_cli}
 
 if [ -z "${VG_NO_BUILD:-}" ]; then
   bash scripts/deps.sh   # valgrind among them
