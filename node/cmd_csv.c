@@ -2,6 +2,12 @@
  * cmd_csv.c: `gridnode import`, `export` and `template`: the CSV files staff
  * fill in Excel.
  *
+ * A file is a CSV file or an Excel workbook (.xlsx, read through
+ * gridsync/xlsx.h into the same table): one loop imports both, and a
+ * workbook's messages name its sheet and the spreadsheet's row and column.
+ * A row whose ordinal column (序号) says 示例 is an example row of the
+ * template: it is skipped and counted.
+ *
  * Import is all rows or none: one transaction; every row goes through the
  * same entry rules as a typed command (entry.c); every error names the file,
  * the row as Excel numbers it (header = row 1), the column and what was
@@ -21,6 +27,7 @@
  * must not undo later work. Ordinal columns (序号, 行号, No., #, and a bare
  * 编号 of row numbers) are recognised and ignored.
  */
+#include <limits.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,26 +37,46 @@
 
 #include "cli.h"
 #include "gridsync/csv.h"
+#include "gridsync/xlsx.h"
 #include "entry.h"
 
 #define MAX_ERRORS_SHOWN 200
 #define COL_ORDINAL (-2) /* col_field value of an ignored ordinal column */
 
 static const char import_help[] =
-    "usage: gridnode import TYPE FILE.csv [--dry-run] [--db PATH]\n"
+    "usage: gridnode import TYPE FILE.csv|FILE.xlsx [--dry-run] [--db PATH]\n"
     "\n"
-    "Imports every row of FILE.csv as TYPE records (grids, incidents, elections, candidates,\n"
-    "councils, members, affairs), all or none. The file may be UTF-8 (with or without BOM)\n"
-    "or GBK/GB18030 as Chinese Excel saves it; the header row may use the English names or\n"
+    "Imports every row of FILE as TYPE records (grids, incidents, elections, candidates,\n"
+    "councils, members, affairs), all or none. The file may be CSV in UTF-8 (with or without\n"
+    "BOM) or GBK/GB18030 as Chinese Excel saves it, or an Excel workbook (.xlsx: its first\n"
+    "sheet; `gridnode template TYPE --format xlsx` writes one to fill, whose 示例 rows are\n"
+    "skipped); the header row may use the English names or\n"
     "the Chinese labels of `gridnode template TYPE`. Importing a file again adds nothing:\n"
     "a row with an existing id updates the fields that differ (or is unchanged), a row\n"
     "without an id that this PC imported before is unchanged. Columns 序号, 行号, No., #\n"
-    "(and 编号 holding row numbers) are ignored. --dry-run checks everything and saves\n"
+    "(and 编号 holding row numbers) are ignored; a row whose 序号 is 示例 is skipped. --dry-run checks everything and saves\n"
     "nothing.\n";
 
 static const char *encoding_name(gs_csv_encoding e)
 {
-    return e == GS_CSV_GB18030 ? "GB18030/GBK" : e == GS_CSV_UTF8_BOM ? "UTF-8 BOM" : "UTF-8";
+    return e == GS_CSV_XLSX        ? "XLSX"
+           : e == GS_CSV_GB18030  ? "GB18030/GBK"
+           : e == GS_CSV_UTF8_BOM ? "UTF-8 BOM"
+                                  : "UTF-8";
+}
+
+/* Column c (0-based) as messages name it: "3", and "3 (C)" in a workbook,
+ * whose columns the spreadsheet shows by letter. Returns buf. */
+static const char *col_label(const gs_csv *csv, size_t c, char buf[24])
+{
+    if (gs_csv_encoding_of(csv) != GS_CSV_XLSX) {
+        snprintf(buf, 24, "%zu", c + 1);
+    } else {
+        char letters[8];
+        gs_xlsx_col_name(c + 1, letters);
+        snprintf(buf, 24, "%zu (%s)", c + 1, letters);
+    }
+    return buf;
 }
 
 /* Excel's row number of every data row: records counted, blank rows
@@ -61,6 +88,11 @@ static size_t *excel_rows(const gs_csv *csv)
     size_t *rows = malloc((nrows ? nrows : 1) * sizeof *rows);
     if (!rows)
         return NULL;
+    if (gs_csv_encoding_of(csv) == GS_CSV_XLSX) { /* the sheet numbers its rows */
+        for (size_t r = 0; r < nrows; r++)
+            rows[r] = gs_csv_line(csv, r);
+        return rows;
+    }
     /* the header's own span */
     size_t row = 1, prev_line = 1, prev_span = 1;
     for (size_t c = 0; c < ncols; c++)
@@ -97,7 +129,7 @@ static size_t first_non_ordinal(const gs_csv *csv, size_t col)
 {
     for (size_t r = 0; r < gs_csv_nrows(csv); r++) {
         const char *v = gs_csv_cell(csv, r, col);
-        if (strspn(v, "0123456789") != strlen(v))
+        if (strspn(v, "0123456789") != strlen(v) && strcmp(v, GS_XLSX_EXAMPLE_MARK))
             return r;
     }
     return gs_csv_nrows(csv);
@@ -106,12 +138,14 @@ static size_t first_non_ordinal(const gs_csv *csv, size_t col)
 /* Maps header columns to fields; -1 for none, COL_ORDINAL for an ordinal
  * column. Reports every bad header. */
 static int map_headers(const char *file, const gs_rectype *rt, const gs_csv *csv,
-                       const size_t *rows, int *col_field)
+                       const size_t *rows, size_t hrow, int *col_field)
 {
     int errors = 0;
     bool seen[128] = {false};
+    char cl[24];
     for (size_t c = 0; c < gs_csv_ncols(csv); c++) {
         const char *h = gs_csv_header(csv, c);
+        col_label(csv, c, cl);
         int f = gs_field_find(rt, h);
         col_field[c] = f;
         if (f < 0 && ordinal_header(h)) {
@@ -119,28 +153,28 @@ static int map_headers(const char *file, const gs_rectype *rt, const gs_csv *csv
             col_field[c] = COL_ORDINAL;
             if (r < gs_csv_nrows(csv)) {
                 fprintf(stderr,
-                        "gridnode: %s: row %zu, column %zu \"%s\": \"%.40s\" 不是行号；若这一列"
+                        "gridnode: %s: row %zu, column %s \"%s\": \"%.40s\" 不是行号；若这一列"
                         "是记录的编号，请把表头改为 %s（或 %s），若是行号，请改为 序号 (not a row "
                         "number: name the column %s if it holds the ids of the records, 序号 if "
                         "it numbers the rows)\n",
-                        file, rows[r], c + 1, h, gs_csv_cell(csv, r, c),
+                        file, rows[r], cl, h, gs_csv_cell(csv, r, c),
                         rt->fields[rt->key].label_zh, rt->fields[rt->key].name,
                         rt->fields[rt->key].label_zh);
                 errors++;
             }
         } else if (f < 0) {
-            fprintf(stderr, "gridnode: %s: row 1, column %zu \"%s\": not a column of %s; expected "
-                            "the headers of `gridnode template %s`\n",
-                    file, c + 1, h, rt->plural, rt->plural);
+            fprintf(stderr, "gridnode: %s: row %zu, column %s \"%s\": not a column of %s; "
+                            "expected the headers of `gridnode template %s`\n",
+                    file, hrow, cl, h, rt->plural, rt->plural);
             errors++;
         } else if (rt->fields[f].flags & GS_F_COMPUTED) {
-            fprintf(stderr, "gridnode: %s: row 1, column %zu \"%s\": computed by the rules, not "
+            fprintf(stderr, "gridnode: %s: row %zu, column %s \"%s\": computed by the rules, not "
                             "imported\n",
-                    file, c + 1, h);
+                    file, hrow, cl, h);
             errors++;
         } else if (seen[f]) {
-            fprintf(stderr, "gridnode: %s: row 1, column %zu \"%s\": the column appears twice\n",
-                    file, c + 1, h);
+            fprintf(stderr, "gridnode: %s: row %zu, column %s \"%s\": the column appears twice\n",
+                    file, hrow, cl, h);
             errors++;
         } else {
             seen[f] = true;
@@ -150,8 +184,8 @@ static int map_headers(const char *file, const gs_rectype *rt, const gs_csv *csv
         const gs_field *fd = &rt->fields[f];
         if ((fd->flags & GS_F_REQUIRED) && !(fd->flags & (GS_F_GENERATED | GS_F_SCOPE)) &&
             !fd->def && !seen[f] && !(rt->id == GS_RT_INCIDENT && !strcmp(fd->name, "reported_at"))) {
-            fprintf(stderr, "gridnode: %s: row 1: the required column %s (%s) is missing\n", file,
-                    fd->label_zh, fd->name);
+            fprintf(stderr, "gridnode: %s: row %zu: the required column %s (%s) is missing\n",
+                    file, hrow, fd->label_zh, fd->name);
             errors++;
         }
     }
@@ -311,15 +345,22 @@ int node_cmd_import(node_cli *cli)
             return node_usage("import: unexpected argument %s", cli->argv[i]);
     }
     if (np != 2)
-        return node_usage("import needs TYPE and FILE.csv");
+        return node_usage("import needs TYPE and FILE.csv or FILE.xlsx");
     const gs_rectype *rt = gs_rectype_find(pos[0]);
     if (!rt || rt->reference)
         return node_usage("import: unknown type \"%s\"", pos[0]);
     const char *file = pos[1];
     gs_errbuf eb = {{0}};
     gs_csv *csv = NULL;
-    if (gs_csv_open(&csv, file, &eb))
+    if (gs_xlsx_is_workbook(file) ? gs_xlsx_open(&csv, file, &eb) : gs_csv_open(&csv, file, &eb))
         return node_fail("import: %s", eb.msg);
+    /* where the rows are, for messages: the file, and a workbook's sheet */
+    char where[PATH_MAX + 160];
+    if (gs_csv_sheet(csv))
+        snprintf(where, sizeof where, "%s: sheet \"%.120s\"", file, gs_csv_sheet(csv));
+    else
+        snprintf(where, sizeof where, "%s", file);
+    size_t hrow = gs_csv_sheet(csv) ? gs_csv_header_line(csv) : 1;
     size_t ncols = gs_csv_ncols(csv), nrows = gs_csv_nrows(csv);
     int *col_field = calloc(ncols ? ncols : 1, sizeof *col_field);
     size_t *rows = excel_rows(csv);
@@ -333,7 +374,7 @@ int node_cmd_import(node_cli *cli)
     }
     int exit_code = NODE_EXIT_OK;
     node_store *s = NULL;
-    int errors = map_headers(file, rt, csv, rows, col_field);
+    int errors = map_headers(where, rt, csv, rows, hrow, col_field);
     if (errors) {
         exit_code = node_fail("import: %s: %d error(s) in the header row; nothing was imported",
                               file, errors);
@@ -344,6 +385,8 @@ int node_cmd_import(node_cli *cli)
         goto out;
     }
     size_t count[3] = {0, 0, 0}; /* by row_fate */
+    size_t examples = 0;         /* rows marked 示例, skipped */
+    char cl[24];
     bool tty = isatty(STDERR_FILENO);
     int rc = node_store_begin(s, &eb);
     if (rc) {
@@ -356,14 +399,22 @@ int node_cmd_import(node_cli *cli)
             errors++;
             break;
         }
-        bool bad = false;
+        bool bad = false, example = false;
+        for (size_t c = 0; c < ncols; c++)
+            example |= col_field[c] == COL_ORDINAL &&
+                       !strcmp(gs_csv_cell(csv, r, c), GS_XLSX_EXAMPLE_MARK);
+        if (example) {
+            examples++;
+            gs_record_destroy(&rec);
+            continue;
+        }
         for (size_t c = ncols; c < gs_csv_row_ncells(csv, r); c++)
             if (*gs_csv_cell(csv, r, c)) {
                 if (++errors <= MAX_ERRORS_SHOWN)
                     fprintf(stderr,
-                            "gridnode: %s: row %zu, column %zu: \"%.40s\" is beyond the last "
+                            "gridnode: %s: row %zu, column %s: \"%.40s\" is beyond the last "
                             "column of the header row; nothing there is imported\n",
-                            file, rows[r], c + 1, gs_csv_cell(csv, r, c));
+                            where, rows[r], col_label(csv, c, cl), gs_csv_cell(csv, r, c));
                 bad = true;
             }
         for (size_t c = 0; c < ncols; c++) {
@@ -374,15 +425,15 @@ int node_cmd_import(node_cli *cli)
                 continue; /* empty cell: not given */
             if (gs_record_parse(rec, col_field[c], cell, &eb)) {
                 if (++errors <= MAX_ERRORS_SHOWN)
-                    fprintf(stderr, "gridnode: %s: row %zu, column %zu \"%s\": %s\n", file,
-                            rows[r], c + 1, gs_csv_header(csv, c), eb.msg);
+                    fprintf(stderr, "gridnode: %s: row %zu, column %s \"%s\": %s\n", where,
+                            rows[r], col_label(csv, c, cl), gs_csv_header(csv, c), eb.msg);
                 bad = true;
             }
         }
         row_fate fate = ROW_NEW;
         if (!bad && import_row(s, rec, &seen, &fate, &eb)) {
             if (++errors <= MAX_ERRORS_SHOWN)
-                fprintf(stderr, "gridnode: %s: row %zu: %s\n", file, rows[r], eb.msg);
+                fprintf(stderr, "gridnode: %s: row %zu: %s\n", where, rows[r], eb.msg);
         } else if (!bad) {
             count[fate]++;
         }
@@ -396,21 +447,24 @@ int node_cmd_import(node_cli *cli)
         fprintf(stderr, "gridnode: ... and %d more errors\n", errors - MAX_ERRORS_SHOWN);
     size_t created = count[ROW_NEW], updated = count[ROW_UPDATED];
     size_t unchanged = count[ROW_UNCHANGED];
+    char skipped[96] = "";
+    if (examples)
+        snprintf(skipped, sizeof skipped, "; %zu 示例 example rows skipped", examples);
     if (errors || dry) {
         node_store_rollback(s);
         if (errors)
             exit_code = node_fail("import: %s: %d error(s); nothing was imported", file, errors);
         else
             printf("dry run: %zu rows of %s (%s) are valid: %zu new, %zu updates, %zu "
-                   "unchanged; nothing was saved\n",
-                   nrows, file, encoding_name(gs_csv_encoding_of(csv)), created, updated,
-                   unchanged);
+                   "unchanged%s; nothing was saved\n",
+                   nrows - examples, file, encoding_name(gs_csv_encoding_of(csv)), created,
+                   updated, unchanged, skipped);
     } else if (node_store_commit(s, &eb)) {
         exit_code = node_fail("import: %s; nothing was imported", eb.msg);
     } else {
-        printf("imported %zu %s from %s (%s): %zu new, %zu updated, %zu unchanged%s\n",
+        printf("imported %zu %s from %s (%s): %zu new, %zu updated, %zu unchanged%s%s\n",
                created + updated, rt->plural, file, encoding_name(gs_csv_encoding_of(csv)),
-               created, updated, unchanged,
+               created, updated, unchanged, skipped,
                created + updated || !unchanged
                    ? ""
                    : "; 文件里没有新的内容，什么也没有改 (nothing new in the file; nothing changed)");
