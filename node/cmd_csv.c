@@ -182,8 +182,7 @@ static int map_headers(const char *file, const gs_rectype *rt, const gs_csv *csv
     }
     for (int f = 0; f < rt->nfields; f++) {
         const gs_field *fd = &rt->fields[f];
-        if ((fd->flags & GS_F_REQUIRED) && !(fd->flags & (GS_F_GENERATED | GS_F_SCOPE)) &&
-            !fd->def && !seen[f] && !(rt->id == GS_RT_INCIDENT && !strcmp(fd->name, "reported_at"))) {
+        if (gs_xlsx_column_required(rt, f) && !seen[f]) {
             fprintf(stderr, "gridnode: %s: row %zu: the required column %s (%s) is missing\n",
                     file, hrow, fd->label_zh, fd->name);
             errors++;
@@ -490,12 +489,23 @@ static const char export_help[] =
 
 static const char template_help[] =
     "usage: gridnode template TYPE [--zh] [--bom]\n"
+    "       gridnode template TYPE --format xlsx --out FILE.xlsx [--db PATH]\n"
     "\n"
-    "Prints the CSV header row of TYPE: English names, or Chinese labels with --zh.\n";
+    "Prints the CSV header row of TYPE: English names, or Chinese labels with --zh.\n"
+    "--format xlsx writes an Excel workbook to fill instead: the Chinese header row (frozen),\n"
+    "drop-down lists for every enumeration and for this village's grids, the incident\n"
+    "categories and the elections and councils of the node's database, date columns as\n"
+    "dates, code and id columns as text, two example rows marked 示例 that import skips,\n"
+    "and a sheet 填写说明 that says what each column takes.\n";
 
-/* Parses TYPE and the flags shared by export and template. */
-static int csv_args(node_cli *cli, const char *cmd, const gs_rectype **rt, bool *zh, bool *bom,
-                    bool *json, bool allow_format)
+/* What export and template write. */
+typedef enum { OUT_CSV, OUT_JSON, OUT_XLSX } out_format;
+
+/* Parses TYPE and the flags shared by export and template; formats is the
+ * "|"-separated list of --format values cmd takes; --out only when out is
+ * not NULL. */
+static int csv_args(node_cli *cli, const char *cmd, const char *formats, const gs_rectype **rt,
+                    bool *zh, bool *bom, out_format *fmt, const char **out)
 {
     const char *type = NULL;
     for (int i = 0; i < cli->argc; i++) {
@@ -504,12 +514,14 @@ static int csv_args(node_cli *cli, const char *cmd, const gs_rectype **rt, bool 
             *zh = true;
         else if (!strcmp(a, "--bom"))
             *bom = true;
-        else if (allow_format && !strcmp(a, "--format") && i + 1 < cli->argc) {
-            const char *f = cli->argv[++i];
-            if (!strcmp(f, "json"))
-                *json = true;
-            else if (strcmp(f, "csv"))
-                return node_usage("%s: --format is csv or json, not \"%s\"", cmd, f);
+        else if (!strcmp(a, "--format") && i + 1 < cli->argc) {
+            const char *f = cli->argv[++i], *at = strstr(formats, f);
+            size_t n = strlen(f);
+            if (!n || !at || (at != formats && at[-1] != '|') || (at[n] && at[n] != '|'))
+                return node_usage("%s: --format is %s, not \"%s\"", cmd, formats, f);
+            *fmt = !strcmp(f, "json") ? OUT_JSON : !strcmp(f, "xlsx") ? OUT_XLSX : OUT_CSV;
+        } else if (out && !strcmp(a, "--out") && i + 1 < cli->argc) {
+            *out = cli->argv[++i];
         } else if (!strncmp(a, "--", 2))
             return node_usage("%s: unknown option %s", cmd, a);
         else if (!type)
@@ -525,6 +537,79 @@ static int csv_args(node_cli *cli, const char *cmd, const gs_rectype **rt, bool 
     return NODE_EXIT_OK;
 }
 
+/* The keys of every live TYPE record, for a template's drop-down list: into
+ * l (values malloc'd, each and the array; free with free_list). */
+static int list_keys(node_store *s, const gs_rectype *ref, gs_xlsx_list *l)
+{
+    *l = (gs_xlsx_list){ref->name, NULL, 0};
+    char sql[160];
+    snprintf(sql, sizeof sql, "SELECT %s FROM %s WHERE _deleted = 0 ORDER BY 1 LIMIT 100000",
+             ref->fields[ref->key].name, ref->plural);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(node_store_db(s), sql, -1, &st, NULL) != SQLITE_OK)
+        return node_fail("template: %s", sqlite3_errmsg(node_store_db(s)));
+    char **v = NULL;
+    size_t n = 0, cap = 0;
+    int rc = NODE_EXIT_OK;
+    while (rc == NODE_EXIT_OK && sqlite3_step(st) == SQLITE_ROW) {
+        const char *k = (const char *)sqlite3_column_text(st, 0);
+        if (n == cap) {
+            cap = cap ? 2 * cap : 64;
+            char **nv = realloc(v, cap * sizeof *nv);
+            if (!nv) {
+                rc = node_fail("out of memory");
+                break;
+            }
+            v = nv;
+        }
+        if (!(v[n] = strdup(k ? k : "")))
+            rc = node_fail("out of memory");
+        else
+            n++;
+    }
+    sqlite3_finalize(st);
+    *l = (gs_xlsx_list){ref->name, (const char *const *)v, n};
+    return rc;
+}
+
+static void free_list(gs_xlsx_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free((char *)l->values[i]);
+    free((void *)l->values);
+}
+
+/* template TYPE --format xlsx --out FILE: the workbook of gs_xlsx_template,
+ * its reference lists read from the node's database. */
+static int template_xlsx(node_cli *cli, const gs_rectype *rt, const char *out)
+{
+    if (!out)
+        return node_usage("template: --format xlsx needs --out FILE.xlsx");
+    gs_xlsx_list lists[GS_RT__COUNT];
+    size_t n = 0;
+    node_store *s = node_open(cli);
+    if (!s)
+        return NODE_EXIT_ERROR;
+    int rc = NODE_EXIT_OK;
+    for (int f = 0; f < rt->nfields && rc == NODE_EXIT_OK; f++) {
+        const gs_field *fd = &rt->fields[f];
+        const gs_rectype *ref = fd->ref ? gs_rectype_find(fd->ref) : NULL;
+        if (!ref || ref->id == GS_RT_DIVISION || (fd->flags & GS_F_KEY))
+            continue;
+        rc = list_keys(s, ref, &lists[n]);
+        n++;
+    }
+    node_store_close(&s);
+    gs_errbuf eb = {{0}};
+    if (rc == NODE_EXIT_OK && gs_xlsx_template(out, rt, lists, n, &eb))
+        rc = node_fail("template: %s", eb.msg);
+    else if (rc == NODE_EXIT_OK)
+        printf("wrote %s: the %s template (%s)\n", out, rt->plural, rt->label_zh);
+    for (size_t i = 0; i < n; i++)
+        free_list(&lists[i]);
+    return rc;
+}
+
 int node_cmd_template(node_cli *cli)
 {
     if (node_wants_help(cli->argc, cli->argv)) {
@@ -532,10 +617,16 @@ int node_cmd_template(node_cli *cli)
         return NODE_EXIT_OK;
     }
     const gs_rectype *rt = NULL;
-    bool zh = false, bom = false, json = false;
-    int rc = csv_args(cli, "template", &rt, &zh, &bom, &json, false);
+    bool zh = false, bom = false;
+    out_format fmt = OUT_CSV;
+    const char *out = NULL;
+    int rc = csv_args(cli, "template", "csv|xlsx", &rt, &zh, &bom, &fmt, &out);
     if (rc)
         return rc;
+    if (fmt == OUT_XLSX)
+        return template_xlsx(cli, rt, out);
+    if (out)
+        return node_usage("template: --out goes with --format xlsx");
     gs_buf b = GS_BUF_INIT;
     if (bom)
         gs_buf_puts(&b, "\xEF\xBB\xBF");
@@ -552,10 +643,12 @@ int node_cmd_export(node_cli *cli)
         return NODE_EXIT_OK;
     }
     const gs_rectype *rt = NULL;
-    bool zh = false, bom = false, json = cli->json;
-    int rc = csv_args(cli, "export", &rt, &zh, &bom, &json, true);
+    bool zh = false, bom = false;
+    out_format fmt = cli->json ? OUT_JSON : OUT_CSV;
+    int rc = csv_args(cli, "export", "csv|json", &rt, &zh, &bom, &fmt, NULL);
     if (rc)
         return rc;
+    bool json = fmt == OUT_JSON;
     node_store *s = node_open(cli);
     if (!s)
         return NODE_EXIT_ERROR;

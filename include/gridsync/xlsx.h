@@ -100,6 +100,11 @@ typedef struct gs_xlsx_list {
 int gs_xlsx_template(const char *path, const gs_rectype *rt, const gs_xlsx_list *lists,
                      size_t nlists, gs_errbuf *eb);
 
+/* True when an import file (CSV or XLSX) must have a column for field f of
+ * rt: a required field with no default that neither the node nor the
+ * entry rules fill in. */
+bool gs_xlsx_column_required(const gs_rectype *rt, int f);
+
 /* The text of the 序号 cell that marks an example row of the template. */
 #define GS_XLSX_EXAMPLE_MARK "示例"
 
