@@ -13,7 +13,9 @@
  * --infilter="CSV:44,34,76" --convert-to xlsx), gridnode's template
  * (template_incidents.xlsx), hand-made workbooks of every kind of cell
  * (basic*.xlsx) and one of each refused kind (bad_*, bomb_*), made with
- * Python's zipfile from the XML they hold.
+ * Python's zipfile from the XML they hold; bomb_lying_size.xlsx is
+ * bomb_part.xlsx with the sheet's unpacked size patched to 1000 in both
+ * zip headers, so only counting while unpacking catches it.
  */
 #include <stdint.h>
 #include <stdlib.h>

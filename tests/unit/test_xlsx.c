@@ -131,6 +131,7 @@ static const struct {
     {"bad_long_cell.xlsx", GS_ETOOBIG, "cell A1: text longer than 65536 bytes"},
     {"bad_not_zip.xlsx", GS_EINVAL, "not a valid .xlsx workbook"},
     {"bomb_part.xlsx", GS_ETOOBIG, "xl/worksheets/sheet1.xml unpacks to 83886"},
+    {"bomb_lying_size.xlsx", GS_ETOOBIG, "sheet1.xml unpacks to more than 64 MiB"},
     {"bomb_empty_rows.xlsx", GS_ETOOBIG, "row 1048577 is beyond Excel's last row"},
 };
 
