@@ -76,7 +76,7 @@ typedef struct rd {
     size_t nfmts;
     unsigned char *xf; /* FMT_* of each cell format */
     size_t nxf;
-    int in_cellxfs;
+    int in_numfmts, in_cellxfs; /* (a <numFmt> of a <dxf> is no cell's format) */
 
     /* shared strings */
     gs_buf sst;       /* the strings, NUL-terminated */
@@ -222,7 +222,9 @@ static unsigned char code_kind(const char *code)
 static void styles_start(rd *x, const char *el, const XML_Char **atts)
 {
     size_t id;
-    if (!strcmp(el, "numFmt")) {
+    if (!strcmp(el, "numFmts")) {
+        x->in_numfmts++;
+    } else if (!strcmp(el, "numFmt") && x->in_numfmts) {
         const char *sid = attr(atts, "numFmtId"), *code = attr(atts, "formatCode");
         if (!sid || !code || !parse_uint(sid, &id) || x->nfmts >= MAX_NUMFMT)
             return; /* an unusable format shows numbers as numbers */
@@ -591,6 +593,8 @@ static void XMLCALL on_end(void *ud, const XML_Char *name)
         sheet_end(x, el);
     else if (x->part == P_STYLES && !strcmp(el, "cellXfs"))
         x->in_cellxfs--;
+    else if (x->part == P_STYLES && !strcmp(el, "numFmts"))
+        x->in_numfmts--;
 }
 
 /* A DOCTYPE is refused outright: it is the door to entity expansion
