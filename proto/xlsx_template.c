@@ -20,6 +20,7 @@
  *  - two example rows, marked 示例 in the 序号 column, which import skips;
  *  - sheet 填写说明 says in Chinese what each column takes.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -268,6 +269,12 @@ int gs_xlsx_template(const char *path, const gs_rectype *rt, const gs_xlsx_list 
                      size_t nlists, gs_errbuf *eb)
 {
     tpl t = {0};
+    /* libxlsxwriter only finds out at the end, and prints its own line:
+     * try the path first, so that the user gets one line saying why. */
+    FILE *probe = fopen(path, "wb");
+    if (!probe)
+        return gs_errf(eb, GS_EIO, "%s: cannot create the workbook: %s", path, strerror(errno));
+    fclose(probe);
     t.wb = workbook_new(path);
     if (!t.wb)
         return gs_errf(eb, GS_EIO, "%s: cannot create the workbook", path);

@@ -420,6 +420,26 @@ START_TEST(template_fill_import_open)
 }
 END_TEST
 
+/* The template's options: xlsx needs --out, --out needs xlsx, no other
+ * format; an unwritable path is one line. */
+START_TEST(template_usage_errors)
+{
+    GN("template", "incidents", "--format", "xlsx");
+    ASSERT_EXIT(2);
+    ASSERT_ERR_HAS("--format xlsx needs --out FILE.xlsx");
+    GN("template", "incidents", "--out", tpath("t.xlsx"));
+    ASSERT_EXIT(2);
+    ASSERT_ERR_HAS("--out goes with --format xlsx");
+    GN("template", "incidents", "--format", "pdf");
+    ASSERT_EXIT(2);
+    ASSERT_ERR_HAS("--format is csv|xlsx, not \"pdf\"");
+    GN("template", "incidents", "--format", "xlsx", "--out", tpath("no/such/dir/t.xlsx"));
+    ASSERT_EXIT(1);
+    ASSERT_ERR_HAS("t.xlsx: cannot");
+    ck_assert_msg(strchr(R.err, '\n') == R.err + strlen(R.err) - 1, "not one line: %s", R.err);
+}
+END_TEST
+
 /* A CSV file saved as a workbook by LibreOffice imports the same records
  * as the CSV file itself. */
 START_TEST(import_libreoffice_workbook)
@@ -530,6 +550,7 @@ static Suite *node_xlsx_suite(void)
     tcase_add_test(tc, import_workbook_by_magic);
     tc = gst_tcase(s, "template", setup, teardown, 300);
     tcase_add_test(tc, template_fill_import_open);
+    tcase_add_test(tc, template_usage_errors);
     tc = gst_tcase(s, "libreoffice", setup, teardown, 600);
     tcase_add_test(tc, import_libreoffice_workbook);
     tc = gst_tcase(s, "hostile", setup, teardown, 300);
