@@ -354,9 +354,9 @@ int node_cmd_import(node_cli *cli)
     if (gs_xlsx_is_workbook(file) ? gs_xlsx_open(&csv, file, &eb) : gs_csv_open(&csv, file, &eb))
         return node_fail("import: %s", eb.msg);
     /* where the rows are, for messages: the file, and a workbook's sheet */
-    char where[PATH_MAX + 160];
+    char where[PATH_MAX + 300]; /* a sheet's name is under 256 bytes (xlsx.c) */
     if (gs_csv_sheet(csv))
-        snprintf(where, sizeof where, "%s: sheet \"%.120s\"", file, gs_csv_sheet(csv));
+        snprintf(where, sizeof where, "%s: sheet \"%s\"", file, gs_csv_sheet(csv));
     else
         snprintf(where, sizeof where, "%s", file);
     size_t hrow = gs_csv_sheet(csv) ? gs_csv_header_line(csv) : 1;

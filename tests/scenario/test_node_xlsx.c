@@ -294,23 +294,44 @@ END_TEST
 
 /* ==== the template ========================================================================= */
 
-/* Replaces the first "from" in the zip entry name of the workbook at path
- * with the result of to(): as a user typing into the sheet would change it. */
-static void edit_entry(const char *path, const char *name, const char *from, const char *to)
+/* The text of entry name of the open archive z, malloc'd. */
+static char *read_entry(zip_t *z, const char *name, size_t *len)
 {
-    int err = 0;
-    zip_t *z = zip_open(path, 0, &err);
-    ck_assert_msg(z != NULL, "zip_open %s: %d", path, err);
     zip_stat_t st;
-    ck_assert_int_eq(zip_stat(z, name, 0, &st), 0);
+    ck_assert_msg(zip_stat(z, name, 0, &st) == 0, "no %s", name);
     char *text = calloc(1, st.size + 1);
     zip_file_t *f = zip_fopen(z, name, 0);
     ck_assert_ptr_nonnull(f);
     ck_assert_int_eq(zip_fread(f, text, st.size), (zip_int64_t)st.size);
     zip_fclose(f);
+    *len = st.size;
+    return text;
+}
+
+/* The text of entry name of the workbook at path, malloc'd. */
+static char *workbook_entry(const char *path, const char *name)
+{
+    int err = 0;
+    zip_t *z = zip_open(path, ZIP_RDONLY, &err);
+    ck_assert_msg(z != NULL, "zip_open %s: %d", path, err);
+    size_t len;
+    char *text = read_entry(z, name, &len);
+    zip_discard(z);
+    return text;
+}
+
+/* Replaces the first "from" in the zip entry name of the workbook at path
+ * with to: as a user typing into the sheet would change it. */
+static void edit_entry(const char *path, const char *name, const char *from, const char *to)
+{
+    int err = 0;
+    zip_t *z = zip_open(path, 0, &err);
+    ck_assert_msg(z != NULL, "zip_open %s: %d", path, err);
+    size_t len;
+    char *text = read_entry(z, name, &len);
     char *at = strstr(text, from);
     ck_assert_msg(at != NULL, "%s lacks %s", name, from);
-    size_t n = st.size - strlen(from) + strlen(to);
+    size_t n = len - strlen(from) + strlen(to);
     char *out = malloc(n + 1);
     size_t head = (size_t)(at - text);
     memcpy(out, text, head);
@@ -374,12 +395,23 @@ START_TEST(template_fill_import_open)
     ASSERT_OK();
     ASSERT_OUT_HAS("0 new, 0 updated, 0 unchanged; 2 示例 example rows skipped");
 
-    /* The drop-down lists are in the workbook: the categories and the grid. */
-    int err = 0;
-    zip_t *z = zip_open(t, ZIP_RDONLY, &err);
-    ck_assert_ptr_nonnull(z);
-    ck_assert_int_ge(zip_name_locate(z, "xl/worksheets/sheet3.xml", 0), 0); /* 选项 */
-    zip_discard(z);
+    /* The drop-down lists: the hidden sheet 选项 holds the enumerations'
+     * labels, the city's categories and the village's grid; the data sheet's
+     * validations point at it, one per list column; the header is frozen. */
+    char *wbx = workbook_entry(t, "xl/workbook.xml"), *sst = workbook_entry(t, "xl/sharedStrings.xml");
+    char *sheet = workbook_entry(t, "xl/worksheets/sheet1.xml");
+    ck_assert_msg(strstr(wbx, "name=\"选项\"") && strstr(wbx, "state=\"hidden\"") &&
+                      strstr(wbx, "name=\"填写说明\""),
+                  "%s", wbx);
+    static const char *const in_lists[] = {"dispute.land", "safety", GRID1, "12345热线", "结案"};
+    for (size_t i = 0; i < sizeof in_lists / sizeof in_lists[0]; i++)
+        ck_assert_msg(strstr(sst, in_lists[i]), "the lists lack %s", in_lists[i]);
+    ck_assert_msg(strstr(sheet, "<dataValidations count=\"4\"") != NULL, "%s", sheet);
+    ck_assert_msg(strstr(sheet, "<formula1>'选项'!$") != NULL, "%s", sheet);
+    ck_assert_msg(strstr(sheet, "state=\"frozen\"") != NULL, "%s", sheet);
+    free(wbx);
+    free(sst);
+    free(sheet);
 
     /* Row 5 typed by hand: D grid (text column), E category, F title, J
      * reported (column style 2: yyyy-mm-dd hh:mm), K severity, N deadline
@@ -417,6 +449,20 @@ START_TEST(template_fill_import_open)
     got[strcspn(got, "\r\n")] = '\0';
     ck_assert_str_eq(got, want);
     free(got);
+}
+END_TEST
+
+/* Every type's template imports as it is: its two example rows skipped. */
+START_TEST(template_every_type_imports_as_is)
+{
+    static const char *const types[] = {"grids",      "incidents", "elections", "candidates",
+                                        "councils",   "members",   "affairs"};
+    const char *t = tpath("模板.xlsx");
+    GN("template", types[_i], "--format", "xlsx", "--out", t);
+    ASSERT_OK();
+    GN("import", types[_i], t);
+    ck_assert_msg(R.status == 0, "%s: %s", types[_i], R.err);
+    ASSERT_OUT_HAS("0 new, 0 updated, 0 unchanged; 2 示例 example rows skipped");
 }
 END_TEST
 
@@ -551,6 +597,7 @@ static Suite *node_xlsx_suite(void)
     tc = gst_tcase(s, "template", setup, teardown, 300);
     tcase_add_test(tc, template_fill_import_open);
     tcase_add_test(tc, template_usage_errors);
+    tcase_add_loop_test(tc, template_every_type_imports_as_is, 0, 7);
     tc = gst_tcase(s, "libreoffice", setup, teardown, 600);
     tcase_add_test(tc, import_libreoffice_workbook);
     tc = gst_tcase(s, "hostile", setup, teardown, 300);
