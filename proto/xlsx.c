@@ -98,6 +98,15 @@ typedef struct rd {
     size_t cells, cell_text;
 } rd;
 
+/* Replaces control characters (an attribute may hold "&#10;") with spaces,
+ * so that a message stays one line. */
+static void one_line(char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7F)
+            *s = ' ';
+}
+
 /* Sets the first error (message prefixed with the file's name) and stops
  * the parser. Returns rc. */
 static int fail(rd *x, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -110,6 +119,7 @@ static int fail(rd *x, int rc, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    one_line(msg);
     gs_errf(x->eb, rc, "%s: %s", x->name, msg);
     x->rc = rc;
     if (x->xp)
@@ -548,6 +558,7 @@ static void workbook_start(rd *x, const char *el, const XML_Char **atts)
             fail(x, GS_EINVAL, "xl/workbook.xml: the first sheet has no usable name or id");
             return;
         }
+        one_line(x->sheet); /* it names the sheet in every message */
         x->have_sheet = true;
     }
 }

@@ -129,6 +129,7 @@ static const struct {
     {"bad_out_of_order.xlsx", GS_EINVAL, "row 3 comes after row 5"},
     {"bad_too_many_columns.xlsx", GS_ETOOBIG, "cell IW1: more than 256 columns"},
     {"bad_long_cell.xlsx", GS_ETOOBIG, "cell A1: text longer than 65536 bytes"},
+    {"bad_newline_ref.xlsx", GS_EINVAL, "cell \"A 1\" is not a cell reference"},
     {"bad_not_zip.xlsx", GS_EINVAL, "not a valid .xlsx workbook"},
     {"bomb_part.xlsx", GS_ETOOBIG, "xl/worksheets/sheet1.xml unpacks to 83886"},
     {"bomb_lying_size.xlsx", GS_ETOOBIG, "sheet1.xml unpacks to more than 64 MiB"},
