@@ -23,6 +23,7 @@
  * file order with increasing line numbers; the object is never changed again.
  */
 #include "gridsync/csv.h"
+#include "gridsync/xlsx.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -65,6 +66,9 @@ struct gs_csv {
     size_t ncells, cells_cap;
     row *rows; /* rows[0] is the header */
     size_t nrows, rows_cap;
+    size_t row_first;  /* index in cells of the first cell of the row being built */
+    bool row_nonempty; /* some cell of that row is not "" */
+    char *sheet;       /* GS_CSV_XLSX: the sheet's name; else NULL */
 };
 
 /* The state of one parse, passed to libcsv's callbacks. */
@@ -77,8 +81,6 @@ typedef struct parse {
     size_t line;       /* line of the byte being fed */
     bool in_row;       /* libcsv holds part of a row */
     size_t row_line;   /* where that row started */
-    size_t row_first;  /* index in c->cells of its first cell */
-    bool row_nonempty; /* some cell of it is not "" */
     size_t extra;      /* lines inside quoted cells of the rows so far */
 } parse;
 
@@ -287,6 +289,75 @@ static void field_too_long(parse *p, size_t col)
                     p->row_line, cn, GS_CSV_MAX_FIELD);
 }
 
+/* ---- the table ------------------------------------------------------ */
+
+/* Appends a cell of len bytes at s to the row being built: GS_ETOOBIG past a
+ * limit, GS_ENOMEM. An empty cell takes no arena space. */
+static int add_cell(gs_csv *c, const char *s, size_t len)
+{
+    if (c->ncells - c->row_first >= GS_CSV_MAX_COLS || len > GS_CSV_MAX_FIELD)
+        return GS_ETOOBIG;
+    uint32_t off = 0;
+    if (len > 0) {
+        if (c->arena.len > UINT32_MAX - len - 1)
+            return GS_ETOOBIG;
+        off = (uint32_t)c->arena.len;
+        gs_buf_append(&c->arena, s, len);
+        gs_buf_putc(&c->arena, '\0');
+        if (c->arena.err)
+            return GS_ENOMEM;
+        c->row_nonempty = true;
+    }
+    if (c->ncells == c->cells_cap) {
+        size_t cap = c->cells_cap ? c->cells_cap * 2 : 1024;
+        uint32_t *nc = realloc(c->cells, cap * sizeof *nc);
+        if (!nc)
+            return GS_ENOMEM;
+        c->cells = nc;
+        c->cells_cap = cap;
+    }
+    c->cells[c->ncells++] = off;
+    return GS_OK;
+}
+
+/* Closes the row being built, which started on line and is row number in
+ * the spreadsheet's numbering; a blank one is dropped. GS_ENOMEM. */
+static int end_row(gs_csv *c, size_t line, size_t number)
+{
+    if (!c->row_nonempty) {
+        c->ncells = c->row_first; /* blank cells take no arena space */
+        return GS_OK;
+    }
+    if (c->nrows == c->rows_cap) {
+        size_t cap = c->rows_cap ? c->rows_cap * 2 : 256;
+        row *nr = realloc(c->rows, cap * sizeof *nr);
+        if (!nr)
+            return GS_ENOMEM;
+        c->rows = nr;
+        c->rows_cap = cap;
+    }
+    c->rows[c->nrows++] = (row){c->row_first, c->ncells - c->row_first, line, number};
+    c->row_first = c->ncells;
+    c->row_nonempty = false;
+    return GS_OK;
+}
+
+/* An empty table of encoding enc: the arena holds the shared "" at 0. */
+static gs_csv *table_new(gs_csv_encoding enc)
+{
+    gs_csv *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->enc = enc;
+    c->arena = (gs_buf)GS_BUF_INIT;
+    gs_buf_append(&c->arena, "", 1); /* offset 0: the shared empty cell */
+    if (c->arena.err)
+        gs_csv_destroy(&c);
+    return c;
+}
+
+/* ---- libcsv's callbacks ------------------------------------------------ */
+
 /* libcsv's end-of-field callback: stores the field as the next cell. */
 static void on_field(void *s, size_t len, void *data)
 {
@@ -294,7 +365,7 @@ static void on_field(void *s, size_t len, void *data)
     if (p->rc)
         return;
     gs_csv *c = p->c;
-    size_t col = c->ncells - p->row_first;
+    size_t col = c->ncells - c->row_first;
     if (col >= GS_CSV_MAX_COLS) {
         p->rc = gs_errf(p->eb, GS_ETOOBIG, "%s: line %zu: more than %zu columns", p->name,
                         p->row_line, GS_CSV_MAX_COLS);
@@ -304,32 +375,11 @@ static void on_field(void *s, size_t len, void *data)
         field_too_long(p, col);
         return;
     }
-    uint32_t off = 0;
-    if (len > 0) {
-        if (c->arena.len > UINT32_MAX - len - 1) {
-            p->rc = gs_errf(p->eb, GS_ETOOBIG, "%s: line %zu: too much text", p->name, p->line);
-            return;
-        }
-        off = (uint32_t)c->arena.len;
-        gs_buf_append(&c->arena, s, len);
-        gs_buf_putc(&c->arena, '\0');
-        if (c->arena.err) {
-            p->rc = gs_errf(p->eb, GS_ENOMEM, "%s: line %zu: out of memory", p->name, p->line);
-            return;
-        }
-        p->row_nonempty = true;
-    }
-    if (c->ncells == c->cells_cap) {
-        size_t cap = c->cells_cap ? c->cells_cap * 2 : 1024;
-        uint32_t *nc = realloc(c->cells, cap * sizeof *nc);
-        if (!nc) {
-            p->rc = gs_errf(p->eb, GS_ENOMEM, "%s: line %zu: out of memory", p->name, p->line);
-            return;
-        }
-        c->cells = nc;
-        c->cells_cap = cap;
-    }
-    c->cells[c->ncells++] = off;
+    int rc = add_cell(c, s, len);
+    if (rc == GS_ETOOBIG)
+        p->rc = gs_errf(p->eb, rc, "%s: line %zu: too much text", p->name, p->line);
+    else if (rc)
+        p->rc = gs_errf(p->eb, rc, "%s: line %zu: out of memory", p->name, p->line);
 }
 
 /* libcsv's end-of-row callback: closes the row, or drops it when blank. */
@@ -340,26 +390,10 @@ static void on_row(int term, void *data)
     p->in_row = false;
     if (p->rc)
         return;
-    gs_csv *c = p->c;
     size_t number = p->row_line - p->extra; /* this row ends on p->line */
     p->extra += p->line - p->row_line;
-    if (!p->row_nonempty) {
-        c->ncells = p->row_first; /* blank cells take no arena space */
-        return;
-    }
-    if (c->nrows == c->rows_cap) {
-        size_t cap = c->rows_cap ? c->rows_cap * 2 : 256;
-        row *nr = realloc(c->rows, cap * sizeof *nr);
-        if (!nr) {
-            p->rc = gs_errf(p->eb, GS_ENOMEM, "%s: line %zu: out of memory", p->name, p->line);
-            return;
-        }
-        c->rows = nr;
-        c->rows_cap = cap;
-    }
-    c->rows[c->nrows++] = (row){p->row_first, c->ncells - p->row_first, p->row_line, number};
-    p->row_first = c->ncells;
-    p->row_nonempty = false;
+    if (end_row(p->c, p->row_line, number))
+        p->rc = gs_errf(p->eb, GS_ENOMEM, "%s: line %zu: out of memory", p->name, p->line);
 }
 
 /* Hands n bytes to libcsv and turns its failures into messages. */
@@ -370,7 +404,7 @@ static int feed(parse *p, const char *s, size_t n)
         return p->rc;
     if (done == n)
         return GS_OK;
-    size_t col = p->c->ncells - p->row_first;
+    size_t col = p->c->ncells - p->c->row_first;
     char cn[128];
     column_name(p, col, cn, sizeof cn);
     switch (csv_error(&p->csv)) {
@@ -453,21 +487,18 @@ int gs_csv_open_mem(gs_csv **out, const char *name, const void *data, size_t len
     if (rc)
         return rc;
 
-    gs_csv *c = calloc(1, sizeof *c);
+    gs_csv *c = table_new(enc);
     if (!c) {
         free(owned);
         return gs_errf(eb, GS_ENOMEM, "%s: out of memory", name);
     }
-    c->enc = enc;
-    c->arena = (gs_buf)GS_BUF_INIT;
-    gs_buf_append(&c->arena, "", 1); /* offset 0: the shared empty cell */
 
     parse p = {.c = c, .name = name, .eb = eb, .line = 1};
     csv_init(&p.csv, CSV_STRICT | CSV_STRICT_FINI);
     csv_set_space_func(&p.csv, is_blank);
     csv_set_realloc_func(&p.csv, capped_realloc);
     csv_set_blk_size(&p.csv, FIELD_BUF_BLK);
-    rc = c->arena.err ? gs_errf(eb, GS_ENOMEM, "%s: out of memory", name) : split(&p, text, tlen);
+    rc = split(&p, text, tlen);
     csv_free(&p.csv);
     free(owned);
     if (rc == GS_OK && c->nrows == 0)
@@ -540,6 +571,7 @@ void gs_csv_destroy(gs_csv **p)
     gs_buf_free(&c->arena);
     free(c->cells);
     free(c->rows);
+    free(c->sheet);
     free(c);
     *p = NULL;
 }
@@ -595,6 +627,18 @@ size_t gs_csv_line(const gs_csv *c, size_t r)
     return c->rows[r + 1].line;
 }
 
+const char *gs_csv_col_label(const gs_csv *c, size_t col, char buf[24])
+{
+    if (c->enc != GS_CSV_XLSX) {
+        snprintf(buf, 24, "%zu", col + 1);
+        return buf;
+    }
+    char letters[8];
+    gs_xlsx_col_name(col + 1, letters);
+    snprintf(buf, 24, "%zu (%s)", col + 1, letters);
+    return buf;
+}
+
 size_t gs_csv_row_number(const gs_csv *c, size_t r)
 {
     assert(c != NULL && r + 1 < c->nrows);
@@ -610,9 +654,11 @@ static void row_error(const gs_csv *csv, const gs_csv_load *how, int *errors, si
 {
     if (++*errors > how->max_shown)
         return;
+    char cl[24];
     if (col < gs_csv_ncols(csv))
-        fprintf(stderr, "%s: %s: row %zu, column %zu \"%s\": %s\n", how->prog, how->file,
-                gs_csv_row_number(csv, r), col + 1, gs_csv_header(csv, col), msg);
+        fprintf(stderr, "%s: %s: row %zu, column %s \"%s\": %s\n", how->prog, how->file,
+                gs_csv_row_number(csv, r), gs_csv_col_label(csv, col, cl), gs_csv_header(csv, col),
+                msg);
     else
         fprintf(stderr, "%s: %s: row %zu: %s\n", how->prog, how->file, gs_csv_row_number(csv, r),
                 msg);
@@ -630,14 +676,19 @@ int gs_csv_load_rows(const gs_csv *csv, const gs_csv_load *how)
         }
         bool bad = false;
         gs_errbuf eb = {{0}};
+        char cl[24];
+        if (how->skip && how->skip(csv, r, how->arg)) {
+            gs_record_destroy(&rec);
+            continue;
+        }
         for (size_t c = ncols; c < gs_csv_row_ncells(csv, r); c++)
             if (*gs_csv_cell(csv, r, c)) {
                 if (++errors <= how->max_shown)
                     fprintf(stderr,
-                            "%s: %s: row %zu, column %zu: \"%.40s\" is beyond the last column of "
+                            "%s: %s: row %zu, column %s: \"%.40s\" is beyond the last column of "
                             "the header row; nothing there is imported\n",
-                            how->prog, how->file, gs_csv_row_number(csv, r), c + 1,
-                            gs_csv_cell(csv, r, c));
+                            how->prog, how->file, gs_csv_row_number(csv, r),
+                            gs_csv_col_label(csv, c, cl), gs_csv_cell(csv, r, c));
                 bad = true;
             }
         /* one message per bad cell; an empty one is "not given", or, when
@@ -667,4 +718,55 @@ int gs_csv_load_rows(const gs_csv *csv, const gs_csv_load *how)
     if (errors > how->max_shown)
         fprintf(stderr, "%s: ... and %d more errors\n", how->prog, errors - how->max_shown);
     return errors;
+}
+
+size_t gs_csv_header_line(const gs_csv *c)
+{
+    assert(c != NULL);
+    return c->rows[0].line;
+}
+
+const char *gs_csv_sheet(const gs_csv *c)
+{
+    assert(c != NULL);
+    return c->sheet;
+}
+
+/* ---- building from another reader ------------------------------------- */
+
+int gs_csv_build_new(gs_csv **out, gs_csv_encoding enc, const char *sheet)
+{
+    assert(out != NULL);
+    gs_csv *c = table_new(enc);
+    if (!c || (sheet && !(c->sheet = strdup(sheet)))) {
+        gs_csv_destroy(&c);
+        return GS_ENOMEM;
+    }
+    *out = c;
+    return GS_OK;
+}
+
+int gs_csv_build_cell(gs_csv *c, size_t col, const char *s, size_t len)
+{
+    assert(c != NULL);
+    if (col < c->ncells - c->row_first)
+        return GS_EINVAL;
+    if (col >= GS_CSV_MAX_COLS)
+        return GS_ETOOBIG;
+    int rc = GS_OK;
+    while (rc == GS_OK && c->ncells - c->row_first < col)
+        rc = add_cell(c, "", 0);
+    return rc ? rc : add_cell(c, s, len);
+}
+
+int gs_csv_build_row(gs_csv *c, size_t line)
+{
+    assert(c != NULL);
+    return end_row(c, line, line); /* a sheet numbers its rows itself */
+}
+
+size_t gs_csv_build_nrows(const gs_csv *c)
+{
+    assert(c != NULL);
+    return c->nrows;
 }

@@ -6,7 +6,7 @@
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config libzmq3-dev libmsgpack-dev libsqlite3-dev sqlite3
       libsodium-dev check libcsv-dev clang libclang-rt-14-dev procps iproute2 valgrind
-      libjansson-dev libxlsxwriter-dev libreoffice-calc-nogui)
+      libjansson-dev libzip-dev libexpat1-dev libxlsxwriter-dev libreoffice-calc-nogui)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -59,8 +59,9 @@
 
 typedef struct gs_csv gs_csv; /* opaque */
 
-/* How the file was encoded. */
-typedef enum { GS_CSV_UTF8, GS_CSV_UTF8_BOM, GS_CSV_GB18030 } gs_csv_encoding;
+/* How the file was encoded; GS_CSV_XLSX: the rows are a workbook's first
+ * sheet, read by gridsync/xlsx.h (gs_csv_sheet names it). */
+typedef enum { GS_CSV_UTF8, GS_CSV_UTF8_BOM, GS_CSV_GB18030, GS_CSV_XLSX } gs_csv_encoding;
 
 /* Reads and parses the file at path. On success *out is a new gs_csv the
  * caller owns (free with gs_csv_destroy); on failure *out is untouched and
@@ -106,6 +107,10 @@ size_t gs_csv_line(const gs_csv *c, size_t r);
  * line; blank lines count as the empty rows they are in Excel. */
 size_t gs_csv_row_number(const gs_csv *c, size_t r);
 
+/* Column col (0-based) as messages name it: "3", and "3 (C)" in a workbook,
+ * whose columns a spreadsheet shows by letter. Returns buf. */
+const char *gs_csv_col_label(const gs_csv *c, size_t col, char buf[24]);
+
 /* ---- loading records: the one loop of `gridnode import` and `gridhub
  * refdata load` ---- */
 
@@ -126,16 +131,50 @@ typedef struct gs_csv_load {
      * field at fault when it is one (else it stays -1). */
     int (*row)(struct gs_record *rec, int *bad_field, void *arg, gs_errbuf *eb);
     void *arg;
+    /* When not NULL: true for a data row to pass over unread (a template's
+     * marked example rows). */
+    bool (*skip)(const gs_csv *csv, size_t r, void *arg);
 } gs_csv_load;
 
 /* Parses every data row of csv into a new record of how->rt, cell by cell
  * with the field's own parser (gs_record_parse), and hands each row that
  * parsed to how->row. Every error is printed on stderr as
- *   PROG: FILE: row N, column C "HEADER": what is wrong
+ *   PROG: FILE: row N, column C "HEADER": what is wrong   (C is "3 (C)" in a workbook)
  *   PROG: FILE: row N: what is wrong          (the row as a whole)
  * with N from gs_csv_row_number; a cell with text beyond the header's last
  * column is an error too. Goes on after errors (all are listed before the
  * caller decides) and returns how many there were. */
 int gs_csv_load_rows(const gs_csv *csv, const gs_csv_load *how);
+
+/* The line (a sheet's row number) where the header row starts. */
+size_t gs_csv_header_line(const gs_csv *c);
+
+/* The name of the sheet the rows came from (GS_CSV_XLSX), NULL for a CSV
+ * file. Owned by c. */
+const char *gs_csv_sheet(const gs_csv *c);
+
+/* ---- building a table from another reader ---------------------------------
+ *
+ * Other readers (the XLSX reader, xlsx.h) fill a gs_csv through these, so
+ * that importing has one table type, one blank-row rule and one set of
+ * limits whatever the file was. Rows are built one at a time: cells are
+ * added in column order (a gap reads as ""), then the row is closed with its
+ * number in the file; a row whose cells are all "" is dropped without taking
+ * any space. Errors are GS_EINVAL (below), GS_ETOOBIG (more than GS_CSV_MAX_COLS cells, a cell
+ * over GS_CSV_MAX_FIELD bytes or the text over 4 GiB) or GS_ENOMEM; the
+ * caller words the message, as it knows where it is. Text must be valid
+ * UTF-8 without NUL (the builder does not check). */
+
+/* A new empty table of encoding enc whose rows come from the sheet named
+ * sheet (copied; may be NULL). */
+int gs_csv_build_new(gs_csv **out, gs_csv_encoding enc, const char *sheet);
+/* Sets cell col (0-based) of the row being built to the len bytes at s;
+ * GS_EINVAL when col is left of a cell already set. */
+int gs_csv_build_cell(gs_csv *c, size_t col, const char *s, size_t len);
+/* Closes the row being built; line is its number in the file (as
+ * gs_csv_line returns it). */
+int gs_csv_build_row(gs_csv *c, size_t line);
+/* Rows kept so far, the header included. */
+size_t gs_csv_build_nrows(const gs_csv *c);
 
 #endif
