@@ -99,7 +99,7 @@ void sv_send(server *sv, const session *s, const gs_msg *m)
         zmq_send(sv->router, sv->out.data, sv->out.len, ZMQ_DONTWAIT) < 0) {
         char w[160];
         sv_drop(sv, DROP_SEND, sv_who(s, w, sizeof w), "%s not sent: %s", gs_msg_name(m->type),
-             zmq_strerror(errno));
+                zmq_strerror(errno));
     }
 }
 
@@ -121,7 +121,7 @@ void sv_send_error(server *sv, const session *s, int code, const char *fmt, ...)
  * city commands (which run in other processes) have stamped into meta.hlc. */
 gs_hlc sv_tick_clock(server *sv)
 {
-    gs_hlc stored = (gs_hlc)hub_store_meta_int(sv->store, "hlc", 0);
+    gs_hlc stored = (gs_hlc)hub_store_meta_int(sv->store, HUB_META_HLC, 0);
     if (stored > sv->hlc)
         sv->hlc = stored;
     sv->hlc = gs_hlc_tick(sv->hlc, gs_wall_ms());
@@ -212,8 +212,9 @@ static void handle_hello(server *sv, session *s, const gs_msg *m, const char *us
     hub_node node;
     gs_errbuf eb = {{0}};
     if (!sv->cfg->insecure && strcmp(user_id, m->node_id)) {
-        sv_send_error(sv, s, GS_EAUTH, "HELLO.node_id %s does not match the key, which belongs to %s",
-                   m->node_id, user_id);
+        sv_send_error(sv, s, GS_EAUTH,
+                      "HELLO.node_id %s does not match the key, which belongs to %s", m->node_id,
+                      user_id);
         return;
     }
     if (hub_node_get(sv->store, m->node_id, &node, &eb) != GS_OK || !node.enabled) {
@@ -222,16 +223,18 @@ static void handle_hello(server *sv, session *s, const gs_msg *m, const char *us
     }
     /* its changes would pass for the city's (gs_origin_is_hub) */
     if (gs_origin_is_hub(node.id)) {
-        sv_send_error(sv, s, GS_EAUTH, "node id %s is a name of the city's own chains; register "
-                                    "the node again under another id",
-                   node.id);
+        sv_send_error(sv, s, GS_EAUTH,
+                      "node id %s is a name of the city's own chains; register "
+                      "the node again under another id",
+                      node.id);
         return;
     }
     /* A connection opened before a rekey still carries the old key. */
     if (!sv->cfg->insecure && strcmp(key, node.public_key)) {
-        sv_send_error(sv, s, GS_EAUTH, "node %s has a new key; this connection's key is no longer "
-                                    "valid",
-                   m->node_id);
+        sv_send_error(sv, s, GS_EAUTH,
+                      "node %s has a new key; this connection's key is no longer "
+                      "valid",
+                      m->node_id);
         return;
     }
     snprintf(s->key, sizeof s->key, "%s", key);
@@ -250,7 +253,7 @@ static void handle_hello(server *sv, session *s, const gs_msg *m, const char *us
     s->seen = node;
     s->seen_dirty = true;
     sv_log(sv, 1, "HELLO %s (%s) acked %" PRIu64 ", %" PRIu64 " pending", node.id, m->software,
-          node.acked_through, m->pending);
+           node.acked_through, m->pending);
     sv_send_welcome(sv, s);
 }
 
@@ -284,9 +287,9 @@ static bool handle_one(server *sv)
     if (!s) {
         snprintf(w, sizeof w, "peer %s", addr ? addr : "?");
         sv_drop(sv, DROP_ENVELOPE, w,
-             ok ? "no session for its routing id of %zu bytes (too long, or out of memory)"
-                : "a routing id of %zu bytes without a message frame",
-             zmq_msg_size(&rid));
+                ok ? "no session for its routing id of %zu bytes (too long, or out of memory)"
+                   : "a routing id of %zu bytes without a message frame",
+                zmq_msg_size(&rid));
         goto out;
     }
     s->last_ms = (int64_t)gs_wall_ms();
@@ -331,8 +334,12 @@ static bool handle_one(server *sv)
     }
     switch (m.type) {
     case GS_MSG_HELLO: handle_hello(sv, s, &m, user, key); break;
-    case GS_MSG_PULL: sv_handle_pull(sv, s, &m); break;
-    case GS_MSG_RETURN: sv_handle_return(sv, s, &m); break;
+    case GS_MSG_PULL:
+        sv_handle_pull(sv, s, &m);
+        break;
+    case GS_MSG_RETURN:
+        sv_handle_return(sv, s, &m);
+        break;
     case GS_MSG_PING: {
         gs_msg pong = {0};
         pong.type = GS_MSG_PONG;
@@ -361,7 +368,7 @@ static bool handle_one(server *sv)
     }
     default:
         sv_drop(sv, DROP_ORDER, sv_who(s, w, sizeof w), "%s is not something a node sends",
-             gs_msg_name(m.type));
+                gs_msg_name(m.type));
         sv_send_error(sv, s, GS_EINVAL, "%s is not something a node sends", gs_msg_name(m.type));
     }
     gs_msg_clear(&m);
@@ -426,12 +433,13 @@ int hub_serve(hub_store *store, const hub_server_config *cfg, volatile sig_atomi
     server sv = {0};
     sv.store = store;
     sv.cfg = cfg;
-    sv.hlc = (gs_hlc)hub_store_meta_int(store, "hlc", 0);
+    sv.hlc = (gs_hlc)hub_store_meta_int(store, HUB_META_HLC, 0);
     int rc = setup(&sv, eb);
     hub_store_defer_checkpoints(store);
     if (!rc)
         sv_log(&sv, 0, "serving %s%s", cfg->bind,
-              cfg->insecure ? " WITHOUT ENCRYPTION (--insecure): any client may connect" : " (CURVE)");
+               cfg->insecure ? " WITHOUT ENCRYPTION (--insecure): any client may connect"
+                             : " (CURVE)");
     while (!rc && !*stop) {
         zmq_pollitem_t items[3] = {{sv.router, 0, ZMQ_POLLIN, 0},
                                    {sv.zap, 0, ZMQ_POLLIN, 0},

@@ -32,14 +32,14 @@ typedef struct session {
     char village[13];
     char key[41]; /* the CURVE key this connection authenticated with ("" if insecure) */
     int64_t last_ms;
-    bool seen_dirty; /* a HELLO's visit, written with the next group commit */
-    size_t granted;  /* bytes its last grant allows in flight (see sv_grant()) */
+    bool seen_dirty;        /* a HELLO's visit, written with the next group commit */
+    size_t granted;         /* bytes its last grant allows in flight (see sv_grant()) */
     uint64_t pending_until; /* the node's last seq to send, as its HELLO said */
-    bool verify;     /* its HELLO asked for the city chains' digests */
-    bool open;       /* between HELLO and the last CHANGES page: a close now is a drop */
-    char peer[64];   /* the connection's Peer-Address, to name it when it drops */
-    int fd;          /* the connection's socket (ZMQ_SRCFD), -1 once it closed */
-    int64_t first_ms; /* of its first message */
+    bool verify;            /* its HELLO asked for the city chains' digests */
+    bool open;              /* between HELLO and the last CHANGES page: a close now is a drop */
+    char peer[64];          /* the connection's Peer-Address, to name it when it drops */
+    int fd;                 /* the connection's socket (ZMQ_SRCFD), -1 once it closed */
+    int64_t first_ms;       /* of its first message */
     hub_node seen;
 } session;
 
@@ -84,13 +84,13 @@ typedef struct server {
     size_t nqueue;
     gs_hlc hlc;
     gs_buf out;
-    char last_peer[64]; /* address of the latest accepted connection */
-    size_t queued_bytes; /* of the pushes waiting for the group commit */
+    char last_peer[64];     /* address of the latest accepted connection */
+    size_t queued_bytes;    /* of the pushes waiting for the group commit */
     int64_t refusal_second; /* rate limit of refusal log lines */
     int refusals, suppressed;
-    size_t active;     /* sessions sharing the in-flight budget (see sv_grant()) */
-    size_t granted;    /* the sum of their grants */
-    int64_t active_ms; /* when they were counted */
+    size_t active;      /* sessions sharing the in-flight budget (see sv_grant()) */
+    size_t granted;     /* the sum of their grants */
+    int64_t active_ms;  /* when they were counted */
     int64_t seen_since; /* when the oldest visit not yet written was made */
     drop_limit drops[DROP__COUNT];
     fd_peer fds[FD_PEERS];

@@ -21,7 +21,7 @@
 #include "server_int.h"
 
 #define PULL_MAX_CHANGES 512
-#define PULL_MAX_BYTES (1u << 20)
+#define PULL_MAX_BYTES   (1u << 20)
 
 typedef struct pull_ctx {
     gs_msg *reply;
@@ -52,17 +52,18 @@ void sv_handle_pull(server *sv, session *s, const gs_msg *m)
         s->seen_dirty = true;
     }
     memcpy(cur.since_hash, m->log_hash, GS_HASH_LEN);
-    if (hub_store_pull(sv->store, s->village, s->node_id, &cur, max, PULL_MAX_BYTES, add_pulled,
-                       &p, &reply.more, &reply.rewound, &eb) != GS_OK ||
+    if (hub_store_pull(sv->store, s->village, s->node_id, &cur, max, PULL_MAX_BYTES, add_pulled, &p,
+                       &reply.more, &reply.rewound, &eb) != GS_OK ||
         p.rc) {
         sv_send_error(sv, s, GS_ESQL, "cannot read changes: %s", eb.msg);
     } else {
         reply.next = cur.next;
         memcpy(reply.log_hash, cur.next_hash, GS_HASH_LEN);
         if (reply.rewound)
-            sv_log(sv, 1, "node %s: its cursor %" PRIu64 " is not in this log (a restored hub?); "
-                       "sending its village's changes from the start",
-                s->node_id, m->since);
+            sv_log(sv, 1,
+                   "node %s: its cursor %" PRIu64 " is not in this log (a restored hub?); "
+                   "sending its village's changes from the start",
+                   s->node_id, m->since);
         if (!reply.more)
             s->open = false; /* the last page: the node may close now */
         sv_send(sv, s, &reply);
@@ -95,10 +96,10 @@ void sv_handle_return(server *sv, session *s, const gs_msg *m)
     gs_errbuf eb = {{0}};
     char w[160];
     if (!gs_origin_valid(m->origin) || !gs_origin_is_hub(m->origin)) {
-        sv_drop(sv, DROP_ORDER, sv_who(s, w, sizeof w), "RETURN of %s, which is not the city's chain",
-             m->origin);
+        sv_drop(sv, DROP_ORDER, sv_who(s, w, sizeof w),
+                "RETURN of %s, which is not the city's chain", m->origin);
         sv_send_error(sv, s, GS_EINVAL, "RETURN.origin: %s is not one of the city's chains",
-                   m->origin);
+                      m->origin);
         return;
     }
     uint8_t head[GS_HASH_LEN];
@@ -119,8 +120,8 @@ void sv_handle_return(server *sv, session *s, const gs_msg *m)
             stop = gs_errf(&why, GS_EAUTH, "a change of %s #%" PRIu64 " in a RETURN of %s",
                            c.origin, c.seq, m->origin);
         else if (!stop && c.seq > reply.seq + 1)
-            stop = gs_errf(&why, GS_ENOTFOUND, "the hub holds %s through #%" PRIu64
-                                               "; #%" PRIu64 " must come first",
+            stop = gs_errf(&why, GS_ENOTFOUND,
+                           "the hub holds %s through #%" PRIu64 "; #%" PRIu64 " must come first",
                            m->origin, reply.seq, reply.seq + 1);
         if (!stop && c.seq == reply.seq + 1)
             memcpy(prev, head, GS_HASH_LEN);
@@ -140,10 +141,10 @@ void sv_handle_return(server *sv, session *s, const gs_msg *m)
             if (hub_store_origin_hash_at(sv->store, m->origin, c.seq, have, NULL) == GS_OK &&
                 sodium_memcmp(have, wc->hash, GS_HASH_LEN))
                 stop = gs_errf(&why, GS_ECHAIN,
-                               "%s #%" PRIu64 " was given to two different city changes",
-                               m->origin, c.seq);
+                               "%s #%" PRIu64 " was given to two different city changes", m->origin,
+                               c.seq);
         } else if (!stop && !(rc = hub_store_append(sv->store, &c, wc->body, wc->len, wc->hash,
-                                                     NULL, false, &eb))) {
+                                                    NULL, false, &eb))) {
             reply.seq = c.seq;
             memcpy(head, h, GS_HASH_LEN);
             sv->hlc = gs_hlc_recv(sv->hlc, c.hlc, gs_wall_ms());
@@ -158,26 +159,27 @@ void sv_handle_return(server *sv, session *s, const gs_msg *m)
     if (!rc && (applied || stop == GS_ECHAIN))
         rc = hub_city_close_chain(sv->store, m->origin, &eb);
     if (!rc)
-        rc = hub_store_meta_set_int(sv->store, "hlc", (int64_t)sv->hlc, &eb);
+        rc = hub_store_meta_set_int(sv->store, HUB_META_HLC, (int64_t)sv->hlc, &eb);
     if (!rc)
         rc = hub_store_commit(sv->store, &eb);
     else
         hub_store_rollback(sv->store);
     if (rc) {
         sv_log(sv, 0, "RETURN of %s from %s failed, nothing applied: %s", m->origin,
-              sv_who(s, w, sizeof w), eb.msg);
+               sv_who(s, w, sizeof w), eb.msg);
         sv_send_error(sv, s, rc, "hub busy or failing (%s); retry later", gs_strerror(rc));
         return;
     }
     if (applied)
-        sv_log(sv, 0, "%s gave back %zu of the city's changes on %s, which this database had "
-                     "lost (restored from a backup?); it holds them through #%" PRIu64 " now",
-              sv_who(s, w, sizeof w), applied, m->origin, reply.seq);
+        sv_log(sv, 0,
+               "%s gave back %zu of the city's changes on %s, which this database had "
+               "lost (restored from a backup?); it holds them through #%" PRIu64 " now",
+               sv_who(s, w, sizeof w), applied, m->origin, reply.seq);
     if (stop == GS_ECHAIN)
         sv_log(sv, 0, "城市链分叉 %s holds the city's %s otherwise than this hub: %s",
-              sv_who(s, w, sizeof w), m->origin, reply.text);
+               sv_who(s, w, sizeof w), m->origin, reply.text);
     else if (stop == GS_EAUTH)
         sv_log(sv, 0, "RETURN refused: %s gave back a change that is not the city's: %s",
-              sv_who(s, w, sizeof w), reply.text);
+               sv_who(s, w, sizeof w), reply.text);
     sv_send(sv, s, &reply);
 }

@@ -44,12 +44,12 @@ static int authorize(const session *s, const gs_change *c, uint64_t seq, gs_errb
 
 /* What applying one queued push decided, to answer after the commit. */
 typedef struct outcome {
-    uint64_t acked;       /* the node's state after this push */
+    uint64_t acked; /* the node's state after this push */
     uint8_t head[GS_HASH_LEN];
     bool rewind;
-    int error;            /* GS_OK, or the code of an ERROR to send */
+    int error; /* GS_OK, or the code of an ERROR to send */
     char text[512];
-    uint64_t *rejected;   /* seqs quarantined */
+    uint64_t *rejected; /* seqs quarantined */
     char (*codes)[33];
     char (*reasons)[GS_ERRBUF_MAX];
     size_t nrejected;
@@ -97,8 +97,7 @@ static int apply_push(server *sv, session *s, const gs_msg *m, outcome *o)
         if (!rc)
             rc = authorize(s, &c, seq, &eb);
         if (!rc) {
-            rc = hub_store_append(sv->store, &c, w->body, w->len, w->hash, s->village, true,
-                                  &eb);
+            rc = hub_store_append(sv->store, &c, w->body, w->len, w->hash, s->village, true, &eb);
             if (!rc) {
                 sv->hlc = gs_hlc_recv(sv->hlc, c.hlc, gs_wall_ms());
             } else if (rc != GS_ESCOPE && rc != GS_ERULE) { /* else: refused, quarantined */
@@ -180,7 +179,7 @@ void sv_commit_group(server *sv, bool force)
     for (size_t i = 0; i < sv->nsessions && !rc; i++)
         if (sv->sessions[i].seen_dirty)
             rc = hub_node_seen(sv->store, &sv->sessions[i].seen, &eb);
-    if (!rc && hub_store_meta_set_int(sv->store, "hlc", (int64_t)sv->hlc, &eb))
+    if (!rc && hub_store_meta_set_int(sv->store, HUB_META_HLC, (int64_t)sv->hlc, &eb))
         rc = GS_ESQL;
     if (!rc)
         rc = hub_store_commit(sv->store, &eb);
@@ -188,14 +187,14 @@ void sv_commit_group(server *sv, bool force)
         hub_store_rollback(sv->store);
     if (rc)
         sv_log(sv, 0, "group commit failed, nothing acknowledged: %s",
-              eb.msg[0] ? eb.msg : gs_strerror(rc));
+               eb.msg[0] ? eb.msg : gs_strerror(rc));
     if (!rc) {
         for (size_t i = 0; i < sv->nsessions; i++)
             sv->sessions[i].seen_dirty = false;
         sv->seen_since = 0;
     }
     sv_log(sv, 2, "group of %zu pushes, %zu changes: %s", sv->nqueue, changes,
-          rc ? "failed" : "committed");
+           rc ? "failed" : "committed");
     /* Durable now (or not at all): answer. */
     for (size_t q = 0; q < sv->nqueue; q++) {
         session *s = &sv->sessions[sv->queue[q].session];

@@ -73,8 +73,8 @@ static void drop_count(server *sv, drop_limit *l)
 void sv_drop(server *sv, drop_reason why, const char *who, const char *fmt, ...)
 {
     static const char *const what[DROP__COUNT] = {
-        [DROP_ENVELOPE] = "a frame", [DROP_FRAMES] = "a frame",   [DROP_DECODE] = "a frame",
-        [DROP_ORDER] = "a frame",    [DROP_SEND] = "an answer",   [DROP_CLOSED] = "a connection",
+        [DROP_ENVELOPE] = "a frame",   [DROP_FRAMES] = "a frame", [DROP_DECODE] = "a frame",
+        [DROP_ORDER] = "a frame",      [DROP_SEND] = "an answer", [DROP_CLOSED] = "a connection",
         [DROP_EARLY] = "a connection",
     };
     drop_limit *l = &sv->drops[why];
@@ -90,7 +90,7 @@ void sv_drop(server *sv, drop_reason why, const char *who, const char *fmt, ...)
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
     sv_log(sv, 0, "dropped %s %s %s: %s", what[why], why == DROP_SEND ? "to" : "from",
-          who && who[0] ? who : "an unknown peer", text);
+           who && who[0] ? who : "an unknown peer", text);
     l->second = sec;
 }
 
@@ -160,7 +160,8 @@ void sv_handle_zap(server *sv)
         status = "200";
         text = "OK";
     } else if (log_refusal(sv)) {
-        sv_log(sv, 0, "refused %s client from %s", n >= 6 ? frames[5] : "?", n >= 4 ? frames[3] : "?");
+        sv_log(sv, 0, "refused %s client from %s", n >= 6 ? frames[5] : "?",
+               n >= 4 ? frames[3] : "?");
     }
     /* Metadata (ZMTP property list): X-Key = the client's public key, so each
      * message says which key its connection proved, not only which node. */
@@ -177,8 +178,7 @@ void sv_handle_zap(server *sv)
         memcpy(meta + mlen, key, 40);
         mlen += 40;
     }
-    const char *reply[6] = {"1.0", n >= 2 ? frames[1] : "", status, text, user,
-                            (const char *)meta};
+    const char *reply[6] = {"1.0", n >= 2 ? frames[1] : "", status, text, user, (const char *)meta};
     size_t rlen[6] = {3, n >= 2 ? lens[1] : 0, 3, strlen(text), strlen(user), mlen};
     for (int i = 0; i < 6; i++)
         zmq_send(sv->zap, reply[i], rlen[i], i < 5 ? ZMQ_SNDMORE : 0);
@@ -203,10 +203,10 @@ static void closed_connection(server *sv, int fd)
         s->fd = -1;
         if (s->open)
             sv_drop(sv, DROP_CLOSED, sv_who(s, w, sizeof w),
-                 "it closed in the middle of a sync: a frame over the %zu-byte limit "
-                 "(ZMQ_MAXMSGSIZE), which ZeroMQ drops together with its connection; or the "
-                 "node gave up, or its link broke",
-                 sv->cfg->limits.max_msg_bytes);
+                    "it closed in the middle of a sync: a frame over the %zu-byte limit "
+                    "(ZMQ_MAXMSGSIZE), which ZeroMQ drops together with its connection; or the "
+                    "node gave up, or its link broke",
+                    sv->cfg->limits.max_msg_bytes);
         s->open = false;
         return;
     }
@@ -217,9 +217,9 @@ static void closed_connection(server *sv, int fd)
         return;
     }
     sv_drop(sv, DROP_EARLY, w,
-         "it closed before any message of it got through: its first frame was over the "
-         "%zu-byte limit (ZMQ_MAXMSGSIZE), or the client left at once",
-         sv->cfg->limits.max_msg_bytes);
+            "it closed before any message of it got through: its first frame was over the "
+            "%zu-byte limit (ZMQ_MAXMSGSIZE), or the client left at once",
+            sv->cfg->limits.max_msg_bytes);
 }
 
 /* Logs one socket monitor event: handshake failures always, connections at -vv. */
@@ -254,16 +254,17 @@ void sv_handle_monitor(server *sv)
     switch (event) {
     case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
         sv_log(sv, 0, "handshake refused (authentication, status %u) on %s, peer %s", value, where,
-              sv->last_peer);
+               sv->last_peer);
         break;
     case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
-        sv_log(sv, 0,
-              "handshake failed (protocol error 0x%x: plaintext or foreign client?) on %s, peer %s",
-              value, where, sv->last_peer);
+        sv_log(
+            sv, 0,
+            "handshake failed (protocol error 0x%x: plaintext or foreign client?) on %s, peer %s",
+            value, where, sv->last_peer);
         break;
     case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
         sv_log(sv, 0, "handshake failed (%s) on %s, peer %s", zmq_strerror((int)value), where,
-              sv->last_peer);
+               sv->last_peer);
         break;
     case ZMQ_EVENT_ACCEPTED: {
         struct sockaddr_storage ss;
@@ -292,7 +293,8 @@ void sv_handle_monitor(server *sv)
         sv_log(sv, 2, "connection closed on %s", where);
         closed_connection(sv, (int)value);
         break;
-    default: break;
+    default:
+        break;
     }
     zmq_msg_close(&ev);
     zmq_msg_close(&addr);
