@@ -41,12 +41,6 @@
 #include "city.h"
 #include "gridsync/hlc.h"
 
-/* Meta keys: the chain the city writes on now, and one the sync server has
- * seen a village hold more of than this database (closed for writing). */
-#define META_OWN_ORIGIN "own_origin"
-#define META_OWN_CLOSED "own_closed"
-#define META_CITY_KEY "city_key"
-
 /* The key of the city's chain hashes, made (inside the caller's
  * transaction) when create and there is none yet; GS_ENOTFOUND when there
  * is none and !create. */
@@ -55,7 +49,7 @@ static int city_key(hub_store *s, uint8_t key[crypto_generichash_KEYBYTES], bool
 {
     char hex[2 * crypto_generichash_KEYBYTES + 2];
     size_t bin = 0;
-    hub_store_meta_text(s, META_CITY_KEY, hex, sizeof hex);
+    hub_store_meta_text(s, HUB_META_CITY_KEY, hex, sizeof hex);
     if (hex[0] && sodium_hex2bin(key, crypto_generichash_KEYBYTES, hex, strlen(hex), NULL, &bin,
                                  NULL) == 0 &&
         bin == crypto_generichash_KEYBYTES)
@@ -66,7 +60,7 @@ static int city_key(hub_store *s, uint8_t key[crypto_generichash_KEYBYTES], bool
         return gs_errf(eb, GS_ENOTFOUND, "this hub has never written a keyed city change");
     randombytes_buf(key, crypto_generichash_KEYBYTES);
     sodium_bin2hex(hex, sizeof hex, key, crypto_generichash_KEYBYTES);
-    return hub_store_meta_set_text(s, META_CITY_KEY, hex, eb);
+    return hub_store_meta_set_text(s, HUB_META_CITY_KEY, hex, eb);
 }
 
 int hub_city_chain_next(hub_store *s, const uint8_t prev[GS_HASH_LEN], const void *body,
@@ -95,7 +89,7 @@ typedef struct chain_mark {
 /* The chain file's path: the database's own path + ".chain". */
 static void mark_path(hub_store *s, char *out, size_t cap)
 {
-    const char *db = sqlite3_db_filename(hub_store_db(s), "main");
+    const char *db = hub_store_path(s);
     snprintf(out, cap, "%s.chain", db ? db : "gridhub.db");
 }
 
@@ -137,7 +131,7 @@ static int mark_write(hub_store *s, const chain_mark *m, gs_errbuf *eb)
 /* The chain the city writes on now ("hub" until a restore was detected). */
 static void current_origin(hub_store *s, char out[GS_ORIGIN_MAX + 1])
 {
-    hub_store_meta_text(s, META_OWN_ORIGIN, out, GS_ORIGIN_MAX + 1);
+    hub_store_meta_text(s, HUB_META_OWN_ORIGIN, out, GS_ORIGIN_MAX + 1);
     if (!gs_origin_is_hub(out))
         snprintf(out, GS_ORIGIN_MAX + 1, "%s", GS_HUB_ORIGIN);
 }
@@ -172,7 +166,7 @@ static int new_epoch(hub_store *s, const chain_mark *mark, bool have_mark,
         top = epoch_of(mark->origin);
     snprintf(out, GS_ORIGIN_MAX + 1, "%s%lu-%08" PRIx32, GS_HUB_EPOCH_PREFIX, top + 1,
              randombytes_random());
-    rc = hub_store_meta_set_text(s, META_OWN_ORIGIN, out, eb);
+    rc = hub_store_meta_set_text(s, HUB_META_OWN_ORIGIN, out, eb);
     if (!rc)
         fprintf(stderr,
                 "gridhub: 新的城市链 the city's changes continue on a new chain, %s: this "
@@ -195,7 +189,7 @@ static int own_head(hub_store *s, char origin[GS_ORIGIN_MAX + 1], uint64_t *seq,
     chain_mark mark;
     bool have = mark_read(s, &mark);
     char closed[GS_ORIGIN_MAX + 1];
-    hub_store_meta_text(s, META_OWN_CLOSED, closed, sizeof closed);
+    hub_store_meta_text(s, HUB_META_OWN_CLOSED, closed, sizeof closed);
     bool same = have && !strcmp(mark.origin, origin) && mark.seq == *seq &&
                 !memcmp(mark.hash, head, GS_HASH_LEN);
     /* a hub that never wrote a city change (a new one) has nothing to reuse */
@@ -216,7 +210,7 @@ int hub_city_close_chain(hub_store *s, const char *origin, gs_errbuf *eb)
     current_origin(s, cur);
     if (strcmp(cur, origin))
         return GS_OK; /* already closed: a new chain was started */
-    return hub_store_meta_set_text(s, META_OWN_CLOSED, origin, eb);
+    return hub_store_meta_set_text(s, HUB_META_OWN_CLOSED, origin, eb);
 }
 
 int hub_city_put(hub_store *s, const gs_record *rec, gs_op op, gs_errbuf *eb)
@@ -227,7 +221,7 @@ int hub_city_put(hub_store *s, const gs_record *rec, gs_op op, gs_errbuf *eb)
     if (rc)
         return rc;
     c.seq++;
-    c.hlc = gs_hlc_tick((gs_hlc)hub_store_meta_int(s, "hlc", 0), gs_wall_ms());
+    c.hlc = gs_hlc_tick((gs_hlc)hub_store_meta_int(s, HUB_META_HLC, 0), gs_wall_ms());
     c.op = op;
     c.rec = (gs_record *)rec; /* borrowed */
     gs_buf body = GS_BUF_INIT;
@@ -244,7 +238,7 @@ int hub_city_put(hub_store *s, const gs_record *rec, gs_op op, gs_errbuf *eb)
     if (!rc)
         rc = hub_store_append(s, &c, body.data, body.len, hash, NULL, true, eb);
     if (!rc)
-        rc = hub_store_meta_set_int(s, "hlc", (int64_t)c.hlc, eb);
+        rc = hub_store_meta_set_int(s, HUB_META_HLC, (int64_t)c.hlc, eb);
     /* the mark before the commit: a database behind it is never taken for it */
     chain_mark mark = {{0}, c.seq, {0}};
     snprintf(mark.origin, sizeof mark.origin, "%s", c.origin);

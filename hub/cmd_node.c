@@ -97,7 +97,7 @@ static int write_bundle(hub_store *s, const hub_node *n, const char *endpoint, c
     snprintf(b.village, sizeof b.village, "%s", n->village);
     snprintf(b.name, sizeof b.name, "%s", n->name);
     snprintf(b.hub_endpoint, sizeof b.hub_endpoint, "%s", endpoint);
-    hub_store_meta_text(s, "public_key", b.hub_public_key, sizeof b.hub_public_key);
+    hub_store_meta_text(s, HUB_META_PUBLIC_KEY, b.hub_public_key, sizeof b.hub_public_key);
     snprintf(b.node_public_key, sizeof b.node_public_key, "%s", n->public_key);
     snprintf(b.node_secret_key, sizeof b.node_secret_key, "%s", secret ? secret : "");
     gs_record **rows = calloc(GS_BUNDLE_MAX_ROWS, sizeof *rows);
@@ -197,13 +197,7 @@ static int cmd_node_add(hub_cli *cli, int argc, char **argv)
         rc = hub_fail("node add: %s", eb.msg);
     else if ((rc = write_bundle(s, &n, endpoint, pubkey ? NULL : sec, out, false))) {
         /* no bundle, no node: undo the registration */
-        sqlite3_stmt *st;
-        if (!sqlite3_prepare_v2(hub_store_db(s), "DELETE FROM nodes WHERE id = ?1", -1, &st,
-                                NULL)) {
-            sqlite3_bind_text(st, 1, n.id, -1, SQLITE_STATIC);
-            sqlite3_step(st);
-            sqlite3_finalize(st);
-        }
+        hub_node_remove_unsynced(s, n.id, &eb);
     } else
         printf("%s\n", n.id);
     memset(sec, 0, sizeof sec);

@@ -78,7 +78,7 @@ int hub_cmd_serve(hub_cli *cli)
     hub_store *s = hub_open(cli);
     if (!s)
         return 1;
-    hub_store_meta_text(s, "public_key", cfg.public_key, sizeof cfg.public_key);
+    hub_store_meta_text(s, HUB_META_PUBLIC_KEY, cfg.public_key, sizeof cfg.public_key);
     char kp[4096];
     hub_key_path(cli->db, kp, sizeof kp);
     FILE *f = fopen(kp, "r");

@@ -58,42 +58,23 @@ static const char *const hub_ddl =
     "  code TEXT NOT NULL, reason TEXT NOT NULL, received_ms INTEGER NOT NULL,\n"
     "  PRIMARY KEY (origin, seq)) WITHOUT ROWID;\n";
 
-static int sql_err(sqlite3 *db, gs_errbuf *eb, const char *what)
-{
-    return gs_errf(eb, GS_ESQL, "%s: %s", what, db ? sqlite3_errmsg(db) : "no database");
-}
-
-static int exec(sqlite3 *db, const char *sql, gs_errbuf *eb)
-{
-    char *msg = NULL;
-    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        gs_errf(eb, GS_ESQL, "%s", msg ? msg : sqlite3_errmsg(db));
-        sqlite3_free(msg);
-        return GS_ESQL;
-    }
-    return GS_OK;
-}
-
-static int configure(sqlite3 *db, gs_errbuf *eb)
-{
-    sqlite3_busy_timeout(db, 30000);
-    return exec(db,
-                "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; "
-                "PRAGMA cache_size=-16384;",
-                eb);
-}
-
-static int meta_put_text(sqlite3 *db, const char *key, const char *v)
-{
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO meta VALUES (?1, ?2)", -1, &st, NULL))
-        return GS_ESQL;
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, v, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st) == SQLITE_DONE ? GS_OK : GS_ESQL;
-    sqlite3_finalize(st);
-    return rc;
-}
+/* What a hub database is, for the core's create and open (gridsync/stmt.h). */
+static const gs_store_kind hub_kind = {
+    .app = HUB_APP_ID,
+    .name = "hub",
+    .other_app = "gridsync-node",
+    .other_name = "node",
+    .program = "gridhub",
+    .missing_hint = "",
+    .version_name = "hub",
+    .upgrade_hint = false,
+    .version = HUB_SCHEMA_VERSION,
+    .pragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; "
+               "PRAGMA cache_size=-16384;",
+    .pragmas_what = NULL,
+    .ddl = hub_ddl,
+    .meta_what = "writing meta",
+};
 
 int hub_store_create(const char *path, const char *public_key, gs_errbuf *eb)
 {
@@ -101,36 +82,13 @@ int hub_store_create(const char *path, const char *public_key, gs_errbuf *eb)
     if (fd < 0)
         return gs_errf(eb, GS_EEXIST, "%s: a database already exists here", path);
     close(fd);
-    sqlite3 *db = NULL;
-    int rc = GS_OK;
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
-        rc = sql_err(db, eb, path);
-    char ver[16];
-    snprintf(ver, sizeof ver, "%d", HUB_SCHEMA_VERSION);
-    if (!rc && !(rc = configure(db, eb)) && !(rc = exec(db, "BEGIN", eb)) &&
-        !(rc = exec(db, hub_ddl, eb)) && !(rc = gs_replica_create_schema(db, eb))) {
-        if (meta_put_text(db, "app", HUB_APP_ID) || meta_put_text(db, "schema_version", ver) ||
-            meta_put_text(db, "public_key", public_key))
-            rc = sql_err(db, eb, "writing meta");
-        else
-            rc = exec(db, "COMMIT", eb);
-    }
-    sqlite3_close(db);
-    if (rc)
-        unlink(path);
-    return rc;
+    const char *const meta[][2] = {{HUB_META_PUBLIC_KEY, public_key}};
+    return gs_store_create_db(&hub_kind, path, meta, 1, eb);
 }
 
 void hub_store_meta_text(hub_store *s, const char *key, char *buf, size_t cap)
 {
-    buf[0] = '\0';
-    sqlite3_stmt *st = gs_stmt(&s->stmts, s->db, "SELECT value FROM meta WHERE key = ?1");
-    if (!st)
-        return;
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-        snprintf(buf, cap, "%s", (const char *)sqlite3_column_text(st, 0));
-    gs_stmt_done(st);
+    gs_meta_text(&s->stmts, s->db, key, buf, cap);
 }
 
 int64_t hub_store_meta_int(hub_store *s, const char *key, int64_t def)
@@ -140,28 +98,31 @@ int64_t hub_store_meta_int(hub_store *s, const char *key, int64_t def)
 
 int hub_store_meta_set_int(hub_store *s, const char *key, int64_t v, gs_errbuf *eb)
 {
-    return gs_meta_set_int(&s->stmts, s->db, key, v) ? sql_err(s->db, eb, "writing meta") : GS_OK;
+    return gs_meta_set_int(&s->stmts, s->db, key, v) ? gs_sql_err(s->db, eb, "writing meta")
+                                                     : GS_OK;
 }
 
 int hub_store_meta_set_text(hub_store *s, const char *key, const char *v, gs_errbuf *eb)
 {
-    return meta_put_text(s->db, key, v) ? sql_err(s->db, eb, "writing meta") : GS_OK;
+    return gs_meta_set_text(&s->stmts, s->db, key, v) ? gs_sql_err(s->db, eb, "writing meta")
+                                                      : GS_OK;
 }
 
 /* Schema 1 had no log hashes: adds the column and computes them all, in
  * hub_seq order, in one transaction, with a progress line for a big log. */
-static int migrate_1_to_2(sqlite3 *db, const char *path, gs_errbuf *eb)
+static int migrate_1_to_2(hub_store *s, const char *path, gs_errbuf *eb)
 {
+    sqlite3 *db = s->db;
     sqlite3_stmt *rd = NULL, *wr = NULL;
-    int rc = exec(db,
-                  "BEGIN IMMEDIATE; "
-                  "ALTER TABLE changes ADD COLUMN log_hash BLOB NOT NULL DEFAULT x'';",
-                  eb);
+    int rc = gs_db_exec(db,
+                        "BEGIN IMMEDIATE; "
+                        "ALTER TABLE changes ADD COLUMN log_hash BLOB NOT NULL DEFAULT x'';",
+                        eb);
     if (!rc && (sqlite3_prepare_v2(db, "SELECT hub_seq, hash FROM changes ORDER BY hub_seq", -1,
                                    &rd, NULL) ||
                 sqlite3_prepare_v2(db, "UPDATE changes SET log_hash = ?2 WHERE hub_seq = ?1", -1,
                                    &wr, NULL)))
-        rc = sql_err(db, eb, "adding log hashes to the change log");
+        rc = gs_sql_err(db, eb, "adding log hashes to the change log");
     uint8_t h[GS_HASH_LEN] = {0};
     long n = 0;
     int step = SQLITE_DONE;
@@ -176,18 +137,18 @@ static int migrate_1_to_2(sqlite3 *db, const char *path, gs_errbuf *eb)
         sqlite3_bind_int64(wr, 1, sqlite3_column_int64(rd, 0));
         sqlite3_bind_blob(wr, 2, h, GS_HASH_LEN, SQLITE_STATIC);
         if (sqlite3_step(wr) != SQLITE_DONE)
-            rc = sql_err(db, eb, "adding log hashes to the change log");
+            rc = gs_sql_err(db, eb, "adding log hashes to the change log");
         if (++n % 100000 == 0)
             fprintf(stderr, "gridhub: %s: upgrading the change log: %ld changes\r", path, n);
     }
     if (!rc && step != SQLITE_DONE)
-        rc = sql_err(db, eb, "reading the change log");
+        rc = gs_sql_err(db, eb, "reading the change log");
     sqlite3_finalize(rd);
     sqlite3_finalize(wr);
-    if (!rc && meta_put_text(db, "schema_version", "2"))
-        rc = sql_err(db, eb, "writing meta");
+    if (!rc && gs_meta_set_text(&s->stmts, db, GS_META_SCHEMA_VERSION, "2"))
+        rc = gs_sql_err(db, eb, "writing meta");
     if (!rc)
-        rc = exec(db, "COMMIT", eb);
+        rc = gs_db_exec(db, "COMMIT", eb);
     if (rc)
         sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
     if (n >= 100000)
@@ -216,44 +177,20 @@ static int migrate_2_to_3(hub_store *s, const char *path, gs_errbuf *eb)
 static int prepare(hub_store *s, const char *sql, sqlite3_stmt **st, gs_errbuf *eb)
 {
     if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK)
-        return sql_err(s->db, eb, "preparing a statement");
+        return gs_sql_err(s->db, eb, "preparing a statement");
     return GS_OK;
 }
 
 int hub_store_open(hub_store **out, const char *path, gs_errbuf *eb)
 {
-    if (access(path, F_OK) != 0)
-        return gs_errf(eb, GS_ENOTFOUND, "%s: no hub database here; run `gridhub init` first",
-                       path);
     hub_store *s = calloc(1, sizeof *s);
     if (!s)
         return gs_errf(eb, GS_ENOMEM, "out of memory");
-    int rc = GS_OK;
-    /* one thread uses a store: no connection mutex */
-    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
-        SQLITE_OK) {
-        rc = sql_err(s->db, eb, path);
+    int version = 0;
+    int rc = gs_store_open_db(&hub_kind, path, &s->db, &s->stmts, &version, eb);
+    if (rc)
         goto fail;
-    }
-    if ((rc = configure(s->db, eb))) {
-        gs_errprefix(eb, rc, "%s: not a gridsync hub database", path);
-        goto fail;
-    }
-    char app[32], ver[16];
-    hub_store_meta_text(s, "app", app, sizeof app);
-    hub_store_meta_text(s, "schema_version", ver, sizeof ver);
-    if (strcmp(app, HUB_APP_ID)) {
-        rc = gs_errf(eb, GS_EVERSION, "%s: not a gridsync hub database%s", path,
-                     !strcmp(app, "gridsync-node") ? " (it is a node database)" : "");
-        goto fail;
-    }
-    int version = atoi(ver);
-    if (version < 1 || version > HUB_SCHEMA_VERSION) {
-        rc = gs_errf(eb, GS_EVERSION, "%s: hub schema version %s, this gridhub understands %d",
-                     path, ver, HUB_SCHEMA_VERSION);
-        goto fail;
-    }
-    if (version == 1 && (rc = migrate_1_to_2(s->db, path, eb)))
+    if (version == 1 && (rc = migrate_1_to_2(s, path, eb)))
         goto fail;
     if ((rc = gs_replica_open(&s->replica, s->db, eb)) ||
         (version < 3 && (rc = migrate_2_to_3(s, path, eb))) ||
@@ -296,6 +233,11 @@ void hub_store_close(hub_store **sp)
 sqlite3 *hub_store_db(hub_store *s)
 {
     return s->db;
+}
+
+const char *hub_store_path(hub_store *s)
+{
+    return sqlite3_db_filename(s->db, "main");
 }
 
 gs_replica *hub_store_replica(hub_store *s)
@@ -342,7 +284,7 @@ int hub_node_add(hub_store *s, const hub_node *n, gs_errbuf *eb)
                            "INSERT INTO nodes (id, village, name, public_key, enabled, created_ms) "
                            "VALUES (?1, ?2, ?3, ?4, 1, ?5)",
                            -1, &st, NULL))
-        return sql_err(s->db, eb, "registering the node");
+        return gs_sql_err(s->db, eb, "registering the node");
     sqlite3_bind_text(st, 1, n->id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, n->village, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, n->name, -1, SQLITE_STATIC);
@@ -354,7 +296,7 @@ int hub_node_add(hub_store *s, const hub_node *n, gs_errbuf *eb)
         rc = gs_errf(eb, GS_EEXIST, "a node with id %s or this public key is already registered",
                      n->id);
     else if (step != SQLITE_DONE)
-        rc = sql_err(s->db, eb, "registering the node");
+        rc = gs_sql_err(s->db, eb, "registering the node");
     sqlite3_finalize(st);
     return rc;
 }
@@ -366,7 +308,7 @@ static int node_query(hub_store *s, const char *where, const char *arg, hub_node
     snprintf(sql, sizeof sql, "SELECT " NODE_COLUMNS " FROM nodes n WHERE %s", where);
     sqlite3_stmt *st = gs_stmt(&s->stmts, s->db, sql);
     if (!st)
-        return sql_err(s->db, eb, "reading the registry");
+        return gs_sql_err(s->db, eb, "reading the registry");
     sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
     int step = sqlite3_step(st), rc = GS_OK;
     if (step == SQLITE_ROW)
@@ -374,7 +316,7 @@ static int node_query(hub_store *s, const char *where, const char *arg, hub_node
     else if (step == SQLITE_DONE)
         rc = gs_errf(eb, GS_ENOTFOUND, "no node %s is registered", arg);
     else
-        rc = sql_err(s->db, eb, "reading the registry");
+        rc = gs_sql_err(s->db, eb, "reading the registry");
     gs_stmt_done(st);
     return rc;
 }
@@ -394,7 +336,7 @@ static int node_update(hub_store *s, const char *sql, const char *id, const char
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL))
-        return sql_err(s->db, eb, "updating the registry");
+        return gs_sql_err(s->db, eb, "updating the registry");
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     if (text)
         sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
@@ -402,7 +344,7 @@ static int node_update(hub_store *s, const char *sql, const char *id, const char
         sqlite3_bind_int64(st, 2, num);
     int step = sqlite3_step(st), rc = GS_OK;
     if (step != SQLITE_DONE)
-        rc = sql_err(s->db, eb, "updating the registry");
+        rc = gs_sql_err(s->db, eb, "updating the registry");
     else if (sqlite3_changes(s->db) == 0)
         rc = gs_errf(eb, GS_ENOTFOUND, "no node %s is registered", id);
     sqlite3_finalize(st);
@@ -417,6 +359,14 @@ int hub_node_set_enabled(hub_store *s, const char *id, bool enabled, gs_errbuf *
 int hub_node_set_key(hub_store *s, const char *id, const char *public_key, gs_errbuf *eb)
 {
     return node_update(s, "UPDATE nodes SET public_key = ?2 WHERE id = ?1", id, public_key, 0, eb);
+}
+
+int hub_node_remove_unsynced(hub_store *s, const char *id, gs_errbuf *eb)
+{
+    return node_update(s,
+                       "DELETE FROM nodes WHERE id = ?1 AND acked_through = ?2 AND "
+                       "last_seen_ms = ?2",
+                       id, NULL, 0, eb);
 }
 
 int64_t hub_node_count_village(hub_store *s, const char *village)
@@ -438,7 +388,7 @@ int hub_node_each(hub_store *s, int (*fn)(const hub_node *, void *), void *arg, 
     if (sqlite3_prepare_v2(s->db,
                            "SELECT " NODE_COLUMNS " FROM nodes n ORDER BY n.last_seen_ms, n.id", -1,
                            &st, NULL))
-        return sql_err(s->db, eb, "reading the registry");
+        return gs_sql_err(s->db, eb, "reading the registry");
     int rc = GS_OK;
     while (!rc && sqlite3_step(st) == SQLITE_ROW) {
         hub_node n;
@@ -455,14 +405,14 @@ int hub_node_seen(hub_store *s, const hub_node *n, gs_errbuf *eb)
                                "UPDATE nodes SET last_seen_ms = ?2, software = ?3, pending = ?4, "
                                "skew_ms = ?5, hub_seq_seen = ?6 WHERE id = ?1");
     if (!st)
-        return sql_err(s->db, eb, "recording the node's visit");
+        return gs_sql_err(s->db, eb, "recording the node's visit");
     sqlite3_bind_text(st, 1, n->id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, n->last_seen_ms);
     sqlite3_bind_text(st, 3, n->software, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 4, (sqlite3_int64)n->pending);
     sqlite3_bind_int64(st, 5, n->skew_ms);
     sqlite3_bind_int64(st, 6, (sqlite3_int64)n->hub_seq_seen);
-    int rc = sqlite3_step(st) == SQLITE_DONE ? GS_OK : sql_err(s->db, eb, "recording a visit");
+    int rc = sqlite3_step(st) == SQLITE_DONE ? GS_OK : gs_sql_err(s->db, eb, "recording a visit");
     gs_stmt_done(st);
     return rc;
 }
@@ -502,7 +452,7 @@ static int log_hash_at(hub_store *s, uint64_t hub_seq, uint8_t out[GS_HASH_LEN])
 
 int hub_store_begin(hub_store *s, gs_errbuf *eb)
 {
-    if (exec(s->db, "BEGIN IMMEDIATE", eb))
+    if (gs_db_exec(s->db, "BEGIN IMMEDIATE", eb))
         return GS_ESQL;
     s->in_tx = true;
     s->hub_seq = hub_store_hub_seq_head(s);
@@ -517,7 +467,7 @@ int hub_store_begin(hub_store *s, gs_errbuf *eb)
 
 int hub_store_commit(hub_store *s, gs_errbuf *eb)
 {
-    int rc = exec(s->db, "COMMIT", eb);
+    int rc = gs_db_exec(s->db, "COMMIT", eb);
     if (rc)
         hub_store_rollback(s);
     s->in_tx = false;
@@ -597,7 +547,7 @@ int hub_store_append(hub_store *s, const gs_change *c, const void *body, size_t 
     int step = sqlite3_step(st);
     sqlite3_reset(st);
     if (step != SQLITE_DONE)
-        return sql_err(s->db, eb, "appending to the change log");
+        return gs_sql_err(s->db, eb, "appending to the change log");
     s->hub_seq++;
     memcpy(s->log_hash, log_hash, GS_HASH_LEN);
     return GS_OK;
@@ -618,7 +568,7 @@ int hub_store_quarantine(hub_store *s, const char *origin, uint64_t seq, const v
     sqlite3_bind_int64(st, 7, (sqlite3_int64)gs_wall_ms());
     int step = sqlite3_step(st);
     sqlite3_reset(st);
-    return step == SQLITE_DONE ? GS_OK : sql_err(s->db, eb, "writing the quarantine");
+    return step == SQLITE_DONE ? GS_OK : gs_sql_err(s->db, eb, "writing the quarantine");
 }
 
 int hub_store_set_acked(hub_store *s, const char *node_id, uint64_t acked,
@@ -631,7 +581,7 @@ int hub_store_set_acked(hub_store *s, const char *node_id, uint64_t acked,
     sqlite3_bind_blob(st, 3, head, GS_HASH_LEN, SQLITE_STATIC);
     int step = sqlite3_step(st);
     sqlite3_reset(st);
-    return step == SQLITE_DONE ? GS_OK : sql_err(s->db, eb, "saving the node's sync state");
+    return step == SQLITE_DONE ? GS_OK : gs_sql_err(s->db, eb, "saving the node's sync state");
 }
 
 int hub_store_pull(hub_store *s, const char *village, const char *exclude_origin,
@@ -656,7 +606,7 @@ int hub_store_pull(hub_store *s, const char *village, const char *exclude_origin
                            "  WHERE scope IS NULL AND hub_seq > ?1 AND hub_seq <= ?4)"
                            " WHERE origin <> ?3 ORDER BY hub_seq LIMIT ?5",
                            -1, &st, NULL))
-        return sql_err(s->db, eb, "reading changes for the node");
+        return gs_sql_err(s->db, eb, "reading changes for the node");
     sqlite3_bind_int64(st, 1, (sqlite3_int64)since);
     sqlite3_bind_text(st, 2, village, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, exclude_origin, -1, SQLITE_STATIC);
@@ -691,23 +641,7 @@ int hub_store_pull(hub_store *s, const char *village, const char *exclude_origin
 int hub_store_origin_head(hub_store *s, const char *origin, uint64_t *seq,
                           uint8_t hash[GS_HASH_LEN], gs_errbuf *eb)
 {
-    *seq = 0;
-    memset(hash, 0, GS_HASH_LEN);
-    sqlite3_stmt *st = gs_stmt(&s->stmts, s->db,
-                               "SELECT seq, hash FROM changes WHERE origin = ?1 "
-                               "ORDER BY seq DESC LIMIT 1");
-    if (!st)
-        return sql_err(s->db, eb, "reading a chain head");
-    sqlite3_bind_text(st, 1, origin, -1, SQLITE_STATIC);
-    int step = sqlite3_step(st);
-    if (step == SQLITE_ROW) {
-        *seq = (uint64_t)sqlite3_column_int64(st, 0);
-        if (sqlite3_column_bytes(st, 1) == GS_HASH_LEN)
-            memcpy(hash, sqlite3_column_blob(st, 1), GS_HASH_LEN);
-    }
-    gs_stmt_done(st);
-    return step == SQLITE_ROW || step == SQLITE_DONE ? GS_OK
-                                                     : sql_err(s->db, eb, "reading a chain head");
+    return gs_log_head(&s->stmts, s->db, origin, seq, hash, "reading a chain head", eb);
 }
 
 int hub_store_origin_hash_at(hub_store *s, const char *origin, uint64_t seq,
@@ -716,19 +650,10 @@ int hub_store_origin_hash_at(hub_store *s, const char *origin, uint64_t seq,
     memset(hash, 0, GS_HASH_LEN);
     if (seq == 0)
         return GS_OK;
-    sqlite3_stmt *st =
-        gs_stmt(&s->stmts, s->db, "SELECT hash FROM changes WHERE origin = ?1 AND seq = ?2");
-    if (!st)
-        return sql_err(s->db, eb, "reading a chain");
-    sqlite3_bind_text(st, 1, origin, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
-    int found = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == GS_HASH_LEN;
-    if (found)
-        memcpy(hash, sqlite3_column_blob(st, 0), GS_HASH_LEN);
-    gs_stmt_done(st);
-    return found ? GS_OK
-                 : gs_errf(eb, GS_ENOTFOUND, "the log has no change %s #%llu", origin,
-                           (unsigned long long)seq);
+    int rc = gs_log_hash_at(&s->stmts, s->db, origin, seq, hash, "reading a chain", eb);
+    return rc != GS_ENOTFOUND
+               ? rc
+               : gs_errf(eb, rc, "the log has no change %s #%llu", origin, (unsigned long long)seq);
 }
 
 /* The count and digest of origin's changes that a node of village holds. */
@@ -738,7 +663,7 @@ static int own_digest(hub_store *s, const char *village, gs_wire_head *h, gs_err
                                "SELECT hash FROM changes WHERE origin = ?1 AND "
                                "(scope = ?2 OR scope IS NULL) ORDER BY seq");
     if (!st)
-        return sql_err(s->db, eb, "reading a city chain");
+        return gs_sql_err(s->db, eb, "reading a city chain");
     sqlite3_bind_text(st, 1, h->origin, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, village, -1, SQLITE_STATIC);
     while (sqlite3_step(st) == SQLITE_ROW) {
@@ -759,7 +684,7 @@ int hub_store_own_heads(hub_store *s, const char *village, gs_wire_head *heads, 
                                "SELECT min(origin) FROM changes WHERE origin > ?1 AND "
                                "origin < '" GS_HUB_ORIGIN "/'");
     if (!st)
-        return sql_err(s->db, eb, "listing the city's chains");
+        return gs_sql_err(s->db, eb, "listing the city's chains");
     char at[GS_ORIGIN_MAX + 1] = GS_HUB_ORIGIN;
     bool first = true;
     int rc = GS_OK;

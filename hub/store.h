@@ -1,8 +1,8 @@
 /*
  * hub/store.h: the city hub's store, behind a small interface so that a
  * server database can replace SQLite when one city machine is outgrown.
- * Nothing outside hub/store.c sees SQL except the read-only reports, which
- * take the connection from hub_store_db().
+ * Nothing outside hub/store.c sees SQL except the read-only reports
+ * (hub/report*.c), which take the connection from hub_store_db().
  *
  * What it keeps:
  *   - the node registry: id, village, name, CURVE public key, enabled;
@@ -38,6 +38,14 @@
 #define HUB_SCHEMA_VERSION 3 /* 2: the change log's log_hash column; 3: derived values recomputed */
 #define HUB_APP_ID "gridsync-hub"
 
+/* The keys of the meta(key, value) table (besides the core's GS_META_APP
+ * and GS_META_SCHEMA_VERSION). */
+#define HUB_META_PUBLIC_KEY "public_key" /* the hub's CURVE public key (Z85) */
+#define HUB_META_HLC        "hlc"        /* the hub's clock, past every change it holds */
+#define HUB_META_OWN_ORIGIN "own_origin" /* the city's chain written on now (city.c) */
+#define HUB_META_OWN_CLOSED "own_closed" /* a chain a village held more of (closed) */
+#define HUB_META_CITY_KEY   "city_key"   /* the key of the city's chain hashes, hex */
+
 typedef struct hub_store hub_store;
 
 /* One registered node and its sync state. */
@@ -60,7 +68,10 @@ typedef struct hub_node {
 int hub_store_create(const char *path, const char *public_key, gs_errbuf *eb);
 int hub_store_open(hub_store **out, const char *path, gs_errbuf *eb);
 void hub_store_close(hub_store **sp);
+/* The connection, for the read-only reports only. */
 sqlite3 *hub_store_db(hub_store *s);
+/* The database file's path (what it was opened as; "" for a temporary one). */
+const char *hub_store_path(hub_store *s);
 gs_replica *hub_store_replica(hub_store *s);
 
 /* Finding records again (gridsync/find.h), on this store's tables: every
@@ -87,6 +98,10 @@ int hub_node_get(hub_store *s, const char *id, hub_node *out, gs_errbuf *eb);
 int hub_node_by_key(hub_store *s, const char *public_key, hub_node *out, gs_errbuf *eb);
 int hub_node_set_enabled(hub_store *s, const char *id, bool enabled, gs_errbuf *eb);
 int hub_node_set_key(hub_store *s, const char *id, const char *public_key, gs_errbuf *eb);
+/* Undoes a registration whose bundle could not be written: removes node id
+ * only if it has never synced (nothing acked, never seen); GS_ENOTFOUND
+ * when there is no such node. */
+int hub_node_remove_unsynced(hub_store *s, const char *id, gs_errbuf *eb);
 /* How many nodes are registered to a village (for numbering new ones). */
 int64_t hub_node_count_village(hub_store *s, const char *village);
 /* Calls fn for every node, oldest silence first. */

@@ -265,10 +265,10 @@ int node_cmd_rekey(node_cli *cli)
      * does not match the secret (the node could never connect again). The
      * bundle's reference rows go with it; they lose to anything synced. */
     if (!rc && (node_store_begin(s, &eb) ||
-                node_store_meta_set_text(s, "hub_public_key", b.hub_public_key, &eb) ||
-                node_store_meta_set_text(s, "hub_endpoint", b.hub_endpoint, &eb) ||
-                node_store_meta_set_text(s, "public_key", b.node_public_key, &eb) ||
-                node_store_meta_set_text(s, "secret_key", secret, &eb) ||
+                node_store_meta_set_text(s, NODE_META_HUB_PUBLIC_KEY, b.hub_public_key, &eb) ||
+                node_store_meta_set_text(s, NODE_META_HUB_ENDPOINT, b.hub_endpoint, &eb) ||
+                node_store_meta_set_text(s, NODE_META_PUBLIC_KEY, b.node_public_key, &eb) ||
+                node_store_meta_set_text(s, NODE_META_SECRET_KEY, secret, &eb) ||
                 store_bundle_rows(s, text, len, &eb) || node_store_commit(s, &eb))) {
         node_store_rollback(s);
         rc = node_fail("rekey: %s; the old keys stay", eb.msg);
@@ -291,19 +291,33 @@ static const char status_help[] =
     "synced to the city, the changes the city rejected (with the reason), the last sync\n"
     "and the clock skew measured against the hub.\n";
 
-static int64_t count(sqlite3 *db, const char *sql, const char *arg, int64_t num)
+/* What status collects of the rejected changes: JSON objects or lines. */
+typedef struct rejected_ctx {
+    bool json;
+    gs_buf *out;
+    int n;
+} rejected_ctx;
+
+static int print_rejected(const node_rejected *r, void *arg)
 {
-    sqlite3_stmt *st;
-    int64_t n = -1;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-        return -1;
-    if (arg)
-        sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, num);
-    if (sqlite3_step(st) == SQLITE_ROW)
-        n = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return n;
+    rejected_ctx *x = arg;
+    if (x->json) {
+        gs_buf_printf(x->out, "%s{\"seq\":%llu,\"code\":", x->n ? "," : "",
+                      (unsigned long long)r->seq);
+        gs_buf_json_str(x->out, r->code);
+        gs_buf_puts(x->out, ",\"reason\":");
+        gs_buf_json_str(x->out, r->reason);
+        gs_buf_puts(x->out, ",\"type\":");
+        gs_buf_json_str(x->out, r->rtype);
+        gs_buf_puts(x->out, ",\"id\":");
+        gs_buf_json_str(x->out, r->rid);
+        gs_buf_putc(x->out, '}');
+    } else {
+        printf("  ! rejected #%llu %s %s: %s (%s)\n", (unsigned long long)r->seq, r->rtype, r->rid,
+               r->reason, r->code);
+    }
+    x->n++;
+    return 0;
 }
 
 int node_cmd_status(node_cli *cli)
@@ -321,7 +335,6 @@ int node_cmd_status(node_cli *cli)
     node_store *s = node_open(cli);
     if (!s)
         return NODE_EXIT_ERROR;
-    sqlite3 *db = node_store_db(s);
     const node_identity *id = node_store_identity(s);
     uint64_t head = 0;
     uint8_t hash[GS_HASH_LEN];
@@ -330,10 +343,10 @@ int node_cmd_status(node_cli *cli)
         node_store_close(&s);
         return node_fail("status: %s", eb.msg);
     }
-    int64_t acked = node_store_meta_int(s, "acked_through", 0);
-    int64_t last_sync = node_store_meta_int(s, "last_sync_ms", 0);
-    int64_t skew = node_store_meta_int(s, "clock_skew_ms", 0);
-    int64_t rejected = count(db, "SELECT count(*) FROM rejected WHERE ?2 = ?2", NULL, 0);
+    int64_t acked = node_store_meta_int(s, NODE_META_ACKED_THROUGH, 0);
+    int64_t last_sync = node_store_meta_int(s, NODE_META_LAST_SYNC_MS, 0);
+    int64_t skew = node_store_meta_int(s, NODE_META_CLOCK_SKEW_MS, 0);
+    int64_t rejected = node_store_rejected_count(s);
     gs_buf out = GS_BUF_INIT, when = GS_BUF_INIT;
     if (last_sync)
         gs_hlc_format(GS_HLC_MAKE(last_sync, 0), &when);
@@ -354,10 +367,8 @@ int node_cmd_status(node_cli *cli)
     gs_table *tab = gs_table_new(3, heads);
     for (int t = 0; t < GS_RT__COUNT; t++) {
         const gs_rectype *rt = gs_rectype_get(t);
-        char sql[128], num[24];
-        snprintf(sql, sizeof sql, "SELECT count(*) FROM %s WHERE _deleted = 0 AND ?2 = ?2",
-                 rt->plural);
-        int64_t n = count(db, sql, NULL, 0);
+        char num[24];
+        int64_t n = node_store_count_live(s, rt);
         snprintf(num, sizeof num, "%lld", (long long)n);
         const char *row[] = {rt->label_zh, rt->name, num};
         if (cli->json)
@@ -389,35 +400,8 @@ int node_cmd_status(node_cli *cli)
             printf("  ! clock skew    本机时钟与城市中心相差 %+lld 秒 (clock is off by %+lld s)\n",
                    (long long)(skew / 1000), (long long)(skew / 1000));
     }
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT r.seq, r.code, r.reason, r.at, c.rtype, c.rid FROM rejected r "
-                           "LEFT JOIN changes c ON c.origin = ?1 AND c.seq = r.seq ORDER BY r.seq",
-                           -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, id->node_id, -1, SQLITE_STATIC);
-        int i = 0;
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            const char *cells[6];
-            for (int c = 0; c < 6; c++)
-                cells[c] = (const char *)sqlite3_column_text(st, c);
-            if (cli->json) {
-                gs_buf_printf(&out, "%s{\"seq\":%s,\"code\":", i ? "," : "", cells[0]);
-                gs_buf_json_str(&out, cells[1] ? cells[1] : "");
-                gs_buf_puts(&out, ",\"reason\":");
-                gs_buf_json_str(&out, cells[2] ? cells[2] : "");
-                gs_buf_puts(&out, ",\"type\":");
-                gs_buf_json_str(&out, cells[4] ? cells[4] : "");
-                gs_buf_puts(&out, ",\"id\":");
-                gs_buf_json_str(&out, cells[5] ? cells[5] : "");
-                gs_buf_putc(&out, '}');
-            } else {
-                printf("  ! rejected #%s %s %s: %s (%s)\n", cells[0], cells[4] ? cells[4] : "",
-                       cells[5] ? cells[5] : "", cells[2] ? cells[2] : "", cells[1] ? cells[1] : "");
-            }
-            i++;
-        }
-        sqlite3_finalize(st);
-    }
+    rejected_ctx rx = {cli->json, &out, 0};
+    node_store_rejected_each(s, print_rejected, &rx, &eb);
     if (cli->json) {
         gs_buf_puts(&out, "]}\n");
         fputs(out.data, stdout);

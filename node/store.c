@@ -58,55 +58,23 @@ static const char *const import_rows_ddl =
     "CREATE TABLE IF NOT EXISTS import_rows (\n"
     "  fingerprint BLOB PRIMARY KEY, rtype TEXT NOT NULL, rid TEXT NOT NULL) WITHOUT ROWID;";
 
-static int sql_err(sqlite3 *db, gs_errbuf *eb, const char *what)
-{
-    return gs_errf(eb, GS_ESQL, "%s: %s", what, db ? sqlite3_errmsg(db) : "no database");
-}
-
-/* Settings every connection needs. The busy timeout is long: a writer waits
- * for another process's short transaction rather than failing. */
-static int configure(sqlite3 *db, gs_errbuf *eb)
-{
-    sqlite3_busy_timeout(db, 30000);
-    char *msg = NULL;
-    int rc = sqlite3_exec(db,
-                          "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
-                          "PRAGMA foreign_keys=ON;",
-                          NULL, NULL, &msg);
-    if (rc != SQLITE_OK) {
-        gs_errf(eb, GS_ESQL, "configuring the database: %s", msg ? msg : sqlite3_errstr(rc));
-        sqlite3_free(msg);
-        return GS_ESQL;
-    }
-    return GS_OK;
-}
-
-static int exec(sqlite3 *db, const char *sql, gs_errbuf *eb)
-{
-    char *msg = NULL;
-    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        gs_errf(eb, GS_ESQL, "%s", msg ? msg : sqlite3_errmsg(db));
-        sqlite3_free(msg);
-        return GS_ESQL;
-    }
-    return GS_OK;
-}
-
-static int meta_put(sqlite3 *db, const char *key, const char *text, int64_t num, bool is_text)
-{
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)", -1, &st,
-                           NULL) != SQLITE_OK)
-        return GS_ESQL;
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    if (is_text)
-        sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_int64(st, 2, num);
-    int rc = sqlite3_step(st) == SQLITE_DONE ? GS_OK : GS_ESQL;
-    sqlite3_finalize(st);
-    return rc;
-}
+/* What a node database is, for the core's create and open (gridsync/stmt.h).
+ * Connection settings: WAL, every commit fsynced (village PCs lose power). */
+static const gs_store_kind node_kind = {
+    .app = NODE_APP_ID,
+    .name = "node",
+    .other_app = "gridsync-hub",
+    .other_name = "hub",
+    .program = "gridnode",
+    .missing_hint = " or pass --db",
+    .version_name = "database",
+    .upgrade_hint = true,
+    .version = NODE_SCHEMA_VERSION,
+    .pragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
+    .pragmas_what = "configuring the database",
+    .ddl = node_ddl,
+    .meta_what = "writing the identity",
+};
 
 int node_store_create(const char *path, const node_identity *id, gs_errbuf *eb)
 {
@@ -118,50 +86,14 @@ int node_store_create(const char *path, const node_identity *id, gs_errbuf *eb)
                                          "another --db)"
                                        : strerror(errno));
     close(fd);
-    sqlite3 *db = NULL;
-    int rc = GS_OK;
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
-        rc = sql_err(db, eb, path);
-        goto out;
-    }
-    if ((rc = configure(db, eb)) || (rc = exec(db, "BEGIN", eb)) || (rc = exec(db, node_ddl, eb)) ||
-        (rc = gs_replica_create_schema(db, eb)))
-        goto out;
-    char ver[16];
-    snprintf(ver, sizeof ver, "%d", NODE_SCHEMA_VERSION);
-    struct {
-        const char *k, *v;
-    } kv[] = {{"app", NODE_APP_ID},
-              {"schema_version", ver},
-              {"node_id", id->node_id},
-              {"village", id->village},
-              {"name", id->name},
-              {"hub_endpoint", id->hub_endpoint},
-              {"hub_public_key", id->hub_public_key},
-              {"public_key", id->public_key},
-              {"secret_key", id->secret_key}};
-    for (size_t i = 0; i < sizeof kv / sizeof kv[0] && !rc; i++)
-        if (meta_put(db, kv[i].k, kv[i].v, 0, true))
-            rc = sql_err(db, eb, "writing the identity");
-    if (!rc)
-        rc = exec(db, "COMMIT", eb);
-out:
-    sqlite3_close(db);
-    if (rc)
-        unlink(path);
-    return rc;
-}
-
-static void meta_text(sqlite3 *db, const char *key, char *buf, size_t cap)
-{
-    sqlite3_stmt *st;
-    buf[0] = '\0';
-    if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = ?1", -1, &st, NULL) != SQLITE_OK)
-        return;
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-        snprintf(buf, cap, "%s", (const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
+    const char *const meta[][2] = {{NODE_META_NODE_ID, id->node_id},
+                                   {NODE_META_VILLAGE, id->village},
+                                   {NODE_META_NAME, id->name},
+                                   {NODE_META_HUB_ENDPOINT, id->hub_endpoint},
+                                   {NODE_META_HUB_PUBLIC_KEY, id->hub_public_key},
+                                   {NODE_META_PUBLIC_KEY, id->public_key},
+                                   {NODE_META_SECRET_KEY, id->secret_key}};
+    return gs_store_create_db(&node_kind, path, meta, sizeof meta / sizeof meta[0], eb);
 }
 
 /* Schema 1 kept the derived values (findings, outcomes, violations,
@@ -181,49 +113,25 @@ static int migrate_1_to_2(node_store *s, const char *path, gs_errbuf *eb)
 
 int node_store_open(node_store **out, const char *path, gs_errbuf *eb)
 {
-    if (access(path, F_OK) != 0)
-        return gs_errf(eb, GS_ENOTFOUND,
-                       "%s: no node database here; run `gridnode init` first or pass --db", path);
     node_store *s = calloc(1, sizeof *s);
     if (!s)
         return gs_errf(eb, GS_ENOMEM, "out of memory");
-    int rc = GS_OK;
-    /* one thread uses a store: no connection mutex */
-    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
-        SQLITE_OK) {
-        rc = sql_err(s->db, eb, path);
+    int version = 0;
+    int rc = gs_store_open_db(&node_kind, path, &s->db, &s->stmts, &version, eb);
+    if (rc)
         goto fail;
-    }
-    if ((rc = configure(s->db, eb))) {
-        gs_errprefix(eb, rc, "%s: not a gridsync node database", path);
-        goto fail;
-    }
-    char app[32], ver[16];
-    meta_text(s->db, "app", app, sizeof app);
-    meta_text(s->db, "schema_version", ver, sizeof ver);
-    if (strcmp(app, NODE_APP_ID)) {
-        rc = gs_errf(eb, GS_EVERSION, "%s: not a gridsync node database%s", path,
-                     !strcmp(app, "gridsync-hub") ? " (it is a hub database)" : "");
-        goto fail;
-    }
-    int version = atoi(ver);
-    if (version < 1 || version > NODE_SCHEMA_VERSION) {
-        rc = gs_errf(
-            eb, GS_EVERSION, "%s: database schema version %s, this gridnode understands %d%s", path,
-            ver, NODE_SCHEMA_VERSION, atoi(ver) > NODE_SCHEMA_VERSION ? "; upgrade gridnode" : "");
-        goto fail;
-    }
-    if ((rc = exec(s->db, import_rows_ddl, eb))) {
+    if ((rc = gs_db_exec(s->db, import_rows_ddl, eb))) {
         gs_errprefix(eb, rc, "%s: creating the import bookkeeping", path);
         goto fail;
     }
-    meta_text(s->db, "node_id", s->id.node_id, sizeof s->id.node_id);
-    meta_text(s->db, "village", s->id.village, sizeof s->id.village);
-    meta_text(s->db, "name", s->id.name, sizeof s->id.name);
-    meta_text(s->db, "hub_endpoint", s->id.hub_endpoint, sizeof s->id.hub_endpoint);
-    meta_text(s->db, "hub_public_key", s->id.hub_public_key, sizeof s->id.hub_public_key);
-    meta_text(s->db, "public_key", s->id.public_key, sizeof s->id.public_key);
-    meta_text(s->db, "secret_key", s->id.secret_key, sizeof s->id.secret_key);
+    node_store_meta_text(s, NODE_META_NODE_ID, s->id.node_id, sizeof s->id.node_id);
+    node_store_meta_text(s, NODE_META_VILLAGE, s->id.village, sizeof s->id.village);
+    node_store_meta_text(s, NODE_META_NAME, s->id.name, sizeof s->id.name);
+    node_store_meta_text(s, NODE_META_HUB_ENDPOINT, s->id.hub_endpoint, sizeof s->id.hub_endpoint);
+    node_store_meta_text(s, NODE_META_HUB_PUBLIC_KEY, s->id.hub_public_key,
+                         sizeof s->id.hub_public_key);
+    node_store_meta_text(s, NODE_META_PUBLIC_KEY, s->id.public_key, sizeof s->id.public_key);
+    node_store_meta_text(s, NODE_META_SECRET_KEY, s->id.secret_key, sizeof s->id.secret_key);
     if ((rc = gs_replica_open(&s->replica, s->db, eb)) ||
         (version < 2 && (rc = migrate_1_to_2(s, path, eb))))
         goto fail;
@@ -231,7 +139,7 @@ int node_store_open(node_store **out, const char *path, gs_errbuf *eb)
                            "INSERT INTO changes (origin, seq, hlc, rtype, rid, op, body, hash) "
                            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                            -1, SQLITE_PREPARE_PERSISTENT, &s->ins_change, NULL) != SQLITE_OK) {
-        rc = sql_err(s->db, eb, "preparing the change log");
+        rc = gs_sql_err(s->db, eb, "preparing the change log");
         goto fail;
     }
     *out = s;
@@ -261,8 +169,8 @@ void node_store_close(node_store **sp)
 int node_store_sync_mode(node_store *s, gs_errbuf *eb)
 {
     if (sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL) != SQLITE_OK)
-        return sql_err(s->db, eb, "configuring the sync connection");
-    return exec(s->db, "PRAGMA synchronous=NORMAL", eb);
+        return gs_sql_err(s->db, eb, "configuring the sync connection");
+    return gs_db_exec(s->db, "PRAGMA synchronous=NORMAL", eb);
 }
 
 sqlite3 *node_store_db(node_store *s)
@@ -287,17 +195,19 @@ int64_t node_store_meta_int(node_store *s, const char *key, int64_t def)
 
 int node_store_meta_set_int(node_store *s, const char *key, int64_t v, gs_errbuf *eb)
 {
-    return gs_meta_set_int(&s->stmts, s->db, key, v) ? sql_err(s->db, eb, "writing meta") : GS_OK;
+    return gs_meta_set_int(&s->stmts, s->db, key, v) ? gs_sql_err(s->db, eb, "writing meta")
+                                                     : GS_OK;
 }
 
 void node_store_meta_text(node_store *s, const char *key, char *buf, size_t cap)
 {
-    meta_text(s->db, key, buf, cap);
+    gs_meta_text(&s->stmts, s->db, key, buf, cap);
 }
 
 int node_store_meta_set_text(node_store *s, const char *key, const char *v, gs_errbuf *eb)
 {
-    return meta_put(s->db, key, v, 0, true) ? sql_err(s->db, eb, "writing meta") : GS_OK;
+    return gs_meta_set_text(&s->stmts, s->db, key, v) ? gs_sql_err(s->db, eb, "writing meta")
+                                                      : GS_OK;
 }
 
 uint64_t node_store_cursor(node_store *s, uint8_t hash[GS_HASH_LEN])
@@ -305,54 +215,38 @@ uint64_t node_store_cursor(node_store *s, uint8_t hash[GS_HASH_LEN])
     memset(hash, 0, GS_HASH_LEN);
     sqlite3_stmt *st = gs_stmt(&s->stmts, s->db, "SELECT value FROM meta WHERE key = ?1");
     if (st) {
-        sqlite3_bind_text(st, 1, "hub_seq_cursor_hash", -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 1, NODE_META_HUB_SEQ_CURSOR_HASH, -1, SQLITE_STATIC);
         if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == GS_HASH_LEN)
             memcpy(hash, sqlite3_column_blob(st, 0), GS_HASH_LEN);
         gs_stmt_done(st);
     }
-    return (uint64_t)node_store_meta_int(s, "hub_seq_cursor", 0);
+    return (uint64_t)node_store_meta_int(s, NODE_META_HUB_SEQ_CURSOR, 0);
 }
 
 int node_store_set_cursor(node_store *s, uint64_t next, const uint8_t hash[GS_HASH_LEN],
                           gs_errbuf *eb)
 {
-    if (node_store_meta_set_int(s, "hub_seq_cursor", (int64_t)next, eb))
+    if (node_store_meta_set_int(s, NODE_META_HUB_SEQ_CURSOR, (int64_t)next, eb))
         return GS_ESQL;
     sqlite3_stmt *st =
         gs_stmt(&s->stmts, s->db, "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)");
     if (!st)
-        return sql_err(s->db, eb, "writing meta");
-    sqlite3_bind_text(st, 1, "hub_seq_cursor_hash", -1, SQLITE_STATIC);
+        return gs_sql_err(s->db, eb, "writing meta");
+    sqlite3_bind_text(st, 1, NODE_META_HUB_SEQ_CURSOR_HASH, -1, SQLITE_STATIC);
     sqlite3_bind_blob(st, 2, hash, GS_HASH_LEN, SQLITE_STATIC);
     int step = sqlite3_step(st);
     gs_stmt_done(st);
-    return step == SQLITE_DONE ? GS_OK : sql_err(s->db, eb, "writing meta");
+    return step == SQLITE_DONE ? GS_OK : gs_sql_err(s->db, eb, "writing meta");
 }
 
 int node_store_head(node_store *s, uint64_t *seq, uint8_t hash[GS_HASH_LEN], gs_errbuf *eb)
 {
-    sqlite3_stmt *st = gs_stmt(&s->stmts, s->db,
-                               "SELECT seq, hash FROM changes WHERE origin = ?1 "
-                               "ORDER BY seq DESC LIMIT 1");
-    if (!st)
-        return sql_err(s->db, eb, "reading the chain head");
-    sqlite3_bind_text(st, 1, s->id.node_id, -1, SQLITE_STATIC);
-    *seq = 0;
-    memset(hash, 0, GS_HASH_LEN);
-    int step = sqlite3_step(st);
-    if (step == SQLITE_ROW) {
-        *seq = (uint64_t)sqlite3_column_int64(st, 0);
-        if (sqlite3_column_bytes(st, 1) == GS_HASH_LEN)
-            memcpy(hash, sqlite3_column_blob(st, 1), GS_HASH_LEN);
-    }
-    gs_stmt_done(st);
-    return step == SQLITE_ROW || step == SQLITE_DONE ? GS_OK
-                                                     : sql_err(s->db, eb, "reading the chain head");
+    return gs_log_head(&s->stmts, s->db, s->id.node_id, seq, hash, "reading the chain head", eb);
 }
 
 int node_store_begin(node_store *s, gs_errbuf *eb)
 {
-    if (exec(s->db, "BEGIN IMMEDIATE", eb))
+    if (gs_db_exec(s->db, "BEGIN IMMEDIATE", eb))
         return gs_errprefix(eb, GS_ESQL, "starting a write");
     s->in_tx = true;
     int rc = node_store_head(s, &s->seq, s->hash, eb);
@@ -360,7 +254,7 @@ int node_store_begin(node_store *s, gs_errbuf *eb)
         node_store_rollback(s);
         return rc;
     }
-    s->hlc = (gs_hlc)node_store_meta_int(s, "hlc", 0);
+    s->hlc = (gs_hlc)node_store_meta_int(s, NODE_META_HLC, 0);
     return GS_OK;
 }
 
@@ -402,7 +296,7 @@ int node_store_put(node_store *s, const gs_record *rec, gs_op op, gs_errbuf *eb)
     int step = sqlite3_step(st);
     sqlite3_reset(st);
     if (step != SQLITE_DONE)
-        return sql_err(s->db, eb, "appending to the change log");
+        return gs_sql_err(s->db, eb, "appending to the change log");
     s->seq = c.seq;
     s->hlc = c.hlc;
     memcpy(s->hash, hash, GS_HASH_LEN);
@@ -413,11 +307,11 @@ int node_store_commit(node_store *s, gs_errbuf *eb)
 {
     if (!s->in_tx)
         return gs_errf(eb, GS_EINVAL, "commit outside a transaction");
-    if (node_store_meta_set_int(s, "hlc", (int64_t)s->hlc, eb)) {
+    if (node_store_meta_set_int(s, NODE_META_HLC, (int64_t)s->hlc, eb)) {
         node_store_rollback(s);
         return gs_errprefix(eb, GS_ESQL, "saving the clock");
     }
-    int rc = exec(s->db, "COMMIT", eb);
+    int rc = gs_db_exec(s->db, "COMMIT", eb);
     if (rc) {
         node_store_rollback(s);
         return gs_errprefix(eb, rc, "saving");
@@ -452,7 +346,7 @@ int node_store_apply_remote(node_store *s, const gs_change *c, const void *body,
                            "INSERT OR IGNORE INTO changes (origin, seq, hlc, rtype, rid, op, "
                            "body, hash, hub_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                            -1, &st, NULL) != SQLITE_OK)
-        return sql_err(s->db, eb, "storing a received change");
+        return gs_sql_err(s->db, eb, "storing a received change");
     sqlite3_bind_text(st, 1, c->origin, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)c->seq);
     sqlite3_bind_int64(st, 3, (sqlite3_int64)c->hlc);
@@ -466,7 +360,7 @@ int node_store_apply_remote(node_store *s, const gs_change *c, const void *body,
     int added = sqlite3_changes(s->db);
     sqlite3_finalize(st);
     if (step != SQLITE_DONE)
-        return sql_err(s->db, eb, "storing a received change");
+        return gs_sql_err(s->db, eb, "storing a received change");
     node_store_observe(s, c->hlc);
     return added ? gs_replica_apply(s->replica, c, NULL, eb) : GS_OK;
 }
@@ -489,20 +383,10 @@ int node_store_hash_at(node_store *s, uint64_t seq, uint8_t hash[GS_HASH_LEN], g
     memset(hash, 0, GS_HASH_LEN);
     if (seq == 0)
         return GS_OK;
-    sqlite3_stmt *st =
-        gs_stmt(&s->stmts, s->db, "SELECT hash FROM changes WHERE origin = ?1 AND seq = ?2");
-    if (!st)
-        return sql_err(s->db, eb, "reading the chain");
-    sqlite3_bind_text(st, 1, s->id.node_id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
-    int rc = GS_ENOTFOUND;
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == GS_HASH_LEN) {
-        memcpy(hash, sqlite3_column_blob(st, 0), GS_HASH_LEN);
-        rc = GS_OK;
-    }
-    gs_stmt_done(st);
-    return rc == GS_OK ? rc
-                       : gs_errf(eb, rc, "this node has no change %llu", (unsigned long long)seq);
+    int rc = gs_log_hash_at(&s->stmts, s->db, s->id.node_id, seq, hash, "reading the chain", eb);
+    return rc != GS_ENOTFOUND
+               ? rc
+               : gs_errf(eb, rc, "this node has no change %llu", (unsigned long long)seq);
 }
 
 void node_store_new_id(node_store *s, char out[37])
@@ -533,7 +417,7 @@ int node_store_import_find(node_store *s, const uint8_t fp[GS_HASH_LEN], const g
     sqlite3_stmt *st = gs_stmt(&s->stmts, s->db,
                                "SELECT rid FROM import_rows WHERE fingerprint = ?1 AND rtype = ?2");
     if (!st)
-        return sql_err(s->db, eb, "reading the import bookkeeping");
+        return gs_sql_err(s->db, eb, "reading the import bookkeeping");
     sqlite3_bind_blob(st, 1, fp, GS_HASH_LEN, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, rt->name, -1, SQLITE_STATIC);
     int step = sqlite3_step(st), rc = GS_ENOTFOUND;
@@ -544,7 +428,7 @@ int node_store_import_find(node_store *s, const uint8_t fp[GS_HASH_LEN], const g
             rc = GS_OK;
         }
     } else if (step != SQLITE_DONE) {
-        rc = sql_err(s->db, eb, "reading the import bookkeeping");
+        rc = gs_sql_err(s->db, eb, "reading the import bookkeeping");
     }
     gs_stmt_done(st);
     return rc;
@@ -557,13 +441,13 @@ int node_store_import_remember(node_store *s, const uint8_t fp[GS_HASH_LEN], con
                                "INSERT OR REPLACE INTO import_rows (fingerprint, rtype, rid) "
                                "VALUES (?1, ?2, ?3)");
     if (!st)
-        return sql_err(s->db, eb, "writing the import bookkeeping");
+        return gs_sql_err(s->db, eb, "writing the import bookkeeping");
     sqlite3_bind_blob(st, 1, fp, GS_HASH_LEN, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, rt->name, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, rid, -1, SQLITE_STATIC);
     int step = sqlite3_step(st);
     gs_stmt_done(st);
-    return step == SQLITE_DONE ? GS_OK : sql_err(s->db, eb, "writing the import bookkeeping");
+    return step == SQLITE_DONE ? GS_OK : gs_sql_err(s->db, eb, "writing the import bookkeeping");
 }
 
 int node_store_hub_chains(node_store *s, gs_wire_head *out, size_t max, size_t *n,
@@ -575,7 +459,7 @@ int node_store_hub_chains(node_store *s, gs_wire_head *out, size_t max, size_t *
                                "' OR (origin > '" GS_HUB_EPOCH_PREFIX "' AND origin < '" GS_HUB_ORIGIN
                                "/') ORDER BY origin, seq");
     if (!st)
-        return sql_err(s->db, eb, "reading the city's changes");
+        return gs_sql_err(s->db, eb, "reading the city's changes");
     gs_wire_head *h = NULL;
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -597,23 +481,105 @@ int node_store_hub_chains(node_store *s, gs_wire_head *out, size_t max, size_t *
     gs_stmt_done(st);
     return step == SQLITE_ROW || step == SQLITE_DONE
                ? GS_OK
-               : sql_err(s->db, eb, "reading the city's changes");
+               : gs_sql_err(s->db, eb, "reading the city's changes");
 }
 
 int node_store_hub_hash(node_store *s, const char *origin, uint64_t seq,
                         uint8_t hash[GS_HASH_LEN])
 {
-    sqlite3_stmt *st =
-        gs_stmt(&s->stmts, s->db, "SELECT hash FROM changes WHERE origin = ?1 AND seq = ?2");
+    return gs_log_hash_at(&s->stmts, s->db, origin, seq, hash, "reading the city's changes", NULL);
+}
+
+/* ---- counts, rejected changes, reading the log (status and sync) ---- */
+
+/* The integer of a one-row query with no parameters; -1 when it fails. */
+static int64_t count(node_store *s, const char *sql)
+{
+    sqlite3_stmt *st = gs_stmt(&s->stmts, s->db, sql);
+    int64_t n = -1;
     if (!st)
-        return GS_ESQL;
-    sqlite3_bind_text(st, 1, origin, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
-    int found = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == GS_HASH_LEN;
-    if (found)
-        memcpy(hash, sqlite3_column_blob(st, 0), GS_HASH_LEN);
+        return -1;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
     gs_stmt_done(st);
-    return found ? GS_OK : GS_ENOTFOUND;
+    return n;
+}
+
+int64_t node_store_count_live(node_store *s, const gs_rectype *rt)
+{
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s WHERE _deleted = 0", rt->plural);
+    return count(s, sql);
+}
+
+int node_store_reject(node_store *s, uint64_t seq, const char *code, const char *reason,
+                      gs_errbuf *eb)
+{
+    sqlite3_stmt *st = gs_stmt(&s->stmts, s->db,
+                               "INSERT OR REPLACE INTO rejected (seq, code, reason, at) VALUES "
+                               "(?1, ?2, ?3, strftime('%Y-%m-%dT%H:%M:%SZ','now'))");
+    if (!st)
+        return gs_sql_err(s->db, eb, "recording a rejected change");
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
+    sqlite3_bind_text(st, 2, code, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, reason, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    gs_stmt_done(st);
+    return step == SQLITE_DONE ? GS_OK : gs_sql_err(s->db, eb, "recording a rejected change");
+}
+
+int64_t node_store_rejected_count(node_store *s)
+{
+    return count(s, "SELECT count(*) FROM rejected");
+}
+
+int node_store_rejected_each(node_store *s, int (*fn)(const node_rejected *, void *), void *arg,
+                             gs_errbuf *eb)
+{
+    sqlite3_stmt *st =
+        gs_stmt(&s->stmts, s->db,
+                "SELECT r.seq, r.code, r.reason, r.at, c.rtype, c.rid FROM rejected r "
+                "LEFT JOIN changes c ON c.origin = ?1 AND c.seq = r.seq ORDER BY r.seq");
+    if (!st)
+        return gs_sql_err(s->db, eb, "reading the rejected changes");
+    sqlite3_bind_text(st, 1, s->id.node_id, -1, SQLITE_STATIC);
+    int rc = GS_OK;
+    while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+        const char *cells[5];
+        for (int c = 0; c < 5; c++) {
+            cells[c] = (const char *)sqlite3_column_text(st, c + 1);
+            if (!cells[c])
+                cells[c] = "";
+        }
+        node_rejected r = {(uint64_t)sqlite3_column_int64(st, 0),
+                           cells[0],
+                           cells[1],
+                           cells[2],
+                           cells[3],
+                           cells[4]};
+        rc = fn(&r, arg);
+    }
+    gs_stmt_done(st);
+    return rc;
+}
+
+int node_store_changes_from(node_store *s, const char *origin, uint64_t from, int limit,
+                            node_change_fn fn, void *arg, gs_errbuf *eb)
+{
+    sqlite3_stmt *st = gs_stmt(&s->stmts, s->db,
+                               "SELECT seq, body, hash FROM changes WHERE origin = ?1 AND "
+                               "seq >= ?2 ORDER BY seq LIMIT ?3");
+    if (!st)
+        return gs_sql_err(s->db, eb, "reading the change log");
+    sqlite3_bind_text(st, 1, origin, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)from);
+    sqlite3_bind_int(st, 3, limit);
+    int rc = GS_OK;
+    while (!rc && sqlite3_step(st) == SQLITE_ROW)
+        rc = fn((uint64_t)sqlite3_column_int64(st, 0), sqlite3_column_blob(st, 1),
+                (size_t)sqlite3_column_bytes(st, 1), sqlite3_column_blob(st, 2), arg);
+    gs_stmt_done(st);
+    return rc;
 }
 
 /* ---- finding records again (find.h does the work, on this store's db) ---- */

@@ -29,6 +29,23 @@
 #define NODE_SCHEMA_VERSION 2 /* 2: derived values computed, not replicated */
 #define NODE_APP_ID "gridsync-node"
 
+/* The keys of the meta(key, value) table (besides the core's GS_META_APP
+ * and GS_META_SCHEMA_VERSION): the identity written at init, the sync
+ * state, the clock. */
+#define NODE_META_NODE_ID             "node_id"
+#define NODE_META_VILLAGE             "village"
+#define NODE_META_NAME                "name"
+#define NODE_META_HUB_ENDPOINT        "hub_endpoint"
+#define NODE_META_HUB_PUBLIC_KEY      "hub_public_key"
+#define NODE_META_PUBLIC_KEY          "public_key"
+#define NODE_META_SECRET_KEY          "secret_key"
+#define NODE_META_HLC                 "hlc"           /* >= every hlc in changes */
+#define NODE_META_ACKED_THROUGH       "acked_through" /* own seqs the hub holds */
+#define NODE_META_CLOCK_SKEW_MS       "clock_skew_ms" /* node minus hub, at the last sync */
+#define NODE_META_LAST_SYNC_MS        "last_sync_ms"
+#define NODE_META_HUB_SEQ_CURSOR      "hub_seq_cursor" /* see node_store_cursor */
+#define NODE_META_HUB_SEQ_CURSOR_HASH "hub_seq_cursor_hash"
+
 typedef struct node_store node_store;
 
 /* Identity written at init. */
@@ -61,6 +78,8 @@ void node_store_close(node_store **sp);
  * data staff enter keeps synchronous=FULL on its own connections. */
 int node_store_sync_mode(node_store *s, gs_errbuf *eb);
 
+/* The connection, for what has not moved behind this API yet (the CSV
+ * export's query in cmd_csv.c); new code adds a function here instead. */
 sqlite3 *node_store_db(node_store *s);
 gs_replica *node_store_replica(node_store *s);
 const node_identity *node_store_identity(node_store *s);
@@ -140,6 +159,38 @@ int node_store_import_find(node_store *s, const uint8_t fp[GS_HASH_LEN], const g
                            char *rid, size_t cap, gs_errbuf *eb);
 int node_store_import_remember(node_store *s, const uint8_t fp[GS_HASH_LEN], const gs_rectype *rt,
                                const char *rid, gs_errbuf *eb);
+
+/* The live (not deleted) records of rt; -1 when they cannot be counted. */
+int64_t node_store_count_live(node_store *s, const gs_rectype *rt);
+
+/* ---- changes the hub rejected (quarantined), for `gridnode status` ---- */
+
+/* One rejected change: its seq, the hub's code and reason, when it was
+ * rejected, and the record it concerned (rtype and rid "" when the change
+ * is not in the log). The strings live until the callback returns. */
+typedef struct node_rejected {
+    uint64_t seq;
+    const char *code, *reason, *at, *rtype, *rid;
+} node_rejected;
+
+/* Records that the hub rejected own change seq (a REJECTED message), with
+ * the time now; a repeat replaces it. */
+int node_store_reject(node_store *s, uint64_t seq, const char *code, const char *reason,
+                      gs_errbuf *eb);
+/* How many own changes the hub rejected; -1 when they cannot be counted. */
+int64_t node_store_rejected_count(node_store *s);
+/* Calls fn for each rejected change in seq order; a non-zero return of fn
+ * stops the walk and is returned. */
+int node_store_rejected_each(node_store *s, int (*fn)(const node_rejected *, void *), void *arg,
+                             gs_errbuf *eb);
+
+/* Calls fn for origin's changes with seq >= from, in seq order, at most
+ * limit of them (the body and hash live until fn returns); a non-zero
+ * return of fn stops the walk and is returned. For sync's PUSH batches. */
+typedef int (*node_change_fn)(uint64_t seq, const void *body, size_t len,
+                              const uint8_t hash[GS_HASH_LEN], void *arg);
+int node_store_changes_from(node_store *s, const char *origin, uint64_t from, int limit,
+                            node_change_fn fn, void *arg, gs_errbuf *eb);
 
 /* The city's chains this node holds changes of ("hub", "hub.*"), in name
  * order, at most max (*n: how many): each one's last seq held and its hash,

@@ -154,12 +154,37 @@ static int send_hello(client *c, gs_errbuf *eb)
     m.version = GS_PROTO_VERSION;
     snprintf(m.node_id, sizeof m.node_id, "%s", c->id->node_id);
     snprintf(m.software, sizeof m.software, "gridnode %s", GS_VERSION);
-    uint64_t acked = (uint64_t)node_store_meta_int(c->s, "acked_through", 0);
+    uint64_t acked = (uint64_t)node_store_meta_int(c->s, NODE_META_ACKED_THROUGH, 0);
     m.pending = c->head > acked ? c->head - acked : 0;
     m.hub_seq_seen = c->cursor;
     m.node_time = gs_wall_ms();
     m.verify = c->verify_only;
     return send_msg(c, &m, eb);
+}
+
+/* A run of changes being read into a PUSH (read_run). */
+typedef struct run_ctx {
+    client *c;
+    bool own;
+    gs_msg *m;
+    size_t bytes;
+    uint64_t expect;
+    gs_errbuf *eb;
+} run_ctx;
+#define RUN_END (-1) /* the run or the batch ends before this change */
+
+static int add_to_run(uint64_t seq, const void *body, size_t len, const uint8_t hash[GS_HASH_LEN],
+                      void *arg)
+{
+    run_ctx *r = arg;
+    if (seq != r->expect && r->own)
+        return gs_errf(r->eb, GS_ECHAIN, "the change log has a gap at seq %" PRIu64, r->expect);
+    if (seq != r->expect || (r->m->nchanges && r->bytes + len > r->c->batch_bytes))
+        return RUN_END;
+    int rc = gs_msg_add_change(r->m, body, len, hash, 0);
+    r->bytes += len;
+    r->expect++;
+    return rc;
 }
 
 /* Reads origin's changes from seq from on into m while their seqs run on,
@@ -169,33 +194,10 @@ static int send_hello(client *c, gs_errbuf *eb)
 static int read_run(client *c, const char *origin, uint64_t from, bool own, gs_msg *m,
                     uint64_t *end, gs_errbuf *eb)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(node_store_db(c->s),
-                           "SELECT seq, body, hash FROM changes WHERE origin = ?1 AND seq >= ?2 "
-                           "ORDER BY seq LIMIT ?3",
-                           -1, &st, NULL) != SQLITE_OK)
-        return gs_errf(eb, GS_ESQL, "reading the change log: %s",
-                       sqlite3_errmsg(node_store_db(c->s)));
-    sqlite3_bind_text(st, 1, origin, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)from);
-    sqlite3_bind_int(st, 3, c->o->batch_changes);
-    size_t bytes = 0;
-    uint64_t expect = from;
-    int rc = GS_OK;
-    while (!rc && sqlite3_step(st) == SQLITE_ROW) {
-        uint64_t seq = (uint64_t)sqlite3_column_int64(st, 0);
-        size_t len = (size_t)sqlite3_column_bytes(st, 1);
-        if (seq != expect && own)
-            rc = gs_errf(eb, GS_ECHAIN, "the change log has a gap at seq %" PRIu64, expect);
-        if (seq != expect || (m->nchanges && bytes + len > c->batch_bytes))
-            break;
-        rc = gs_msg_add_change(m, sqlite3_column_blob(st, 1), len, sqlite3_column_blob(st, 2), 0);
-        bytes += len;
-        expect++;
-    }
-    sqlite3_finalize(st);
-    *end = expect;
-    return rc;
+    run_ctx r = {c, own, m, 0, from, eb};
+    int rc = node_store_changes_from(c->s, origin, from, c->o->batch_changes, add_to_run, &r, eb);
+    *end = r.expect;
+    return rc == RUN_END ? GS_OK : rc;
 }
 
 /* Reads the next batch from the outbox into a PUSH and sends it. */
@@ -363,8 +365,8 @@ static int on_welcome(client *c, const gs_msg *m, gs_errbuf *eb)
      * next edits order after its. */
     gs_errbuf ignore;
     if (node_store_begin(c->s, &ignore) == GS_OK) {
-        node_store_meta_set_int(c->s, "acked_through", (int64_t)c->acked, &ignore);
-        node_store_meta_set_int(c->s, "clock_skew_ms", skew, &ignore);
+        node_store_meta_set_int(c->s, NODE_META_ACKED_THROUGH, (int64_t)c->acked, &ignore);
+        node_store_meta_set_int(c->s, NODE_META_CLOCK_SKEW_MS, skew, &ignore);
         node_store_observe(c->s, m->hub_time);
         if (node_store_commit(c->s, &ignore))
             node_store_rollback(c->s);
@@ -379,7 +381,7 @@ static int on_ack(client *c, const gs_msg *m, gs_errbuf *eb)
     if (m->acked_through > c->acked) {
         c->acked = m->acked_through;
         gs_errbuf ignore;
-        node_store_meta_set_int(c->s, "acked_through", (int64_t)c->acked, &ignore);
+        node_store_meta_set_int(c->s, NODE_META_ACKED_THROUGH, (int64_t)c->acked, &ignore);
     }
     int k = 0;
     for (int i = 0; i < c->ninflight; i++)
@@ -392,17 +394,8 @@ static int on_ack(client *c, const gs_msg *m, gs_errbuf *eb)
 
 static void on_rejected(client *c, const gs_msg *m)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(node_store_db(c->s),
-                           "INSERT OR REPLACE INTO rejected (seq, code, reason, at) VALUES "
-                           "(?1, ?2, ?3, strftime('%Y-%m-%dT%H:%M:%SZ','now'))",
-                           -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, (sqlite3_int64)m->seq);
-        sqlite3_bind_text(st, 2, m->code, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, m->text, -1, SQLITE_STATIC);
-        sqlite3_step(st);
-        sqlite3_finalize(st);
-    }
+    gs_errbuf ignore;
+    node_store_reject(c->s, m->seq, m->code, m->text, &ignore);
     c->st->rejected++;
     fprintf(stderr, "gridnode: the city rejected change %" PRIu64 ": %s (%s)\n", m->seq, m->text,
             m->code);
@@ -736,7 +729,7 @@ int node_sync_run(node_sync *c, node_sync_stats *st, gs_errbuf *eb)
     if (!rc) {
         progress(c, true);
         gs_errbuf ignore;
-        node_store_meta_set_int(c->s, "last_sync_ms", (int64_t)gs_wall_ms(), &ignore);
+        node_store_meta_set_int(c->s, NODE_META_LAST_SYNC_MS, (int64_t)gs_wall_ms(), &ignore);
     } else if (c->o->progress) {
         fputc('\n', stderr);
     }

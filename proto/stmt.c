@@ -2,11 +2,15 @@
  * stmt.c: the prepared-statement cache (see gridsync/stmt.h). A few dozen
  * distinct statements at most, so a linear search over their texts (never
  * their pointers: SQL built in a stack buffer comes at the same address with
- * another text).
+ * another text). And the scaffolding both stores share (connection
+ * settings, scripts, errors, meta).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "gridsync/replica.h"
 #include "gridsync/stmt.h"
 
 typedef struct entry {
@@ -96,4 +100,158 @@ int gs_meta_set_int(gs_stmts **cache, sqlite3 *db, const char *key, int64_t v)
     int rc = sqlite3_step(st);
     gs_stmt_done(st);
     return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+void gs_meta_text(gs_stmts **cache, sqlite3 *db, const char *key, char *buf, size_t cap)
+{
+    buf[0] = '\0';
+    sqlite3_stmt *st = gs_stmt(cache, db, "SELECT value FROM meta WHERE key = ?1");
+    if (!st)
+        return;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+        snprintf(buf, cap, "%s", (const char *)sqlite3_column_text(st, 0));
+    gs_stmt_done(st);
+}
+
+int gs_meta_set_text(gs_stmts **cache, sqlite3 *db, const char *key, const char *v)
+{
+    sqlite3_stmt *st =
+        gs_stmt(cache, db, "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)");
+    if (!st)
+        return SQLITE_ERROR;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, v, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    gs_stmt_done(st);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+int gs_sql_err(sqlite3 *db, gs_errbuf *eb, const char *what)
+{
+    return gs_errf(eb, GS_ESQL, "%s: %s", what, db ? sqlite3_errmsg(db) : "no database");
+}
+
+int gs_db_exec(sqlite3 *db, const char *sql, gs_errbuf *eb)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        gs_errf(eb, GS_ESQL, "%s", msg ? msg : sqlite3_errmsg(db));
+        sqlite3_free(msg);
+        return GS_ESQL;
+    }
+    return GS_OK;
+}
+
+int gs_db_configure(sqlite3 *db, const char *pragmas, const char *what, gs_errbuf *eb)
+{
+    sqlite3_busy_timeout(db, 30000);
+    int rc = gs_db_exec(db, pragmas, eb);
+    return rc && what ? gs_errprefix(eb, rc, "%s", what) : rc;
+}
+
+int gs_store_create_db(const gs_store_kind *k, const char *path, const char *const (*meta)[2],
+                       size_t n, gs_errbuf *eb)
+{
+    sqlite3 *db = NULL;
+    gs_stmts *stmts = NULL;
+    int rc = GS_OK;
+    char ver[16];
+    snprintf(ver, sizeof ver, "%d", k->version);
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
+        rc = gs_sql_err(db, eb, path);
+    if (!rc && !(rc = gs_db_configure(db, k->pragmas, k->pragmas_what, eb)) &&
+        !(rc = gs_db_exec(db, "BEGIN", eb)) && !(rc = gs_db_exec(db, k->ddl, eb)) &&
+        !(rc = gs_replica_create_schema(db, eb))) {
+        bool ok = !gs_meta_set_text(&stmts, db, GS_META_APP, k->app) &&
+                  !gs_meta_set_text(&stmts, db, GS_META_SCHEMA_VERSION, ver);
+        for (size_t i = 0; i < n && ok; i++)
+            ok = !gs_meta_set_text(&stmts, db, meta[i][0], meta[i][1]);
+        rc = ok ? gs_db_exec(db, "COMMIT", eb) : gs_sql_err(db, eb, k->meta_what);
+    }
+    gs_stmts_free(&stmts);
+    sqlite3_close(db);
+    if (rc)
+        unlink(path);
+    return rc;
+}
+
+int gs_store_open_db(const gs_store_kind *k, const char *path, sqlite3 **db, gs_stmts **cache,
+                     int *version, gs_errbuf *eb)
+{
+    *db = NULL;
+    if (access(path, F_OK) != 0)
+        return gs_errf(eb, GS_ENOTFOUND, "%s: no %s database here; run `%s init` first%s", path,
+                       k->name, k->program, k->missing_hint);
+    int rc = GS_OK;
+    char app[32], ver[16];
+    /* one thread uses a store: no connection mutex */
+    if (sqlite3_open_v2(path, db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        rc = gs_sql_err(*db, eb, path);
+        goto fail;
+    }
+    if ((rc = gs_db_configure(*db, k->pragmas, k->pragmas_what, eb))) {
+        gs_errprefix(eb, rc, "%s: not a gridsync %s database", path, k->name);
+        goto fail;
+    }
+    gs_meta_text(cache, *db, GS_META_APP, app, sizeof app);
+    gs_meta_text(cache, *db, GS_META_SCHEMA_VERSION, ver, sizeof ver);
+    if (strcmp(app, k->app)) {
+        rc = gs_errf(eb, GS_EVERSION, "%s: not a gridsync %s database%s%s%s", path, k->name,
+                     !strcmp(app, k->other_app) ? " (it is a " : "",
+                     !strcmp(app, k->other_app) ? k->other_name : "",
+                     !strcmp(app, k->other_app) ? " database)" : "");
+        goto fail;
+    }
+    *version = atoi(ver);
+    if (*version < 1 || *version > k->version) {
+        rc = gs_errf(eb, GS_EVERSION, "%s: %s schema version %s, this %s understands %d%s%s", path,
+                     k->version_name, ver, k->program, k->version,
+                     k->upgrade_hint && *version > k->version ? "; upgrade " : "",
+                     k->upgrade_hint && *version > k->version ? k->program : "");
+        goto fail;
+    }
+    return GS_OK;
+fail:
+    gs_stmts_free(cache);
+    sqlite3_close(*db);
+    *db = NULL;
+    return rc;
+}
+
+int gs_log_head(gs_stmts **cache, sqlite3 *db, const char *origin, uint64_t *seq,
+                uint8_t hash[GS_HASH_LEN], const char *what, gs_errbuf *eb)
+{
+    *seq = 0;
+    memset(hash, 0, GS_HASH_LEN);
+    sqlite3_stmt *st = gs_stmt(cache, db,
+                               "SELECT seq, hash FROM changes WHERE origin = ?1 "
+                               "ORDER BY seq DESC LIMIT 1");
+    if (!st)
+        return gs_sql_err(db, eb, what);
+    sqlite3_bind_text(st, 1, origin, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        *seq = (uint64_t)sqlite3_column_int64(st, 0);
+        if (sqlite3_column_bytes(st, 1) == GS_HASH_LEN)
+            memcpy(hash, sqlite3_column_blob(st, 1), GS_HASH_LEN);
+    }
+    gs_stmt_done(st);
+    return step == SQLITE_ROW || step == SQLITE_DONE ? GS_OK : gs_sql_err(db, eb, what);
+}
+
+int gs_log_hash_at(gs_stmts **cache, sqlite3 *db, const char *origin, uint64_t seq,
+                   uint8_t hash[GS_HASH_LEN], const char *what, gs_errbuf *eb)
+{
+    sqlite3_stmt *st =
+        gs_stmt(cache, db, "SELECT hash FROM changes WHERE origin = ?1 AND seq = ?2");
+    if (!st)
+        return gs_sql_err(db, eb, what);
+    sqlite3_bind_text(st, 1, origin, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
+    int found = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == GS_HASH_LEN;
+    if (found)
+        memcpy(hash, sqlite3_column_blob(st, 0), GS_HASH_LEN);
+    gs_stmt_done(st);
+    return found ? GS_OK : GS_ENOTFOUND;
 }

@@ -403,6 +403,30 @@ START_TEST(prefix_on_both_programs)
 }
 END_TEST
 
+/* ---- the registry ------------------------------------------------------------ */
+
+/* A node whose bundle cannot be written is not registered: no node, no
+ * bundle, and the next add of the village takes the same number. */
+START_TEST(failed_bundle_leaves_no_node)
+{
+    char bundle[PATH_MAX];
+    snprintf(bundle, sizeof bundle, "%s/no-such-dir/a.bundle", tmp);
+    GH("node", "add", "--village", VILLAGE_A, "--name=王庄村", "--endpoint", "tcp://127.0.0.1:7700",
+       "--out", bundle);
+    ck_assert_msg(R.status == 1, "node add with an unwritable bundle: exit %d: %s", R.status,
+                  R.err);
+    assert_one_line_error("gridhub");
+    GH_OK("node", "list", "--json");
+    ck_assert_msg(json_array_len(R.out) == 0, "the node stayed registered: %s", R.out);
+    snprintf(bundle, sizeof bundle, "%s/a.bundle", tmp);
+    GH_OK("node", "add", "--village", VILLAGE_A, "--name=王庄村", "--endpoint",
+          "tcp://127.0.0.1:7700", "--out", bundle);
+    ck_assert_msg(!strncmp(R.out, VILLAGE_A "-1\n", strlen(VILLAGE_A) + 3), "%s", R.out);
+    GH_OK("node", "list", "--json");
+    ck_assert_int_eq(json_array_len(R.out), 1);
+}
+END_TEST
+
 /* ---- one CSV loop ----------------------------------------------------------- */
 
 /* A bad row on line 5 after blank lines: "row 5" from both programs. */
@@ -445,6 +469,7 @@ static Suite *hub_cli_suite(void)
     tcase_add_loop_test(tc, help_on_every_command, 0, (int)(sizeof hub_help / sizeof hub_help[0]));
     tcase_add_test(tc, option_equals_value);
     tcase_add_test(tc, same_row_number_for_a_bad_row);
+    tcase_add_test(tc, failed_bundle_leaves_no_node);
     tc = gst_tcase(s, "find", no_setup, teardown, 300);
     tcase_add_test(tc, hub_list_filters);
     tcase_add_test(tc, prefix_on_both_programs);

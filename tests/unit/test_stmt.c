@@ -4,13 +4,16 @@
  * the same prepared statement, different SQL never does (even when it is
  * built in the same buffer, as hub/store.c builds a query per record type),
  * a statement handed back is ready for the next use, and bad SQL fails
- * without spoiling the cache.
+ * without spoiling the cache. And the scaffolding the two stores share:
+ * meta text, the change log's heads and hashes, creating and opening a
+ * store database with the messages that say what a file is not.
  */
 #include <check.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "gridsync/stmt.h"
 #include "gstest.h"
@@ -141,6 +144,168 @@ START_TEST(meta_values)
 }
 END_TEST
 
+START_TEST(meta_text_values)
+{
+    sqlite3 *db = open_db();
+    gs_stmts *cache = NULL;
+    char buf[8];
+    gs_meta_text(&cache, db, "hub_endpoint", buf, sizeof buf);
+    ck_assert_str_eq(buf, ""); /* absent */
+    ck_assert_int_eq(gs_meta_set_text(&cache, db, "name", "王庄"), SQLITE_OK);
+    gs_meta_text(&cache, db, "name", buf, sizeof buf);
+    ck_assert_str_eq(buf, "王庄");
+    ck_assert_int_eq(gs_meta_set_text(&cache, db, "name", "abcdefghij"), SQLITE_OK);
+    gs_meta_text(&cache, db, "name", buf, sizeof buf);
+    ck_assert_str_eq(buf, "abcdefg"); /* cut to the buffer, terminated */
+    gs_stmts_free(&cache);
+    sqlite3_close(db);
+}
+END_TEST
+
+/* The change log both stores keep: a head and a hash by origin and seq. */
+START_TEST(log_head_and_hash)
+{
+    sqlite3 *db = NULL;
+    ck_assert_int_eq(sqlite3_open(":memory:", &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(db,
+                                  "CREATE TABLE changes (origin TEXT, seq INTEGER, hash BLOB, "
+                                  "PRIMARY KEY (origin, seq));"
+                                  "INSERT INTO changes VALUES ('n1', 1, zeroblob(32));"
+                                  "INSERT INTO changes VALUES ('n1', 2, randomblob(32));"
+                                  "INSERT INTO changes VALUES ('n1', 3, x'01');"
+                                  "INSERT INTO changes VALUES ('n2', 1, randomblob(32));",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    gs_stmts *cache = NULL;
+    gs_errbuf eb = {{0}};
+    uint64_t seq = 99;
+    uint8_t h[GS_HASH_LEN], h2[GS_HASH_LEN], zero[GS_HASH_LEN] = {0};
+    ck_assert_int_eq(gs_log_head(&cache, db, "n1", &seq, h, "head", &eb), GS_OK);
+    ck_assert_int_eq(seq, 3); /* the last seq; its damaged hash reads as zeros */
+    ck_assert_int_eq(memcmp(h, zero, GS_HASH_LEN), 0);
+    ck_assert_int_eq(gs_log_head(&cache, db, "none", &seq, h, "head", &eb), GS_OK);
+    ck_assert_int_eq(seq, 0);
+    ck_assert_int_eq(gs_log_hash_at(&cache, db, "n1", 2, h, "hash", &eb), GS_OK);
+    ck_assert_int_eq(gs_log_head(&cache, db, "n2", &seq, h2, "head", &eb), GS_OK);
+    ck_assert_int_ne(memcmp(h, h2, GS_HASH_LEN), 0);
+    ck_assert_int_eq(gs_log_hash_at(&cache, db, "n1", 3, h, "hash", &eb), GS_ENOTFOUND);
+    ck_assert_int_eq(gs_log_hash_at(&cache, db, "n1", 4, h, "hash", NULL), GS_ENOTFOUND);
+    gs_stmts_free(&cache);
+    /* no such table: the error names what was being read */
+    ck_assert_int_eq(sqlite3_exec(db, "DROP TABLE changes", NULL, NULL, NULL), SQLITE_OK);
+    ck_assert_int_eq(gs_log_head(&cache, db, "n1", &seq, h, "reading the chain head", &eb),
+                     GS_ESQL);
+    ck_assert_ptr_nonnull(strstr(eb.msg, "reading the chain head: no such table"));
+    gs_stmts_free(&cache);
+    sqlite3_close(db);
+}
+END_TEST
+
+/* Two kinds of store, worded as gridnode and gridhub word them. */
+static const gs_store_kind kind_a = {
+    .app = "gridsync-a",
+    .name = "a",
+    .other_app = "gridsync-b",
+    .other_name = "b",
+    .program = "prog-a",
+    .missing_hint = " or pass --db",
+    .version_name = "database",
+    .upgrade_hint = true,
+    .version = 2,
+    .pragmas = "PRAGMA journal_mode=WAL;",
+    .pragmas_what = "configuring the database",
+    .ddl = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;",
+    .meta_what = "writing the identity",
+};
+static const gs_store_kind kind_b = {
+    .app = "gridsync-b",
+    .name = "b",
+    .other_app = "gridsync-a",
+    .other_name = "a",
+    .program = "prog-b",
+    .missing_hint = "",
+    .version_name = "b",
+    .upgrade_hint = false,
+    .version = 1,
+    .pragmas = "PRAGMA journal_mode=WAL;",
+    .ddl = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;",
+    .meta_what = "writing meta",
+};
+
+/* Opening a store database checks what it is and says what it is not. */
+START_TEST(store_create_and_open)
+{
+    char *dir = gst_tmpdir(), path[4096], other[4096];
+    snprintf(path, sizeof path, "%s/a.db", dir);
+    snprintf(other, sizeof other, "%s/b.db", dir);
+    sqlite3 *db = NULL;
+    gs_stmts *cache = NULL;
+    gs_errbuf eb = {{0}};
+    int version = 0;
+    ck_assert_int_eq(gs_store_open_db(&kind_a, path, &db, &cache, &version, &eb), GS_ENOTFOUND);
+    ck_assert_ptr_null(db);
+    ck_assert_msg(strstr(eb.msg, "a.db: no a database here; run `prog-a init` first or pass --db"),
+                  "%s", eb.msg);
+
+    const char *const meta[][2] = {{"node_id", "n1"}, {"village", "411122101201"}};
+    ck_assert_int_eq(gst_write_file(path, "", 0), 0);
+    ck_assert_int_eq(gs_store_create_db(&kind_a, path, meta, 2, &eb), GS_OK);
+    ck_assert_int_eq(gs_store_open_db(&kind_a, path, &db, &cache, &version, &eb), GS_OK);
+    ck_assert_int_eq(version, 2);
+    char buf[32];
+    gs_meta_text(&cache, db, "village", buf, sizeof buf);
+    ck_assert_str_eq(buf, "411122101201");
+    gs_meta_text(&cache, db, GS_META_APP, buf, sizeof buf);
+    ck_assert_str_eq(buf, "gridsync-a");
+    /* the entity tables are made too */
+    ck_assert_int_eq(sqlite3_exec(db, "SELECT count(*) FROM incidents", NULL, NULL, NULL),
+                     SQLITE_OK);
+    /* a newer schema than the program knows */
+    ck_assert_int_eq(gs_meta_set_text(&cache, db, GS_META_SCHEMA_VERSION, "3"), SQLITE_OK);
+    gs_stmts_free(&cache);
+    sqlite3_close(db);
+    ck_assert_int_eq(gs_store_open_db(&kind_a, path, &db, &cache, &version, &eb), GS_EVERSION);
+    ck_assert_ptr_null(db);
+    ck_assert_ptr_null(cache);
+    ck_assert_msg(strstr(eb.msg, "a.db: database schema version 3, this prog-a understands 2; "
+                                 "upgrade prog-a"),
+                  "%s", eb.msg);
+    /* the other kind's database, named as such */
+    ck_assert_int_eq(gs_store_open_db(&kind_b, path, &db, &cache, &version, &eb), GS_EVERSION);
+    ck_assert_msg(strstr(eb.msg, "a.db: not a gridsync b database (it is a a database)"), "%s",
+                  eb.msg);
+    ck_assert_int_eq(gst_write_file(other, "", 0), 0);
+    ck_assert_int_eq(gs_store_create_db(&kind_b, other, NULL, 0, &eb), GS_OK);
+    ck_assert_int_eq(gs_store_open_db(&kind_b, other, &db, &cache, &version, &eb), GS_OK);
+    ck_assert_int_eq(version, 1);
+    ck_assert_int_eq(gs_meta_set_text(&cache, db, GS_META_SCHEMA_VERSION, "7"), SQLITE_OK);
+    gs_stmts_free(&cache);
+    sqlite3_close(db);
+    ck_assert_int_eq(gs_store_open_db(&kind_b, other, &db, &cache, &version, &eb), GS_EVERSION);
+    ck_assert_msg(strstr(eb.msg, "b.db: b schema version 7, this prog-b understands 1") &&
+                      !strstr(eb.msg, "upgrade"),
+                  "%s", eb.msg);
+    /* not a database at all */
+    static const char junk[] = "not an SQLite file: no header, only these words, and more of them";
+    ck_assert_int_eq(gst_write_file(other, junk, sizeof junk - 1), 0);
+    ck_assert_int_ne(gs_store_open_db(&kind_b, other, &db, &cache, &version, &eb), GS_OK);
+    ck_assert_ptr_null(db);
+    ck_assert_msg(strstr(eb.msg, "b.db: not a gridsync b database"), "%s", eb.msg);
+    /* a create that fails removes the file */
+    static const gs_store_kind bad = {.app = "x",
+                                      .version = 1,
+                                      .pragmas = "PRAGMA x=1;",
+                                      .ddl = "CREATE TABLE (",
+                                      .meta_what = "meta"};
+    snprintf(other, sizeof other, "%s/bad.db", dir);
+    ck_assert_int_eq(gst_write_file(other, "", 0), 0);
+    ck_assert_int_eq(gs_store_create_db(&bad, other, NULL, 0, &eb), GS_ESQL);
+    ck_assert_int_ne(access(other, F_OK), 0);
+    gst_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("stmt");
@@ -150,6 +315,9 @@ int main(void)
     tcase_add_test(tc, done_resets_and_clears);
     tcase_add_test(tc, bad_sql_fails_cleanly);
     tcase_add_test(tc, meta_values);
+    tcase_add_test(tc, meta_text_values);
+    tcase_add_test(tc, log_head_and_hash);
+    tcase_add_test(tc, store_create_and_open);
     suite_add_tcase(s, tc);
     return gst_run_suite(s);
 }
