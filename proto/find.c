@@ -353,8 +353,8 @@ int gs_find_take_opts(int *argc, char **argv, gs_find_opts *o, const char **form
             o->bom = true;
         } else if (!strncmp(a, "--out=", 6) && a[6]) {
             o->out = a + 6;
-        } else if (!strcmp(a, "--out") || !strcmp(a, "--out=")) {
-            if (i + 1 >= *argc || !argv[i + 1][0])
+        } else if (!strcmp(a, "--out") || !strcmp(a, "--out=")) { /* "--out=": no FILE */
+            if (a[5] || i + 1 >= *argc || !argv[i + 1][0])
                 return gs_errf(eb, GS_EINVAL, "--out needs a FILE (--out 名单.xlsx)");
             o->out = argv[++i];
         } else if (format && !strncmp(a, "--format=", 9)) {
