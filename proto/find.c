@@ -336,7 +336,7 @@ int gs_find_format_parse(const char *s)
 /* Options of `TYPE list` and `export` that take no value. */
 static bool is_flag(const char *a)
 {
-    static const char *const flags[] = {"--bom", "--zh", "--json", "--help", "-h", "--dry-run"};
+    static const char *const flags[] = {"--bom", "--zh", "--json", "--help", "-h"};
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
         if (!strcmp(a, flags[i]))
             return true;
