@@ -1,6 +1,7 @@
 /*
  * find.c: finding a record again (find.h): the filters of `TYPE list`,
- * ids by unique prefix, a record's history, and printing records.
+ * ids by unique prefix, a record's history, and writing lists of records
+ * through the record sheet (sheet_record.c), one renderer per format.
  *
  * One copy for both programs: the node and the hub hold the same entity
  * tables (replica.c makes them from the field tables) and the same columns
@@ -14,6 +15,7 @@
 #include "gridsync/find.h"
 #include "gridsync/replica.h"
 #include "gridsync/schema.h"
+#include "gridsync/sheet.h"
 #include "gridsync/table.h"
 
 int gs_find_date_field(const gs_rectype *rt)
@@ -327,98 +329,167 @@ int gs_find_format_parse(const char *s)
     return !strcmp(s, "table")  ? GS_FIND_TABLE
            : !strcmp(s, "json") ? GS_FIND_JSON
            : !strcmp(s, "csv")  ? GS_FIND_CSV
+           : !strcmp(s, "xlsx") ? GS_FIND_XLSX
                                 : -1;
+}
+
+/* Options of `TYPE list` and `export` that take no value. */
+static bool is_flag(const char *a)
+{
+    static const char *const flags[] = {"--bom", "--zh", "--json", "--help", "-h"};
+    for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+        if (!strcmp(a, flags[i]))
+            return true;
+    return false;
+}
+
+int gs_find_take_opts(int *argc, char **argv, gs_find_opts *o, const char **format,
+                      gs_errbuf *eb)
+{
+    int n = 0;
+    for (int i = 0; i < *argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--bom")) {
+            o->bom = true;
+        } else if (!strncmp(a, "--out=", 6) && a[6]) {
+            o->out = a + 6;
+        } else if (!strcmp(a, "--out") || !strcmp(a, "--out=")) { /* "--out=": no FILE */
+            if (a[5] || i + 1 >= *argc || !argv[i + 1][0])
+                return gs_errf(eb, GS_EINVAL, "--out needs a FILE (--out 名单.xlsx)");
+            o->out = argv[++i];
+        } else if (format && !strncmp(a, "--format=", 9)) {
+            *format = a + 9;
+        } else if (format && !strcmp(a, "--format") && i + 1 < *argc) {
+            *format = argv[++i];
+        } else {
+            argv[n++] = argv[i];
+            /* another option's value stays with it, even one spelt --out */
+            if (!strncmp(a, "--", 2) && !strchr(a, '=') && !is_flag(a) && i + 1 < *argc)
+                argv[n++] = argv[++i];
+        }
+    }
+    *argc = n;
+    return GS_OK;
+}
+
+int gs_find_check_opts(gs_find_format fmt, const gs_find_opts *o, gs_errbuf *eb)
+{
+    if (fmt == GS_FIND_XLSX && (!o || !o->out))
+        return gs_errf(eb, GS_EINVAL,
+                       "--format xlsx 需要 --out 文件 (writes a workbook: give --out FILE.xlsx)");
+    return GS_OK;
 }
 
 struct gs_find_out {
     const gs_rectype *rt;
     gs_find_format fmt;
-    gs_table *table;
-    int cols[64], ncols;
-    gs_buf text; /* JSON or CSV */
-    size_t n;
+    gs_find_opts opts;
+    gs_doc *doc;     /* one sheet: the records */
+    gs_sheet *sheet; /* owned by doc */
 };
 
-/* The columns of a table: the key, the required fields, and the computed
- * findings and the status. */
-static bool list_column(const gs_field *f)
+gs_find_out *gs_find_out_new_opts(const gs_rectype *rt, gs_find_format fmt, const gs_find_opts *o)
 {
-    if (f->flags & GS_F_SCOPE)
-        return false;
-    if (f->flags & (GS_F_KEY | GS_F_REQUIRED))
-        return f->type != GS_FT_TEXT || f->max <= 200;
-    return !strcmp(f->name, "findings") || !strcmp(f->name, "violations") ||
-           !strcmp(f->name, "outcome") || !strcmp(f->name, "status");
+    gs_find_out *out = calloc(1, sizeof *out);
+    gs_sheet *s = out ? gs_sheet_for_type(rt, o && o->zh) : NULL;
+    if (!s || !(out->doc = gs_doc_new())) {
+        gs_sheet_destroy(&s);
+        free(out);
+        return NULL;
+    }
+    out->rt = rt;
+    out->fmt = fmt;
+    if (o)
+        out->opts = *o;
+    out->sheet = s;
+    gs_doc_take(out->doc, &s);
+    if (gs_doc_failed(out->doc)) {
+        gs_doc_destroy(&out->doc);
+        free(out);
+        return NULL;
+    }
+    return out;
 }
 
 gs_find_out *gs_find_out_new(const gs_rectype *rt, gs_find_format fmt)
 {
-    gs_find_out *o = calloc(1, sizeof *o);
-    if (!o)
-        return NULL;
-    o->rt = rt;
-    o->fmt = fmt;
-    o->text = (gs_buf)GS_BUF_INIT;
-    const char *headers[64];
-    for (int i = 0; i < rt->nfields && o->ncols < 64; i++)
-        if (list_column(&rt->fields[i])) {
-            o->cols[o->ncols] = i;
-            headers[o->ncols++] = rt->fields[i].label_zh;
-        }
-    if (fmt == GS_FIND_TABLE && !(o->table = gs_table_new((size_t)o->ncols, headers))) {
-        free(o);
-        return NULL;
-    }
-    if (fmt == GS_FIND_JSON)
-        gs_buf_putc(&o->text, '[');
-    if (fmt == GS_FIND_CSV)
-        gs_schema_csv_header(rt, false, &o->text);
-    return o;
+    return gs_find_out_new_opts(rt, fmt, NULL);
 }
 
 int gs_find_out_add(const gs_record *rec, void *out)
 {
     gs_find_out *o = out;
-    if (o->fmt == GS_FIND_JSON) {
-        if (o->n)
-            gs_buf_putc(&o->text, ',');
-        gs_record_json(rec, &o->text);
-    } else if (o->fmt == GS_FIND_CSV) {
-        gs_record_csv(rec, &o->text);
-    } else {
-        gs_buf cell[64];
-        const char *cells[64];
-        for (int c = 0; c < o->ncols; c++) {
-            cell[c] = (gs_buf)GS_BUF_INIT;
-            gs_find_display(rec, o->cols[c], &cell[c]);
-            cells[c] = cell[c].data ? cell[c].data : "";
-        }
-        gs_table_add(o->table, cells);
-        for (int c = 0; c < o->ncols; c++)
-            gs_buf_free(&cell[c]);
-    }
-    o->n++;
-    return o->text.err ? GS_ENOMEM : GS_OK;
+    return gs_sheet_add_record(o->sheet, rec);
 }
 
-int gs_find_out_end(gs_find_out **op, FILE *f)
+/* Renders the list as text (table, CSV, JSON) to f. */
+static int write_text(const gs_find_out *o, FILE *f)
+{
+    if (o->fmt == GS_FIND_TABLE) {
+        gs_sheet_print(o->sheet, f);
+        fprintf(f, "(%zu %s)\n", gs_sheet_nrows(o->sheet), o->rt->label_zh);
+        return GS_OK;
+    }
+    gs_buf b = GS_BUF_INIT;
+    int rc = GS_OK;
+    if (o->fmt == GS_FIND_JSON)
+        rc = gs_sheet_json_rows(o->sheet, o->opts.json_lines, &b);
+    else
+        gs_doc_csv(o->doc, o->opts.bom, &b);
+    if (!rc)
+        rc = b.err;
+    if (!rc && b.len && fwrite(b.data, 1, b.len, f) != b.len)
+        rc = GS_EIO;
+    gs_buf_free(&b);
+    return rc;
+}
+
+int gs_find_out_write(gs_find_out **op, FILE *f, gs_errbuf *eb)
 {
     gs_find_out *o = op ? *op : NULL;
     if (!o)
         return GS_OK;
-    if (o->fmt == GS_FIND_JSON)
-        gs_buf_puts(&o->text, "]\n");
-    if (!f) {
-    } else if (o->fmt == GS_FIND_TABLE) {
-        gs_table_print(o->table, f);
-        fprintf(f, "(%zu %s)\n", o->n, o->rt->label_zh);
-    } else if (o->text.data) {
-        fwrite(o->text.data, 1, o->text.len, f);
-    }
-    int rc = o->text.err;
-    gs_table_destroy(&o->table);
-    gs_buf_free(&o->text);
+    int rc = GS_OK;
+    const char *path = o->opts.out;
+    if (gs_doc_failed(o->doc))
+        rc = gs_errf(eb, GS_ENOMEM, "out of memory");
+    else if (o->fmt == GS_FIND_XLSX)
+        rc = path ? gs_doc_xlsx(o->doc, path, eb) : gs_find_check_opts(o->fmt, &o->opts, eb);
+    else if (path) {
+        FILE *file = fopen(path, "wb");
+        int wr = file ? write_text(o, file) : GS_EIO;
+        if (file && fclose(file) && !wr)
+            wr = GS_EIO;
+        if (wr)
+            rc = gs_errf(eb, wr, "%s: %s", path, wr == GS_ENOMEM ? "out of memory" : "cannot write it");
+    } else if (f && (rc = write_text(o, f)))
+        rc = gs_errf(eb, rc, "%s", rc == GS_ENOMEM ? "out of memory" : "cannot write the list");
+    gs_doc_destroy(&o->doc);
     free(o);
     *op = NULL;
     return rc;
+}
+
+int gs_find_out_end(gs_find_out **op, FILE *f)
+{
+    gs_errbuf eb = {{0}};
+    return gs_find_out_write(op, f, &eb);
+}
+
+int gs_find_print_list(const gs_rectype *rt, const gs_find_filter *f, gs_find_format fmt,
+                       const gs_find_opts *o, gs_find_lister list, void *store, FILE *out,
+                       gs_errbuf *eb)
+{
+    int rc = gs_find_check_opts(fmt, o, eb);
+    if (rc)
+        return rc;
+    gs_find_out *w = gs_find_out_new_opts(rt, fmt, o);
+    if (!w)
+        return gs_errf(eb, GS_ENOMEM, "out of memory");
+    rc = list(store, rt, f, gs_find_out_add, w, eb);
+    if (rc) {
+        gs_find_out_write(&w, NULL, &(gs_errbuf){{0}}); /* freed, not written */
+        return rc;
+    }
+    return gs_find_out_write(&w, out, eb);
 }

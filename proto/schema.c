@@ -221,6 +221,18 @@ int gs_field_find(const gs_rectype *rt, const char *name)
     return -1;
 }
 
+int gs_field_find_header(const gs_rectype *rt, const char *h)
+{
+    int f = gs_field_find(rt, h);
+    const char *sp = strrchr(h, ' ');
+    if (f >= 0 || !sp || sp == h || strlen(h) > 200)
+        return f;
+    char label[208];
+    snprintf(label, sizeof label, "%.*s", (int)(sp - h), h);
+    int a = gs_field_find(rt, label), b = gs_field_find(rt, sp + 1);
+    return a >= 0 && a == b ? a : -1;
+}
+
 int gs_field_option(const gs_rectype *rt, const char *opt)
 {
     if (strncmp(opt, "--", 2) || strlen(opt) > 60)

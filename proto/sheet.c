@@ -13,16 +13,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gridsync/schema.h"
 #include "gridsync/sheet.h"
 #include "gridsync/table.h"
 
 struct gs_sheet {
     const char *key, *title;
     const gs_col *cols;
+    gs_col *own_cols; /* cols when the sheet owns them, else NULL */
     size_t ncols;
     char **cells;
     size_t nrows, cap;
-    bool total_last, no_csv;
+    bool total_last, no_csv, sparse;
+    gs_head head;
     gs_sheet *total;
     const char *const *parts;
     int nparts;
@@ -56,11 +59,22 @@ gs_sheet *gs_sheet_new(const char *key, const char *title, const gs_col *cols, s
     return s;
 }
 
+gs_sheet *gs_sheet_new_owning(const char *key, const char *title, gs_col *cols, size_t ncols)
+{
+    gs_sheet *s = cols ? gs_sheet_new(key, title, cols, ncols) : NULL;
+    if (s)
+        s->own_cols = cols;
+    else
+        free(cols);
+    return s;
+}
+
 void gs_sheet_destroy(gs_sheet **sp)
 {
     if (!sp || !*sp)
         return;
     gs_sheet *s = *sp;
+    free(s->own_cols);
     for (size_t i = 0; i < s->nrows * s->ncols; i++)
         free(s->cells[i]);
     free(s->cells);
@@ -92,6 +106,27 @@ gs_sheet *gs_sheet_attach_total(gs_sheet *s, const gs_col *cols, size_t ncols)
     gs_sheet_destroy(&s->total);
     s->total = gs_sheet_new("total", "合计 total", cols, ncols);
     return s->total;
+}
+
+void gs_sheet_set_csv_head(gs_sheet *s, gs_head h)
+{
+    s->head = h;
+}
+
+void gs_sheet_set_sparse(gs_sheet *s)
+{
+    s->sparse = true;
+}
+
+const char *gs_col_shown(const gs_col *k, const char *v)
+{
+    if (!v || !k->field)
+        return v;
+    if (k->field->type == GS_FT_ENUM)
+        return gs_enum_zh(k->field, v);
+    if (k->field->type == GS_FT_BOOL)
+        return strcmp(v, "0") ? "是" : "否";
+    return v;
 }
 
 void gs_sheet_fail(gs_sheet *s)
@@ -264,6 +299,19 @@ gs_sheet *gs_doc_add(gs_doc *d, const char *key, const char *title, const gs_col
     return s;
 }
 
+void gs_doc_take(gs_doc *d, gs_sheet **sp)
+{
+    if (!sp || !*sp)
+        return;
+    if (d->n < DOC_MAX_SHEETS)
+        d->sheets[d->n++] = *sp;
+    else {
+        gs_sheet_destroy(sp);
+        d->err = 1;
+    }
+    *sp = NULL;
+}
+
 size_t gs_doc_nsheets(const gs_doc *d) { return d->n; }
 
 gs_sheet *gs_doc_sheet(const gs_doc *d, size_t i)
@@ -336,7 +384,7 @@ void gs_sheet_print(const gs_sheet *s, FILE *f)
         for (size_t r = 0; r < s->nrows; r++) {
             const char *cells[MAX_SHOWN];
             for (size_t k = 0; k < n; k++) {
-                const char *v = s->cells[r * s->ncols + idx[k]];
+                const char *v = gs_col_shown(&s->cols[idx[k]], s->cells[r * s->ncols + idx[k]]);
                 cells[k] = v ? v : "-";
             }
             gs_table_add(t, cells);
@@ -377,10 +425,13 @@ void gs_sheet_csv(const gs_sheet *s, gs_buf *b)
             continue;
         if (!first)
             gs_buf_putc(b, ',');
+        const gs_col *k = &s->cols[c];
+        const char *en = k->en ? k->en : k->key;
         char head[160];
-        snprintf(head, sizeof head, "%s %s", s->cols[c].zh,
-                 s->cols[c].en ? s->cols[c].en : s->cols[c].key);
-        gs_buf_csv_field(b, head);
+        snprintf(head, sizeof head, "%s %s", k->zh, en);
+        gs_buf_csv_field(b, s->head == GS_HEAD_KEY  ? en
+                            : s->head == GS_HEAD_ZH ? k->zh
+                                                    : head);
         first = false;
     }
     gs_buf_puts(b, "\r\n");
@@ -479,12 +530,14 @@ json_t *gs_sheet_row_json(const gs_sheet *s, size_t r)
             continue;
         const char *v = s->cells[r * s->ncols + c];
         json_t *j;
+        if (!v && s->sparse)
+            continue;
         if (!v)
             j = json_null();
         else if (k->type == GS_CT_INT || k->type == GS_CT_DEC)
             j = json_number(v);
         else if (k->type == GS_CT_BOOL)
-            j = json_boolean(!strcmp(v, "是"));
+            j = json_boolean(!strcmp(gs_col_shown(k, v), "是"));
         else if (k->type == GS_CT_JSON)
             j = json_loads(v, JSON_DECODE_ANY, NULL);
         else
@@ -497,16 +550,37 @@ json_t *gs_sheet_row_json(const gs_sheet *s, size_t r)
     return o;
 }
 
-/* Appends the JSON text of j (its reference is taken) to b. */
-static int dump(gs_buf *b, json_t *j)
+/* Appends the JSON text of j (its reference is taken) to b, dumped with
+ * flags. */
+static int dump_flags(gs_buf *b, json_t *j, size_t flags)
 {
-    char *t = j ? json_dumps(j, DUMP_FLAGS) : NULL;
+    char *t = j ? json_dumps(j, flags) : NULL;
     json_decref(j);
     if (!t)
         return GS_ENOMEM;
     gs_buf_puts(b, t);
     free(t);
     return b->err;
+}
+
+static int dump(gs_buf *b, json_t *j)
+{
+    return dump_flags(b, j, DUMP_FLAGS);
+}
+
+int gs_sheet_json_rows(const gs_sheet *s, bool one_a_line, gs_buf *b)
+{
+    int rc = GS_OK;
+    gs_buf_putc(b, '[');
+    for (size_t r = 0; !rc && r < s->nrows; r++) {
+        if (r)
+            gs_buf_putc(b, ',');
+        if (one_a_line)
+            gs_buf_puts(b, "\n ");
+        rc = dump_flags(b, gs_sheet_row_json(s, r), DUMP_FLAGS | JSON_COMPACT);
+    }
+    gs_buf_puts(b, one_a_line ? "\n]\n" : "]\n");
+    return rc ? rc : b->err;
 }
 
 static int json_sheet(gs_buf *b, const gs_sheet *s)
@@ -590,7 +664,7 @@ static void html_row(gs_buf *b, const gs_sheet *s, size_t r)
         const gs_col *k = &s->cols[c];
         if (k->type == GS_CT_JSON)
             continue;
-        const char *v = s->cells[r * s->ncols + c];
+        const char *v = gs_col_shown(k, s->cells[r * s->ncols + c]);
         bool num = k->type == GS_CT_INT || k->type == GS_CT_DEC;
         gs_buf_puts(b, num ? "<td class=\"num\">" : "<td>");
         html_text(b, v ? v : "-");

@@ -115,7 +115,7 @@ static lxw_error put_cell(lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, const gs_
     default:
         break;
     }
-    return worksheet_write_string(ws, r, c, v, f->text);
+    return worksheet_write_string(ws, r, c, gs_col_shown(k, v), f->text);
 }
 
 /* One worksheet: the header row (frozen), the rows, the widths. */
@@ -140,7 +140,7 @@ static lxw_error write_sheet(lxw_workbook *wb, const gs_sheet *s, const char *ti
         for (size_t r = 0; r < gs_sheet_nrows(s) && !err; r++) {
             const char *v = gs_sheet_cell(s, r, c);
             err = put_cell(ws, (lxw_row_t)(r + 1), x, k, v, f);
-            size_t w = v ? gs_text_width(v) : 0;
+            size_t w = v ? gs_text_width(gs_col_shown(k, v)) : 0;
             if (w > width)
                 width = w;
         }

@@ -266,6 +266,53 @@ static void styles_start(rd *x, const char *el, const XML_Char **atts)
 
 /* ---- shared strings and inline strings ------------------------------------ */
 
+/* Undoes the escape OOXML strings use for characters XML cannot carry as
+ * they are (ECMA-376 ST_Xstring): "_x000D_" is a carriage return (which
+ * XML would turn into a line feed), "_x005F_" a literal "_". A writer such
+ * as libxlsxwriter escapes every control character but tab and line feed
+ * so; without this, a cell's CRLF would come back as LF. In place; a
+ * sequence that does not decode to a character other than NUL stays as it
+ * is. */
+static void unescape_xstring(gs_buf *t)
+{
+    if (!t->data || !memchr(t->data, '_', t->len))
+        return;
+    size_t w = 0;
+    for (size_t r = 0; r < t->len;) {
+        const char *p = t->data + r;
+        unsigned v = 0;
+        bool esc = t->len - r >= 7 && p[0] == '_' && p[1] == 'x' && p[6] == '_';
+        for (int i = 2; esc && i < 6; i++) {
+            char c = p[i];
+            int d = c >= '0' && c <= '9'   ? c - '0'
+                    : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                    : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                           : -1;
+            esc = d >= 0;
+            v = v * 16 + (unsigned)(d < 0 ? 0 : d);
+        }
+        if (!esc || v == 0 || (v >= 0xD800 && v <= 0xDFFF)) {
+            t->data[w++] = t->data[r++];
+            continue;
+        }
+        /* UTF-8 of v (at most 3 bytes, never longer than the 7 it replaces) */
+        if (v < 0x80) {
+            t->data[w++] = (char)v;
+        } else if (v < 0x800) {
+            t->data[w++] = (char)(0xC0 | (v >> 6));
+            t->data[w++] = (char)(0x80 | (v & 0x3F));
+        } else {
+            t->data[w++] = (char)(0xE0 | (v >> 12));
+            t->data[w++] = (char)(0x80 | ((v >> 6) & 0x3F));
+            t->data[w++] = (char)(0x80 | (v & 0x3F));
+        }
+        r += 7;
+    }
+    t->len = w;
+    if (t->cap > w)
+        t->data[w] = '\0';
+}
+
 /* Appends collected text, up to the field limit (the caller checks). */
 static void XMLCALL on_text(void *ud, const XML_Char *s, int len)
 {
@@ -333,6 +380,7 @@ static void strings_end(rd *x, const char *el)
             x->sst_cap = cap;
         }
         x->sst_at[x->nsst++] = (uint32_t)x->sst.len;
+        unescape_xstring(&x->text);
         gs_buf_append(&x->sst, x->text.data ? x->text.data : "", x->text.len);
         gs_buf_putc(&x->sst, '\0');
         if (x->sst.err)
@@ -467,6 +515,7 @@ static void end_cell(rd *x)
 {
     x->in_c = false;
     x->in_is = 0;
+    unescape_xstring(&x->text);
     gs_buf_putc(&x->text, '\0');
     if (x->text.err) {
         fail(x, GS_ENOMEM, "out of memory");

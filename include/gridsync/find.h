@@ -1,8 +1,8 @@
 /*
  * gridsync/find.h: finding a record again, the same on the node and the hub:
  * the filters of `TYPE list`, an id given by a unique prefix (as git takes
- * commits), a record's history from the change log, and printing records
- * as a table, CSV or JSON.
+ * commits), a record's history from the change log, and writing lists of
+ * records through the sheet model (sheet.h): a table, CSV, JSON or XLSX.
  *
  * The queries run on the entity tables and the `changes` table, which both
  * stores create alike (replica.h, the stores' DDL); each store calls these
@@ -83,20 +83,57 @@ void gs_find_print_record(const gs_record *rec, FILE *f);
 void gs_find_print_change(const gs_change *c, void *file);
 
 /* The formats of a list. */
-typedef enum { GS_FIND_TABLE, GS_FIND_JSON, GS_FIND_CSV } gs_find_format;
+typedef enum { GS_FIND_TABLE, GS_FIND_JSON, GS_FIND_CSV, GS_FIND_XLSX } gs_find_format;
 
-/* Reads "table", "json" or "csv"; -1 for anything else. */
+/* Reads "table", "json", "csv" or "xlsx"; -1 for anything else. */
 int gs_find_format_parse(const char *s);
 
-/* A list being printed: records are added (gs_find_out_add fits
- * gs_find_each), then gs_find_out_end writes it. The table's columns are
- * the id, the required fields and the findings and status; CSV has the
- * columns of `gridnode template`; JSON is an array of records. */
+/* How a list is written besides its format. */
+typedef struct gs_find_opts {
+    const char *out; /* --out FILE: written there (an XLSX workbook needs it), else stdout */
+    bool bom;        /* --bom: the CSV starts with a UTF-8 BOM (for Excel) */
+    bool zh;         /* the CSV header holds the Chinese labels (export --zh) */
+    bool json_lines; /* JSON one record a line, as `gridnode export` writes it */
+} gs_find_opts;
+
+/* Takes the output options out of argv: --out FILE (--out=FILE), --bom,
+ * and when format is not NULL --format F (*format = F). The words left keep
+ * their order and *argc their count; a word after another option that takes
+ * a value is that value, not an option. GS_OK, or GS_EINVAL ("--out needs a
+ * FILE"). */
+int gs_find_take_opts(int *argc, char **argv, gs_find_opts *o, const char **format,
+                      gs_errbuf *eb);
+
+/* Checks that fmt can be written with o: XLSX needs --out. GS_OK or
+ * GS_EINVAL with the message. */
+int gs_find_check_opts(gs_find_format fmt, const gs_find_opts *o, gs_errbuf *eb);
+
+/* A list being written: records are added (gs_find_out_add fits
+ * gs_find_each) to the record sheet of its type (gs_sheet_for_type), then
+ * gs_find_out_write renders it in its format: a table ending with its
+ * count, CSV (the columns of `gridnode template`, as `gridnode export`),
+ * JSON (an array of records), or an XLSX workbook. */
 typedef struct gs_find_out gs_find_out;
+/* o may be NULL (stdout, no BOM, English headers, JSON on one line). */
+gs_find_out *gs_find_out_new_opts(const gs_rectype *rt, gs_find_format fmt,
+                                  const gs_find_opts *o);
 gs_find_out *gs_find_out_new(const gs_rectype *rt, gs_find_format fmt);
 int gs_find_out_add(const gs_record *rec, void *out);
-/* Writes the list to f (a table ends with its count; f NULL: nothing) and
- * frees *o; NULL-safe. */
+/* Writes the list to its --out file, else to f (f NULL: nothing), and
+ * frees *o; NULL-safe. GS_OK, or GS_ENOMEM / GS_EIO with a message in eb. */
+int gs_find_out_write(gs_find_out **o, FILE *f, gs_errbuf *eb);
+/* gs_find_out_write without the message. */
 int gs_find_out_end(gs_find_out **o, FILE *f);
+
+/* A store's list query (node_store_list, hub_store_list). */
+typedef int (*gs_find_lister)(void *store, const gs_rectype *rt, const gs_find_filter *f,
+                              gs_find_each each, void *arg, gs_errbuf *eb);
+
+/* Lists rt through list on store with filter f and writes it as fmt with
+ * o (may be NULL) to its file or out: `TYPE list` and `gridnode export`.
+ * GS_OK, or the error of the query or of the writing, with eb's message. */
+int gs_find_print_list(const gs_rectype *rt, const gs_find_filter *f, gs_find_format fmt,
+                       const gs_find_opts *o, gs_find_lister list, void *store, FILE *out,
+                       gs_errbuf *eb);
 
 #endif

@@ -86,6 +86,10 @@ const gs_rectype *gs_rectype_get(int id);
 const gs_rectype *gs_rectype_find(const char *name);
 /* The index of the field named name (English name or Chinese label); -1 if none. */
 int gs_field_find(const gs_rectype *rt, const char *name);
+/* The field a column header names: as gs_field_find, or the "中文 name" form
+ * the sheet model writes (事件编号 id), both parts naming the same field;
+ * -1 when none. */
+int gs_field_find_header(const gs_rectype *rt, const char *h);
 /* The field a command-line option names: --reported-at or --reported_at for
  * reported_at, and the short forms --grid (grid_code), --village
  * (village_code), --election (election_id), --council (council_id); -1 if none. */

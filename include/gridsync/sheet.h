@@ -61,6 +61,8 @@ typedef enum gs_rollup {
 /* Where a column is left out. */
 enum { GS_COL_NOTABLE = 1, GS_COL_NOCSV = 2, GS_COL_NOJSON = 4 };
 
+struct gs_field;
+
 /* One column of a sheet definition; tables of these are static data. */
 typedef struct gs_col {
     const char *key;  /* JSON key and the English half of the CSV/XLSX header */
@@ -71,7 +73,17 @@ typedef struct gs_col {
     const char *unit; /* "%", "天", "小时", "秒", or NULL */
     gs_rollup rollup;
     const char *en;   /* English header when it is not the key, or NULL */
+    /* The record field whose canonical values the cells hold (a record
+     * sheet, gs_sheet_for_type), or NULL. CSV and JSON write the canonical
+     * value; the terminal, HTML and XLSX show what gs_col_shown makes of
+     * it: an enumeration's Chinese label, a boolean's 是 or 否. */
+    const struct gs_field *field;
 } gs_col;
+
+/* The text a person reads for cell v of column k: v itself, or for a
+ * record field's enumeration its Chinese label and for a boolean ("1",
+ * "0") 是 or 否. v NULL: NULL. */
+const char *gs_col_shown(const gs_col *k, const char *v);
 
 typedef struct gs_sheet gs_sheet;
 typedef struct gs_doc gs_doc;
@@ -82,6 +94,10 @@ typedef struct gs_doc gs_doc;
  * its JSON key, title its heading (both not copied either). NULL when out of
  * memory. */
 gs_sheet *gs_sheet_new(const char *key, const char *title, const gs_col *cols, size_t ncols);
+/* As gs_sheet_new, but the sheet owns cols (malloc'd, freed with it): for
+ * columns made at run time (gs_sheet_for_type). cols is freed when the
+ * sheet cannot be made. */
+gs_sheet *gs_sheet_new_owning(const char *key, const char *title, gs_col *cols, size_t ncols);
 /* NULL-safe; frees the attached total too and nulls *sp. */
 void gs_sheet_destroy(gs_sheet **sp);
 
@@ -96,6 +112,16 @@ void gs_sheet_set_nocsv(gs_sheet *s);
  * is the sheet's "total", the terminal prints it below, CSV leaves it out,
  * XLSX gives it a worksheet. Owned by s; NULL when out of memory. */
 gs_sheet *gs_sheet_attach_total(gs_sheet *s, const gs_col *cols, size_t ncols);
+/* How the CSV header row names a column. */
+typedef enum gs_head {
+    GS_HEAD_BOTH, /* "中文 key" (the default, the reports') */
+    GS_HEAD_KEY,  /* "key": the English names `gridnode import` reads */
+    GS_HEAD_ZH    /* "中文" alone */
+} gs_head;
+void gs_sheet_set_csv_head(gs_sheet *s, gs_head h);
+/* A missing cell is left out of the row's JSON object instead of being
+ * null (a record's JSON names only the fields it has). */
+void gs_sheet_set_sparse(gs_sheet *s);
 /* Marks the sheet failed (a caller's allocation failed while making a cell). */
 void gs_sheet_fail(gs_sheet *s);
 
@@ -137,6 +163,26 @@ void gs_row_pct(gs_row *r, int64_t num, int64_t den);
 /* Ends a row: a row with fewer cells than columns fails the sheet. */
 void gs_row_end(gs_row *r);
 
+/* ---- record sheets (sheet_record.c) ---------------------------------------------------------- */
+
+struct gs_rectype;
+struct gs_record;
+
+/* The sheet of a record type, its columns generated from the field table:
+ * a column per field, headed by its Chinese label and English name; ids,
+ * codes and slugs as codes, integers as numbers, booleans, dates and
+ * date-times as such, enumerations as their canonical value (shown in
+ * Chinese, gs_col_shown). The CSV form is that of `gridnode export`: the
+ * fields that are not computed, headed by their English names (zh: their
+ * Chinese labels), each cell as gs_record_csv writes it; the JSON form a
+ * row as gs_record_json; the terminal shows the id, the required fields
+ * and the findings and status. Keyed by the type's plural, titled
+ * "网格事件 incidents". NULL when out of memory. */
+gs_sheet *gs_sheet_for_type(const struct gs_rectype *rt, bool zh);
+/* Adds rec (of the sheet's type) as a row: each field's canonical text,
+ * missing when it has none. GS_OK or GS_ENOMEM (the sheet is failed). */
+int gs_sheet_add_record(gs_sheet *s, const struct gs_record *rec);
+
 /* ---- documents ------------------------------------------------------------------------------- */
 
 /* An empty document. NULL when out of memory. */
@@ -145,6 +191,9 @@ void gs_doc_destroy(gs_doc **dp);
 /* Adds a new sheet (owned by the document); NULL when out of memory. */
 gs_sheet *gs_doc_add(gs_doc *d, const char *key, const char *title, const gs_col *cols,
                      size_t ncols);
+/* Moves *sp into the document (*sp nulled); on failure it is destroyed
+ * and the document failed. NULL-safe. */
+void gs_doc_take(gs_doc *d, gs_sheet **sp);
 size_t gs_doc_nsheets(const gs_doc *d);
 gs_sheet *gs_doc_sheet(const gs_doc *d, size_t i);
 /* The first line of the terminal form (copied). */
@@ -177,6 +226,12 @@ void gs_sheet_csv(const gs_sheet *s, gs_buf *b);
  *   "rows": [\n      {row},\n      {row}\n    ],\n    "total": {row}\n  }\n}\n
  * GS_OK, GS_ENOMEM, or GS_EINVAL when a JSON cell does not parse. */
 int gs_doc_json(const gs_doc *d, gs_buf *b);
+/* The rows of a sheet as a JSON array, each row compact
+ * ({"key":value,...}): on one line "[{...},{...}]\n", or one_a_line
+ * "[\n {...},\n {...}\n]\n" (the forms of `TYPE list` and of `gridnode
+ * export`). GS_OK, GS_ENOMEM, or GS_EINVAL when a JSON cell does not
+ * parse. */
+int gs_sheet_json_rows(const gs_sheet *s, bool one_a_line, gs_buf *b);
 /* One row as a JSON object (new reference), NULL when out of memory or a
  * JSON cell does not parse. */
 json_t *gs_sheet_row_json(const gs_sheet *s, size_t r);
