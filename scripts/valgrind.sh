@@ -31,7 +31,9 @@
 # are sized by a native run; test_converge, 10,000 offline changes; test_sync,
 # whose 20 nodes and 10 hub kills do not scale; test_villages and test_hub_cli,
 # which run a gridhub report or command per check, some hundreds, while
-# test_reports traces the same report code) run with the test process under
+# test_reports traces the same report code; test_node_xlsx and test_export_xlsx,
+# 328 s and 112 s traced, whose reader and writer test_xlsx and the xlsx replay
+# trace) run with the test process under
 # memcheck but their children not traced: traced, each of them runs past
 # ctest's 900 s limit here. VG_UNTRACED= traces everything (far longer).
 # The scenario tests run in two lanes at once (VG_LANE1, default test_security,
@@ -49,7 +51,7 @@ root=$(pwd)
 start=$(date +%s)
 dir=${VG_BUILD_DIR:-build-valgrind}
 jobs=$(nproc 2>/dev/null || echo 2)
-untraced=${VG_UNTRACED-test_node_cli|test_node_import|test_node_durability|test_converge|test_sync|test_villages|test_hub_cli}
+untraced=${VG_UNTRACED-test_node_cli|test_node_import|test_node_durability|test_converge|test_sync|test_villages|test_hub_cli|test_node_xlsx|test_export_xlsx}
 
 if [ -z "${VG_NO_BUILD:-}" ]; then
   bash scripts/deps.sh   # valgrind among them
