@@ -23,6 +23,7 @@ BUILD_DIR=build-asan BUILD_TYPE=Debug bash scripts/build.sh -DGS_SANITIZE=ON
 # The scenario tests that can run smaller do so here (GS_TEST_SCALE): the
 # sanitizers make every process several times slower.
 (cd build-asan && GS_TEST_SCALE=${GS_TEST_SCALE:-0.25} ASAN_OPTIONS=detect_leaks=1 \
+   LSAN_OPTIONS=suppressions=$(pwd)/../scripts/lsan.supp \
    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j"$jobs")
 
 if command -v clang >/dev/null 2>&1 && [ "${FUZZ_SECONDS:-60}" != 0 ]; then
