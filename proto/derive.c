@@ -124,11 +124,8 @@ int gs_derive_election(gs_record *e, gs_record *const *cands, size_t n)
     gs_election_out eo = {0};
     gs_finding err = gs_election_errors(&ein, in, n);
     if (err != GS_FIND_NONE) {
-        int64_t seats = 0;
-        for (int p = 0; p < GS_POST__COUNT; p++)
-            seats += ein.seats[p] > 0 ? ein.seats[p] : 0;
         eo.findings = GS_FINDBIT(err);
-        eo.unfilled = seats;
+        eo.unfilled = gs_election_seats(&ein);
         for (size_t i = 0; i < n; i++)
             in[i].outcome = GS_OUT_NOT_ELECTED, in[i].findings = 0;
     } else {
@@ -192,9 +189,7 @@ int gs_judge_election(const gs_record *e, gs_record *const *cands, size_t n, gs_
         return rc;
     gs_election_in ein = election_in(e);
     int64_t supp = ein.supp_cast == -1 ? ein.cast : ein.supp_cast;
-    int64_t total[3] = {0, 0, 0}, seats = 0;
-    for (int p = 0; p < GS_POST__COUNT; p++)
-        seats += ein.seats[p] > 0 ? ein.seats[p] : 0;
+    int64_t total[3] = {0, 0, 0}, seats = gs_election_seats(&ein);
     for (size_t i = 0; i < n; i++) {
         gs_candidate_in c = candidate_in(cands[i]);
         bool first = c.round == GS_ROUND_FIRST;

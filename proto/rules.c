@@ -306,7 +306,7 @@ static int64_t supp_ballots(const gs_election_in *e)
     ((int)(x).post >= 0 && (int)(x).post < GS_POST__COUNT &&                                       \
      ((x).round == GS_ROUND_FIRST || (x).round == GS_ROUND_SUPPLEMENTARY))
 
-static int64_t total_seats(const gs_election_in *e)
+int64_t gs_election_seats(const gs_election_in *e)
 {
     int64_t t = 0;
     for (int p = 0; p < GS_POST__COUNT; p++)
@@ -360,7 +360,7 @@ gs_finding gs_election_errors(const gs_election_in *e, const gs_candidate_in *c,
         if (c[i].votes > (c[i].round == GS_ROUND_FIRST ? e->valid : b2))
             return GS_FIND_VOTES_OVER_VALID;
     }
-    int64_t seats = total_seats(e);
+    int64_t seats = gs_election_seats(e);
     if (!votes_within(c, n, GS_ROUND_FIRST, seats, e->valid) ||
         !votes_within(c, n, GS_ROUND_SUPPLEMENTARY, seats, b2))
         return GS_FIND_VOTES_OVER_TOTAL;
@@ -448,7 +448,7 @@ void gs_election_evaluate(const gs_election_in *e, gs_candidate_in *c, size_t n,
         c[i].findings = 0;
     }
 
-    int64_t seats = total_seats(e);
+    int64_t seats = gs_election_seats(e);
     gs_findset fs = 0;
 
     for (int p = 0; p < GS_POST__COUNT; p++) {

@@ -157,6 +157,10 @@ typedef struct gs_election_out {
     bool yijiantiao;       /* the elected chair is the Party secretary (一肩挑) */
 } gs_election_out;
 
+/* Seats to fill: chair + vice-chairs + members (a negative count as 0),
+ * saturated at INT64_MAX. */
+int64_t gs_election_seats(const gs_election_in *e);
+
 /* Single rules, each GS_FIND_NONE when met. */
 gs_finding gs_rule_turnout(int64_t registered, int64_t cast);
 gs_finding gs_rule_first_round(int64_t votes, int64_t cast);
