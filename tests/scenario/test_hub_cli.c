@@ -93,14 +93,7 @@ static void teardown(void)
 
 static void hub_serve(void)
 {
-    const char *argv[] = {"gridhub", "--db", hub_db, "serve", "--bind", endpoint, NULL};
-    pid_t pid = gst_procs_spawn(&procs, argv, hub_log);
-    int64_t end = gst_now_ms() + 20000;
-    while (gst_count_in_file(hub_log, "gridhub: serving ") < 1) {
-        ck_assert_msg(gst_procs_reap(&procs, pid, false) == -1, "gridhub serve exited at start");
-        ck_assert_msg(gst_now_ms() < end, "gridhub serve did not start within 20 s");
-        gst_sleep_ms(10);
-    }
+    gst_hub_serve(&procs, hub_db, endpoint, hub_log, false);
 }
 
 /* The ids of the incidents entered, in order of entry. */

@@ -245,14 +245,7 @@ static char *report(const char *kind, const char *opt, const char *area, const c
 
 static void hub_serve(void)
 {
-    const char *argv[] = {"gridhub", "--db", hub_db, "serve", "--bind", endpoint, "-v", NULL};
-    pid_t pid = gst_procs_spawn(&procs, argv, hub_log);
-    int64_t end = gst_now_ms() + 20000;
-    while (gst_count_in_file(hub_log, "gridhub: serving ") < 1) {
-        ck_assert_msg(gst_procs_reap(&procs, pid, false) == -1, "gridhub serve exited at start");
-        ck_assert_msg(gst_now_ms() < end, "gridhub serve did not start within 20 s");
-        gst_sleep_ms(10);
-    }
+    gst_hub_serve(&procs, hub_db, endpoint, hub_log, true);
 }
 
 static void hub_setup(void)

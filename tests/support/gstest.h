@@ -182,6 +182,11 @@ void gst_procs_kill_all(gst_procs *p);
 
 /* Milliseconds of CLOCK_MONOTONIC: for deadlines and waits. */
 int64_t gst_now_ms(void);
+/* Starts `gridhub --db db serve --bind endpoint` (-v when verbose) among p,
+ * its output appended to log, and waits until it says it serves; fails the
+ * test when it exits first or takes over 20 s. */
+pid_t gst_hub_serve(gst_procs *p, const char *db, const char *endpoint, const char *log,
+                    bool verbose);
 
 /* The same with the fraction of a millisecond: for measuring how long
  * something took. */

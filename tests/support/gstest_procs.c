@@ -91,3 +91,19 @@ void gst_procs_kill_all(gst_procs *p)
     while (p->n > 0)
         gst_procs_kill9(p, p->pid[p->n - 1]);
 }
+
+pid_t gst_hub_serve(gst_procs *p, const char *db, const char *endpoint, const char *log,
+                    bool verbose)
+{
+    const char *argv[] = {"gridhub", "--db", db, "serve", "--bind", endpoint,
+                          verbose ? "-v" : NULL, NULL};
+    int before = gst_count_in_file(log, "gridhub: serving ");
+    pid_t pid = gst_procs_spawn(p, argv, log);
+    int64_t end = gst_now_ms() + 20000;
+    while (gst_count_in_file(log, "gridhub: serving ") <= before) {
+        ck_assert_msg(gst_procs_reap(p, pid, false) == -1, "gridhub serve exited at start");
+        ck_assert_msg(gst_now_ms() < end, "gridhub serve did not start within 20 s");
+        gst_sleep_ms(10);
+    }
+    return pid;
+}
