@@ -23,6 +23,8 @@
 # a process with errors exits 1 (--error-exitcode), which fails the test that
 # ran it, and the logs with errors are printed at the end.
 #
+# The browser tests (label "browser": python driving Chromium) are left out.
+#
 # Scale: the scenario tests that read GS_TEST_SCALE run smaller (0.05 here:
 # test_soak's seconds of chaos, test_sync's changes). Those that cannot be made
 # small enough (VG_UNTRACED, a ctest regex; by default test_node_cli and
@@ -88,7 +90,7 @@ memcheck() {
   [ "$trace" = yes ] && o+=" --trace-children-skip=$skip"
   (cd "$in" && CK_FORK=$fork CK_TIMEOUT_MULTIPLIER=3 GS_TEST_SCALE="${GS_TEST_SCALE:-0.05}" \
      GS_UNDER_VALGRIND=1 \
-     ctest -T memcheck --overwrite "MemoryCheckCommand=$(command -v valgrind)" \
+     ctest -T memcheck -LE browser --overwrite "MemoryCheckCommand=$(command -v valgrind)" \
            --overwrite "MemoryCheckCommandOptions=$o" --output-on-failure -j"$j" "$@") \
     || status=$?
 }
