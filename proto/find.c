@@ -426,24 +426,39 @@ void gs_find_print_record(const gs_record *rec, FILE *f)
     gs_buf_free(&b);
 }
 
-void gs_find_print_change(const gs_change *c, void *file)
+void gs_find_change_text(const gs_change *c, gs_buf *b)
 {
-    gs_buf line = GS_BUF_INIT, v = GS_BUF_INIT;
-    gs_hlc_format(c->hlc, &line);
-    gs_buf_printf(&line, "  %s #%llu", c->origin, (unsigned long long)c->seq);
-    if (c->op == GS_OP_DELETE)
-        gs_buf_puts(&line, " 删除 deleted");
+    gs_buf v = GS_BUF_INIT;
+    bool first = true;
+    if (c->op == GS_OP_DELETE) {
+        gs_buf_puts(b, "删除 deleted");
+        first = false;
+    }
     const gs_rectype *rt = c->rec ? c->rec->rt : NULL;
     for (int i = 0; rt && i < rt->nfields && c->op == GS_OP_UPSERT; i++) {
         if (i == rt->key || i == rt->scope || c->rec->v[i].state == GS_V_UNSET)
             continue;
         gs_buf_reset(&v);
         gs_find_display(c->rec, i, &v);
-        gs_buf_printf(&line, " %s=%s", rt->fields[i].label_zh, v.data ? v.data : "∅");
+        gs_buf_printf(b, "%s%s=%s", first ? "" : " ", rt->fields[i].label_zh,
+                      v.data ? v.data : "∅");
+        first = false;
     }
+    gs_buf_free(&v);
+}
+
+void gs_find_print_change(const gs_change *c, void *file)
+{
+    gs_buf line = GS_BUF_INIT;
+    gs_hlc_format(c->hlc, &line);
+    gs_buf_printf(&line, "  %s #%llu", c->origin, (unsigned long long)c->seq);
+    size_t head = line.len;
+    gs_buf_putc(&line, ' ');
+    gs_find_change_text(c, &line);
+    if (line.len == head + 1) /* nothing set: no trailing blank */
+        line.data[--line.len] = '\0';
     fprintf(file, "  %s\n", line.data ? line.data : "");
     gs_buf_free(&line);
-    gs_buf_free(&v);
 }
 
 int gs_find_format_parse(const char *s)

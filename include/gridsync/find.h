@@ -103,6 +103,11 @@ void gs_find_display(const gs_record *r, int f, gs_buf *b);
 /* "网格事件 ID" and then a line per field with a value, labels aligned. */
 void gs_find_print_record(const gs_record *rec, FILE *f);
 
+/* What change c sets, as a history line shows it: "状态=受理 处置说明=…"
+ * (labels and display values; ∅ for a cleared field), "删除 deleted" for a
+ * deletion; key and village left out. */
+void gs_find_change_text(const gs_change *c, gs_buf *b);
+
 /* One line of a history: time, origin #seq, and each field it sets (arg:
  * the FILE *). Fits gs_find_change_each. */
 void gs_find_print_change(const gs_change *c, void *file);
