@@ -227,23 +227,11 @@ int gs_cli_count(const gs_cli_args *a, int id)
 int gs_cli_date(const gs_cli *cli, const char *cmd, const char *opt, const char *value,
                 char day[11])
 {
-    /* a GS_FT_DATE field: its parser is the one entry uses */
-    const gs_rectype *rt = gs_rectype_get(GS_RT_ELECTION);
-    int f = gs_field_find(rt, "election_date");
-    gs_record *r = gs_record_new(rt);
-    if (!r)
-        return gs_cli_fail(cli->prog->name, "out of memory");
     gs_errbuf eb = {{0}};
-    int rc = GS_CLI_OK;
-    if (!*value || gs_record_parse(r, f, value, &eb) || !gs_record_str(r, f))
-        rc = gs_cli_usage(cli->prog->name,
-                          "%s: %s \"%s\": expected a date like 2026-11-28, 2026/11/28 or "
-                          "2026年11月28日",
-                          cmd, opt, value);
-    else
-        snprintf(day, 11, "%s", gs_record_str(r, f));
-    gs_record_destroy(&r);
-    return rc;
+    int rc = gs_find_day(opt, value, day, &eb);
+    if (rc == GS_ENOMEM)
+        return gs_cli_fail(cli->prog->name, "out of memory");
+    return rc ? gs_cli_usage(cli->prog->name, "%s: %s", cmd, eb.msg) : GS_CLI_OK;
 }
 
 /* ---- TYPE list ------------------------------------------------------------ */

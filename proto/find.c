@@ -91,6 +91,25 @@ static int filter_range_text(const gs_rectype *rt, const gs_find_filter *f, gs_b
     return GS_OK;
 }
 
+int gs_find_day(const char *opt, const char *text, char day[11], gs_errbuf *eb)
+{
+    /* a GS_FT_DATE field: its parser is the one entry uses */
+    const gs_rectype *rt = gs_rectype_get(GS_RT_ELECTION);
+    int f = gs_field_find(rt, "election_date");
+    gs_record *r = gs_record_new(rt);
+    if (!r)
+        return gs_errf(eb, GS_ENOMEM, "out of memory");
+    int rc = GS_OK;
+    if (!*text || gs_record_parse(r, f, text, NULL) || !gs_record_str(r, f))
+        rc = gs_errf(eb, GS_EINVAL,
+                     "%s \"%.60s\": expected a date like 2026-11-28, 2026/11/28 or 2026年11月28日",
+                     opt, text);
+    else
+        snprintf(day, 11, "%s", gs_record_str(r, f));
+    gs_record_destroy(&r);
+    return rc;
+}
+
 void gs_find_today(char out[11])
 {
     int64_t days = gs_floor_div((int64_t)time(NULL) + 8 * 3600, 86400); /* China time */

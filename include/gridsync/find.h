@@ -54,6 +54,11 @@ typedef struct gs_find_filter {
                            * whatever the page (for "共 N 条") */
 } gs_find_filter;
 
+/* Reads a --since/--until value as entry reads a date (2026-11-28,
+ * 2026/11/28, 2026年11月28日) into day (YYYY-MM-DD); GS_EINVAL naming opt
+ * and the text otherwise. */
+int gs_find_day(const char *opt, const char *text, char day[11], gs_errbuf *eb);
+
 /* Today's date in China time (UTC+8), YYYY-MM-DD. */
 void gs_find_today(char out[11]);
 
