@@ -73,6 +73,35 @@ static void choices_free(gs_form_choices *c)
     free(c->label);
 }
 
+gs_form_choices *gs_form_choices_new(void)
+{
+    return calloc(1, sizeof(gs_form_choices));
+}
+
+int gs_form_choices_count(const gs_form_choices *c)
+{
+    return c->n;
+}
+
+const char *gs_form_choice_value(const gs_form_choices *c, int i)
+{
+    return i >= 0 && i < c->n ? c->value[i] : NULL;
+}
+
+const char *gs_form_choice_label(const gs_form_choices *c, int i)
+{
+    return i >= 0 && i < c->n ? c->label[i] : NULL;
+}
+
+void gs_form_choices_destroy(gs_form_choices **cp)
+{
+    if (!cp || !*cp)
+        return;
+    choices_free(*cp);
+    free(*cp);
+    *cp = NULL;
+}
+
 gs_form *gs_form_new(const gs_rectype *rt, gs_form_mode mode)
 {
     gs_form *fm = calloc(1, sizeof *fm);

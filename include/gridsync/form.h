@@ -46,6 +46,13 @@ typedef struct gs_form_choices gs_form_choices;
  * ("4101...001" -> "第一网格"; "dispute.neighbour" -> "纠纷调解 › 邻里纠纷").
  * Both are copied. */
 void gs_form_choice_add(gs_form_choices *c, const char *value, const char *label);
+/* A list of options of its own (a filter's select): new, count, the i-th
+ * value and label, destroy (NULL-safe, nulls *cp). */
+gs_form_choices *gs_form_choices_new(void);
+int gs_form_choices_count(const gs_form_choices *c);
+const char *gs_form_choice_value(const gs_form_choices *c, int i);
+const char *gs_form_choice_label(const gs_form_choices *c, int i);
+void gs_form_choices_destroy(gs_form_choices **cp);
 /* Lists the options of reference field f of rt (rt->fields[f].ref names the
  * type referred to: grid, category, election, council, division). Adding
  * none makes the field a text input. */
