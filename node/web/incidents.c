@@ -22,7 +22,6 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "entry.h"
 #include "gridsync/find.h"
@@ -300,15 +299,6 @@ static int list_page(gs_http_req *rq, gs_http_resp *rs, void *app)
 
 /* ---- forms ------------------------------------------------------------------------ */
 
-/* Now in China time, the preset of a new incident's reported_at. */
-static void now_text(char out[32])
-{
-    gs_buf b = GS_BUF_INIT;
-    gs_datetime_from_ms((int64_t)time(NULL) * 1000, &b);
-    snprintf(out, 32, "%s", b.data ? b.data : "");
-    gs_buf_free(&b);
-}
-
 static void form_page_to(gs_http_req *rq, gs_http_resp *rs, const gs_form *fm,
                          const gs_record *cur, const char *action, const char *title,
                          const char *back);
@@ -341,16 +331,13 @@ static void form_page_to(gs_http_req *rq, gs_http_resp *rs, const gs_form *fm,
     nweb_end(rq, rs);
 }
 
-/* The form of a new incident: reported_at "now", the status by the workflow. */
+/* The form of a new incident (reported_at "now", nweb_form); the status
+ * starts at 上报 and moves by the workflow's buttons. */
 static gs_form *new_form(gs_http_req *rq, nweb *w)
 {
     gs_form *fm = nweb_form(rq, w, incident_type(), GS_FORM_CREATE);
-    char now[32];
-    now_text(now);
-    if (fm) {
-        gs_form_preset(fm, field("reported_at"), now);
+    if (fm)
         gs_form_omit(fm, field("status"));
-    }
     return fm;
 }
 
