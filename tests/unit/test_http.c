@@ -20,6 +20,7 @@
 
 #include "gridsync/http.h"
 #include "gstest.h"
+#include "gstest_http.h"
 
 /* ---- the server under test ------------------------------------------------ */
 
@@ -132,121 +133,34 @@ static void teardown(void) { gs_http_stop(&srv); }
 
 /* ---- the client ------------------------------------------------------------- */
 
-typedef struct answer {
-    int status; /* 0: the connection closed without an answer */
-    char *text; /* head and body */
-    char *body;
-    size_t len;
-} answer;
+typedef gst_http_answer answer;
+#define answer_free gst_http_answer_free
+#define header gst_http_header
 
-static void answer_free(answer *a)
-{
-    free(a->text);
-    memset(a, 0, sizeof *a);
-}
+static int dial(void) { return gst_http_dial(gs_http_port(srv)); }
+#define send_all gst_http_send
+#define read_answer gst_http_read
 
-static int dial(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(gs_http_port(srv))};
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
-    return fd;
-}
-
-static void send_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-        if (w <= 0)
-            return; /* the server closed: the answer (or its absence) tells */
-        p += w;
-        n -= (size_t)w;
-    }
-}
-
-/* Reads until the server closes or timeout_ms pass without a byte. */
-static void read_answer(int fd, answer *a, int timeout_ms)
-{
-    gs_buf b = GS_BUF_INIT;
-    char chunk[8192];
-    for (;;) {
-        struct pollfd p = {fd, POLLIN, 0};
-        if (poll(&p, 1, timeout_ms) <= 0)
-            break;
-        ssize_t r = recv(fd, chunk, sizeof chunk, 0);
-        if (r <= 0)
-            break;
-        gs_buf_append(&b, chunk, (size_t)r);
-    }
-    gs_buf_puts(&b, "");
-    a->text = gs_buf_steal(&b);
-    a->len = strlen(a->text);
-    a->status = 0;
-    sscanf(a->text, "HTTP/1.%*d %d", &a->status);
-    char *end = strstr(a->text, "\r\n\r\n");
-    a->body = end ? end + 4 : a->text + a->len;
-}
-
-/* Sends raw bytes on a new connection and reads the answer. */
 static answer raw(const char *req, size_t len)
 {
-    int fd = dial();
-    send_all(fd, req, len);
-    answer a;
-    read_answer(fd, &a, 5000);
-    close(fd);
-    return a;
+    return gst_http_raw(gs_http_port(srv), req, len);
 }
 
-/* A request with Host and Connection: close added; extra: more header lines. */
 static answer request(const char *method, const char *path, const char *extra, const char *body)
 {
-    gs_buf b = GS_BUF_INIT;
-    gs_buf_printf(&b, "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nConnection: close\r\n%s", method,
-                  path, gs_http_port(srv), extra ? extra : "");
-    if (body)
-        gs_buf_printf(&b, "Content-Length: %zu\r\n", strlen(body));
-    gs_buf_printf(&b, "\r\n%s", body ? body : "");
-    answer a = raw(b.data, b.len);
-    gs_buf_free(&b);
-    return a;
+    return gst_http_request(gs_http_port(srv), method, path, extra, body);
 }
 
-/* The value of header name in a's head (copied into out), or false. */
-static bool header(const answer *a, const char *name, char *out, size_t cap)
-{
-    size_t n = strlen(name);
-    for (const char *p = strstr(a->text, "\r\n"); p && p < a->body; p = strstr(p + 2, "\r\n")) {
-        if (!strncasecmp(p + 2, name, n) && p[2 + n] == ':') {
-            const char *v = p + 3 + n;
-            while (*v == ' ')
-                v++;
-            size_t len = strcspn(v, "\r\n");
-            snprintf(out, cap, "%.*s", (int)(len < cap ? len : cap - 1), v);
-            return true;
-        }
-    }
-    return false;
-}
+typedef gst_http_session session;
 
-/* A session: its cookie header line and its CSRF token, from GET /page. */
-typedef struct session {
-    char cookie[200];
-    char csrf[80];
-} session;
-
+/* A session from GET /page (which prints "csrf=TOKEN;"). */
 static session new_session(const char *extra)
 {
     session s = {{0}};
     answer a = request("GET", "/page", extra, NULL);
-    char v[300];
     ck_assert_int_eq(a.status, 200);
-    ck_assert(header(&a, "Set-Cookie", v, sizeof v));
-    snprintf(s.cookie, sizeof s.cookie, "Cookie: %.*s\r\n", (int)strcspn(v, ";"), v);
-    const char *c = strstr(a.body, "csrf=");
-    ck_assert_ptr_nonnull(c);
-    snprintf(s.csrf, sizeof s.csrf, "%.*s", (int)strcspn(c + 5, ";"), c + 5);
+    ck_assert(gst_http_take_session(&a, "csrf=", &s));
+    ck_assert_int_eq(strlen(s.csrf), 64);
     answer_free(&a);
     return s;
 }
