@@ -20,6 +20,7 @@
 
 #include "gridsync/http.h"
 #include "gstest.h"
+#include "gstest_http.h"
 
 /* ---- the server under test ------------------------------------------------ */
 
@@ -132,121 +133,34 @@ static void teardown(void) { gs_http_stop(&srv); }
 
 /* ---- the client ------------------------------------------------------------- */
 
-typedef struct answer {
-    int status; /* 0: the connection closed without an answer */
-    char *text; /* head and body */
-    char *body;
-    size_t len;
-} answer;
+typedef gst_http_answer answer;
+#define answer_free gst_http_answer_free
+#define header gst_http_header
 
-static void answer_free(answer *a)
-{
-    free(a->text);
-    memset(a, 0, sizeof *a);
-}
+static int dial(void) { return gst_http_dial(gs_http_port(srv)); }
+#define send_all gst_http_send
+#define read_answer gst_http_read
 
-static int dial(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(gs_http_port(srv))};
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
-    return fd;
-}
-
-static void send_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-        if (w <= 0)
-            return; /* the server closed: the answer (or its absence) tells */
-        p += w;
-        n -= (size_t)w;
-    }
-}
-
-/* Reads until the server closes or timeout_ms pass without a byte. */
-static void read_answer(int fd, answer *a, int timeout_ms)
-{
-    gs_buf b = GS_BUF_INIT;
-    char chunk[8192];
-    for (;;) {
-        struct pollfd p = {fd, POLLIN, 0};
-        if (poll(&p, 1, timeout_ms) <= 0)
-            break;
-        ssize_t r = recv(fd, chunk, sizeof chunk, 0);
-        if (r <= 0)
-            break;
-        gs_buf_append(&b, chunk, (size_t)r);
-    }
-    gs_buf_puts(&b, "");
-    a->text = gs_buf_steal(&b);
-    a->len = strlen(a->text);
-    a->status = 0;
-    sscanf(a->text, "HTTP/1.%*d %d", &a->status);
-    char *end = strstr(a->text, "\r\n\r\n");
-    a->body = end ? end + 4 : a->text + a->len;
-}
-
-/* Sends raw bytes on a new connection and reads the answer. */
 static answer raw(const char *req, size_t len)
 {
-    int fd = dial();
-    send_all(fd, req, len);
-    answer a;
-    read_answer(fd, &a, 5000);
-    close(fd);
-    return a;
+    return gst_http_raw(gs_http_port(srv), req, len);
 }
 
-/* A request with Host and Connection: close added; extra: more header lines. */
 static answer request(const char *method, const char *path, const char *extra, const char *body)
 {
-    gs_buf b = GS_BUF_INIT;
-    gs_buf_printf(&b, "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nConnection: close\r\n%s", method,
-                  path, gs_http_port(srv), extra ? extra : "");
-    if (body)
-        gs_buf_printf(&b, "Content-Length: %zu\r\n", strlen(body));
-    gs_buf_printf(&b, "\r\n%s", body ? body : "");
-    answer a = raw(b.data, b.len);
-    gs_buf_free(&b);
-    return a;
+    return gst_http_request(gs_http_port(srv), method, path, extra, body);
 }
 
-/* The value of header name in a's head (copied into out), or false. */
-static bool header(const answer *a, const char *name, char *out, size_t cap)
-{
-    size_t n = strlen(name);
-    for (const char *p = strstr(a->text, "\r\n"); p && p < a->body; p = strstr(p + 2, "\r\n")) {
-        if (!strncasecmp(p + 2, name, n) && p[2 + n] == ':') {
-            const char *v = p + 3 + n;
-            while (*v == ' ')
-                v++;
-            size_t len = strcspn(v, "\r\n");
-            snprintf(out, cap, "%.*s", (int)(len < cap ? len : cap - 1), v);
-            return true;
-        }
-    }
-    return false;
-}
+typedef gst_http_session session;
 
-/* A session: its cookie header line and its CSRF token, from GET /page. */
-typedef struct session {
-    char cookie[200];
-    char csrf[80];
-} session;
-
+/* A session from GET /page (which prints "csrf=TOKEN;"). */
 static session new_session(const char *extra)
 {
     session s = {{0}};
     answer a = request("GET", "/page", extra, NULL);
-    char v[300];
     ck_assert_int_eq(a.status, 200);
-    ck_assert(header(&a, "Set-Cookie", v, sizeof v));
-    snprintf(s.cookie, sizeof s.cookie, "Cookie: %.*s\r\n", (int)strcspn(v, ";"), v);
-    const char *c = strstr(a.body, "csrf=");
-    ck_assert_ptr_nonnull(c);
-    snprintf(s.csrf, sizeof s.csrf, "%.*s", (int)strcspn(c + 5, ";"), c + 5);
+    ck_assert(gst_http_take_session(&a, "csrf=", &s));
+    ck_assert_int_eq(strlen(s.csrf), 64);
     answer_free(&a);
     return s;
 }
@@ -807,7 +721,7 @@ START_TEST(session_idle_expiry)
 }
 END_TEST
 
-START_TEST(login_page_needs_the_setup)
+START_TEST(start_refuses_bad_addresses)
 {
     /* bind to a name that is not an address: refused with a message */
     gs_http_config cfg = {.bind = "example.org", .routes = routes, .nroutes = 1};
@@ -824,6 +738,50 @@ START_TEST(login_page_needs_the_setup)
 }
 END_TEST
 
+/* HTTPS through MHD's GnuTLS: a self-signed certificate made with the
+ * openssl command, asked with curl; the session cookie is Secure then. */
+START_TEST(tls_serves_https)
+{
+    if (access("/usr/bin/openssl", X_OK) || access("/usr/bin/curl", X_OK)) {
+        fprintf(stderr, "tls_serves_https: skipped (no openssl or curl command)\n");
+        return;
+    }
+    char *dir = gst_tmpdir(), key[600], crt[600];
+    snprintf(key, sizeof key, "%s/key.pem", dir);
+    snprintf(crt, sizeof crt, "%s/cert.pem", dir);
+    gst_result r = {0};
+    gst_runv(&r, NULL, "/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+             "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", crt, "-days", "2",
+             "-subj", "/CN=127.0.0.1", (const char *)NULL);
+    ck_assert_msg(r.status == 0, "openssl: %s", r.err);
+    gst_result_free(&r);
+    char *kp = gst_read_file(key, NULL), *cp = gst_read_file(crt, NULL);
+    gs_http_config cfg = {.bind = "127.0.0.1", .routes = routes, .nroutes = 1,
+                          .tls_cert_pem = cp, .tls_key_pem = kp};
+    gs_errbuf eb = {{0}};
+    gs_http_server *tls = NULL;
+    ck_assert_msg(gs_http_start(&tls, &cfg, &eb) == GS_OK, "%s", eb.msg);
+    char url[100];
+    snprintf(url, sizeof url, "https://127.0.0.1:%u/page?q=tls", gs_http_port(tls));
+    gst_runv(&r, NULL, "/usr/bin/curl", "-sk", "-i", "--max-time", "20", url, (const char *)NULL);
+    ck_assert_msg(r.status == 0, "curl: %d %s", r.status, r.err);
+    ck_assert_msg(strstr(r.out, "HTTP/1.1 200"), "%s", r.out);
+    ck_assert_ptr_nonnull(strstr(r.out, "q=tls"));
+    ck_assert_ptr_nonnull(strstr(r.out, "HttpOnly; SameSite=Strict; Secure"));
+    gst_result_free(&r);
+    /* plain HTTP on the TLS port gets no page */
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/page", gs_http_port(tls));
+    gst_runv(&r, NULL, "/usr/bin/curl", "-s", "--max-time", "5", url, (const char *)NULL);
+    ck_assert_ptr_null(strstr(r.out, "q="));
+    gst_result_free(&r);
+    gs_http_stop(&tls);
+    free(kp);
+    free(cp);
+    gst_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
 static Suite *http_suite(void)
 {
     Suite *s = suite_create("http");
@@ -833,7 +791,8 @@ static Suite *http_suite(void)
     tc = gst_tcase(s, "serve", setup_open, teardown, 60);
     tcase_add_test(tc, serves_pages_with_headers_and_session);
     tcase_add_test(tc, forms_json_and_uploads);
-    tcase_add_test(tc, login_page_needs_the_setup);
+    tcase_add_test(tc, start_refuses_bad_addresses);
+    tcase_add_test(tc, tls_serves_https);
     tc = gst_tcase(s, "hostile", setup_open, teardown, 60);
     tcase_add_test(tc, oversized_headers);
     tcase_add_test(tc, oversized_body);
