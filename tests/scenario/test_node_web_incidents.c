@@ -16,22 +16,19 @@
  * step, CSRF, the edit form); list (filters, search, paging); api (create,
  * read, update, errors, the same record as the CLI).
  */
-#include <arpa/inet.h>
 #include <check.h>
 #include <limits.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "gridsync/http.h"
 #include "gstest_cli.h"
+#include "gstest_http.h"
 
 #define VILLAGE "411122101201"
 #define GRID    "411122101201001"
@@ -95,19 +92,10 @@ static void teardown(void)
     tmp = NULL;
 }
 
-/* ---- a small HTTP client ------------------------------------------------------ */
+/* ---- HTTP as a browser sends it (gstest_http.h) ------------------------------- */
 
-typedef struct answer {
-    int status;
-    char *text; /* head and body */
-    char *body;
-} answer;
-
-static void answer_free(answer *a)
-{
-    free(a->text);
-    memset(a, 0, sizeof *a);
-}
+typedef gst_http_answer answer;
+#define answer_free gst_http_answer_free
 
 /* The session: its cookie and the CSRF token of its pages. */
 static char cookie[300], csrf[100];
@@ -115,47 +103,21 @@ static char cookie[300], csrf[100];
 static answer http(const char *method, const char *path, const char *type, const char *body,
                    bool with_csrf_header)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
-    gs_buf b = GS_BUF_INIT;
-    gs_buf_printf(&b, "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n", method, path,
-                  port);
+    gs_buf extra = GS_BUF_INIT;
     if (cookie[0])
-        gs_buf_printf(&b, "Cookie: %s\r\n", cookie);
+        gs_buf_printf(&extra, "Cookie: %s\r\n", cookie);
     if (with_csrf_header)
-        gs_buf_printf(&b, "X-CSRF-Token: %s\r\n", csrf);
+        gs_buf_printf(&extra, "X-CSRF-Token: %s\r\n", csrf);
     if (body)
-        gs_buf_printf(&b, "Content-Type: %s\r\nContent-Length: %zu\r\n", type, strlen(body));
-    gs_buf_printf(&b, "\r\n%s", body ? body : "");
-    for (size_t off = 0; off < b.len;) {
-        ssize_t w = send(fd, b.data + off, b.len - off, MSG_NOSIGNAL);
-        ck_assert_int_gt(w, 0);
-        off += (size_t)w;
-    }
-    gs_buf_free(&b);
-    char chunk[8192];
-    for (;;) {
-        struct pollfd p = {fd, POLLIN, 0};
-        if (poll(&p, 1, 10000) <= 0)
-            break;
-        ssize_t r = recv(fd, chunk, sizeof chunk, 0);
-        if (r <= 0)
-            break;
-        gs_buf_append(&b, chunk, (size_t)r);
-    }
-    close(fd);
-    gs_buf_puts(&b, "");
-    answer a = {0, gs_buf_steal(&b), NULL};
-    sscanf(a.text, "HTTP/1.%*d %d", &a.status);
-    char *end = strstr(a.text, "\r\n\r\n");
-    a.body = end ? end + 4 : a.text + strlen(a.text);
+        gs_buf_printf(&extra, "Content-Type: %s\r\n", type);
+    answer a = gst_http_request((uint16_t)port, method, path, extra.data, body);
+    gs_buf_free(&extra);
+    ck_assert_msg(a.status, "%s %s: no answer", method, path);
     /* keep the session cookie a first answer sets */
-    const char *sc = strcasestr(a.text, "\r\nSet-Cookie: gs_session=");
-    if (sc && sc < a.body) {
-        sc += strlen("\r\nSet-Cookie: ");
-        snprintf(cookie, sizeof cookie, "%.*s", (int)strcspn(sc, ";\r"), sc);
+    gst_http_session ss = {{0}};
+    if (gst_http_take_session(&a, NULL, &ss)) {
+        const char *c = ss.cookie + strlen("Cookie: ");
+        snprintf(cookie, sizeof cookie, "%.*s", (int)strcspn(c, "\r"), c);
     }
     return a;
 }
