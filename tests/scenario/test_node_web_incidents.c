@@ -38,6 +38,7 @@ static char db[PATH_MAX], hub_db[PATH_MAX], web_log[PATH_MAX + 16];
 static gst_result R;
 static gst_procs procs;
 static int port;
+static pid_t web_pid;
 
 #define GH(...) gst_cmd(&R, true, "gridhub", hub_db, __VA_ARGS__, (const char *)NULL)
 #define OK(what) ck_assert_msg(R.status == 0, "%s: exit %d: %s", (what), R.status, R.err)
@@ -67,7 +68,7 @@ static void setup(void)
     OK("grid add");
 
     const char *argv[] = {"gridnode", "--db", db, "web", "--port", "0", "--no-browser", NULL};
-    pid_t pid = gst_procs_spawn(&procs, argv, web_log);
+    pid_t pid = web_pid = gst_procs_spawn(&procs, argv, web_log);
     int64_t end = gst_now_ms() + 20000;
     port = 0;
     while (!port) {
@@ -81,6 +82,18 @@ static void setup(void)
         if (!port)
             gst_sleep_ms(10);
     }
+}
+
+/* Stops the server as Ctrl-C does: it must end cleanly, and with a
+ * sanitizer build its log must hold no report (a leak shows at exit). */
+static void stop_web(void)
+{
+    ck_assert_int_eq(kill(web_pid, SIGINT), 0);
+    int st = gst_procs_wait(&procs, web_pid, 20000);
+    char *log = gst_read_file(web_log, NULL);
+    ck_assert_msg(st == 0, "gridnode web ended with %d:\n%s", st, log ? log : "");
+    ck_assert_msg(log && !strstr(log, "Sanitizer") && !strstr(log, "runtime error"), "%s", log);
+    free(log);
 }
 
 static void teardown(void)
@@ -334,6 +347,7 @@ START_TEST(form_create_workflow_to_closed)
     HAS(a, "状态=结案 处置说明=第 n 步");
     answer_free(&a);
     free(cat), free(grid), free(loc), free(id);
+    stop_web();
 }
 END_TEST
 
@@ -373,6 +387,7 @@ START_TEST(form_edit)
     GN("incident", "show", id);
     ck_assert_msg(strstr(R.out, "#3 网格编码=∅ 处置人=张三\n") != NULL, "history:\n%s", R.out);
     free(loc), free(id);
+    stop_web();
 }
 END_TEST
 
@@ -454,6 +469,7 @@ START_TEST(list_filters_search_paging)
     LACKS(a, "批量事件 02");
     HAS(a, "rel=\"prev\" href=\"/incidents?text=%E6%89%B9%E9%87%8F&amp;page=1\"");
     answer_free(&a);
+    stop_web();
 }
 END_TEST
 
@@ -552,6 +568,7 @@ START_TEST(api_same_records_as_cli)
     HAS(a, "--overdue");
     answer_free(&a);
     free(id), free(cli);
+    stop_web();
 }
 END_TEST
 
