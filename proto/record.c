@@ -31,8 +31,25 @@ gs_record *gs_record_new(const gs_rectype *rt)
     return r;
 }
 
+bool gs_record_bad_field(const gs_record *r, int f, const char *func)
+{
+    fprintf(stderr, "gridsync: %s: field %d of %s out of range (0..%d)\n", func, f, r->rt->name,
+            r->rt->nfields - 1);
+#ifndef NDEBUG
+    abort();
+#endif
+    return false;
+}
+
+#define CHECK_FIELD(r, f, fail)                                                                    \
+    do {                                                                                           \
+        if (!gs_record_field_ok(r, f, __func__))                                                   \
+            return fail;                                                                           \
+    } while (0)
+
 void gs_record_unset(gs_record *r, int f)
 {
+    CHECK_FIELD(r, f, );
     free(r->v[f].s);
     r->v[f] = (gs_value){GS_V_UNSET, 0, NULL};
 }
@@ -68,6 +85,7 @@ static bool is_text_type(gs_ftype t)
 
 int gs_record_set_str(gs_record *r, int f, const char *s)
 {
+    CHECK_FIELD(r, f, GS_EINVAL);
     if (!is_text_type(r->rt->fields[f].type))
         return GS_ETYPE;
     char *copy = NULL;
@@ -80,6 +98,7 @@ int gs_record_set_str(gs_record *r, int f, const char *s)
 
 int gs_record_set_int(gs_record *r, int f, int64_t v)
 {
+    CHECK_FIELD(r, f, GS_EINVAL);
     if (is_text_type(r->rt->fields[f].type))
         return GS_ETYPE;
     free(r->v[f].s);
@@ -96,16 +115,19 @@ static int set_null(gs_record *r, int f)
 
 void gs_record_set_null(gs_record *r, int f)
 {
+    CHECK_FIELD(r, f, );
     set_null(r, f);
 }
 
 const char *gs_record_str(const gs_record *r, int f)
 {
+    CHECK_FIELD(r, f, NULL);
     return r->v[f].state == GS_V_SET ? r->v[f].s : NULL;
 }
 
 int64_t gs_record_int(const gs_record *r, int f, int64_t def)
 {
+    CHECK_FIELD(r, f, def);
     return r->v[f].state == GS_V_SET && !is_text_type(r->rt->fields[f].type) ? r->v[f].i : def;
 }
 
@@ -583,6 +605,8 @@ static int parse_value(const gs_field *f, const char *t, gs_buf *out, int64_t *i
 
 int gs_record_parse(gs_record *r, int f, const char *text, gs_errbuf *eb)
 {
+    if (!gs_record_field_ok(r, f, __func__))
+        return gs_errf(eb, GS_EINVAL, "field %d of %s out of range", f, r->rt->name);
     const gs_field *fd = &r->rt->fields[f];
     while (*text == ' ' || *text == '\t')
         text++;
@@ -666,6 +690,7 @@ void gs_record_apply_defaults(gs_record *r)
 
 void gs_record_format(const gs_record *r, int f, gs_buf *b)
 {
+    CHECK_FIELD(r, f, );
     const gs_value *v = &r->v[f];
     if (v->state != GS_V_SET)
         return;

@@ -5,6 +5,15 @@
  *
  * Each field is in one of three states: unset (the change does not touch it),
  * null (the change clears it) or set. Text values are owned copies.
+ *
+ * Fields are named by their index, a constant of schema.h (GS_INCIDENT_STATUS).
+ * Every accessor below that takes an index checks it against the record's
+ * type: an index out of range is a programming error, never input. It prints
+ * one line to stderr ("gridsync: gs_record_str: field 42 of incident out of
+ * range (0..14)") and then, in a debug build (NDEBUG not defined), aborts; in
+ * a release build the call does nothing and answers as for an unset field
+ * (has: false, str: NULL, int: def, format: nothing) or with GS_EINVAL
+ * (parse, set_*). No accessor reads or writes out of bounds.
  */
 #ifndef GRIDSYNC_RECORD_H
 #define GRIDSYNC_RECORD_H
@@ -58,16 +67,26 @@ void gs_record_clear(gs_record *r);
 int gs_record_parse(gs_record *r, int f, const char *text, gs_errbuf *eb);
 
 /* Sets a canonical text value (copied) or, with s == NULL, null. No checks
- * beyond the type being a text type; use gs_record_check. */
+ * beyond the type being a text type (else GS_ETYPE); use gs_record_check. */
 int gs_record_set_str(gs_record *r, int f, const char *s);
 int gs_record_set_int(gs_record *r, int f, int64_t v);
 void gs_record_unset(gs_record *r, int f);
 /* Makes field f null: the change clears it. */
 void gs_record_set_null(gs_record *r, int f);
 
+/* Called when f is not a field index of r's type: says so on stderr, aborts
+ * in a debug build, and returns false (see the banner). */
+bool gs_record_bad_field(const gs_record *r, int f, const char *func);
+/* Whether f is a field index of r's type; every accessor asks first. */
+static inline bool gs_record_field_ok(const gs_record *r, int f, const char *func)
+{
+    return (f >= 0 && f < r->rt->nfields) || gs_record_bad_field(r, f, func);
+}
+
+/* Whether field f is set (not unset, not null). */
 static inline bool gs_record_has(const gs_record *r, int f)
 {
-    return r->v[f].state == GS_V_SET;
+    return gs_record_field_ok(r, f, __func__) && r->v[f].state == GS_V_SET;
 }
 /* The text of a set text field, or NULL when unset or null. */
 const char *gs_record_str(const gs_record *r, int f);
