@@ -71,7 +71,7 @@ static int reference_rows(hub_store *s, const char *village, gs_record **rows, s
     while (depth < 8 && code[0] &&
            (r || gs_replica_get(hub_store_replica(s), div, code, &r, NULL) == GS_OK)) {
         chain[depth++] = r;
-        const char *parent = gs_record_str(r, gs_field_find(div, "parent_code"));
+        const char *parent = gs_record_str(r, GS_DIVISION_PARENT_CODE);
         snprintf(code, sizeof code, "%s", parent ? parent : "");
         r = NULL;
     }

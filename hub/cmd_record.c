@@ -17,7 +17,7 @@
  * an exit code. */
 static int incident_rules(const gs_record *cur, const gs_record *edit)
 {
-    int fs = gs_field_find(cur->rt, "status");
+    int fs = GS_INCIDENT_STATUS;
     gs_errbuf eb = {{0}};
     if (gs_record_has(edit, fs) &&
         gs_incident_transition(gs_record_str(cur, fs), gs_record_str(edit, fs), GS_ACTOR_CITY, &eb))

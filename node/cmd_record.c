@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "entry.h"
+#include "gridsync/derive.h"
 #include "gridsync/find.h"
 
 /* The default an entry fills in for field f when it is omitted, or NULL:
@@ -19,7 +20,7 @@ static const char *entry_default(const gs_rectype *rt, const gs_field *f)
 {
     if (f->def)
         return f->def;
-    if (rt->id == GS_RT_INCIDENT && !strcmp(f->name, "reported_at"))
+    if (rt->id == GS_RT_INCIDENT && f == &rt->fields[GS_INCIDENT_REPORTED_AT])
         return "now 当前时间";
     return NULL;
 }
@@ -157,10 +158,8 @@ void node_print_record(node_store *s, const gs_record *rec, bool history)
 {
     const gs_rectype *rt = rec->rt;
     gs_find_print_record(rec, stdout);
-    const char *fnd = NULL;
-    for (int i = 0; i < rt->nfields; i++)
-        if (!strcmp(rt->fields[i].name, "findings") || !strcmp(rt->fields[i].name, "violations"))
-            fnd = gs_record_str(rec, i);
+    int ff = gs_derive_findings_field(rt);
+    const char *fnd = ff >= 0 ? gs_record_str(rec, ff) : NULL;
     if (fnd && *fnd) {
         gs_buf b = GS_BUF_INIT;
         node_describe_findings(fnd, node_committee_of(s, rec), &b);

@@ -229,7 +229,7 @@ int gs_cli_date(const gs_cli *cli, const char *cmd, const char *opt, const char 
 {
     /* a GS_FT_DATE field: its parser is the one entry uses */
     const gs_rectype *rt = gs_rectype_get(GS_RT_ELECTION);
-    int f = gs_field_find(rt, "election_date");
+    int f = GS_ELECTION_ELECTION_DATE;
     gs_record *r = gs_record_new(rt);
     if (!r)
         return gs_cli_fail(cli->prog->name, "out of memory");

@@ -33,20 +33,27 @@ typedef struct binds {
     int n;
 } binds;
 
-/* Adds "AND <cond>" for one filter: checks that field (by name; the scope
- * when name is NULL) exists in rt, parses the value with the field's own
- * parser into canonical text (kept in *rec), and appends cond with %1$s the
- * column and ? the value. */
-static int filter_on(const gs_rectype *rt, gs_record *rec, const char *opt, const char *name,
-                     const char *value, const char *cond, int nparams, gs_buf *sql, binds *b,
-                     gs_errbuf *eb)
+/* The field of rt that an incident filter reads (f, a GS_INCIDENT_*
+ * constant); -1 for every other type: only incidents have a status, a
+ * category and a grid. */
+static int incident_field(const gs_rectype *rt, int f)
+{
+    return rt->id == GS_RT_INCIDENT ? f : -1;
+}
+
+/* Adds "AND <cond>" for one filter: checks that rt has the field (f >= 0;
+ * what names it when not), parses the value with the field's own parser into
+ * canonical text (kept in *rec), and appends cond with %1$s the column and ?
+ * the value. */
+static int filter_on(const gs_rectype *rt, gs_record *rec, const char *opt, int f,
+                     const char *what, const char *value, const char *cond, int nparams,
+                     gs_buf *sql, binds *b, gs_errbuf *eb)
 {
     if (!value)
         return GS_OK;
-    int f = name ? gs_field_find(rt, name) : rt->scope;
     if (f < 0)
         return gs_errf(eb, GS_EINVAL, "%s: %s (%s) 没有这一项 (has no %s)", opt, rt->label_zh,
-                       rt->name, name ? name : "village");
+                       rt->name, what);
     gs_errbuf pe = {{0}};
     if (!*value || gs_record_parse(rec, f, value, &pe) || !gs_record_str(rec, f))
         return gs_errf(eb, GS_EINVAL, "%s \"%s\": %s", opt, value,
@@ -100,17 +107,21 @@ int gs_find_list(sqlite3 *db, const gs_rectype *rt, const gs_find_filter *f, gs_
     gs_buf_puts(&sql, "SELECT ");
     gs_replica_columns(rt, &sql);
     gs_buf_printf(&sql, " FROM %s WHERE _deleted = 0", rt->plural);
-    int rc = filter_on(rt, vals, "--status", "status", f->status, "%s = ?", 1, &sql, &b, eb);
+    int rc = filter_on(rt, vals, "--status", incident_field(rt, GS_INCIDENT_STATUS), "status",
+                       f->status, "%s = ?", 1, &sql, &b, eb);
     if (!rc)
-        rc = filter_on(rt, vals, "--category", "category", f->category,
+        rc = filter_on(rt, vals, "--category", incident_field(rt, GS_INCIDENT_CATEGORY),
+                       "category", f->category,
                        "(%1$s = ? OR substr(%1$s, 1, length(?) + 1) = ? || '.')", 3, &sql, &b, eb);
     if (!rc)
-        rc = filter_on(rt, vals, "--grid", "grid_code", f->grid, "%s = ?", 1, &sql, &b, eb);
+        rc = filter_on(rt, vals, "--grid", incident_field(rt, GS_INCIDENT_GRID_CODE), "grid_code",
+                       f->grid, "%s = ?", 1, &sql, &b, eb);
     if (!rc && rt->scope < 0 && f->village)
         rc = gs_errf(eb, GS_EINVAL, "--village: %s (%s) 不属于村 (is not village data)",
                      rt->label_zh, rt->name);
     if (!rc)
-        rc = filter_on(rt, vals, "--village", NULL, f->village, "%s = ?", 1, &sql, &b, eb);
+        rc = filter_on(rt, vals, "--village", rt->scope, "village", f->village, "%s = ?", 1, &sql,
+                       &b, eb);
     if (!rc)
         rc = filter_range_text(rt, f, &sql, &b, eb);
     gs_buf_printf(&sql, " ORDER BY %s", rt->fields[rt->key].name);

@@ -131,6 +131,13 @@ int64_t gs_record_int(const gs_record *r, int f, int64_t def)
     return r->v[f].state == GS_V_SET && !is_text_type(r->rt->fields[f].type) ? r->v[f].i : def;
 }
 
+int gs_record_enum(const gs_record *r, int f)
+{
+    CHECK_FIELD(r, f, -1);
+    const char *v = gs_record_str(r, f);
+    return v ? gs_enum_find(&r->rt->fields[f], v) : -1;
+}
+
 const char *gs_record_key(const gs_record *r)
 {
     return gs_record_str(r, r->rt->key);

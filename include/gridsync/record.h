@@ -92,6 +92,9 @@ static inline bool gs_record_has(const gs_record *r, int f)
 const char *gs_record_str(const gs_record *r, int f);
 /* The value of a set INT/BOOL field, or def when unset or null. */
 int64_t gs_record_int(const gs_record *r, int f, int64_t def);
+/* The position in f's enum values (gs_field.enums) of its set value; -1 when
+ * unset, null, not an enum field or not one of the values. */
+int gs_record_enum(const gs_record *r, int f);
 /* The key's text; NULL if not set. */
 const char *gs_record_key(const gs_record *r);
 /* The scope (village code); NULL if not set or reference data. */
