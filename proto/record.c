@@ -707,30 +707,59 @@ void gs_record_format(const gs_record *r, int f, gs_buf *b)
         gs_buf_printf(b, "%" PRId64, v->i);
 }
 
-void gs_record_json(const gs_record *r, gs_buf *b)
+json_t *gs_json_text(const char *s)
 {
-    gs_buf_putc(b, '{');
-    bool first = true;
-    for (int i = 0; i < r->rt->nfields; i++) {
+    json_t *j = json_string(s);
+    if (j)
+        return j;
+    gs_buf b = GS_BUF_INIT;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p < 0x80)
+            gs_buf_putc(&b, (char)*p);
+        else
+            gs_buf_puts(&b, "\xEF\xBF\xBD");
+    j = b.err ? NULL : json_string(b.data ? b.data : "");
+    gs_buf_free(&b);
+    return j;
+}
+
+json_t *gs_record_to_json(const gs_record *r)
+{
+    json_t *o = json_object();
+    for (int i = 0; o && i < r->rt->nfields; i++) {
         const gs_field *f = &r->rt->fields[i];
         const gs_value *v = &r->v[i];
+        json_t *j;
         if (v->state == GS_V_UNSET)
             continue;
-        if (!first)
-            gs_buf_putc(b, ',');
-        first = false;
-        gs_buf_json_str(b, f->name);
-        gs_buf_putc(b, ':');
         if (v->state == GS_V_NULL)
-            gs_buf_puts(b, "null");
+            j = json_null();
         else if (f->type == GS_FT_BOOL)
-            gs_buf_puts(b, v->i ? "true" : "false");
+            j = json_boolean(v->i);
         else if (f->type == GS_FT_INT)
-            gs_buf_printf(b, "%" PRId64, v->i);
+            j = json_integer((json_int_t)v->i);
         else
-            gs_buf_json_str(b, v->s);
+            j = gs_json_text(v->s);
+        if (!j || json_object_set_new(o, f->name, j)) {
+            json_decref(o);
+            o = NULL;
+        }
     }
-    gs_buf_putc(b, '}');
+    return o;
+}
+
+void gs_record_json(const gs_record *r, gs_buf *b)
+{
+    json_t *o = gs_record_to_json(r);
+    char *text = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(o);
+    if (!text) {
+        if (!b->err)
+            b->err = GS_ENOMEM;
+        return;
+    }
+    gs_buf_puts(b, text);
+    free(text);
 }
 
 void gs_record_csv(const gs_record *r, gs_buf *b)

@@ -18,6 +18,7 @@
 #ifndef GRIDSYNC_RECORD_H
 #define GRIDSYNC_RECORD_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -130,8 +131,19 @@ void gs_datetime_from_ms(int64_t unix_ms, gs_buf *b);
 
 /* Appends field f in canonical text form (empty when unset or null). */
 void gs_record_format(const gs_record *r, int f, gs_buf *b);
-/* Appends a JSON object of the set and null fields, in schema order. */
+/* A new JSON object of the set and null fields, in schema order, keyed by
+ * field name: INT as integers, BOOL as true/false, null fields as null,
+ * every other type as its canonical text. The caller owns the reference
+ * (json_decref); NULL when out of memory. The web API's records are this. */
+json_t *gs_record_to_json(const gs_record *r);
+/* Appends gs_record_to_json(r) as compact JSON text ({"id":"a","severity":2}),
+ * keys in schema order, UTF-8 as is (not \u-escaped); b->err is set when out
+ * of memory. The form of `show --json` and of a list's JSON rows. */
 void gs_record_json(const gs_record *r, gs_buf *b);
+/* A new JSON string of text (the caller owns it); bytes that are not UTF-8
+ * become U+FFFD, so that one damaged value never fails a whole answer. NULL
+ * when out of memory. */
+json_t *gs_json_text(const char *s);
 /* Appends a CSV row of the non-computed fields in header order, "\r\n" ended.
  * A text value that starts with = + - @ tab or CR is written behind a "'",
  * so that a spreadsheet shows it as text instead of running it as a formula
