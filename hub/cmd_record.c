@@ -31,7 +31,7 @@ static int field_option(const char *name, void *rt)
     return gs_field_option(rt, name);
 }
 
-/* The store as `TYPE list` reaches it (gs_cli_list_run). */
+/* The store as the core's commands reach it (cli.h). */
 static void *open_store(const gs_cli *cli)
 {
     return hub_open(cli);
@@ -49,7 +49,7 @@ static int list_records(void *s, const gs_rectype *rt, const gs_find_filter *f, 
     return hub_store_list(s, rt, f, each, arg, eb);
 }
 
-static const gs_cli_store list_store = {open_store, close_store, list_records};
+const gs_cli_store hub_cli_store = {open_store, close_store, list_records};
 
 /* Prints a record and its whole history from every origin. */
 static void print_history(hub_store *s, const gs_record *rec)
@@ -64,7 +64,7 @@ int hub_cmd_record(hub_cli *cli)
 {
     const gs_rectype *rt = cli->rt;
     if (cli->argc > 0 && !strcmp(cli->argv[0], "list"))
-        return gs_cli_list_run(cli, &list_store);
+        return gs_cli_list_run(cli, &hub_cli_store);
     if (cli->argc == 0 || gs_cli_wants_help(cli->argc, cli->argv)) {
         printf("usage: gridhub %s update ID --FIELD VALUE ... [--db PATH]\n"
                "       gridhub %s show ID [--json] [--db PATH]\n"

@@ -122,7 +122,7 @@ static int save(node_store *s, gs_record *rec, bool create)
 
 /* ---- list ------------------------------------------------------------------ */
 
-/* The store as `TYPE list` reaches it (gs_cli_list_run). */
+/* The store as the core's commands reach it (cli.h). */
 static void *open_store(const gs_cli *cli)
 {
     return node_open(cli);
@@ -140,7 +140,7 @@ static int list_records(void *s, const gs_rectype *rt, const gs_find_filter *f, 
     return node_store_list(s, rt, f, each, arg, eb);
 }
 
-static const gs_cli_store list_store = {open_store, close_store, list_records};
+const gs_cli_store node_cli_store = {open_store, close_store, list_records};
 
 /* ---- show and delete ---------------------------------------------------------- */
 
@@ -260,7 +260,7 @@ int node_cmd_record(node_cli *cli)
     }
     const char *verb = cli->argv[0];
     if (!strcmp(verb, "list"))
-        return gs_cli_list_run(cli, &list_store);
+        return gs_cli_list_run(cli, &node_cli_store);
     if (!strcmp(verb, "show"))
         return cmd_show(cli, rt);
     if (!strcmp(verb, "delete"))
