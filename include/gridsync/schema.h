@@ -6,8 +6,9 @@
  * entity tables (gs_schema_ddl), the msgpack codec and validation of records
  * (record.h), CSV column order and header names (English name or Chinese
  * label), JSON names and the command-line options of `gridnode ... add`.
- * Adding a field is one line in proto/schema.c; fields are only ever appended,
- * so that stored per-field clocks (replica.h) stay aligned.
+ * Adding a field is one row in proto/schema.c and its constant below; fields
+ * are only ever appended, so that stored per-field clocks (replica.h) stay
+ * aligned.
  */
 #ifndef GRIDSYNC_SCHEMA_H
 #define GRIDSYNC_SCHEMA_H
