@@ -175,7 +175,7 @@ static void assert_security_headers(const answer *a)
     ck_assert(header(a, "X-Content-Type-Options", v, sizeof v));
     ck_assert_str_eq(v, "nosniff");
     ck_assert(header(a, "Referrer-Policy", v, sizeof v));
-    ck_assert_str_eq(v, "no-referrer");
+    ck_assert_str_eq(v, "same-origin");
 }
 
 /* After a hostile request: a normal one is still answered. */
