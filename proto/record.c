@@ -150,6 +150,8 @@ const char *gs_record_scope(const gs_record *r)
 
 int gs_record_merge(gs_record *dst, const gs_record *src)
 {
+    if (dst->rt != src->rt)
+        return GS_ETYPE;
     for (int i = 0; i < src->rt->nfields; i++) {
         const gs_value *v = &src->v[i];
         int rc = GS_OK;

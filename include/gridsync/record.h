@@ -101,7 +101,8 @@ const char *gs_record_key(const gs_record *r);
 /* The scope (village code); NULL if not set or reference data. */
 const char *gs_record_scope(const gs_record *r);
 
-/* Copies every field that is set or null in src into dst (same type). */
+/* Copies every field that is set or null in src into dst; GS_ETYPE when dst
+ * is of another type. */
 int gs_record_merge(gs_record *dst, const gs_record *src);
 
 /* Validation modes. */
@@ -138,7 +139,8 @@ void gs_record_format(const gs_record *r, int f, gs_buf *b);
 json_t *gs_record_to_json(const gs_record *r);
 /* Appends gs_record_to_json(r) as compact JSON text ({"id":"a","severity":2}),
  * keys in schema order, UTF-8 as is (not \u-escaped); b->err is set when out
- * of memory. The form of `show --json` and of a list's JSON rows. */
+ * of memory. The form of `show --json`; a list's JSON rows (sheet_record.c)
+ * are the same bytes. */
 void gs_record_json(const gs_record *r, gs_buf *b);
 /* A new JSON string of text (the caller owns it); bytes that are not UTF-8
  * become U+FFFD, so that one damaged value never fails a whole answer. NULL

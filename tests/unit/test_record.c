@@ -322,9 +322,9 @@ START_TEST(complete_and_defaults)
     gs_record *r = sample_incident();
     gs_errbuf eb = {{0}};
     ck_assert_int_eq(gs_record_check(r, GS_CHECK_COMPLETE, &eb), GS_OK);
-    ck_assert_str_eq(gs_record_str(r, gs_field_find(r->rt, "status")), "reported");
-    ck_assert_int_eq(gs_record_int(r, gs_field_find(r->rt, "severity"), 0), 2);
-    gs_record_unset(r, gs_field_find(r->rt, "title"));
+    ck_assert_str_eq(gs_record_str(r, GS_INCIDENT_STATUS), "reported");
+    ck_assert_int_eq(gs_record_int(r, GS_INCIDENT_SEVERITY, 0), 2);
+    gs_record_unset(r, GS_INCIDENT_TITLE);
     ck_assert_int_eq(gs_record_check(r, GS_CHECK_COMPLETE, &eb), GS_EREQUIRED);
     ck_assert_ptr_nonnull(strstr(eb.msg, "标题"));
     ck_assert_int_eq(gs_record_check(r, GS_CHECK_PARTIAL, &eb), GS_OK);
@@ -422,7 +422,7 @@ START_TEST(decode_rejects)
             gs_mp_str(&b, "status");
             gs_mp_str(&b, "bogus");
         } else if (!strcmp(w, "label")) { /* the field's Chinese label is not its name */
-            gs_mp_str(&b, rt->fields[gs_field_find(rt, "title")].label_zh);
+            gs_mp_str(&b, rt->fields[GS_INCIDENT_TITLE].label_zh);
             gs_mp_str(&b, "宅基地纠纷");
         } else {
             gs_mp_str(&b, "id");
@@ -505,10 +505,10 @@ START_TEST(csv_formula_guard)
     const gs_rectype *rt = gs_rectype_get(GS_RT_AFFAIR);
     for (size_t i = 0; i < sizeof starts / sizeof starts[0]; i++) {
         gs_record *r = gs_record_new(rt);
-        ck_assert_int_eq(gs_record_set_str(r, gs_field_find(rt, "id"), "a-1"), GS_OK);
-        ck_assert_int_eq(gs_record_set_str(r, gs_field_find(rt, "host"), starts[i]), GS_OK);
-        ck_assert_int_eq(gs_record_set_str(r, gs_field_find(rt, "supervisor"), "王=五"), GS_OK);
-        ck_assert_int_eq(gs_record_set_int(r, gs_field_find(rt, "gift"), -5), GS_OK);
+        ck_assert_int_eq(gs_record_set_str(r, GS_AFFAIR_ID, "a-1"), GS_OK);
+        ck_assert_int_eq(gs_record_set_str(r, GS_AFFAIR_HOST, starts[i]), GS_OK);
+        ck_assert_int_eq(gs_record_set_str(r, GS_AFFAIR_SUPERVISOR, "王=五"), GS_OK);
+        ck_assert_int_eq(gs_record_set_int(r, GS_AFFAIR_GIFT, -5), GS_OK);
         gs_buf b = GS_BUF_INIT;
         gs_record_csv(r, &b);
         ck_assert_msg(strstr(b.data, ",-5,"), "%s", b.data); /* a number stays a number */
@@ -518,7 +518,7 @@ START_TEST(csv_formula_guard)
         ck_assert_msg(strstr(b.data, want), "%s not guarded in %s", starts[i], b.data);
         /* the cell as a CSV reader gives it back parses to the value */
         gs_record *back = gs_record_new(rt);
-        int f = gs_field_find(rt, "host");
+        int f = GS_AFFAIR_HOST;
         ck_assert_int_eq(gs_record_parse(back, f, want, NULL), GS_OK);
         ck_assert_str_eq(gs_record_str(back, f), starts[i][0] == '\t' ? "\tx" : starts[i]);
         gs_record_destroy(&back);
