@@ -26,6 +26,9 @@ typedef gs_cli node_cli;
 #define node_wants_help gs_cli_wants_help
 /* Opens the store named by cli->db, printing the error on failure. */
 node_store *node_open(const node_cli *cli);
+/* The store as the core's commands reach it (`TYPE list`, gs_cli_list_run;
+ * export): node_open, node_store_close and node_store_list. */
+extern const gs_cli_store node_cli_store;
 
 /* The commands; each returns an exit code. */
 int node_cmd_init(node_cli *cli);
@@ -38,6 +41,7 @@ int node_cmd_sync(node_cli *cli);
 int node_cmd_verify(node_cli *cli);
 int node_cmd_keygen(node_cli *cli);
 int node_cmd_rekey(node_cli *cli);
+int node_cmd_web(node_cli *cli); /* web/web.c: the village desk, and `web passwd` */
 
 /* Prints a record's fields (Chinese label, value) and its change history. */
 void node_print_record(node_store *s, const gs_record *rec, bool history);

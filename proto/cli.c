@@ -9,12 +9,14 @@
  * unknown option --x"), where getopt prints its own. The rules are
  * getopt_long's for long options; options and other words may be mixed.
  */
+#include <locale.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "gridsync/cli.h"
 #include "gridsync/record.h"
+#include "gridsync/stmt.h"
 #include "gridsync/table.h"
 
 int gs_cli_fail(const char *prog, const char *fmt, ...)
@@ -103,6 +105,9 @@ static int split_equals(int argc, char **argv, char **out, char **owned)
 
 int gs_cli_main(const gs_cli_prog *prog, int argc, char **argv)
 {
+    gs_tune_malloc();
+    gs_sqlite_tune();
+    setlocale(LC_ALL, "C.UTF-8");
     gs_cli cli = {prog, NULL, NULL, NULL, NULL, false, 0, NULL};
     cli.db = getenv(prog->db_env) ? getenv(prog->db_env) : prog->db_default;
     /* room for the split words too (3 argc); owned[] holds the option names made */
@@ -227,32 +232,22 @@ int gs_cli_count(const gs_cli_args *a, int id)
 int gs_cli_date(const gs_cli *cli, const char *cmd, const char *opt, const char *value,
                 char day[11])
 {
-    /* a GS_FT_DATE field: its parser is the one entry uses */
-    const gs_rectype *rt = gs_rectype_get(GS_RT_ELECTION);
-    int f = gs_field_find(rt, "election_date");
-    gs_record *r = gs_record_new(rt);
-    if (!r)
-        return gs_cli_fail(cli->prog->name, "out of memory");
     gs_errbuf eb = {{0}};
-    int rc = GS_CLI_OK;
-    if (!*value || gs_record_parse(r, f, value, &eb) || !gs_record_str(r, f))
-        rc = gs_cli_usage(cli->prog->name,
-                          "%s: %s \"%s\": expected a date like 2026-11-28, 2026/11/28 or "
-                          "2026年11月28日",
-                          cmd, opt, value);
-    else
-        snprintf(day, 11, "%s", gs_record_str(r, f));
-    gs_record_destroy(&r);
-    return rc;
+    int rc = gs_find_day(opt, value, day, &eb);
+    if (rc == GS_ENOMEM)
+        return gs_cli_fail(cli->prog->name, "out of memory");
+    return rc ? gs_cli_usage(cli->prog->name, "%s: %s", cmd, eb.msg) : GS_CLI_OK;
 }
 
 /* ---- TYPE list ------------------------------------------------------------ */
 
-enum { L_STATUS, L_CATEGORY, L_GRID, L_VILLAGE, L_SINCE, L_UNTIL, L_TEXT, L_FORMAT };
+enum { L_STATUS, L_CATEGORY, L_GRID, L_VILLAGE, L_SINCE, L_UNTIL, L_TEXT, L_FORMAT, L_REPORTER,
+       L_OVERDUE };
 static const gs_cli_opt list_opts[] = {
     {"--status", true, L_STATUS},   {"--category", true, L_CATEGORY}, {"--grid", true, L_GRID},
     {"--village", true, L_VILLAGE}, {"--since", true, L_SINCE},       {"--until", true, L_UNTIL},
-    {"--text", true, L_TEXT},       {"--format", true, L_FORMAT},     {NULL, false, 0}};
+    {"--text", true, L_TEXT},       {"--format", true, L_FORMAT},     {"--reporter", true, L_REPORTER},
+    {"--overdue", false, L_OVERDUE}, {NULL, false, 0}};
 
 int gs_cli_list_parse(const gs_cli *cli, gs_cli_list *q)
 {
@@ -262,11 +257,13 @@ int gs_cli_list_parse(const gs_cli *cli, gs_cli_list *q)
     memset(q, 0, sizeof *q);
     if (gs_cli_wants_help(cli->argc, cli->argv)) {
         printf("usage: %s %s list [--status S] [--category C] [--grid CODE] [--village CODE]\n"
-               "       [--since DATE] [--until DATE] [--text TEXT] [--format table|csv|json]\n"
-               "       [--json] [--db PATH]\n\n"
+               "       [--since DATE] [--until DATE] [--text TEXT] [--reporter NAME] [--overdue]\n"
+               "       [--format table|csv|json] [--json] [--db PATH]\n\n"
                "列出%s: lists the %s records, in id order (oldest first), that pass every\n"
                "filter given. --category takes the categories under it too (safety: safety.fire);\n"
-               "--text finds text in titles, descriptions, names and notes; --since and --until\n"
+               "--text finds text in titles, descriptions, names and notes; --reporter takes the\n"
+               "reporter's name as entered; --overdue keeps incidents past their deadline that\n"
+               "are not closed (超期); --since and --until\n"
                "(inclusive) read the record's %s, as 2026-11-28, 2026/11/28 or 2026年11月28日.\n",
                prog, rt->name, rt->label_zh, rt->name, d >= 0 ? rt->fields[d].label_zh : "date");
         q->help = true;
@@ -286,7 +283,9 @@ int gs_cli_list_parse(const gs_cli *cli, gs_cli_list *q)
                         gs_cli_arg(&a, L_VILLAGE),
                         NULL,
                         NULL,
-                        gs_cli_arg(&a, L_TEXT)};
+                        gs_cli_arg(&a, L_TEXT),
+                        gs_cli_arg(&a, L_REPORTER),
+                        gs_cli_count(&a, L_OVERDUE) > 0};
     if (gs_cli_arg(&a, L_SINCE) &&
         (rc = gs_cli_date(cli, cmd, "--since", gs_cli_arg(&a, L_SINCE), q->since)))
         return rc;
@@ -304,17 +303,24 @@ int gs_cli_list_parse(const gs_cli *cli, gs_cli_list *q)
     return GS_CLI_OK;
 }
 
-int gs_cli_list_print(const gs_cli *cli, const gs_cli_list *q, gs_cli_lister list, void *store)
+int gs_cli_list_run(gs_cli *cli, const gs_cli_store *store)
 {
-    gs_find_out *out = gs_find_out_new(cli->rt, q->format);
+    const char *prog = cli->prog->name, *type = cli->rt->name;
+    gs_cli_list q;
+    gs_find_opts o = {0};
     gs_errbuf eb = {{0}};
-    int rc = GS_CLI_OK;
-    if (!out)
-        rc = gs_cli_fail(cli->prog->name, "out of memory");
-    else if (list(store, cli->rt, &q->filter, gs_find_out_add, out, &eb))
-        rc = gs_cli_fail(cli->prog->name, "%s list: %s", cli->rt->name, eb.msg);
-    else if (gs_find_out_end(&out, stdout))
-        rc = gs_cli_fail(cli->prog->name, "out of memory");
-    gs_find_out_end(&out, NULL); /* after a failure: freed, not printed */
+    if (gs_find_take_opts(&cli->argc, cli->argv, &o, NULL, &eb))
+        return gs_cli_usage(prog, "%s list: %s", type, eb.msg);
+    int rc = gs_cli_list_parse(cli, &q);
+    if (rc || q.help)
+        return rc;
+    if (gs_find_check_opts(q.format, &o, &eb))
+        return gs_cli_usage(prog, "%s list: %s", type, eb.msg);
+    void *s = store->open(cli);
+    if (!s)
+        return GS_CLI_ERROR;
+    if (gs_find_print_list(cli->rt, &q.filter, q.format, &o, store->list, s, stdout, &eb))
+        rc = gs_cli_fail(prog, "%s list: %s", type, eb.msg);
+    store->close(s);
     return rc;
 }

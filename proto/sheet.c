@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gridsync/record.h"
 #include "gridsync/schema.h"
+#include "gridsync/http.h"
 #include "gridsync/sheet.h"
 #include "gridsync/table.h"
 
@@ -484,24 +486,6 @@ void gs_doc_csv(const gs_doc *d, bool bom, gs_buf *b)
 
 /* ---- JSON ------------------------------------------------------------------------------------ */
 
-/* A JSON string of text; bytes that are not UTF-8 become U+FFFD, so that a
- * damaged name never makes the whole report fail. */
-static json_t *json_text(const char *v)
-{
-    json_t *j = json_string(v);
-    if (j)
-        return j;
-    gs_buf b = GS_BUF_INIT;
-    for (const unsigned char *p = (const unsigned char *)v; *p; p++)
-        if (*p < 0x80)
-            gs_buf_putc(&b, (char)*p);
-        else
-            gs_buf_puts(&b, "\xEF\xBF\xBD");
-    j = b.err ? NULL : json_string(b.data ? b.data : "");
-    gs_buf_free(&b);
-    return j;
-}
-
 /* A number cell: an integer when it is one, else a real; a cell that is no
  * number at all (never written by the reports) stays text. */
 static json_t *json_number(const char *v)
@@ -513,7 +497,7 @@ static json_t *json_number(const char *v)
     double x = strtod(v, &end);
     if (*v && !*end)
         return json_real(x);
-    return json_text(v);
+    return gs_json_text(v);
 }
 
 /* The dump flags: keys in insertion order, ", " and ": " separators, and
@@ -541,7 +525,7 @@ json_t *gs_sheet_row_json(const gs_sheet *s, size_t r)
         else if (k->type == GS_CT_JSON)
             j = json_loads(v, JSON_DECODE_ANY, NULL);
         else
-            j = json_text(v);
+            j = gs_json_text(v);
         if (!j || json_object_set_new(o, k->key, j)) {
             json_decref(o);
             o = NULL;
@@ -586,7 +570,7 @@ int gs_sheet_json_rows(const gs_sheet *s, bool one_a_line, gs_buf *b)
 static int json_sheet(gs_buf *b, const gs_sheet *s)
 {
     size_t rows = s->total_last && s->nrows ? s->nrows - 1 : s->nrows;
-    int rc = dump(b, json_text(s->key));
+    int rc = dump(b, gs_json_text(s->key));
     gs_buf_puts(b, ": {\n    \"rows\": [");
     for (size_t r = 0; !rc && r < rows; r++) {
         gs_buf_puts(b, r ? ",\n      " : "\n      ");
@@ -616,14 +600,14 @@ int gs_doc_json(const gs_doc *d, gs_buf *b)
         gs_buf_puts(b, first ? "\n  " : ",\n  ");
         first = false;
         if (!rc)
-            rc = dump(b, json_text(key));
+            rc = dump(b, gs_json_text(key));
         gs_buf_puts(b, ": ");
         if (!rc)
             rc = dump(b, json_incref(v));
     }
     json_t *notes = json_array();
     for (size_t i = 0; notes && i < d->nnotes; i++)
-        if (json_array_append_new(notes, json_text(d->notes[i]))) {
+        if (json_array_append_new(notes, gs_json_text(d->notes[i]))) {
             json_decref(notes);
             notes = NULL;
         }
@@ -642,21 +626,6 @@ int gs_doc_json(const gs_doc *d, gs_buf *b)
 
 /* ---- HTML ------------------------------------------------------------------------------------ */
 
-/* Appends s with & < > " ' escaped. */
-static void html_text(gs_buf *b, const char *s)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '&': gs_buf_puts(b, "&amp;"); break;
-        case '<': gs_buf_puts(b, "&lt;"); break;
-        case '>': gs_buf_puts(b, "&gt;"); break;
-        case '"': gs_buf_puts(b, "&quot;"); break;
-        case '\'': gs_buf_puts(b, "&#39;"); break;
-        default: gs_buf_putc(b, *s); break;
-        }
-    }
-}
-
 static void html_row(gs_buf *b, const gs_sheet *s, size_t r)
 {
     gs_buf_puts(b, "<tr>");
@@ -667,7 +636,7 @@ static void html_row(gs_buf *b, const gs_sheet *s, size_t r)
         const char *v = gs_col_shown(k, s->cells[r * s->ncols + c]);
         bool num = k->type == GS_CT_INT || k->type == GS_CT_DEC;
         gs_buf_puts(b, num ? "<td class=\"num\">" : "<td>");
-        html_text(b, v ? v : "-");
+        gs_html_escape(b, v ? v : "-");
         gs_buf_puts(b, "</td>");
     }
     gs_buf_puts(b, "</tr>\n");
@@ -676,18 +645,18 @@ static void html_row(gs_buf *b, const gs_sheet *s, size_t r)
 void gs_sheet_html(const gs_sheet *s, gs_buf *b)
 {
     gs_buf_puts(b, "<table class=\"gs-sheet\" data-key=\"");
-    html_text(b, s->key);
+    gs_html_escape(b, s->key);
     gs_buf_puts(b, "\">\n<caption>");
-    html_text(b, s->title);
+    gs_html_escape(b, s->title);
     gs_buf_puts(b, "</caption>\n<thead><tr>");
     for (size_t c = 0; c < s->ncols; c++) {
         const gs_col *k = &s->cols[c];
         if (k->type == GS_CT_JSON)
             continue;
         gs_buf_puts(b, "<th scope=\"col\" title=\"");
-        html_text(b, k->en ? k->en : k->key);
+        gs_html_escape(b, k->en ? k->en : k->key);
         gs_buf_puts(b, "\">");
-        html_text(b, k->zh);
+        gs_html_escape(b, k->zh);
         gs_buf_puts(b, "</th>");
     }
     gs_buf_puts(b, "</tr></thead>\n<tbody>\n");
@@ -707,7 +676,7 @@ void gs_doc_html(const gs_doc *d, gs_buf *b)
 {
     for (size_t i = 0; i < d->nnotes; i++) {
         gs_buf_puts(b, "<p class=\"gs-note\">");
-        html_text(b, d->notes[i]);
+        gs_html_escape(b, d->notes[i]);
         gs_buf_puts(b, "</p>\n");
     }
     for (size_t i = 0; i < d->n; i++) {
