@@ -47,6 +47,8 @@ extern const gs_http_route nweb_sync_routes[] __attribute__((weak));
 extern const gs_http_route nweb_api_routes[] __attribute__((weak));
 
 #define MIN_PASSWORD_CHARS 8
+#define HOME_OVERDUE_LIST 50    /* overdue incidents the home page lists */
+#define HOME_OVERDUE_COUNT 1000 /* and counts, beyond which it says "1000+" */
 #define LOGIN_USER "desk" /* the one user of a village desk with a password */
 
 /* ---- the layout ------------------------------------------------------------- */
@@ -226,17 +228,20 @@ static int page_home(gs_http_req *rq, gs_http_resp *rs, void *app)
     gs_buf list = GS_BUF_INIT;
     int64_t overdue = 0;
     home_ctx ox = {rq, &list};
-    node_store_overdue_each(w->store, today, 50, put_overdue, &ox, &overdue, &eb);
-    gs_html_printf(b, "<section class=\"card overdue\"><h2>%s <span class=\"count\">%lld</span></h2>",
-                   nweb_t(rq, "超期未办结", "Overdue, not closed"), (long long)overdue);
+    node_store_overdue_each(w->store, today, HOME_OVERDUE_LIST, put_overdue, &ox,
+                            HOME_OVERDUE_COUNT, &overdue, &eb);
+    gs_html_printf(b, "<section class=\"card overdue\"><h2>%s <span class=\"count\">%lld%s</span>"
+                      "</h2>",
+                   nweb_t(rq, "超期未办结", "Overdue, not closed"),
+                   (long long)(overdue > HOME_OVERDUE_COUNT ? HOME_OVERDUE_COUNT : overdue),
+                   overdue > HOME_OVERDUE_COUNT ? "+" : "");
     if (overdue) {
         gs_buf_puts(b, "<ul class=\"overdue-list\">\n");
         gs_buf_append(b, list.data, list.len);
         gs_buf_puts(b, "</ul>");
-        if (overdue > 50)
-            gs_html_printf(b, "<p><a href=\"/incidents?overdue=1\">%s (%lld)</a></p>",
-                           nweb_t(rq, "查看全部超期事件", "all overdue incidents"),
-                           (long long)overdue);
+        if (overdue > HOME_OVERDUE_LIST)
+            gs_html_printf(b, "<p><a href=\"/incidents?overdue=1\">%s</a></p>",
+                           nweb_t(rq, "查看全部超期事件", "all overdue incidents"));
     } else {
         gs_html_printf(b, "<p class=\"ok\">%s</p>", nweb_t(rq, "没有超期的事件。", "None."));
     }
