@@ -52,11 +52,9 @@ int hub_cmd_init(hub_cli *cli)
     }
     static const gs_cli_opt opts[] = {{"--force", false, 0}, {NULL, false, 0}};
     gs_cli_args a;
-    int rc = gs_cli_parse(cli, "init", cli->argc, cli->argv, opts, NULL, NULL, &a);
+    int rc = gs_cli_parse_opts(cli, "init", cli->argc, cli->argv, opts, &a);
     if (rc)
         return rc;
-    if (a.npos)
-        return hub_usage("init: unexpected argument %s", a.pos[0]);
     bool force = gs_cli_count(&a, 0);
     char kp[4096];
     hub_key_path(cli->db, kp, sizeof kp);

@@ -147,11 +147,9 @@ static int cmd_node_add(hub_cli *cli, int argc, char **argv)
         return 0;
     }
     gs_cli_args a;
-    int rc = gs_cli_parse(cli, "node add", argc, argv, opts, NULL, NULL, &a);
+    int rc = gs_cli_parse_opts(cli, "node add", argc, argv, opts, &a);
     if (rc)
         return rc;
-    if (a.npos)
-        return hub_usage("node add: unexpected argument %s", a.pos[0]);
     const char *village = gs_cli_arg(&a, O_VILLAGE), *name = gs_cli_arg(&a, O_NAME),
                *endpoint = gs_cli_arg(&a, O_ENDPOINT), *out = gs_cli_arg(&a, O_OUT),
                *pubkey = gs_cli_arg(&a, O_PUBKEY),
@@ -261,11 +259,9 @@ static int cmd_node_list(hub_cli *cli, int argc, char **argv)
         return 0;
     }
     gs_cli_args a;
-    int prc = gs_cli_parse(cli, "node list", argc, argv, NULL, NULL, NULL, &a);
+    int prc = gs_cli_parse_opts(cli, "node list", argc, argv, NULL, &a);
     if (prc)
         return prc;
-    if (a.npos)
-        return hub_usage("node list: unexpected argument %s", a.pos[0]);
     hub_store *s = hub_open(cli);
     if (!s)
         return 1;

@@ -682,6 +682,29 @@ int rpt_q_councils(const ctx *c, areas *as)
 }
 
 /* The three leading cells of an area row: level, code, name. */
+void rpt_place_cells(gs_row *r, const ctx *c, const char *village)
+{
+    const division *t = rpt_township_of(&c->div, village), *k = rpt_county_of(&c->div, village);
+    gs_row_text(r, village);
+    gs_row_text(r, rpt_name_of(c, village));
+    gs_row_text(r, t ? t->name : UNKNOWN_NAME);
+    gs_row_text(r, k ? k->name : UNKNOWN_NAME);
+}
+
+void rpt_seen_cells(gs_row *r, const ctx *c, int64_t seen_ms)
+{
+    if (seen_ms <= 0) {
+        gs_row_null(r);
+        gs_row_null(r);
+        return;
+    }
+    char when[CST_TEXT_MAX];
+    rpt_datetime(seen_ms, when);
+    gs_row_text(r, when);
+    int64_t silent = c->o.as_of_ms - seen_ms;
+    gs_row_int(r, silent > 0 ? silent / DAY_MS : 0);
+}
+
 gs_row rpt_area_row(gs_sheet *s, const area *a)
 {
     gs_row r = gs_sheet_row(s);

@@ -81,13 +81,9 @@ static int standard_row(sqlite3_stmt *st, void *arg)
     const ctx *c = ((void **)arg)[0];
     gs_sheet *s = ((void **)arg)[1];
     const char *village = rpt_text(st, 1);
-    const division *t = rpt_township_of(&c->div, village), *k = rpt_county_of(&c->div, village);
     gs_row r = gs_sheet_row(s);
     gs_row_text(&r, rpt_text(st, 0));
-    gs_row_text(&r, village);
-    gs_row_text(&r, rpt_name_of(c, village));
-    gs_row_text(&r, t ? t->name : UNKNOWN_NAME);
-    gs_row_text(&r, k ? k->name : UNKNOWN_NAME);
+    rpt_place_cells(&r, c, village);
     gs_row_text(&r, rpt_text(st, 2));
     gs_row_text(&r, sqlite3_column_type(st, 3) == SQLITE_NULL ? NULL : rpt_text(st, 3));
     for (int i = 4; i <= 9; i++)

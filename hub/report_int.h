@@ -249,6 +249,12 @@ void rpt_affair_cells(gs_row *r, const figs *f);
         {"name", "名称", GS_CT_TEXT, 0, 0, NULL, GS_ROLL_NONE}
 /* Starts an area row with its three leading cells. */
 gs_row rpt_area_row(gs_sheet *s, const area *a);
+/* The four cells that place a village in a list: its code, its name, its
+ * township's and its county's names (UNKNOWN_NAME when not known). */
+void rpt_place_cells(gs_row *r, const ctx *c, const char *village);
+/* The two cells of a last sync: when (China time) and the whole days since,
+ * as of the report's day; two nulls when never (seen_ms <= 0). */
+void rpt_seen_cells(gs_row *r, const ctx *c, int64_t seen_ms);
 /* Emits every row, then the total (the last row), through fn. */
 void rpt_area_rows(gs_sheet *s, areas *as, void (*fn)(gs_sheet *, area *));
 

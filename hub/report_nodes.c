@@ -45,28 +45,15 @@ static int node_row(sqlite3_stmt *st, void *arg)
     node_acc *a = arg;
     const ctx *c = a->c;
     const char *village = rpt_text(st, 1);
-    const division *t = rpt_township_of(&c->div, village), *k = rpt_county_of(&c->div, village);
     bool enabled = sqlite3_column_int64(st, 3) != 0;
     int64_t seen = sqlite3_column_int64(st, 4), pending = sqlite3_column_int64(st, 6),
             rejected = sqlite3_column_int64(st, 7), skew = sqlite3_column_int64(st, 8);
     gs_row r = gs_sheet_row(a->s);
     gs_row_text(&r, rpt_text(st, 0));
-    gs_row_text(&r, village);
-    gs_row_text(&r, rpt_name_of(c, village));
-    gs_row_text(&r, t ? t->name : UNKNOWN_NAME);
-    gs_row_text(&r, k ? k->name : UNKNOWN_NAME);
+    rpt_place_cells(&r, c, village);
     gs_row_text(&r, rpt_text(st, 2));
     gs_row_bool(&r, enabled);
-    if (seen > 0) {
-        char when[CST_TEXT_MAX];
-        rpt_datetime(seen, when);
-        gs_row_text(&r, when);
-        int64_t silent = c->o.as_of_ms - seen;
-        gs_row_int(&r, silent > 0 ? silent / DAY_MS : 0);
-    } else {
-        gs_row_null(&r);
-        gs_row_null(&r);
-    }
+    rpt_seen_cells(&r, c, seen);
     gs_row_int(&r, sqlite3_column_int64(st, 5));
     gs_row_int(&r, pending);
     gs_row_int(&r, rejected);
@@ -157,26 +144,13 @@ static int village_states(const ctx *c, gs_doc *rp)
             const vstate *v = &as.v[i];
             if (village_state(c, v) != state)
                 continue;
-            const division *t = rpt_township_of(&c->div, v->code), *k = rpt_county_of(&c->div, v->code);
             gs_row r = gs_sheet_row(s);
             gs_row_text(&r, vstate_names[state]);
             gs_row_text(&r, vstate_names_zh[state]);
-            gs_row_text(&r, v->code);
-            gs_row_text(&r, rpt_name_of(c, v->code));
-            gs_row_text(&r, t ? t->name : UNKNOWN_NAME);
-            gs_row_text(&r, k ? k->name : UNKNOWN_NAME);
+            rpt_place_cells(&r, c, v->code);
             gs_row_bool(&r, v->listed);
             gs_row_int(&r, v->nodes);
-            if (v->last_seen_ms > 0) {
-                char when[CST_TEXT_MAX];
-                rpt_datetime(v->last_seen_ms, when);
-                gs_row_text(&r, when);
-                int64_t silent = c->o.as_of_ms - v->last_seen_ms;
-                gs_row_int(&r, silent > 0 ? silent / DAY_MS : 0);
-            } else {
-                gs_row_null(&r);
-                gs_row_null(&r);
-            }
+            rpt_seen_cells(&r, c, v->last_seen_ms);
             gs_row_end(&r);
         }
     for (size_t i = 0; i < as.nv; i++)

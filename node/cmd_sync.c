@@ -52,12 +52,10 @@ static int sync_args(node_cli *cli, const char *cmd, node_sync_opts *o, bool *wa
         {"--timeout", true, O_TIMEOUT},    {NULL, false, 0}};
     /* verify has no --watch nor --from-start */
     gs_cli_args a;
-    int rc = gs_cli_parse(cli, cmd, cli->argc, cli->argv, watch ? sync_opts : sync_opts + 2, NULL,
-                          NULL, &a);
+    int rc =
+        gs_cli_parse_opts(cli, cmd, cli->argc, cli->argv, watch ? sync_opts : sync_opts + 2, &a);
     if (rc)
         return rc;
-    if (a.npos)
-        return node_usage("%s: unexpected argument %s", cmd, a.pos[0]);
     if (watch)
         *watch = gs_cli_count(&a, O_WATCH);
     if (from_start)
@@ -232,11 +230,9 @@ int node_cmd_keygen(node_cli *cli)
         return NODE_EXIT_OK;
     }
     gs_cli_args a;
-    int prc = gs_cli_parse(cli, "keygen", cli->argc, cli->argv, NULL, NULL, NULL, &a);
+    int prc = gs_cli_parse_opts(cli, "keygen", cli->argc, cli->argv, NULL, &a);
     if (prc)
         return prc;
-    if (a.npos)
-        return node_usage("keygen: unexpected argument %s", a.pos[0]);
     char path[4096], pub[41], sec[41];
     snprintf(path, sizeof path, "%s.key", cli->db);
     if (zmq_curve_keypair(pub, sec))

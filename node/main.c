@@ -144,11 +144,9 @@ int node_cmd_init(node_cli *cli)
         {"--name", true, O_NAME},         {"--bundle", true, O_BUNDLE},
         {NULL, false, 0}};
     gs_cli_args a;
-    int prc = gs_cli_parse(cli, "init", cli->argc, cli->argv, opts, NULL, NULL, &a);
+    int prc = gs_cli_parse_opts(cli, "init", cli->argc, cli->argv, opts, &a);
     if (prc)
         return prc;
-    if (a.npos)
-        return node_usage("init: unexpected argument %s", a.pos[0]);
     node_identity id = {0};
     const char *node_id = gs_cli_arg(&a, O_NODE_ID), *village = gs_cli_arg(&a, O_VILLAGE),
                *hub = gs_cli_arg(&a, O_ENDPOINT), *bundle = gs_cli_arg(&a, O_BUNDLE),
@@ -319,11 +317,9 @@ int node_cmd_status(node_cli *cli)
         return NODE_EXIT_OK;
     }
     gs_cli_args a;
-    int prc = gs_cli_parse(cli, "status", cli->argc, cli->argv, NULL, NULL, NULL, &a);
+    int prc = gs_cli_parse_opts(cli, "status", cli->argc, cli->argv, NULL, &a);
     if (prc)
         return prc;
-    if (a.npos)
-        return node_usage("status: unexpected argument %s", a.pos[0]);
     node_store *s = node_open(cli);
     if (!s)
         return NODE_EXIT_ERROR;

@@ -213,6 +213,15 @@ int gs_cli_parse(const gs_cli *cli, const char *cmd, int argc, char **argv, cons
     return GS_CLI_OK;
 }
 
+int gs_cli_parse_opts(const gs_cli *cli, const char *cmd, int argc, char **argv,
+                      const gs_cli_opt *opts, gs_cli_args *out)
+{
+    int rc = gs_cli_parse(cli, cmd, argc, argv, opts, NULL, NULL, out);
+    if (!rc && out->npos)
+        rc = gs_cli_usage(cli->prog->name, "%s: unexpected argument %s", cmd, out->pos[0]);
+    return rc;
+}
+
 const char *gs_cli_arg(const gs_cli_args *a, int id)
 {
     for (int i = a->n - 1; i >= 0; i--)
@@ -272,11 +281,9 @@ int gs_cli_list_parse(const gs_cli *cli, gs_cli_list *q)
     char cmd[64];
     snprintf(cmd, sizeof cmd, "%s list", rt->name);
     gs_cli_args a;
-    int rc = gs_cli_parse(cli, cmd, cli->argc - 1, cli->argv + 1, list_opts, NULL, NULL, &a);
+    int rc = gs_cli_parse_opts(cli, cmd, cli->argc - 1, cli->argv + 1, list_opts, &a);
     if (rc)
         return rc;
-    if (a.npos)
-        return gs_cli_usage(prog, "%s: unexpected argument %s", cmd, a.pos[0]);
     gs_find_filter f = {gs_cli_arg(&a, L_STATUS),
                         gs_cli_arg(&a, L_CATEGORY),
                         gs_cli_arg(&a, L_GRID),

@@ -131,6 +131,11 @@ typedef struct gs_cli_args {
 int gs_cli_parse(const gs_cli *cli, const char *cmd, int argc, char **argv, const gs_cli_opt *opts,
                  gs_cli_lookup lookup, void *arg, gs_cli_args *out);
 
+/* gs_cli_parse for a command that takes options only: a word that is not an
+ * option is the usage error "CMD: unexpected argument WORD". */
+int gs_cli_parse_opts(const gs_cli *cli, const char *cmd, int argc, char **argv,
+                      const gs_cli_opt *opts, gs_cli_args *out);
+
 /* The value of the last option id given, or NULL. */
 const char *gs_cli_arg(const gs_cli_args *a, int id);
 /* How many times option id was given. */

@@ -497,6 +497,43 @@ START_TEST(json_and_csv)
 }
 END_TEST
 
+/* The JSON of a record as the web API will send it: the set and null fields
+ * in schema order (unset ones left out), integers as numbers, booleans as
+ * true/false, text with its Chinese as is; and gs_record_json is its
+ * compact dump, byte for byte. */
+START_TEST(record_to_json)
+{
+    const gs_rectype *rt = gs_rectype_get(GS_RT_MEMBER);
+    gs_record *r = gs_record_new(rt);
+    ck_assert_int_eq(gs_record_set_str(r, GS_MEMBER_ID, "m-1"), GS_OK);
+    ck_assert_int_eq(gs_record_set_str(r, GS_MEMBER_NAME, "王\"五\"\n"), GS_OK);
+    ck_assert_int_eq(gs_record_set_int(r, GS_MEMBER_PARTY_MEMBER, 1), GS_OK);
+    gs_record_set_null(r, GS_MEMBER_PHONE);
+    ck_assert_int_eq(gs_record_set_str(r, GS_MEMBER_ROLE, "director"), GS_OK);
+    json_t *o = gs_record_to_json(r);
+    ck_assert_ptr_nonnull(o);
+    ck_assert_int_eq((int)json_object_size(o), 5);
+    ck_assert_str_eq(json_string_value(json_object_get(o, "name")), "王\"五\"\n");
+    ck_assert(json_is_true(json_object_get(o, "party_member")));
+    ck_assert(json_is_null(json_object_get(o, "phone")));
+    ck_assert_ptr_null(json_object_get(o, "gender")); /* unset: not there */
+    json_decref(o);
+    gs_buf b = GS_BUF_INIT;
+    gs_record_json(r, &b);
+    ck_assert_str_eq(b.data, "{\"id\":\"m-1\",\"name\":\"王\\\"五\\\"\\n\",\"role\":\"director\","
+                             "\"party_member\":true,\"phone\":null}");
+    gs_buf_free(&b);
+    gs_record_destroy(&r);
+    /* an integer field is a JSON number */
+    r = sample_incident();
+    o = gs_record_to_json(r);
+    ck_assert(json_is_integer(json_object_get(o, "severity")));
+    ck_assert_int_eq(json_integer_value(json_object_get(o, "severity")), 2);
+    json_decref(o);
+    gs_record_destroy(&r);
+}
+END_TEST
+
 /* A text cell a spreadsheet would run as a formula is written behind a "'";
  * numbers are not; parsing the row's cells gives the same record back. */
 START_TEST(csv_formula_guard)
@@ -588,6 +625,7 @@ int main(void)
     tcase_add_test(tc, decode_rejects);
     tcase_add_test(tc, decode_any_order);
     tcase_add_test(tc, json_and_csv);
+    tcase_add_test(tc, record_to_json);
     tcase_add_test(tc, table_csv_formula_guard);
     tcase_add_test(tc, csv_formula_guard);
     suite_add_tcase(s, tc);
