@@ -72,7 +72,7 @@ static void village_name(nweb *w, char *out, size_t cap)
     gs_record *r = NULL;
     snprintf(out, cap, "%s", id->name[0] ? id->name : id->village);
     if (node_store_get(w->store, rt, id->village, &r, NULL) == GS_OK) {
-        const char *name = gs_record_str(r, gs_field_find(rt, "name"));
+        const char *name = gs_record_str(r, GS_DIVISION_NAME);
         if (name && *name)
             snprintf(out, cap, "%s", name);
         gs_record_destroy(&r);
@@ -150,7 +150,7 @@ static int put_overdue(const char *id, const char *title, const char *status,
 {
     home_ctx *x = arg;
     const gs_rectype *rt = gs_rectype_get(GS_RT_INCIDENT);
-    const gs_field *sf = &rt->fields[gs_field_find(rt, "status")];
+    const gs_field *sf = &rt->fields[GS_INCIDENT_STATUS];
     gs_html_printf(x->b,
                    "<li><a href=\"/incident/%s\">%s</a> <span class=\"status\">%s</span> "
                    "<span class=\"deadline\">%s %s</span></li>\n",
