@@ -210,7 +210,7 @@ static bool same_value(const gs_value *a, const gs_value *b)
 
 /* Keeps in row only the key and the fields that differ from old; returns how
  * many fields differ. */
-static int keep_changed(gs_record *row, const gs_record *old)
+int node_keep_changed(gs_record *row, const gs_record *old)
 {
     int n = 0;
     for (int f = 0; f < row->rt->nfields; f++) {
@@ -239,7 +239,7 @@ static int import_row(node_store *s, gs_record *rec, seen_rows *seen, row_fate *
             *fate = ROW_NEW;
             return node_entry_create(s, rec, NULL, eb);
         }
-        int n = keep_changed(rec, old);
+        int n = node_keep_changed(rec, old);
         gs_record_destroy(&old);
         *fate = n ? ROW_UPDATED : ROW_UNCHANGED;
         return n ? node_entry_update(s, rec, NULL, eb) : GS_OK;

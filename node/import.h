@@ -68,6 +68,10 @@ int node_import_read(gs_csv **out, const char *name, const void *data, size_t le
 int node_import_run(node_store *s, const gs_rectype *rt, const gs_csv *csv,
                     const node_import_opts *o, node_import_result *res, gs_errbuf *eb);
 
+/* Keeps in row only the key and the fields whose value differs from old's
+ * (an edit that records only what changed); returns how many differ. */
+int node_keep_changed(gs_record *row, const gs_record *old);
+
 /* The name of a table's encoding for people: "UTF-8", "GB18030/GBK", "XLSX". */
 const char *node_import_encoding_name(gs_csv_encoding e);
 

@@ -59,6 +59,11 @@ void nweb_csrf_field(gs_http_req *rq, gs_buf *b);
 /* zh or en text for the request's language. */
 const char *nweb_t(const gs_http_req *rq, const char *zh, const char *en);
 
+/* Stops a sync the 同步 page started (asks it to stop, waits for its
+ * thread) and frees its state; for the desk's shutdown, before the store
+ * closes. Safe when none ever ran. (sync.c) */
+void nweb_sync_stop(nweb *w);
+
 /* Route tables of the page groups (each ends with {NULL}). */
 extern const gs_http_route nweb_home_routes[];
 extern const gs_http_route nweb_incident_routes[];
