@@ -33,6 +33,7 @@ typedef struct nweb {
     node_store *store;
     const char *db_path; /* for the sync thread's own connection */
     gs_http_server *srv;
+    bool login; /* a password is set: every page but /login needs a session */
     pthread_mutex_t sync_lock; /* guards the sync state below (sync.c) */
     struct nweb_sync *sync;
 } nweb;
