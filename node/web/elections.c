@@ -367,8 +367,8 @@ static void cell_input(gs_buf *b, const sheet *sh, const gs_record *r, const cha
     const char *val = v.data ? v.data : "";
     const char *msg = sheet_msg_of(sh, key);
     if (fd->type == GS_FT_ENUM || fd->type == GS_FT_BOOL) {
-        gs_html_printf(b, "<select name=\"%s\" id=\"%s\"%s>", key, key,
-                       msg ? " aria-invalid=\"true\"" : "");
+        gs_html_printf(b, "<select name=\"%s\" id=\"%s\"", key, key);
+        gs_buf_puts(b, msg ? " aria-invalid=\"true\">" : ">");
         gs_buf_puts(b, "<option value=\"\"></option>");
         if (fd->type == GS_FT_BOOL) {
             gs_html_printf(b, "<option value=\"1\"%s>是</option><option value=\"0\"%s>否</option>",
@@ -444,8 +444,9 @@ static void sheet_page(gs_http_req *rq, gs_http_resp *rs, const sheet *sh, const
         const gs_field *fd = &sh->e->rt->fields[pg_fld(sh->e->rt, election_cells[i])];
         char key[32];
         snprintf(key, sizeof key, "e.%s", election_cells[i]);
-        gs_html_printf(b, "<tr><th><label for=\"%s\">%s%s</label></th><td>", key, fd->label_zh,
-                       fd->flags & GS_F_REQUIRED ? " <span class=\"req\">*</span>" : "");
+        gs_html_printf(b, "<tr><th><label for=\"%s\">%s", key, fd->label_zh);
+        gs_buf_puts(b, fd->flags & GS_F_REQUIRED ? " <span class=\"req\">*</span>" : "");
+        gs_buf_puts(b, "</label></th><td>");
         cell_input(b, sh, sh->e, election_cells[i], key, raw_of(sh, get, arg, key));
         gs_buf_puts(b, "</td></tr>\n");
     }
@@ -454,8 +455,8 @@ static void sheet_page(gs_http_req *rq, gs_http_resp *rs, const sheet *sh, const
     const gs_rectype *crt = gs_rectype_get(GS_RT_CANDIDATE);
     for (size_t i = 0; candidate_cells[i]; i++) {
         const gs_field *fd = &crt->fields[pg_fld(crt, candidate_cells[i])];
-        gs_html_printf(b, "<th>%s%s</th>", fd->label_zh,
-                       fd->flags & GS_F_REQUIRED ? " <span class=\"req\">*</span>" : "");
+        gs_html_printf(b, "<th>%s", fd->label_zh);
+        gs_buf_puts(b, fd->flags & GS_F_REQUIRED ? " <span class=\"req\">*</span></th>" : "</th>");
     }
     gs_buf_puts(b, judged ? "<th>结果</th>" : "");
     gs_buf_puts(b, "<th></th></tr></thead><tbody>\n");

@@ -34,6 +34,7 @@
     form.querySelectorAll(".cell-msg").forEach(function (s) { s.textContent = ""; });
     form.querySelectorAll("[aria-invalid]").forEach(function (i) { i.removeAttribute("aria-invalid"); });
     body.textContent = "";
+    body.setAttribute("data-live", "1");
     var general = [];
     r.errors.forEach(function (e) {
       var s = form.querySelector('.cell-msg[data-for="' + e.cell + '"]');
@@ -72,6 +73,10 @@
       .then(function (r) { if (mine === seq && r.errors) show(r); })
       .catch(function () { /* offline or stopped: the findings show after saving */ });
   }
+  /* a sheet that already holds figures (an edit, or one sent back with
+   * errors) is checked at once */
+  var reg = document.getElementById("e.registered");
+  if (reg && reg.value !== "") check();
   form.addEventListener("input", function () {
     clearTimeout(timer);
     timer = setTimeout(check, 250);
