@@ -18,9 +18,10 @@
  *              confirmation store their rows; a bad file shows its errors by
  *              row and column and stores nothing; an expired or used token is
  *              refused; the downloads are a workbook and a CSV
- *   sync       the sync button syncs with the hub (the records reach it)
- *              and the result appears in words; a running `sync --watch`
- *              is seen
+ *   sync       the sync button with the hub down: running, then the
+ *              failure in words; with the hub up it syncs (the records
+ *              reach it) and the result appears in words; a running `sync
+ *              --watch` is seen
  */
 #include <check.h>
 #include <iconv.h>
@@ -108,6 +109,13 @@ static void setup(void)
 
 static void teardown(void)
 {
+    int st = web > 0 ? gst_procs_reap(&procs, web, false) : -1;
+    if (st != -1) { /* it ended by itself: what it said, for the failure */
+        char *log = gst_read_file(logp, NULL);
+        fprintf(stderr, "gridnode web exited (%d) during the test:\n%s\n", st, log ? log : "");
+        free(log);
+    }
+    web = 0;
     gst_procs_kill_all(&procs);
     gst_result_free(&R);
     gst_rmrf(tmp);
@@ -550,6 +558,10 @@ static gst_http_answer wait_sync(void)
 {
     int64_t end = gst_now_ms() + 60000;
     for (;;) {
+        if (gst_procs_reap(&procs, web, false) != -1) {
+            char *log = gst_read_file(logp, NULL);
+            ck_abort_msg("gridnode web exited during a sync:\n%s", log ? log : "");
+        }
         gst_http_answer a = get("/api/sync");
         ck_assert_int_eq(a.status, 200);
         if (!strstr(a.body, "\"state\":\"running\""))
@@ -570,6 +582,26 @@ START_TEST(sync_button_syncs_with_hub)
     ck_assert_int_eq(a.status, 200);
     BODY_HAS(a, "还没有同步");
     BODY_HAS(a, "未运行"); /* no watch */
+    gst_http_answer_free(&a);
+
+    /* the hub is not up yet: the sync runs (the page says so, the button is
+     * off, a second press starts no other), then fails in words */
+    a = post_form("/sync", (const char *const[]){NULL});
+    ck_assert_int_eq(a.status, 303);
+    gst_http_answer_free(&a);
+    a = get("/sync");
+    BODY_HAS(a, "data-state=\"running\"");
+    BODY_HAS(a, "正在同步");
+    BODY_HAS(a, "id=\"sync-button\" disabled");
+    BODY_HAS(a, "http-equiv=\"refresh\""); /* without JavaScript */
+    gst_http_answer_free(&a);
+    a = post_form("/sync", (const char *const[]){NULL});
+    ck_assert_int_eq(a.status, 303);
+    gst_http_answer_free(&a);
+    a = wait_sync();
+    BODY_HAS(a, "\"state\":\"failed\"");
+    BODY_HAS(a, "无法连接市级平台");
+    BODY_HAS(a, "\"pending\":2");
     gst_http_answer_free(&a);
 
     gst_hub_serve(&procs, hub_db, endpoint, hub_log, false);
