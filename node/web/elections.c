@@ -67,6 +67,9 @@ typedef struct sheet {
     int *row;        /* each one's row number in the sheet */
     size_t n;
     size_t rows;     /* rows the sheet sent */
+    char **del;      /* stored candidates whose row was emptied: to delete */
+    int *del_row;
+    size_t ndel;
     cell_msg *msgs;
     size_t nmsgs;
 } sheet;
@@ -78,6 +81,10 @@ static void sheet_free(sheet *sh)
         gs_record_destroy(&sh->c[i]);
     free(sh->c);
     free(sh->row);
+    for (size_t i = 0; i < sh->ndel; i++)
+        free(sh->del[i]);
+    free(sh->del);
+    free(sh->del_row);
     free(sh->msgs);
     memset(sh, 0, sizeof *sh);
 }
@@ -104,7 +111,8 @@ static const char *sheet_msg_of(const sheet *sh, const char *key)
 
 /* Parses the cells of one record: prefix "e." or "cN."; an empty cell is a
  * value not given, which is an error for a required field without a
- * default. Returns how many cells were non-empty. */
+ * default; in a stored record an emptied optional cell clears the field.
+ * Returns how many cells were non-empty. */
 static int parse_cells(sheet *sh, gs_record *r, const char *prefix, const char *const *cells,
                        cell_get get, void *arg)
 {
@@ -114,6 +122,8 @@ static int parse_cells(sheet *sh, gs_record *r, const char *prefix, const char *
         snprintf(key, sizeof key, "%s%s", prefix, cells[i]);
         const char *v = get(key, arg);
         int f = pg_fld(r->rt, cells[i]);
+        if (v && !*v && gs_record_key(r) && !(r->rt->fields[f].flags & GS_F_REQUIRED))
+            gs_record_set_null(r, f); /* a stored record's cell emptied: cleared */
         if (!v || !*v)
             continue;
         given++;
@@ -152,6 +162,21 @@ static int sheet_add(sheet *sh, gs_record *c, int row)
     return GS_OK;
 }
 
+/* Notes that the row of stored candidate cid was emptied. */
+static int sheet_del(sheet *sh, const char *cid, int row)
+{
+    char **d = realloc(sh->del, (sh->ndel + 1) * sizeof *d);
+    if (d)
+        sh->del = d;
+    int *r = d ? realloc(sh->del_row, (sh->ndel + 1) * sizeof *r) : NULL;
+    if (r)
+        sh->del_row = r;
+    if (!r || !(sh->del[sh->ndel] = strdup(cid)))
+        return GS_ENOMEM;
+    sh->del_row[sh->ndel++] = row;
+    return GS_OK;
+}
+
 /* Reads a whole sheet into records (nothing stored): sh->e, with key eid
  * when it is a stored election's, and a candidate per row that holds
  * anything. Messages for every cell that does not parse and every required
@@ -181,8 +206,10 @@ static int sheet_read(sheet *sh, const char *eid, cell_get get, void *arg)
         const char *cid = get(key, arg);
         if (cid && *cid)
             gs_record_set_str(c, crt->key, cid);
-        if (!parse_cells(sh, c, prefix, candidate_cells, get, arg) && !(cid && *cid)) {
-            gs_record_destroy(&c); /* an empty row */
+        if (!parse_cells(sh, c, prefix, candidate_cells, get, arg)) {
+            gs_record_destroy(&c); /* an empty row; a stored candidate's: deleted */
+            if (cid && *cid && sheet_del(sh, cid, i))
+                return GS_ENOMEM;
             continue;
         }
         gs_record_apply_defaults(c);
@@ -258,26 +285,56 @@ static const char *json_get(const char *key, void *arg)
 /* ---- storing the sheet --------------------------------------------------------- */
 
 /* Stores one candidate of row sh->row[i]: a new one, or the cells of a
- * stored one that differ. */
+ * stored one that differ. Works on a copy: the sheet keeps what was typed,
+ * to be shown again when the transaction is refused. */
 static int save_candidate(node_store *s, sheet *sh, size_t i, const char *eid, gs_errbuf *eb)
 {
-    gs_record *c = sh->c[i];
+    gs_record *c = gs_record_dup(sh->c[i]), *old = NULL;
+    if (!c)
+        return gs_errf(eb, GS_ENOMEM, "out of memory");
     gs_record_set_str(c, pg_fld(c->rt, "election_id"), eid);
+    for (int f = 0; f < c->rt->nfields; f++) /* the rules' answers are no edit */
+        if (gs_derived_field(c->rt, f))
+            gs_record_unset(c, f);
+    int rc;
+    if (!gs_record_key(c)) {
+        rc = node_entry_create(s, c, NULL, eb);
+    } else if (!(rc = node_store_get(s, c->rt, gs_record_key(c), &old, eb))) {
+        const char *was = pg_str(old, "election_id");
+        if (!was || strcmp(was, eid))
+            rc = gs_errf(eb, GS_EINVAL,
+                         "候选人 %s 不属于这次选举 (not a candidate of this election)",
+                         gs_record_key(c));
+        else if (node_keep_changed(c, old))
+            rc = node_entry_update(s, c, NULL, eb);
+    }
+    gs_record_destroy(&old);
+    gs_record_destroy(&c);
+    return rc;
+}
+
+/* Deletes stored candidate cid of election eid (a row emptied on the sheet). */
+static int delete_candidate(node_store *s, const char *cid, const char *eid, gs_errbuf *eb)
+{
     gs_record *old = NULL;
-    if (!gs_record_key(c))
-        return node_entry_create(s, c, NULL, eb);
-    int rc = node_store_get(s, c->rt, gs_record_key(c), &old, eb);
+    int rc = node_store_get(s, gs_rectype_get(GS_RT_CANDIDATE), cid, &old, eb);
     if (rc)
         return rc;
     const char *was = pg_str(old, "election_id");
-    if (!was || strcmp(was, eid)) {
-        gs_record_destroy(&old);
-        return gs_errf(eb, GS_EINVAL, "候选人 %s 不属于这次选举 (not a candidate of this election)",
-                       gs_record_key(c));
+    gs_record *del = NULL;
+    if (!was || strcmp(was, eid))
+        rc = gs_errf(eb, GS_EINVAL, "候选人 %s 不属于这次选举 (not a candidate of this election)",
+                     cid);
+    else if (!(del = gs_record_new(old->rt)))
+        rc = GS_ENOMEM;
+    else {
+        gs_record_set_str(del, del->rt->key, cid);
+        gs_record_set_str(del, del->rt->scope, gs_record_scope(old));
+        rc = node_store_put(s, del, GS_OP_DELETE, eb);
     }
-    int n = node_keep_changed(c, old);
+    gs_record_destroy(&del);
     gs_record_destroy(&old);
-    return n ? node_entry_update(s, c, NULL, eb) : GS_OK;
+    return rc;
 }
 
 /* True when row i lowers (or keeps) a stored candidate's votes: it is
@@ -310,7 +367,11 @@ static int sheet_save(node_store *s, sheet *sh, const char *eid)
         node_store_rollback(s);
         return GS_ENOMEM;
     }
-    /* lowered votes first, then the figures, then the rest */
+    /* deleted rows first (every sum only goes down), then lowered votes,
+     * then the figures, then the rest */
+    for (size_t i = 0; eid && !rc && i < sh->ndel; i++)
+        if ((rc = delete_candidate(s, sh->del[i], eid, &eb)))
+            snprintf(key, sizeof key, "c%d", sh->del_row[i]);
     for (size_t i = 0; eid && !rc && i < sh->n; i++)
         if (lowers(s, sh->c[i])) {
             done[i] = true;

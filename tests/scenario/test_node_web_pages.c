@@ -321,6 +321,22 @@ START_TEST(election_bad_sheet_stores_nothing)
     ASSERT_OUT_HAS("450");
     GN("election", "list");
     ASSERT_OUT_HAS("600");
+    /* emptying a stored candidate's row deletes it, with the sheet */
+    const char *const kept[] = {"e.committee", "village", "e.election_date", "2026-03-01",
+                                "e.registered", "1000", "e.voted", "600", "e.valid", "600",
+                                "e.invalid", "0", "e.seats_member", "1",
+                                "c0.id", c0, "c0.name", "张三", "c0.gender", "male",
+                                "c0.post", "chair", "c0.votes", "500",
+                                "c1.id", c1, "c1.name", "", "c1.gender", "", "c1.post", "",
+                                "c1.votes", "", NULL};
+    a = post_form(edit, kept);
+    location_of(&a, path, sizeof path);
+    gst_http_answer_free(&a);
+    ck_assert_int_eq(count_of("candidate"), 1);
+    a = get(path);
+    BODY_LACKS(a, "李四");
+    BODY_HAS(a, "张三");
+    gst_http_answer_free(&a);
 }
 END_TEST
 
