@@ -59,6 +59,19 @@ static const char *const import_rows_ddl =
     "CREATE TABLE IF NOT EXISTS import_rows (\n"
     "  fingerprint BLOB PRIMARY KEY, rtype TEXT NOT NULL, rid TEXT NOT NULL) WITHOUT ROWID;";
 
+/* The desk's home page (node_store_incident_counts, node_store_overdue_each)
+ * counts incidents by status and lists the open ones past their deadline on
+ * every visit. (status, deadline) answers the counts from the index alone,
+ * and the overdue ones in time proportional to the open incidents rather
+ * than to every incident ever recorded; (deadline, status) lists the oldest
+ * deadlines first without sorting them all when very many are overdue.
+ * Node-local (an index is no data); made on open. */
+static const char *const desk_ddl =
+    "CREATE INDEX IF NOT EXISTS incidents_status_deadline ON incidents(status, deadline, "
+    "_deleted);\n"
+    "CREATE INDEX IF NOT EXISTS incidents_deadline_status ON incidents(deadline, status, "
+    "_deleted);";
+
 /* What a node database is, for the core's create and open (gridsync/stmt.h).
  * Connection settings: WAL, every commit fsynced (village PCs lose power). */
 static const gs_store_kind node_kind = {
@@ -136,6 +149,10 @@ int node_store_open(node_store **out, const char *path, gs_errbuf *eb)
     if ((rc = gs_replica_open(&s->replica, s->db, eb)) ||
         (version < 2 && (rc = migrate_1_to_2(s, path, eb))))
         goto fail;
+    if ((rc = gs_db_exec(s->db, desk_ddl, eb))) {
+        gs_errprefix(eb, rc, "%s: creating the incidents' status index", path);
+        goto fail;
+    }
     if (sqlite3_prepare_v3(s->db,
                            "INSERT INTO changes (origin, seq, hlc, rtype, rid, op, body, hash) "
                            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -548,49 +565,93 @@ int node_store_incident_counts(node_store *s, int64_t counts[], size_t n, gs_err
     return step == SQLITE_DONE ? GS_OK : gs_sql_err(s->db, eb, "counting the incidents");
 }
 
-int node_store_overdue_each(node_store *s, const char *today, int limit, node_overdue_fn fn,
-                            void *arg, int64_t *total, gs_errbuf *eb)
+/* The open states (gs_status_is_closed false), bound into "status IN (...)"
+ * as ?3, ?4 ...: the rules say which are closed, not this SQL. */
+static int open_states(const char **names, int max)
 {
-    /* the closed states come from the rules (gs_status_is_closed), bound
-     * as a list rather than written into the SQL */
-    gs_buf closed = GS_BUF_INIT;
-    gs_buf_putc(&closed, ',');
-    for (int i = 0; i < GS_ST__COUNT; i++)
-        if (gs_status_is_closed((gs_status)i))
-            gs_buf_printf(&closed, "%s,", gs_status_names[i]);
-    if (closed.err)
-        return gs_errf(eb, GS_ENOMEM, "out of memory");
-    sqlite3_stmt *st = gs_stmt(&s->stmts, s->db,
-                               "SELECT id, title, status, deadline, count(*) OVER () FROM incidents "
-                               "WHERE _deleted = 0 AND deadline IS NOT NULL AND deadline <> '' AND "
-                               "deadline < ?1 AND instr(?2, ',' || status || ',') = 0 "
-                               "ORDER BY deadline, id LIMIT ?3");
-    if (!st) {
-        gs_buf_free(&closed);
-        return gs_sql_err(s->db, eb, "reading the overdue incidents");
-    }
-    sqlite3_bind_text(st, 1, today, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, closed.data, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 3, limit);
-    if (total)
-        *total = 0;
-    int rc = GS_OK, step;
-    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *c[4];
-        for (int i = 0; i < 4; i++) {
-            c[i] = (const char *)sqlite3_column_text(st, i);
-            if (!c[i])
-                c[i] = "";
+    int n = 0;
+    for (int i = 0; i < GS_ST__COUNT && n < max; i++)
+        if (!gs_status_is_closed((gs_status)i))
+            names[n++] = gs_status_names[i];
+    return n;
+}
+
+/* "... status IN (?3, ?4, ...)" for n open states, into sql. */
+static void open_states_sql(char *sql, size_t cap, const char *head, const char *tail, int n)
+{
+    size_t len = (size_t)snprintf(sql, cap, "%s", head);
+    for (int i = 0; i < n && len < cap; i++)
+        len += (size_t)snprintf(sql + len, cap - len, "%s?%d", i ? ", " : "", i + 3);
+    if (len < cap)
+        snprintf(sql + len, cap - len, "%s", tail);
+}
+
+/* Above this many overdue incidents the list walks the deadline index in
+ * order and stops at the limit; below it, it sorts the few from the status
+ * index (walking by deadline would visit every closed incident whose
+ * deadline has passed too). */
+#define OVERDUE_WALK_FROM 1000
+
+int node_store_overdue_each(node_store *s, const char *today, int limit, node_overdue_fn fn,
+                            void *arg, int64_t max_count, int64_t *total, gs_errbuf *eb)
+{
+    const char *open[GS_ST__COUNT];
+    int n = open_states(open, GS_ST__COUNT);
+    static const char past[] = " WHERE _deleted = 0 AND deadline IS NOT NULL AND deadline <> '' "
+                               "AND deadline < ?1 AND ";
+    int64_t count = 0;
+    char sql[768], head[512];
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 0) { /* counted up to max_count + 1 (a page says "1000+") */
+            snprintf(head, sizeof head, "SELECT count(*) FROM (SELECT 1 FROM incidents%sstatus IN (",
+                     past);
+            open_states_sql(sql, sizeof sql, head, ") LIMIT ?2)", n);
+        } else if (count > OVERDUE_WALK_FROM) {
+            /* +status: the status term must not pick the status index */
+            snprintf(head, sizeof head,
+                     "SELECT id, title, status, deadline FROM incidents%s+status IN (", past);
+            open_states_sql(sql, sizeof sql, head, ") ORDER BY deadline, id LIMIT ?2", n);
+        } else {
+            /* the ids and deadlines from the status index alone, then the rows */
+            snprintf(head, sizeof head,
+                     "SELECT i.id, i.title, i.status, i.deadline FROM (SELECT id AS oid, "
+                     "deadline AS odl FROM incidents%sstatus IN (", past);
+            open_states_sql(sql, sizeof sql, head,
+                            ") ORDER BY deadline, id LIMIT ?2) JOIN incidents i ON i.id = oid "
+                            "ORDER BY odl, oid", n);
         }
-        if (total)
-            *total = sqlite3_column_int64(st, 4);
-        rc = fn(c[0], c[1], c[2], c[3], arg);
+        if (pass == 1 && count == 0)
+            break;
+        sqlite3_stmt *st = gs_stmt(&s->stmts, s->db, sql);
+        if (!st)
+            return gs_sql_err(s->db, eb, "reading the overdue incidents");
+        sqlite3_bind_text(st, 1, today, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, pass ? limit : max_count + 1);
+        for (int i = 0; i < n; i++)
+            sqlite3_bind_text(st, i + 3, open[i], -1, SQLITE_STATIC);
+        int rc = GS_OK, step;
+        while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+            if (!pass) {
+                count = sqlite3_column_int64(st, 0);
+                continue;
+            }
+            const char *c[4];
+            for (int i = 0; i < 4; i++) {
+                c[i] = (const char *)sqlite3_column_text(st, i);
+                if (!c[i])
+                    c[i] = "";
+            }
+            rc = fn(c[0], c[1], c[2], c[3], arg);
+        }
+        if (!rc && step != SQLITE_DONE)
+            rc = gs_sql_err(s->db, eb, "reading the overdue incidents");
+        gs_stmt_done(st);
+        if (rc)
+            return rc;
     }
-    if (!rc && step != SQLITE_DONE)
-        rc = gs_sql_err(s->db, eb, "reading the overdue incidents");
-    gs_stmt_done(st);
-    gs_buf_free(&closed);
-    return rc;
+    if (total)
+        *total = count;
+    return GS_OK;
 }
 
 int node_store_reject(node_store *s, uint64_t seq, const char *code, const char *reason,
