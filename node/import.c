@@ -36,12 +36,11 @@
 
 const char *node_import_encoding_name(gs_csv_encoding e)
 {
-    return e == GS_CSV_XLSX        ? "XLSX"
+    return e == GS_CSV_XLSX       ? "XLSX"
            : e == GS_CSV_GB18030  ? "GB18030/GBK"
            : e == GS_CSV_UTF8_BOM ? "UTF-8 BOM"
                                   : "UTF-8";
 }
-
 
 /* Headers of columns that only number the rows of a ledger. 编号 ("number")
  * is one only when the type has no field of that name and the column holds
@@ -139,7 +138,7 @@ typedef struct seen_rows {
     struct seen_slot {
         uint8_t h[GS_HASH_LEN];
         uint32_t count; /* 0: empty slot */
-    } *slots;
+    } * slots;
     size_t mask;
 } seen_rows;
 
@@ -228,8 +227,7 @@ int node_keep_changed(gs_record *row, const gs_record *old)
 typedef enum { ROW_NEW, ROW_UPDATED, ROW_UNCHANGED } row_fate;
 
 /* Stores one parsed row (see the banner for how its identity is found). */
-static int import_row(node_store *s, gs_record *rec, seen_rows *seen, row_fate *fate,
-                      gs_errbuf *eb)
+static int import_row(node_store *s, gs_record *rec, seen_rows *seen, row_fate *fate, gs_errbuf *eb)
 {
     const gs_rectype *rt = rec->rt;
     gs_record *old = NULL;
@@ -244,8 +242,8 @@ static int import_row(node_store *s, gs_record *rec, seen_rows *seen, row_fate *
         *fate = n ? ROW_UPDATED : ROW_UNCHANGED;
         return n ? node_entry_update(s, rec, NULL, eb) : GS_OK;
     }
-    const char *village = gs_record_scope(rec) ? gs_record_scope(rec)
-                                               : node_store_identity(s)->village;
+    const char *village =
+        gs_record_scope(rec) ? gs_record_scope(rec) : node_store_identity(s)->village;
     uint8_t fp[GS_HASH_LEN];
     row_fingerprint(rec, village, seen, fp);
     char rid[128];
@@ -267,8 +265,8 @@ static int import_row(node_store *s, gs_record *rec, seen_rows *seen, row_fate *
 typedef struct import_ctx {
     node_store *s;
     seen_rows *seen;
-    size_t count[3]; /* by row_fate */
-    size_t examples; /* rows marked 示例 (a template's examples), skipped */
+    size_t count[3];      /* by row_fate */
+    size_t examples;      /* rows marked 示例 (a template's examples), skipped */
     const int *col_field; /* the header map */
     const node_import_opts *o;
 } import_ctx;
@@ -279,7 +277,8 @@ static bool skip_example(const gs_csv *csv, size_t r, void *arg)
 {
     import_ctx *c = arg;
     for (size_t k = 0; k < gs_csv_ncols(csv); k++)
-        if (c->col_field[k] == COL_ORDINAL && !strcmp(gs_csv_cell(csv, r, k), GS_XLSX_EXAMPLE_MARK)) {
+        if (c->col_field[k] == COL_ORDINAL &&
+            !strcmp(gs_csv_cell(csv, r, k), GS_XLSX_EXAMPLE_MARK)) {
             c->examples++;
             return true;
         }
@@ -299,19 +298,17 @@ static int import_one(gs_record *rec, int *bad_field, void *arg, gs_errbuf *eb)
 }
 
 /* A row's error from the core's loading loop, handed on. */
-static void load_error(size_t row, const char *col, const char *header, const char *msg,
-                       void *arg)
+static void load_error(size_t row, const char *col, const char *header, const char *msg, void *arg)
 {
     import_ctx *c = arg;
     report(c->o, row, col, header, msg);
 }
 
-int node_import_read(gs_csv **out, const char *name, const void *data, size_t len,
-                     gs_errbuf *eb)
+int node_import_read(gs_csv **out, const char *name, const void *data, size_t len, gs_errbuf *eb)
 {
     size_t n = strlen(name);
-    bool xlsx = (n >= 5 && !strcasecmp(name + n - 5, ".xlsx")) ||
-                (len >= 4 && !memcmp(data, "PK\3\4", 4));
+    bool xlsx =
+        (n >= 5 && !strcasecmp(name + n - 5, ".xlsx")) || (len >= 4 && !memcmp(data, "PK\3\4", 4));
     return xlsx ? gs_xlsx_open_mem(out, name, data, len, eb)
                 : gs_csv_open_mem(out, name, data, len, eb);
 }
@@ -338,8 +335,8 @@ int node_import_run(node_store *s, const gs_rectype *rt, const gs_csv *csv,
     import_ctx ctx = {s, &seen, {0, 0, 0}, 0, col_field, o};
     if ((rc = node_store_begin(s, eb)))
         goto out;
-    gs_csv_load how = {"gridnode", o->where, rt, col_field, false, o->progress, 0,
-                       import_one, &ctx, skip_example, load_error};
+    gs_csv_load how = {"gridnode", o->where,   rt,   col_field,    false,     o->progress,
+                       0,          import_one, &ctx, skip_example, load_error};
     res->errors = gs_csv_load_rows(csv, &how);
     res->examples = ctx.examples;
     res->rows = nrows - ctx.examples;

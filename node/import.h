@@ -36,19 +36,19 @@ typedef void (*node_import_error_fn)(const node_import_error *e, void *arg);
 typedef struct node_import_result {
     const gs_rectype *rt;
     gs_csv_encoding encoding;
-    size_t rows;      /* data rows, example rows excluded */
-    size_t examples;  /* rows marked 示例, skipped */
+    size_t rows;     /* data rows, example rows excluded */
+    size_t examples; /* rows marked 示例, skipped */
     size_t created, updated, unchanged;
-    int errors;       /* header errors, or row errors; 0 when the rows are good */
-    bool header_bad;  /* the errors are the header's: no row was read */
-    bool saved;       /* committed (not a dry run, no error) */
+    int errors;      /* header errors, or row errors; 0 when the rows are good */
+    bool header_bad; /* the errors are the header's: no row was read */
+    bool saved;      /* committed (not a dry run, no error) */
 } node_import_result;
 
 /* How one import runs. */
 typedef struct node_import_opts {
-    const char *where;      /* the file (and sheet) as messages name it */
-    bool commit;            /* false: a dry run; everything checked, nothing saved */
-    bool progress;          /* the core's progress line on stderr */
+    const char *where;          /* the file (and sheet) as messages name it */
+    bool commit;                /* false: a dry run; everything checked, nothing saved */
+    bool progress;              /* the core's progress line on stderr */
     node_import_error_fn error; /* every error (may be NULL: counted only) */
     void *arg;
 } node_import_opts;
@@ -56,8 +56,7 @@ typedef struct node_import_opts {
 /* Reads the len bytes at data as a workbook when name ends in .xlsx or the
  * bytes start as a zip archive does, else as CSV (UTF-8 or GB18030). *out
  * is the caller's (gs_csv_destroy); the message in eb names name. */
-int node_import_read(gs_csv **out, const char *name, const void *data, size_t len,
-                     gs_errbuf *eb);
+int node_import_read(gs_csv **out, const char *name, const void *data, size_t len, gs_errbuf *eb);
 
 /* Checks the header row of csv for rt (no store needed): every error goes
  * to o->error; res->errors and res->header_bad are set when there are any.

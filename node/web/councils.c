@@ -32,17 +32,17 @@
  * council's limit (cremation: the council's requirement). */
 typedef struct breach {
     gs_finding code;
-    const char *actual, *limit;
+    int actual, limit; /* GS_AFFAIR_..., GS_COUNCIL_... */
 } breach;
 
 static const breach breaches[] = {
-    {GS_FIND_AFFAIR_TABLES, "tables", "max_tables"},
-    {GS_FIND_AFFAIR_COST, "cost_per_table", "max_cost_per_table"},
-    {GS_FIND_AFFAIR_GIFT, "gift", "max_gift"},
-    {GS_FIND_AFFAIR_CARS, "cars", "max_cars"},
-    {GS_FIND_AFFAIR_DAYS, "days", "max_funeral_days"},
-    {GS_FIND_AFFAIR_BRIDE_PRICE, "bride_price", "max_bride_price"},
-    {GS_FIND_AFFAIR_CREMATION, "cremation", "cremation_required"},
+    {GS_FIND_AFFAIR_TABLES, GS_AFFAIR_TABLES, GS_COUNCIL_MAX_TABLES},
+    {GS_FIND_AFFAIR_COST, GS_AFFAIR_COST_PER_TABLE, GS_COUNCIL_MAX_COST_PER_TABLE},
+    {GS_FIND_AFFAIR_GIFT, GS_AFFAIR_GIFT, GS_COUNCIL_MAX_GIFT},
+    {GS_FIND_AFFAIR_CARS, GS_AFFAIR_CARS, GS_COUNCIL_MAX_CARS},
+    {GS_FIND_AFFAIR_DAYS, GS_AFFAIR_DAYS, GS_COUNCIL_MAX_FUNERAL_DAYS},
+    {GS_FIND_AFFAIR_BRIDE_PRICE, GS_AFFAIR_BRIDE_PRICE, GS_COUNCIL_MAX_BRIDE_PRICE},
+    {GS_FIND_AFFAIR_CREMATION, GS_AFFAIR_CREMATION, GS_COUNCIL_CREMATION_REQUIRED},
 };
 
 /* The village's council, or NULL. */
@@ -60,7 +60,7 @@ static gs_record *village_council(node_store *s)
 static void violations_html(gs_buf *b, const gs_record *a, const gs_record *council)
 {
     gs_findset set = 0;
-    const char *v = pg_str(a, "violations");
+    const char *v = pg_str(a, GS_AFFAIR_VIOLATIONS);
     if (!v || gs_findset_parse(v, &set) || !set)
         return;
     gs_buf_puts(b, "<ul class=\"violations\">");
@@ -72,9 +72,9 @@ static void violations_html(gs_buf *b, const gs_record *a, const gs_record *coun
         gs_buf_puts(b, "<li class=\"violation\">");
         if (br->code == GS_FIND_AFFAIR_CREMATION) {
             gs_html_printf(b, "%s：本村要求火化，实际 ", fi->zh);
-            pg_display(b, a, "cremation");
+            pg_display(b, a, GS_AFFAIR_CREMATION);
         } else {
-            const gs_field *fd = &a->rt->fields[pg_fld(a->rt, br->actual)];
+            const gs_field *fd = &a->rt->fields[br->actual];
             gs_html_printf(b, "%s %lld &gt; 上限 ", fd->label_zh,
                            (long long)pg_int(a, br->actual, 0));
             if (council)
@@ -98,15 +98,16 @@ static void violations_html(gs_buf *b, const gs_record *a, const gs_record *coun
 /* The council's standards as a table; "未设" for a limit not set. */
 static void standards_table(gs_buf *b, const gs_record *c)
 {
-    static const char *const limits[] = {"max_tables", "max_cost_per_table", "max_gift",
-                                         "max_cars", "max_funeral_days", "max_bride_price",
-                                         "cremation_required", NULL};
+    static const int limits[] = {GS_COUNCIL_MAX_TABLES,        GS_COUNCIL_MAX_COST_PER_TABLE,
+                                 GS_COUNCIL_MAX_GIFT,          GS_COUNCIL_MAX_CARS,
+                                 GS_COUNCIL_MAX_FUNERAL_DAYS,  GS_COUNCIL_MAX_BRIDE_PRICE,
+                                 GS_COUNCIL_CREMATION_REQUIRED};
     gs_buf_puts(b, "<table class=\"figures standards\">\n");
-    for (size_t i = 0; limits[i]; i++) {
-        int f = pg_fld(c->rt, limits[i]);
+    for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++) {
+        int f = limits[i];
         gs_html_printf(b, "<tr><th>%s</th><td>", c->rt->fields[f].label_zh);
         if (gs_record_has(c, f))
-            pg_display(b, c, limits[i]);
+            pg_display(b, c, f);
         else
             gs_buf_puts(b, "<span class=\"hint\">未设 (no limit)</span>");
         gs_buf_puts(b, "</td></tr>\n");
@@ -125,19 +126,19 @@ static void members_table(gs_buf *b, const pg_list *m)
     for (size_t i = 0; i < m->n; i++) {
         const gs_record *r = m->v[i];
         gs_buf_puts(b, "<tr><td>");
-        pg_display(b, r, "name");
+        pg_display(b, r, GS_MEMBER_NAME);
         gs_buf_puts(b, "</td><td>");
-        pg_display(b, r, "role");
+        pg_display(b, r, GS_MEMBER_ROLE);
         gs_buf_puts(b, "</td><td>");
-        pg_display(b, r, "gender");
+        pg_display(b, r, GS_MEMBER_GENDER);
         gs_buf_puts(b, "</td><td>");
-        pg_display(b, r, "party_member");
+        pg_display(b, r, GS_MEMBER_PARTY_MEMBER);
         gs_buf_puts(b, "</td><td>");
-        pg_display(b, r, "term_start");
+        pg_display(b, r, GS_MEMBER_TERM_START);
         gs_buf_puts(b, " – ");
-        pg_display(b, r, "term_end");
+        pg_display(b, r, GS_MEMBER_TERM_END);
         gs_buf_puts(b, "</td><td>");
-        pg_display(b, r, "phone");
+        pg_display(b, r, GS_MEMBER_PHONE);
         gs_html_printf(b, "</td><td><a href=\"/member/%s/edit\">修改</a></td></tr>\n",
                        gs_record_key(r));
     }
@@ -150,9 +151,15 @@ static void members_table(gs_buf *b, const pg_list *m)
 static void after_save(const gs_record *rec, char *path, size_t cap)
 {
     switch (rec->rt->id) {
-    case GS_RT_COUNCIL: snprintf(path, cap, "/council/%s", gs_record_key(rec)); break;
-    case GS_RT_MEMBER: snprintf(path, cap, "/council/%s", pg_str(rec, "council_id")); break;
-    default: snprintf(path, cap, "/affair/%s", gs_record_key(rec)); break;
+    case GS_RT_COUNCIL:
+        snprintf(path, cap, "/council/%s", gs_record_key(rec));
+        break;
+    case GS_RT_MEMBER:
+        snprintf(path, cap, "/council/%s", pg_str(rec, GS_MEMBER_COUNCIL_ID));
+        break;
+    default:
+        snprintf(path, cap, "/affair/%s", gs_record_key(rec));
+        break;
     }
 }
 
@@ -172,19 +179,19 @@ static void form_page(gs_http_req *rq, gs_http_resp *rs, const gs_form *fm, cons
 }
 
 /* GET or POST of a form of rt: cur is the record edited (NULL: a new one;
- * the caller keeps it), preset_field/preset a value to start from. */
+ * the caller keeps it), field preset_field (< 0: none) starts as preset. */
 static int form_handler(gs_http_req *rq, gs_http_resp *rs, nweb *w, const gs_rectype *rt,
-                        const gs_record *cur, const char *action, const char *preset_field,
+                        const gs_record *cur, const char *action, int preset_field,
                         const char *preset)
 {
     gs_form *fm = nweb_form(rq, w, rt, cur ? GS_FORM_UPDATE : GS_FORM_CREATE);
     if (!fm)
         return GS_ENOMEM;
-    if (preset_field && preset && *preset)
-        gs_form_preset(fm, pg_fld(rt, preset_field), preset);
+    if (preset_field >= 0 && preset && *preset)
+        gs_form_preset(fm, preset_field, preset);
     char title[160];
-    snprintf(title, sizeof title, "%s%s", cur ? nweb_t(rq, "修改", "Edit ") : nweb_t(rq, "登记", "New "),
-             rt->label_zh);
+    snprintf(title, sizeof title, "%s%s",
+             cur ? nweb_t(rq, "修改", "Edit ") : nweb_t(rq, "登记", "New "), rt->label_zh);
     int rc = GS_OK;
     if (!strcmp(gs_http_method(rq), "POST")) {
         nweb_form_take(rq, fm);
@@ -235,20 +242,21 @@ static int load(gs_http_req *rq, gs_http_resp *rs, nweb *w, const gs_rectype *rt
 static void council_section(gs_buf *b, node_store *s, const gs_record *c)
 {
     gs_html_printf(b, "<section class=\"council\"><h2><a href=\"/council/%s\">", gs_record_key(c));
-    pg_display(b, c, "name");
+    pg_display(b, c, GS_COUNCIL_NAME);
     gs_buf_puts(b, "</a></h2>\n<p>成立日期 ");
-    pg_display(b, c, "established_on");
+    pg_display(b, c, GS_COUNCIL_ESTABLISHED_ON);
     gs_buf_puts(b, " · 章程版本 ");
-    pg_display(b, c, "charter_version");
+    pg_display(b, c, GS_COUNCIL_CHARTER_VERSION);
     gs_html_printf(b, " · <a href=\"/council/%s/edit\">修改标准</a></p>\n<h3>标准</h3>\n",
                    gs_record_key(c));
     standards_table(b, c);
     pg_list m;
-    gs_html_printf(b, "<h3>成员</h3>\n<p><a class=\"button\" href=\"/members/new?council=%s\">"
-                      "登记成员</a></p>\n",
+    gs_html_printf(b,
+                   "<h3>成员</h3>\n<p><a class=\"button\" href=\"/members/new?council=%s\">"
+                   "登记成员</a></p>\n",
                    gs_record_key(c));
-    if (pg_collect(s, gs_rectype_get(GS_RT_MEMBER), "council_id", gs_record_key(c), &m, NULL) ==
-        GS_OK) {
+    if (pg_collect(s, gs_rectype_get(GS_RT_MEMBER), GS_MEMBER_COUNCIL_ID, gs_record_key(c), &m,
+                   NULL) == GS_OK) {
         members_table(b, &m);
         pg_list_free(&m);
     }
@@ -260,14 +268,15 @@ static int h_councils(gs_http_req *rq, gs_http_resp *rs, void *app)
     nweb *w = pg_web(app);
     pg_list l;
     gs_errbuf eb = {{0}};
-    if (pg_collect(w->store, gs_rectype_get(GS_RT_COUNCIL), NULL, NULL, &l, &eb))
+    if (pg_collect(w->store, gs_rectype_get(GS_RT_COUNCIL), -1, NULL, &l, &eb))
         return gs_http_error(rq, rs, 500, NULL, "%s", eb.msg);
     nweb_begin(rq, rs, NWEB_COUNCILS, nweb_t(rq, "红白理事会", "Wedding and funeral council"));
     gs_buf *b = gs_http_out(rs);
-    gs_buf_printf(b, "<link rel=\"stylesheet\" href=\"/static/pages.css\">\n<p class=\"actions\">"
-                     "<a class=\"button\" href=\"/affairs\">%s</a> "
-                     "<a class=\"button\" href=\"/affairs/new\">%s</a> "
-                     "<a href=\"/councils/new\">%s</a></p>\n",
+    gs_buf_printf(b,
+                  "<link rel=\"stylesheet\" href=\"/static/pages.css\">\n<p class=\"actions\">"
+                  "<a class=\"button\" href=\"/affairs\">%s</a> "
+                  "<a class=\"button\" href=\"/affairs/new\">%s</a> "
+                  "<a href=\"/councils/new\">%s</a></p>\n",
                   nweb_t(rq, "红白事登记簿", "Affairs"), nweb_t(rq, "登记红白事", "New affair"),
                   nweb_t(rq, "登记理事会", "New council"));
     if (!l.n)
@@ -283,8 +292,8 @@ static int h_councils(gs_http_req *rq, gs_http_resp *rs, void *app)
 
 static int h_council_new(gs_http_req *rq, gs_http_resp *rs, void *app)
 {
-    return form_handler(rq, rs, pg_web(app), gs_rectype_get(GS_RT_COUNCIL), NULL,
-                        "/councils/new", NULL, NULL);
+    return form_handler(rq, rs, pg_web(app), gs_rectype_get(GS_RT_COUNCIL), NULL, "/councils/new",
+                        -1, NULL);
 }
 
 static int h_council(gs_http_req *rq, gs_http_resp *rs, void *app)
@@ -298,13 +307,15 @@ static int h_council(gs_http_req *rq, gs_http_resp *rs, void *app)
     if (!strcmp(what, "/edit")) {
         char action[160];
         snprintf(action, sizeof action, "/council/%s/edit", gs_record_key(c));
-        rc = form_handler(rq, rs, w, c->rt, c, action, NULL, NULL);
+        rc = form_handler(rq, rs, w, c->rt, c, action, -1, NULL);
     } else if (!*what && !strcmp(gs_http_method(rq), "GET")) {
-        nweb_begin(rq, rs, NWEB_COUNCILS, pg_str(c, "name") ? pg_str(c, "name") : "红白理事会");
+        nweb_begin(rq, rs, NWEB_COUNCILS,
+                   pg_str(c, GS_COUNCIL_NAME) ? pg_str(c, GS_COUNCIL_NAME) : "红白理事会");
         gs_buf *b = gs_http_out(rs);
         gs_buf_puts(b, "<link rel=\"stylesheet\" href=\"/static/pages.css\">\n");
         council_section(b, w->store, c);
-        gs_buf_puts(b, "<p><a href=\"/councils\">返回</a> · <a href=\"/affairs\">红白事登记簿</a></p>\n");
+        gs_buf_puts(
+            b, "<p><a href=\"/councils\">返回</a> · <a href=\"/affairs\">红白事登记簿</a></p>\n");
         nweb_end(rq, rs);
     } else {
         rc = gs_http_error(rq, rs, 404, NULL, "没有这个页面 (no such page)");
@@ -316,7 +327,7 @@ static int h_council(gs_http_req *rq, gs_http_resp *rs, void *app)
 static int h_member_new(gs_http_req *rq, gs_http_resp *rs, void *app)
 {
     return form_handler(rq, rs, pg_web(app), gs_rectype_get(GS_RT_MEMBER), NULL, "/members/new",
-                        "council_id", gs_http_query(rq, "council"));
+                        GS_MEMBER_COUNCIL_ID, gs_http_query(rq, "council"));
 }
 
 static int h_member(gs_http_req *rq, gs_http_resp *rs, void *app)
@@ -330,10 +341,10 @@ static int h_member(gs_http_req *rq, gs_http_resp *rs, void *app)
     if (!strcmp(what, "/edit")) {
         char action[160];
         snprintf(action, sizeof action, "/member/%s/edit", gs_record_key(m));
-        rc = form_handler(rq, rs, w, m->rt, m, action, NULL, NULL);
+        rc = form_handler(rq, rs, w, m->rt, m, action, -1, NULL);
     } else {
         char path[160];
-        snprintf(path, sizeof path, "/council/%s", pg_str(m, "council_id"));
+        snprintf(path, sizeof path, "/council/%s", pg_str(m, GS_MEMBER_COUNCIL_ID));
         rc = gs_http_redirect(rs, path);
     }
     gs_record_destroy(&m);
@@ -347,21 +358,22 @@ static int h_affairs(gs_http_req *rq, gs_http_resp *rs, void *app)
     nweb *w = pg_web(app);
     pg_list l;
     gs_errbuf eb = {{0}};
-    if (pg_collect(w->store, gs_rectype_get(GS_RT_AFFAIR), NULL, NULL, &l, &eb))
+    if (pg_collect(w->store, gs_rectype_get(GS_RT_AFFAIR), -1, NULL, &l, &eb))
         return gs_http_error(rq, rs, 500, NULL, "%s", eb.msg);
     gs_record *council = village_council(w->store);
     nweb_begin(rq, rs, NWEB_COUNCILS, nweb_t(rq, "红白事登记簿", "Weddings and funerals"));
     gs_buf *b = gs_http_out(rs);
-    gs_buf_printf(b, "<link rel=\"stylesheet\" href=\"/static/pages.css\">\n<p class=\"actions\">"
-                     "<a class=\"button primary\" href=\"/affairs/new\">%s</a> "
-                     "<a href=\"/councils\">%s</a></p>\n",
+    gs_buf_printf(b,
+                  "<link rel=\"stylesheet\" href=\"/static/pages.css\">\n<p class=\"actions\">"
+                  "<a class=\"button primary\" href=\"/affairs/new\">%s</a> "
+                  "<a href=\"/councils\">%s</a></p>\n",
                   nweb_t(rq, "登记红白事", "New affair"), nweb_t(rq, "理事会及标准", "Council"));
     if (!council)
         gs_buf_puts(b, "<p class=\"alert\">本村尚未登记红白理事会，未对照标准检查 "
                        "(no council: the affairs are not checked against standards)</p>\n");
     size_t nbad = 0;
     for (size_t i = 0; i < l.n; i++) {
-        const char *v = pg_str(l.v[i], "violations");
+        const char *v = pg_str(l.v[i], GS_AFFAIR_VIOLATIONS);
         nbad += v && *v;
     }
     gs_buf_printf(b, "<p class=\"count\">共 %zu 件，其中超标 <b class=\"%s\">%zu</b> 件</p>\n", l.n,
@@ -372,20 +384,20 @@ static int h_affairs(gs_http_req *rq, gs_http_resp *rs, void *app)
                        "</tr></thead><tbody>\n");
     for (size_t i = l.n; i-- > 0;) {
         const gs_record *a = l.v[i];
-        const char *v = pg_str(a, "violations");
+        const char *v = pg_str(a, GS_AFFAIR_VIOLATIONS);
         gs_html_printf(b, "<tr class=\"%s\"><td><a href=\"/affair/%s\">", v && *v ? "breach" : "",
                        gs_record_key(a));
-        pg_display(b, a, "event_date");
+        pg_display(b, a, GS_AFFAIR_EVENT_DATE);
         gs_buf_puts(b, "</a></td><td>");
-        pg_display(b, a, "kind");
+        pg_display(b, a, GS_AFFAIR_KIND);
         gs_buf_puts(b, "</td><td>");
-        pg_display(b, a, "host");
+        pg_display(b, a, GS_AFFAIR_HOST);
         gs_buf_puts(b, "</td><td class=\"num\">");
-        pg_display(b, a, "tables");
+        pg_display(b, a, GS_AFFAIR_TABLES);
         gs_buf_puts(b, "</td><td class=\"num\">");
-        pg_display(b, a, "cost_per_table");
+        pg_display(b, a, GS_AFFAIR_COST_PER_TABLE);
         gs_buf_puts(b, "</td><td class=\"num\">");
-        pg_display(b, a, "days");
+        pg_display(b, a, GS_AFFAIR_DAYS);
         gs_buf_puts(b, "</td><td>");
         if (v && *v)
             violations_html(b, a, council);
@@ -403,8 +415,8 @@ static int h_affairs(gs_http_req *rq, gs_http_resp *rs, void *app)
 
 static int h_affair_new(gs_http_req *rq, gs_http_resp *rs, void *app)
 {
-    return form_handler(rq, rs, pg_web(app), gs_rectype_get(GS_RT_AFFAIR), NULL, "/affairs/new",
-                        NULL, NULL);
+    return form_handler(rq, rs, pg_web(app), gs_rectype_get(GS_RT_AFFAIR), NULL, "/affairs/new", -1,
+                        NULL);
 }
 
 static int h_affair(gs_http_req *rq, gs_http_resp *rs, void *app)
@@ -418,16 +430,17 @@ static int h_affair(gs_http_req *rq, gs_http_resp *rs, void *app)
     if (!strcmp(what, "/edit")) {
         char action[160];
         snprintf(action, sizeof action, "/affair/%s/edit", gs_record_key(a));
-        rc = form_handler(rq, rs, w, a->rt, a, action, NULL, NULL);
+        rc = form_handler(rq, rs, w, a->rt, a, action, -1, NULL);
     } else if (!*what && !strcmp(gs_http_method(rq), "GET")) {
         gs_record *council = village_council(w->store);
         char title[200];
-        snprintf(title, sizeof title, "%s %s", pg_str(a, "host") ? pg_str(a, "host") : "",
-                 gs_enum_zh(&a->rt->fields[pg_fld(a->rt, "kind")], pg_str(a, "kind")));
+        snprintf(title, sizeof title, "%s %s",
+                 pg_str(a, GS_AFFAIR_HOST) ? pg_str(a, GS_AFFAIR_HOST) : "",
+                 gs_enum_zh(&a->rt->fields[GS_AFFAIR_KIND], pg_str(a, GS_AFFAIR_KIND)));
         nweb_begin(rq, rs, NWEB_COUNCILS, title);
         gs_buf *b = gs_http_out(rs);
         gs_buf_puts(b, "<link rel=\"stylesheet\" href=\"/static/pages.css\">\n");
-        const char *v = pg_str(a, "violations");
+        const char *v = pg_str(a, GS_AFFAIR_VIOLATIONS);
         if (v && *v) {
             gs_buf_puts(b, "<section class=\"alert\"><h2>超出本村红白理事会标准</h2>\n");
             violations_html(b, a, council);
@@ -444,11 +457,12 @@ static int h_affair(gs_http_req *rq, gs_http_resp *rs, void *app)
                 !gs_record_has(a, f))
                 continue;
             gs_html_printf(b, "<tr><th>%s</th><td>", fd->label_zh);
-            pg_display(b, a, fd->name);
+            pg_display(b, a, f);
             gs_buf_puts(b, "</td></tr>\n");
         }
-        gs_html_printf(b, "</table>\n<p><a class=\"button\" href=\"/affair/%s/edit\">修改</a> "
-                          "<a href=\"/affairs\">返回</a></p>\n",
+        gs_html_printf(b,
+                       "</table>\n<p><a class=\"button\" href=\"/affair/%s/edit\">修改</a> "
+                       "<a href=\"/affairs\">返回</a></p>\n",
                        gs_record_key(a));
         gs_record_destroy(&council);
         nweb_end(rq, rs);

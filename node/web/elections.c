@@ -39,15 +39,31 @@
 #include "import.h"
 #include "pages.h"
 
-#define MAX_ROWS 200   /* candidate rows of one sheet */
+#define MAX_ROWS   200 /* candidate rows of one sheet */
 #define EMPTY_ROWS 3   /* empty rows offered to add candidates */
 
-/* The cells of the sheet, in order. */
-static const char *const election_cells[] = {
-    "committee", "election_date", "list_published", "registered", "voted", "valid",
-    "invalid", "supp_voted", "seats_chair", "seats_vice", "seats_member", "note", NULL};
-static const char *const candidate_cells[] = {"name",  "gender", "post", "round",
-                                              "votes", "party_secretary", NULL};
+/* The cells of the sheet, in order (-1 ends a list); a cell is named by its
+ * field's schema name. */
+static const int election_cells[] = {GS_ELECTION_COMMITTEE,
+                                     GS_ELECTION_ELECTION_DATE,
+                                     GS_ELECTION_LIST_PUBLISHED,
+                                     GS_ELECTION_REGISTERED,
+                                     GS_ELECTION_VOTED,
+                                     GS_ELECTION_VALID,
+                                     GS_ELECTION_INVALID,
+                                     GS_ELECTION_SUPP_VOTED,
+                                     GS_ELECTION_SEATS_CHAIR,
+                                     GS_ELECTION_SEATS_VICE,
+                                     GS_ELECTION_SEATS_MEMBER,
+                                     GS_ELECTION_NOTE,
+                                     -1};
+static const int candidate_cells[] = {GS_CANDIDATE_NAME,
+                                      GS_CANDIDATE_GENDER,
+                                      GS_CANDIDATE_POST,
+                                      GS_CANDIDATE_ROUND,
+                                      GS_CANDIDATE_VOTES,
+                                      GS_CANDIDATE_PARTY_SECRETARY,
+                                      -1};
 
 /* ---- the sheet as records ------------------------------------------------- */
 
@@ -63,11 +79,11 @@ typedef struct cell_msg {
 
 typedef struct sheet {
     gs_record *e;
-    gs_record **c;   /* the rows that hold a candidate */
-    int *row;        /* each one's row number in the sheet */
+    gs_record **c; /* the rows that hold a candidate */
+    int *row;      /* each one's row number in the sheet */
     size_t n;
-    size_t rows;     /* rows the sheet sent */
-    char **del;      /* stored candidates whose row was emptied: to delete */
+    size_t rows; /* rows the sheet sent */
+    char **del;  /* stored candidates whose row was emptied: to delete */
     int *del_row;
     size_t ndel;
     cell_msg *msgs;
@@ -113,15 +129,15 @@ static const char *sheet_msg_of(const sheet *sh, const char *key)
  * value not given, which is an error for a required field without a
  * default; in a stored record an emptied optional cell clears the field.
  * Returns how many cells were non-empty. */
-static int parse_cells(sheet *sh, gs_record *r, const char *prefix, const char *const *cells,
-                       cell_get get, void *arg)
+static int parse_cells(sheet *sh, gs_record *r, const char *prefix, const int *cells, cell_get get,
+                       void *arg)
 {
     int given = 0;
-    for (size_t i = 0; cells[i]; i++) {
-        char key[32];
-        snprintf(key, sizeof key, "%s%s", prefix, cells[i]);
+    for (size_t i = 0; cells[i] >= 0; i++) {
+        int f = cells[i];
+        char key[48];
+        snprintf(key, sizeof key, "%s%s", prefix, r->rt->fields[f].name);
         const char *v = get(key, arg);
-        int f = pg_fld(r->rt, cells[i]);
         if (v && !*v && gs_record_key(r) && !(r->rt->fields[f].flags & GS_F_REQUIRED))
             gs_record_set_null(r, f); /* a stored record's cell emptied: cleared */
         if (!v || !*v)
@@ -135,13 +151,12 @@ static int parse_cells(sheet *sh, gs_record *r, const char *prefix, const char *
 }
 
 /* A required cell left empty (after defaults), beside its cell. */
-static void check_required(sheet *sh, const gs_record *r, const char *prefix,
-                           const char *const *cells)
+static void check_required(sheet *sh, const gs_record *r, const char *prefix, const int *cells)
 {
-    for (size_t i = 0; cells[i]; i++) {
-        int f = pg_fld(r->rt, cells[i]);
-        char key[32];
-        snprintf(key, sizeof key, "%s%s", prefix, cells[i]);
+    for (size_t i = 0; cells[i] >= 0; i++) {
+        int f = cells[i];
+        char key[48];
+        snprintf(key, sizeof key, "%s%s", prefix, r->rt->fields[f].name);
         if ((r->rt->fields[f].flags & GS_F_REQUIRED) && !gs_record_has(r, f) &&
             !sheet_msg_of(sh, key))
             sheet_msg(sh, key, "必填 (required)");
@@ -292,7 +307,7 @@ static int save_candidate(node_store *s, sheet *sh, size_t i, const char *eid, g
     gs_record *c = gs_record_dup(sh->c[i]), *old = NULL;
     if (!c)
         return gs_errf(eb, GS_ENOMEM, "out of memory");
-    gs_record_set_str(c, pg_fld(c->rt, "election_id"), eid);
+    gs_record_set_str(c, GS_CANDIDATE_ELECTION_ID, eid);
     for (int f = 0; f < c->rt->nfields; f++) /* the rules' answers are no edit */
         if (gs_derived_field(c->rt, f))
             gs_record_unset(c, f);
@@ -300,7 +315,7 @@ static int save_candidate(node_store *s, sheet *sh, size_t i, const char *eid, g
     if (!gs_record_key(c)) {
         rc = node_entry_create(s, c, NULL, eb);
     } else if (!(rc = node_store_get(s, c->rt, gs_record_key(c), &old, eb))) {
-        const char *was = pg_str(old, "election_id");
+        const char *was = pg_str(old, GS_CANDIDATE_ELECTION_ID);
         if (!was || strcmp(was, eid))
             rc = gs_errf(eb, GS_EINVAL,
                          "候选人 %s 不属于这次选举 (not a candidate of this election)",
@@ -320,7 +335,7 @@ static int delete_candidate(node_store *s, const char *cid, const char *eid, gs_
     int rc = node_store_get(s, gs_rectype_get(GS_RT_CANDIDATE), cid, &old, eb);
     if (rc)
         return rc;
-    const char *was = pg_str(old, "election_id");
+    const char *was = pg_str(old, GS_CANDIDATE_ELECTION_ID);
     gs_record *del = NULL;
     if (!was || strcmp(was, eid))
         rc = gs_errf(eb, GS_EINVAL, "候选人 %s 不属于这次选举 (not a candidate of this election)",
@@ -346,7 +361,7 @@ static bool lowers(node_store *s, const gs_record *c)
     gs_record *old = NULL;
     if (!gs_record_key(c) || node_store_get(s, c->rt, gs_record_key(c), &old, NULL))
         return false;
-    bool low = pg_int(c, "votes", 0) <= pg_int(old, "votes", 0);
+    bool low = pg_int(c, GS_CANDIDATE_VOTES, 0) <= pg_int(old, GS_CANDIDATE_VOTES, 0);
     gs_record_destroy(&old);
     return low;
 }
@@ -415,11 +430,10 @@ static int sheet_save(node_store *s, sheet *sh, const char *eid)
 /* ---- the HTML ------------------------------------------------------------------ */
 
 /* An input for field f of r named key, with its value, and its message. */
-static void cell_input(gs_buf *b, const sheet *sh, const gs_record *r, const char *name,
-                       const char *key, const char *get_raw)
+static void cell_input(gs_buf *b, const sheet *sh, const gs_record *r, int f, const char *key,
+                       const char *get_raw)
 {
-    const gs_field *fd = &r->rt->fields[pg_fld(r->rt, name)];
-    int f = pg_fld(r->rt, name);
+    const gs_field *fd = &r->rt->fields[f];
     gs_buf v = GS_BUF_INIT;
     if (get_raw)
         gs_buf_puts(&v, get_raw); /* what was typed, when it did not parse */
@@ -433,7 +447,8 @@ static void cell_input(gs_buf *b, const sheet *sh, const gs_record *r, const cha
         gs_buf_puts(b, "<option value=\"\"></option>");
         if (fd->type == GS_FT_BOOL) {
             gs_html_printf(b, "<option value=\"1\"%s>是</option><option value=\"0\"%s>否</option>",
-                           !strcmp(val, "1") ? " selected" : "", !strcmp(val, "0") ? " selected" : "");
+                           !strcmp(val, "1") ? " selected" : "",
+                           !strcmp(val, "0") ? " selected" : "");
         } else {
             for (int k = 0; fd->enums[k]; k++)
                 gs_html_printf(b, "<option value=\"%s\"%s>%s</option>", fd->enums[k],
@@ -441,8 +456,11 @@ static void cell_input(gs_buf *b, const sheet *sh, const gs_record *r, const cha
         }
         gs_buf_puts(b, "</select>");
     } else {
-        const char *type = fd->type == GS_FT_INT ? "number" : fd->type == GS_FT_DATE ? "date" : "text";
-        gs_html_printf(b, "<input type=\"%s\" name=\"%s\" id=\"%s\" value=\"%s\"", type, key, key, val);
+        const char *type = fd->type == GS_FT_INT    ? "number"
+                           : fd->type == GS_FT_DATE ? "date"
+                                                    : "text";
+        gs_html_printf(b, "<input type=\"%s\" name=\"%s\" id=\"%s\" value=\"%s\"", type, key, key,
+                       val);
         if (fd->type == GS_FT_INT)
             gs_buf_printf(b, " min=\"%lld\" max=\"%lld\" inputmode=\"numeric\"", (long long)fd->min,
                           (long long)fd->max);
@@ -466,17 +484,22 @@ static const char *raw_of(const sheet *sh, cell_get get, void *arg, const char *
 static void findings_box(gs_buf *b, const gs_record *e, gs_record *const *c, size_t n)
 {
     gs_committee k = node_committee_of(NULL, e);
-    pg_findings_html(b, pg_str(e, "findings"), k);
+    pg_findings_html(b, pg_str(e, GS_ELECTION_FINDINGS), k);
     for (size_t i = 0; i < n; i++) {
-        const char *cf = pg_str(c[i], "findings");
+        const char *cf = pg_str(c[i], GS_CANDIDATE_FINDINGS);
         if (!cf || !*cf)
             continue;
-        gs_html_printf(b, "<p class=\"who\">候选人 %s:</p>", pg_str(c[i], "name") ? pg_str(c[i], "name") : "?");
+        gs_html_printf(b, "<p class=\"who\">候选人 %s:</p>",
+                       pg_str(c[i], GS_CANDIDATE_NAME) ? pg_str(c[i], GS_CANDIDATE_NAME) : "?");
         pg_findings_html(b, cf, k);
     }
-    gs_buf_printf(b, "<p class=\"counts\">当选 <b>%lld</b> 人，其中女性 <b>%lld</b> 人；空缺 <b>%lld</b> 名；一肩挑：%s</p>\n",
-                  (long long)pg_int(e, "elected", 0), (long long)pg_int(e, "women_elected", 0),
-                  (long long)pg_int(e, "unfilled", 0), pg_int(e, "yijiantiao", 0) ? "是" : "否");
+    gs_buf_printf(b,
+                  "<p class=\"counts\">当选 <b>%lld</b> 人，其中女性 <b>%lld</b> 人；空缺 "
+                  "<b>%lld</b> 名；一肩挑：%s</p>\n",
+                  (long long)pg_int(e, GS_ELECTION_ELECTED, 0),
+                  (long long)pg_int(e, GS_ELECTION_WOMEN_ELECTED, 0),
+                  (long long)pg_int(e, GS_ELECTION_UNFILLED, 0),
+                  pg_int(e, GS_ELECTION_YIJIANTIAO, 0) ? "是" : "否");
 }
 
 /* The whole sheet: figures, candidates, the findings beside them. get/arg
@@ -495,27 +518,28 @@ static void sheet_page(gs_http_req *rq, gs_http_resp *rs, const sheet *sh, const
         gs_html_printf(b, "<div class=\"alert\">%s</div>\n", general);
     if (erow)
         gs_html_printf(b, "<div class=\"alert\">%s</div>\n", erow);
-    gs_html_printf(b, "<div class=\"sheet-wrap\"><form method=\"post\" action=\"%s\" "
-                      "class=\"sheet\" id=\"election-sheet\" data-check=\"/api/elections/check\">\n",
+    gs_html_printf(b,
+                   "<div class=\"sheet-wrap\"><form method=\"post\" action=\"%s\" "
+                   "class=\"sheet\" id=\"election-sheet\" data-check=\"/api/elections/check\">\n",
                    action);
     nweb_csrf_field(rq, b);
-    gs_buf_printf(b, "<h2>%s</h2>\n<table class=\"figures\">\n",
-                  nweb_t(rq, "选举数据", "Figures"));
-    for (size_t i = 0; election_cells[i]; i++) {
-        const gs_field *fd = &sh->e->rt->fields[pg_fld(sh->e->rt, election_cells[i])];
-        char key[32];
-        snprintf(key, sizeof key, "e.%s", election_cells[i]);
+    gs_buf_printf(b, "<h2>%s</h2>\n<table class=\"figures\">\n", nweb_t(rq, "选举数据", "Figures"));
+    for (size_t i = 0; election_cells[i] >= 0; i++) {
+        const gs_field *fd = &sh->e->rt->fields[election_cells[i]];
+        char key[48];
+        snprintf(key, sizeof key, "e.%s", fd->name);
         gs_html_printf(b, "<tr><th><label for=\"%s\">%s", key, fd->label_zh);
         gs_buf_puts(b, fd->flags & GS_F_REQUIRED ? " <span class=\"req\">*</span>" : "");
         gs_buf_puts(b, "</label></th><td>");
         cell_input(b, sh, sh->e, election_cells[i], key, raw_of(sh, get, arg, key));
         gs_buf_puts(b, "</td></tr>\n");
     }
-    gs_buf_printf(b, "</table>\n<h2>%s</h2>\n<table class=\"grid\" id=\"candidates\"><thead><tr><th>#</th>",
-                  nweb_t(rq, "候选人", "Candidates"));
+    gs_buf_printf(
+        b, "</table>\n<h2>%s</h2>\n<table class=\"grid\" id=\"candidates\"><thead><tr><th>#</th>",
+        nweb_t(rq, "候选人", "Candidates"));
     const gs_rectype *crt = gs_rectype_get(GS_RT_CANDIDATE);
-    for (size_t i = 0; candidate_cells[i]; i++) {
-        const gs_field *fd = &crt->fields[pg_fld(crt, candidate_cells[i])];
+    for (size_t i = 0; candidate_cells[i] >= 0; i++) {
+        const gs_field *fd = &crt->fields[candidate_cells[i]];
         gs_html_printf(b, "<th>%s", fd->label_zh);
         gs_buf_puts(b, fd->flags & GS_F_REQUIRED ? " <span class=\"req\">*</span></th>" : "</th>");
     }
@@ -536,18 +560,18 @@ static void sheet_page(gs_http_req *rq, gs_http_resp *rs, const sheet *sh, const
             gs_html_printf(b, "<input type=\"hidden\" name=\"c%zu.id\" value=\"%s\">", r,
                            gs_record_key(c));
         gs_buf_puts(b, "</td>");
-        for (size_t i = 0; candidate_cells[i]; i++) {
-            char key[32];
-            snprintf(key, sizeof key, "%s%s", prefix, candidate_cells[i]);
+        for (size_t i = 0; candidate_cells[i] >= 0; i++) {
+            char key[48];
+            snprintf(key, sizeof key, "%s%s", prefix, crt->fields[candidate_cells[i]].name);
             gs_buf_puts(b, "<td>");
             cell_input(b, sh, c, candidate_cells[i], key, raw_of(sh, get, arg, key));
             gs_buf_puts(b, "</td>");
         }
         if (judged) {
-            const char *out = c != blank ? pg_str(c, "outcome") : NULL;
+            const char *out = c != blank ? pg_str(c, GS_CANDIDATE_OUTCOME) : NULL;
             gs_buf_puts(b, "<td class=\"outcome\">");
             if (out)
-                gs_html_escape(b, gs_enum_zh(&crt->fields[pg_fld(crt, "outcome")], out));
+                gs_html_escape(b, gs_enum_zh(&crt->fields[GS_CANDIDATE_OUTCOME], out));
             gs_buf_puts(b, "</td>");
         }
         const char *rm = sheet_msg_of(sh, rowkey);
@@ -555,9 +579,10 @@ static void sheet_page(gs_http_req *rq, gs_http_resp *rs, const sheet *sh, const
                        rm ? rm : "");
     }
     gs_record_destroy(&blank);
-    gs_buf_printf(b, "</tbody></table>\n<p><button type=\"submit\" class=\"primary\">%s</button></p>\n"
-                     "</form>\n<aside class=\"findings-box\" id=\"findings\" aria-live=\"polite\">\n"
-                     "<h2>%s</h2>\n<div id=\"findings-body\">",
+    gs_buf_printf(b,
+                  "</tbody></table>\n<p><button type=\"submit\" class=\"primary\">%s</button></p>\n"
+                  "</form>\n<aside class=\"findings-box\" id=\"findings\" aria-live=\"polite\">\n"
+                  "<h2>%s</h2>\n<div id=\"findings-body\">",
                   nweb_t(rq, "保存", "Save"), nweb_t(rq, "审查结果", "Findings"));
     if (judged)
         findings_box(b, sh->e, sh->c, sh->n);
@@ -573,7 +598,7 @@ static void sheet_page(gs_http_req *rq, gs_http_resp *rs, const sheet *sh, const
 /* The candidates of election eid, in id order. */
 static int candidates_of(node_store *s, const char *eid, pg_list *l, gs_errbuf *eb)
 {
-    return pg_collect(s, gs_rectype_get(GS_RT_CANDIDATE), "election_id", eid, l, eb);
+    return pg_collect(s, gs_rectype_get(GS_RT_CANDIDATE), GS_CANDIDATE_ELECTION_ID, eid, l, eb);
 }
 
 static int h_list(gs_http_req *rq, gs_http_resp *rs, void *app)
@@ -581,12 +606,13 @@ static int h_list(gs_http_req *rq, gs_http_resp *rs, void *app)
     nweb *w = pg_web(app);
     pg_list l;
     gs_errbuf eb = {{0}};
-    if (pg_collect(w->store, gs_rectype_get(GS_RT_ELECTION), NULL, NULL, &l, &eb))
+    if (pg_collect(w->store, gs_rectype_get(GS_RT_ELECTION), -1, NULL, &l, &eb))
         return gs_http_error(rq, rs, 500, NULL, "%s", eb.msg);
     nweb_begin(rq, rs, NWEB_ELECTIONS, nweb_t(rq, "换届选举", "Elections"));
     gs_buf *b = gs_http_out(rs);
-    gs_buf_printf(b, "<link rel=\"stylesheet\" href=\"/static/pages.css\">\n"
-                     "<p><a class=\"button primary\" href=\"/elections/new\">%s</a></p>\n",
+    gs_buf_printf(b,
+                  "<link rel=\"stylesheet\" href=\"/static/pages.css\">\n"
+                  "<p><a class=\"button primary\" href=\"/elections/new\">%s</a></p>\n",
                   nweb_t(rq, "录入选举结果", "Enter results"));
     if (!l.n)
         gs_buf_printf(b, "<p>%s</p>\n", nweb_t(rq, "还没有选举记录。", "No elections yet."));
@@ -597,19 +623,23 @@ static int h_list(gs_http_req *rq, gs_http_resp *rs, void *app)
     for (size_t i = l.n; i-- > 0;) { /* ids are time-ordered: newest first */
         const gs_record *e = l.v[i];
         gs_findset fs = 0;
-        const char *f = pg_str(e, "findings");
+        const char *f = pg_str(e, GS_ELECTION_FINDINGS);
         if (f)
             gs_findset_parse(f, &fs);
         int nf = __builtin_popcountll(fs);
         gs_html_printf(b, "<tr><td><a href=\"/election/%s\">", gs_record_key(e));
-        pg_display(b, e, "election_date");
+        pg_display(b, e, GS_ELECTION_ELECTION_DATE);
         gs_buf_puts(b, "</a></td><td>");
-        pg_display(b, e, "committee");
-        gs_buf_printf(b, "</td><td class=\"num\">%lld</td><td class=\"num\">%lld</td>"
-                         "<td class=\"num\">%lld</td><td class=\"num\">%lld</td><td class=\"%s\">%s</td></tr>\n",
-                      (long long)pg_int(e, "registered", 0), (long long)pg_int(e, "voted", 0),
-                      (long long)pg_int(e, "elected", 0), (long long)pg_int(e, "unfilled", 0),
-                      nf ? "warn" : "ok", nf ? "有问题" : "无");
+        pg_display(b, e, GS_ELECTION_COMMITTEE);
+        gs_buf_printf(
+            b,
+            "</td><td class=\"num\">%lld</td><td class=\"num\">%lld</td>"
+            "<td class=\"num\">%lld</td><td class=\"num\">%lld</td><td class=\"%s\">%s</td></tr>\n",
+            (long long)pg_int(e, GS_ELECTION_REGISTERED, 0),
+            (long long)pg_int(e, GS_ELECTION_VOTED, 0),
+            (long long)pg_int(e, GS_ELECTION_ELECTED, 0),
+            (long long)pg_int(e, GS_ELECTION_UNFILLED, 0), nf ? "warn" : "ok",
+            nf ? "有问题" : "无");
     }
     if (l.n)
         gs_buf_puts(b, "</tbody></table>\n");
@@ -688,14 +718,12 @@ static int load_election(gs_http_req *rq, gs_http_resp *rs, nweb *w, gs_record *
 
 static void figures_table(gs_buf *b, const gs_record *e)
 {
-    static const char *const shown[] = {"committee", "election_date", "list_published",
-                                        "registered", "voted", "valid", "invalid", "supp_voted",
-                                        "seats_chair", "seats_vice", "seats_member", "note", NULL};
+    const int *shown = election_cells;
     gs_buf_puts(b, "<table class=\"figures\">\n");
-    for (size_t i = 0; shown[i]; i++) {
-        if (!gs_record_has(e, pg_fld(e->rt, shown[i])))
+    for (size_t i = 0; shown[i] >= 0; i++) {
+        if (!gs_record_has(e, shown[i]))
             continue;
-        gs_html_printf(b, "<tr><th>%s</th><td>", e->rt->fields[pg_fld(e->rt, shown[i])].label_zh);
+        gs_html_printf(b, "<tr><th>%s</th><td>", e->rt->fields[shown[i]].label_zh);
         pg_display(b, e, shown[i]);
         gs_buf_puts(b, "</td></tr>\n");
     }
@@ -707,20 +735,22 @@ static void candidates_table(gs_buf *b, gs_record *const *c, size_t n, gs_commit
     gs_buf_puts(b, "<table class=\"list\"><thead><tr><th>姓名</th><th>性别</th><th>职务</th>"
                    "<th>轮次</th><th>得票数</th><th>党组织书记</th><th>结果</th><th>审查结果</th>"
                    "</tr></thead><tbody>\n");
-    static const char *const cols[] = {"name", "gender", "post", "round", "votes",
-                                       "party_secretary", "outcome", NULL};
+    static const int cols[] = {
+        GS_CANDIDATE_NAME,  GS_CANDIDATE_GENDER,          GS_CANDIDATE_POST,    GS_CANDIDATE_ROUND,
+        GS_CANDIDATE_VOTES, GS_CANDIDATE_PARTY_SECRETARY, GS_CANDIDATE_OUTCOME, -1};
     for (size_t i = 0; i < n; i++) {
-        const char *out = pg_str(c[i], "outcome");
+        const char *out = pg_str(c[i], GS_CANDIDATE_OUTCOME);
         gs_html_printf(b, "<tr class=\"%s\">", out && !strcmp(out, "elected") ? "elected" : "");
-        for (size_t j = 0; cols[j]; j++) {
+        for (size_t j = 0; cols[j] >= 0; j++) {
             gs_buf_puts(b, "<td>");
             pg_display(b, c[i], cols[j]);
             gs_buf_puts(b, "</td>");
         }
         gs_buf_puts(b, "<td>");
         gs_findset fs = 0;
-        if (pg_str(c[i], "findings") && !gs_findset_parse(pg_str(c[i], "findings"), &fs) && fs)
-            pg_findings_html(b, pg_str(c[i], "findings"), k);
+        if (pg_str(c[i], GS_CANDIDATE_FINDINGS) &&
+            !gs_findset_parse(pg_str(c[i], GS_CANDIDATE_FINDINGS), &fs) && fs)
+            pg_findings_html(b, pg_str(c[i], GS_CANDIDATE_FINDINGS), k);
         gs_buf_puts(b, "</td></tr>\n");
     }
     gs_buf_puts(b, "</tbody></table>\n");
@@ -731,24 +761,29 @@ static int show_record(gs_http_req *rq, gs_http_resp *rs, const gs_record *e, co
     gs_committee k = node_committee_of(NULL, e);
     gs_buf title = GS_BUF_INIT;
     gs_buf_printf(&title, "%s %s", nweb_t(rq, "换届选举", "Election"),
-                  pg_str(e, "election_date") ? pg_str(e, "election_date") : "");
+                  pg_str(e, GS_ELECTION_ELECTION_DATE) ? pg_str(e, GS_ELECTION_ELECTION_DATE) : "");
     nweb_begin(rq, rs, NWEB_ELECTIONS, title.data);
     gs_buf_free(&title);
     gs_buf *b = gs_http_out(rs);
-    gs_html_printf(b, "<link rel=\"stylesheet\" href=\"/static/pages.css\">\n<p class=\"actions\">"
-                      "<a class=\"button\" href=\"/election/%s/edit\">修改</a> "
-                      "<a class=\"button\" href=\"/election/%s/print\">打印选举结果报告单</a> "
-                      "<a href=\"/elections\">返回列表</a></p>\n",
+    gs_html_printf(b,
+                   "<link rel=\"stylesheet\" href=\"/static/pages.css\">\n<p class=\"actions\">"
+                   "<a class=\"button\" href=\"/election/%s/edit\">修改</a> "
+                   "<a class=\"button\" href=\"/election/%s/print\">打印选举结果报告单</a> "
+                   "<a href=\"/elections\">返回列表</a></p>\n",
                    gs_record_key(e), gs_record_key(e));
     gs_buf_puts(b, "<div class=\"record-grid\"><section><h2>选举数据</h2>\n");
     figures_table(b, e);
     gs_buf_puts(b, "</section><section class=\"findings-box\"><h2>审查结果</h2>\n");
-    pg_findings_html(b, pg_str(e, "findings"), k);
-    gs_buf_printf(b, "<table class=\"figures\"><tr><th>当选人数</th><td>%lld</td></tr>"
-                     "<tr><th>当选女性人数</th><td>%lld</td></tr><tr><th>空缺名额</th><td>%lld</td></tr>"
-                     "<tr><th>一肩挑</th><td>%s</td></tr></table>\n",
-                  (long long)pg_int(e, "elected", 0), (long long)pg_int(e, "women_elected", 0),
-                  (long long)pg_int(e, "unfilled", 0), pg_int(e, "yijiantiao", 0) ? "是" : "否");
+    pg_findings_html(b, pg_str(e, GS_ELECTION_FINDINGS), k);
+    gs_buf_printf(
+        b,
+        "<table class=\"figures\"><tr><th>当选人数</th><td>%lld</td></tr>"
+        "<tr><th>当选女性人数</th><td>%lld</td></tr><tr><th>空缺名额</th><td>%lld</td></tr>"
+        "<tr><th>一肩挑</th><td>%s</td></tr></table>\n",
+        (long long)pg_int(e, GS_ELECTION_ELECTED, 0),
+        (long long)pg_int(e, GS_ELECTION_WOMEN_ELECTED, 0),
+        (long long)pg_int(e, GS_ELECTION_UNFILLED, 0),
+        pg_int(e, GS_ELECTION_YIJIANTIAO, 0) ? "是" : "否");
     gs_buf_puts(b, "</section></div>\n<h2>候选人</h2>\n");
     candidates_table(b, c->v, c->n, k);
     nweb_end(rq, rs);
@@ -764,23 +799,26 @@ static int show_print(gs_http_resp *rs, nweb *w, const gs_record *e, const pg_li
     gs_buf *b = gs_http_out(rs);
     gs_buf_puts(b, "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\n");
     gs_html_printf(b, "<title>选举结果报告单 %s</title>\n", village);
-    gs_buf_puts(b, "<link rel=\"stylesheet\" href=\"/static/print.css\"></head>\n<body class=\"a4\">\n"
-                   "<p class=\"noprint\"><a href=\"/elections\">返回</a> · "
-                   "按 Ctrl+P 打印 (A4)</p>\n");
+    gs_buf_puts(b,
+                "<link rel=\"stylesheet\" href=\"/static/print.css\"></head>\n<body class=\"a4\">\n"
+                "<p class=\"noprint\"><a href=\"/elections\">返回</a> · "
+                "按 Ctrl+P 打印 (A4)</p>\n");
     gs_html_printf(b, "<h1>%s选举结果报告单</h1>\n", village);
     gs_buf_puts(b, "<p class=\"sub\">");
-    pg_display(b, e, "committee");
+    pg_display(b, e, GS_ELECTION_COMMITTEE);
     gs_buf_puts(b, " · 选举日 ");
-    pg_display(b, e, "election_date");
+    pg_display(b, e, GS_ELECTION_ELECTION_DATE);
     gs_html_printf(b, " · 村社区代码 %s</p>\n", node_store_identity(w->store)->village);
     figures_table(b, e);
     gs_buf_puts(b, "<h2>候选人得票及结果</h2>\n");
     candidates_table(b, c->v, c->n, k);
     gs_buf_printf(b, "<p>当选 %lld 人（女性 %lld 人），空缺 %lld 名；一肩挑：%s。</p>\n",
-                  (long long)pg_int(e, "elected", 0), (long long)pg_int(e, "women_elected", 0),
-                  (long long)pg_int(e, "unfilled", 0), pg_int(e, "yijiantiao", 0) ? "是" : "否");
+                  (long long)pg_int(e, GS_ELECTION_ELECTED, 0),
+                  (long long)pg_int(e, GS_ELECTION_WOMEN_ELECTED, 0),
+                  (long long)pg_int(e, GS_ELECTION_UNFILLED, 0),
+                  pg_int(e, GS_ELECTION_YIJIANTIAO, 0) ? "是" : "否");
     gs_buf_puts(b, "<h2>审查结果及法律依据</h2>\n");
-    pg_findings_html(b, pg_str(e, "findings"), k);
+    pg_findings_html(b, pg_str(e, GS_ELECTION_FINDINGS), k);
     gs_buf_puts(b, "<table class=\"sign\"><tr><td>村民选举委员会主任（签字）：</td><td></td>"
                    "<td>监票人（签字）：</td><td></td></tr>\n<tr><td>计票人（签字）：</td><td></td>"
                    "<td>日期：</td><td>&nbsp;&nbsp;&nbsp;&nbsp;年&nbsp;&nbsp;&nbsp;&nbsp;月"
@@ -879,12 +917,12 @@ static int h_check(gs_http_req *rq, gs_http_resp *rs, void *app)
     bool judged = !sh.nmsgs && sheet_judge(&sh);
     json_t *out = json_object(), *errs = json_array(), *fs = json_array(), *cs = json_array();
     for (size_t i = 0; i < sh.nmsgs; i++)
-        json_array_append_new(errs, json_pack("{s:s, s:s}", "cell", sh.msgs[i].key, "message",
-                                              sh.msgs[i].msg));
+        json_array_append_new(
+            errs, json_pack("{s:s, s:s}", "cell", sh.msgs[i].key, "message", sh.msgs[i].msg));
     gs_committee k = node_committee_of(NULL, sh.e);
     if (judged) {
         gs_findset set = 0;
-        gs_findset_parse(pg_str(sh.e, "findings"), &set);
+        gs_findset_parse(pg_str(sh.e, GS_ELECTION_FINDINGS), &set);
         for (int f = 1; f < GS_FIND__COUNT; f++)
             if (set & GS_FINDBIT(f))
                 json_array_append_new(fs, pg_finding_json((gs_finding)f, k));
@@ -892,29 +930,32 @@ static int h_check(gs_http_req *rq, gs_http_resp *rs, void *app)
         for (size_t i = 0; i < sh.n; i++) {
             json_t *cf = json_array();
             gs_findset cset = 0;
-            gs_findset_parse(pg_str(sh.c[i], "findings"), &cset);
+            gs_findset_parse(pg_str(sh.c[i], GS_CANDIDATE_FINDINGS), &cset);
             for (int f = 1; f < GS_FIND__COUNT; f++)
                 if (cset & GS_FINDBIT(f))
                     json_array_append_new(cf, pg_finding_json((gs_finding)f, k));
-            const char *o = pg_str(sh.c[i], "outcome");
+            const char *o = pg_str(sh.c[i], GS_CANDIDATE_OUTCOME);
             json_array_append_new(
-                cs, json_pack("{s:i, s:s, s:s, s:s, s:o}", "row", sh.row[i], "name",
-                              pg_str(sh.c[i], "name") ? pg_str(sh.c[i], "name") : "", "outcome",
-                              o ? o : "", "outcome_zh",
-                              o ? gs_enum_zh(&crt->fields[pg_fld(crt, "outcome")], o) : "",
-                              "findings", cf));
+                cs,
+                json_pack(
+                    "{s:i, s:s, s:s, s:s, s:o}", "row", sh.row[i], "name",
+                    pg_str(sh.c[i], GS_CANDIDATE_NAME) ? pg_str(sh.c[i], GS_CANDIDATE_NAME) : "",
+                    "outcome", o ? o : "", "outcome_zh",
+                    o ? gs_enum_zh(&crt->fields[GS_CANDIDATE_OUTCOME], o) : "", "findings", cf));
         }
     }
     json_object_set_new(out, "ok", json_boolean(judged));
     json_object_set_new(out, "errors", errs);
     json_object_set_new(out, "findings", fs);
     json_object_set_new(out, "candidates", cs);
-    json_object_set_new(out, "elected", json_integer(judged ? pg_int(sh.e, "elected", 0) : 0));
+    json_object_set_new(out, "elected",
+                        json_integer(judged ? pg_int(sh.e, GS_ELECTION_ELECTED, 0) : 0));
     json_object_set_new(out, "women_elected",
-                        json_integer(judged ? pg_int(sh.e, "women_elected", 0) : 0));
-    json_object_set_new(out, "unfilled", json_integer(judged ? pg_int(sh.e, "unfilled", 0) : 0));
+                        json_integer(judged ? pg_int(sh.e, GS_ELECTION_WOMEN_ELECTED, 0) : 0));
+    json_object_set_new(out, "unfilled",
+                        json_integer(judged ? pg_int(sh.e, GS_ELECTION_UNFILLED, 0) : 0));
     json_object_set_new(out, "yijiantiao",
-                        json_boolean(judged && pg_int(sh.e, "yijiantiao", 0)));
+                        json_boolean(judged && pg_int(sh.e, GS_ELECTION_YIJIANTIAO, 0)));
     sheet_free(&sh);
     return gs_http_json_reply(rs, 200, out);
 }

@@ -2,7 +2,6 @@
  * pages.c: helpers of the 换届选举, 红白理事会, 导入导出 and 同步 pages (see
  * pages.h).
  */
-#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,27 +9,10 @@
 #include "gridsync/find.h"
 #include "pages.h"
 
-int pg_fld(const gs_rectype *rt, const char *name)
-{
-    int f = gs_field_find(rt, name);
-    assert(f >= 0);
-    return f;
-}
-
-const char *pg_str(const gs_record *r, const char *name)
-{
-    return gs_record_str(r, pg_fld(r->rt, name));
-}
-
-int64_t pg_int(const gs_record *r, const char *name, int64_t def)
-{
-    return gs_record_int(r, pg_fld(r->rt, name), def);
-}
-
-void pg_display(gs_buf *b, const gs_record *r, const char *name)
+void pg_display(gs_buf *b, const gs_record *r, int f)
 {
     gs_buf v = GS_BUF_INIT;
-    gs_find_display(r, pg_fld(r->rt, name), &v);
+    gs_find_display(r, f, &v);
     if (v.data)
         gs_html_escape(b, v.data);
     gs_buf_free(&v);
@@ -117,11 +99,11 @@ static int collect_one(const gs_record *rec, void *arg)
     return GS_OK;
 }
 
-int pg_collect(node_store *s, const gs_rectype *rt, const char *field, const char *value,
-               pg_list *out, gs_errbuf *eb)
+int pg_collect(node_store *s, const gs_rectype *rt, int f, const char *value, pg_list *out,
+               gs_errbuf *eb)
 {
     *out = (pg_list){NULL, 0, 0};
-    collect c = {out, field ? pg_fld(rt, field) : -1, value};
+    collect c = {out, f, value};
     gs_find_filter all = {0};
     int rc = node_store_list(s, rt, &all, collect_one, &c, eb);
     if (rc == GS_ENOMEM)
@@ -145,7 +127,7 @@ void pg_village_name(node_store *s, char *out, size_t cap)
     gs_record *d = NULL;
     const char *name = NULL;
     if (node_store_get(s, gs_rectype_get(GS_RT_DIVISION), id->village, &d, NULL) == GS_OK)
-        name = pg_str(d, "name");
+        name = pg_str(d, GS_DIVISION_NAME);
     snprintf(out, cap, "%s", name ? name : id->name[0] ? id->name : id->village);
     gs_record_destroy(&d);
 }

@@ -20,16 +20,21 @@
 #include "store.h"
 #include "web.h"
 
-/* The index of field name of rt; the names are the schema's, so a miss is
- * a programmer error (asserted). */
-int pg_fld(const gs_rectype *rt, const char *name);
-/* A text field's value (NULL when unset) and an integer's (def when unset). */
-const char *pg_str(const gs_record *r, const char *name);
-int64_t pg_int(const gs_record *r, const char *name, int64_t def);
+/* A text field's value (NULL when unset) and an integer's (def when unset):
+ * gs_record_str and gs_record_int, named short for the pages. f is the
+ * field's constant (schema.h: GS_ELECTION_VOTED ...). */
+static inline const char *pg_str(const gs_record *r, int f)
+{
+    return gs_record_str(r, f);
+}
+static inline int64_t pg_int(const gs_record *r, int f, int64_t def)
+{
+    return gs_record_int(r, f, def);
+}
 
-/* Appends field name of r as a person reads it (enums in Chinese, 是/否),
+/* Appends field f of r as a person reads it (enums in Chinese, 是/否),
  * HTML-escaped; nothing when it has no value. */
-void pg_display(gs_buf *b, const gs_record *r, const char *name);
+void pg_display(gs_buf *b, const gs_record *r, int f);
 
 /* Appends findings ("A;B", as stored) as a list: each one's Chinese text
  * and the law, version and article it rests on for an election of kind c
@@ -46,10 +51,10 @@ typedef struct pg_list {
     gs_record **v;
     size_t n, cap;
 } pg_list;
-/* Every live record of rt, or only those whose field named field has the
- * text value (field NULL: all). */
-int pg_collect(node_store *s, const gs_rectype *rt, const char *field, const char *value,
-               pg_list *out, gs_errbuf *eb);
+/* Every live record of rt, or only those whose field f has the text value
+ * (f < 0: all). */
+int pg_collect(node_store *s, const gs_rectype *rt, int f, const char *value, pg_list *out,
+               gs_errbuf *eb);
 void pg_list_free(pg_list *l);
 
 /* The village's name (its division's), else the node's name, else its code. */

@@ -31,13 +31,14 @@
 #include "pages.h"
 #include "sync.h"
 
-#define WATCH_STALE_MS 150000 /* a watch beats at least every 30 s + the hub's timeout + backoff */
+#define WATCH_STALE_MS 150000 /* a watch beats at least every 30 s + the hub's timeout + backoff   \
+                               */
 
 /* What the server's thread and the sync thread share (under sync_lock). */
 struct nweb_sync {
     pthread_t thread;
-    bool started;  /* a thread was started and not joined yet */
-    bool running;  /* it has not finished */
+    bool started; /* a thread was started and not joined yet */
+    bool running; /* it has not finished */
     volatile sig_atomic_t stop;
     int64_t started_ms, finished_ms;
     int rc;
@@ -158,17 +159,26 @@ static void result_words(const sync_view *v, gs_buf *b)
     }
     switch (v->rc) {
     case GS_OK:
-        gs_buf_printf(b, "同步完成：发送 %llu 条，接收 %llu 条，被市级平台退回 %llu 条，本机拒收 %llu 条",
-                      (unsigned long long)v->st.sent, (unsigned long long)v->st.pulled,
-                      (unsigned long long)v->st.rejected, (unsigned long long)v->st.refused);
+        gs_buf_printf(
+            b, "同步完成：发送 %llu 条，接收 %llu 条，被市级平台退回 %llu 条，本机拒收 %llu 条",
+            (unsigned long long)v->st.sent, (unsigned long long)v->st.pulled,
+            (unsigned long long)v->st.rejected, (unsigned long long)v->st.refused);
         return;
     case GS_ETIMEOUT:
         gs_buf_puts(b, "无法连接市级平台：等待应答超时，请检查网络后再试");
         break;
-    case GS_EAUTH: gs_buf_puts(b, "市级平台拒绝了本机：本机的密钥未登记或已停用，请联系市级管理员"); break;
-    case GS_ECHAIN: gs_buf_puts(b, "本机记录与市级平台不一致，请联系市级管理员核对"); break;
-    case GS_EZMQ: gs_buf_puts(b, "无法连接市级平台：网络错误"); break;
-    default: gs_buf_puts(b, "同步失败"); break;
+    case GS_EAUTH:
+        gs_buf_puts(b, "市级平台拒绝了本机：本机的密钥未登记或已停用，请联系市级管理员");
+        break;
+    case GS_ECHAIN:
+        gs_buf_puts(b, "本机记录与市级平台不一致，请联系市级管理员核对");
+        break;
+    case GS_EZMQ:
+        gs_buf_puts(b, "无法连接市级平台：网络错误");
+        break;
+    default:
+        gs_buf_puts(b, "同步失败");
+        break;
     }
     if (v->msg[0])
         gs_buf_printf(b, " (%s)", v->msg);
@@ -193,8 +203,7 @@ static watch_view watch_get(node_store *s)
     v.beat_ms = node_store_meta_int(s, NODE_META_WATCH_BEAT_MS, 0);
     node_store_meta_text(s, NODE_META_WATCH_STATE, v.state, sizeof v.state);
     int64_t age = (int64_t)gs_wall_ms() - v.beat_ms;
-    v.running = v.pid > 0 && age < WATCH_STALE_MS &&
-                (kill((pid_t)v.pid, 0) == 0 || errno == EPERM);
+    v.running = v.pid > 0 && age < WATCH_STALE_MS && (kill((pid_t)v.pid, 0) == 0 || errno == EPERM);
     return v;
 }
 
@@ -229,13 +238,16 @@ static int h_page(gs_http_req *rq, gs_http_resp *rs, void *app)
         gs_buf_puts(b, "<noscript><meta http-equiv=\"refresh\" content=\"1\"></noscript>\n");
     gs_buf words = GS_BUF_INIT;
     result_words(&v, &words);
-    gs_html_printf(b, "<div id=\"sync-state\" class=\"sync-state %s\" data-state=\"%s\" "
-                      "aria-live=\"polite\">%s</div>\n",
+    gs_html_printf(b,
+                   "<div id=\"sync-state\" class=\"sync-state %s\" data-state=\"%s\" "
+                   "aria-live=\"polite\">%s</div>\n",
                    state_name(&v), state_name(&v), words.data);
     gs_buf_free(&words);
     gs_buf_puts(b, "<form method=\"post\" action=\"/sync\" id=\"sync-form\">");
     nweb_csrf_field(rq, b);
-    gs_buf_printf(b, "<p><button type=\"submit\" class=\"primary\" id=\"sync-button\"%s>%s</button></p></form>\n",
+    gs_buf_printf(b,
+                  "<p><button type=\"submit\" class=\"primary\" "
+                  "id=\"sync-button\"%s>%s</button></p></form>\n",
                   v.running ? " disabled" : "", nweb_t(rq, "立即同步", "Sync now"));
     node_store *s = w->store;
     const node_identity *id = node_store_identity(s);
@@ -243,8 +255,9 @@ static int h_page(gs_http_req *rq, gs_http_resp *rs, void *app)
     gs_html_escape(b, id->hub_endpoint);
     gs_buf_puts(b, "</td></tr>\n<tr><th>上次同步</th><td id=\"last-sync\">");
     when(b, node_store_meta_int(s, NODE_META_LAST_SYNC_MS, 0));
-    gs_buf_printf(b, "</td></tr>\n<tr><th>待上传的修改</th><td id=\"pending\">%lld 条</td></tr>\n"
-                     "<tr><th>被市级平台退回的修改</th><td>%lld 条</td></tr>\n",
+    gs_buf_printf(b,
+                  "</td></tr>\n<tr><th>待上传的修改</th><td id=\"pending\">%lld 条</td></tr>\n"
+                  "<tr><th>被市级平台退回的修改</th><td>%lld 条</td></tr>\n",
                   (long long)pending(s), (long long)node_store_rejected_count(s));
     gs_buf_puts(b, "<tr><th>自动同步 (sync --watch)</th><td id=\"watch\">");
     if (wv.running) {

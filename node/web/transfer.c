@@ -161,8 +161,9 @@ static void collect_error(const node_import_error *e, void *arg)
     err_rows *er = arg;
     if (++er->n > MAX_SHOWN)
         return;
-    gs_html_printf(&er->html, "<tr><td class=\"num\">%zu</td><td>%s</td><td>%s</td><td>%s</td></tr>\n",
-                   e->row, e->col ? e->col : "", e->header ? e->header : "", e->msg);
+    gs_html_printf(&er->html,
+                   "<tr><td class=\"num\">%zu</td><td>%s</td><td>%s</td><td>%s</td></tr>\n", e->row,
+                   e->col ? e->col : "", e->header ? e->header : "", e->msg);
 }
 
 /* Reads the bytes and runs the import (commit: for real). GS_OK with res
@@ -188,24 +189,28 @@ static int run(nweb *w, const gs_rectype *rt, const char *name, const void *data
 static void result_html(gs_http_req *rq, gs_buf *b, const char *name, const node_import_result *r,
                         const err_rows *er)
 {
-    gs_html_printf(b, "<table class=\"figures\"><tr><th>文件</th><td>%s</td></tr>"
-                      "<tr><th>类型</th><td>%s</td></tr><tr><th>编码</th><td>%s</td></tr>",
+    gs_html_printf(b,
+                   "<table class=\"figures\"><tr><th>文件</th><td>%s</td></tr>"
+                   "<tr><th>类型</th><td>%s</td></tr><tr><th>编码</th><td>%s</td></tr>",
                    name, r->rt->label_zh, node_import_encoding_name(r->encoding));
     if (!r->header_bad)
         gs_buf_printf(b, "<tr><th>数据行</th><td id=\"rows\">%zu</td></tr>", r->rows);
     gs_buf_puts(b, "</table>\n");
     if (!r->errors)
-        gs_buf_printf(b, "<p class=\"counts-row\"><span>新增 <b id=\"new\">%zu</b></span>"
-                         "<span>修改 <b id=\"changed\">%zu</b></span>"
-                         "<span>不变 <b id=\"unchanged\">%zu</b></span>%s</p>\n",
+        gs_buf_printf(b,
+                      "<p class=\"counts-row\"><span>新增 <b id=\"new\">%zu</b></span>"
+                      "<span>修改 <b id=\"changed\">%zu</b></span>"
+                      "<span>不变 <b id=\"unchanged\">%zu</b></span>%s</p>\n",
                       r->created, r->updated, r->unchanged,
                       r->examples ? "<span class=\"hint\">（模板示例行已跳过）</span>" : "");
     if (er->n) {
-        gs_buf_printf(b, "<p class=\"alert\" id=\"import-errors\">%s%d 处错误，什么也没有导入 (%d "
-                         "error(s); nothing was imported)</p>\n",
+        gs_buf_printf(b,
+                      "<p class=\"alert\" id=\"import-errors\">%s%d 处错误，什么也没有导入 (%d "
+                      "error(s); nothing was imported)</p>\n",
                       r->header_bad ? "表头有 " : "共 ", er->n, er->n);
-        gs_buf_printf(b, "<table class=\"list errors-table\"><thead><tr><th>%s</th><th>%s</th>"
-                         "<th>%s</th><th>%s</th></tr></thead><tbody>\n%s</tbody></table>\n",
+        gs_buf_printf(b,
+                      "<table class=\"list errors-table\"><thead><tr><th>%s</th><th>%s</th>"
+                      "<th>%s</th><th>%s</th></tr></thead><tbody>\n%s</tbody></table>\n",
                       nweb_t(rq, "行", "Row"), nweb_t(rq, "列", "Column"),
                       nweb_t(rq, "表头", "Header"), nweb_t(rq, "问题", "Problem"),
                       er->html.data ? er->html.data : "");
@@ -236,10 +241,11 @@ static void upload_form(gs_http_req *rq, gs_buf *b, const char *selected)
                            selected && !strcmp(selected, rt->plural) ? " selected" : "",
                            rt->label_zh);
     }
-    gs_buf_printf(b, "</select></p>\n<p><label for=\"file\">%s</label> <input type=\"file\" "
-                     "name=\"file\" id=\"file\" accept=\".csv,.xlsx,text/csv\" required></p>\n"
-                     "<p><button type=\"submit\" class=\"primary\">%s</button> <span class=\"hint\">%s"
-                     "</span></p></form>\n",
+    gs_buf_printf(b,
+                  "</select></p>\n<p><label for=\"file\">%s</label> <input type=\"file\" "
+                  "name=\"file\" id=\"file\" accept=\".csv,.xlsx,text/csv\" required></p>\n"
+                  "<p><button type=\"submit\" class=\"primary\">%s</button> <span class=\"hint\">%s"
+                  "</span></p></form>\n",
                   nweb_t(rq, "文件 (CSV 或 Excel .xlsx)", "File (CSV or Excel .xlsx)"),
                   nweb_t(rq, "检查（试导入）", "Check (dry run)"),
                   nweb_t(rq, "先检查，确认后才保存", "checked first; saved only when you confirm"));
@@ -253,18 +259,20 @@ static int h_page(gs_http_req *rq, gs_http_resp *rs, void *app)
     gs_buf_printf(b, "<link rel=\"stylesheet\" href=\"/static/pages.css\">\n<h2>%s</h2>\n",
                   nweb_t(rq, "导入", "Import"));
     upload_form(rq, b, gs_http_query(rq, "type"));
-    gs_buf_printf(b, "<h2>%s</h2>\n<table class=\"list downloads\"><thead><tr><th></th><th>%s</th>"
-                     "<th>%s</th></tr></thead><tbody>\n",
+    gs_buf_printf(b,
+                  "<h2>%s</h2>\n<table class=\"list downloads\"><thead><tr><th></th><th>%s</th>"
+                  "<th>%s</th></tr></thead><tbody>\n",
                   nweb_t(rq, "模板与导出", "Templates and exports"),
                   nweb_t(rq, "导入模板", "Template"), nweb_t(rq, "导出全部记录", "Export all"));
     for (int i = 0; i < GS_RT__COUNT; i++) {
         const gs_rectype *rt = gs_rectype_get(i);
         if (!importable(rt))
             continue;
-        gs_html_printf(b, "<tr><th>%s</th><td><a href=\"/transfer/template?type=%s&amp;format=xlsx\">"
-                          "Excel</a> · <a href=\"/transfer/template?type=%s&amp;format=csv\">CSV</a>"
-                          "</td><td><a href=\"/transfer/export?type=%s&amp;format=xlsx\">Excel</a> · "
-                          "<a href=\"/transfer/export?type=%s&amp;format=csv\">CSV</a></td></tr>\n",
+        gs_html_printf(b,
+                       "<tr><th>%s</th><td><a href=\"/transfer/template?type=%s&amp;format=xlsx\">"
+                       "Excel</a> · <a href=\"/transfer/template?type=%s&amp;format=csv\">CSV</a>"
+                       "</td><td><a href=\"/transfer/export?type=%s&amp;format=xlsx\">Excel</a> · "
+                       "<a href=\"/transfer/export?type=%s&amp;format=csv\">CSV</a></td></tr>\n",
                        rt->label_zh, rt->plural, rt->plural, rt->plural, rt->plural);
     }
     gs_buf_puts(b, "</tbody></table>\n");
@@ -285,7 +293,8 @@ static int h_upload(gs_http_req *rq, gs_http_resp *rs, void *app)
     const gs_rectype *rt = type_of(gs_http_form(rq, "type"));
     const gs_http_upload *up = gs_http_file(rq, "file");
     if (!rt)
-        return gs_http_error(rq, rs, 400, "type", "请选择要导入的记录类型 (choose what the file holds)");
+        return gs_http_error(rq, rs, 400, "type",
+                             "请选择要导入的记录类型 (choose what the file holds)");
     if (!up || !up->len)
         return gs_http_error(rq, rs, 400, "file", "请选择一个 CSV 或 Excel 文件 (choose a file)");
     const char *name = up->filename && *up->filename ? up->filename : "upload.csv";
@@ -308,16 +317,18 @@ static int h_upload(gs_http_req *rq, gs_http_resp *rs, void *app)
     gs_buf *b = gs_http_out(rs);
     gs_buf_puts(b, "<link rel=\"stylesheet\" href=\"/static/pages.css\">\n");
     if (rc) {
-        gs_html_printf(b, "<p class=\"alert\" id=\"import-errors\">无法读取文件，什么也没有导入：%s</p>\n",
-                       eb.msg);
+        gs_html_printf(
+            b, "<p class=\"alert\" id=\"import-errors\">无法读取文件，什么也没有导入：%s</p>\n",
+            eb.msg);
     } else {
         result_html(rq, b, name, &res, &er);
         if (!res.errors) {
             gs_buf_printf(b, "<form method=\"post\" action=\"/transfer/confirm\" id=\"confirm\">");
             nweb_csrf_field(rq, b);
-            gs_html_printf(b, "<input type=\"hidden\" name=\"token\" value=\"%s\">"
-                              "<p><button type=\"submit\" class=\"primary\">确认导入</button> "
-                              "<a href=\"/transfer\">取消</a></p></form>\n",
+            gs_html_printf(b,
+                           "<input type=\"hidden\" name=\"token\" value=\"%s\">"
+                           "<p><button type=\"submit\" class=\"primary\">确认导入</button> "
+                           "<a href=\"/transfer\">取消</a></p></form>\n",
                            token);
         }
     }
@@ -354,9 +365,10 @@ static int h_confirm(gs_http_req *rq, gs_http_resp *rs, void *app)
     gs_buf *b = gs_http_out(rs);
     gs_buf_puts(b, "<link rel=\"stylesheet\" href=\"/static/pages.css\">\n");
     if (res.saved)
-        gs_buf_printf(b, "<p class=\"ok\" id=\"imported\">已导入 %zu 条%s：新增 %zu，修改 %zu，不变 %zu。</p>\n",
-                      res.created + res.updated, res.rt->label_zh, res.created, res.updated,
-                      res.unchanged);
+        gs_buf_printf(
+            b,
+            "<p class=\"ok\" id=\"imported\">已导入 %zu 条%s：新增 %zu，修改 %zu，不变 %zu。</p>\n",
+            res.created + res.updated, res.rt->label_zh, res.created, res.updated, res.unchanged);
     result_html(rq, b, name, &res, &er);
     gs_buf_free(&er.html);
     gs_buf_printf(b, "<p><a class=\"button\" href=\"/transfer\">%s</a></p>\n",
@@ -445,7 +457,8 @@ static int download(gs_http_req *rq, gs_http_resp *rs, nweb *w, bool tmpl)
         return gs_http_error(rq, rs, 400, "type", "没有这种记录类型 (no such record type)");
     bool xlsx = !format || !strcmp(format, "xlsx");
     if (!xlsx && strcmp(format, "csv"))
-        return gs_http_error(rq, rs, 400, "format", "格式只能是 xlsx 或 csv (format is xlsx or csv)");
+        return gs_http_error(rq, rs, 400, "format",
+                             "格式只能是 xlsx 或 csv (format is xlsx or csv)");
     gs_buf out = GS_BUF_INIT;
     gs_errbuf eb = {{0}};
     if (write_download(w, rt, tmpl, xlsx, &out, &eb)) {
@@ -453,7 +466,8 @@ static int download(gs_http_req *rq, gs_http_resp *rs, nweb *w, bool tmpl)
         return gs_http_error(rq, rs, 500, NULL, "%s", eb.msg);
     }
     char name[160];
-    snprintf(name, sizeof name, "%s%s.%s", rt->label_zh, tmpl ? "导入模板" : "", xlsx ? "xlsx" : "csv");
+    snprintf(name, sizeof name, "%s%s.%s", rt->label_zh, tmpl ? "导入模板" : "",
+             xlsx ? "xlsx" : "csv");
     int rc = gs_http_download(rs, name, xlsx ? XLSX_TYPE : "text/csv; charset=utf-8",
                               out.data ? out.data : "", out.len);
     gs_buf_free(&out);

@@ -51,9 +51,10 @@ static pid_t web;
 static uint16_t port;
 static gst_http_session S;
 
-#define GH(...) gst_cmd(&R, true, "gridhub", hub_db, __VA_ARGS__, (const char *)NULL)
+#define GH(...)        gst_cmd(&R, true, "gridhub", hub_db, __VA_ARGS__, (const char *)NULL)
 #define BODY_HAS(a, s) ck_assert_msg(strstr((a).body, (s)), "page lacks \"%s\":\n%s", (s), (a).body)
-#define BODY_LACKS(a, s) ck_assert_msg(!strstr((a).body, (s)), "page has \"%s\":\n%s", (s), (a).body)
+#define BODY_LACKS(a, s)                                                                           \
+    ck_assert_msg(!strstr((a).body, (s)), "page has \"%s\":\n%s", (s), (a).body)
 
 /* Starts gridnode web and waits for the port it names. */
 static void start_web(void)
@@ -189,18 +190,50 @@ static int count_of(const char *type)
 
 /* A sheet of an election with registered R, voted V (all valid) and two
  * candidates: a chair with votes a and a woman member with votes b. */
-static const char *const *sheet(const char *voted, const char *valid, const char *a,
-                                const char *b)
+static const char *const *sheet(const char *voted, const char *valid, const char *a, const char *b)
 {
     static const char *kv[64];
-    const char *const v[] = {"e.committee", "village", "e.election_date", "2026-03-01",
-                             "e.list_published", "2026-02-01", "e.registered", "1000",
-                             "e.voted", voted, "e.valid", valid, "e.invalid", "0",
-                             "e.seats_chair", "1", "e.seats_vice", "0", "e.seats_member", "1",
-                             "c0.name", "张三", "c0.gender", "男", "c0.post", "chair",
-                             "c0.votes", a, "c0.party_secretary", "1",
-                             "c1.name", "李四", "c1.gender", "女", "c1.post", "member",
-                             "c1.votes", b, "c2.name", "", NULL};
+    const char *const v[] = {"e.committee",
+                             "village",
+                             "e.election_date",
+                             "2026-03-01",
+                             "e.list_published",
+                             "2026-02-01",
+                             "e.registered",
+                             "1000",
+                             "e.voted",
+                             voted,
+                             "e.valid",
+                             valid,
+                             "e.invalid",
+                             "0",
+                             "e.seats_chair",
+                             "1",
+                             "e.seats_vice",
+                             "0",
+                             "e.seats_member",
+                             "1",
+                             "c0.name",
+                             "张三",
+                             "c0.gender",
+                             "男",
+                             "c0.post",
+                             "chair",
+                             "c0.votes",
+                             a,
+                             "c0.party_secretary",
+                             "1",
+                             "c1.name",
+                             "李四",
+                             "c1.gender",
+                             "女",
+                             "c1.post",
+                             "member",
+                             "c1.votes",
+                             b,
+                             "c2.name",
+                             "",
+                             NULL};
     memcpy(kv, v, sizeof v);
     return kv;
 }
@@ -322,13 +355,41 @@ START_TEST(election_bad_sheet_stores_nothing)
     GN("election", "list");
     ASSERT_OUT_HAS("600");
     /* emptying a stored candidate's row deletes it, with the sheet */
-    const char *const kept[] = {"e.committee", "village", "e.election_date", "2026-03-01",
-                                "e.registered", "1000", "e.voted", "600", "e.valid", "600",
-                                "e.invalid", "0", "e.seats_member", "1",
-                                "c0.id", c0, "c0.name", "张三", "c0.gender", "male",
-                                "c0.post", "chair", "c0.votes", "500",
-                                "c1.id", c1, "c1.name", "", "c1.gender", "", "c1.post", "",
-                                "c1.votes", "", NULL};
+    const char *const kept[] = {"e.committee",
+                                "village",
+                                "e.election_date",
+                                "2026-03-01",
+                                "e.registered",
+                                "1000",
+                                "e.voted",
+                                "600",
+                                "e.valid",
+                                "600",
+                                "e.invalid",
+                                "0",
+                                "e.seats_member",
+                                "1",
+                                "c0.id",
+                                c0,
+                                "c0.name",
+                                "张三",
+                                "c0.gender",
+                                "male",
+                                "c0.post",
+                                "chair",
+                                "c0.votes",
+                                "500",
+                                "c1.id",
+                                c1,
+                                "c1.name",
+                                "",
+                                "c1.gender",
+                                "",
+                                "c1.post",
+                                "",
+                                "c1.votes",
+                                "",
+                                NULL};
     a = post_form(edit, kept);
     location_of(&a, path, sizeof path);
     gst_http_answer_free(&a);
@@ -344,8 +405,9 @@ END_TEST
 
 START_TEST(funeral_breaking_standard_is_marked)
 {
-    const char *const council[] = {"name", "王庄村红白理事会", "max_tables", "20",
-                                   "max_funeral_days", "3", "cremation_required", "1", NULL};
+    const char *const council[] = {
+        "name", "王庄村红白理事会",   "max_tables", "20", "max_funeral_days",
+        "3",    "cremation_required", "1",          NULL};
     gst_http_answer a = post_form("/councils/new", council);
     char path[200];
     location_of(&a, path, sizeof path);
@@ -355,14 +417,16 @@ START_TEST(funeral_breaking_standard_is_marked)
     BODY_HAS(a, "<tr><th>桌数上限</th><td>20</td></tr>");
     gst_http_answer_free(&a);
 
-    const char *const bad[] = {"kind", "funeral", "host", "王五", "event_date", "2026-04-02",
-                               "tables", "30", "days", "2", "cremation", "yes", NULL};
+    const char *const bad[] = {"kind",       "funeral", "host", "王五", "event_date",
+                               "2026-04-02", "tables",  "30",   "days", "2",
+                               "cremation",  "yes",     NULL};
     a = post_form("/affairs/new", bad);
     char bad_path[200];
     location_of(&a, bad_path, sizeof bad_path);
     gst_http_answer_free(&a);
-    const char *const good[] = {"kind", "funeral", "host", "赵六", "event_date", "2026-04-05",
-                                "tables", "12", "days", "3", "cremation", "yes", NULL};
+    const char *const good[] = {"kind",       "funeral", "host", "赵六", "event_date",
+                                "2026-04-05", "tables",  "12",   "days", "3",
+                                "cremation",  "yes",     NULL};
     a = post_form("/affairs/new", good);
     ck_assert_int_eq(a.status, 303);
     gst_http_answer_free(&a);
@@ -418,16 +482,18 @@ static gst_http_answer upload(const char *type, const char *name, const void *da
                   S.csrf);
     gs_buf_printf(&b, "--%s\r\nContent-Disposition: form-data; name=\"type\"\r\n\r\n%s\r\n", bnd,
                   type);
-    gs_buf_printf(&b, "--%s\r\nContent-Disposition: form-data; name=\"file\"; filename=\"%s\"\r\n"
-                      "Content-Type: application/octet-stream\r\n\r\n",
+    gs_buf_printf(&b,
+                  "--%s\r\nContent-Disposition: form-data; name=\"file\"; filename=\"%s\"\r\n"
+                  "Content-Type: application/octet-stream\r\n\r\n",
                   bnd, name);
     gs_buf_append(&b, data, len);
     gs_buf_printf(&b, "\r\n--%s--\r\n", bnd);
     char head[600];
-    int n = snprintf(head, sizeof head,
-                     "POST /transfer HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nConnection: close\r\n%s"
-                     "Content-Type: multipart/form-data; boundary=%s\r\nContent-Length: %zu\r\n\r\n",
-                     (unsigned)port, S.cookie, bnd, b.len);
+    int n =
+        snprintf(head, sizeof head,
+                 "POST /transfer HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nConnection: close\r\n%s"
+                 "Content-Type: multipart/form-data; boundary=%s\r\nContent-Length: %zu\r\n\r\n",
+                 (unsigned)port, S.cookie, bnd, b.len);
     gs_buf req = GS_BUF_INIT;
     gs_buf_append(&req, head, (size_t)n);
     gs_buf_append(&req, b.data, b.len);
