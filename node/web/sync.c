@@ -145,12 +145,14 @@ static sync_view sync_get(nweb *w)
     return v;
 }
 
-/* The result in words, Chinese first. */
-static void result_words(const sync_view *v, gs_buf *b)
+/* The result in words, Chinese first; while a sync runs, how long it has
+ * and what still waits to be sent (the hub's acknowledgements move it). */
+static void result_words(const sync_view *v, int64_t pending, gs_buf *b)
 {
     if (v->running) {
-        gs_buf_printf(b, "正在同步，已用 %lld 秒 (syncing)",
-                      (long long)(((int64_t)gs_wall_ms() - v->started_ms) / 1000));
+        gs_buf_printf(b, "正在同步，已用 %lld 秒，待上传 %lld 条 (syncing)",
+                      (long long)(((int64_t)gs_wall_ms() - v->started_ms) / 1000),
+                      (long long)pending);
         return;
     }
     if (!v->ever) {
@@ -237,7 +239,7 @@ static int h_page(gs_http_req *rq, gs_http_resp *rs, void *app)
     if (v.running) /* without JavaScript: the page reloads itself while the sync runs */
         gs_buf_puts(b, "<noscript><meta http-equiv=\"refresh\" content=\"1\"></noscript>\n");
     gs_buf words = GS_BUF_INIT;
-    result_words(&v, &words);
+    result_words(&v, pending(w->store), &words);
     gs_html_printf(b,
                    "<div id=\"sync-state\" class=\"sync-state %s\" data-state=\"%s\" "
                    "aria-live=\"polite\">%s</div>\n",
@@ -289,7 +291,7 @@ static int h_api(gs_http_req *rq, gs_http_resp *rs, void *app)
     sync_view v = sync_get(w);
     watch_view wv = watch_get(w->store);
     gs_buf words = GS_BUF_INIT;
-    result_words(&v, &words);
+    result_words(&v, pending(w->store), &words);
     int64_t now = (int64_t)gs_wall_ms();
     json_t *j = json_pack(
         "{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s, s:I, s:I, s:{s:b, s:I, s:I, s:s}}", "state",
