@@ -376,8 +376,8 @@ static int h_affairs(gs_http_req *rq, gs_http_resp *rs, void *app)
         const char *v = pg_str(l.v[i], GS_AFFAIR_VIOLATIONS);
         nbad += v && *v;
     }
-    gs_buf_printf(b, "<p class=\"count\">共 %zu 件，其中超标 <b class=\"%s\">%zu</b> 件</p>\n", l.n,
-                  nbad ? "warn" : "ok", nbad);
+    gs_buf_printf(b, "<p class=\"tally\">共 %zu 件，其中超标 <b class=\"%s\">%zu</b> 件</p>\n", l.n,
+                  nbad ? "flag" : "ok", nbad);
     if (l.n)
         gs_buf_puts(b, "<table class=\"list affairs\"><thead><tr><th>举办日期</th><th>类型</th>"
                        "<th>事主</th><th>桌数</th><th>每桌费用</th><th>天数</th><th>违规项</th>"

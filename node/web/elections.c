@@ -638,7 +638,7 @@ static int h_list(gs_http_req *rq, gs_http_resp *rs, void *app)
             (long long)pg_int(e, GS_ELECTION_REGISTERED, 0),
             (long long)pg_int(e, GS_ELECTION_VOTED, 0),
             (long long)pg_int(e, GS_ELECTION_ELECTED, 0),
-            (long long)pg_int(e, GS_ELECTION_UNFILLED, 0), nf ? "warn" : "ok",
+            (long long)pg_int(e, GS_ELECTION_UNFILLED, 0), nf ? "flag" : "ok",
             nf ? "有问题" : "无");
     }
     if (l.n)

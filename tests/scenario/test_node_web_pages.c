@@ -446,7 +446,7 @@ START_TEST(funeral_breaking_standard_is_marked)
 
     a = get("/affairs");
     ck_assert_int_eq(a.status, 200);
-    BODY_HAS(a, "共 2 件，其中超标 <b class=\"warn\">1</b> 件");
+    BODY_HAS(a, "共 2 件，其中超标 <b class=\"flag\">1</b> 件");
     BODY_HAS(a, "桌数 30 &gt; 上限 20");
     BODY_HAS(a, "桌数超过标准");
     BODY_LACKS(a, "天数 3 &gt;");
