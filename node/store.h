@@ -45,6 +45,12 @@
 #define NODE_META_LAST_SYNC_MS        "last_sync_ms"
 #define NODE_META_HUB_SEQ_CURSOR      "hub_seq_cursor" /* see node_store_cursor */
 #define NODE_META_HUB_SEQ_CURSOR_HASH "hub_seq_cursor_hash"
+/* `gridnode sync --watch`'s heartbeat, for other processes (the 同步 page):
+ * its pid (0 once it stopped), the time of its last session and how that
+ * went ("" when it synced, else the message of the failure). */
+#define NODE_META_WATCH_PID           "watch_pid"
+#define NODE_META_WATCH_BEAT_MS       "watch_beat_ms"
+#define NODE_META_WATCH_STATE         "watch_state"
 #define NODE_META_WEB_PASSWORD        "web_password" /* argon2id hash: gridnode web passwd */
 
 typedef struct node_store node_store;
