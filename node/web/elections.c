@@ -40,7 +40,8 @@
 #include "pages.h"
 
 #define MAX_ROWS   200 /* candidate rows of one sheet */
-#define EMPTY_ROWS 3   /* empty rows offered to add candidates */
+#define EMPTY_ROWS 3   /* empty rows offered to add candidates to a sheet */
+#define NEW_ROWS   10  /* the rows of a new sheet: a committee's candidates */
 
 /* The cells of the sheet, in order (-1 ends a list); a cell is named by its
  * field's schema name. */
@@ -548,7 +549,8 @@ static void sheet_page(gs_http_req *rq, gs_http_resp *rs, const sheet *sh, const
     gs_record *blank = gs_record_new(crt);
     size_t rows = sh->rows > sh->n ? sh->rows : sh->n;
     size_t next = 0;
-    for (size_t r = 0; blank && r < rows + EMPTY_ROWS; r++) {
+    size_t empty = rows ? EMPTY_ROWS : NEW_ROWS;
+    for (size_t r = 0; blank && r < rows + empty; r++) {
         const gs_record *c = blank;
         if (next < sh->n && (size_t)sh->row[next] == r)
             c = sh->c[next++];

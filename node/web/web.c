@@ -5,8 +5,9 @@
  * route table assembled from the page groups.
  *
  * Each page group (incidents.c, elections.c ...) defines its own route
- * table; this file names them weak, so the desk links and serves whatever
- * groups are built in, and a new group needs no edit here.
+ * table (declared in web.h); this file puts them together in the order
+ * their routes must be tried (elections.c's /api/elections/check before
+ * api.c's /api/elections/ prefix).
  *
  * Security model (docs/web.md): loopback by default, where every visitor
  * gets a session at once and CSRF tokens keep other web sites from posting
@@ -37,14 +38,6 @@ extern char **environ;
 /* The assets compiled in (node/web/assets/, cmake/embed.cmake). */
 extern const gs_http_asset nweb_assets[];
 extern const size_t nweb_assets_count;
-
-/* The page groups' tables: weak, so that a group not built in is NULL. */
-extern const gs_http_route nweb_incident_routes[] __attribute__((weak));
-extern const gs_http_route nweb_election_routes[] __attribute__((weak));
-extern const gs_http_route nweb_council_routes[] __attribute__((weak));
-extern const gs_http_route nweb_transfer_routes[] __attribute__((weak));
-extern const gs_http_route nweb_sync_routes[] __attribute__((weak));
-extern const gs_http_route nweb_api_routes[] __attribute__((weak));
 
 #define MIN_PASSWORD_CHARS 8
 #define HOME_OVERDUE_LIST 50    /* overdue incidents the home page lists */
@@ -399,7 +392,7 @@ static const char web_help[] =
     "from the terminal (once from standard input when that is not a terminal); at least\n"
     "8 characters.\n";
 
-/* The routes of every page group built in, in one table. */
+/* The routes of every page group, in one table. */
 static gs_http_route *all_routes(size_t *n)
 {
     const gs_http_route *groups[] = {nweb_home_routes,     nweb_incident_routes,
@@ -408,14 +401,14 @@ static gs_http_route *all_routes(size_t *n)
                                      nweb_api_routes};
     size_t total = 0;
     for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++)
-        for (const gs_http_route *r = groups[g]; r && r->path; r++)
+        for (const gs_http_route *r = groups[g]; r->path; r++)
             total++;
     gs_http_route *all = calloc(total + 1, sizeof *all);
     if (!all)
         return NULL;
     *n = 0;
     for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++)
-        for (const gs_http_route *r = groups[g]; r && r->path; r++)
+        for (const gs_http_route *r = groups[g]; r->path; r++)
             all[(*n)++] = *r;
     return all;
 }

@@ -168,10 +168,11 @@ def election_findings_as_typed(env):
     fill(env, "e.valid", "490")
     fill(env, "e.invalid", "10")
     fill(env, "e.seats_chair", "1")
-    fill(env, "e.seats_member", "2")               # 3 members: fewer than the law's 5
-    rows = [("张建国", "男", "主任", "320"), ("李志明", "男", "主任", "170"),
-            ("王强", "男", "委员", "300"), ("赵军", "男", "委员", "260"),
-            ("孙伟", "男", "委员", "200")]
+    fill(env, "e.seats_member", "1")               # 2 members: fewer than the law's 3
+    # at most 2 votes a ballot: 970 votes in all, within 2 x 490 valid ballots
+    rows = [("张建国", "男", "主任", "300"), ("李志明", "男", "主任", "150"),
+            ("王强", "男", "委员", "280"), ("赵军", "男", "委员", "140"),
+            ("孙伟", "男", "委员", "100")]
     for i, (n, g, post, votes) in enumerate(rows):
         fill(env, "c%d.name" % i, n)
         fill(env, "c%d.gender" % i, g)
@@ -180,19 +181,26 @@ def election_findings_as_typed(env):
 
     def codes():
         return {li.get_attribute("data-code") for li in all_css(env, "#findings-body li.finding")}
-    want = {"TURNOUT_INVALID", "LIST_LATE", "SIZE_SMALL", "NO_WOMAN"}
+    # exactly half the voters voted: the election is invalid, no seat is filled
+    want = {"TURNOUT_INVALID", "SEATS_UNFILLED", "LIST_LATE"}
     wait_for(env, "the findings " + ", ".join(sorted(want)), lambda: want <= codes())
     box = by_css(env, "#findings-body").text
     assert "投票人数未过登记选民半数" in box and "村民委员会组织法" in box, box
     env.shot("desk-election-findings-live")
-    # one more voter: the turnout finding goes, the others stay
+    # one more voter: the election stands; 2 men elected to a committee of 2
+    # (村民委员会组织法 第六条: three to seven), two candidates under half the
+    # votes cast
     fill(env, "e.voted", "501")
     fill(env, "e.valid", "491")
-    wait_for(env, "TURNOUT_INVALID to go", lambda: "TURNOUT_INVALID" not in codes() and
-             "SIZE_SMALL" in codes())
+    want = {"SIZE_SMALL", "NO_WOMAN", "LIST_LATE", "BELOW_HALF"}
+    wait_for(env, "the findings " + ", ".join(sorted(want)),
+             lambda: want <= codes() and "TURNOUT_INVALID" not in codes())
+    box = by_css(env, "#findings-body").text
+    assert "当选 2 人" in box, box
+    env.shot("desk-election-findings-valid")
     # a woman elected: NO_WOMAN goes
-    fill(env, "c3.gender", "女")
-    wait_for(env, "NO_WOMAN to go", lambda: "NO_WOMAN" not in codes())
+    fill(env, "c2.gender", "女")
+    wait_for(env, "NO_WOMAN to go", lambda: "NO_WOMAN" not in codes() and "SIZE_SMALL" in codes())
     # a sum that does not add up is an error beside the sheet, and blocks saving
     fill(env, "e.invalid", "11")
     wait_for(env, "the ballots' sum error", lambda: "有效票" in by_css(env, "#election-sheet").text
