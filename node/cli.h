@@ -38,6 +38,7 @@ int node_cmd_sync(node_cli *cli);
 int node_cmd_verify(node_cli *cli);
 int node_cmd_keygen(node_cli *cli);
 int node_cmd_rekey(node_cli *cli);
+int node_cmd_web(node_cli *cli); /* web/web.c: the village desk, and `web passwd` */
 
 /* Prints a record's fields (Chinese label, value) and its change history. */
 void node_print_record(node_store *s, const gs_record *rec, bool history);

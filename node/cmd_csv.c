@@ -8,27 +8,11 @@
  * A row whose ordinal column (序号) says 示例 is an example row of the
  * template: it is skipped and counted.
  *
- * Import is all rows or none: one transaction; every row goes through the
- * same entry rules as a typed command (entry.c); every error names the file,
- * the row as Excel numbers it (header = row 1), the column and what was
- * expected, and all errors are listed before anything is decided.
- *
- * Import can be run twice. A row's identity is its id (the key column,
- * English or Chinese header) when it has one: a row whose id exists and
- * whose values differ updates only the fields that differ, through
- * node_entry_update (so the workflow and the rules apply); one whose values
- * are the same appends nothing. A row without an id is known by its
- * fingerprint: BLAKE2b of the type, the village and the canonical values of
- * the row's columns (by field name, so the column order does not matter),
- * and which occurrence of those values in the file it is (so two identical
- * rows of one ledger stay two records). The node remembers fingerprint ->
- * record id (store.h, node-local), and a row whose fingerprint is known is
- * unchanged, whatever was edited in the record since: re-importing a ledger
- * must not undo later work. Ordinal columns (序号, 行号, No., #, and a bare
- * 编号 of row numbers) are recognised and ignored.
+ * The import itself (all rows or none, the identity of a row, the errors by
+ * row and column) is import.c's, which the 导入导出 page runs too; this file
+ * reads the command line, opens the file and prints what came of it.
  */
 #include <limits.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,9 +23,9 @@
 #include "gridsync/csv.h"
 #include "gridsync/xlsx.h"
 #include "entry.h"
+#include "import.h"
 
 #define MAX_ERRORS_SHOWN 200
-#define COL_ORDINAL (-2) /* col_field value of an ignored ordinal column */
 
 static const char import_help[] =
     "usage: gridnode import TYPE FILE.csv|FILE.xlsx [--dry-run] [--db PATH]\n"
@@ -57,260 +41,25 @@ static const char import_help[] =
     "(and 编号 holding row numbers) are ignored; a row whose 序号 is 示例 is skipped. --dry-run checks everything and saves\n"
     "nothing.\n";
 
-static const char *encoding_name(gs_csv_encoding e)
+/* Prints an import's errors as every command does: "gridnode: FILE: row N,
+ * column C "HEADER": what", the first MAX_ERRORS_SHOWN of them. */
+typedef struct print_errors {
+    const char *where;
+    int n;
+} print_errors;
+
+static void print_error(const node_import_error *e, void *arg)
 {
-    return e == GS_CSV_XLSX        ? "XLSX"
-           : e == GS_CSV_GB18030  ? "GB18030/GBK"
-           : e == GS_CSV_UTF8_BOM ? "UTF-8 BOM"
-                                  : "UTF-8";
-}
-
-
-/* Headers of columns that only number the rows of a ledger. 编号 ("number")
- * is one only when the type has no field of that name and the column holds
- * row numbers; the key columns are named 事件编号, 选举编号 ... or id. */
-static bool ordinal_header(const char *h)
-{
-    static const char *const names[] = {"序号", "行号", "No.", "No", "#", "编号"};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (!strcasecmp(h, names[i]))
-            return true;
-    return false;
-}
-
-/* For a bare 编号 column: the first data row whose cell is not a row number
- * (digits), or nrows when all are. */
-static size_t first_non_ordinal(const gs_csv *csv, size_t col)
-{
-    for (size_t r = 0; r < gs_csv_nrows(csv); r++) {
-        const char *v = gs_csv_cell(csv, r, col);
-        if (strspn(v, "0123456789") != strlen(v) && strcmp(v, GS_XLSX_EXAMPLE_MARK))
-            return r;
-    }
-    return gs_csv_nrows(csv);
-}
-
-/* Maps header columns to fields; -1 for none, COL_ORDINAL for an ordinal
- * column. Reports every bad header. */
-static int map_headers(const char *file, const gs_rectype *rt, const gs_csv *csv,
-                       size_t hrow, int *col_field)
-{
-    int errors = 0;
-    bool seen[128] = {false};
-    char cl[24];
-    for (size_t c = 0; c < gs_csv_ncols(csv); c++) {
-        const char *h = gs_csv_header(csv, c);
-        gs_csv_col_label(csv, c, cl);
-        int f = gs_field_find_header(rt, h);
-        col_field[c] = f;
-        if (f < 0 && ordinal_header(h)) {
-            size_t r = strcmp(h, "编号") ? gs_csv_nrows(csv) : first_non_ordinal(csv, c);
-            col_field[c] = COL_ORDINAL;
-            if (r < gs_csv_nrows(csv)) {
-                fprintf(stderr,
-                        "gridnode: %s: row %zu, column %s \"%s\": \"%.40s\" 不是行号；若这一列"
-                        "是记录的编号，请把表头改为 %s（或 %s），若是行号，请改为 序号 (not a row "
-                        "number: name the column %s if it holds the ids of the records, 序号 if "
-                        "it numbers the rows)\n",
-                        file, gs_csv_row_number(csv, r), cl, h, gs_csv_cell(csv, r, c),
-                        rt->fields[rt->key].label_zh, rt->fields[rt->key].name,
-                        rt->fields[rt->key].label_zh);
-                errors++;
-            }
-        } else if (f < 0) {
-            fprintf(stderr, "gridnode: %s: row %zu, column %s \"%s\": not a column of %s; "
-                            "expected the headers of `gridnode template %s`\n",
-                    file, hrow, cl, h, rt->plural, rt->plural);
-            errors++;
-        } else if (rt->fields[f].flags & GS_F_COMPUTED) {
-            fprintf(stderr, "gridnode: %s: row %zu, column %s \"%s\": computed by the rules, not "
-                            "imported\n",
-                    file, hrow, cl, h);
-            errors++;
-        } else if (seen[f]) {
-            fprintf(stderr, "gridnode: %s: row %zu, column %s \"%s\": the column appears twice\n",
-                    file, hrow, cl, h);
-            errors++;
-        } else {
-            seen[f] = true;
-        }
-    }
-    for (int f = 0; f < rt->nfields; f++) {
-        const gs_field *fd = &rt->fields[f];
-        if (gs_xlsx_column_required(rt, f) && !seen[f]) {
-            fprintf(stderr, "gridnode: %s: row %zu: the required column %s (%s) is missing\n",
-                    file, hrow, fd->label_zh, fd->name);
-            errors++;
-        }
-    }
-    return errors;
-}
-
-/* ---- row identity --------------------------------------------------------- */
-
-/* How often each content hash has been seen in this file, so that the k-th
- * of several identical rows has its own fingerprint. Open addressing over
- * a power-of-two table at most half full. */
-typedef struct seen_rows {
-    struct seen_slot {
-        uint8_t h[GS_HASH_LEN];
-        uint32_t count; /* 0: empty slot */
-    } *slots;
-    size_t mask;
-} seen_rows;
-
-static int seen_init(seen_rows *t, size_t nrows)
-{
-    size_t cap = 16;
-    while (cap < 2 * nrows)
-        cap *= 2;
-    t->slots = calloc(cap, sizeof *t->slots);
-    t->mask = cap - 1;
-    return t->slots ? GS_OK : GS_ENOMEM;
-}
-
-/* Counts h once more; returns its count so far (1 the first time). */
-static uint32_t seen_count(seen_rows *t, const uint8_t h[GS_HASH_LEN])
-{
-    size_t i;
-    memcpy(&i, h, sizeof i); /* the hash is uniform: its first bytes will do */
-    for (i &= t->mask; t->slots[i].count; i = (i + 1) & t->mask)
-        if (!memcmp(t->slots[i].h, h, GS_HASH_LEN))
-            return ++t->slots[i].count;
-    memcpy(t->slots[i].h, h, GS_HASH_LEN);
-    return t->slots[i].count = 1;
-}
-
-/* The fingerprint of a row without an id: BLAKE2b of the type, the village
- * and each given field's name and canonical value in schema order (the key
- * and computed fields excluded), then of that and the row's occurrence. */
-static void row_fingerprint(const gs_record *rec, const char *village, seen_rows *seen,
-                            uint8_t fp[GS_HASH_LEN])
-{
-    static const char tag[] = "gridsync import row 1";
-    const gs_rectype *rt = rec->rt;
-    gs_buf v = GS_BUF_INIT;
-    crypto_generichash_state st;
-    crypto_generichash_init(&st, NULL, 0, GS_HASH_LEN);
-    crypto_generichash_update(&st, (const uint8_t *)tag, sizeof tag);
-    crypto_generichash_update(&st, (const uint8_t *)rt->name, strlen(rt->name) + 1);
-    crypto_generichash_update(&st, (const uint8_t *)village, strlen(village) + 1);
-    for (int f = 0; f < rt->nfields; f++) {
-        if (f == rt->key || f == rt->scope || (rt->fields[f].flags & GS_F_COMPUTED) ||
-            rec->v[f].state != GS_V_SET)
-            continue;
-        gs_buf_reset(&v);
-        gs_record_format(rec, f, &v);
-        crypto_generichash_update(&st, (const uint8_t *)rt->fields[f].name,
-                                  strlen(rt->fields[f].name) + 1);
-        crypto_generichash_update(&st, (const uint8_t *)(v.data ? v.data : ""), v.len + 1);
-    }
-    gs_buf_free(&v);
-    uint8_t content[GS_HASH_LEN];
-    crypto_generichash_final(&st, content, GS_HASH_LEN);
-    uint32_t k = seen_count(seen, content);
-    uint8_t kb[4] = {(uint8_t)(k >> 24), (uint8_t)(k >> 16), (uint8_t)(k >> 8), (uint8_t)k};
-    crypto_generichash_init(&st, NULL, 0, GS_HASH_LEN);
-    crypto_generichash_update(&st, content, GS_HASH_LEN);
-    crypto_generichash_update(&st, kb, sizeof kb);
-    crypto_generichash_final(&st, fp, GS_HASH_LEN);
-}
-
-/* True when field values a and b are the same (null and unset alike). */
-static bool same_value(const gs_value *a, const gs_value *b)
-{
-    if (a->state != GS_V_SET || b->state != GS_V_SET)
-        return (a->state == GS_V_SET) == (b->state == GS_V_SET);
-    return a->i == b->i && (a->s == b->s || (a->s && b->s && !strcmp(a->s, b->s)));
-}
-
-/* Keeps in row only the key and the fields that differ from old; returns how
- * many fields differ. */
-static int keep_changed(gs_record *row, const gs_record *old)
-{
-    int n = 0;
-    for (int f = 0; f < row->rt->nfields; f++) {
-        if (f == row->rt->key || row->v[f].state == GS_V_UNSET)
-            continue;
-        if (same_value(&row->v[f], &old->v[f]))
-            gs_record_unset(row, f);
-        else
-            n++;
-    }
-    return n;
-}
-
-/* What became of an imported row. */
-typedef enum { ROW_NEW, ROW_UPDATED, ROW_UNCHANGED } row_fate;
-
-/* Stores one parsed row (see the banner for how its identity is found). */
-static int import_row(node_store *s, gs_record *rec, seen_rows *seen, row_fate *fate,
-                      gs_errbuf *eb)
-{
-    const gs_rectype *rt = rec->rt;
-    gs_record *old = NULL;
-    int rc;
-    if (gs_record_key(rec)) {
-        if (node_store_get(s, rt, gs_record_key(rec), &old, NULL) != GS_OK) {
-            *fate = ROW_NEW;
-            return node_entry_create(s, rec, NULL, eb);
-        }
-        int n = keep_changed(rec, old);
-        gs_record_destroy(&old);
-        *fate = n ? ROW_UPDATED : ROW_UNCHANGED;
-        return n ? node_entry_update(s, rec, NULL, eb) : GS_OK;
-    }
-    const char *village = gs_record_scope(rec) ? gs_record_scope(rec)
-                                               : node_store_identity(s)->village;
-    uint8_t fp[GS_HASH_LEN];
-    row_fingerprint(rec, village, seen, fp);
-    char rid[128];
-    rc = node_store_import_find(s, fp, rt, rid, sizeof rid, eb);
-    if (rc == GS_OK && node_store_get(s, rt, rid, &old, NULL) == GS_OK) {
-        gs_record_destroy(&old);
-        *fate = ROW_UNCHANGED;
-        return GS_OK;
-    }
-    if (rc != GS_OK && rc != GS_ENOTFOUND)
-        return rc;
-    *fate = ROW_NEW; /* never imported here, or its record was deleted since */
-    if ((rc = node_entry_create(s, rec, NULL, eb)))
-        return rc;
-    return node_store_import_remember(s, fp, rt, gs_record_key(rec), eb);
-}
-
-/* What the rows of one import share. */
-typedef struct import_ctx {
-    node_store *s;
-    seen_rows *seen;
-    size_t count[3]; /* by row_fate */
-    size_t examples; /* rows marked 示例 (a template's examples), skipped */
-    const int *col_field; /* the header map */
-} import_ctx;
-
-/* A template's example row, marked 示例 in its ordinal column, is skipped
- * (gs_csv_load.skip). */
-static bool skip_example(const gs_csv *csv, size_t r, void *arg)
-{
-    import_ctx *c = arg;
-    for (size_t k = 0; k < gs_csv_ncols(csv); k++)
-        if (c->col_field[k] == COL_ORDINAL && !strcmp(gs_csv_cell(csv, r, k), GS_XLSX_EXAMPLE_MARK)) {
-            c->examples++;
-            return true;
-        }
-    return false;
-}
-
-/* Stores one row that parsed (gs_csv_load.row). */
-static int import_one(gs_record *rec, int *bad_field, void *arg, gs_errbuf *eb)
-{
-    (void)bad_field;
-    import_ctx *c = arg;
-    row_fate fate = ROW_NEW;
-    int rc = import_row(c->s, rec, c->seen, &fate, eb);
-    if (!rc)
-        c->count[fate]++;
-    return rc;
+    print_errors *p = arg;
+    if (++p->n > MAX_ERRORS_SHOWN)
+        return;
+    if (e->col && e->header)
+        fprintf(stderr, "gridnode: %s: row %zu, column %s \"%s\": %s\n", p->where, e->row, e->col,
+                e->header, e->msg);
+    else if (e->col)
+        fprintf(stderr, "gridnode: %s: row %zu, column %s: %s\n", p->where, e->row, e->col, e->msg);
+    else
+        fprintf(stderr, "gridnode: %s: row %zu: %s\n", p->where, e->row, e->msg);
 }
 
 int node_cmd_import(node_cli *cli)
@@ -348,67 +97,45 @@ int node_cmd_import(node_cli *cli)
         snprintf(where, sizeof where, "%s: sheet \"%s\"", file, gs_csv_sheet(csv));
     else
         snprintf(where, sizeof where, "%s", file);
-    size_t hrow = gs_csv_sheet(csv) ? gs_csv_header_line(csv) : 1;
-    size_t ncols = gs_csv_ncols(csv), nrows = gs_csv_nrows(csv);
-    int *col_field = calloc(ncols ? ncols : 1, sizeof *col_field);
-    seen_rows seen = {NULL, 0};
-    if (!col_field || seen_init(&seen, nrows)) {
-        free(col_field);
-        free(seen.slots);
-        gs_csv_destroy(&csv);
-        return node_fail("out of memory");
-    }
+    print_errors pe = {where, 0};
+    node_import_opts o = {where, !dry, isatty(STDERR_FILENO), print_error, &pe};
+    node_import_result res;
     int exit_code = NODE_EXIT_OK;
     node_store *s = NULL;
-    int errors = map_headers(where, rt, csv, hrow, col_field);
-    if (errors) {
-        exit_code = node_fail("import: %s: %d error(s) in the header row; nothing was imported",
-                              file, errors);
-        goto out;
-    }
-    if (!(s = node_open(cli))) {
+    /* the header first, so that a wrong file is told before any database is opened */
+    int rc = node_import_run(NULL, rt, csv, &o, &res, &eb);
+    if (!rc && !res.header_bad && !(s = node_open(cli))) {
         exit_code = NODE_EXIT_ERROR;
         goto out;
     }
-    import_ctx ctx = {s, &seen, {0, 0, 0}, 0, col_field};
-    int rc = node_store_begin(s, &eb);
-    if (rc) {
-        errors++;
-        fprintf(stderr, "gridnode: import: %s\n", eb.msg);
-    } else {
-        gs_csv_load how = {"gridnode", where, rt, col_field, false, isatty(STDERR_FILENO),
-                           MAX_ERRORS_SHOWN, import_one, &ctx, skip_example};
-        errors += gs_csv_load_rows(csv, &how);
-    }
-    size_t *count = ctx.count, examples = ctx.examples;
-    size_t created = count[ROW_NEW], updated = count[ROW_UPDATED];
-    size_t unchanged = count[ROW_UNCHANGED];
+    if (!rc && s)
+        rc = node_import_run(s, rt, csv, &o, &res, &eb);
+    if (pe.n > MAX_ERRORS_SHOWN)
+        fprintf(stderr, "gridnode: ... and %d more errors\n", pe.n - MAX_ERRORS_SHOWN);
     char skipped[96] = "";
-    if (examples)
-        snprintf(skipped, sizeof skipped, "; %zu 示例 example rows skipped", examples);
-    if (errors || dry) {
-        node_store_rollback(s);
-        if (errors)
-            exit_code = node_fail("import: %s: %d error(s); nothing was imported", file, errors);
-        else
-            printf("dry run: %zu rows of %s (%s) are valid: %zu new, %zu updates, %zu "
-                   "unchanged%s; nothing was saved\n",
-                   nrows - examples, file, encoding_name(gs_csv_encoding_of(csv)), created,
-                   updated, unchanged, skipped);
-    } else if (node_store_commit(s, &eb)) {
+    if (res.examples)
+        snprintf(skipped, sizeof skipped, "; %zu 示例 example rows skipped", res.examples);
+    const char *enc = node_import_encoding_name(gs_csv_encoding_of(csv));
+    if (rc)
         exit_code = node_fail("import: %s; nothing was imported", eb.msg);
-    } else {
+    else if (res.header_bad)
+        exit_code = node_fail("import: %s: %d error(s) in the header row; nothing was imported",
+                              file, res.errors);
+    else if (res.errors)
+        exit_code = node_fail("import: %s: %d error(s); nothing was imported", file, res.errors);
+    else if (dry)
+        printf("dry run: %zu rows of %s (%s) are valid: %zu new, %zu updates, %zu "
+               "unchanged%s; nothing was saved\n",
+               res.rows, file, enc, res.created, res.updated, res.unchanged, skipped);
+    else
         printf("imported %zu %s from %s (%s): %zu new, %zu updated, %zu unchanged%s%s\n",
-               created + updated, rt->plural, file, encoding_name(gs_csv_encoding_of(csv)),
-               created, updated, unchanged, skipped,
-               created + updated || !unchanged
+               res.created + res.updated, rt->plural, file, enc, res.created, res.updated,
+               res.unchanged, skipped,
+               res.created + res.updated || !res.unchanged
                    ? ""
                    : "; 文件里没有新的内容，什么也没有改 (nothing new in the file; nothing changed)");
-    }
 out:
     node_store_close(&s);
-    free(col_field);
-    free(seen.slots);
     gs_csv_destroy(&csv);
     return exit_code;
 }

@@ -96,18 +96,12 @@ static int parse_fields(node_cli *cli, const char *verb, gs_record *rec, gs_cli_
     return rc;
 }
 
-/* Runs one entry (create or update) in its own transaction. */
+/* Runs one entry (create or update) in its own transaction (node_entry_save). */
 static int save(node_store *s, gs_record *rec, bool create)
 {
     gs_errbuf eb = {{0}};
     gs_buf notes = GS_BUF_INIT;
-    int rc = node_store_begin(s, &eb);
-    if (!rc)
-        rc = create ? node_entry_create(s, rec, &notes, &eb) : node_entry_update(s, rec, &notes, &eb);
-    if (!rc)
-        rc = node_store_commit(s, &eb);
-    else
-        node_store_rollback(s);
+    int rc = node_entry_save(s, rec, create, &notes, &eb);
     if (rc) {
         gs_buf_free(&notes);
         return node_fail("%s %s: %s", rec->rt->name, create ? "add" : "update", eb.msg);

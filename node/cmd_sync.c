@@ -96,6 +96,17 @@ static void nap(int64_t ms)
     }
 }
 
+/* The watch's heartbeat in the meta table, after every session: whoever
+ * opens the database (the 同步 page of `gridnode web`) can tell that a
+ * watch runs, when it last synced and whether that failed. pid 0: it
+ * stopped. A heartbeat that cannot be written is not worth stopping for. */
+static void heartbeat(node_store *s, int64_t pid, const char *state)
+{
+    node_store_meta_set_int(s, NODE_META_WATCH_PID, pid, NULL);
+    node_store_meta_set_int(s, NODE_META_WATCH_BEAT_MS, (int64_t)gs_wall_ms(), NULL);
+    node_store_meta_set_text(s, NODE_META_WATCH_STATE, state, NULL);
+}
+
 /* Syncs soon after each local write and every 30 s, on one connection kept
  * open between syncs (a new one after a failure). */
 static int watch_loop(node_store *s, node_sync_opts *o)
@@ -104,6 +115,7 @@ static int watch_loop(node_store *s, node_sync_opts *o)
     int failures = 0;
     uint64_t last_head = (uint64_t)-1;
     int64_t last_sync = 0;
+    heartbeat(s, (int64_t)getpid(), "");
     while (!stop_flag) {
         uint64_t head = 0;
         uint8_t h[GS_HASH_LEN];
@@ -122,8 +134,11 @@ static int watch_loop(node_store *s, node_sync_opts *o)
             node_sync_close(&conn);
         if (stop_flag)
             break;
-        if (rc == GS_EAUTH)
+        heartbeat(s, (int64_t)getpid(), rc ? eb.msg : "");
+        if (rc == GS_EAUTH) {
+            heartbeat(s, 0, eb.msg);
             return node_fail("sync: %s", eb.msg); /* retrying will not help */
+        }
         if (rc) {
             failures++;
             int64_t backoff = 1000LL << (failures < 6 ? failures : 6);
@@ -145,6 +160,7 @@ static int watch_loop(node_store *s, node_sync_opts *o)
         last_sync = (int64_t)gs_wall_ms();
     }
     node_sync_close(&conn);
+    heartbeat(s, 0, "");
     return NODE_EXIT_OK;
 }
 

@@ -246,3 +246,16 @@ int node_entry_update(node_store *s, gs_record *edit, gs_buf *notes, gs_errbuf *
         return refused(rc, eb);
     return read_back(s, edit, notes, eb);
 }
+
+int node_entry_save(node_store *s, gs_record *rec, bool create, gs_buf *notes, gs_errbuf *eb)
+{
+    int rc = node_store_begin(s, eb);
+    if (rc)
+        return rc;
+    rc = create ? node_entry_create(s, rec, notes, eb) : node_entry_update(s, rec, notes, eb);
+    if (!rc)
+        rc = node_store_commit(s, eb);
+    else
+        node_store_rollback(s);
+    return rc;
+}

@@ -29,6 +29,13 @@ int node_entry_create(node_store *s, gs_record *rec, gs_buf *notes, gs_errbuf *e
  * the full new state. */
 int node_entry_update(node_store *s, gs_record *edit, gs_buf *notes, gs_errbuf *eb);
 
+/* One entry in its own transaction, as every door makes it (the command
+ * line's add/update, the pages' forms, the JSON API): node_store_begin,
+ * node_entry_create (create) or node_entry_update, node_store_commit; on
+ * any error rolled back, so a refused entry stores nothing. Unlike the
+ * functions above it opens the transaction itself. */
+int node_entry_save(node_store *s, gs_record *rec, bool create, gs_buf *notes, gs_errbuf *eb);
+
 /* Appends the description of a findings set ("A;B") to b, one line each:
  * Chinese text, code and the law and article it rests on for an election of
  * committee kind committee (affairs: any). */

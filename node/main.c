@@ -336,17 +336,15 @@ int node_cmd_status(node_cli *cli)
     if (!s)
         return NODE_EXIT_ERROR;
     const node_identity *id = node_store_identity(s);
-    uint64_t head = 0;
-    uint8_t hash[GS_HASH_LEN];
+    node_sync_state ss;
     gs_errbuf eb = {{0}};
-    if (node_store_head(s, &head, hash, &eb)) {
+    if (node_store_sync_state(s, &ss, &eb)) {
         node_store_close(&s);
         return node_fail("status: %s", eb.msg);
     }
-    int64_t acked = node_store_meta_int(s, NODE_META_ACKED_THROUGH, 0);
-    int64_t last_sync = node_store_meta_int(s, NODE_META_LAST_SYNC_MS, 0);
-    int64_t skew = node_store_meta_int(s, NODE_META_CLOCK_SKEW_MS, 0);
-    int64_t rejected = node_store_rejected_count(s);
+    unsigned long long head = ss.head;
+    long long acked = ss.acked, pending = ss.pending, rejected = ss.rejected, skew = ss.skew_ms;
+    int64_t last_sync = ss.last_sync_ms;
     gs_buf out = GS_BUF_INIT, when = GS_BUF_INIT;
     if (last_sync)
         gs_hlc_format(GS_HLC_MAKE(last_sync, 0), &when);
@@ -379,7 +377,6 @@ int node_cmd_status(node_cli *cli)
     if (!cli->json && tab)
         gs_table_print(tab, stdout);
     gs_table_destroy(&tab);
-    int64_t pending = (int64_t)head - acked;
     if (cli->json) {
         gs_buf_printf(&out,
                       "},\"seq\":%llu,\"acked_through\":%lld,\"pending\":%lld,\"rejected\":%lld,"
@@ -396,7 +393,7 @@ int node_cmd_status(node_cli *cli)
                "%lld\n  rejected        %lld\n  last sync       %s\n",
                (unsigned long long)head, (long long)acked, (long long)pending, (long long)rejected,
                last_sync ? when.data : "never (从未同步)");
-        if (skew > 60000 || skew < -60000)
+        if (skew > NODE_CLOCK_SKEW_WARN_MS || skew < -NODE_CLOCK_SKEW_WARN_MS)
             printf("  ! clock skew    本机时钟与城市中心相差 %+lld 秒 (clock is off by %+lld s)\n",
                    (long long)(skew / 1000), (long long)(skew / 1000));
     }
@@ -439,6 +436,9 @@ static const gs_cli_cmd commands[] = {
      "[--timeout SECONDS] [--insecure]", 0},
     {"status", node_cmd_status,
      "状态 records, changes waiting for sync, rejected changes, clock skew", "[--json]", 0},
+    {"web", node_cmd_web,
+     "村级工作台 serve the village's pages in a browser (loopback; a password for a LAN)",
+     "[--port 8080] [--bind 127.0.0.1] [--no-browser] | passwd", GS_CLI_SPLIT_EQUALS},
     {NULL, NULL, NULL, NULL, 0},
 };
 

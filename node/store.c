@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "gridsync/rules.h"
 #include "gridsync/stmt.h"
 #include "store.h"
 
@@ -510,6 +511,86 @@ int64_t node_store_count_live(node_store *s, const gs_rectype *rt)
     char sql[128];
     snprintf(sql, sizeof sql, "SELECT count(*) FROM %s WHERE _deleted = 0", rt->plural);
     return count(s, sql);
+}
+
+int node_store_sync_state(node_store *s, node_sync_state *st, gs_errbuf *eb)
+{
+    uint8_t hash[GS_HASH_LEN];
+    memset(st, 0, sizeof *st);
+    int rc = node_store_head(s, &st->head, hash, eb);
+    if (rc)
+        return rc;
+    st->acked = node_store_meta_int(s, NODE_META_ACKED_THROUGH, 0);
+    st->pending = (int64_t)st->head - st->acked;
+    st->rejected = node_store_rejected_count(s);
+    st->last_sync_ms = node_store_meta_int(s, NODE_META_LAST_SYNC_MS, 0);
+    st->skew_ms = node_store_meta_int(s, NODE_META_CLOCK_SKEW_MS, 0);
+    return GS_OK;
+}
+
+int node_store_incident_counts(node_store *s, int64_t counts[], size_t n, gs_errbuf *eb)
+{
+    for (size_t i = 0; i < n; i++)
+        counts[i] = 0;
+    sqlite3_stmt *st = gs_stmt(&s->stmts, s->db,
+                               "SELECT status, count(*) FROM incidents WHERE _deleted = 0 "
+                               "GROUP BY status");
+    if (!st)
+        return gs_sql_err(s->db, eb, "counting the incidents");
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(st, 0);
+        for (size_t i = 0; name && i < n && gs_status_names[i]; i++)
+            if (!strcmp(name, gs_status_names[i]))
+                counts[i] = sqlite3_column_int64(st, 1);
+    }
+    gs_stmt_done(st);
+    return step == SQLITE_DONE ? GS_OK : gs_sql_err(s->db, eb, "counting the incidents");
+}
+
+int node_store_overdue_each(node_store *s, const char *today, int limit, node_overdue_fn fn,
+                            void *arg, int64_t *total, gs_errbuf *eb)
+{
+    /* the closed states come from the rules (gs_status_is_closed), bound
+     * as a list rather than written into the SQL */
+    gs_buf closed = GS_BUF_INIT;
+    gs_buf_putc(&closed, ',');
+    for (int i = 0; i < GS_ST__COUNT; i++)
+        if (gs_status_is_closed((gs_status)i))
+            gs_buf_printf(&closed, "%s,", gs_status_names[i]);
+    if (closed.err)
+        return gs_errf(eb, GS_ENOMEM, "out of memory");
+    sqlite3_stmt *st = gs_stmt(&s->stmts, s->db,
+                               "SELECT id, title, status, deadline, count(*) OVER () FROM incidents "
+                               "WHERE _deleted = 0 AND deadline IS NOT NULL AND deadline <> '' AND "
+                               "deadline < ?1 AND instr(?2, ',' || status || ',') = 0 "
+                               "ORDER BY deadline, id LIMIT ?3");
+    if (!st) {
+        gs_buf_free(&closed);
+        return gs_sql_err(s->db, eb, "reading the overdue incidents");
+    }
+    sqlite3_bind_text(st, 1, today, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, closed.data, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, limit);
+    if (total)
+        *total = 0;
+    int rc = GS_OK, step;
+    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *c[4];
+        for (int i = 0; i < 4; i++) {
+            c[i] = (const char *)sqlite3_column_text(st, i);
+            if (!c[i])
+                c[i] = "";
+        }
+        if (total)
+            *total = sqlite3_column_int64(st, 4);
+        rc = fn(c[0], c[1], c[2], c[3], arg);
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = gs_sql_err(s->db, eb, "reading the overdue incidents");
+    gs_stmt_done(st);
+    gs_buf_free(&closed);
+    return rc;
 }
 
 int node_store_reject(node_store *s, uint64_t seq, const char *code, const char *reason,

@@ -45,6 +45,13 @@
 #define NODE_META_LAST_SYNC_MS        "last_sync_ms"
 #define NODE_META_HUB_SEQ_CURSOR      "hub_seq_cursor" /* see node_store_cursor */
 #define NODE_META_HUB_SEQ_CURSOR_HASH "hub_seq_cursor_hash"
+/* `gridnode sync --watch`'s heartbeat, for other processes (the 同步 page):
+ * its pid (0 once it stopped), the time of its last session and how that
+ * went ("" when it synced, else the message of the failure). */
+#define NODE_META_WATCH_PID           "watch_pid"
+#define NODE_META_WATCH_BEAT_MS       "watch_beat_ms"
+#define NODE_META_WATCH_STATE         "watch_state"
+#define NODE_META_WEB_PASSWORD        "web_password" /* argon2id hash: gridnode web passwd */
 
 typedef struct node_store node_store;
 
@@ -162,6 +169,31 @@ int node_store_import_remember(node_store *s, const uint8_t fp[GS_HASH_LEN], con
 
 /* The live (not deleted) records of rt; -1 when they cannot be counted. */
 int64_t node_store_count_live(node_store *s, const gs_rectype *rt);
+
+/* ---- what `gridnode status` and the desk's home page show --------------- */
+
+/* The node's sync state: own changes made (the last seq), those the hub
+ * holds, those pending, the changes the hub rejected, the last sync (Unix
+ * ms, 0: never) and the clock skew measured then (node minus hub, ms). */
+typedef struct node_sync_state {
+    uint64_t head;
+    int64_t acked, pending, rejected, last_sync_ms, skew_ms;
+} node_sync_state;
+int node_store_sync_state(node_store *s, node_sync_state *st, gs_errbuf *eb);
+/* A clock this far off the hub's is worth a warning (ms). */
+#define NODE_CLOCK_SKEW_WARN_MS 60000
+
+/* The live incidents per status (counts indexed by gs_status; a status the
+ * rules do not know is not counted). */
+int node_store_incident_counts(node_store *s, int64_t counts[], size_t n, gs_errbuf *eb);
+/* The incidents not closed whose deadline (YYYY-MM-DD) is before today, the
+ * oldest deadline first, at most limit of them; fn gets each one's id,
+ * title, status (canonical) and deadline. *total (may be NULL) gets how
+ * many there are in all. */
+typedef int (*node_overdue_fn)(const char *id, const char *title, const char *status,
+                               const char *deadline, void *arg);
+int node_store_overdue_each(node_store *s, const char *today, int limit, node_overdue_fn fn,
+                            void *arg, int64_t *total, gs_errbuf *eb);
 
 /* ---- changes the hub rejected (quarantined), for `gridnode status` ---- */
 

@@ -227,32 +227,22 @@ int gs_cli_count(const gs_cli_args *a, int id)
 int gs_cli_date(const gs_cli *cli, const char *cmd, const char *opt, const char *value,
                 char day[11])
 {
-    /* a GS_FT_DATE field: its parser is the one entry uses */
-    const gs_rectype *rt = gs_rectype_get(GS_RT_ELECTION);
-    int f = gs_field_find(rt, "election_date");
-    gs_record *r = gs_record_new(rt);
-    if (!r)
-        return gs_cli_fail(cli->prog->name, "out of memory");
     gs_errbuf eb = {{0}};
-    int rc = GS_CLI_OK;
-    if (!*value || gs_record_parse(r, f, value, &eb) || !gs_record_str(r, f))
-        rc = gs_cli_usage(cli->prog->name,
-                          "%s: %s \"%s\": expected a date like 2026-11-28, 2026/11/28 or "
-                          "2026年11月28日",
-                          cmd, opt, value);
-    else
-        snprintf(day, 11, "%s", gs_record_str(r, f));
-    gs_record_destroy(&r);
-    return rc;
+    int rc = gs_find_day(opt, value, day, &eb);
+    if (rc == GS_ENOMEM)
+        return gs_cli_fail(cli->prog->name, "out of memory");
+    return rc ? gs_cli_usage(cli->prog->name, "%s: %s", cmd, eb.msg) : GS_CLI_OK;
 }
 
 /* ---- TYPE list ------------------------------------------------------------ */
 
-enum { L_STATUS, L_CATEGORY, L_GRID, L_VILLAGE, L_SINCE, L_UNTIL, L_TEXT, L_FORMAT };
+enum { L_STATUS, L_CATEGORY, L_GRID, L_VILLAGE, L_SINCE, L_UNTIL, L_TEXT, L_FORMAT, L_REPORTER,
+       L_OVERDUE };
 static const gs_cli_opt list_opts[] = {
     {"--status", true, L_STATUS},   {"--category", true, L_CATEGORY}, {"--grid", true, L_GRID},
     {"--village", true, L_VILLAGE}, {"--since", true, L_SINCE},       {"--until", true, L_UNTIL},
-    {"--text", true, L_TEXT},       {"--format", true, L_FORMAT},     {NULL, false, 0}};
+    {"--text", true, L_TEXT},       {"--format", true, L_FORMAT},     {"--reporter", true, L_REPORTER},
+    {"--overdue", false, L_OVERDUE}, {NULL, false, 0}};
 
 int gs_cli_list_parse(const gs_cli *cli, gs_cli_list *q)
 {
@@ -262,11 +252,13 @@ int gs_cli_list_parse(const gs_cli *cli, gs_cli_list *q)
     memset(q, 0, sizeof *q);
     if (gs_cli_wants_help(cli->argc, cli->argv)) {
         printf("usage: %s %s list [--status S] [--category C] [--grid CODE] [--village CODE]\n"
-               "       [--since DATE] [--until DATE] [--text TEXT] [--format table|csv|json]\n"
-               "       [--json] [--db PATH]\n\n"
+               "       [--since DATE] [--until DATE] [--text TEXT] [--reporter NAME] [--overdue]\n"
+               "       [--format table|csv|json] [--json] [--db PATH]\n\n"
                "列出%s: lists the %s records, in id order (oldest first), that pass every\n"
                "filter given. --category takes the categories under it too (safety: safety.fire);\n"
-               "--text finds text in titles, descriptions, names and notes; --since and --until\n"
+               "--text finds text in titles, descriptions, names and notes; --reporter takes the\n"
+               "reporter's name as entered; --overdue keeps incidents past their deadline that\n"
+               "are not closed (超期); --since and --until\n"
                "(inclusive) read the record's %s, as 2026-11-28, 2026/11/28 or 2026年11月28日.\n",
                prog, rt->name, rt->label_zh, rt->name, d >= 0 ? rt->fields[d].label_zh : "date");
         q->help = true;
@@ -286,7 +278,9 @@ int gs_cli_list_parse(const gs_cli *cli, gs_cli_list *q)
                         gs_cli_arg(&a, L_VILLAGE),
                         NULL,
                         NULL,
-                        gs_cli_arg(&a, L_TEXT)};
+                        gs_cli_arg(&a, L_TEXT),
+                        gs_cli_arg(&a, L_REPORTER),
+                        gs_cli_count(&a, L_OVERDUE) > 0};
     if (gs_cli_arg(&a, L_SINCE) &&
         (rc = gs_cli_date(cli, cmd, "--since", gs_cli_arg(&a, L_SINCE), q->since)))
         return rc;

@@ -647,18 +647,30 @@ size_t gs_csv_row_number(const gs_csv *c, size_t r)
 
 /* ---- loading records ------------------------------------------------------ */
 
-/* Prints one error of row r (column col, or none when col is past the
- * header) unless more than max were printed already. */
+/* One error of row r at column col (a column past the header has a label
+ * but no header; (size_t)-1 is the row as a whole): handed to how->error,
+ * else printed unless more than max were printed already. */
 static void row_error(const gs_csv *csv, const gs_csv_load *how, int *errors, size_t r,
                       size_t col, const char *msg)
 {
+    char cl[24];
+    bool in_header = col < gs_csv_ncols(csv);
+    if (how->error) {
+        ++*errors;
+        const char *label = col != (size_t)-1 ? gs_csv_col_label(csv, col, cl) : NULL;
+        how->error(gs_csv_row_number(csv, r), label, in_header ? gs_csv_header(csv, col) : NULL,
+                   msg, how->arg);
+        return;
+    }
     if (++*errors > how->max_shown)
         return;
-    char cl[24];
-    if (col < gs_csv_ncols(csv))
+    if (in_header)
         fprintf(stderr, "%s: %s: row %zu, column %s \"%s\": %s\n", how->prog, how->file,
                 gs_csv_row_number(csv, r), gs_csv_col_label(csv, col, cl), gs_csv_header(csv, col),
                 msg);
+    else if (col != (size_t)-1)
+        fprintf(stderr, "%s: %s: row %zu, column %s: %s\n", how->prog, how->file,
+                gs_csv_row_number(csv, r), gs_csv_col_label(csv, col, cl), msg);
     else
         fprintf(stderr, "%s: %s: row %zu: %s\n", how->prog, how->file, gs_csv_row_number(csv, r),
                 msg);
@@ -676,19 +688,18 @@ int gs_csv_load_rows(const gs_csv *csv, const gs_csv_load *how)
         }
         bool bad = false;
         gs_errbuf eb = {{0}};
-        char cl[24];
         if (how->skip && how->skip(csv, r, how->arg)) {
             gs_record_destroy(&rec);
             continue;
         }
         for (size_t c = ncols; c < gs_csv_row_ncells(csv, r); c++)
             if (*gs_csv_cell(csv, r, c)) {
-                if (++errors <= how->max_shown)
-                    fprintf(stderr,
-                            "%s: %s: row %zu, column %s: \"%.40s\" is beyond the last column of "
-                            "the header row; nothing there is imported\n",
-                            how->prog, how->file, gs_csv_row_number(csv, r),
-                            gs_csv_col_label(csv, c, cl), gs_csv_cell(csv, r, c));
+                char msg[160];
+                snprintf(msg, sizeof msg,
+                         "\"%.40s\" is beyond the last column of the header row; nothing there "
+                         "is imported",
+                         gs_csv_cell(csv, r, c));
+                row_error(csv, how, &errors, r, c, msg);
                 bad = true;
             }
         /* one message per bad cell; an empty one is "not given", or, when
@@ -707,7 +718,7 @@ int gs_csv_load_rows(const gs_csv *csv, const gs_csv_load *how)
             size_t c = 0;
             while (bad_field >= 0 && c < ncols && how->col_field[c] != bad_field)
                 c++;
-            row_error(csv, how, &errors, r, bad_field >= 0 ? c : ncols, eb.msg);
+            row_error(csv, how, &errors, r, bad_field >= 0 && c < ncols ? c : (size_t)-1, eb.msg);
         }
         gs_record_destroy(&rec);
         if (how->progress && (r + 1) % 2000 == 0)
@@ -715,7 +726,7 @@ int gs_csv_load_rows(const gs_csv *csv, const gs_csv_load *how)
     }
     if (how->progress && nrows >= 2000)
         fputs("\r\033[K", stderr);
-    if (errors > how->max_shown)
+    if (!how->error && errors > how->max_shown)
         fprintf(stderr, "%s: ... and %d more errors\n", how->prog, errors - how->max_shown);
     return errors;
 }

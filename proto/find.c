@@ -11,9 +11,11 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "gridsync/find.h"
 #include "gridsync/replica.h"
+#include "gridsync/rules.h"
 #include "gridsync/schema.h"
 #include "gridsync/sheet.h"
 #include "gridsync/table.h"
@@ -89,36 +91,174 @@ static int filter_range_text(const gs_rectype *rt, const gs_find_filter *f, gs_b
     return GS_OK;
 }
 
-int gs_find_list(sqlite3 *db, const gs_rectype *rt, const gs_find_filter *f, gs_find_each each,
-                 void *arg, gs_errbuf *eb)
+int gs_find_day(const char *opt, const char *text, char day[11], gs_errbuf *eb)
 {
-    gs_record *vals = gs_record_new(rt); /* the filters' values, canonical */
-    gs_buf sql = GS_BUF_INIT;
-    binds b = {{NULL}, 0};
-    if (!vals)
+    /* a GS_FT_DATE field: its parser is the one entry uses */
+    const gs_rectype *rt = gs_rectype_get(GS_RT_ELECTION);
+    int f = gs_field_find(rt, "election_date");
+    gs_record *r = gs_record_new(rt);
+    if (!r)
         return gs_errf(eb, GS_ENOMEM, "out of memory");
-    gs_buf_puts(&sql, "SELECT ");
-    gs_replica_columns(rt, &sql);
-    gs_buf_printf(&sql, " FROM %s WHERE _deleted = 0", rt->plural);
-    int rc = filter_on(rt, vals, "--status", "status", f->status, "%s = ?", 1, &sql, &b, eb);
+    int rc = GS_OK;
+    if (!*text || gs_record_parse(r, f, text, NULL) || !gs_record_str(r, f))
+        rc = gs_errf(eb, GS_EINVAL,
+                     "%s \"%.60s\": expected a date like 2026-11-28, 2026/11/28 or 2026年11月28日",
+                     opt, text);
+    else
+        snprintf(day, 11, "%s", gs_record_str(r, f));
+    gs_record_destroy(&r);
+    return rc;
+}
+
+void gs_find_today(char out[11])
+{
+    int64_t days = gs_floor_div((int64_t)time(NULL) + 8 * 3600, 86400); /* China time */
+    gs_date_from_days(days, out);
+}
+
+/* The incident's closed states (gs_status_is_closed), as SQL list text of
+ * trusted names: 'closed','evaluated','rejected'. */
+static void closed_states(gs_buf *sql)
+{
+    bool any = false;
+    for (int s = 0; s < GS_ST__COUNT; s++)
+        if (gs_status_is_closed((gs_status)s)) {
+            gs_buf_printf(sql, "%s'%s'", any ? "," : "", gs_status_names[s]);
+            any = true;
+        }
+}
+
+/* Appends the condition "overdue" of an incident: a deadline before today
+ * (bound) and a state that is not closed. */
+static void overdue_cond(gs_buf *sql, binds *b, const char *today)
+{
+    gs_buf_puts(sql, "(deadline IS NOT NULL AND deadline < ? AND status NOT IN (");
+    closed_states(sql);
+    gs_buf_puts(sql, "))");
+    b->v[b->n++] = today;
+}
+
+bool gs_find_days_left(const gs_record *r, const char *today, int64_t *days)
+{
+    int fd = gs_field_find(r->rt, "deadline"), fs = gs_field_find(r->rt, "status");
+    const char *deadline = fd >= 0 ? gs_record_str(r, fd) : NULL;
+    const char *status = fs >= 0 ? gs_record_str(r, fs) : NULL;
+    for (int s = 0; status && s < GS_ST__COUNT; s++)
+        if (!strcmp(status, gs_status_names[s]) && gs_status_is_closed((gs_status)s))
+            return false;
+    char now[11];
+    if (!today) {
+        gs_find_today(now);
+        today = now;
+    }
+    int64_t d, t;
+    if (!deadline || !gs_date_days(deadline, &d) || !gs_date_days(today, &t))
+        return false;
+    *days = d - t;
+    return true;
+}
+
+/* Appends the WHERE conditions of f (after "WHERE _deleted = 0"), with the
+ * values to bind in b (canonical ones kept in vals). */
+static int where_of(const gs_rectype *rt, const gs_find_filter *f, gs_record *vals,
+                    const char *today, gs_buf *sql, binds *b, gs_errbuf *eb)
+{
+    int rc = filter_on(rt, vals, "--status", "status", f->status, "%s = ?", 1, sql, b, eb);
     if (!rc)
         rc = filter_on(rt, vals, "--category", "category", f->category,
-                       "(%1$s = ? OR substr(%1$s, 1, length(?) + 1) = ? || '.')", 3, &sql, &b, eb);
+                       "(%1$s = ? OR substr(%1$s, 1, length(?) + 1) = ? || '.')", 3, sql, b, eb);
     if (!rc)
-        rc = filter_on(rt, vals, "--grid", "grid_code", f->grid, "%s = ?", 1, &sql, &b, eb);
+        rc = filter_on(rt, vals, "--grid", "grid_code", f->grid, "%s = ?", 1, sql, b, eb);
+    if (!rc)
+        rc = filter_on(rt, vals, "--reporter", "reporter", f->reporter, "%s = ?", 1, sql, b, eb);
     if (!rc && rt->scope < 0 && f->village)
         rc = gs_errf(eb, GS_EINVAL, "--village: %s (%s) 不属于村 (is not village data)",
                      rt->label_zh, rt->name);
     if (!rc)
-        rc = filter_on(rt, vals, "--village", NULL, f->village, "%s = ?", 1, &sql, &b, eb);
+        rc = filter_on(rt, vals, "--village", NULL, f->village, "%s = ?", 1, sql, b, eb);
+    if (!rc && f->overdue) {
+        if (gs_field_find(rt, "deadline") < 0 || gs_field_find(rt, "status") < 0)
+            return gs_errf(eb, GS_EINVAL, "--overdue: %s (%s) 没有处置期限 (has no deadline)",
+                           rt->label_zh, rt->name);
+        gs_buf_puts(sql, " AND ");
+        overdue_cond(sql, b, today);
+    }
     if (!rc)
-        rc = filter_range_text(rt, f, &sql, &b, eb);
-    gs_buf_printf(&sql, " ORDER BY %s", rt->fields[rt->key].name);
+        rc = filter_range_text(rt, f, sql, b, eb);
+    return rc;
+}
+
+/* Binds b's values to st from parameter from + 1 on. */
+static void bind_all(sqlite3_stmt *st, const binds *b, int from)
+{
+    for (int i = 0; i < b->n; i++)
+        sqlite3_bind_text(st, from + i + 1, b->v[i], -1, SQLITE_STATIC);
+}
+
+/* Counts the records that pass: *total. */
+static int count_where(sqlite3 *db, const gs_rectype *rt, const char *where, const binds *b,
+                       int64_t *total, gs_errbuf *eb)
+{
+    gs_buf sql = GS_BUF_INIT;
+    gs_buf_printf(&sql, "SELECT count(*) FROM %s WHERE _deleted = 0%s", rt->plural, where);
     sqlite3_stmt *st = NULL;
-    if (!rc && (sql.err || sqlite3_prepare_v2(db, sql.data, -1, &st, NULL) != SQLITE_OK))
+    int rc = GS_OK;
+    if (sql.err || sqlite3_prepare_v2(db, sql.data, -1, &st, NULL) != SQLITE_OK)
+        rc = gs_errf(eb, GS_ESQL, "counting %s: %s", rt->plural, sqlite3_errmsg(db));
+    else {
+        bind_all(st, b, 0);
+        if (sqlite3_step(st) != SQLITE_ROW)
+            rc = gs_errf(eb, GS_ESQL, "counting %s: %s", rt->plural, sqlite3_errmsg(db));
+        else
+            *total = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    gs_buf_free(&sql);
+    return rc;
+}
+
+int gs_find_list(sqlite3 *db, const gs_rectype *rt, const gs_find_filter *f, gs_find_each each,
+                 void *arg, gs_errbuf *eb)
+{
+    gs_record *vals = gs_record_new(rt); /* the filters' values, canonical */
+    gs_buf sql = GS_BUF_INIT, where = GS_BUF_INIT;
+    binds b = {{NULL}, 0}, ob = {{NULL}, 0};
+    if (!vals)
+        return gs_errf(eb, GS_ENOMEM, "out of memory");
+    char today[11];
+    if (f->today)
+        snprintf(today, sizeof today, "%s", f->today);
+    else
+        gs_find_today(today);
+    int rc = where_of(rt, f, vals, today, &where, &b, eb);
+    if (!rc && f->total)
+        rc = count_where(db, rt, where.data ? where.data : "", &b, f->total, eb);
+    gs_buf_puts(&sql, "SELECT ");
+    gs_replica_columns(rt, &sql);
+    gs_buf_printf(&sql, " FROM %s WHERE _deleted = 0%s ORDER BY ", rt->plural,
+                  where.data ? where.data : "");
+    int d = gs_find_date_field(rt);
+    if (f->order == GS_FIND_URGENT) {
+        if (gs_field_find(rt, "deadline") >= 0 && gs_field_find(rt, "status") >= 0) {
+            overdue_cond(&sql, &ob, today);
+            gs_buf_puts(&sql, " DESC, ");
+        }
+        if (d >= 0)
+            gs_buf_printf(&sql, "%s DESC, ", rt->fields[d].name);
+        gs_buf_printf(&sql, "%s DESC", rt->fields[rt->key].name);
+    } else {
+        gs_buf_printf(&sql, "%s", rt->fields[rt->key].name);
+    }
+    if (f->limit > 0)
+        gs_buf_printf(&sql, " LIMIT %lld OFFSET %lld", (long long)f->limit,
+                      (long long)(f->offset > 0 ? f->offset : 0));
+    sqlite3_stmt *st = NULL;
+    if (!rc && (sql.err || where.err || sqlite3_prepare_v2(db, sql.data, -1, &st, NULL) != SQLITE_OK))
         rc = gs_errf(eb, GS_ESQL, "listing %s: %s", rt->plural, sqlite3_errmsg(db));
-    for (int i = 0; !rc && i < b.n; i++)
-        sqlite3_bind_text(st, i + 1, b.v[i], -1, SQLITE_STATIC);
+    if (!rc) {
+        bind_all(st, &b, 0);
+        bind_all(st, &ob, b.n);
+    }
     int step = SQLITE_DONE;
     while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
         gs_record *r = NULL;
@@ -132,6 +272,7 @@ int gs_find_list(sqlite3 *db, const gs_rectype *rt, const gs_find_filter *f, gs_
         rc = gs_errf(eb, GS_ESQL, "listing %s: %s", rt->plural, sqlite3_errmsg(db));
     sqlite3_finalize(st);
     gs_buf_free(&sql);
+    gs_buf_free(&where);
     gs_record_destroy(&vals);
     return rc;
 }
@@ -304,24 +445,39 @@ void gs_find_print_record(const gs_record *rec, FILE *f)
     gs_buf_free(&b);
 }
 
-void gs_find_print_change(const gs_change *c, void *file)
+void gs_find_change_text(const gs_change *c, gs_buf *b)
 {
-    gs_buf line = GS_BUF_INIT, v = GS_BUF_INIT;
-    gs_hlc_format(c->hlc, &line);
-    gs_buf_printf(&line, "  %s #%llu", c->origin, (unsigned long long)c->seq);
-    if (c->op == GS_OP_DELETE)
-        gs_buf_puts(&line, " 删除 deleted");
+    gs_buf v = GS_BUF_INIT;
+    bool first = true;
+    if (c->op == GS_OP_DELETE) {
+        gs_buf_puts(b, "删除 deleted");
+        first = false;
+    }
     const gs_rectype *rt = c->rec ? c->rec->rt : NULL;
     for (int i = 0; rt && i < rt->nfields && c->op == GS_OP_UPSERT; i++) {
         if (i == rt->key || i == rt->scope || c->rec->v[i].state == GS_V_UNSET)
             continue;
         gs_buf_reset(&v);
         gs_find_display(c->rec, i, &v);
-        gs_buf_printf(&line, " %s=%s", rt->fields[i].label_zh, v.data ? v.data : "∅");
+        gs_buf_printf(b, "%s%s=%s", first ? "" : " ", rt->fields[i].label_zh,
+                      v.data ? v.data : "∅");
+        first = false;
     }
+    gs_buf_free(&v);
+}
+
+void gs_find_print_change(const gs_change *c, void *file)
+{
+    gs_buf line = GS_BUF_INIT;
+    gs_hlc_format(c->hlc, &line);
+    gs_buf_printf(&line, "  %s #%llu", c->origin, (unsigned long long)c->seq);
+    size_t head = line.len;
+    gs_buf_putc(&line, ' ');
+    gs_find_change_text(c, &line);
+    if (line.len == head + 1) /* nothing set: no trailing blank */
+        line.data[--line.len] = '\0';
     fprintf(file, "  %s\n", line.data ? line.data : "");
     gs_buf_free(&line);
-    gs_buf_free(&v);
 }
 
 int gs_find_format_parse(const char *s)
@@ -336,7 +492,7 @@ int gs_find_format_parse(const char *s)
 /* Options of `TYPE list` and `export` that take no value. */
 static bool is_flag(const char *a)
 {
-    static const char *const flags[] = {"--bom", "--zh", "--json", "--help", "-h"};
+    static const char *const flags[] = {"--bom", "--zh", "--json", "--help", "-h", "--overdue"};
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
         if (!strcmp(a, flags[i]))
             return true;

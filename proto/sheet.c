@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "gridsync/schema.h"
+#include "gridsync/http.h"
 #include "gridsync/sheet.h"
 #include "gridsync/table.h"
 
@@ -642,21 +643,6 @@ int gs_doc_json(const gs_doc *d, gs_buf *b)
 
 /* ---- HTML ------------------------------------------------------------------------------------ */
 
-/* Appends s with & < > " ' escaped. */
-static void html_text(gs_buf *b, const char *s)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '&': gs_buf_puts(b, "&amp;"); break;
-        case '<': gs_buf_puts(b, "&lt;"); break;
-        case '>': gs_buf_puts(b, "&gt;"); break;
-        case '"': gs_buf_puts(b, "&quot;"); break;
-        case '\'': gs_buf_puts(b, "&#39;"); break;
-        default: gs_buf_putc(b, *s); break;
-        }
-    }
-}
-
 static void html_row(gs_buf *b, const gs_sheet *s, size_t r)
 {
     gs_buf_puts(b, "<tr>");
@@ -667,7 +653,7 @@ static void html_row(gs_buf *b, const gs_sheet *s, size_t r)
         const char *v = gs_col_shown(k, s->cells[r * s->ncols + c]);
         bool num = k->type == GS_CT_INT || k->type == GS_CT_DEC;
         gs_buf_puts(b, num ? "<td class=\"num\">" : "<td>");
-        html_text(b, v ? v : "-");
+        gs_html_escape(b, v ? v : "-");
         gs_buf_puts(b, "</td>");
     }
     gs_buf_puts(b, "</tr>\n");
@@ -676,18 +662,18 @@ static void html_row(gs_buf *b, const gs_sheet *s, size_t r)
 void gs_sheet_html(const gs_sheet *s, gs_buf *b)
 {
     gs_buf_puts(b, "<table class=\"gs-sheet\" data-key=\"");
-    html_text(b, s->key);
+    gs_html_escape(b, s->key);
     gs_buf_puts(b, "\">\n<caption>");
-    html_text(b, s->title);
+    gs_html_escape(b, s->title);
     gs_buf_puts(b, "</caption>\n<thead><tr>");
     for (size_t c = 0; c < s->ncols; c++) {
         const gs_col *k = &s->cols[c];
         if (k->type == GS_CT_JSON)
             continue;
         gs_buf_puts(b, "<th scope=\"col\" title=\"");
-        html_text(b, k->en ? k->en : k->key);
+        gs_html_escape(b, k->en ? k->en : k->key);
         gs_buf_puts(b, "\">");
-        html_text(b, k->zh);
+        gs_html_escape(b, k->zh);
         gs_buf_puts(b, "</th>");
     }
     gs_buf_puts(b, "</tr></thead>\n<tbody>\n");
@@ -707,7 +693,7 @@ void gs_doc_html(const gs_doc *d, gs_buf *b)
 {
     for (size_t i = 0; i < d->nnotes; i++) {
         gs_buf_puts(b, "<p class=\"gs-note\">");
-        html_text(b, d->notes[i]);
+        gs_html_escape(b, d->notes[i]);
         gs_buf_puts(b, "</p>\n");
     }
     for (size_t i = 0; i < d->n; i++) {

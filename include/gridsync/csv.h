@@ -134,6 +134,12 @@ typedef struct gs_csv_load {
     /* When not NULL: true for a data row to pass over unread (a template's
      * marked example rows). */
     bool (*skip)(const gs_csv *csv, size_t r, void *arg);
+    /* When not NULL: every error goes here instead of stderr (max_shown and
+     * the closing count do not apply): the data row's number as the
+     * spreadsheet shows it, the column's label and header (NULL for the row
+     * as a whole), and the message. For a page that lists them beside the
+     * rows. */
+    void (*error)(size_t row, const char *col, const char *header, const char *msg, void *arg);
 } gs_csv_load;
 
 /* Parses every data row of csv into a new record of how->rt, cell by cell
@@ -141,8 +147,8 @@ typedef struct gs_csv_load {
  * parsed to how->row. Every error is printed on stderr as
  *   PROG: FILE: row N, column C "HEADER": what is wrong   (C is "3 (C)" in a workbook)
  *   PROG: FILE: row N: what is wrong          (the row as a whole)
- * with N from gs_csv_row_number; a cell with text beyond the header's last
- * column is an error too. Goes on after errors (all are listed before the
+ * with N from gs_csv_row_number (or handed to how->error); a cell with text
+ * beyond the header's last column is an error too. Goes on after errors (all are listed before the
  * caller decides) and returns how many there were. */
 int gs_csv_load_rows(const gs_csv *csv, const gs_csv_load *how);
 

@@ -14,6 +14,8 @@
 #define GS_FIND_H
 
 #include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "gridsync/change.h"
@@ -23,6 +25,12 @@
 #define GS_FIND_MIN_PREFIX 4
 /* How many records an ambiguous prefix's message names. */
 #define GS_FIND_SHOW_MATCHES 5
+
+/* The order of a list. */
+typedef enum {
+    GS_FIND_BY_ID,  /* id order: oldest first for generated ids (the command line's) */
+    GS_FIND_URGENT, /* overdue ones first, then newest first (by the type's date) */
+} gs_find_order;
 
 /* What `TYPE list` asks for; NULL is "any". Values are as a user types them
  * (parsed by the field's own parser: 受理 for accepted), except the dates,
@@ -35,7 +43,29 @@ typedef struct gs_find_filter {
     const char *since;    /* the type's date (gs_find_date_field) on or after */
     const char *until;    /* ... on or before */
     const char *text;     /* in any text field: titles, descriptions, names, notes */
+    const char *reporter; /* the reporter field, as typed (trimmed) */
+    bool overdue;         /* only overdue ones: a deadline before today, not closed */
+    const char *today;    /* the day "overdue" is judged on, YYYY-MM-DD; NULL: today
+                           * in China time (gs_find_today) */
+    gs_find_order order;  /* the order of the records */
+    int64_t limit;        /* a page: at most this many (0: all) ... */
+    int64_t offset;       /* ... after skipping this many */
+    int64_t *total;       /* when not NULL, set to how many records pass the filter,
+                           * whatever the page (for "共 N 条") */
 } gs_find_filter;
+
+/* Reads a --since/--until value as entry reads a date (2026-11-28,
+ * 2026/11/28, 2026年11月28日) into day (YYYY-MM-DD); GS_EINVAL naming opt
+ * and the text otherwise. */
+int gs_find_day(const char *opt, const char *text, char day[11], gs_errbuf *eb);
+
+/* Today's date in China time (UTC+8), YYYY-MM-DD. */
+void gs_find_today(char out[11]);
+
+/* Whole days from today to an incident's deadline: 2 is "剩余 2 天", -3 is
+ * "超期 3 天". False when it has no deadline or is closed
+ * (gs_status_is_closed). today NULL is gs_find_today. */
+bool gs_find_days_left(const gs_record *incident, const char *today, int64_t *days);
 
 /* The field `--since/--until` read for rt: its first date or date-time
  * field that is not computed; -1 when it has none. */
@@ -45,7 +75,7 @@ int gs_find_date_field(const gs_rectype *rt);
  * the call). A non-zero return stops the walk and is returned. */
 typedef int (*gs_find_each)(const gs_record *rec, void *arg);
 
-/* Every live record of rt that passes f, in id order. GS_OK; GS_EINVAL
+/* Every live record of rt that passes f, in f's order (and page). GS_OK; GS_EINVAL
  * naming the option when a filter does not apply to rt or its value does
  * not parse ("--status \"x\": ..."); GS_ESQL. */
 int gs_find_list(sqlite3 *db, const gs_rectype *rt, const gs_find_filter *f, gs_find_each each,
@@ -77,6 +107,11 @@ void gs_find_display(const gs_record *r, int f, gs_buf *b);
 
 /* "网格事件 ID" and then a line per field with a value, labels aligned. */
 void gs_find_print_record(const gs_record *rec, FILE *f);
+
+/* What change c sets, as a history line shows it: "状态=受理 处置说明=…"
+ * (labels and display values; ∅ for a cleared field), "删除 deleted" for a
+ * deletion; key and village left out. */
+void gs_find_change_text(const gs_change *c, gs_buf *b);
 
 /* One line of a history: time, origin #seq, and each field it sets (arg:
  * the FILE *). Fits gs_find_change_each. */

@@ -138,12 +138,16 @@ json_t *gs_http_json(gs_http_req *rq, gs_errbuf *eb);
 /* A request header or cookie, or NULL. */
 const char *gs_http_header(const gs_http_req *rq, const char *name);
 const char *gs_http_cookie(const gs_http_req *rq, const char *name);
+/* cfg->app of the server answering. */
+void *gs_http_app(const gs_http_req *rq);
 /* The peer's address as text ("127.0.0.1"). */
 const char *gs_http_peer(const gs_http_req *rq);
 /* The session's user ("local" without login) and its CSRF token, which every
  * form must send back as field "_csrf" (or header X-CSRF-Token). */
 const char *gs_http_user(const gs_http_req *rq);
 const char *gs_http_csrf(const gs_http_req *rq);
+/* The display name the login callback gave for the session's user. */
+const char *gs_http_who(const gs_http_req *rq);
 /* "zh" (default) or "en": from ?lang=, kept in a cookie. */
 const char *gs_http_lang(const gs_http_req *rq);
 /* True when the page asks for English. */
@@ -153,6 +157,16 @@ static inline bool gs_http_en(const gs_http_req *rq)
 }
 /* True for paths under /api/ (errors answer in JSON there). */
 bool gs_http_is_api(const gs_http_req *rq);
+
+/* Logs in on this request's session: refused at once (GS_ETIMEOUT, "请 N 秒
+ *后再试") while the peer address is throttled (after 5 failed logins each
+ * further attempt waits 30 s, doubling up to 15 min); else cfg->login
+ * decides (GS_EAUTH, "用户名或密码不对"). On success the session is
+ * rotated: a new cookie and CSRF token carry the user, sent with this
+ * answer. eb gets a message for the page in Chinese and English. */
+int gs_http_login(gs_http_req *rq, const char *user, const char *password, gs_errbuf *eb);
+/* Ends this request's session and starts a fresh one without a user. */
+void gs_http_logout(gs_http_req *rq);
 
 /* ---- the response --------------------------------------------------------- */
 

@@ -17,6 +17,7 @@
  *   transfer.c   导入导出: upload, dry run, confirm; templates and exports
  *   sync.c       同步: the button, progress, the result, --watch state
  *   api.c        the JSON API of records
+ *   forms.c      what the pages share about records: forms, pickers, filters
  */
 #ifndef NODE_WEB_H
 #define NODE_WEB_H
@@ -24,6 +25,8 @@
 #include <pthread.h>
 #include <stdbool.h>
 
+#include "gridsync/find.h"
+#include "gridsync/form.h"
 #include "gridsync/http.h"
 #include "gridsync/record.h"
 #include "store.h"
@@ -33,6 +36,7 @@ typedef struct nweb {
     node_store *store;
     const char *db_path; /* for the sync thread's own connection */
     gs_http_server *srv;
+    bool login; /* a password is set: every page but /login needs a session */
     pthread_mutex_t sync_lock; /* guards the sync state below (sync.c) */
     struct nweb_sync *sync;
 } nweb;
@@ -58,6 +62,43 @@ void nweb_end(gs_http_req *rq, gs_http_resp *rs);
 void nweb_csrf_field(gs_http_req *rq, gs_buf *b);
 /* zh or en text for the request's language. */
 const char *nweb_t(const gs_http_req *rq, const char *zh, const char *en);
+
+/* Stops a sync the 同步 page started (asks it to stop, waits for its
+ * thread) and frees its state; for the desk's shutdown, before the store
+ * closes. Safe when none ever ran. (sync.c) */
+void nweb_sync_stop(nweb *w);
+
+/* ---- records in pages (forms.c) ---------------------------------------- */
+
+/* A form of the core (gridsync/form.h) in the request's language, with the
+ * node's pickers: a grid by its name, a category as "纠纷调解 › 邻里纠纷",
+ * an election as "2026-11-28 村民委员会", a council by its name. The caller
+ * owns it (gs_form_destroy). */
+gs_form *nweb_form(gs_http_req *rq, nweb *w, const gs_rectype *rt, gs_form_mode mode);
+/* The pickers' source (a gs_form_refs_fn; app is the nweb). */
+void nweb_form_refs(void *app, const gs_rectype *rt, int f, gs_form_choices *out);
+/* Takes every submitted form field of rq into fm, except those whose name
+ * starts with '_' (_csrf, a page's own). */
+void nweb_form_take(gs_http_req *rq, gs_form *fm);
+/* Parses fm into rec and saves it through the entry in its own transaction
+ * (node_entry_save), as the command line does; on update (create false)
+ * rec holds the key and cur the current record, whose unchanged values are
+ * not written again. GS_OK; else the errors are in fm, beside their fields
+ * (GS_EINVAL when the form itself was wrong, else the entry's code) and
+ * nothing is stored. */
+int nweb_form_save(nweb *w, gs_form *fm, gs_record *rec, bool create, const gs_record *cur,
+                   gs_buf *notes);
+/* The HTTP status of an entry's error: 400, 403, 404, 409, 500. */
+int nweb_status_of(int rc);
+/* Appends the name of the record field fd refers to by value (a grid code's
+ * grid name); the value itself when there is none. */
+void nweb_ref_name(nweb *w, const gs_field *fd, const char *value, gs_buf *b);
+/* Reads a list's filters from rq's query, named as the command line's list
+ * options: status, category, grid, village, since, until, text, reporter,
+ * overdue (1). since/until are f's buffers. GS_OK or GS_EINVAL naming the
+ * argument. */
+int nweb_filter(gs_http_req *rq, const gs_rectype *rt, gs_find_filter *f, char since[11],
+                char until[11], gs_errbuf *eb);
 
 /* Route tables of the page groups (each ends with {NULL}). */
 extern const gs_http_route nweb_home_routes[];

@@ -582,6 +582,50 @@ START_TEST(incident_add_show_list)
 }
 END_TEST
 
+/* list --reporter and --overdue (the same filters as the pages' list): an
+ * open incident past its deadline is overdue, a closed one or one with a
+ * later deadline is not; a type without a deadline refuses --overdue. */
+START_TEST(incident_list_reporter_overdue)
+{
+    GN("incident", "add", "--category", "dispute.neighbour", "--title", "逾期未办",
+       "--reporter", "李四", "--deadline", "2020-01-01");
+    char *late = printed_id();
+    GN("incident", "add", "--category", "dispute.neighbour", "--title", "尚未到期",
+       "--reporter", "王五", "--deadline", "2099-01-01");
+    char *early = printed_id();
+    GN("incident", "add", "--category", "dispute.neighbour", "--title", "逾期已结",
+       "--reporter", "李四", "--deadline", "2020-01-01");
+    char *done = printed_id();
+    GN("incident", "update", done, "--status", "accepted");
+    ASSERT_OK();
+    GN("incident", "update", done, "--status", "closed");
+    ASSERT_OK();
+
+    GN("incident", "list", "--overdue");
+    ASSERT_OK();
+    ASSERT_OUT_HAS(late);
+    ASSERT_OUT_LACKS(early);
+    ASSERT_OUT_LACKS(done);
+    ASSERT_OUT_HAS("(1 网格事件)");
+
+    GN("incident", "list", "--reporter", "李四", "--json");
+    ASSERT_OK();
+    ck_assert_int_eq(json_array_len(R.out), 2);
+    ASSERT_OUT_HAS(late);
+    ASSERT_OUT_HAS(done);
+    GN("incident", "list", "--reporter", "李四", "--overdue", "--format", "csv");
+    ASSERT_OK();
+    ASSERT_OUT_HAS(late);
+    ASSERT_OUT_LACKS(done);
+
+    GN("grid", "list", "--overdue");
+    ASSERT_REFUSED();
+    assert_one_line_error();
+    ASSERT_ERR_HAS("--overdue");
+    free(late), free(early), free(done);
+}
+END_TEST
+
 /* Defaults: reported_at is now, status reported, severity 2, source patrol. */
 START_TEST(incident_defaults)
 {
@@ -1598,6 +1642,7 @@ static Suite *node_cli_suite(void)
     tc = gst_tcase(s, "incident", setup, teardown, 120);
     tcase_add_test(tc, incident_add_show_list);
     tcase_add_test(tc, incident_defaults);
+    tcase_add_test(tc, incident_list_reporter_overdue);
     tcase_add_loop_test(tc, incident_add_refused, 0, NBADINC);
     tcase_add_test(tc, incident_workflow);
     tcase_add_test(tc, incident_workflow_side_paths);

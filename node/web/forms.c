@@ -1,0 +1,201 @@
+/*
+ * forms.c: what the village desk's pages share about records: forms of the
+ * core (gridsync/form.h) with the node's pickers (a grid by its name, a
+ * category under its parent, an election by its day and committee, a
+ * council by its name), the names shown for references in lists and record
+ * pages, the filters of a list read from a request (the command line's
+ * names), and saving a submitted form through the entry
+ * (node_entry_save), the same as `gridnode TYPE add|update`.
+ *
+ * Runs on the server's one thread (web.h): the store is used without locks.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "entry.h"
+#include "gridsync/find.h"
+#include "gridsync/form.h"
+#include "web.h"
+
+/* ---- reference pickers ------------------------------------------------------- */
+
+typedef struct collect {
+    gs_record **v;
+    int n, cap;
+} collect;
+
+static int collect_one(const gs_record *rec, void *arg)
+{
+    collect *c = arg;
+    if (c->n == c->cap) {
+        int cap = c->cap ? c->cap * 2 : 32;
+        gs_record **v = realloc(c->v, (size_t)cap * sizeof *v);
+        if (!v)
+            return GS_ENOMEM;
+        c->v = v;
+        c->cap = cap;
+    }
+    if (!(c->v[c->n] = gs_record_dup(rec)))
+        return GS_ENOMEM;
+    c->n++;
+    return GS_OK;
+}
+
+static void collect_free(collect *c)
+{
+    for (int i = 0; i < c->n; i++)
+        gs_record_destroy(&c->v[i]);
+    free(c->v);
+}
+
+static const char *str_of(const gs_record *r, const char *field)
+{
+    int f = gs_field_find(r->rt, field);
+    return f >= 0 ? gs_record_str(r, f) : NULL;
+}
+
+/* The name a person reads for one record of a referenced type. */
+static void name_of(node_store *s, const gs_record *r, gs_buf *b)
+{
+    switch (r->rt->id) {
+    case GS_RT_CATEGORY: {
+        const char *parent = str_of(r, "parent_code");
+        gs_record *p = NULL;
+        if (parent && node_store_get(s, r->rt, parent, &p, NULL) == GS_OK && str_of(p, "name_zh"))
+            gs_buf_printf(b, "%s › ", str_of(p, "name_zh"));
+        gs_record_destroy(&p);
+        gs_buf_puts(b, str_of(r, "name_zh") ? str_of(r, "name_zh") : gs_record_key(r));
+        return;
+    }
+    case GS_RT_ELECTION: {
+        int f = gs_field_find(r->rt, "committee");
+        const char *k = gs_record_str(r, f);
+        gs_buf_printf(b, "%s %s", str_of(r, "election_date") ? str_of(r, "election_date") : "",
+                      k ? gs_enum_zh(&r->rt->fields[f], k) : "");
+        return;
+    }
+    default: {
+        const char *n = str_of(r, "name");
+        gs_buf_puts(b, n ? n : gs_record_key(r));
+    }
+    }
+}
+
+/* The types a picker lists: every village's own and the categories; the
+ * divisions (thousands) stay a text input. */
+static bool pickable(const gs_rectype *rt)
+{
+    return rt && rt->id != GS_RT_DIVISION;
+}
+
+void nweb_form_refs(void *app, const gs_rectype *rt, int f, gs_form_choices *out)
+{
+    nweb *w = app;
+    const gs_rectype *ref = gs_rectype_find(rt->fields[f].ref);
+    if (!pickable(ref))
+        return;
+    collect c = {0};
+    gs_find_filter all = {0};
+    gs_buf name = GS_BUF_INIT;
+    node_store_list(w->store, ref, &all, collect_one, &c, NULL);
+    for (int i = 0; i < c.n; i++) {
+        gs_buf_reset(&name);
+        name_of(w->store, c.v[i], &name);
+        gs_form_choice_add(out, gs_record_key(c.v[i]), name.data ? name.data : "");
+    }
+    gs_buf_free(&name);
+    collect_free(&c);
+}
+
+void nweb_ref_name(nweb *w, const gs_field *fd, const char *value, gs_buf *b)
+{
+    const gs_rectype *ref = fd->ref ? gs_rectype_find(fd->ref) : NULL;
+    gs_record *r = NULL;
+    if (value && pickable(ref) && node_store_get(w->store, ref, value, &r, NULL) == GS_OK) {
+        name_of(w->store, r, b);
+        gs_record_destroy(&r);
+        return;
+    }
+    gs_buf_puts(b, value ? value : "");
+}
+
+gs_form *nweb_form(gs_http_req *rq, nweb *w, const gs_rectype *rt, gs_form_mode mode)
+{
+    gs_form *fm = gs_form_new(rt, mode);
+    if (!fm)
+        return NULL;
+    gs_form_set_en(fm, gs_http_en(rq));
+    gs_form_set_refs(fm, nweb_form_refs, w);
+    return fm;
+}
+
+/* ---- taking a submitted form ------------------------------------------------- */
+
+static int take_one(const char *k, const char *v, void *arg)
+{
+    if (k[0] != '_') /* _csrf and the page's own fields */
+        gs_form_take(arg, k, v);
+    return 0;
+}
+
+void nweb_form_take(gs_http_req *rq, gs_form *fm)
+{
+    gs_http_form_each(rq, take_one, fm);
+}
+
+int nweb_form_save(nweb *w, gs_form *fm, gs_record *rec, bool create, const gs_record *cur,
+                   gs_buf *notes)
+{
+    if (gs_form_parse(fm, rec))
+        return GS_EINVAL;
+    if (cur)
+        gs_form_drop_unchanged(rec, cur);
+    gs_errbuf eb = {{0}};
+    int rc = node_entry_save(w->store, rec, create, notes, &eb);
+    if (rc)
+        gs_form_error_msg(fm, eb.msg);
+    return rc;
+}
+
+int nweb_status_of(int rc)
+{
+    switch (rc) {
+    case GS_OK: return 200;
+    case GS_ENOTFOUND: return 404;
+    case GS_EAUTH:
+    case GS_ESCOPE: return 403;
+    case GS_EEXIST:
+    case GS_ETRANSITION:
+    case GS_ERULE: return 409;
+    case GS_ENOMEM:
+    case GS_ESQL:
+    case GS_EIO: return 500;
+    default: return 400;
+    }
+}
+
+/* ---- the filters of a list ------------------------------------------------------ */
+
+int nweb_filter(gs_http_req *rq, const gs_rectype *rt, gs_find_filter *f, char since[11],
+                char until[11], gs_errbuf *eb)
+{
+    (void)rt;
+    /* an empty value (a form's "any") is no filter */
+#define ARG(name) (gs_http_query(rq, name) && *gs_http_query(rq, name) ? gs_http_query(rq, name) : NULL)
+    memset(f, 0, sizeof *f);
+    f->status = ARG("status");
+    f->category = ARG("category");
+    f->grid = ARG("grid");
+    f->village = ARG("village");
+    f->text = ARG("text");
+    f->reporter = ARG("reporter");
+    const char *o = ARG("overdue");
+    f->overdue = o && strcmp(o, "0") && strcmp(o, "false");
+    int rc = GS_OK;
+    if (ARG("since") && !(rc = gs_find_day("since", ARG("since"), since, eb)))
+        f->since = since;
+    if (!rc && ARG("until") && !(rc = gs_find_day("until", ARG("until"), until, eb)))
+        f->until = until;
+#undef ARG
+    return rc;
+}

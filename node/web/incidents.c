@@ -1,0 +1,648 @@
+/*
+ * incidents.c: 网格事件, the village's incidents in the browser.
+ *
+ *   GET  /incidents              the list: filters (a GET form, so it works
+ *                                without JavaScript), text search, 50 a page,
+ *                                overdue first, then newest
+ *   GET  /incidents/new          the form of a new incident
+ *   POST /incidents/new          creates it
+ *   GET  /incident/ID            the record page: every field, the deadline
+ *                                and time left, the workflow as buttons, the
+ *                                whole history
+ *   GET  /incident/ID/edit       the edit form
+ *   POST /incident/ID/edit       saves it
+ *   POST /incident/ID/status     one step of the workflow, with a note
+ *
+ * A thin door: finding is gs_find_* through node_store_list, forms are the
+ * core's (forms.c), saving is node_entry_save, the workflow's next states
+ * come from the core's table (gs_incident_transition), the history lines
+ * from gs_find_change_text. Nobody types an id: every link and picker
+ * carries them. A refused entry re-shows the form with what was typed and
+ * the message beside its field; nothing is stored.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "entry.h"
+#include "gridsync/find.h"
+#include "gridsync/form.h"
+#include "gridsync/rules.h"
+#include "web.h"
+
+#define PAGE_SIZE 50
+
+static const gs_rectype *incident_type(void)
+{
+    return gs_rectype_get(GS_RT_INCIDENT);
+}
+
+static int field(const char *name)
+{
+    return gs_field_find(incident_type(), name);
+}
+
+/* ---- pieces ------------------------------------------------------------------- */
+
+/* "剩余 2 天", "今天到期", "超期 3 天" for an open incident with a deadline;
+ * nothing otherwise. Returns the days left (0 when none). */
+static int64_t time_left(gs_http_req *rq, const gs_record *r, gs_buf *b)
+{
+    int64_t days;
+    if (!gs_find_days_left(r, NULL, &days))
+        return 0;
+    if (days < 0)
+        gs_buf_printf(b, nweb_t(rq, "超期 %lld 天", "overdue by %lld days"), (long long)-days);
+    else if (days == 0)
+        gs_buf_puts(b, nweb_t(rq, "今天到期", "due today"));
+    else
+        gs_buf_printf(b, nweb_t(rq, "剩余 %lld 天", "%lld days left"), (long long)days);
+    return days;
+}
+
+/* The display text of field f of r: references by their name, enums in
+ * Chinese (English: the canonical value), booleans 是/否. */
+static void display(gs_http_req *rq, nweb *w, const gs_record *r, int f, gs_buf *b)
+{
+    const gs_field *fd = &r->rt->fields[f];
+    if (!gs_record_has(r, f))
+        return;
+    if (fd->ref && gs_record_str(r, f) && f != r->rt->scope) {
+        nweb_ref_name(w, fd, gs_record_str(r, f), b);
+        return;
+    }
+    if (fd->type == GS_FT_ENUM && gs_http_en(rq))
+        gs_buf_puts(b, gs_record_str(r, f));
+    else
+        gs_find_display(r, f, b);
+}
+
+/* The status label of a canonical status name. */
+static const char *status_label(gs_http_req *rq, const char *status)
+{
+    const gs_field *fd = &incident_type()->fields[field("status")];
+    return gs_http_en(rq) ? status : gs_enum_zh(fd, status);
+}
+
+/* A notice after a redirect (?ok=...). */
+static void notice(gs_http_req *rq, gs_buf *b)
+{
+    const char *ok = gs_http_query(rq, "ok");
+    const char *zh = NULL, *en = NULL;
+    if (!ok)
+        return;
+    if (!strcmp(ok, "created"))
+        zh = "已登记，已保存", en = "Saved: the incident is recorded";
+    else if (!strcmp(ok, "updated"))
+        zh = "修改已保存", en = "Your changes are saved";
+    else if (!strcmp(ok, "status"))
+        zh = "状态已更新，已保存", en = "The status is changed and saved";
+    else if (!strcmp(ok, "same"))
+        zh = "没有修改", en = "Nothing was changed";
+    if (zh)
+        gs_html_printf(b, "<p class=\"notice\" role=\"status\">%s</p>\n", nweb_t(rq, zh, en));
+}
+
+/* ---- the list ------------------------------------------------------------------- */
+
+typedef struct list_ctx {
+    gs_http_req *rq;
+    nweb *w;
+    gs_buf *b;
+    int rows;
+} list_ctx;
+
+static int list_row(const gs_record *r, void *arg)
+{
+    list_ctx *c = arg;
+    gs_buf *b = c->b, v = GS_BUF_INIT, left = GS_BUF_INIT;
+    int64_t days = time_left(c->rq, r, &left);
+    gs_html_printf(b, "<tr%s><td><a href=\"/incident/%s\">", days < 0 ? " class=\"overdue\"" : "",
+                   gs_record_key(r));
+    gs_html_escape(b, gs_record_str(r, field("title")));
+    gs_buf_puts(b, "</a></td>");
+    static const char *const cols[] = {"status", "category", "grid_code", "reporter",
+                                       "reported_at", "deadline"};
+    for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
+        gs_buf_reset(&v);
+        int f = field(cols[i]);
+        if (!strcmp(cols[i], "reported_at") && gs_record_str(r, f))
+            gs_buf_append(&v, gs_record_str(r, f), 16); /* to the minute */
+        else
+            display(c->rq, c->w, r, f, &v);
+        if (v.data && !strcmp(cols[i], "reported_at"))
+            v.data[10] = ' ';
+        gs_html_printf(b, "<td>%s</td>", v.data ? v.data : "");
+    }
+    gs_html_printf(b, "<td>%s</td></tr>\n", left.data ? left.data : "");
+    gs_buf_free(&v);
+    gs_buf_free(&left);
+    c->rows++;
+    return GS_OK;
+}
+
+/* A select of the filter form: "全部" first, the current value chosen. */
+static void filter_select(gs_http_req *rq, gs_buf *b, const char *name, const char *label,
+                          const gs_form_choices *opts)
+{
+    const char *cur = gs_http_query(rq, name);
+    gs_html_printf(b, "<label>%s <select name=\"%s\"><option value=\"\">%s</option>", label, name,
+                   nweb_t(rq, "全部", "all"));
+    for (int i = 0; i < gs_form_choices_count(opts); i++) {
+        const char *v = gs_form_choice_value(opts, i);
+        gs_html_printf(b, "<option value=\"%s\"%s>%s</option>", v,
+                       cur && !strcmp(cur, v) ? " selected" : "", gs_form_choice_label(opts, i));
+    }
+    gs_buf_puts(b, "</select></label>\n");
+}
+
+/* A text or date input of the filter form, holding the current value. */
+static void filter_input(gs_http_req *rq, gs_buf *b, const char *type, const char *name,
+                         const char *label)
+{
+    const char *cur = gs_http_query(rq, name);
+    gs_html_printf(b, "<label>%s <input type=\"%s\" name=\"%s\" value=\"%s\"></label>\n", label,
+                   type, name, cur ? cur : "");
+}
+
+/* The filter form: a GET form, so the list works without JavaScript. */
+static void filter_form(gs_http_req *rq, nweb *w, gs_buf *b)
+{
+    const gs_rectype *rt = incident_type();
+    const gs_field *st = &rt->fields[field("status")];
+    gs_form_choices *c = gs_form_choices_new();
+    if (!c)
+        return;
+    gs_buf_puts(b, "<form method=\"get\" action=\"/incidents\" class=\"filters\">\n");
+    for (int i = 0; st->enums[i]; i++)
+        gs_form_choice_add(c, st->enums[i], gs_http_en(rq) ? st->enums[i] : st->enums_zh[i]);
+    filter_select(rq, b, "status", nweb_t(rq, "状态", "Status"), c);
+    gs_form_choices_destroy(&c);
+    c = gs_form_choices_new();
+    if (c)
+        nweb_form_refs(w, rt, field("category"), c);
+    if (c)
+        filter_select(rq, b, "category", nweb_t(rq, "类别", "Category"), c);
+    gs_form_choices_destroy(&c);
+    c = gs_form_choices_new();
+    if (c)
+        nweb_form_refs(w, rt, field("grid_code"), c);
+    if (c)
+        filter_select(rq, b, "grid", nweb_t(rq, "网格", "Grid"), c);
+    gs_form_choices_destroy(&c);
+    filter_input(rq, b, "text", "reporter", nweb_t(rq, "上报人", "Reporter"));
+    filter_input(rq, b, "date", "since", nweb_t(rq, "上报日期从", "Reported from"));
+    filter_input(rq, b, "date", "until", nweb_t(rq, "至", "to"));
+    const char *od = gs_http_query(rq, "overdue");
+    gs_html_printf(b, "<label><input type=\"checkbox\" name=\"overdue\" value=\"1\"%s> %s</label>\n",
+                   od && *od && strcmp(od, "0") ? " checked" : "", nweb_t(rq, "只看超期", "overdue only"));
+    filter_input(rq, b, "search", "text", nweb_t(rq, "搜索标题和描述", "Search titles and descriptions"));
+    gs_html_printf(b, "<button type=\"submit\">%s</button> <a href=\"/incidents\">%s</a>\n</form>\n",
+                   nweb_t(rq, "筛选", "Filter"), nweb_t(rq, "清除", "Clear"));
+}
+
+/* The list's URL for page k with the same filters. */
+static void page_link(gs_http_req *rq, gs_buf *b, int64_t k)
+{
+    static const char *const args[] = {"status", "category", "grid",  "reporter",
+                                       "since",  "until",    "overdue", "text"};
+    gs_buf_puts(b, "/incidents?");
+    for (size_t i = 0; i < sizeof args / sizeof args[0]; i++) {
+        const char *v = gs_http_query(rq, args[i]);
+        if (!v || !*v)
+            continue;
+        gs_buf_printf(b, "%s=", args[i]);
+        gs_url_escape(b, v);
+        gs_buf_putc(b, '&');
+    }
+    gs_buf_printf(b, "page=%lld", (long long)k);
+}
+
+static int list_page(gs_http_req *rq, gs_http_resp *rs, void *app)
+{
+    nweb *w = app;
+    const gs_rectype *rt = incident_type();
+    gs_find_filter f;
+    char since[11], until[11];
+    gs_errbuf eb = {{0}};
+    int rc = nweb_filter(rq, rt, &f, since, until, &eb);
+    const char *pg = gs_http_query(rq, "page");
+    int64_t page = pg ? strtoll(pg, NULL, 10) : 1, total = 0;
+    if (page < 1 || page > 1000000)
+        page = 1;
+    f.order = GS_FIND_URGENT;
+    f.limit = PAGE_SIZE;
+    f.offset = (page - 1) * PAGE_SIZE;
+    f.total = &total;
+
+    gs_buf rows = GS_BUF_INIT;
+    list_ctx c = {rq, w, &rows, 0};
+    if (!rc)
+        rc = node_store_list(w->store, rt, &f, list_row, &c, &eb);
+    if (rc)
+        gs_http_set_status(rs, nweb_status_of(rc));
+
+    nweb_begin(rq, rs, NWEB_INCIDENTS, nweb_t(rq, "网格事件", "Incidents"));
+    gs_buf *b = gs_http_out(rs);
+    gs_html_printf(b, "<h1>%s</h1>\n<p><a class=\"button\" href=\"/incidents/new\">%s</a></p>\n",
+                   nweb_t(rq, "网格事件", "Incidents"), nweb_t(rq, "登记新事件", "New incident"));
+    filter_form(rq, w, b);
+    if (rc) {
+        gs_html_printf(b, "<p class=\"err\" role=\"alert\">%s</p>\n", eb.msg);
+        nweb_end(rq, rs);
+        gs_buf_free(&rows);
+        return GS_OK;
+    }
+    int64_t pages = total ? (total + PAGE_SIZE - 1) / PAGE_SIZE : 1;
+    gs_html_printf(b, "<p class=\"count\">");
+    gs_buf_printf(b, nweb_t(rq, "共 %lld 条, 第 %lld/%lld 页", "%lld in all, page %lld/%lld"),
+                  (long long)total, (long long)page, (long long)pages);
+    gs_buf_puts(b, "</p>\n");
+    if (!c.rows) {
+        gs_html_printf(b, "<p class=\"empty\">%s</p>\n",
+                       nweb_t(rq, "没有符合条件的事件", "No incident matches"));
+    } else {
+        gs_html_printf(b,
+                       "<table class=\"list\"><thead><tr><th>%s</th><th>%s</th><th>%s</th>"
+                       "<th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr></thead>\n"
+                       "<tbody>\n",
+                       nweb_t(rq, "标题", "Title"), nweb_t(rq, "状态", "Status"),
+                       nweb_t(rq, "类别", "Category"), nweb_t(rq, "网格", "Grid"),
+                       nweb_t(rq, "上报人", "Reporter"), nweb_t(rq, "上报时间", "Reported"),
+                       nweb_t(rq, "处置期限", "Deadline"), nweb_t(rq, "剩余时间", "Time left"));
+        gs_buf_append(b, rows.data, rows.len);
+        gs_buf_puts(b, "</tbody></table>\n");
+    }
+    if (pages > 1) {
+        gs_buf_puts(b, "<nav class=\"pager\">");
+        if (page > 1) {
+            gs_buf_puts(b, "<a rel=\"prev\" href=\"");
+            gs_buf link = GS_BUF_INIT;
+            page_link(rq, &link, page - 1);
+            gs_html_escape(b, link.data);
+            gs_buf_free(&link);
+            gs_html_printf(b, "\">%s</a> ", nweb_t(rq, "上一页", "Previous"));
+        }
+        if (page < pages) {
+            gs_buf_puts(b, "<a rel=\"next\" href=\"");
+            gs_buf link = GS_BUF_INIT;
+            page_link(rq, &link, page + 1);
+            gs_html_escape(b, link.data);
+            gs_buf_free(&link);
+            gs_html_printf(b, "\">%s</a>", nweb_t(rq, "下一页", "Next"));
+        }
+        gs_buf_puts(b, "</nav>\n");
+    }
+    nweb_end(rq, rs);
+    gs_buf_free(&rows);
+    return GS_OK;
+}
+
+/* ---- forms ------------------------------------------------------------------------ */
+
+/* Now in China time, the preset of a new incident's reported_at. */
+static void now_text(char out[32])
+{
+    gs_buf b = GS_BUF_INIT;
+    gs_datetime_from_ms((int64_t)time(NULL) * 1000, &b);
+    snprintf(out, 32, "%s", b.data ? b.data : "");
+    gs_buf_free(&b);
+}
+
+static void form_page_to(gs_http_req *rq, gs_http_resp *rs, const gs_form *fm,
+                         const gs_record *cur, const char *action, const char *title,
+                         const char *back);
+
+/* Writes the page of a form: the title, the form's fields, its buttons. */
+static void form_page(gs_http_req *rq, gs_http_resp *rs, const gs_form *fm, const gs_record *cur,
+                      const char *action, const char *title)
+{
+    char back[160];
+    snprintf(back, sizeof back, cur ? "/incident/%s" : "/incidents", cur ? gs_record_key(cur) : "");
+    form_page_to(rq, rs, fm, cur, action, title, back);
+}
+
+/* form_page with the Cancel link's target. */
+static void form_page_to(gs_http_req *rq, gs_http_resp *rs, const gs_form *fm,
+                         const gs_record *cur, const char *action, const char *title,
+                         const char *back)
+{
+    nweb_begin(rq, rs, NWEB_INCIDENTS, title);
+    gs_buf *b = gs_http_out(rs);
+    gs_html_printf(b, "<h1>%s</h1>\n", title);
+    if (gs_form_nerrors(fm))
+        gs_html_printf(b, "<p class=\"err\" role=\"alert\">%s</p>\n",
+                       nweb_t(rq, "有错误，未保存：请看各项旁边的说明。",
+                              "Not saved: see the messages beside the fields."));
+    gs_html_printf(b, "<form method=\"post\" action=\"%s\" class=\"record\">\n", action);
+    nweb_csrf_field(rq, b);
+    gs_form_render(fm, cur, b);
+    gs_html_printf(b, "<p><button type=\"submit\">%s</button> <a href=\"%s\">%s</a></p>\n</form>\n",
+                   nweb_t(rq, "保存", "Save"), back, nweb_t(rq, "取消", "Cancel"));
+    nweb_end(rq, rs);
+}
+
+/* The form of a new incident: reported_at "now", the status by the workflow. */
+static gs_form *new_form(gs_http_req *rq, nweb *w)
+{
+    gs_form *fm = nweb_form(rq, w, incident_type(), GS_FORM_CREATE);
+    char now[32];
+    now_text(now);
+    if (fm) {
+        gs_form_preset(fm, field("reported_at"), now);
+        gs_form_omit(fm, field("status"));
+    }
+    return fm;
+}
+
+static int new_page(gs_http_req *rq, gs_http_resp *rs, void *app)
+{
+    gs_form *fm = new_form(rq, app);
+    if (!fm)
+        return GS_ENOMEM;
+    form_page(rq, rs, fm, NULL, "/incidents/new", nweb_t(rq, "登记新事件", "New incident"));
+    gs_form_destroy(&fm);
+    return GS_OK;
+}
+
+/* A redirect to the record page with a notice. */
+static int to_record(gs_http_resp *rs, const char *id, const char *ok)
+{
+    char path[160];
+    snprintf(path, sizeof path, "/incident/%s?ok=%s", id, ok);
+    return gs_http_redirect(rs, path);
+}
+
+static int create(gs_http_req *rq, gs_http_resp *rs, void *app)
+{
+    nweb *w = app;
+    gs_form *fm = new_form(rq, w);
+    gs_record *rec = gs_record_new(incident_type());
+    if (!fm || !rec) {
+        gs_form_destroy(&fm);
+        gs_record_destroy(&rec);
+        return GS_ENOMEM;
+    }
+    nweb_form_take(rq, fm);
+    int rc = nweb_form_save(w, fm, rec, true, NULL, NULL);
+    if (rc) {
+        gs_http_set_status(rs, nweb_status_of(rc));
+        form_page(rq, rs, fm, NULL, "/incidents/new", nweb_t(rq, "登记新事件", "New incident"));
+    } else {
+        to_record(rs, gs_record_key(rec), "created");
+    }
+    gs_form_destroy(&fm);
+    gs_record_destroy(&rec);
+    return GS_OK;
+}
+
+/* ---- the record page ------------------------------------------------------------- */
+
+/* The workflow: a small form per state the core allows next from this one,
+ * for a village's PC, each with an optional note. */
+static void workflow(gs_http_req *rq, const gs_record *r, gs_buf *b)
+{
+    const char *cur = gs_record_str(r, field("status"));
+    gs_html_printf(b, "<section class=\"workflow\"><h2>%s</h2>\n<p>%s <strong>%s</strong></p>\n",
+                   nweb_t(rq, "办理", "Workflow"), nweb_t(rq, "当前状态:", "Status:"),
+                   status_label(rq, cur ? cur : ""));
+    int n = 0;
+    for (int s = 0; s < GS_ST__COUNT; s++) {
+        const char *to = gs_status_names[s];
+        if (!cur || !strcmp(cur, to) ||
+            gs_incident_transition(cur, to, GS_ACTOR_VILLAGE, NULL) != GS_OK)
+            continue;
+        gs_html_printf(b, "<form method=\"post\" action=\"/incident/%s/status\" class=\"step\">",
+                       gs_record_key(r));
+        nweb_csrf_field(rq, b);
+        gs_html_printf(b,
+                       "<input type=\"hidden\" name=\"status\" value=\"%s\">"
+                       "<input type=\"text\" name=\"note\" maxlength=\"4000\" placeholder=\"%s\" "
+                       "aria-label=\"%s\"> <button type=\"submit\">%s</button></form>\n",
+                       to, nweb_t(rq, "说明（可选）", "note (optional)"),
+                       nweb_t(rq, "说明", "note"), status_label(rq, to));
+        n++;
+    }
+    if (!n)
+        gs_html_printf(b, "<p>%s</p>\n", nweb_t(rq, "已是终态，无需再办。", "A final state."));
+    gs_buf_puts(b, "</section>\n");
+}
+
+typedef struct hist_ctx {
+    gs_http_req *rq;
+    gs_buf *b;
+} hist_ctx;
+
+/* One row of the history: when, who (this village or the city), what. */
+static void hist_row(const gs_change *c, void *arg)
+{
+    hist_ctx *h = arg;
+    gs_buf when = GS_BUF_INIT, what = GS_BUF_INIT;
+    gs_hlc_format(c->hlc, &when);
+    if (when.len > 19)
+        when.len = 19, when.data[19] = '\0';
+    if (when.data)
+        when.data[10] = ' ';
+    gs_find_change_text(c, &what);
+    bool city = !strncmp(c->origin, "hub", 3) && (!c->origin[3] || c->origin[3] == '.');
+    gs_html_printf(h->b, "<tr%s><td>%s</td><td>%s", city ? " class=\"city\"" : "",
+                   when.data ? when.data : "",
+                   city ? nweb_t(h->rq, "市级 ", "city ") : "");
+    gs_html_printf(h->b, "%s #%llu</td><td>%s</td></tr>\n", c->origin, (unsigned long long)c->seq,
+                   what.data ? what.data : "");
+    gs_buf_free(&when);
+    gs_buf_free(&what);
+}
+
+/* The record page, with an error of a refused step at the top when err. */
+static void record_page(gs_http_req *rq, gs_http_resp *rs, nweb *w, const gs_record *r,
+                        const char *err)
+{
+    const gs_rectype *rt = incident_type();
+    nweb_begin(rq, rs, NWEB_INCIDENTS, gs_record_str(r, field("title")));
+    gs_buf *b = gs_http_out(rs), v = GS_BUF_INIT;
+    notice(rq, b);
+    if (err)
+        gs_html_printf(b, "<p class=\"err\" role=\"alert\">%s</p>\n", err);
+    gs_html_printf(b, "<h1>%s</h1>\n", gs_record_str(r, field("title")));
+    gs_buf left = GS_BUF_INIT;
+    int64_t days = time_left(rq, r, &left);
+    if (left.len)
+        gs_html_printf(b, "<p class=\"deadline%s\">%s %s · %s</p>\n", days < 0 ? " overdue" : "",
+                       nweb_t(rq, "处置期限", "Deadline"), gs_record_str(r, field("deadline")),
+                       left.data);
+    gs_buf_free(&left);
+    gs_buf_puts(b, "<dl class=\"record\">\n");
+    for (int f = 0; f < rt->nfields; f++) {
+        if (!gs_record_has(r, f))
+            continue;
+        gs_buf_reset(&v);
+        display(rq, w, r, f, &v);
+        gs_buf_puts(b, "<dt>");
+        gs_html_escape(b, gs_http_en(rq) ? rt->fields[f].name : rt->fields[f].label_zh);
+        gs_buf_puts(b, "</dt><dd>");
+        gs_html_escape(b, v.data ? v.data : "");
+        if (rt->fields[f].ref && f != rt->scope && f != rt->key)
+            gs_html_printf(b, " <span class=\"code\">%s</span>", gs_record_str(r, f));
+        gs_buf_puts(b, "</dd>\n");
+    }
+    gs_buf_puts(b, "</dl>\n");
+    gs_html_printf(b, "<p><a class=\"button\" href=\"/incident/%s/edit\">%s</a> <a href=\"/incidents\">%s</a></p>\n",
+                   gs_record_key(r), nweb_t(rq, "修改", "Edit"), nweb_t(rq, "返回列表", "Back to the list"));
+    workflow(rq, r, b);
+    gs_html_printf(b,
+                   "<section class=\"history\"><h2>%s</h2>\n<table class=\"list\"><thead><tr>"
+                   "<th>%s</th><th>%s</th><th>%s</th></tr></thead><tbody>\n",
+                   nweb_t(rq, "历史", "History"), nweb_t(rq, "时间", "When"),
+                   nweb_t(rq, "来源", "By"), nweb_t(rq, "内容", "What"));
+    hist_ctx h = {rq, b};
+    node_store_history(w->store, rt, gs_record_key(r), hist_row, &h, NULL);
+    gs_buf_puts(b, "</tbody></table></section>\n");
+    gs_buf_free(&v);
+    nweb_end(rq, rs);
+}
+
+/* Splits the tail "ID" or "ID/ACTION": the incident (its id exactly, from a
+ * link) and the action ("" for the record page). 0, or an answer was sent. */
+static int find_incident(gs_http_req *rq, gs_http_resp *rs, nweb *w, gs_record **out,
+                         char action[16])
+{
+    const char *tail = gs_http_tail(rq);
+    const char *slash = strchr(tail, '/');
+    char id[80];
+    size_t n = slash ? (size_t)(slash - tail) : strlen(tail);
+    if (n == 0 || n >= sizeof id || (slash && strlen(slash + 1) >= 16)) {
+        gs_http_error(rq, rs, 404, NULL, "%s", nweb_t(rq, "没有这个页面", "No such page"));
+        return 1;
+    }
+    memcpy(id, tail, n);
+    id[n] = '\0';
+    snprintf(action, 16, "%s", slash ? slash + 1 : "");
+    gs_errbuf eb = {{0}};
+    int rc = node_store_get(w->store, incident_type(), id, out, &eb);
+    if (rc) {
+        gs_http_error(rq, rs, nweb_status_of(rc), NULL, "%s %s",
+                      nweb_t(rq, "找不到这件事件:", "No such incident:"), id);
+        return 1;
+    }
+    return 0;
+}
+
+/* The edit form: every field but the status, which the workflow changes. */
+static gs_form *edit_form(gs_http_req *rq, nweb *w)
+{
+    gs_form *fm = nweb_form(rq, w, incident_type(), GS_FORM_UPDATE);
+    if (fm)
+        gs_form_omit(fm, field("status"));
+    return fm;
+}
+
+static int record_get(gs_http_req *rq, gs_http_resp *rs, void *app)
+{
+    nweb *w = app;
+    gs_record *r = NULL;
+    char action[16];
+    if (find_incident(rq, rs, w, &r, action))
+        return GS_OK;
+    char path[160];
+    snprintf(path, sizeof path, "/incident/%s/edit", gs_record_key(r));
+    if (!*action) {
+        record_page(rq, rs, w, r, NULL);
+    } else if (!strcmp(action, "edit")) {
+        gs_form *fm = edit_form(rq, w);
+        if (fm)
+            form_page(rq, rs, fm, r, path, nweb_t(rq, "修改事件", "Edit the incident"));
+        gs_form_destroy(&fm);
+    } else {
+        gs_http_error(rq, rs, 404, NULL, "%s", nweb_t(rq, "没有这个页面", "No such page"));
+    }
+    gs_record_destroy(&r);
+    return GS_OK;
+}
+
+/* POST /incident/ID/edit: the form's changes, through the entry. */
+static void save_edit(gs_http_req *rq, gs_http_resp *rs, nweb *w, const gs_record *cur)
+{
+    char path[160];
+    snprintf(path, sizeof path, "/incident/%s/edit", gs_record_key(cur));
+    gs_form *fm = edit_form(rq, w);
+    gs_record *edit = gs_record_new(incident_type());
+    if (!fm || !edit) {
+        gs_http_error(rq, rs, 500, NULL, "out of memory");
+    } else {
+        gs_record_set_str(edit, incident_type()->key, gs_record_key(cur));
+        nweb_form_take(rq, fm);
+        bool any = false;
+        int rc = gs_form_parse(fm, edit) ? GS_EINVAL : GS_OK;
+        if (!rc) {
+            gs_form_drop_unchanged(edit, cur);
+            for (int f = 0; f < incident_type()->nfields; f++)
+                any |= f != incident_type()->key && edit->v[f].state != GS_V_UNSET;
+        }
+        if (!rc && any) {
+            gs_errbuf eb = {{0}};
+            if ((rc = node_entry_save(w->store, edit, false, NULL, &eb)))
+                gs_form_error_msg(fm, eb.msg);
+        }
+        if (rc) {
+            gs_http_set_status(rs, nweb_status_of(rc));
+            form_page(rq, rs, fm, cur, path, nweb_t(rq, "修改事件", "Edit the incident"));
+        } else {
+            to_record(rs, gs_record_key(cur), any ? "updated" : "same");
+        }
+    }
+    gs_form_destroy(&fm);
+    gs_record_destroy(&edit);
+}
+
+/* POST /incident/ID/status: one step of the workflow, with its note. */
+static void step(gs_http_req *rq, gs_http_resp *rs, nweb *w, const gs_record *cur)
+{
+    const char *to = gs_http_form(rq, "status"), *note = gs_http_form(rq, "note");
+    gs_record *edit = gs_record_new(incident_type());
+    gs_errbuf eb = {{0}};
+    int rc = edit ? GS_OK : gs_errf(&eb, GS_ENOMEM, "out of memory");
+    if (!rc && (!to || !*to))
+        rc = gs_errf(&eb, GS_EINVAL, "%s", nweb_t(rq, "请选择下一步状态", "choose the next status"));
+    if (!rc) {
+        gs_record_set_str(edit, incident_type()->key, gs_record_key(cur));
+        rc = gs_record_parse(edit, field("status"), to, &eb);
+    }
+    if (!rc && note && *note)
+        rc = gs_record_parse(edit, field("note"), note, &eb);
+    if (!rc)
+        rc = node_entry_save(w->store, edit, false, NULL, &eb);
+    if (rc) {
+        gs_http_set_status(rs, nweb_status_of(rc));
+        record_page(rq, rs, w, cur, eb.msg);
+    } else {
+        to_record(rs, gs_record_key(cur), "status");
+    }
+    gs_record_destroy(&edit);
+}
+
+static int record_post(gs_http_req *rq, gs_http_resp *rs, void *app)
+{
+    nweb *w = app;
+    gs_record *r = NULL;
+    char action[16];
+    if (find_incident(rq, rs, w, &r, action))
+        return GS_OK;
+    if (!strcmp(action, "edit"))
+        save_edit(rq, rs, w, r);
+    else if (!strcmp(action, "status"))
+        step(rq, rs, w, r);
+    else
+        gs_http_error(rq, rs, 404, NULL, "%s", nweb_t(rq, "没有这个页面", "No such page"));
+    gs_record_destroy(&r);
+    return GS_OK;
+}
+
+const gs_http_route nweb_incident_routes[] = {
+    {"GET", "/incidents", list_page, 0},
+    {"GET", "/incidents/new", new_page, 0},
+    {"POST", "/incidents/new", create, 0},
+    {"GET", "/incident/", record_get, GS_ROUTE_PREFIX},
+    {"POST", "/incident/", record_post, GS_ROUTE_PREFIX},
+    {NULL, NULL, NULL, 0},
+};

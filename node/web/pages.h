@@ -1,0 +1,64 @@
+/*
+ * node/web/pages.h: what the 换届选举, 红白理事会, 导入导出 and 同步 pages
+ * share beyond web.h: reading a record's fields by name, showing a value or
+ * a set of findings (with the law each rests on) as escaped HTML, gathering
+ * the records of a type, the village's name.
+ *
+ * Everything here runs on the server's thread with the desk's one store
+ * connection (web.h), except pg_finding_json and the formatting helpers,
+ * which are pure.
+ */
+#ifndef NODE_WEB_PAGES_H
+#define NODE_WEB_PAGES_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "gridsync/buf.h"
+#include "gridsync/record.h"
+#include "gridsync/rules.h"
+#include "store.h"
+#include "web.h"
+
+/* The index of field name of rt; the names are the schema's, so a miss is
+ * a programmer error (asserted). */
+int pg_fld(const gs_rectype *rt, const char *name);
+/* A text field's value (NULL when unset) and an integer's (def when unset). */
+const char *pg_str(const gs_record *r, const char *name);
+int64_t pg_int(const gs_record *r, const char *name, int64_t def);
+
+/* Appends field name of r as a person reads it (enums in Chinese, 是/否),
+ * HTML-escaped; nothing when it has no value. */
+void pg_display(gs_buf *b, const gs_record *r, const char *name);
+
+/* Appends findings ("A;B", as stored) as a list: each one's Chinese text
+ * and the law, version and article it rests on for an election of kind c
+ * (gs_finding_cite); "无" when there are none. */
+void pg_findings_html(gs_buf *b, const char *findings, gs_committee c);
+/* "《村民委员会组织法》(2018-12-29) 第十五条" for finding f under kind c,
+ * into b (plain text); nothing when the finding rests on no law. */
+void pg_cite(gs_buf *b, gs_finding f, gs_committee c);
+/* {"code", "zh", "law", "version", "article", "cite", "severity"} of f. */
+json_t *pg_finding_json(gs_finding f, gs_committee c);
+
+/* Records of one type, in id order. */
+typedef struct pg_list {
+    gs_record **v;
+    size_t n, cap;
+} pg_list;
+/* Every live record of rt, or only those whose field named field has the
+ * text value (field NULL: all). */
+int pg_collect(node_store *s, const gs_rectype *rt, const char *field, const char *value,
+               pg_list *out, gs_errbuf *eb);
+void pg_list_free(pg_list *l);
+
+/* The village's name (its division's), else the node's name, else its code. */
+void pg_village_name(node_store *s, char *out, size_t cap);
+
+/* The desk of a handler's app pointer. */
+static inline nweb *pg_web(void *app)
+{
+    return app;
+}
+
+#endif
