@@ -327,7 +327,8 @@ static enum MHD_Result send_answer(gs_http_req *rq, gs_http_resp *rs, const gs_h
             MHD_add_response_header(r, "Set-Cookie", cookie);
         }
     }
-    enum MHD_Result ok = MHD_queue_response(rq->conn, (unsigned)(rs->status ? rs->status : 200), r);
+    int status = asset || !rs->status ? 200 : rs->status;
+    enum MHD_Result ok = MHD_queue_response(rq->conn, (unsigned)status, r);
     MHD_destroy_response(r);
     rq->answered = true;
     return ok;
@@ -577,13 +578,9 @@ static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const ch
 }
 
 /* The first call of a request: its state, and the gates that need no body. */
-static enum MHD_Result begin(gs_http_server *srv, struct MHD_Connection *conn, const char *url,
-                             const char *method, void **con_cls)
+static enum MHD_Result begin(gs_http_server *srv, gs_http_req *rq, struct MHD_Connection *conn,
+                             const char *url, const char *method)
 {
-    gs_http_req *rq = calloc(1, sizeof *rq);
-    if (!rq)
-        return MHD_NO;
-    *con_cls = rq;
     rq->srv = srv;
     rq->conn = conn;
     snprintf(rq->method, sizeof rq->method, "%s", method);
@@ -607,6 +604,8 @@ static enum MHD_Result begin(gs_http_server *srv, struct MHD_Connection *conn, c
     MHD_get_connection_values(conn, MHD_HEADER_KIND, count_header, &hbytes);
     if (hbytes > srv->lim.max_header)
         return refuse(rq, 431, "请求头太大 (request headers too large)");
+    if (rq->nul_in_uri)
+        return refuse(rq, 400, "地址中有空字符 (a NUL byte in the address)");
     const char *cl = gs_http_header(rq, "Content-Length");
     if (cl && strtoull(cl, NULL, 10) > srv->lim.max_body) {
         rq->too_big = true;
@@ -630,7 +629,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     gs_http_server *srv = cls;
     gs_http_req *rq = *con_cls;
     if (!rq)
-        return begin(srv, conn, url, method, con_cls);
+        return MHD_NO; /* uri_log could not allocate it */
+    if (!rq->conn)
+        return begin(srv, rq, conn, url, method);
     if (*upload_size) {
         size_t n = *upload_size;
         *upload_size = 0;
@@ -654,6 +655,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     finish_form(rq);
     return handle(rq);
+}
+
+/* MHD's first sight of a request, with the URI as sent (before it is
+ * percent-decoded): the request's state is made here, and a %00 noted (the
+ * decoded path would end at it: "app.css%00.txt" must not be "app.css"). */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    (void)cls, (void)conn;
+    gs_http_req *rq = calloc(1, sizeof *rq);
+    if (rq && uri)
+        rq->nul_in_uri = strstr(uri, "%00") != NULL;
+    return rq;
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -752,6 +765,7 @@ int gs_http_start(gs_http_server **out, const gs_http_config *cfg, gs_errbuf *eb
         {MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)srv->lim.timeout_s, NULL},
         {MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)pool, NULL},
         {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, NULL},
+        {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)on_uri, NULL},
         {tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, srv->cert},
         {MHD_OPTION_HTTPS_MEM_KEY, 0, srv->key},
         {MHD_OPTION_END, 0, NULL},

@@ -59,7 +59,8 @@ typedef struct http_field {
 
 struct gs_http_req {
     gs_http_server *srv;
-    struct MHD_Connection *conn;
+    struct MHD_Connection *conn; /* NULL until the first call of the handler */
+    bool nul_in_uri;
     char method[16];
     char *path;
     const char *tail;

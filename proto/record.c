@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "gridsync/record.h"
 
 /* ---- lifetime ------------------------------------------------------------ */
@@ -673,6 +675,31 @@ void gs_record_format(const gs_record *r, int f, gs_buf *b)
         gs_buf_puts(b, v->s);
     else
         gs_buf_printf(b, "%" PRId64, v->i);
+}
+
+json_t *gs_record_to_json(const gs_record *r)
+{
+    json_t *o = json_object();
+    for (int i = 0; o && i < r->rt->nfields; i++) {
+        const gs_field *f = &r->rt->fields[i];
+        const gs_value *v = &r->v[i];
+        json_t *j;
+        if (v->state == GS_V_UNSET)
+            continue;
+        if (v->state == GS_V_NULL)
+            j = json_null();
+        else if (f->type == GS_FT_BOOL)
+            j = json_boolean(v->i);
+        else if (f->type == GS_FT_INT)
+            j = json_integer((json_int_t)v->i);
+        else
+            j = json_string(v->s); /* NULL for text that is not UTF-8 */
+        if (!j || json_object_set_new(o, f->name, j)) {
+            json_decref(o);
+            o = NULL;
+        }
+    }
+    return o;
 }
 
 void gs_record_json(const gs_record *r, gs_buf *b)

@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "gridsync/buf.h"
 #include "gridsync/err.h"
 #include "gridsync/mpack.h"
@@ -108,6 +110,10 @@ void gs_datetime_from_ms(int64_t unix_ms, gs_buf *b);
 
 /* Appends field f in canonical text form (empty when unset or null). */
 void gs_record_format(const gs_record *r, int f, gs_buf *b);
+/* A JSON object (jansson) of the set (values: integers, booleans, text)
+ * and null fields, in schema order; NULL when out of memory. The caller
+ * owns it (json_decref). */
+json_t *gs_record_to_json(const gs_record *r);
 /* Appends a JSON object of the set and null fields, in schema order. */
 void gs_record_json(const gs_record *r, gs_buf *b);
 /* Appends a CSV row of the non-computed fields in header order, "\r\n" ended.

@@ -11,6 +11,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "entry.h"
 #include "gridsync/find.h"
@@ -119,6 +120,17 @@ void nweb_ref_name(nweb *w, const gs_field *fd, const char *value, gs_buf *b)
     gs_buf_puts(b, value ? value : "");
 }
 
+void nweb_form_entry_presets(gs_form *fm, const gs_rectype *rt)
+{
+    if (rt->id != GS_RT_INCIDENT)
+        return;
+    gs_buf now = GS_BUF_INIT;
+    gs_datetime_from_ms((int64_t)time(NULL) * 1000, &now);
+    if (now.data)
+        gs_form_preset(fm, gs_field_find(rt, "reported_at"), now.data);
+    gs_buf_free(&now);
+}
+
 gs_form *nweb_form(gs_http_req *rq, nweb *w, const gs_rectype *rt, gs_form_mode mode)
 {
     gs_form *fm = gs_form_new(rt, mode);
@@ -126,6 +138,8 @@ gs_form *nweb_form(gs_http_req *rq, nweb *w, const gs_rectype *rt, gs_form_mode 
         return NULL;
     gs_form_set_en(fm, gs_http_en(rq));
     gs_form_set_refs(fm, nweb_form_refs, w);
+    if (mode == GS_FORM_CREATE)
+        nweb_form_entry_presets(fm, rt);
     return fm;
 }
 

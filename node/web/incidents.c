@@ -22,7 +22,6 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "entry.h"
 #include "gridsync/find.h"
@@ -117,8 +116,8 @@ static int list_row(const gs_record *r, void *arg)
     list_ctx *c = arg;
     gs_buf *b = c->b, v = GS_BUF_INIT, left = GS_BUF_INIT;
     int64_t days = time_left(c->rq, r, &left);
-    gs_html_printf(b, "<tr%s><td><a href=\"/incident/%s\">", days < 0 ? " class=\"overdue\"" : "",
-                   gs_record_key(r));
+    gs_buf_puts(b, days < 0 ? "<tr class=\"overdue\">" : "<tr>");
+    gs_html_printf(b, "<td><a href=\"/incident/%s\">", gs_record_key(r));
     gs_html_escape(b, gs_record_str(r, field("title")));
     gs_buf_puts(b, "</a></td>");
     static const char *const cols[] = {"status", "category", "grid_code", "reporter",
@@ -244,8 +243,8 @@ static int list_page(gs_http_req *rq, gs_http_resp *rs, void *app)
 
     nweb_begin(rq, rs, NWEB_INCIDENTS, nweb_t(rq, "网格事件", "Incidents"));
     gs_buf *b = gs_http_out(rs);
-    gs_html_printf(b, "<h1>%s</h1>\n<p><a class=\"button\" href=\"/incidents/new\">%s</a></p>\n",
-                   nweb_t(rq, "网格事件", "Incidents"), nweb_t(rq, "登记新事件", "New incident"));
+    gs_html_printf(b, "<p><a class=\"button\" href=\"/incidents/new\">%s</a></p>\n",
+                   nweb_t(rq, "登记新事件", "New incident"));
     filter_form(rq, w, b);
     if (rc) {
         gs_html_printf(b, "<p class=\"err\" role=\"alert\">%s</p>\n", eb.msg);
@@ -300,15 +299,6 @@ static int list_page(gs_http_req *rq, gs_http_resp *rs, void *app)
 
 /* ---- forms ------------------------------------------------------------------------ */
 
-/* Now in China time, the preset of a new incident's reported_at. */
-static void now_text(char out[32])
-{
-    gs_buf b = GS_BUF_INIT;
-    gs_datetime_from_ms((int64_t)time(NULL) * 1000, &b);
-    snprintf(out, 32, "%s", b.data ? b.data : "");
-    gs_buf_free(&b);
-}
-
 static void form_page_to(gs_http_req *rq, gs_http_resp *rs, const gs_form *fm,
                          const gs_record *cur, const char *action, const char *title,
                          const char *back);
@@ -329,7 +319,6 @@ static void form_page_to(gs_http_req *rq, gs_http_resp *rs, const gs_form *fm,
 {
     nweb_begin(rq, rs, NWEB_INCIDENTS, title);
     gs_buf *b = gs_http_out(rs);
-    gs_html_printf(b, "<h1>%s</h1>\n", title);
     if (gs_form_nerrors(fm))
         gs_html_printf(b, "<p class=\"err\" role=\"alert\">%s</p>\n",
                        nweb_t(rq, "有错误，未保存：请看各项旁边的说明。",
@@ -342,16 +331,13 @@ static void form_page_to(gs_http_req *rq, gs_http_resp *rs, const gs_form *fm,
     nweb_end(rq, rs);
 }
 
-/* The form of a new incident: reported_at "now", the status by the workflow. */
+/* The form of a new incident (reported_at "now", nweb_form); the status
+ * starts at 上报 and moves by the workflow's buttons. */
 static gs_form *new_form(gs_http_req *rq, nweb *w)
 {
     gs_form *fm = nweb_form(rq, w, incident_type(), GS_FORM_CREATE);
-    char now[32];
-    now_text(now);
-    if (fm) {
-        gs_form_preset(fm, field("reported_at"), now);
+    if (fm)
         gs_form_omit(fm, field("status"));
-    }
     return fm;
 }
 
@@ -445,8 +431,8 @@ static void hist_row(const gs_change *c, void *arg)
         when.data[10] = ' ';
     gs_find_change_text(c, &what);
     bool city = !strncmp(c->origin, "hub", 3) && (!c->origin[3] || c->origin[3] == '.');
-    gs_html_printf(h->b, "<tr%s><td>%s</td><td>%s", city ? " class=\"city\"" : "",
-                   when.data ? when.data : "",
+    gs_buf_puts(h->b, city ? "<tr class=\"city\">" : "<tr>");
+    gs_html_printf(h->b, "<td>%s</td><td>%s", when.data ? when.data : "",
                    city ? nweb_t(h->rq, "市级 ", "city ") : "");
     gs_html_printf(h->b, "%s #%llu</td><td>%s</td></tr>\n", c->origin, (unsigned long long)c->seq,
                    what.data ? what.data : "");
@@ -464,7 +450,6 @@ static void record_page(gs_http_req *rq, gs_http_resp *rs, nweb *w, const gs_rec
     notice(rq, b);
     if (err)
         gs_html_printf(b, "<p class=\"err\" role=\"alert\">%s</p>\n", err);
-    gs_html_printf(b, "<h1>%s</h1>\n", gs_record_str(r, field("title")));
     gs_buf left = GS_BUF_INIT;
     int64_t days = time_left(rq, r, &left);
     if (left.len)
@@ -482,7 +467,8 @@ static void record_page(gs_http_req *rq, gs_http_resp *rs, nweb *w, const gs_rec
         gs_html_escape(b, gs_http_en(rq) ? rt->fields[f].name : rt->fields[f].label_zh);
         gs_buf_puts(b, "</dt><dd>");
         gs_html_escape(b, v.data ? v.data : "");
-        if (rt->fields[f].ref && f != rt->scope && f != rt->key)
+        if (rt->fields[f].ref && f != rt->scope && f != rt->key && v.data &&
+            strcmp(v.data, gs_record_str(r, f)))
             gs_html_printf(b, " <span class=\"code\">%s</span>", gs_record_str(r, f));
         gs_buf_puts(b, "</dd>\n");
     }

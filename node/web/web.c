@@ -61,13 +61,14 @@ void nweb_csrf_field(gs_http_req *rq, gs_buf *b)
     gs_html_printf(b, "<input type=\"hidden\" name=\"_csrf\" value=\"%s\">", gs_http_csrf(rq));
 }
 
-/* The village's name from the divisions the node holds, else its code. */
+/* The village's name from the divisions the node holds, else the node's
+ * own name (init --name), else the village code. */
 static void village_name(nweb *w, char *out, size_t cap)
 {
     const node_identity *id = node_store_identity(w->store);
     const gs_rectype *rt = gs_rectype_get(GS_RT_DIVISION);
     gs_record *r = NULL;
-    snprintf(out, cap, "%s", id->village);
+    snprintf(out, cap, "%s", id->name[0] ? id->name : id->village);
     if (node_store_get(w->store, rt, id->village, &r, NULL) == GS_OK) {
         const char *name = gs_record_str(r, gs_field_find(rt, "name"));
         if (name && *name)
@@ -488,7 +489,7 @@ int node_cmd_web(node_cli *cli)
         fputs(web_help, stdout);
         return NODE_EXIT_OK;
     }
-    if (cli->argc > 1 && !strcmp(cli->argv[1], "passwd"))
+    if (cli->argc > 0 && !strcmp(cli->argv[0], "passwd"))
         return cmd_passwd(cli, cli->argc - 1, cli->argv + 1);
     enum { O_PORT, O_BIND, O_NO_BROWSER };
     static const gs_cli_opt opts[] = {{"--port", true, O_PORT},

@@ -75,6 +75,10 @@ void nweb_sync_stop(nweb *w);
  * an election as "2026-11-28 村民委员会", a council by its name. The caller
  * owns it (gs_form_destroy). */
 gs_form *nweb_form(gs_http_req *rq, nweb *w, const gs_rectype *rt, gs_form_mode mode);
+/* Presets what node_entry_create fills in when it is left empty (an
+ * incident's reported_at: now), so that a form shows it and does not ask
+ * for it. nweb_form does this for a create form. */
+void nweb_form_entry_presets(gs_form *fm, const gs_rectype *rt);
 /* The pickers' source (a gs_form_refs_fn; app is the nweb). */
 void nweb_form_refs(void *app, const gs_rectype *rt, int f, gs_form_choices *out);
 /* Takes every submitted form field of rq into fm, except those whose name

@@ -1,0 +1,51 @@
+/*
+ * gstest_http.h: a small HTTP client over raw sockets for tests of the web
+ * doors: it sends exactly the bytes a test gives (a hostile request as
+ * easily as a normal one) and reads the answer until the server closes.
+ * For Check tests only: a connection that cannot be made fails the test.
+ */
+#ifndef GRIDSYNC_GSTEST_HTTP_H
+#define GRIDSYNC_GSTEST_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* An answer as read. */
+typedef struct gst_http_answer {
+    int status; /* 0: the connection closed (or went quiet) without an answer */
+    char *text; /* the head and the body, NUL-terminated (malloc'd) */
+    char *body; /* inside text */
+    size_t len;
+} gst_http_answer;
+
+void gst_http_answer_free(gst_http_answer *a);
+
+/* A connection to 127.0.0.1:port. */
+int gst_http_dial(uint16_t port);
+/* Sends every byte it can (stops quietly when the server has closed). */
+void gst_http_send(int fd, const void *p, size_t n);
+/* Reads until the server closes or timeout_ms pass without a byte. */
+void gst_http_read(int fd, gst_http_answer *a, int timeout_ms);
+/* Sends raw bytes on a new connection and reads the answer (5 s quiet ends it). */
+gst_http_answer gst_http_raw(uint16_t port, const char *req, size_t len);
+/* method path HTTP/1.1 with Host: 127.0.0.1:port and Connection: close,
+ * the header lines of extra ("Name: value\r\n" each, may be NULL), and body
+ * with its Content-Length when not NULL. */
+gst_http_answer gst_http_request(uint16_t port, const char *method, const char *path,
+                                 const char *extra, const char *body);
+/* The value of the first header name (case-insensitive) into out, or false. */
+bool gst_http_header(const gst_http_answer *a, const char *name, char *out, size_t cap);
+
+/* A session as a browser holds it: the "Cookie: gs_session=...\r\n" line
+ * (from the answer's Set-Cookie) and a CSRF token. */
+typedef struct gst_http_session {
+    char cookie[200];
+    char csrf[80];
+} gst_http_session;
+/* Takes the session cookie of a's Set-Cookie into s->cookie (false when it
+ * sets none) and the CSRF token that follows marker in a's body (e.g.
+ * "name=\"_csrf\" value=\""), up to a quote or ';', into s->csrf. */
+bool gst_http_take_session(const gst_http_answer *a, const char *marker, gst_http_session *s);
+
+#endif
