@@ -280,7 +280,7 @@ static void security_headers(struct MHD_Response *r)
                             "default-src 'self'; script-src 'self'; style-src 'self'; "
                             "img-src 'self' data:; frame-ancestors 'none'; form-action 'self'");
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(r, "Referrer-Policy", "same-origin");
     MHD_add_response_header(r, "X-Frame-Options", "DENY");
 }
 

@@ -175,7 +175,7 @@ static void assert_security_headers(const answer *a)
     ck_assert(header(a, "X-Content-Type-Options", v, sizeof v));
     ck_assert_str_eq(v, "nosniff");
     ck_assert(header(a, "Referrer-Policy", v, sizeof v));
-    ck_assert_str_eq(v, "no-referrer");
+    ck_assert_str_eq(v, "same-origin");
 }
 
 /* After a hostile request: a normal one is still answered. */
@@ -721,7 +721,7 @@ START_TEST(session_idle_expiry)
 }
 END_TEST
 
-START_TEST(login_page_needs_the_setup)
+START_TEST(start_refuses_bad_addresses)
 {
     /* bind to a name that is not an address: refused with a message */
     gs_http_config cfg = {.bind = "example.org", .routes = routes, .nroutes = 1};
@@ -738,6 +738,50 @@ START_TEST(login_page_needs_the_setup)
 }
 END_TEST
 
+/* HTTPS through MHD's GnuTLS: a self-signed certificate made with the
+ * openssl command, asked with curl; the session cookie is Secure then. */
+START_TEST(tls_serves_https)
+{
+    if (access("/usr/bin/openssl", X_OK) || access("/usr/bin/curl", X_OK)) {
+        fprintf(stderr, "tls_serves_https: skipped (no openssl or curl command)\n");
+        return;
+    }
+    char *dir = gst_tmpdir(), key[600], crt[600];
+    snprintf(key, sizeof key, "%s/key.pem", dir);
+    snprintf(crt, sizeof crt, "%s/cert.pem", dir);
+    gst_result r = {0};
+    gst_runv(&r, NULL, "/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+             "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", crt, "-days", "2",
+             "-subj", "/CN=127.0.0.1", (const char *)NULL);
+    ck_assert_msg(r.status == 0, "openssl: %s", r.err);
+    gst_result_free(&r);
+    char *kp = gst_read_file(key, NULL), *cp = gst_read_file(crt, NULL);
+    gs_http_config cfg = {.bind = "127.0.0.1", .routes = routes, .nroutes = 1,
+                          .tls_cert_pem = cp, .tls_key_pem = kp};
+    gs_errbuf eb = {{0}};
+    gs_http_server *tls = NULL;
+    ck_assert_msg(gs_http_start(&tls, &cfg, &eb) == GS_OK, "%s", eb.msg);
+    char url[100];
+    snprintf(url, sizeof url, "https://127.0.0.1:%u/page?q=tls", gs_http_port(tls));
+    gst_runv(&r, NULL, "/usr/bin/curl", "-sk", "-i", "--max-time", "20", url, (const char *)NULL);
+    ck_assert_msg(r.status == 0, "curl: %d %s", r.status, r.err);
+    ck_assert_msg(strstr(r.out, "HTTP/1.1 200"), "%s", r.out);
+    ck_assert_ptr_nonnull(strstr(r.out, "q=tls"));
+    ck_assert_ptr_nonnull(strstr(r.out, "HttpOnly; SameSite=Strict; Secure"));
+    gst_result_free(&r);
+    /* plain HTTP on the TLS port gets no page */
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/page", gs_http_port(tls));
+    gst_runv(&r, NULL, "/usr/bin/curl", "-s", "--max-time", "5", url, (const char *)NULL);
+    ck_assert_ptr_null(strstr(r.out, "q="));
+    gst_result_free(&r);
+    gs_http_stop(&tls);
+    free(kp);
+    free(cp);
+    gst_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
 static Suite *http_suite(void)
 {
     Suite *s = suite_create("http");
@@ -747,7 +791,8 @@ static Suite *http_suite(void)
     tc = gst_tcase(s, "serve", setup_open, teardown, 60);
     tcase_add_test(tc, serves_pages_with_headers_and_session);
     tcase_add_test(tc, forms_json_and_uploads);
-    tcase_add_test(tc, login_page_needs_the_setup);
+    tcase_add_test(tc, start_refuses_bad_addresses);
+    tcase_add_test(tc, tls_serves_https);
     tc = gst_tcase(s, "hostile", setup_open, teardown, 60);
     tcase_add_test(tc, oversized_headers);
     tcase_add_test(tc, oversized_body);
