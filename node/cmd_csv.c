@@ -203,77 +203,22 @@ static int csv_args(node_cli *cli, const char *cmd, const char *formats, const g
     return NODE_EXIT_OK;
 }
 
-/* The keys of every live TYPE record, for a template's drop-down list: into
- * l (values malloc'd, each and the array; free with free_list). */
-static int list_keys(node_store *s, const gs_rectype *ref, gs_xlsx_list *l)
-{
-    *l = (gs_xlsx_list){ref->name, NULL, 0};
-    char sql[160];
-    snprintf(sql, sizeof sql, "SELECT %s FROM %s WHERE _deleted = 0 ORDER BY 1 LIMIT 100000",
-             ref->fields[ref->key].name, ref->plural);
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(node_store_db(s), sql, -1, &st, NULL) != SQLITE_OK)
-        return node_fail("template: %s", sqlite3_errmsg(node_store_db(s)));
-    char **v = NULL;
-    size_t n = 0, cap = 0;
-    int rc = NODE_EXIT_OK;
-    while (rc == NODE_EXIT_OK && sqlite3_step(st) == SQLITE_ROW) {
-        const char *k = (const char *)sqlite3_column_text(st, 0);
-        if (n == cap) {
-            cap = cap ? 2 * cap : 64;
-            char **nv = realloc(v, cap * sizeof *nv);
-            if (!nv) {
-                rc = node_fail("out of memory");
-                break;
-            }
-            v = nv;
-        }
-        if (!(v[n] = strdup(k ? k : "")))
-            rc = node_fail("out of memory");
-        else
-            n++;
-    }
-    sqlite3_finalize(st);
-    *l = (gs_xlsx_list){ref->name, (const char *const *)v, n};
-    return rc;
-}
-
-static void free_list(gs_xlsx_list *l)
-{
-    for (size_t i = 0; i < l->n; i++)
-        free((char *)l->values[i]);
-    free((void *)l->values);
-}
-
-/* template TYPE --format xlsx --out FILE: the workbook of gs_xlsx_template,
- * its reference lists read from the node's database. */
+/* template TYPE --format xlsx --out FILE: the workbook of
+ * node_import_template (import.c), which the 导入导出 page writes too. */
 static int template_xlsx(node_cli *cli, const gs_rectype *rt, const char *out)
 {
     if (!out)
         return node_usage("template: --format xlsx needs --out FILE.xlsx");
-    gs_xlsx_list lists[GS_RT__COUNT];
-    size_t n = 0;
     node_store *s = node_open(cli);
     if (!s)
         return NODE_EXIT_ERROR;
-    int rc = NODE_EXIT_OK;
-    for (int f = 0; f < rt->nfields && rc == NODE_EXIT_OK; f++) {
-        const gs_field *fd = &rt->fields[f];
-        const gs_rectype *ref = fd->ref ? gs_rectype_find(fd->ref) : NULL;
-        if (!ref || ref->id == GS_RT_DIVISION || (fd->flags & GS_F_KEY))
-            continue;
-        rc = list_keys(s, ref, &lists[n]);
-        n++;
-    }
-    node_store_close(&s);
     gs_errbuf eb = {{0}};
-    if (rc == NODE_EXIT_OK && gs_xlsx_template(out, rt, lists, n, &eb))
-        rc = node_fail("template: %s", eb.msg);
-    else if (rc == NODE_EXIT_OK)
-        printf("wrote %s: the %s template (%s)\n", out, rt->plural, rt->label_zh);
-    for (size_t i = 0; i < n; i++)
-        free_list(&lists[i]);
-    return rc;
+    int rc = node_import_template(s, rt, out, &eb);
+    node_store_close(&s);
+    if (rc)
+        return node_fail("template: %s", eb.msg);
+    printf("wrote %s: the %s template (%s)\n", out, rt->plural, rt->label_zh);
+    return NODE_EXIT_OK;
 }
 
 int node_cmd_template(node_cli *cli)

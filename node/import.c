@@ -355,3 +355,58 @@ out:
     free(seen.slots);
     return rc;
 }
+
+/* ---- the template ---------------------------------------------------------- */
+
+#define MAX_LIST 100000 /* values of one drop-down list */
+
+/* A growing list of keys (values malloc'd, each and the array). */
+typedef struct key_list {
+    char **v;
+    size_t n, cap;
+} key_list;
+
+static int add_key(const gs_record *rec, void *arg)
+{
+    key_list *l = arg;
+    if (l->n >= MAX_LIST)
+        return GS_OK;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 64;
+        char **v = realloc(l->v, cap * sizeof *v);
+        if (!v)
+            return GS_ENOMEM;
+        l->v = v, l->cap = cap;
+    }
+    if (!(l->v[l->n] = strdup(gs_record_key(rec) ? gs_record_key(rec) : "")))
+        return GS_ENOMEM;
+    l->n++;
+    return GS_OK;
+}
+
+int node_import_template(node_store *s, const gs_rectype *rt, const char *path, gs_errbuf *eb)
+{
+    gs_xlsx_list lists[GS_RT__COUNT];
+    size_t n = 0;
+    int rc = GS_OK;
+    for (int f = 0; f < rt->nfields && !rc && n < GS_RT__COUNT; f++) {
+        const gs_field *fd = &rt->fields[f];
+        const gs_rectype *ref = fd->ref ? gs_rectype_find(fd->ref) : NULL;
+        if (!ref || ref->id == GS_RT_DIVISION || (fd->flags & GS_F_KEY))
+            continue;
+        key_list l = {NULL, 0, 0};
+        gs_find_filter all = {0};
+        rc = node_store_list(s, ref, &all, add_key, &l, eb);
+        if (rc == GS_ENOMEM)
+            gs_errf(eb, rc, "out of memory");
+        lists[n++] = (gs_xlsx_list){ref->name, (const char *const *)l.v, l.n};
+    }
+    if (!rc)
+        rc = gs_xlsx_template(path, rt, lists, n, eb);
+    for (size_t i = 0; i < n; i++) {
+        for (size_t k = 0; k < lists[i].n; k++)
+            free((char *)lists[i].values[k]);
+        free((void *)lists[i].values);
+    }
+    return rc;
+}

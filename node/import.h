@@ -68,6 +68,11 @@ int node_import_read(gs_csv **out, const char *name, const void *data, size_t le
 int node_import_run(node_store *s, const gs_rectype *rt, const gs_csv *csv,
                     const node_import_opts *o, node_import_result *res, gs_errbuf *eb);
 
+/* Writes the import template of rt as a workbook to path (gs_xlsx_template):
+ * its drop-down lists of references hold the keys of this node's grids,
+ * categories, elections and councils. GS_OK, or the error with eb. */
+int node_import_template(node_store *s, const gs_rectype *rt, const char *path, gs_errbuf *eb);
+
 /* Keeps in row only the key and the fields whose value differs from old's
  * (an edit that records only what changed); returns how many differ. */
 int node_keep_changed(gs_record *row, const gs_record *old);

@@ -581,6 +581,7 @@ int node_cmd_web(node_cli *cli)
     sigwait(&stop, &sig);
     gs_http_stop(&w.srv);
     nweb_sync_stop(&w); /* a sync the 同步 page started ends before the store closes */
+    nweb_transfer_free(&w);
     while (waitpid(-1, NULL, WNOHANG) > 0) /* a browser opener that has ended */
         ;
     free(routes);

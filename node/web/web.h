@@ -39,6 +39,7 @@ typedef struct nweb {
     bool login; /* a password is set: every page but /login needs a session */
     pthread_mutex_t sync_lock; /* guards the sync state below (sync.c) */
     struct nweb_sync *sync;
+    struct nweb_transfer *transfer; /* uploads between dry run and confirm (transfer.c) */
 } nweb;
 
 /* The nav entries, for nweb_begin's active tab. */
@@ -67,6 +68,9 @@ const char *nweb_t(const gs_http_req *rq, const char *zh, const char *en);
  * thread) and frees its state; for the desk's shutdown, before the store
  * closes. Safe when none ever ran. (sync.c) */
 void nweb_sync_stop(nweb *w);
+/* Frees the uploads kept between a dry run and its confirmation, for the
+ * desk's shutdown. (transfer.c) */
+void nweb_transfer_free(nweb *w);
 
 /* ---- records in pages (forms.c) ---------------------------------------- */
 
