@@ -1,0 +1,95 @@
+/*
+ * hub/web/web.h: what the city's pages share (`gridhub web`: the city,
+ * county and township offices in a browser, each in its own scope).
+ *
+ * A thin door over the same functions the gridhub command line calls: the
+ * hub store (store.h: reads, and every write through the store's functions
+ * in its transactions), city decisions (city.h), the reports (report.h, the
+ * sheet model), the registry. It reads the hub's database beside a running
+ * `gridhub serve` (WAL: a reader never blocks the sync server).
+ *
+ * People are users with a role and a division. Every page, list, count,
+ * download and action asks hweb_scope for the request's user and filters by
+ * it in one place (the division's subtree: a county's or a township's code
+ * prefix), never by hand in a handler.
+ *
+ * One file per page group, each exporting its route table:
+ *   web.c        the command, the server, the layout, login, scope, audit
+ *   dashboard.c  全市概览: the figures as cards, charts (SVG), drill-down
+ *   queue.c      事件工单: the incident queue, decisions, 上级交办
+ *   health.c     同步状况: every expected village with its nodes
+ *   registry.c   节点: register, bundle download, revoke, rekey (city only)
+ *   reports.c    报表: every report as XLSX and CSV for the user's area
+ *   users.c      用户 and the audit log (city only)
+ */
+#ifndef HUB_WEB_H
+#define HUB_WEB_H
+
+#include <stdbool.h>
+
+#include "gridsync/http.h"
+#include "store.h"
+
+typedef enum { HWEB_CITY, HWEB_COUNTY, HWEB_TOWNSHIP } hweb_role;
+
+/* The running pages: one store connection, used only on the server's thread. */
+typedef struct hweb {
+    hub_store *store;
+    const char *db_path;
+    gs_http_server *srv;
+} hweb;
+
+/* What the request's user may see: the city sees everything; a county or a
+ * township the villages whose codes start with its code's significant
+ * digits (6 for a county, 9 for a township). */
+typedef struct hweb_scope {
+    char user[64];
+    char display[64]; /* the name shown: 王芳 */
+    hweb_role role;
+    char division[13]; /* the user's division code ("" for the city) */
+    char prefix[13];   /* the code prefix every village in scope starts with */
+    char division_name[128];
+} hweb_scope;
+
+/* The scope of the request's user; GS_EAUTH when there is none (the
+ * session's user no longer exists or is disabled). */
+int hweb_scope_of(gs_http_req *rq, hweb *w, hweb_scope *out);
+/* True when a division code (county, township or village) is inside the
+ * scope (or, for a county or township code, when the scope lies inside it:
+ * never for a sibling). */
+bool hweb_scope_has(const hweb_scope *sc, const char *code);
+/* Answers 403 with a message that names nothing outside the scope. */
+int hweb_forbidden(gs_http_req *rq, gs_http_resp *rs);
+
+/* Writes one line to the audit log: the request's user, time, address and
+ * what changed ("incident 0193… status registered → dispatched"). */
+int hweb_audit(hweb *w, gs_http_req *rq, const char *action, const char *detail);
+
+/* The nav entries, for hweb_begin's active tab. */
+typedef enum {
+    HWEB_DASHBOARD,
+    HWEB_QUEUE,
+    HWEB_HEALTH,
+    HWEB_REGISTRY,
+    HWEB_REPORTS,
+    HWEB_USERS,
+    HWEB__COUNT
+} hweb_tab;
+
+/* Starts a page: head, the top bar (市民政局 / the user's division, the
+ * user's name, logout), the nav (the city-only tabs only for the city),
+ * the language switch, then an open <main>. */
+void hweb_begin(gs_http_req *rq, gs_http_resp *rs, hweb_tab tab, const char *title);
+void hweb_end(gs_http_req *rq, gs_http_resp *rs);
+void hweb_csrf_field(gs_http_req *rq, gs_buf *b);
+const char *hweb_t(const gs_http_req *rq, const char *zh, const char *en);
+
+/* Route tables of the page groups (each ends with {NULL}). */
+extern const gs_http_route hweb_dashboard_routes[];
+extern const gs_http_route hweb_queue_routes[];
+extern const gs_http_route hweb_health_routes[];
+extern const gs_http_route hweb_registry_routes[];
+extern const gs_http_route hweb_report_routes[];
+extern const gs_http_route hweb_user_routes[];
+
+#endif
