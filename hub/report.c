@@ -301,6 +301,13 @@ static void bind_common(sqlite3_stmt *st, const ctx *c)
             sqlite3_bind_text(st, k, texts[i].text, -1, SQLITE_TRANSIENT);
     }
     int k;
+    if ((k = sqlite3_bind_parameter_index(st, ":asof_day"))) {
+        /* the China date of the last moment before as-of: a deadline of
+         * that day has not passed yet */
+        char day[11];
+        gs_date_from_days(gs_floor_div(c->o.as_of_ms - 1 + CST_MS, DAY_MS), day);
+        sqlite3_bind_text(st, k, day, -1, SQLITE_TRANSIENT);
+    }
     if ((k = sqlite3_bind_parameter_index(st, ":asof_s")))
         sqlite3_bind_int64(st, k, gs_floor_div(c->o.as_of_ms, 1000));
     if ((k = sqlite3_bind_parameter_index(st, ":asof_ms")))

@@ -19,54 +19,58 @@
 /* A card: a column of a report sheet's total row. */
 typedef struct card {
     const char *col, *zh, *en;
+    const char *sheet; /* NULL: the summary's by_area; else a sheet of the incidents report */
     const char *unit;
     int good_at_least; /* > 0: a percentage, good at or above it, bad below */
     bool bad_if_any;   /* a count that should be zero */
 } card;
 
 static const card sync_cards[] = {
-    {"villages", "应开通村社区", "villages expected", NULL, 0, false},
-    {"villages_registered", "已开通", "with a node", NULL, 0, false},
-    {"villages_without_node", "未开通", "without a node", NULL, 0, true},
-    {"villages_reporting", "7日内同步", "synced within 7 days", NULL, 0, false},
-    {"reporting_pct", "同步率", "reporting", "%", 90, false},
+    {"villages", "应开通村社区", "villages expected", NULL, NULL, 0, false},
+    {"villages_registered", "已开通", "with a node", NULL, NULL, 0, false},
+    {"villages_without_node", "未开通", "without a node", NULL, NULL, 0, true},
+    {"villages_reporting", "7日内同步", "synced within 7 days", NULL, NULL, 0, false},
+    {"reporting_pct", "同步率", "reporting", NULL, "%", 90, false},
 };
 static const card election_cards[] = {
-    {"elections_village", "村委会选举", "villagers' committee elections", NULL, 0, false},
-    {"elections_residents", "居委会选举", "residents' committee elections", NULL, 0, false},
-    {"elections_party", "党组织选举", "party branch elections", NULL, 0, false},
-    {"villagers_election_pct", "村委会换届率", "villagers' committees elected", "%", 95, false},
-    {"turnout_pct", "投票率", "turnout", "%", 95, false},
-    {"villages_turnout_below_95", "投票率低于95%的村", "villages below 95% turnout", NULL, 0, true},
-    {"elections_invalid", "依法无效", "invalid", NULL, 0, true},
-    {"seats_unfilled", "空缺名额", "seats unfilled", NULL, 0, true},
-    {"elections_no_woman", "无女性当选", "no woman elected", NULL, 0, true},
-    {"yijiantiao", "一肩挑", "one person both posts", NULL, 0, false},
+    {"elections_village", "村委会选举", "villagers' committee elections", NULL, NULL, 0, false},
+    {"elections_residents", "居委会选举", "residents' committee elections", NULL, NULL, 0, false},
+    {"elections_party", "党组织选举", "party branch elections", NULL, NULL, 0, false},
+    {"villagers_election_pct", "村委会换届率", "villagers' committees elected", NULL, "%", 95, false},
+    {"turnout_pct", "投票率", "turnout", NULL, "%", 95, false},
+    {"villages_turnout_below_95", "投票率低于95%的村", "villages below 95% turnout", NULL, NULL, 0, true},
+    {"elections_invalid", "依法无效", "invalid", NULL, NULL, 0, true},
+    {"seats_unfilled", "空缺名额", "seats unfilled", NULL, NULL, 0, true},
+    {"elections_no_woman", "无女性当选", "no woman elected", NULL, NULL, 0, true},
+    {"yijiantiao", "一肩挑", "one person both posts", NULL, NULL, 0, false},
 };
 static const card council_cards[] = {
-    {"villages_with_council", "有红白理事会的村", "villages with a council", NULL, 0, false},
-    {"council_coverage_pct", "理事会覆盖率", "council coverage", "%", 95, false},
-    {"affairs_total", "红白事", "affairs", NULL, 0, false},
-    {"affairs_with_violations", "违规事项", "affairs over the standards", NULL, 0, true},
+    {"villages_with_council", "有红白理事会的村", "villages with a council", NULL, NULL, 0, false},
+    {"council_coverage_pct", "理事会覆盖率", "council coverage", NULL, "%", 95, false},
+    {"affairs_total", "红白事", "affairs", NULL, NULL, 0, false},
+    {"affairs_with_violations", "违规事项", "affairs over the standards", NULL, NULL, 0, true},
 };
 static const card incident_cards[] = {
-    {"incidents_opened", "新发事件", "opened", NULL, 0, false},
-    {"incidents_closed", "已结案", "closed", NULL, 0, false},
-    {"incidents_open", "未办结", "open", NULL, 0, false},
-    {"incidents_overdue", "超期", "overdue", NULL, 0, true},
-    {"closure_pct", "结案率", "closure rate", "%", 90, false},
-    {"on_time_pct", "按期结案率", "closed on time", "%", 90, false},
-    {"incidents_open_over_30d", "超30天未办结", "open over 30 days", NULL, 0, true},
-    {"median_days_to_close", "结案天数中位数", "median days to close", "天", 0, false},
+    {"incidents_opened", "新发事件", "opened", NULL, NULL, 0, false},
+    {"incidents_closed", "已结案", "closed", NULL, NULL, 0, false},
+    {"incidents_open", "未办结", "open", NULL, NULL, 0, false},
+    {"overdue", "超期未办结", "overdue", "by_month", NULL, 0, true},
+    {"closure_pct", "结案率", "closure rate", "by_month", "%", 90, false},
+    {"on_time_pct", "按期结案率", "closed on time", "by_month", "%", 90, false},
+    {"incidents_open_over_30d", "超30天未办结", "open over 30 days", NULL, NULL, 0, true},
+    {"median_days_to_close", "结案天数中位数", "median days to close", NULL, "天", 0, false},
 };
 
-static void put_cards(gs_http_req *rq, gs_buf *b, const gs_sheet *s, size_t row, const char *zh,
-                      const char *en, const card *cards, size_t n)
+static void put_cards(gs_http_req *rq, gs_buf *b, const gs_doc *sum, const gs_doc *inc,
+                      const char *zh, const char *en, const card *cards, size_t n)
 {
     gs_html_printf(b, "<section class=\"group\"><h2>%s</h2><div class=\"cards\">",
                    hweb_t(rq, zh, en));
     for (size_t i = 0; i < n; i++) {
         const card *k = &cards[i];
+        /* the area's figure: the total, the last row */
+        const gs_sheet *s = k->sheet ? hweb_sheet(inc, k->sheet) : hweb_sheet(sum, "by_area");
+        size_t row = s && gs_sheet_nrows(s) ? gs_sheet_nrows(s) - 1 : 0;
         const char *v = hweb_cell(s, row, k->col);
         if (!hweb_sheet_has_col(s, k->col))
             continue; /* a column the report does not have */
@@ -76,9 +80,13 @@ static void put_cards(gs_http_req *rq, gs_buf *b, const gs_sheet *s, size_t row,
         else if (v && k->bad_if_any && atof(v) > 0)
             cls = " bad";
         gs_html_printf(b,
-                       "<div class=\"figure%s\" data-key=\"%s\"><div class=\"label\">%s</div>"
+                       "<div class=\"figure%s\" data-report=\"%s\" data-sheet=\"%s\" "
+                       "data-key=\"%s\">"
+                       "<div class=\"label\">%s</div>"
                        "<div class=\"value\">%s<span class=\"unit\">%s</span></div>",
-                       cls, k->col, hweb_t(rq, k->zh, k->en), v ? v : "-",
+                       cls, k->sheet ? "incidents" : "summary", k->sheet ? k->sheet : "by_area",
+                       k->col,
+                       hweb_t(rq, k->zh, k->en), v ? v : "-",
                        v && k->unit ? k->unit : "");
         if (k->good_at_least)
             gs_html_printf(b, "<div class=\"target\">%s %d%%</div>",
@@ -295,14 +303,13 @@ static int show(gs_http_req *rq, gs_http_resp *rs, hweb *w, const char *code)
     gs_buf_puts(b, "</form>\n");
 
     const gs_sheet *s = hweb_sheet(sum, "by_area");
-    size_t total = s && gs_sheet_nrows(s) ? gs_sheet_nrows(s) - 1 : 0;
-    put_cards(rq, b, s, total, "村社区与同步", "Villages and sync", sync_cards,
+    put_cards(rq, b, sum, inc, "村社区与同步", "Villages and sync", sync_cards,
               sizeof sync_cards / sizeof sync_cards[0]);
-    put_cards(rq, b, s, total, "网格事件", "Incidents", incident_cards,
+    put_cards(rq, b, sum, inc, "网格事件", "Incidents", incident_cards,
               sizeof incident_cards / sizeof incident_cards[0]);
-    put_cards(rq, b, s, total, "换届选举", "Elections", election_cards,
+    put_cards(rq, b, sum, inc, "换届选举", "Elections", election_cards,
               sizeof election_cards / sizeof election_cards[0]);
-    put_cards(rq, b, s, total, "红白理事会", "Red-white councils", council_cards,
+    put_cards(rq, b, sum, inc, "红白理事会", "Red-white councils", council_cards,
               sizeof council_cards / sizeof council_cards[0]);
 
     const char *by = req.township ? "按村社区" : req.county ? "按乡镇（街道）" : "按县区";
@@ -319,11 +326,10 @@ static int show(gs_http_req *rq, gs_http_resp *rs, hweb *w, const char *code)
         bars(rq, b, s, "name", tz, te, sync_sr, 3, true);
         static const series inc_sr[] = {{"incidents_opened", "新发", "opened", "#b22222"},
                                         {"incidents_closed", "结案", "closed", "#1f5fa8"},
-                                        {"incidents_overdue", "超期", "overdue", "#e08a00"}};
+                                        {"incidents_open", "未办结", "open", "#e08a00"}};
         snprintf(tz, sizeof tz, "网格事件（%s）", by);
         snprintf(te, sizeof te, "Incidents (%s)", by_en);
-        bars(rq, b, s, "name", tz, te, inc_sr, hweb_sheet_has_col(s, "incidents_overdue") ? 3 : 2,
-             true);
+        bars(rq, b, s, "name", tz, te, inc_sr, 3, true);
     }
     const gs_sheet *months = hweb_sheet(inc, "by_month");
     if (months)
