@@ -119,13 +119,14 @@ static void bars(gs_http_req *rq, gs_buf *b, const gs_sheet *s, const char *labe
             if (v && atof(v) > max)
                 max = atof(v);
         }
-    int bar = 12, gap = 8, label_w = 170, width = 640;
+    int bar = 12, gap = 8, label_w = 130, width = 500;
     int group = bar * ns + gap;
     int height = (int)rows * group + 30;
     gs_html_printf(b, "<figure class=\"card chart\"><figcaption><h2>%s</h2><div class=\"legend\">",
                    hweb_t(rq, title_zh, title_en));
     for (int k = 0; k < ns; k++)
-        gs_html_printf(b, "<span style=\"background:%s\"></span>%s", sr[k].color,
+        gs_html_printf(b, "<svg class=\"swatch\" width=\"14\" height=\"14\" aria-hidden=\"true\">"
+                          "<rect width=\"14\" height=\"14\" fill=\"%s\"/></svg>%s", sr[k].color,
                        hweb_t(rq, sr[k].zh, sr[k].en));
     gs_html_printf(b,
                    "</div></figcaption><svg viewBox=\"0 0 %d %d\" role=\"img\" "
@@ -179,12 +180,13 @@ static void trend(gs_http_req *rq, gs_buf *b, const gs_sheet *s)
             if (v && atof(v) > max)
                 max = atof(v);
         }
-    int width = 640, height = 220, left = 40, bottom = 30, top = 10;
+    int width = 500, height = 220, left = 40, bottom = 30, top = 10;
     double step = n > 1 ? (double)(width - left - 20) / (double)(n - 1) : 0;
     gs_html_printf(b, "<figure class=\"card chart\"><figcaption><h2>%s</h2><div class=\"legend\">",
                    hweb_t(rq, "网格事件月度趋势", "Incidents by month"));
     for (int k = 0; k < 2; k++)
-        gs_html_printf(b, "<span style=\"background:%s\"></span>%s", sr[k].color,
+        gs_html_printf(b, "<svg class=\"swatch\" width=\"14\" height=\"14\" aria-hidden=\"true\">"
+                          "<rect width=\"14\" height=\"14\" fill=\"%s\"/></svg>%s", sr[k].color,
                        hweb_t(rq, sr[k].zh, sr[k].en));
     gs_html_printf(b,
                    "</div></figcaption><svg viewBox=\"0 0 %d %d\" role=\"img\" "
