@@ -51,12 +51,14 @@ static int node_row(const hub_node *n, void *arg)
         gs_hlc_format(GS_HLC_MAKE(n->last_seen_ms, 0), &seen);
     gs_html_printf(x->b,
                    "<tr%s data-node=\"%s\"><td><code>%s</code></td><td>%s <code>%s</code></td>"
-                   "<td>%s</td><td>%s</td><td>%.19s</td><td class=\"num\">%llu</td>"
+                   "<td>%s</td><td class=\"nowrap\">%s</td><td class=\"nowrap\">%.10s %.5s</td>"
+                   "<td class=\"num\">%llu</td>"
                    "<td class=\"num\">%lld</td><td>",
                    n->enabled ? "" : " class=\"disabled\"", n->id, n->id, d.name, n->village,
                    n->name, n->enabled ? hweb_t(x->rq, "启用", "enabled")
                                        : hweb_t(x->rq, "已吊销", "revoked"),
                    n->last_seen_ms ? seen.data : hweb_t(x->rq, "从未", "never"),
+                   n->last_seen_ms && seen.len > 16 ? seen.data + 11 : "",
                    (unsigned long long)n->pending, (long long)n->rejected);
     gs_buf_free(&seen);
     const char *ep = x->w->endpoint ? x->w->endpoint : "";
