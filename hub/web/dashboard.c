@@ -230,8 +230,11 @@ static void crumbs(gs_http_req *rq, hweb *w, gs_buf *b, const hweb_scope *sc, co
                    const char *q)
 {
     gs_buf_puts(b, "<p class=\"crumbs\">");
-    if (sc->role == HWEB_CITY)
+    bool first = true;
+    if (sc->role == HWEB_CITY) {
         gs_html_printf(b, "<a href=\"/%s\">%s</a>", q, hweb_t(rq, "全市", "City"));
+        first = false;
+    }
     size_t lens[] = {6, 9, 12};
     for (int i = 0; i < 3; i++) {
         char part[16];
@@ -243,8 +246,8 @@ static void crumbs(gs_http_req *rq, hweb *w, gs_buf *b, const hweb_scope *sc, co
         hub_division d;
         gs_errbuf eb = {{0}};
         const char *name = hub_division_get(w->store, part, &d, &eb) == GS_OK ? d.name : part;
-        gs_html_printf(b, "%s<a href=\"/area/%s%s\">%s</a>", b->len > 20 ? " › " : "", part, q,
-                       name);
+        gs_html_printf(b, "%s<a href=\"/area/%s%s\">%s</a>", first ? "" : " › ", part, q, name);
+        first = false;
     }
     gs_buf_puts(b, "</p>\n");
 }
