@@ -273,6 +273,7 @@ static int show(gs_http_req *rq, gs_http_resp *rs, hweb *w, const char *code)
     gs_doc *sum = NULL, *inc = NULL;
     if ((rc = hub_report_doc(hub_store_db(w->store), &req, &sum, &eb)) == GS_OK) {
         req.kind = "incidents";
+        req.no_stages = true; /* not shown here, and a scan of the whole change log */
         rc = hub_report_doc(hub_store_db(w->store), &req, &inc, &eb);
     }
     if (rc) {
