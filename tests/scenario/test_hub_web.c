@@ -539,6 +539,23 @@ START_TEST(township_sees_its_villages_only)
         BODY_LACKS(h, "黄庄");
         gst_http_answer_free(&h);
     }
+    /* SQL in a filter is refused as not a code, and nothing leaks */
+    struct {
+        const char *path;
+        int status;
+    } inert[] = {{"/health?township=41110210%27", 400},
+                 {"/health?township=%27%20OR%201=1--", 400},
+                 {"/area/411102100%27%20OR%20%271%27=%271", 404},
+                 {"/reports/download?kind=summary%27--&format=csv", 400},
+                 {"/reports/download?kind=summary&format=csv&area=4111%25", 400},
+                 {"/?since=2026-01-01%27%20OR%201=1", 400}};
+    for (size_t i = 0; i < sizeof inert / sizeof inert[0]; i++) {
+        h = get(inert[i].path, &s);
+        ck_assert_msg(h.status == inert[i].status, "%s: %d", inert[i].path, h.status);
+        BODY_LACKS(h, "召陵");
+        BODY_LACKS(h, "SQL");
+        gst_http_answer_free(&h);
+    }
     /* its own village: yes */
     h = get("/area/" V1, &s);
     ck_assert_int_eq(h.status, 200);
