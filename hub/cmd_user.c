@@ -143,8 +143,7 @@ static int list_one(const hub_user *u, void *arg)
                               "name", u->name, "role", u->role, "division",
                               u->division[0] ? u->division : NULL, "division_name",
                               d.name[0] ? d.name : NULL, "password_set", u->pw_hash[0] != '\0',
-                              "disabled", u->disabled, "created",
-                              created.data ? created.data : "");
+                              "disabled", u->disabled, "created", created.data ? created.data : "");
         if (!o || json_array_append_new(c->arr, o)) {
             gs_buf_free(&created);
             return GS_ENOMEM;
@@ -188,8 +187,8 @@ static int cmd_user_list(hub_cli *cli, int argc, char **argv)
     hub_store *s = hub_open(cli);
     if (!s)
         return 1;
-    static const char *const heads[] = {"登录名 login", "姓名 name",  "角色 role",
-                                        "区划 division", "区划名称",   "密码 password",
+    static const char *const heads[] = {"登录名 login",  "姓名 name",   "角色 role",
+                                        "区划 division", "区划名称",    "密码 password",
                                         "状态 state",    "创建 created"};
     bool json = !strcmp(format, "json");
     list_ctx c = {gs_table_new(8, heads), json ? json_array() : NULL, s, 0};
@@ -280,7 +279,8 @@ static int cmd_user_passwd(hub_cli *cli, int argc, char **argv)
                       MIN_PASSWORD_CHARS, MIN_PASSWORD_CHARS);
     else if (tty &&
              (!gs_cli_read_secret("再输一次 again: ", again, sizeof again) || strcmp(pw, again)))
-        rc = hub_fail("user passwd: 两次输入的密码不一样 (the two passwords differ); nothing changed");
+        rc = hub_fail(
+            "user passwd: 两次输入的密码不一样 (the two passwords differ); nothing changed");
     else if (gs_password_hash(pw, hash, sizeof hash, &eb) ||
              hub_user_set_password(s, u.login, hash, &eb))
         rc = hub_fail("user passwd: %s", eb.msg);

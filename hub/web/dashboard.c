@@ -36,9 +36,11 @@ static const card election_cards[] = {
     {"elections_village", "村委会选举", "villagers' committee elections", NULL, NULL, 0, false},
     {"elections_residents", "居委会选举", "residents' committee elections", NULL, NULL, 0, false},
     {"elections_party", "党组织选举", "party branch elections", NULL, NULL, 0, false},
-    {"villagers_election_pct", "村委会换届率", "villagers' committees elected", NULL, "%", 95, false},
+    {"villagers_election_pct", "村委会换届率", "villagers' committees elected", NULL, "%", 95,
+     false},
     {"turnout_pct", "投票率", "turnout", NULL, "%", 95, false},
-    {"villages_turnout_below_95", "投票率低于95%的村", "villages below 95% turnout", NULL, NULL, 0, true},
+    {"villages_turnout_below_95", "投票率低于95%的村", "villages below 95% turnout", NULL, NULL, 0,
+     true},
     {"elections_invalid", "依法无效", "invalid", NULL, NULL, 0, true},
     {"seats_unfilled", "空缺名额", "seats unfilled", NULL, NULL, 0, true},
     {"elections_no_woman", "无女性当选", "no woman elected", NULL, NULL, 0, true},
@@ -85,12 +87,10 @@ static void put_cards(gs_http_req *rq, gs_buf *b, const gs_doc *sum, const gs_do
                        "<div class=\"label\">%s</div>"
                        "<div class=\"value\">%s<span class=\"unit\">%s</span></div>",
                        cls, k->sheet ? "incidents" : "summary", k->sheet ? k->sheet : "by_area",
-                       k->col,
-                       hweb_t(rq, k->zh, k->en), v ? v : "-",
-                       v && k->unit ? k->unit : "");
+                       k->col, hweb_t(rq, k->zh, k->en), v ? v : "-", v && k->unit ? k->unit : "");
         if (k->good_at_least)
-            gs_html_printf(b, "<div class=\"target\">%s %d%%</div>",
-                           hweb_t(rq, "目标", "target"), k->good_at_least);
+            gs_html_printf(b, "<div class=\"target\">%s %d%%</div>", hweb_t(rq, "目标", "target"),
+                           k->good_at_least);
         gs_buf_puts(b, "</div>");
     }
     gs_buf_puts(b, "</div></section>\n");
@@ -125,9 +125,10 @@ static void bars(gs_http_req *rq, gs_buf *b, const gs_sheet *s, const char *labe
     gs_html_printf(b, "<figure class=\"card chart\"><figcaption><h2>%s</h2><div class=\"legend\">",
                    hweb_t(rq, title_zh, title_en));
     for (int k = 0; k < ns; k++)
-        gs_html_printf(b, "<svg class=\"swatch\" width=\"14\" height=\"14\" aria-hidden=\"true\">"
-                          "<rect width=\"14\" height=\"14\" fill=\"%s\"/></svg>%s", sr[k].color,
-                       hweb_t(rq, sr[k].zh, sr[k].en));
+        gs_html_printf(b,
+                       "<svg class=\"swatch\" width=\"14\" height=\"14\" aria-hidden=\"true\">"
+                       "<rect width=\"14\" height=\"14\" fill=\"%s\"/></svg>%s",
+                       sr[k].color, hweb_t(rq, sr[k].zh, sr[k].en));
     gs_html_printf(b,
                    "</div></figcaption><svg viewBox=\"0 0 %d %d\" role=\"img\" "
                    "xmlns=\"http://www.w3.org/2000/svg\" aria-label=\"%s\">",
@@ -185,9 +186,10 @@ static void trend(gs_http_req *rq, gs_buf *b, const gs_sheet *s)
     gs_html_printf(b, "<figure class=\"card chart\"><figcaption><h2>%s</h2><div class=\"legend\">",
                    hweb_t(rq, "网格事件月度趋势", "Incidents by month"));
     for (int k = 0; k < 2; k++)
-        gs_html_printf(b, "<svg class=\"swatch\" width=\"14\" height=\"14\" aria-hidden=\"true\">"
-                          "<rect width=\"14\" height=\"14\" fill=\"%s\"/></svg>%s", sr[k].color,
-                       hweb_t(rq, sr[k].zh, sr[k].en));
+        gs_html_printf(b,
+                       "<svg class=\"swatch\" width=\"14\" height=\"14\" aria-hidden=\"true\">"
+                       "<rect width=\"14\" height=\"14\" fill=\"%s\"/></svg>%s",
+                       sr[k].color, hweb_t(rq, sr[k].zh, sr[k].en));
     gs_html_printf(b,
                    "</div></figcaption><svg viewBox=\"0 0 %d %d\" role=\"img\" "
                    "xmlns=\"http://www.w3.org/2000/svg\" aria-label=\"%s\">"
@@ -207,8 +209,9 @@ static void trend(gs_http_req *rq, gs_buf *b, const gs_sheet *s)
         for (size_t r = 0; r < n; r++) {
             const char *v = hweb_cell(s, r, sr[k].col), *m = hweb_cell(s, r, "month");
             double y = (height - bottom) - (height - bottom - top) * (v ? atof(v) : 0) / max;
-            gs_html_printf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"><title>%s %s: "
-                              "%s</title></circle>",
+            gs_html_printf(b,
+                           "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"><title>%s %s: "
+                           "%s</title></circle>",
                            left + step * (double)r, y, sr[k].color, m ? m : "",
                            hweb_t(rq, sr[k].zh, sr[k].en), v ? v : "0");
         }
@@ -216,8 +219,9 @@ static void trend(gs_http_req *rq, gs_buf *b, const gs_sheet *s)
     for (size_t r = 0; r < n; r++) {
         const char *m = hweb_cell(s, r, "month");
         if (n <= 12 || r % (n / 12 + 1) == 0)
-            gs_html_printf(b, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" "
-                              "font-size=\"11\">%s</text>",
+            gs_html_printf(b,
+                           "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" "
+                           "font-size=\"11\">%s</text>",
                            left + step * (double)r, height - 10, m ? m + 2 : "");
     }
     gs_buf_puts(b, "</svg></figure>\n");
@@ -349,10 +353,11 @@ static int show(gs_http_req *rq, gs_http_resp *rs, hweb *w, const char *code)
 
     /* the rows, as a table a person can read aloud, with the links down */
     if (s && !req.village) {
-        gs_html_printf(b, "<section class=\"card\"><h2>%s</h2><table class=\"areas\"><thead><tr>"
-                          "<th>%s</th><th class=\"num\">%s</th><th class=\"num\">%s</th>"
-                          "<th class=\"num\">%s</th><th class=\"num\">%s</th>"
-                          "<th class=\"num\">%s</th><th class=\"num\">%s</th></tr></thead><tbody>",
+        gs_html_printf(b,
+                       "<section class=\"card\"><h2>%s</h2><table class=\"areas\"><thead><tr>"
+                       "<th>%s</th><th class=\"num\">%s</th><th class=\"num\">%s</th>"
+                       "<th class=\"num\">%s</th><th class=\"num\">%s</th>"
+                       "<th class=\"num\">%s</th><th class=\"num\">%s</th></tr></thead><tbody>",
                        hweb_t(rq, by, by_en), hweb_t(rq, "名称", "name"),
                        hweb_t(rq, "应开通", "expected"), hweb_t(rq, "已开通", "with a node"),
                        hweb_t(rq, "7日内同步", "synced 7 d"), hweb_t(rq, "新发事件", "opened"),
@@ -364,8 +369,9 @@ static int show(gs_http_req *rq, gs_http_resp *rs, hweb *w, const char *code)
             gs_html_printf(b, "<tr%s data-code=\"%s\"><td>", is_total ? " class=\"total\"" : "",
                            code_r ? code_r : "");
             if (!is_total && code_r && level && !strcmp(level, "village"))
-                gs_html_printf(b, "<a href=\"/area/%s%s\">%s</a> · <a href=\"/incidents?village="
-                                  "%s\">%s</a>",
+                gs_html_printf(b,
+                               "<a href=\"/area/%s%s\">%s</a> · <a href=\"/incidents?village="
+                               "%s\">%s</a>",
                                code_r, q.data, name, code_r, hweb_t(rq, "事件", "incidents"));
             else if (!is_total && code_r && level && strcmp(level, "unknown"))
                 gs_html_printf(b, "<a href=\"/area/%s%s\">%s</a>", code_r, q.data, name);

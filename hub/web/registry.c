@@ -49,25 +49,24 @@ static int node_row(const hub_node *n, void *arg)
     gs_buf seen = GS_BUF_INIT;
     if (n->last_seen_ms)
         gs_hlc_format(GS_HLC_MAKE(n->last_seen_ms, 0), &seen);
-    gs_html_printf(x->b,
-                   "<tr%s data-node=\"%s\"><td><code>%s</code></td><td>%s <code>%s</code></td>"
-                   "<td>%s</td><td class=\"nowrap\">%s</td><td class=\"nowrap\">%.10s %.5s</td>"
-                   "<td class=\"num\">%llu</td>"
-                   "<td class=\"num\">%lld</td><td>",
-                   n->enabled ? "" : " class=\"disabled\"", n->id, n->id, d.name, n->village,
-                   n->name, n->enabled ? hweb_t(x->rq, "启用", "enabled")
-                                       : hweb_t(x->rq, "已吊销", "revoked"),
-                   n->last_seen_ms ? seen.data : hweb_t(x->rq, "从未", "never"),
-                   n->last_seen_ms && seen.len > 16 ? seen.data + 11 : "",
-                   (unsigned long long)n->pending, (long long)n->rejected);
+    gs_html_printf(
+        x->b,
+        "<tr%s data-node=\"%s\"><td><code>%s</code></td><td>%s <code>%s</code></td>"
+        "<td>%s</td><td class=\"nowrap\">%s</td><td class=\"nowrap\">%.10s %.5s</td>"
+        "<td class=\"num\">%llu</td>"
+        "<td class=\"num\">%lld</td><td>",
+        n->enabled ? "" : " class=\"disabled\"", n->id, n->id, d.name, n->village, n->name,
+        n->enabled ? hweb_t(x->rq, "启用", "enabled") : hweb_t(x->rq, "已吊销", "revoked"),
+        n->last_seen_ms ? seen.data : hweb_t(x->rq, "从未", "never"),
+        n->last_seen_ms && seen.len > 16 ? seen.data + 11 : "", (unsigned long long)n->pending,
+        (long long)n->rejected);
     gs_buf_free(&seen);
     const char *ep = x->w->endpoint ? x->w->endpoint : "";
     if (n->enabled)
         button(x->rq, x->b, "revoke", n->id, hweb_t(x->rq, "吊销", "Revoke"), false, NULL);
     else
         button(x->rq, x->b, "enable", n->id, hweb_t(x->rq, "恢复", "Enable"), false, NULL);
-    button(x->rq, x->b, "rekey", n->id, hweb_t(x->rq, "换密钥并下载", "Rekey, download"),
-               true, ep);
+    button(x->rq, x->b, "rekey", n->id, hweb_t(x->rq, "换密钥并下载", "Rekey, download"), true, ep);
     gs_buf_puts(x->b, "</td></tr>\n");
     return 0;
 }
@@ -96,10 +95,11 @@ static void nodes_page(gs_http_req *rq, gs_http_resp *rs, hweb *w, const char *e
     gs_errbuf eb = {{0}};
     hub_node_each(w->store, node_row, &x, &eb);
     gs_buf_puts(b, "</tbody></table>\n");
-    gs_html_printf(b,
-                   "<section class=\"card\"><h2>%s</h2><form class=\"stack\" method=\"post\" "
-                   "action=\"/nodes\">",
-                   hweb_t(rq, "登记村电脑并下载安装包", "Register a village PC, download its bundle"));
+    gs_html_printf(
+        b,
+        "<section class=\"card\"><h2>%s</h2><form class=\"stack\" method=\"post\" "
+        "action=\"/nodes\">",
+        hweb_t(rq, "登记村电脑并下载安装包", "Register a village PC, download its bundle"));
     hweb_csrf_field(rq, b);
     gs_html_printf(b,
                    "<label for=\"village\">%s</label><input id=\"village\" name=\"village\" "
@@ -116,7 +116,8 @@ static void nodes_page(gs_http_req *rq, gs_http_resp *rs, hweb *w, const char *e
                    "</form></section>\n",
                    hweb_t(rq, "电脑名称", "PC name"),
                    hweb_t(rq, "同步地址（gridhub serve 的地址）", "Sync address (gridhub serve)"),
-                   w->endpoint ? w->endpoint : "", hweb_t(rq, "登记并下载", "Register and download"),
+                   w->endpoint ? w->endpoint : "",
+                   hweb_t(rq, "登记并下载", "Register and download"),
                    hweb_t(rq,
                           "安装包含有该电脑的私钥，只能下载这一次；请妥善交给村里，用 gridnode "
                           "init --bundle 安装。",
@@ -209,7 +210,8 @@ static int set_enabled(gs_http_req *rq, gs_http_resp *rs, hweb *w, bool enabled)
         return gs_http_error(rq, rs, 400, "id", "%s", hweb_t(rq, "缺少节点。", "id is required."));
     int rc = hub_node_set_enabled(w->store, id, enabled, &eb);
     if (rc == GS_ENOTFOUND)
-        return gs_http_error(rq, rs, 404, "id", "%s", hweb_t(rq, "没有这个节点。", "No such node."));
+        return gs_http_error(rq, rs, 404, "id", "%s",
+                             hweb_t(rq, "没有这个节点。", "No such node."));
     if (rc)
         return gs_http_error(rq, rs, 500, NULL, "%s", eb.msg);
     hweb_audit(w, rq, enabled ? "node enable" : "node revoke", id);
@@ -240,7 +242,8 @@ static int post_rekey(gs_http_req *rq, gs_http_resp *rs, void *app)
     hub_node n;
     int rc = hub_node_get(w->store, id, &n, &eb);
     if (rc == GS_ENOTFOUND)
-        return gs_http_error(rq, rs, 404, "id", "%s", hweb_t(rq, "没有这个节点。", "No such node."));
+        return gs_http_error(rq, rs, 404, "id", "%s",
+                             hweb_t(rq, "没有这个节点。", "No such node."));
     if (rc)
         return gs_http_error(rq, rs, 500, NULL, "%s", eb.msg);
     char sec[41] = "";
@@ -260,10 +263,7 @@ static int post_rekey(gs_http_req *rq, gs_http_resp *rs, void *app)
 }
 
 const gs_http_route hweb_registry_routes[] = {
-    {"GET", "/nodes", page_nodes, 0},
-    {"POST", "/nodes", post_register, 0},
-    {"POST", "/nodes/revoke", post_revoke, 0},
-    {"POST", "/nodes/enable", post_enable, 0},
-    {"POST", "/nodes/rekey", post_rekey, 0},
-    {NULL, NULL, NULL, 0},
+    {"GET", "/nodes", page_nodes, 0},          {"POST", "/nodes", post_register, 0},
+    {"POST", "/nodes/revoke", post_revoke, 0}, {"POST", "/nodes/enable", post_enable, 0},
+    {"POST", "/nodes/rekey", post_rekey, 0},   {NULL, NULL, NULL, 0},
 };

@@ -102,11 +102,13 @@ static void users_page(gs_http_req *rq, gs_http_resp *rs, hweb *w, const char *e
                    hweb_t(rq, "姓名", "Name"), hweb_t(rq, "登录名（字母、数字）", "Login"),
                    hweb_t(rq, "角色", "Role"), hweb_t(rq, "乡镇（街道）", "township"),
                    hweb_t(rq, "县区", "county"), hweb_t(rq, "市级", "city"),
-                   hweb_t(rq, "区划", "Division"), hweb_t(rq, "（市级用户不选）", "(none for the city)"));
+                   hweb_t(rq, "区划", "Division"),
+                   hweb_t(rq, "（市级用户不选）", "(none for the city)"));
     hub_division_children(w->store, NULL, "county", division_option, b, &eb);
     hub_division_children(w->store, NULL, "township", division_option, b, &eb);
-    gs_html_printf(b, "</select><p><button type=\"submit\">%s</button></p><p class=\"note\">%s</p>"
-                      "</form></section>\n",
+    gs_html_printf(b,
+                   "</select><p><button type=\"submit\">%s</button></p><p class=\"note\">%s</p>"
+                   "</form></section>\n",
                    hweb_t(rq, "添加", "Add"),
                    hweb_t(rq, "新用户首次登录时自己设置密码。",
                           "A new user sets a password at the first login."));
@@ -134,8 +136,9 @@ static int post_user(gs_http_req *rq, gs_http_resp *rs, void *app)
     gs_errbuf eb = {{0}};
     int rc = GS_OK;
     if (!f[0] || !f[1] || !f[2])
-        rc = gs_errf(&eb, GS_EINVAL, "%s", hweb_t(rq, "请填写姓名、登录名和角色。",
-                                                  "Name, login and role are required."));
+        rc =
+            gs_errf(&eb, GS_EINVAL, "%s",
+                    hweb_t(rq, "请填写姓名、登录名和角色。", "Name, login and role are required."));
     else if (strlen(f[0]) > 60 || strlen(f[1]) >= sizeof u.login || strlen(f[2]) >= sizeof u.role ||
              (f[3] && strlen(f[3]) >= sizeof u.division))
         rc = gs_errf(&eb, GS_EINVAL, "%s", hweb_t(rq, "填写的内容太长。", "A field is too long."));
@@ -174,7 +177,8 @@ static int set_disabled(gs_http_req *rq, gs_http_resp *rs, hweb *w, bool disable
                              hweb_t(rq, "不能停用自己。", "You cannot disable yourself."));
     int rc = hub_user_set_disabled(w->store, login, disabled, &eb);
     if (rc == GS_ENOTFOUND)
-        return gs_http_error(rq, rs, 404, "login", "%s", hweb_t(rq, "没有这个用户。", "No such user."));
+        return gs_http_error(rq, rs, 404, "login", "%s",
+                             hweb_t(rq, "没有这个用户。", "No such user."));
     if (rc)
         return gs_http_error(rq, rs, 500, NULL, "%s", eb.msg);
     if (disabled)
@@ -201,8 +205,9 @@ static int audit_row(const hub_audit *a, void *arg)
     char when[32];
     gmtime_r(&t, &tm);
     strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
-    gs_html_printf(b, "<tr><td>%s</td><td><code>%s</code></td><td>%s</td><td>%s</td><td>%s</td>"
-                      "</tr>\n",
+    gs_html_printf(b,
+                   "<tr><td>%s</td><td><code>%s</code></td><td>%s</td><td>%s</td><td>%s</td>"
+                   "</tr>\n",
                    when, a->user, a->address, a->action, a->detail);
     return 0;
 }

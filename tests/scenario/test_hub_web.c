@@ -42,11 +42,12 @@ static uint16_t port;
 
 #define GH_OK(...)                                                                                 \
     do {                                                                                           \
-        int st_ = gst_cmd(&R, true, "gridhub", hub_db, __VA_ARGS__, (const char *)NULL);          \
+        int st_ = gst_cmd(&R, true, "gridhub", hub_db, __VA_ARGS__, (const char *)NULL);           \
         ck_assert_msg(st_ == 0, "gridhub %s: exit %d\n%s", #__VA_ARGS__, st_, R.err);              \
     } while (0)
 
-#define BODY_HAS(a, s) ck_assert_msg(strstr((a).body, (s)), "page lacks \"%s\":\n%.3000s", (s), (a).body)
+#define BODY_HAS(a, s)                                                                             \
+    ck_assert_msg(strstr((a).body, (s)), "page lacks \"%s\":\n%.3000s", (s), (a).body)
 #define BODY_LACKS(a, s) ck_assert_msg(!strstr((a).body, (s)), "page has \"%s\"", (s))
 
 /* Registers a node for village, installs it, enters incidents and syncs. */
@@ -126,10 +127,10 @@ static void setup(void)
     village(V1, 3, true, true);
     village(V2, 1, false, false);
     GH_OK("user", "add", "--name", "王芳", "--login", "wangfang", "--role", "city");
-    GH_OK("user", "add", "--name", "李强", "--login", "liqiang", "--role", "township",
-          "--division", "411102100");
-    GH_OK("user", "add", "--name", "赵敏", "--login", "zhaomin", "--role", "township",
-          "--division", "411104100");
+    GH_OK("user", "add", "--name", "李强", "--login", "liqiang", "--role", "township", "--division",
+          "411102100");
+    GH_OK("user", "add", "--name", "赵敏", "--login", "zhaomin", "--role", "township", "--division",
+          "411104100");
     set_password("wangfang");
     set_password("liqiang");
     start_web();
@@ -235,15 +236,30 @@ static json_t *report_json(const char *kind, const char *area_opt, const char *a
 /* Every card of the page equals the report's figure for the same area and period. */
 static void cards_equal_report(const char *page, const char *area_opt, const char *area)
 {
-    static const char *const summary_keys[] = {
-        "villages",          "villages_registered",  "villages_without_node",
-        "villages_reporting", "reporting_pct",       "elections_village",
-        "elections_residents", "elections_party",    "villagers_election_pct",
-        "turnout_pct",       "villages_turnout_below_95", "elections_invalid",
-        "seats_unfilled",    "elections_no_woman",   "yijiantiao",
-        "villages_with_council", "council_coverage_pct", "affairs_total",
-        "affairs_with_violations", "incidents_opened", "incidents_closed",
-        "incidents_open",    "incidents_open_over_30d", "median_days_to_close"};
+    static const char *const summary_keys[] = {"villages",
+                                               "villages_registered",
+                                               "villages_without_node",
+                                               "villages_reporting",
+                                               "reporting_pct",
+                                               "elections_village",
+                                               "elections_residents",
+                                               "elections_party",
+                                               "villagers_election_pct",
+                                               "turnout_pct",
+                                               "villages_turnout_below_95",
+                                               "elections_invalid",
+                                               "seats_unfilled",
+                                               "elections_no_woman",
+                                               "yijiantiao",
+                                               "villages_with_council",
+                                               "council_coverage_pct",
+                                               "affairs_total",
+                                               "affairs_with_violations",
+                                               "incidents_opened",
+                                               "incidents_closed",
+                                               "incidents_open",
+                                               "incidents_open_over_30d",
+                                               "median_days_to_close"};
     static const char *const month_keys[] = {"overdue", "closure_pct", "on_time_pct"};
     json_t *sum = report_json("summary", area_opt, area);
     for (size_t i = 0; i < sizeof summary_keys / sizeof summary_keys[0]; i++) {
@@ -367,8 +383,10 @@ START_TEST(city_registers_nodes_and_people)
     ck_assert_int_eq(h.status, 400);
     BODY_HAS(h, "neither a known division");
     gst_http_answer_free(&h);
-    snprintf(body, sizeof body, "_csrf=%s&village=" V2 "&name=%%E7%%AC%%AC%%E4%%BA%%8C%%E5%%8F%%B0"
-             "&endpoint=%s", s.csrf, endpoint);
+    snprintf(body, sizeof body,
+             "_csrf=%s&village=" V2 "&name=%%E7%%AC%%AC%%E4%%BA%%8C%%E5%%8F%%B0"
+             "&endpoint=%s",
+             s.csrf, endpoint);
     h = post_form("/nodes", &s, body);
     ck_assert_msg(h.status == 200, "register: %d %s", h.status, h.body);
     char v[300];
@@ -386,7 +404,8 @@ START_TEST(city_registers_nodes_and_people)
     ck_assert_int_eq(h.status, 303);
     gst_http_answer_free(&h);
     GH_OK("node", "list", "--json");
-    ASSERT_OUT_HAS("\"id\":\"" V2 "-2\",\"village\":\"" V2 "\",\"name\":\"第二台\",\"enabled\":false");
+    ASSERT_OUT_HAS("\"id\":\"" V2 "-2\",\"village\":\"" V2
+                   "\",\"name\":\"第二台\",\"enabled\":false");
     /* a township user cannot */
     gst_http_session t = login("liqiang", PASSWORD);
     h = get("/", &t);
@@ -527,11 +546,16 @@ START_TEST(township_sees_its_villages_only)
     gst_http_answer_free(&h);
 
     /* another township, county, village: 403, naming nothing of it */
-    const char *refused[] = {"/area/411104100", "/area/411104", "/area/" V2, "/area/411102",
+    const char *refused[] = {"/area/411104100",
+                             "/area/411104",
+                             "/area/" V2,
+                             "/area/411102",
                              "/health?township=411104100",
                              "/reports/download?kind=summary&format=csv&area=411104100",
                              "/reports/download?kind=nodes&format=xlsx&area=" V2,
-                             "/reports?area=411104", "/users", "/nodes"};
+                             "/reports?area=411104",
+                             "/users",
+                             "/nodes"};
     for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
         h = get(refused[i], &s);
         ck_assert_msg(h.status == 403, "%s: %d", refused[i], h.status);
