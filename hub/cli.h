@@ -9,7 +9,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "gridsync/buf.h"
 #include "gridsync/cli.h"
+#include "gridsync/err.h"
 #include "store.h"
 
 /* The parsed command line: --db, --json, the command's own arguments. */
@@ -33,6 +35,22 @@ void hub_key_path(const char *db, char *out, size_t cap);
  * existing file unless force; 0, or the exit code of the error printed. */
 int hub_write_secret_file(const char *path, const char *text, bool force);
 
+/* ---- shared by the command line and the web pages (hub/web) ---- */
+
+/* cmd_node.c: a village code a node may be registered for: a known
+ * division, or 12 digits under a known township. GS_OK, or an error in eb. */
+int hub_village_check(hub_store *s, const char *code, gs_errbuf *eb);
+/* cmd_node.c: a node's bundle as `gridnode init --bundle` reads it (its
+ * identity, the hub's key and endpoint, secret when not NULL, the reference
+ * rows), parsed back before it is returned. GS_OK, or an error in eb. */
+int hub_bundle_text(hub_store *s, const hub_node *n, const char *endpoint, const char *secret,
+                    gs_buf *text, gs_errbuf *eb);
+/* cmd_user.c: checks a new user (login, name, role, and a division of the
+ * role's level in the division table: a county's for a county user, a
+ * township's for a township user, none for the city). GS_OK, or GS_EINVAL
+ * with the message naming the option. */
+int hub_user_check(hub_store *s, const hub_user *u, gs_errbuf *eb);
+
 /* The commands (cmd_*.c); each returns an exit code. */
 int hub_cmd_init(hub_cli *cli);    /* cmd_init.c */
 int hub_cmd_node(hub_cli *cli);    /* cmd_node.c: the registry and bundles */
@@ -40,5 +58,7 @@ int hub_cmd_refdata(hub_cli *cli); /* cmd_refdata.c */
 int hub_cmd_record(hub_cli *cli);  /* cmd_record.c: TYPE update|show|list */
 int hub_cmd_serve(hub_cli *cli);   /* cmd_serve.c */
 int hub_cmd_report(hub_cli *cli);  /* cmd_report.c */
+int hub_cmd_user(hub_cli *cli);    /* cmd_user.c: the people of gridhub web */
+int hub_cmd_web(hub_cli *cli);     /* web/web.c: gridhub web, the city's pages */
 
 #endif

@@ -11,6 +11,8 @@
  */
 #include <locale.h>
 #include <stdarg.h>
+#include <termios.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -330,4 +332,26 @@ int gs_cli_list_run(gs_cli *cli, const gs_cli_store *store)
         rc = gs_cli_fail(prog, "%s list: %s", type, eb.msg);
     store->close(s);
     return rc;
+}
+
+bool gs_cli_read_secret(const char *prompt, char *buf, size_t cap)
+{
+    struct termios old, quiet;
+    bool tty = isatty(STDIN_FILENO);
+    if (tty) {
+        fputs(prompt, stderr);
+        fflush(stderr);
+        tcgetattr(STDIN_FILENO, &old);
+        quiet = old;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+    }
+    bool ok = fgets(buf, (int)cap, stdin) != NULL;
+    if (tty) {
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+        fputc('\n', stderr);
+    }
+    if (ok)
+        buf[strcspn(buf, "\r\n")] = '\0';
+    return ok;
 }
