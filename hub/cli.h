@@ -37,5 +37,7 @@ int hub_cmd_refdata(hub_cli *cli); /* cmd_refdata.c */
 int hub_cmd_record(hub_cli *cli);  /* cmd_record.c: TYPE update|show|list */
 int hub_cmd_serve(hub_cli *cli);   /* cmd_serve.c */
 int hub_cmd_report(hub_cli *cli);  /* cmd_report.c */
+int hub_cmd_user(hub_cli *cli);    /* cmd_user.c: the people of gridhub web */
+int hub_cmd_web(hub_cli *cli);     /* web/web.c: gridhub web, the city's pages */
 
 #endif

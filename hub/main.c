@@ -28,6 +28,12 @@ static const gs_cli_cmd commands[] = {
      "[--since DATE] [--until DATE] [--as-of DATE] [--format table|csv|json] [--bom] "
      "[--findings-only]",
      GS_CLI_SPLIT_EQUALS},
+    {"user", hub_cmd_user, "用户 the people of `gridhub web`: add, list, disable, enable, passwd",
+     "add --name NAME --login LOGIN --role city|county|township [--division CODE] | list | "
+     "disable LOGIN | enable LOGIN | passwd LOGIN",
+     0},
+    {"web", hub_cmd_web, "市级驾驶舱 serve the city's pages in a browser until SIGINT/SIGTERM",
+     "[--bind ADDR:PORT] [--tls-cert FILE --tls-key FILE] [--endpoint tcp://HOST:PORT]", 0},
     {NULL, NULL, NULL, NULL, 0},
 };
 

@@ -301,6 +301,13 @@ static void bind_common(sqlite3_stmt *st, const ctx *c)
             sqlite3_bind_text(st, k, texts[i].text, -1, SQLITE_TRANSIENT);
     }
     int k;
+    if ((k = sqlite3_bind_parameter_index(st, ":asof_day"))) {
+        /* the China date of the last moment before as-of: a deadline of
+         * that day has not passed yet */
+        char day[11];
+        gs_date_from_days(gs_floor_div(c->o.as_of_ms - 1 + CST_MS, DAY_MS), day);
+        sqlite3_bind_text(st, k, day, -1, SQLITE_TRANSIENT);
+    }
     if ((k = sqlite3_bind_parameter_index(st, ":asof_s")))
         sqlite3_bind_int64(st, k, gs_floor_div(c->o.as_of_ms, 1000));
     if ((k = sqlite3_bind_parameter_index(st, ":asof_ms")))
@@ -460,23 +467,124 @@ static const kind kinds[] = {
 };
 
 /* Checks the area code against the division table (the syntax was checked
- * while parsing): a county or township must be a known one. */
-static int check_area(const ctx *c)
+ * while parsing): a county or township must be a known one. 0, or 2 with
+ * the message in eb. */
+static int check_area(const ctx *c, gs_errbuf *eb)
 {
     const ropts *o = &c->o;
     if (o->level == LV_COUNTY && strcmp(o->area, UNKNOWN) && !rpt_div_level(&c->div, o->area, "county"))
-        return rpt_say(2,
-                   "--county %s: not a county in the division table (gridhub refdata load "
-                   "divisions FILE loads it)",
-                   o->area);
+        return gs_errf(eb, GS_EINVAL,
+                       "--county %s: not a county in the division table (gridhub refdata load "
+                       "divisions FILE loads it)",
+                       o->area), 2;
     if (o->level == LV_TOWNSHIP && !rpt_div_level(&c->div, o->area, "township"))
-        return rpt_say(2,
-                   "--township %s: not a township in the division table (gridhub refdata "
-                   "load divisions FILE loads it)",
-                   o->area);
+        return gs_errf(eb, GS_EINVAL,
+                       "--township %s: not a township in the division table (gridhub refdata "
+                       "load divisions FILE loads it)",
+                       o->area), 2;
     if (o->level == LV_VILLAGE && !gs_village_code_valid(o->area))
-        return rpt_say(2, "--village %s: expected a 12-digit village code", o->area);
+        return gs_errf(eb, GS_EINVAL, "--village %s: expected a 12-digit village code", o->area), 2;
     return 0;
+}
+
+static const kind *kind_named(const char *name)
+{
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        if (!strcmp(kinds[i].name, name))
+            return &kinds[i];
+    return NULL;
+}
+
+/* Runs report k into a new document *out, with c's division table loaded
+ * (the caller frees it, and the document): 0, 2 for a bad area (message in
+ * eb), 1 for a database error (printed). */
+static int run_report(ctx *c, const kind *k, gs_doc **out, gs_errbuf *eb)
+{
+    *out = NULL;
+    int rc = rpt_divmap_load(c->db, &c->div);
+    if (!rc)
+        rc = check_area(c, eb);
+    if (rc)
+        return rc;
+    /* A small page cache: the reports read the big tables straight
+     * through once, and every page a cache grows by is fresh memory. */
+    sqlite3_exec(c->db, "PRAGMA cache_size = -16384", NULL, NULL, NULL);
+    /* one read transaction: every figure comes from the same snapshot */
+    sqlite3_exec(c->db, "BEGIN", NULL, NULL, NULL);
+    gs_doc *rp = gs_doc_new();
+    rc = rp ? k->run(c, rp) : rpt_oom();
+    sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
+    if (!rc && gs_doc_failed(rp))
+        rc = rpt_oom();
+    if (rc)
+        gs_doc_destroy(&rp);
+    *out = rp;
+    return rc;
+}
+
+int hub_report_doc(sqlite3 *db, const hub_report_req *rq, gs_doc **out, gs_errbuf *eb)
+{
+    *out = NULL;
+    ctx c;
+    memset(&c, 0, sizeof c);
+    c.db = db;
+    ropts *o = &c.o;
+    const kind *k = rq->kind ? kind_named(rq->kind) : NULL;
+    if (!k)
+        return gs_errf(eb, GS_EINVAL, "unknown report \"%s\": summary, elections, incidents, "
+                                      "councils or nodes",
+                       rq->kind ? rq->kind : "");
+    o->kind = k->name;
+    const struct {
+        const char *v;
+        area_level lv;
+        size_t len;
+        const char *opt;
+    } areas_given[] = {{rq->county, LV_COUNTY, 6, "county"},
+                       {rq->township, LV_TOWNSHIP, 9, "township"},
+                       {rq->village, LV_VILLAGE, 12, "village"}};
+    for (size_t i = 0; i < NCOLS(areas_given); i++) {
+        const char *v = areas_given[i].v;
+        if (!v || !*v)
+            continue;
+        if (o->area_opt)
+            return gs_errf(eb, GS_EINVAL, "give at most one of county, township, village");
+        if (strlen(v) != areas_given[i].len || strspn(v, "0123456789") != areas_given[i].len)
+            return gs_errf(eb, GS_EINVAL, "%s \"%s\": expected a %zu-digit division code",
+                           areas_given[i].opt, v, areas_given[i].len);
+        o->level = areas_given[i].lv;
+        o->area_opt = areas_given[i].opt;
+        snprintf(o->area, sizeof o->area, "%s", v);
+    }
+    int64_t since_d = 0, until_d = 0, asof_d = 0;
+    if (rq->since && *rq->since) {
+        if (!gs_date_days(rq->since, &since_d))
+            return gs_errf(eb, GS_EINVAL, "since \"%s\": expected a date YYYY-MM-DD", rq->since);
+        snprintf(o->since, sizeof o->since, "%s", rq->since);
+    }
+    if (rq->until && *rq->until) {
+        if (!gs_date_days(rq->until, &until_d))
+            return gs_errf(eb, GS_EINVAL, "until \"%s\": expected a date YYYY-MM-DD", rq->until);
+        snprintf(o->until, sizeof o->until, "%s", rq->until);
+        gs_date_from_days(until_d + 1, o->until_next);
+    }
+    if (o->since[0] && o->until[0] && since_d > until_d)
+        return gs_errf(eb, GS_EINVAL, "since %s is after until %s", o->since, o->until);
+    if (!k->dates && (o->since[0] || o->until[0]))
+        return gs_errf(eb, GS_EINVAL, "the dates do not apply to the %s report", k->name);
+    if (rq->as_of && *rq->as_of && !gs_date_days(rq->as_of, &asof_d))
+        return gs_errf(eb, GS_EINVAL, "as_of \"%s\": expected a date YYYY-MM-DD", rq->as_of);
+    o->as_of_ms = rq->as_of && *rq->as_of ? (asof_d + 1) * DAY_MS - CST_MS : (int64_t)gs_wall_ms();
+    rpt_datetime(o->as_of_ms, o->as_of);
+    o->findings_only = rq->findings_only && k->run == rpt_elections;
+    o->format = FMT_JSON;
+    int rc = run_report(&c, k, out, eb);
+    rpt_divmap_free(&c.div);
+    if (rc == 2)
+        return GS_EINVAL;
+    if (rc)
+        return eb->msg[0] ? GS_ESQL : gs_errf(eb, GS_ESQL, "reading the hub database failed");
+    return GS_OK;
 }
 
 int hub_report_main(sqlite3 *db, int argc, char **argv, bool json)
@@ -492,10 +600,7 @@ int hub_report_main(sqlite3 *db, int argc, char **argv, bool json)
     int rc = parse_args(argc, argv, json, &c.o);
     if (rc)
         return rc;
-    const kind *k = NULL;
-    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
-        if (!strcmp(kinds[i].name, c.o.kind))
-            k = &kinds[i];
+    const kind *k = kind_named(c.o.kind);
     if (!k)
         return rpt_say(2, "unknown report \"%s\": summary, elections, incidents, councils or nodes",
                    c.o.kind);
@@ -505,21 +610,14 @@ int hub_report_main(sqlite3 *db, int argc, char **argv, bool json)
         return rpt_say(2, "--findings-only applies to the elections report only");
     if (!db)
         return rpt_say(1, "no database");
-    if ((rc = rpt_divmap_load(db, &c.div)))
-        return rc;
-    if (!(rc = check_area(&c))) {
-        /* A small page cache: the reports read the big tables straight
-         * through once, and every page a cache grows by is fresh memory. */
-        sqlite3_exec(db, "PRAGMA cache_size = -16384", NULL, NULL, NULL);
-        /* one read transaction: every figure comes from the same snapshot */
-        sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
-        gs_doc *rp = gs_doc_new();
-        rc = rp ? k->run(&c, rp) : rpt_oom();
-        if (!rc)
-            rc = render(&c, k->title, rp);
-        sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-        gs_doc_destroy(&rp);
-    }
+    gs_doc *rp = NULL;
+    gs_errbuf eb = {{0}};
+    rc = run_report(&c, k, &rp, &eb);
+    if (rc == 2)
+        rpt_say(2, "%s", eb.msg);
+    if (!rc)
+        rc = render(&c, k->title, rp);
+    gs_doc_destroy(&rp);
     rpt_divmap_free(&c.div);
     return rc;
 }

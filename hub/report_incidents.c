@@ -181,6 +181,78 @@ static const gs_col stage_cols[] = {
     {"median_hours", "用时中位数(小时)", GS_CT_DEC, 0, 0, "小时", GS_ROLL_MEDIAN},
 };
 
+/* By the month incidents were reported in (China time), with the total
+ * row as the whole area's: closure (结案率: closed of opened) and deadlines
+ * (按期结案率: closed by the deadline of those due, i.e. with a deadline
+ * and closed, or open past it; 超期: open past the deadline at as-of). */
+static const gs_col month_cols[] = {
+    {"month", "月份", GS_CT_CODE, 0, 0, NULL, GS_ROLL_NONE},
+    {"opened", "新发事件", GS_CT_INT, 0, 0, NULL, GS_ROLL_SUM},
+    {"closed", "已结案", GS_CT_INT, 0, 0, NULL, GS_ROLL_SUM},
+    {"closure_pct", "结案率%", GS_CT_DEC, 0, 0, "%", GS_ROLL_RATIO},
+    {"due", "应按期结案", GS_CT_INT, 0, 0, NULL, GS_ROLL_SUM},
+    {"closed_on_time", "按期结案", GS_CT_INT, 0, 0, NULL, GS_ROLL_SUM},
+    {"on_time_pct", "按期结案率%", GS_CT_DEC, 0, 0, "%", GS_ROLL_RATIO},
+    {"overdue", "超期未办结", GS_CT_INT, 0, 0, NULL, GS_ROLL_SUM},
+};
+
+typedef struct month_acc {
+    gs_sheet *s;
+    int64_t t[5]; /* opened, closed, due, closed_on_time, overdue */
+} month_acc;
+
+static void month_row(gs_sheet *s, const char *month, const int64_t *v)
+{
+    gs_row r = gs_sheet_row(s);
+    gs_row_text(&r, month);
+    gs_row_int(&r, v[0]);
+    gs_row_int(&r, v[1]);
+    gs_row_pct(&r, v[1], v[0]);
+    gs_row_int(&r, v[2]);
+    gs_row_int(&r, v[3]);
+    gs_row_pct(&r, v[3], v[2]);
+    gs_row_int(&r, v[4]);
+    gs_row_end(&r);
+}
+
+static int month_one(sqlite3_stmt *st, void *arg)
+{
+    month_acc *m = arg;
+    int64_t v[5];
+    for (int i = 0; i < 5; i++) {
+        v[i] = sqlite3_column_int64(st, i + 1);
+        m->t[i] += v[i];
+    }
+    month_row(m->s, rpt_text(st, 0), v);
+    return 0;
+}
+
+static int run_months(const ctx *c, gs_sheet *s)
+{
+    month_acc m = {s, {0}};
+    gs_buf q = GS_BUF_INIT;
+    gs_buf_printf(&q,
+                  "SELECT substr(reported_at, 1, 7) AS m, count(*), "
+                  "sum(status IN ('closed', 'evaluated')), "
+                  "sum(coalesce(deadline, '') <> '' AND status <> 'rejected' AND "
+                  "(status IN ('closed', 'evaluated') OR deadline < :asof_day)), "
+                  "sum(coalesce(deadline, '') <> '' AND status IN ('closed', 'evaluated') AND "
+                  "substr(coalesce(closed_at, ''), 1, 10) BETWEEN '0' AND deadline), "
+                  "sum(coalesce(deadline, '') <> '' AND status NOT IN ('closed', 'evaluated', "
+                  "'rejected') AND deadline < :asof_day) "
+                  "FROM incidents%s WHERE _deleted = 0",
+                  rpt_scan(c));
+    rpt_where_area(&q, c, "village_code");
+    rpt_where_dates(&q, c, "reported_at");
+    gs_buf_puts(&q, " GROUP BY m ORDER BY m");
+    int rc = rpt_query(c, &q, month_one, &m);
+    if (!rc) {
+        month_row(s, "合计 total", m.t);
+        gs_sheet_set_total_last(s);
+    }
+    return rc;
+}
+
 /* ---- time per stage -------------------------------------------------------------------------- */
 
 /* One status an incident entered: when (its change's hlc), from which
@@ -501,12 +573,17 @@ int rpt_incidents(const ctx *c, gs_doc *rp)
                                category_cols, NCOLS(category_cols));
         gs_sheet *ss =
             gs_doc_add(rp, "stages", "各环节用时 time per stage", stage_cols, NCOLS(stage_cols));
-        if (!s || !cs || !ss)
+        gs_sheet *ms = gs_doc_add(rp, "by_month",
+                                  "按月份 by month (结案率, 按期结案率, 超期 closure and deadlines)",
+                                  month_cols, NCOLS(month_cols));
+        if (!s || !cs || !ss || !ms)
             rc = rpt_oom();
         else {
             rpt_area_rows(s, &as, incident_area_row);
             category_rows(cs, &k, &names, list);
             rc = run_stages(c, ss, &ids);
+            if (!rc)
+                rc = run_months(c, ms);
         }
     }
     rpt_areas_free(&as);

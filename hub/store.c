@@ -58,6 +58,18 @@ static const char *const hub_ddl =
     "  code TEXT NOT NULL, reason TEXT NOT NULL, received_ms INTEGER NOT NULL,\n"
     "  PRIMARY KEY (origin, seq)) WITHOUT ROWID;\n";
 
+/* The people of `gridhub web` and what they did there (cmd_user.c, hub/web):
+ * created on every open too, so an older hub database gains them. */
+static const char *const people_ddl =
+    "CREATE TABLE IF NOT EXISTS users (\n"
+    "  login TEXT PRIMARY KEY, name TEXT NOT NULL,\n"
+    "  role TEXT NOT NULL CHECK (role IN ('city', 'county', 'township')),\n"
+    "  division TEXT NOT NULL DEFAULT '', pw_hash TEXT,\n"
+    "  disabled INTEGER NOT NULL DEFAULT 0, created_ms INTEGER NOT NULL) WITHOUT ROWID;\n"
+    "CREATE TABLE IF NOT EXISTS audit (\n"
+    "  id INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, user TEXT NOT NULL,\n"
+    "  address TEXT NOT NULL DEFAULT '', action TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '');\n";
+
 /* What a hub database is, for the core's create and open (gridsync/stmt.h). */
 static const gs_store_kind hub_kind = {
     .app = HUB_APP_ID,
@@ -181,6 +193,24 @@ static int prepare(hub_store *s, const char *sql, sqlite3_stmt **st, gs_errbuf *
     return GS_OK;
 }
 
+/* Creates the users and audit tables when missing. Reads first, so that a
+ * database that has them (every one after its first open by this version)
+ * takes no write lock here: `gridhub web` opens beside a running serve. */
+static int people_tables(hub_store *s, gs_errbuf *eb)
+{
+    sqlite3_stmt *st;
+    int have = 0;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN "
+                           "('users', 'audit')",
+                           -1, &st, NULL))
+        return gs_sql_err(s->db, eb, "reading the schema");
+    if (sqlite3_step(st) == SQLITE_ROW)
+        have = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return have == 2 ? GS_OK : gs_db_exec(s->db, people_ddl, eb);
+}
+
 int hub_store_open(hub_store **out, const char *path, gs_errbuf *eb)
 {
     hub_store *s = calloc(1, sizeof *s);
@@ -191,6 +221,8 @@ int hub_store_open(hub_store **out, const char *path, gs_errbuf *eb)
     if (rc)
         goto fail;
     if (version == 1 && (rc = migrate_1_to_2(s, path, eb)))
+        goto fail;
+    if ((rc = people_tables(s, eb)))
         goto fail;
     if ((rc = gs_replica_open(&s->replica, s->db, eb)) ||
         (version < 3 && (rc = migrate_2_to_3(s, path, eb))) ||
@@ -740,4 +772,221 @@ int hub_store_history(hub_store *s, const gs_rectype *rt, const char *key,
                       gs_find_change_each each, void *arg, gs_errbuf *eb)
 {
     return gs_find_history(s->db, rt, key, each, arg, eb);
+}
+
+/* ---- users and the audit log ------------------------------------------------ */
+
+#define USER_COLUMNS "login, name, role, division, pw_hash, disabled, created_ms"
+
+static void read_user(sqlite3_stmt *st, hub_user *u)
+{
+    memset(u, 0, sizeof *u);
+    text_col(st, 0, u->login, sizeof u->login);
+    text_col(st, 1, u->name, sizeof u->name);
+    text_col(st, 2, u->role, sizeof u->role);
+    text_col(st, 3, u->division, sizeof u->division);
+    text_col(st, 4, u->pw_hash, sizeof u->pw_hash);
+    u->disabled = sqlite3_column_int(st, 5) != 0;
+    u->created_ms = sqlite3_column_int64(st, 6);
+}
+
+int hub_user_add(hub_store *s, const hub_user *u, gs_errbuf *eb)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT INTO users (" USER_COLUMNS ") VALUES (?1, ?2, ?3, ?4, "
+                           "nullif(?5, ''), ?6, ?7)",
+                           -1, &st, NULL))
+        return gs_sql_err(s->db, eb, "adding the user");
+    sqlite3_bind_text(st, 1, u->login, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, u->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, u->role, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, u->division, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, u->pw_hash, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 6, u->disabled);
+    sqlite3_bind_int64(st, 7, u->created_ms ? u->created_ms : (sqlite3_int64)gs_wall_ms());
+    int step = sqlite3_step(st), rc = GS_OK;
+    if (step == SQLITE_CONSTRAINT)
+        rc = gs_errf(eb, GS_EEXIST, "user %s already exists", u->login);
+    else if (step != SQLITE_DONE)
+        rc = gs_sql_err(s->db, eb, "adding the user");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int hub_user_get(hub_store *s, const char *login, hub_user *out, gs_errbuf *eb)
+{
+    sqlite3_stmt *st = gs_stmt(&s->stmts, s->db,
+                               "SELECT " USER_COLUMNS " FROM users WHERE login = ?1");
+    if (!st)
+        return gs_sql_err(s->db, eb, "reading the users");
+    sqlite3_bind_text(st, 1, login, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st), rc = GS_OK;
+    if (step == SQLITE_ROW)
+        read_user(st, out);
+    else if (step == SQLITE_DONE)
+        rc = gs_errf(eb, GS_ENOTFOUND, "no user %s", login);
+    else
+        rc = gs_sql_err(s->db, eb, "reading the users");
+    gs_stmt_done(st);
+    return rc;
+}
+
+int hub_user_each(hub_store *s, int (*fn)(const hub_user *, void *), void *arg, gs_errbuf *eb)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT " USER_COLUMNS " FROM users ORDER BY role = 'township', "
+                           "role = 'county', division, login",
+                           -1, &st, NULL))
+        return gs_sql_err(s->db, eb, "reading the users");
+    int rc = GS_OK, step;
+    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        hub_user u;
+        read_user(st, &u);
+        rc = fn(&u, arg);
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = gs_sql_err(s->db, eb, "reading the users");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* One UPDATE of a user's row by login; GS_ENOTFOUND when there is none. */
+static int user_update(hub_store *s, const char *sql, const char *login, const char *text,
+                       int64_t num, gs_errbuf *eb)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL))
+        return gs_sql_err(s->db, eb, "updating the user");
+    sqlite3_bind_text(st, 1, login, -1, SQLITE_STATIC);
+    if (text)
+        sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_int64(st, 2, num);
+    int step = sqlite3_step(st), rc = GS_OK;
+    if (step != SQLITE_DONE)
+        rc = gs_sql_err(s->db, eb, "updating the user");
+    else if (sqlite3_changes(s->db) == 0)
+        rc = gs_errf(eb, GS_ENOTFOUND, "no user %s", login);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int hub_user_set_disabled(hub_store *s, const char *login, bool disabled, gs_errbuf *eb)
+{
+    return user_update(s, "UPDATE users SET disabled = ?2 WHERE login = ?1", login, NULL,
+                       disabled, eb);
+}
+
+int hub_user_set_password(hub_store *s, const char *login, const char *hash, gs_errbuf *eb)
+{
+    return user_update(s, "UPDATE users SET pw_hash = ?2 WHERE login = ?1", login, hash, 0, eb);
+}
+
+int hub_audit_add(hub_store *s, const char *user, const char *address, const char *action,
+                  const char *detail, gs_errbuf *eb)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT INTO audit (at_ms, user, address, action, detail) "
+                           "VALUES (?1, ?2, ?3, ?4, ?5)",
+                           -1, &st, NULL))
+        return gs_sql_err(s->db, eb, "writing the audit log");
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)gs_wall_ms());
+    sqlite3_bind_text(st, 2, user ? user : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, address ? address : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, action, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, detail ? detail : "", -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? GS_OK : gs_sql_err(s->db, eb, "writing the audit log");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int hub_audit_each(hub_store *s, int64_t offset, int64_t limit, int64_t *total,
+                   int (*fn)(const hub_audit *, void *), void *arg, gs_errbuf *eb)
+{
+    sqlite3_stmt *st;
+    if (total) {
+        *total = 0;
+        if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM audit", -1, &st, NULL))
+            return gs_sql_err(s->db, eb, "reading the audit log");
+        if (sqlite3_step(st) == SQLITE_ROW)
+            *total = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT id, at_ms, user, address, action, detail FROM audit "
+                           "ORDER BY id DESC LIMIT ?1 OFFSET ?2",
+                           -1, &st, NULL))
+        return gs_sql_err(s->db, eb, "reading the audit log");
+    sqlite3_bind_int64(st, 1, limit);
+    sqlite3_bind_int64(st, 2, offset);
+    int rc = GS_OK, step;
+    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        hub_audit a;
+        memset(&a, 0, sizeof a);
+        a.id = sqlite3_column_int64(st, 0);
+        a.at_ms = sqlite3_column_int64(st, 1);
+        text_col(st, 2, a.user, sizeof a.user);
+        text_col(st, 3, a.address, sizeof a.address);
+        text_col(st, 4, a.action, sizeof a.action);
+        text_col(st, 5, a.detail, sizeof a.detail);
+        rc = fn(&a, arg);
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = gs_sql_err(s->db, eb, "reading the audit log");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int hub_division_get(hub_store *s, const char *code, hub_division *out, gs_errbuf *eb)
+{
+    sqlite3_stmt *st = gs_stmt(&s->stmts, s->db,
+                               "SELECT code, name, level, parent_code FROM divisions "
+                               "WHERE code = ?1 AND _deleted = 0");
+    if (!st)
+        return gs_sql_err(s->db, eb, "reading the divisions");
+    sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st), rc = GS_OK;
+    if (step == SQLITE_ROW) {
+        memset(out, 0, sizeof *out);
+        text_col(st, 0, out->code, sizeof out->code);
+        text_col(st, 1, out->name, sizeof out->name);
+        text_col(st, 2, out->level, sizeof out->level);
+        text_col(st, 3, out->parent, sizeof out->parent);
+    } else if (step == SQLITE_DONE) {
+        rc = gs_errf(eb, GS_ENOTFOUND, "no division %s in the division table", code);
+    } else {
+        rc = gs_sql_err(s->db, eb, "reading the divisions");
+    }
+    gs_stmt_done(st);
+    return rc;
+}
+
+int hub_division_children(hub_store *s, const char *parent, const char *level,
+                          int (*fn)(const hub_division *, void *), void *arg, gs_errbuf *eb)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT code, name, level, parent_code FROM divisions WHERE _deleted = 0 "
+                           "AND level = ?2 AND (?1 = '' OR parent_code = ?1) ORDER BY code",
+                           -1, &st, NULL))
+        return gs_sql_err(s->db, eb, "reading the divisions");
+    sqlite3_bind_text(st, 1, parent ? parent : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, level, -1, SQLITE_STATIC);
+    int rc = GS_OK, step;
+    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        hub_division d;
+        memset(&d, 0, sizeof d);
+        text_col(st, 0, d.code, sizeof d.code);
+        text_col(st, 1, d.name, sizeof d.name);
+        text_col(st, 2, d.level, sizeof d.level);
+        text_col(st, 3, d.parent, sizeof d.parent);
+        rc = fn(&d, arg);
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = gs_sql_err(s->db, eb, "reading the divisions");
+    sqlite3_finalize(st);
+    return rc;
 }

@@ -109,6 +109,53 @@ int hub_node_each(hub_store *s, int (*fn)(const hub_node *, void *), void *arg, 
 /* Records a HELLO: last seen, software, pending, skew, cursor. */
 int hub_node_seen(hub_store *s, const hub_node *n, gs_errbuf *eb);
 
+/* ---- users of `gridhub web` and the audit log ---- */
+
+/* A person of the city, a county or a township office. */
+typedef struct hub_user {
+    char login[64];
+    char name[64];     /* display name: 王芳 */
+    char role[16];     /* "city", "county", "township" */
+    char division[13]; /* the county's or township's code; "" for the city */
+    char pw_hash[192]; /* argon2id (gs_password_hash); "" until the first login sets it */
+    bool disabled;
+    int64_t created_ms;
+} hub_user;
+
+/* GS_EEXIST when the login is taken. */
+int hub_user_add(hub_store *s, const hub_user *u, gs_errbuf *eb);
+/* GS_ENOTFOUND when absent. */
+int hub_user_get(hub_store *s, const char *login, hub_user *out, gs_errbuf *eb);
+/* Every user: the city's first, then counties', then townships', by division. */
+int hub_user_each(hub_store *s, int (*fn)(const hub_user *, void *), void *arg, gs_errbuf *eb);
+int hub_user_set_disabled(hub_store *s, const char *login, bool disabled, gs_errbuf *eb);
+int hub_user_set_password(hub_store *s, const char *login, const char *hash, gs_errbuf *eb);
+
+/* One line of the audit log. */
+typedef struct hub_audit {
+    int64_t id, at_ms;
+    char user[64], address[64], action[64], detail[512];
+} hub_audit;
+
+/* Appends a line, stamped now (its own statement: autocommit, or inside the
+ * caller's transaction). */
+int hub_audit_add(hub_store *s, const char *user, const char *address, const char *action,
+                  const char *detail, gs_errbuf *eb);
+/* Newest first, limit lines from offset; *total (when not NULL) all lines. */
+int hub_audit_each(hub_store *s, int64_t offset, int64_t limit, int64_t *total,
+                   int (*fn)(const hub_audit *, void *), void *arg, gs_errbuf *eb);
+
+/* A live row of the division table. */
+typedef struct hub_division {
+    char code[16], name[128], level[16], parent[16];
+} hub_division;
+
+/* GS_ENOTFOUND when the code is not a live division. */
+int hub_division_get(hub_store *s, const char *code, hub_division *out, gs_errbuf *eb);
+/* The live divisions of level under parent ("" or NULL: every one), by code. */
+int hub_division_children(hub_store *s, const char *parent, const char *level,
+                          int (*fn)(const hub_division *, void *), void *arg, gs_errbuf *eb);
+
 /* ---- write batches ---- */
 int hub_store_begin(hub_store *s, gs_errbuf *eb);
 int hub_store_commit(hub_store *s, gs_errbuf *eb);

@@ -10,6 +10,8 @@
  * getopt_long's for long options; options and other words may be mixed.
  */
 #include <stdarg.h>
+#include <termios.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -317,4 +319,26 @@ int gs_cli_list_print(const gs_cli *cli, const gs_cli_list *q, gs_cli_lister lis
         rc = gs_cli_fail(cli->prog->name, "out of memory");
     gs_find_out_end(&out, NULL); /* after a failure: freed, not printed */
     return rc;
+}
+
+bool gs_cli_read_secret(const char *prompt, char *buf, size_t cap)
+{
+    struct termios old, quiet;
+    bool tty = isatty(STDIN_FILENO);
+    if (tty) {
+        fputs(prompt, stderr);
+        fflush(stderr);
+        tcgetattr(STDIN_FILENO, &old);
+        quiet = old;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+    }
+    bool ok = fgets(buf, (int)cap, stdin) != NULL;
+    if (tty) {
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+        fputc('\n', stderr);
+    }
+    if (ok)
+        buf[strcspn(buf, "\r\n")] = '\0';
+    return ok;
 }

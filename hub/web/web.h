@@ -28,6 +28,8 @@
 #include <stdbool.h>
 
 #include "gridsync/http.h"
+#include "gridsync/sheet.h"
+#include "report.h"
 #include "store.h"
 
 typedef enum { HWEB_CITY, HWEB_COUNTY, HWEB_TOWNSHIP } hweb_role;
@@ -37,6 +39,7 @@ typedef struct hweb {
     hub_store *store;
     const char *db_path;
     gs_http_server *srv;
+    const char *endpoint; /* --endpoint: the sync address bundles carry, or NULL */
 } hweb;
 
 /* What the request's user may see: the city sees everything; a county or a
@@ -60,10 +63,34 @@ int hweb_scope_of(gs_http_req *rq, hweb *w, hweb_scope *out);
 bool hweb_scope_has(const hweb_scope *sc, const char *code);
 /* Answers 403 with a message that names nothing outside the scope. */
 int hweb_forbidden(gs_http_req *rq, gs_http_resp *rs);
+/* A page handler's first step: the scope into sc and GS_OK; else the answer
+ * is written (the user is gone: the session ends, to the login page; a
+ * city-only page asked by a county or township: 403) and non-zero, and the
+ * handler returns 0. */
+int hweb_page_scope(gs_http_req *rq, gs_http_resp *rs, hweb_scope *sc, bool city_only);
 
 /* Writes one line to the audit log: the request's user, time, address and
  * what changed ("incident 0193… status registered → dispatched"). */
 int hweb_audit(hweb *w, gs_http_req *rq, const char *action, const char *detail);
+
+/* True when code (a county, township or village code) lies inside the
+ * scope: the scope's own division or below it (never an ancestor). */
+bool hweb_scope_within(const hweb_scope *sc, const char *code);
+
+/* The area of a report asked for by a page: code (6, 9 or 12 digits; NULL
+ * or "" for the user's whole area) into req's county/township/village. The
+ * user's scope is forced: GS_ESCOPE for a code outside it, GS_EINVAL for
+ * what is not a code. */
+int hweb_report_area(const hweb_scope *sc, const char *code, hub_report_req *req);
+/* The period of a page from ?since= and ?until= (YYYY-MM-DD; each defaults
+ * to the current year's first and last day, China time). GS_EINVAL with the
+ * argument named in eb. */
+int hweb_period(gs_http_req *rq, char since[11], char until[11], gs_errbuf *eb);
+/* A report's sheet by its key, or NULL; a cell of row r by column key
+ * (NULL when missing or no such column). */
+const gs_sheet *hweb_sheet(const gs_doc *d, const char *key);
+const char *hweb_cell(const gs_sheet *s, size_t r, const char *col);
+bool hweb_sheet_has_col(const gs_sheet *s, const char *col);
 
 /* The nav entries, for hweb_begin's active tab. */
 typedef enum {
@@ -84,7 +111,9 @@ void hweb_end(gs_http_req *rq, gs_http_resp *rs);
 void hweb_csrf_field(gs_http_req *rq, gs_buf *b);
 const char *hweb_t(const gs_http_req *rq, const char *zh, const char *en);
 
-/* Route tables of the page groups (each ends with {NULL}). */
+/* Route tables of the page groups (each ends with {NULL}); web.c's own
+ * (login, logout) is hweb_login_routes. */
+extern const gs_http_route hweb_login_routes[];
 extern const gs_http_route hweb_dashboard_routes[];
 extern const gs_http_route hweb_queue_routes[];
 extern const gs_http_route hweb_health_routes[];

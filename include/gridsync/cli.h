@@ -141,6 +141,11 @@ int gs_cli_count(const gs_cli_args *a, int id);
 int gs_cli_date(const gs_cli *cli, const char *cmd, const char *opt, const char *value,
                 char day[11]);
 
+/* Reads one line (a password) from standard input, without echo and after
+ * prompt on stderr when it is a terminal; the line end is dropped. False at
+ * end of input. (`gridnode web passwd`, `gridhub user passwd`) */
+bool gs_cli_read_secret(const char *prompt, char *buf, size_t cap);
+
 /* ---- `TYPE list`, the same in both programs ------------------------------ */
 
 /* What `PROG TYPE list` was asked (gridsync/find.h has the filters). */

@@ -21,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -411,28 +410,6 @@ static bool is_loopback(const char *bind)
     return inet_pton(AF_INET, bind, &a4) == 1 && (ntohl(a4.s_addr) >> 24) == 127;
 }
 
-/* Reads one line without echo when in is a terminal; false at end of input. */
-static bool read_secret(const char *prompt, bool tty, char *buf, size_t cap)
-{
-    struct termios old, quiet;
-    if (tty) {
-        fputs(prompt, stderr);
-        fflush(stderr);
-        tcgetattr(STDIN_FILENO, &old);
-        quiet = old;
-        quiet.c_lflag &= ~(tcflag_t)ECHO;
-        tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
-    }
-    bool ok = fgets(buf, (int)cap, stdin) != NULL;
-    if (tty) {
-        tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
-        fputc('\n', stderr);
-    }
-    if (ok)
-        buf[strcspn(buf, "\r\n")] = '\0';
-    return ok;
-}
-
 static int cmd_passwd(node_cli *cli, int argc, char **argv)
 {
     gs_cli_args a;
@@ -447,12 +424,12 @@ static int cmd_passwd(node_cli *cli, int argc, char **argv)
     bool tty = isatty(STDIN_FILENO);
     char pw[256] = "", again[256] = "", hash[256];
     gs_errbuf eb = {{0}};
-    if (!read_secret("新密码 new password: ", tty, pw, sizeof pw))
+    if (!gs_cli_read_secret("新密码 new password: ", pw, sizeof pw))
         rc = node_fail("web passwd: no password given");
     else if (!gs_utf8_valid(pw, strlen(pw)) || gs_utf8_chars(pw, strlen(pw)) < MIN_PASSWORD_CHARS)
         rc = node_fail("web passwd: 密码至少 %d 个字符 (the password needs at least %d characters)",
                        MIN_PASSWORD_CHARS, MIN_PASSWORD_CHARS);
-    else if (tty && (!read_secret("再输一次 again: ", tty, again, sizeof again) || strcmp(pw, again)))
+    else if (tty && (!gs_cli_read_secret("再输一次 again: ", again, sizeof again) || strcmp(pw, again)))
         rc = node_fail("web passwd: 两次输入的密码不一样 (the two passwords differ); nothing changed");
     else if (gs_password_hash(pw, hash, sizeof hash, &eb) || node_store_begin(s, &eb) ||
              node_store_meta_set_text(s, NODE_META_WEB_PASSWORD, hash, &eb) ||
