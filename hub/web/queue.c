@@ -359,13 +359,12 @@ static void page_link(gs_http_req *rq, gs_buf *b, int64_t k)
     gs_buf_printf(b, "page=%lld", (long long)k);
 }
 
-/* The scope of the request; false when it answered (no user: 403). */
+/* The scope of the request; false when it answered (the user is gone: the
+ * session ends, to the login page). */
 static bool scope(gs_http_req *rq, gs_http_resp *rs, hweb *w, hweb_scope *sc)
 {
-    if (hweb_scope_of(rq, w, sc) == GS_OK)
-        return true;
-    hweb_forbidden(rq, rs);
-    return false;
+    (void)w;
+    return hweb_page_scope(rq, rs, sc, false) == GS_OK;
 }
 
 /* Reads the queue's filters. Any of county, township, village outside the
