@@ -169,10 +169,13 @@ static void notice(gs_http_req *rq, gs_buf *b)
 
 /* ---- the queue ------------------------------------------------------------------- */
 
+static const char *choice_label(const gs_form_choices *c, const char *value);
+
 typedef struct list_ctx {
     gs_http_req *rq;
     hweb *w;
     const divisions *d;
+    const gs_form_choices *cats;
     gs_buf *b;
     int rows;
 } list_ctx;
@@ -191,7 +194,13 @@ static int list_row(const gs_record *r, void *arg_)
     static const char *const cols[] = {"status", "category", "source", "assignee", "deadline"};
     for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
         gs_buf_reset(&v);
-        display(c->rq, r, field(cols[i]), &v);
+        const char *cat = i == 1 && !gs_http_en(c->rq)
+                              ? choice_label(c->cats, gs_record_str(r, field("category")))
+                              : NULL;
+        if (cat)
+            gs_buf_puts(&v, cat);
+        else
+            display(c->rq, r, field(cols[i]), &v);
         gs_html_printf(b, "<td>%s</td>", v.data ? v.data : "");
     }
     gs_html_printf(b, "<td>%s</td></tr>\n", left.data ? left.data : "");
@@ -257,21 +266,21 @@ static void village_picker(gs_http_req *rq, gs_buf *b, const divisions *d, const
     gs_buf_puts(b, *group ? "</optgroup></select></label>\n" : "</select></label>\n");
 }
 
-/* The categories of the hub, for a select: code -> "parent › name". */
-typedef struct cat_ctx {
-    gs_form_choices *c;
-} cat_ctx;
-
+/* The categories of the hub, for a select and the list: code -> its name,
+ * under its parent's ("安全隐患 › 火灾隐患"), in code order (parents first). */
 static int category_one(const gs_record *r, void *arg_)
 {
-    cat_ctx *c = arg_;
+    gs_form_choices *c = arg_;
     const char *name = gs_record_str(r, gs_field_find(r->rt, "name_zh"));
     const char *parent = gs_record_str(r, gs_field_find(r->rt, "parent_code"));
     gs_buf label = GS_BUF_INIT;
-    if (parent)
-        gs_buf_puts(&label, "  ");
+    for (int i = 0; parent && i < gs_form_choices_count(c); i++)
+        if (!strcmp(gs_form_choice_value(c, i), parent)) {
+            gs_buf_printf(&label, "%s › ", gs_form_choice_label(c, i));
+            break;
+        }
     gs_buf_puts(&label, name ? name : gs_record_key(r));
-    gs_form_choice_add(c->c, gs_record_key(r), label.data ? label.data : "");
+    gs_form_choice_add(c, gs_record_key(r), label.data ? label.data : "");
     gs_buf_free(&label);
     return GS_OK;
 }
@@ -279,8 +288,16 @@ static int category_one(const gs_record *r, void *arg_)
 static void categories(hweb *w, gs_form_choices *out)
 {
     gs_find_filter all = {0};
-    cat_ctx c = {out};
-    hub_store_list(w->store, gs_rectype_get(GS_RT_CATEGORY), &all, category_one, &c, NULL);
+    hub_store_list(w->store, gs_rectype_get(GS_RT_CATEGORY), &all, category_one, out, NULL);
+}
+
+/* The label of value among c, or NULL. */
+static const char *choice_label(const gs_form_choices *c, const char *value)
+{
+    for (int i = 0; c && value && i < gs_form_choices_count(c); i++)
+        if (!strcmp(gs_form_choice_value(c, i), value))
+            return gs_form_choice_label(c, i);
+    return NULL;
 }
 
 /* The form's reference pickers: the hub's categories; the rest typed. */
@@ -290,8 +307,8 @@ static void form_refs(void *app, const gs_rectype *rt, int f, gs_form_choices *o
         categories(app, out);
 }
 
-static void filter_form(gs_http_req *rq, hweb *w, const hweb_scope *sc, const divisions *d,
-                        gs_buf *b)
+static void filter_form(gs_http_req *rq, const hweb_scope *sc, const divisions *d,
+                        const gs_form_choices *c, gs_buf *b)
 {
     const gs_field *st = &incident_type()->fields[field("status")];
     gs_buf_puts(b, "<form method=\"get\" action=\"/incidents\" class=\"filters\">\n");
@@ -299,14 +316,11 @@ static void filter_form(gs_http_req *rq, hweb *w, const hweb_scope *sc, const di
     for (int i = 0; st->enums[i]; i++)
         option(b, st->enums[i], gs_http_en(rq) ? st->enums[i] : st->enums_zh[i], arg(rq, "status"));
     gs_buf_puts(b, "</select></label>\n");
-    gs_form_choices *c = gs_form_choices_new();
     if (c) {
-        categories(w, c);
         select_open(rq, b, "category", hweb_t(rq, "类别", "Category"));
         for (int i = 0; i < gs_form_choices_count(c); i++)
             option(b, gs_form_choice_value(c, i), gs_form_choice_label(c, i), arg(rq, "category"));
         gs_buf_puts(b, "</select></label>\n");
-        gs_form_choices_destroy(&c);
     }
     if (sc->role == HWEB_CITY) {
         select_open(rq, b, "county", hweb_t(rq, "县区", "County"));
@@ -410,7 +424,10 @@ static int list_page(gs_http_req *rq, gs_http_resp *rs, void *app)
     divisions_of(w, &sc, &d);
     gs_buf rows = GS_BUF_INIT;
     gs_errbuf eb = {{0}};
-    list_ctx c = {rq, w, &d, &rows, 0};
+    gs_form_choices *cats = gs_form_choices_new();
+    if (cats)
+        categories(w, cats);
+    list_ctx c = {rq, w, &d, cats, &rows, 0};
     int rc = hub_store_list(w->store, incident_type(), &f, list_row, &c, &eb);
     if (rc)
         gs_http_set_status(rs, rc == GS_EINVAL ? 400 : 500);
@@ -419,7 +436,7 @@ static int list_page(gs_http_req *rq, gs_http_resp *rs, void *app)
     gs_buf *b = gs_http_out(rs);
     gs_html_printf(b, "<p><a class=\"button\" href=\"/incidents/new\">%s</a></p>\n",
                    hweb_t(rq, "上级交办：给村里交办事件", "Hand an incident to a village"));
-    filter_form(rq, w, &sc, &d, b);
+    filter_form(rq, &sc, &d, cats, b);
     if (rc) {
         gs_html_printf(b, "<p class=\"err\" role=\"alert\">%s</p>\n",
                        rc == GS_EINVAL ? eb.msg : hweb_t(rq, "读取失败", "Reading failed"));
@@ -464,6 +481,7 @@ static int list_page(gs_http_req *rq, gs_http_resp *rs, void *app)
     }
     hweb_end(rq, rs);
     gs_buf_free(&rows);
+    gs_form_choices_destroy(&cats);
     free(d.v);
     return GS_OK;
 }
@@ -511,16 +529,14 @@ static void decisions(gs_http_req *rq, const gs_record *r, gs_buf *b)
         if (!strcmp(to, "dispatched")) {
             const char *a = gs_record_str(r, field("assignee"));
             gs_html_printf(b,
-                           "<input type=\"text\" name=\"assignee\" maxlength=\"100\" value=\"%s\" "
-                           "placeholder=\"%s\" aria-label=\"%s\" required> ",
-                           again ? "" : (a ? a : ""), hweb_t(rq, "处置人", "assignee"),
-                           hweb_t(rq, "处置人", "assignee"));
+                           "<label>%s <input type=\"text\" name=\"assignee\" maxlength=\"100\" "
+                           "value=\"%s\" required></label> ",
+                           hweb_t(rq, "处置人", "Assignee"), again ? "" : (a ? a : ""));
         }
         gs_html_printf(b,
-                       "<input type=\"text\" name=\"note\" maxlength=\"4000\" placeholder=\"%s\" "
-                       "aria-label=\"%s\"> <button type=\"submit\">%s</button></form>\n",
-                       hweb_t(rq, "说明（可选）", "note (optional)"), hweb_t(rq, "说明", "note"),
-                       step_label(rq, cur, to));
+                       "<label>%s <input type=\"text\" name=\"note\" maxlength=\"4000\"></label> "
+                       "<button type=\"submit\">%s</button></form>\n",
+                       hweb_t(rq, "处置说明（可选）", "Note (optional)"), step_label(rq, cur, to));
         n++;
     }
     if (!n)
@@ -566,13 +582,21 @@ static void record_page(gs_http_req *rq, gs_http_resp *rs, hweb *w, const gs_rec
         gs_html_printf(b, "<p class=\"deadline%s\">%s %s · %s</p>\n", days < 0 ? " overdue" : "",
                        hweb_t(rq, "处置期限", "Deadline"), gs_record_str(r, field("deadline")),
                        left.data);
+    gs_form_choices *cats = gs_form_choices_new();
+    if (cats)
+        categories(w, cats);
     gs_buf_puts(b, "<dl class=\"record\">\n");
     for (int f = 0; f < rt->nfields; f++) {
         if (!gs_record_has(r, f))
             continue;
         gs_buf_reset(&v);
+        const char *cat = f == field("category") && !gs_http_en(rq)
+                              ? choice_label(cats, gs_record_str(r, f))
+                              : NULL;
         if (f == rt->scope)
             name_of_code(w, gs_record_scope(r), &v);
+        else if (cat)
+            gs_buf_puts(&v, cat);
         else
             display(rq, r, f, &v);
         gs_html_printf(b, "<dt>%s</dt><dd>%s", gs_http_en(rq) ? rt->fields[f].name : rt->fields[f].label_zh,
@@ -582,6 +606,7 @@ static void record_page(gs_http_req *rq, gs_http_resp *rs, hweb *w, const gs_rec
         gs_buf_puts(b, "</dd>\n");
     }
     gs_buf_puts(b, "</dl>\n");
+    gs_form_choices_destroy(&cats);
     gs_html_printf(b, "<p><a href=\"/incidents\">%s</a></p>\n",
                    hweb_t(rq, "返回工单列表", "Back to the queue"));
     decisions(rq, r, b);
