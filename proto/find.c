@@ -235,6 +235,26 @@ static int where_of(const gs_rectype *rt, const gs_find_filter *f, gs_record *va
     return rc;
 }
 
+/* Appends the keys of the queue's order (GS_FIND_DEADLINE) to sql: closed
+ * ones last, then by deadline (none last), the type's date newest first,
+ * the id; false (nothing appended) when rt has no deadline and status. */
+static bool queue_keys(const gs_rectype *rt, gs_buf *sql)
+{
+    int d = gs_find_date_field(rt);
+    if (gs_field_find(rt, "deadline") < 0 || gs_field_find(rt, "status") < 0 || d < 0)
+        return false;
+    gs_buf_putc(sql, '(');
+    bool any = false;
+    for (int st = 0; st < GS_ST__COUNT; st++)
+        if (gs_status_is_closed((gs_status)st)) {
+            gs_buf_printf(sql, "%sstatus = '%s'", any ? " OR " : "", gs_status_names[st]);
+            any = true;
+        }
+    gs_buf_printf(sql, "), (deadline IS NULL), deadline, %s DESC, %s DESC", rt->fields[d].name,
+                  rt->fields[rt->key].name);
+    return true;
+}
+
 /* Binds b's values to st from parameter from + 1 on. */
 static void bind_all(sqlite3_stmt *st, const binds *b, int from)
 {
@@ -293,13 +313,8 @@ int gs_find_list(sqlite3 *db, const gs_rectype *rt, const gs_find_filter *f, gs_
         if (d >= 0)
             gs_buf_printf(&sql, "%s DESC, ", rt->fields[d].name);
         gs_buf_printf(&sql, "%s DESC", rt->fields[rt->key].name);
-    } else if (f->order == GS_FIND_DEADLINE && gs_field_find(rt, "deadline") >= 0 &&
-               gs_field_find(rt, "status") >= 0) {
-        overdue_cond(&sql, &ob, today);
-        gs_buf_puts(&sql, " DESC, deadline IS NULL, deadline, ");
-        if (d >= 0)
-            gs_buf_printf(&sql, "%s DESC, ", rt->fields[d].name);
-        gs_buf_printf(&sql, "%s DESC", rt->fields[rt->key].name);
+    } else if (f->order == GS_FIND_DEADLINE && queue_keys(rt, &sql)) {
+        /* the queue's keys are written */
     } else {
         gs_buf_printf(&sql, "%s", rt->fields[rt->key].name);
     }

@@ -30,8 +30,9 @@
 typedef enum {
     GS_FIND_BY_ID,  /* id order: oldest first for generated ids (the command line's) */
     GS_FIND_URGENT, /* overdue ones first, then newest first (by the type's date) */
-    GS_FIND_DEADLINE, /* overdue ones first, then the nearest deadline first (none
-                       * last), then newest first: the city's queue */
+    GS_FIND_DEADLINE, /* open ones by deadline, so overdue first, then the nearest
+                       * (none last), then the closed ones; newest first within a
+                       * day: the city's queue */
 } gs_find_order;
 
 /* What `TYPE list` asks for; NULL is "any". Values are as a user types them

@@ -571,6 +571,14 @@ START_TEST(web_city_hands_down)
     char id[64];
     snprintf(id, sizeof id, "%.*s", (int)strcspn(loc + 10, "?"), loc + 10);
     ck_assert_int_eq(strlen(id), 36);
+    /* the queue: open ones by deadline (the overdue first), none last */
+    h = get(&s, "/incidents");
+    BODY_HAS(h, "共 4 条");
+    const char *o1 = strstr(h.body, "杜街机密事件"), *o2 = strstr(h.body, "楼道漏水"),
+               *o3 = strstr(h.body, "河道垃圾清理"), *o4 = strstr(h.body, "电线老化");
+    ck_assert_msg(o1 && o2 && o3 && o4 && o1 < o2 && o2 < o3 && o3 < o4, "queue order:\n%.3000s",
+                  h.body);
+    gst_http_answer_free(&h);
     h = get(&s, loc);
     ck_assert_int_eq(h.status, 200);
     BODY_HAS(h, "河道垃圾清理");
