@@ -9,7 +9,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "gridsync/buf.h"
 #include "gridsync/cli.h"
+#include "gridsync/err.h"
 #include "store.h"
 
 /* The parsed command line: --db, --json, the command's own arguments. */
@@ -29,6 +31,22 @@ void hub_key_path(const char *db, char *out, size_t cap);
 /* Writes text to path with mode 0600 (fsynced), refusing to replace an
  * existing file unless force; 0, or the exit code of the error printed. */
 int hub_write_secret_file(const char *path, const char *text, bool force);
+
+/* ---- shared by the command line and the web pages (hub/web) ---- */
+
+/* cmd_node.c: a village code a node may be registered for: a known
+ * division, or 12 digits under a known township. GS_OK, or an error in eb. */
+int hub_village_check(hub_store *s, const char *code, gs_errbuf *eb);
+/* cmd_node.c: a node's bundle as `gridnode init --bundle` reads it (its
+ * identity, the hub's key and endpoint, secret when not NULL, the reference
+ * rows), parsed back before it is returned. GS_OK, or an error in eb. */
+int hub_bundle_text(hub_store *s, const hub_node *n, const char *endpoint, const char *secret,
+                    gs_buf *text, gs_errbuf *eb);
+/* cmd_user.c: checks a new user (login, name, role, and a division of the
+ * role's level in the division table: a county's for a county user, a
+ * township's for a township user, none for the city). GS_OK, or GS_EINVAL
+ * with the message naming the option. */
+int hub_user_check(hub_store *s, const hub_user *u, gs_errbuf *eb);
 
 /* The commands (cmd_*.c); each returns an exit code. */
 int hub_cmd_init(hub_cli *cli);    /* cmd_init.c */

@@ -9,31 +9,41 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include <sodium.h>
+
 #include "cli.h"
 #include "gridsync/bundle.h"
 #include "gridsync/hlc.h"
 #include "gridsync/table.h"
 
-/* Checks that a village code is a known division or lies under a known township. */
-static int check_village(hub_store *s, const char *code)
+int hub_village_check(hub_store *s, const char *code, gs_errbuf *eb)
 {
     if (!gs_village_code_valid(code))
-        return hub_fail("node add: --village \"%s\": expected a 12-digit village code", code);
+        return gs_errf(eb, GS_EINVAL, "--village \"%s\": expected a 12-digit village code", code);
     const gs_rectype *rt = gs_rectype_get(GS_RT_DIVISION);
     gs_record *r = NULL;
     if (gs_replica_get(hub_store_replica(s), rt, code, &r, NULL) == GS_OK) {
         gs_record_destroy(&r);
-        return 0;
+        return GS_OK;
     }
     char township[10];
     snprintf(township, sizeof township, "%.9s", code);
     if (gs_replica_get(hub_store_replica(s), rt, township, &r, NULL) == GS_OK) {
         gs_record_destroy(&r);
-        return 0;
+        return GS_OK;
     }
-    return hub_fail("node add: --village %s: neither a known division nor under a known township "
-                    "(%s); load the division codes first (gridhub refdata load divisions FILE)",
-                    code, township);
+    return gs_errf(eb, GS_ENOTFOUND,
+                   "--village %s: neither a known division nor under a known township "
+                   "(%s); load the division codes first (gridhub refdata load divisions FILE)",
+                   code, township);
+}
+
+/* The command line's form of hub_village_check: 0, or the exit code of
+ * the message printed. */
+static int check_village(hub_store *s, const char *code)
+{
+    gs_errbuf eb = {{0}};
+    return hub_village_check(s, code, &eb) ? hub_fail("node add: %s", eb.msg) : 0;
 }
 
 /* The rows of a bundle being gathered. */
@@ -57,8 +67,9 @@ static int add_bundle_row(const gs_record *rec, void *arg)
 /* The reference rows a node needs before its first sync (bundle.h): the
  * divisions from the city down to its village (the village itself only when
  * the hub knows it; else from its township), then every incident category.
- * Appends them to rows[*n..GS_BUNDLE_MAX_ROWS); 0, or an exit code. */
-static int reference_rows(hub_store *s, const char *village, gs_record **rows, size_t *n)
+ * Appends them to rows[*n..GS_BUNDLE_MAX_ROWS); GS_OK or an error in eb. */
+static int reference_rows(hub_store *s, const char *village, gs_record **rows, size_t *n,
+                          gs_errbuf *eb)
 {
     const gs_rectype *div = gs_rectype_get(GS_RT_DIVISION), *cat = gs_rectype_get(GS_RT_CATEGORY);
     char code[16];
@@ -79,18 +90,15 @@ static int reference_rows(hub_store *s, const char *village, gs_record **rows, s
         rows[(*n)++] = chain[--depth];
     bundle_rows br = {rows, n};
     gs_find_filter all = {0};
-    gs_errbuf eb = {{0}};
-    int rc = hub_store_list(s, cat, &all, add_bundle_row, &br, &eb);
+    int rc = hub_store_list(s, cat, &all, add_bundle_row, &br, eb);
     if (rc == GS_ETOOBIG)
-        return hub_fail("more than %d incident categories and divisions for one bundle",
-                        GS_BUNDLE_MAX_ROWS);
-    return rc ? hub_fail("reading the incident categories: %s", eb.msg) : 0;
+        return gs_errf(eb, rc, "more than %d incident categories and divisions for one bundle",
+                       GS_BUNDLE_MAX_ROWS);
+    return rc ? gs_errprefix(eb, rc, "reading the incident categories") : GS_OK;
 }
 
-/* Writes the node's bundle, with the reference rows, to out (mode 0600). It
- * is parsed back first: a bundle the hub writes is one that installs. */
-static int write_bundle(hub_store *s, const hub_node *n, const char *endpoint, const char *secret,
-                        const char *out, bool force)
+int hub_bundle_text(hub_store *s, const hub_node *n, const char *endpoint, const char *secret,
+                    gs_buf *text, gs_errbuf *eb)
 {
     gs_bundle b = {0};
     snprintf(b.node_id, sizeof b.node_id, "%s", n->id);
@@ -102,24 +110,38 @@ static int write_bundle(hub_store *s, const hub_node *n, const char *endpoint, c
     snprintf(b.node_secret_key, sizeof b.node_secret_key, "%s", secret ? secret : "");
     gs_record **rows = calloc(GS_BUNDLE_MAX_ROWS, sizeof *rows);
     size_t nrows = 0;
-    int rc = rows ? reference_rows(s, n->village, rows, &nrows) : hub_fail("out of memory");
-    gs_buf text = GS_BUF_INIT;
+    int rc = rows ? reference_rows(s, n->village, rows, &nrows, eb)
+                  : gs_errf(eb, GS_ENOMEM, "out of memory");
     gs_bundle check;
-    gs_errbuf eb = {{0}};
     if (!rc)
-        gs_bundle_format_rows(&b, (const gs_record *const *)rows, nrows, &text);
-    if (!rc && text.err)
-        rc = hub_fail("out of memory");
-    else if (!rc && gs_bundle_parse(text.data, text.len, &check, &eb))
-        rc = hub_fail("the bundle would not install: %s", eb.msg);
-    else if (!rc)
-        rc = hub_write_secret_file(out, text.data, force);
+        gs_bundle_format_rows(&b, (const gs_record *const *)rows, nrows, text);
+    if (!rc && text->err)
+        rc = gs_errf(eb, GS_ENOMEM, "out of memory");
+    else if (!rc && (rc = gs_bundle_parse(text->data, text->len, &check, eb)))
+        gs_errprefix(eb, rc, "the bundle would not install");
     for (size_t i = 0; i < nrows; i++)
         gs_record_destroy(&rows[i]);
     free(rows);
-    gs_buf_free(&text);
     memset(&check, 0, sizeof check);
     memset(&b, 0, sizeof b);
+    return rc;
+}
+
+/* Writes the node's bundle, with the reference rows, to out (mode 0600). It
+ * is parsed back first: a bundle the hub writes is one that installs. */
+static int write_bundle(hub_store *s, const hub_node *n, const char *endpoint, const char *secret,
+                        const char *out, bool force)
+{
+    gs_buf text = GS_BUF_INIT;
+    gs_errbuf eb = {{0}};
+    int rc = hub_bundle_text(s, n, endpoint, secret, &text, &eb);
+    if (rc)
+        rc = hub_fail("%s", eb.msg);
+    else
+        rc = hub_write_secret_file(out, text.data, force);
+    if (text.data)
+        sodium_memzero(text.data, text.len);
+    gs_buf_free(&text);
     return rc;
 }
 

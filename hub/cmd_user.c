@@ -35,6 +35,37 @@ static bool login_valid(const char *login)
            strspn(login, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
 }
 
+int hub_user_check(hub_store *s, const hub_user *u, gs_errbuf *eb)
+{
+    if (!u->name[0] || strlen(u->name) > 60 || !gs_utf8_valid(u->name, strlen(u->name)))
+        return gs_errf(eb, GS_EINVAL, "--name: 1 to 60 bytes of UTF-8 text");
+    if (!login_valid(u->login))
+        return gs_errf(eb, GS_EINVAL, "--login \"%s\": 1-63 letters, digits, '.', '_' or '-'",
+                       u->login);
+    if (strcmp(u->role, "city") && strcmp(u->role, "county") && strcmp(u->role, "township"))
+        return gs_errf(eb, GS_EINVAL, "--role \"%s\": expected city, county or township", u->role);
+    const char *level = role_level(u->role);
+    if (!level && u->division[0])
+        return gs_errf(eb, GS_EINVAL, "--division: a city user sees the whole city and has none");
+    if (level && !u->division[0])
+        return gs_errf(eb, GS_EINVAL, "--role %s needs --division, the %s's code", u->role, level);
+    if (!level)
+        return GS_OK;
+    hub_division d;
+    int rc = hub_division_get(s, u->division, &d, eb);
+    if (rc == GS_ENOTFOUND)
+        return gs_errf(eb, GS_EINVAL,
+                       "--division %s: not in the division table (gridhub refdata load "
+                       "divisions FILE loads it)",
+                       u->division);
+    if (rc)
+        return rc;
+    if (strcmp(d.level, level))
+        return gs_errf(eb, GS_EINVAL, "--division %s (%s) is a %s, not a %s as --role %s needs",
+                       u->division, d.name, d.level, level, u->role);
+    return GS_OK;
+}
+
 static int cmd_user_add(hub_cli *cli, int argc, char **argv)
 {
     enum { O_NAME, O_LOGIN, O_ROLE, O_DIVISION };
@@ -63,47 +94,30 @@ static int cmd_user_add(hub_cli *cli, int argc, char **argv)
                *role = gs_cli_arg(&a, O_ROLE), *division = gs_cli_arg(&a, O_DIVISION);
     if (!name || !login || !role)
         return hub_usage("user add: --name, --login and --role are required");
-    if (!*name || strlen(name) > 60 || !gs_utf8_valid(name, strlen(name)))
-        return hub_fail("user add: --name: 1 to 60 bytes of UTF-8 text");
-    if (!login_valid(login))
-        return hub_fail("user add: --login \"%s\": 1-63 letters, digits, '.', '_' or '-'", login);
-    if (strcmp(role, "city") && strcmp(role, "county") && strcmp(role, "township"))
-        return hub_fail("user add: --role \"%s\": expected city, county or township", role);
-    const char *level = role_level(role);
-    if (!level && division)
-        return hub_fail("user add: --division: a city user sees the whole city and has none");
-    if (level && !division)
-        return hub_fail("user add: --role %s needs --division, the %s's code", role, level);
     hub_store *s = hub_open(cli);
     if (!s)
         return 1;
     gs_errbuf eb = {{0}};
-    hub_division d;
-    if (level) {
-        rc = hub_division_get(s, division, &d, &eb);
-        if (rc == GS_ENOTFOUND)
-            rc = hub_fail("user add: --division %s: not in the division table (gridhub refdata "
-                          "load divisions FILE loads it)",
-                          division);
-        else if (rc)
-            rc = hub_fail("user add: %s", eb.msg);
-        else if (strcmp(d.level, level))
-            rc = hub_fail("user add: --division %s (%s) is a %s, not a %s as --role %s needs",
-                          division, d.name, d.level, level, role);
-    }
     hub_user u = {0};
-    if (!rc) {
-        snprintf(u.login, sizeof u.login, "%s", login);
-        snprintf(u.name, sizeof u.name, "%s", name);
-        snprintf(u.role, sizeof u.role, "%s", role);
-        snprintf(u.division, sizeof u.division, "%s", division ? division : "");
-        if (hub_user_add(s, &u, &eb))
-            rc = hub_fail("user add: %s", eb.msg);
-    }
+    snprintf(u.login, sizeof u.login, "%s", login);
+    snprintf(u.name, sizeof u.name, "%s", name);
+    snprintf(u.role, sizeof u.role, "%s", role);
+    snprintf(u.division, sizeof u.division, "%s", division ? division : "");
+    if (strlen(name) > 60)
+        rc = hub_fail("user add: --name: 1 to 60 bytes of UTF-8 text");
+    else if (strlen(login) >= sizeof u.login)
+        rc = hub_fail("user add: --login: 1-63 letters, digits, '.', '_' or '-'");
+    else if (division && strlen(division) >= sizeof u.division)
+        rc = hub_fail("user add: --division %s: not in the division table", division);
+    else if (hub_user_check(s, &u, &eb) || hub_user_add(s, &u, &eb))
+        rc = hub_fail("user add: %s", eb.msg);
+    hub_division d = {{0}};
+    if (!rc && u.division[0])
+        hub_division_get(s, u.division, &d, &eb);
     if (!rc)
         printf("用户已添加 user added: %s (%s, %s%s%s); 首次登录时设置密码 (sets a password at "
                "the first login)\n",
-               login, name, role, level ? " " : "", level ? d.name : "");
+               login, name, role, d.name[0] ? " " : "", d.name);
     hub_store_close(&s);
     return rc;
 }
@@ -129,8 +143,7 @@ static int list_one(const hub_user *u, void *arg)
                               "name", u->name, "role", u->role, "division",
                               u->division[0] ? u->division : NULL, "division_name",
                               d.name[0] ? d.name : NULL, "password_set", u->pw_hash[0] != '\0',
-                              "disabled", u->disabled, "created",
-                              created.data ? created.data : "");
+                              "disabled", u->disabled, "created", created.data ? created.data : "");
         if (!o || json_array_append_new(c->arr, o)) {
             gs_buf_free(&created);
             return GS_ENOMEM;
@@ -174,8 +187,8 @@ static int cmd_user_list(hub_cli *cli, int argc, char **argv)
     hub_store *s = hub_open(cli);
     if (!s)
         return 1;
-    static const char *const heads[] = {"登录名 login", "姓名 name",  "角色 role",
-                                        "区划 division", "区划名称",   "密码 password",
+    static const char *const heads[] = {"登录名 login",  "姓名 name",   "角色 role",
+                                        "区划 division", "区划名称",    "密码 password",
                                         "状态 state",    "创建 created"};
     bool json = !strcmp(format, "json");
     list_ctx c = {gs_table_new(8, heads), json ? json_array() : NULL, s, 0};
@@ -266,7 +279,8 @@ static int cmd_user_passwd(hub_cli *cli, int argc, char **argv)
                       MIN_PASSWORD_CHARS, MIN_PASSWORD_CHARS);
     else if (tty &&
              (!gs_cli_read_secret("再输一次 again: ", again, sizeof again) || strcmp(pw, again)))
-        rc = hub_fail("user passwd: 两次输入的密码不一样 (the two passwords differ); nothing changed");
+        rc = hub_fail(
+            "user passwd: 两次输入的密码不一样 (the two passwords differ); nothing changed");
     else if (gs_password_hash(pw, hash, sizeof hash, &eb) ||
              hub_user_set_password(s, u.login, hash, &eb))
         rc = hub_fail("user passwd: %s", eb.msg);

@@ -577,6 +577,7 @@ int hub_report_doc(sqlite3 *db, const hub_report_req *rq, gs_doc **out, gs_errbu
     o->as_of_ms = rq->as_of && *rq->as_of ? (asof_d + 1) * DAY_MS - CST_MS : (int64_t)gs_wall_ms();
     rpt_datetime(o->as_of_ms, o->as_of);
     o->findings_only = rq->findings_only && k->run == rpt_elections;
+    o->no_stages = rq->no_stages;
     o->format = FMT_JSON;
     int rc = run_report(&c, k, out, eb);
     rpt_divmap_free(&c.div);

@@ -23,6 +23,8 @@ typedef struct hub_report_req {
     const char *since, *until; /* YYYY-MM-DD, inclusive, or NULL */
     const char *as_of;         /* YYYY-MM-DD, or NULL: now */
     bool findings_only;        /* elections only */
+    bool no_stages;            /* incidents: without the `stages` sheet, which reads the
+                                  whole change log (a page that does not show it) */
 } hub_report_req;
 
 /* Runs one report into a new document *out (the caller destroys it): the

@@ -571,17 +571,18 @@ int rpt_incidents(const ctx *c, gs_doc *rp)
                               incident_area_cols, NCOLS(incident_area_cols));
         gs_sheet *cs = gs_doc_add(rp, "by_category", "按类别和状态 by category and status",
                                category_cols, NCOLS(category_cols));
-        gs_sheet *ss =
-            gs_doc_add(rp, "stages", "各环节用时 time per stage", stage_cols, NCOLS(stage_cols));
+        gs_sheet *ss = c->o.no_stages ? NULL
+                                      : gs_doc_add(rp, "stages", "各环节用时 time per stage",
+                                                   stage_cols, NCOLS(stage_cols));
         gs_sheet *ms = gs_doc_add(rp, "by_month",
                                   "按月份 by month (结案率, 按期结案率, 超期 closure and deadlines)",
                                   month_cols, NCOLS(month_cols));
-        if (!s || !cs || !ss || !ms)
+        if (!s || !cs || (!ss && !c->o.no_stages) || !ms)
             rc = rpt_oom();
         else {
             rpt_area_rows(s, &as, incident_area_row);
             category_rows(cs, &k, &names, list);
-            rc = run_stages(c, ss, &ids);
+            rc = ss ? run_stages(c, ss, &ids) : 0;
             if (!rc)
                 rc = run_months(c, ms);
         }

@@ -62,6 +62,7 @@ typedef struct ropts {
     out_format format;
     const char *out; /* --out FILE (xlsx) */
     bool bom, findings_only;
+    bool no_stages; /* incidents: leave out `stages` (a scan of the change log) */
 } ropts;
 
 /* ---- the division table (report_area.c) ------------------------------------------------------- */

@@ -36,9 +36,11 @@ static const card election_cards[] = {
     {"elections_village", "村委会选举", "villagers' committee elections", NULL, NULL, 0, false},
     {"elections_residents", "居委会选举", "residents' committee elections", NULL, NULL, 0, false},
     {"elections_party", "党组织选举", "party branch elections", NULL, NULL, 0, false},
-    {"villagers_election_pct", "村委会换届率", "villagers' committees elected", NULL, "%", 95, false},
+    {"villagers_election_pct", "村委会换届率", "villagers' committees elected", NULL, "%", 95,
+     false},
     {"turnout_pct", "投票率", "turnout", NULL, "%", 95, false},
-    {"villages_turnout_below_95", "投票率低于95%的村", "villages below 95% turnout", NULL, NULL, 0, true},
+    {"villages_turnout_below_95", "投票率低于95%的村", "villages below 95% turnout", NULL, NULL, 0,
+     true},
     {"elections_invalid", "依法无效", "invalid", NULL, NULL, 0, true},
     {"seats_unfilled", "空缺名额", "seats unfilled", NULL, NULL, 0, true},
     {"elections_no_woman", "无女性当选", "no woman elected", NULL, NULL, 0, true},
@@ -85,12 +87,10 @@ static void put_cards(gs_http_req *rq, gs_buf *b, const gs_doc *sum, const gs_do
                        "<div class=\"label\">%s</div>"
                        "<div class=\"value\">%s<span class=\"unit\">%s</span></div>",
                        cls, k->sheet ? "incidents" : "summary", k->sheet ? k->sheet : "by_area",
-                       k->col,
-                       hweb_t(rq, k->zh, k->en), v ? v : "-",
-                       v && k->unit ? k->unit : "");
+                       k->col, hweb_t(rq, k->zh, k->en), v ? v : "-", v && k->unit ? k->unit : "");
         if (k->good_at_least)
-            gs_html_printf(b, "<div class=\"target\">%s %d%%</div>",
-                           hweb_t(rq, "目标", "target"), k->good_at_least);
+            gs_html_printf(b, "<div class=\"target\">%s %d%%</div>", hweb_t(rq, "目标", "target"),
+                           k->good_at_least);
         gs_buf_puts(b, "</div>");
     }
     gs_buf_puts(b, "</div></section>\n");
@@ -119,14 +119,16 @@ static void bars(gs_http_req *rq, gs_buf *b, const gs_sheet *s, const char *labe
             if (v && atof(v) > max)
                 max = atof(v);
         }
-    int bar = 12, gap = 8, label_w = 170, width = 640;
+    int bar = 12, gap = 8, label_w = 130, width = 500;
     int group = bar * ns + gap;
     int height = (int)rows * group + 30;
     gs_html_printf(b, "<figure class=\"card chart\"><figcaption><h2>%s</h2><div class=\"legend\">",
                    hweb_t(rq, title_zh, title_en));
     for (int k = 0; k < ns; k++)
-        gs_html_printf(b, "<span style=\"background:%s\"></span>%s", sr[k].color,
-                       hweb_t(rq, sr[k].zh, sr[k].en));
+        gs_html_printf(b,
+                       "<svg class=\"swatch\" width=\"14\" height=\"14\" aria-hidden=\"true\">"
+                       "<rect width=\"14\" height=\"14\" fill=\"%s\"/></svg>%s",
+                       sr[k].color, hweb_t(rq, sr[k].zh, sr[k].en));
     gs_html_printf(b,
                    "</div></figcaption><svg viewBox=\"0 0 %d %d\" role=\"img\" "
                    "xmlns=\"http://www.w3.org/2000/svg\" aria-label=\"%s\">",
@@ -179,13 +181,15 @@ static void trend(gs_http_req *rq, gs_buf *b, const gs_sheet *s)
             if (v && atof(v) > max)
                 max = atof(v);
         }
-    int width = 640, height = 220, left = 40, bottom = 30, top = 10;
+    int width = 500, height = 220, left = 40, bottom = 30, top = 10;
     double step = n > 1 ? (double)(width - left - 20) / (double)(n - 1) : 0;
     gs_html_printf(b, "<figure class=\"card chart\"><figcaption><h2>%s</h2><div class=\"legend\">",
                    hweb_t(rq, "网格事件月度趋势", "Incidents by month"));
     for (int k = 0; k < 2; k++)
-        gs_html_printf(b, "<span style=\"background:%s\"></span>%s", sr[k].color,
-                       hweb_t(rq, sr[k].zh, sr[k].en));
+        gs_html_printf(b,
+                       "<svg class=\"swatch\" width=\"14\" height=\"14\" aria-hidden=\"true\">"
+                       "<rect width=\"14\" height=\"14\" fill=\"%s\"/></svg>%s",
+                       sr[k].color, hweb_t(rq, sr[k].zh, sr[k].en));
     gs_html_printf(b,
                    "</div></figcaption><svg viewBox=\"0 0 %d %d\" role=\"img\" "
                    "xmlns=\"http://www.w3.org/2000/svg\" aria-label=\"%s\">"
@@ -205,8 +209,9 @@ static void trend(gs_http_req *rq, gs_buf *b, const gs_sheet *s)
         for (size_t r = 0; r < n; r++) {
             const char *v = hweb_cell(s, r, sr[k].col), *m = hweb_cell(s, r, "month");
             double y = (height - bottom) - (height - bottom - top) * (v ? atof(v) : 0) / max;
-            gs_html_printf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"><title>%s %s: "
-                              "%s</title></circle>",
+            gs_html_printf(b,
+                           "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"><title>%s %s: "
+                           "%s</title></circle>",
                            left + step * (double)r, y, sr[k].color, m ? m : "",
                            hweb_t(rq, sr[k].zh, sr[k].en), v ? v : "0");
         }
@@ -214,8 +219,9 @@ static void trend(gs_http_req *rq, gs_buf *b, const gs_sheet *s)
     for (size_t r = 0; r < n; r++) {
         const char *m = hweb_cell(s, r, "month");
         if (n <= 12 || r % (n / 12 + 1) == 0)
-            gs_html_printf(b, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" "
-                              "font-size=\"11\">%s</text>",
+            gs_html_printf(b,
+                           "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" "
+                           "font-size=\"11\">%s</text>",
                            left + step * (double)r, height - 10, m ? m + 2 : "");
     }
     gs_buf_puts(b, "</svg></figure>\n");
@@ -228,8 +234,11 @@ static void crumbs(gs_http_req *rq, hweb *w, gs_buf *b, const hweb_scope *sc, co
                    const char *q)
 {
     gs_buf_puts(b, "<p class=\"crumbs\">");
-    if (sc->role == HWEB_CITY)
+    bool first = true;
+    if (sc->role == HWEB_CITY) {
         gs_html_printf(b, "<a href=\"/%s\">%s</a>", q, hweb_t(rq, "全市", "City"));
+        first = false;
+    }
     size_t lens[] = {6, 9, 12};
     for (int i = 0; i < 3; i++) {
         char part[16];
@@ -241,8 +250,8 @@ static void crumbs(gs_http_req *rq, hweb *w, gs_buf *b, const hweb_scope *sc, co
         hub_division d;
         gs_errbuf eb = {{0}};
         const char *name = hub_division_get(w->store, part, &d, &eb) == GS_OK ? d.name : part;
-        gs_html_printf(b, "%s<a href=\"/area/%s%s\">%s</a>", b->len > 20 ? " › " : "", part, q,
-                       name);
+        gs_html_printf(b, "%s<a href=\"/area/%s%s\">%s</a>", first ? "" : " › ", part, q, name);
+        first = false;
     }
     gs_buf_puts(b, "</p>\n");
 }
@@ -268,6 +277,7 @@ static int show(gs_http_req *rq, gs_http_resp *rs, hweb *w, const char *code)
     gs_doc *sum = NULL, *inc = NULL;
     if ((rc = hub_report_doc(hub_store_db(w->store), &req, &sum, &eb)) == GS_OK) {
         req.kind = "incidents";
+        req.no_stages = true; /* not shown here, and a scan of the whole change log */
         rc = hub_report_doc(hub_store_db(w->store), &req, &inc, &eb);
     }
     if (rc) {
@@ -343,10 +353,11 @@ static int show(gs_http_req *rq, gs_http_resp *rs, hweb *w, const char *code)
 
     /* the rows, as a table a person can read aloud, with the links down */
     if (s && !req.village) {
-        gs_html_printf(b, "<section class=\"card\"><h2>%s</h2><table class=\"areas\"><thead><tr>"
-                          "<th>%s</th><th class=\"num\">%s</th><th class=\"num\">%s</th>"
-                          "<th class=\"num\">%s</th><th class=\"num\">%s</th>"
-                          "<th class=\"num\">%s</th><th class=\"num\">%s</th></tr></thead><tbody>",
+        gs_html_printf(b,
+                       "<section class=\"card\"><h2>%s</h2><table class=\"areas\"><thead><tr>"
+                       "<th>%s</th><th class=\"num\">%s</th><th class=\"num\">%s</th>"
+                       "<th class=\"num\">%s</th><th class=\"num\">%s</th>"
+                       "<th class=\"num\">%s</th><th class=\"num\">%s</th></tr></thead><tbody>",
                        hweb_t(rq, by, by_en), hweb_t(rq, "名称", "name"),
                        hweb_t(rq, "应开通", "expected"), hweb_t(rq, "已开通", "with a node"),
                        hweb_t(rq, "7日内同步", "synced 7 d"), hweb_t(rq, "新发事件", "opened"),
@@ -358,8 +369,9 @@ static int show(gs_http_req *rq, gs_http_resp *rs, hweb *w, const char *code)
             gs_html_printf(b, "<tr%s data-code=\"%s\"><td>", is_total ? " class=\"total\"" : "",
                            code_r ? code_r : "");
             if (!is_total && code_r && level && !strcmp(level, "village"))
-                gs_html_printf(b, "<a href=\"/area/%s%s\">%s</a> · <a href=\"/incidents?village="
-                                  "%s\">%s</a>",
+                gs_html_printf(b,
+                               "<a href=\"/area/%s%s\">%s</a> · <a href=\"/incidents?village="
+                               "%s\">%s</a>",
                                code_r, q.data, name, code_r, hweb_t(rq, "事件", "incidents"));
             else if (!is_total && code_r && level && strcmp(level, "unknown"))
                 gs_html_printf(b, "<a href=\"/area/%s%s\">%s</a>", code_r, q.data, name);

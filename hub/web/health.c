@@ -18,8 +18,8 @@
 /* One line of the page: a node of a village, or a village without one. */
 typedef struct line {
     const char *code;
-    size_t node_row;   /* in the nodes sheet, or SIZE_MAX */
-    size_t state_row;  /* in the villages sheet, or SIZE_MAX */
+    size_t node_row;  /* in the nodes sheet, or SIZE_MAX */
+    size_t state_row; /* in the villages sheet, or SIZE_MAX */
 } line;
 
 static int cmp_line(const void *a, const void *b)
@@ -100,8 +100,9 @@ static int page_health(gs_http_req *rq, gs_http_resp *rs, void *app)
 
     hweb_begin(rq, rs, HWEB_HEALTH, hweb_t(rq, "同步状况", "Sync health"));
     gs_buf *b = gs_http_out(rs);
-    gs_html_printf(b, "<form class=\"period\" method=\"get\"><label>%s <select name=\"township\">"
-                      "<option value=\"\">%s</option>",
+    gs_html_printf(b,
+                   "<form class=\"period\" method=\"get\"><label>%s <select name=\"township\">"
+                   "<option value=\"\">%s</option>",
                    hweb_t(rq, "乡镇（街道）", "Township"), sc.division_name);
     pick_ctx x = {b, township ? township : ""};
     if (sc.role != HWEB_TOWNSHIP)
@@ -152,19 +153,22 @@ static int page_health(gs_http_req *rq, gs_http_resp *rs, void *app)
         if (l->node_row == SIZE_MAX && i > 0 && !strcmp(lines[i - 1].code, l->code))
             continue; /* the state line of a village whose nodes are shown */
         const char *zh = NULL, *state = state_of(vs, l, &zh);
-        const char *cls = !state                              ? "ok"
-                          : !strcmp(state, "no_node")         ? "unopened"
-                          : !strcmp(state, "never_synced")    ? "never"
-                                                              : "silent";
+        const char *cls = !state                           ? "ok"
+                          : !strcmp(state, "no_node")      ? "unopened"
+                          : !strcmp(state, "never_synced") ? "never"
+                                                           : "silent";
         bool node = l->node_row != SIZE_MAX;
         const gs_sheet *src = node ? ns : vs;
         size_t r = node ? l->node_row : l->state_row;
         const char *vname = hweb_cell(src, r, "village_name"),
                    *tname = hweb_cell(src, r, "township_name");
-        gs_html_printf(b, "<tr class=\"%s\" data-village=\"%s\"><td>%s <code>%s</code></td>"
-                          "<td>%s</td><td><span class=\"tag %s\">%s</span></td>",
+        gs_html_printf(b,
+                       "<tr class=\"%s\" data-village=\"%s\"><td>%s <code>%s</code></td>"
+                       "<td>%s</td><td><span class=\"tag %s\">%s</span></td>",
                        cls, l->code, vname ? vname : "", l->code, tname ? tname : "",
-                       !state ? "ok" : !strcmp(state, "silent_over_7d") ? "warn" : "bad",
+                       !state                             ? "ok"
+                       : !strcmp(state, "silent_over_7d") ? "warn"
+                                                          : "bad",
                        state ? (gs_http_en(rq) ? state : zh) : hweb_t(rq, "正常", "reporting"));
         if (node) {
             const char *enabled = hweb_cell(ns, r, "enabled");

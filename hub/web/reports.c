@@ -98,12 +98,13 @@ static int page_reports(gs_http_req *rq, gs_http_resp *rs, void *app)
                       q.data, q.data); /* digits and dates only: checked above */
         gs_buf_free(&q);
     }
-    gs_html_printf(b, "</tbody></table><p class=\"note\">%s</p>\n",
-                   hweb_t(rq,
-                          "与命令 gridhub report 的输出相同；CSV 为 UTF-8（带 BOM），可直接用 Excel "
-                          "打开。",
-                          "The same as gridhub report prints; the CSV is UTF-8 with a BOM for "
-                          "Excel."));
+    gs_html_printf(
+        b, "</tbody></table><p class=\"note\">%s</p>\n",
+        hweb_t(rq,
+               "与命令 gridhub report 的输出相同；CSV 为 UTF-8（带 BOM），可直接用 Excel "
+               "打开。",
+               "The same as gridhub report prints; the CSV is UTF-8 with a BOM for "
+               "Excel."));
     hweb_end(rq, rs);
     return 0;
 }

@@ -71,8 +71,7 @@ int hweb_scope_of(gs_http_req *rq, hweb *w, hweb_scope *out)
     }
     snprintf(out->division, sizeof out->division, "%s", u.division);
     /* the significant digits: 6 for a county, 9 for a township */
-    snprintf(out->prefix, sizeof out->prefix, "%.*s", out->role == HWEB_COUNTY ? 6 : 9,
-             u.division);
+    snprintf(out->prefix, sizeof out->prefix, "%.*s", out->role == HWEB_COUNTY ? 6 : 9, u.division);
     hub_division d;
     if (hub_division_get(w->store, u.division, &d, &eb) == GS_OK)
         snprintf(out->division_name, sizeof out->division_name, "%s", d.name);
@@ -175,9 +174,9 @@ bool hweb_sheet_has_col(const gs_sheet *s, const char *col)
 
 int hweb_forbidden(gs_http_req *rq, gs_http_resp *rs)
 {
-    return gs_http_error(rq, rs, 403, NULL, "%s",
-                         hweb_t(rq, "无权访问：这不在您的管辖范围内。",
-                                "Forbidden: this is outside your area."));
+    return gs_http_error(
+        rq, rs, 403, NULL, "%s",
+        hweb_t(rq, "无权访问：这不在您的管辖范围内。", "Forbidden: this is outside your area."));
 }
 
 int hweb_page_scope(gs_http_req *rq, gs_http_resp *rs, hweb_scope *sc, bool city_only)
@@ -268,8 +267,9 @@ void hweb_begin(gs_http_req *rq, gs_http_resp *rs, hweb_tab tab, const char *tit
                    sc.division_name[0] ? sc.division_name : "市民政局",
                    hweb_t(rq, "网格治理市级驾驶舱", "grid governance: city dashboard"), sc.display,
                    role_text(rq, sc.role));
-    gs_buf_printf(b, "<div class=\"lang\"><a href=\"?lang=zh\"%s>中文</a> | "
-                     "<a href=\"?lang=en\"%s>English</a></div>",
+    gs_buf_printf(b,
+                  "<div class=\"lang\"><a href=\"?lang=zh\"%s>中文</a> | "
+                  "<a href=\"?lang=en\"%s>English</a></div>",
                   en ? "" : " class=\"on\"", en ? " class=\"on\"" : "");
     gs_buf_puts(b, "<form class=\"logout\" method=\"post\" action=\"/logout\">");
     hweb_csrf_field(rq, b);
@@ -418,8 +418,7 @@ static int post_logout(gs_http_req *rq, gs_http_resp *rs, void *app)
 }
 
 /* The login callback: an enabled user's password against its hash. */
-static int check_login(void *app, const char *user, const char *password, char *who,
-                       size_t who_cap)
+static int check_login(void *app, const char *user, const char *password, char *who, size_t who_cap)
 {
     hweb *w = app;
     hub_user u;
@@ -465,9 +464,8 @@ static const char web_help[] =
 /* The routes of every page group built in, in one table. */
 static gs_http_route *all_routes(size_t *n)
 {
-    const gs_http_route *groups[] = {hweb_login_routes,    hweb_dashboard_routes,
-                                     hweb_queue_routes,    hweb_health_routes,
-                                     hweb_registry_routes, hweb_report_routes,
+    const gs_http_route *groups[] = {hweb_login_routes,  hweb_dashboard_routes, hweb_queue_routes,
+                                     hweb_health_routes, hweb_registry_routes,  hweb_report_routes,
                                      hweb_user_routes};
     size_t total = 0;
     for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++)
@@ -521,7 +519,10 @@ static char *read_pem(const char *opt, const char *path)
     bool more = buf && fgetc(f) != EOF;
     fclose(f);
     if (!buf || more || !n) {
-        hub_fail("web: %s %s: %s", opt, path, !buf ? "out of memory" : more ? "over 1 MiB" : "empty");
+        hub_fail("web: %s %s: %s", opt, path,
+                 !buf   ? "out of memory"
+                 : more ? "over 1 MiB"
+                        : "empty");
         free(buf);
         return NULL;
     }
@@ -562,10 +563,10 @@ int hub_cmd_web(hub_cli *cli)
     if (!cert_f != !key_f)
         return hub_usage("web: --tls-cert and --tls-key go together");
     if (endpoint && !gs_endpoint_valid(endpoint))
-        return hub_fail("web: --endpoint \"%s\": expected tcp://HOST:PORT or ipc://PATH",
-                        endpoint);
+        return hub_fail("web: --endpoint \"%s\": expected tcp://HOST:PORT or ipc://PATH", endpoint);
     char *cert = NULL, *key = NULL;
-    if (cert_f && (!(cert = read_pem("--tls-cert", cert_f)) || !(key = read_pem("--tls-key", key_f)))) {
+    if (cert_f &&
+        (!(cert = read_pem("--tls-cert", cert_f)) || !(key = read_pem("--tls-key", key_f)))) {
         free(cert);
         return 1;
     }
@@ -618,8 +619,8 @@ int hub_cmd_web(hub_cli *cli)
         return hub_fail("web: %s", routes ? eb.msg : "out of memory");
     }
     bool v6 = strchr(addr, ':') != NULL;
-    printf("gridhub web: serving %s://%s%s%s:%u/\n", cert ? "https" : "http", v6 ? "[" : "",
-           addr, v6 ? "]" : "", (unsigned)gs_http_port(w.srv));
+    printf("gridhub web: serving %s://%s%s%s:%u/\n", cert ? "https" : "http", v6 ? "[" : "", addr,
+           v6 ? "]" : "", (unsigned)gs_http_port(w.srv));
     printf("市级驾驶舱已启动，请用浏览器打开上面的地址；按 Ctrl-C 停止。\n");
     fflush(stdout);
     int sig = 0;

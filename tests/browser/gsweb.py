@@ -122,6 +122,35 @@ class Env:
                 return self.base
         raise AssertionError("gridnode web did not say where it serves (see web-%s.log)" % village)
 
+    def start_city_web(self):
+        """Starts `gridhub web --bind 127.0.0.1:0` beside the hub and returns
+        its base URL (also self.base)."""
+        p = subprocess.Popen([self.hub_bin, "--db", os.path.join(self.dir, "hub.db"), "web",
+                              "--bind", "127.0.0.1:0", "--endpoint", self.endpoint],
+                             cwd=self.dir, stdout=subprocess.PIPE,
+                             stderr=open(os.path.join(self.dir, "city-web.log"), "ab"), text=True)
+        self.procs.append(p)
+        deadline = time.time() + 15
+        while time.time() < deadline:
+            line = p.stdout.readline()
+            if not line:
+                break
+            m = re.search(r"gridhub web: serving (http://[0-9.:]+)/", line)
+            if m:
+                self.base = m.group(1)
+                return self.base
+        raise AssertionError("gridhub web did not say where it serves (see city-web.log)")
+
+    def city_user(self, login, name, role, division=None, password=None):
+        """Adds a person of gridhub web (with a password when given)."""
+        args = ["user", "add", "--name", name, "--login", login, "--role", role]
+        if division:
+            args += ["--division", division]
+        self.hub(*args)
+        if password:
+            self.run([self.hub_bin, "--db", os.path.join(self.dir, "hub.db"), "user", "passwd",
+                      login], input=password + "\n")
+
     # ---- the browser --------------------------------------------------------
     def browser(self, width=1366, height=900):
         from selenium import webdriver
