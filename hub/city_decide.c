@@ -82,8 +82,7 @@ int hub_city_create(hub_store *s, gs_record *rec, gs_errbuf *eb)
         gs_record *old = NULL;
         if (gs_replica_get(hub_store_replica(s), rt, gs_record_key(rec), &old, NULL) == GS_OK) {
             gs_record_destroy(&old);
-            return gs_errf(eb, GS_EEXIST, "%s %s already exists", rt->label_zh,
-                           gs_record_key(rec));
+            return gs_errf(eb, GS_EEXIST, "%s %s already exists", rt->label_zh, gs_record_key(rec));
         }
     }
     int f = gs_field_find(rt, "reported_at");

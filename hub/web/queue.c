@@ -161,10 +161,12 @@ static void notice(gs_http_req *rq, gs_buf *b)
     const char *ok = gs_http_query(rq, "ok");
     if (ok && !strcmp(ok, "created"))
         gs_html_printf(b, "<p class=\"notice\" role=\"status\">%s</p>\n",
-                       hweb_t(rq, "已交办，村里下次同步时收到", "Handed down: the village receives it at its next sync"));
+                       hweb_t(rq, "已交办，村里下次同步时收到",
+                              "Handed down: the village receives it at its next sync"));
     else if (ok && !strcmp(ok, "status"))
         gs_html_printf(b, "<p class=\"notice\" role=\"status\">%s</p>\n",
-                       hweb_t(rq, "已保存，村里下次同步时收到", "Saved: the village receives it at its next sync"));
+                       hweb_t(rq, "已保存，村里下次同步时收到",
+                              "Saved: the village receives it at its next sync"));
 }
 
 /* ---- the queue ------------------------------------------------------------------- */
@@ -240,8 +242,9 @@ static void village_picker(gs_http_req *rq, gs_buf *b, const divisions *d, const
     for (int i = 0; i < d->n; i++)
         n += !strcmp(d->v[i].level, "village") && !strncmp(d->v[i].code, prefix, strlen(prefix));
     if (n > PICKER_MAX) {
-        gs_html_printf(b, "<label>%s <input type=\"text\" name=\"%s\" value=\"%s\" "
-                          "inputmode=\"numeric\" placeholder=\"411122101201\"></label>\n",
+        gs_html_printf(b,
+                       "<label>%s <input type=\"text\" name=\"%s\" value=\"%s\" "
+                       "inputmode=\"numeric\" placeholder=\"411122101201\"></label>\n",
                        label, name, cur ? cur : "");
         return;
     }
@@ -342,21 +345,25 @@ static void filter_form(gs_http_req *rq, const hweb_scope *sc, const divisions *
                              ? arg(rq, "township")
                          : arg(rq, "county") && strlen(arg(rq, "county")) == 6 ? arg(rq, "county")
                                                                                : sc->prefix;
-    if (strncmp(narrow, sc->prefix, strlen(sc->prefix)) || strspn(narrow, "0123456789") != strlen(narrow))
+    if (strncmp(narrow, sc->prefix, strlen(sc->prefix)) ||
+        strspn(narrow, "0123456789") != strlen(narrow))
         narrow = sc->prefix;
     village_picker(rq, b, d, narrow, "village", hweb_t(rq, "村（社区）", "Village"),
                    arg(rq, "village"), true);
     text_input(rq, b, "text", "assignee", hweb_t(rq, "处置人", "Assignee"));
     const char *od = arg(rq, "overdue");
-    gs_html_printf(b, "<label><input type=\"checkbox\" name=\"overdue\" value=\"1\"%s> %s</label>\n",
+    gs_html_printf(b,
+                   "<label><input type=\"checkbox\" name=\"overdue\" value=\"1\"%s> %s</label>\n",
                    od && strcmp(od, "0") ? " checked" : "", hweb_t(rq, "只看超期", "overdue only"));
-    text_input(rq, b, "search", "q", hweb_t(rq, "搜索标题和描述", "Search titles and descriptions"));
-    gs_html_printf(b, "<button type=\"submit\">%s</button> <a href=\"/incidents\">%s</a>\n</form>\n",
+    text_input(rq, b, "search", "q",
+               hweb_t(rq, "搜索标题和描述", "Search titles and descriptions"));
+    gs_html_printf(b,
+                   "<button type=\"submit\">%s</button> <a href=\"/incidents\">%s</a>\n</form>\n",
                    hweb_t(rq, "筛选", "Filter"), hweb_t(rq, "清除", "Clear"));
 }
 
-static const char *const list_args[] = {"status", "category", "county", "township", "village",
-                                        "assignee", "overdue", "q"};
+static const char *const list_args[] = {"status",  "category", "county",  "township",
+                                        "village", "assignee", "overdue", "q"};
 
 /* The queue's URL for page k with the same filters. */
 static void page_link(gs_http_req *rq, gs_buf *b, int64_t k)
@@ -599,7 +606,8 @@ static void record_page(gs_http_req *rq, gs_http_resp *rs, hweb *w, const gs_rec
             gs_buf_puts(&v, cat);
         else
             display(rq, r, f, &v);
-        gs_html_printf(b, "<dt>%s</dt><dd>%s", gs_http_en(rq) ? rt->fields[f].name : rt->fields[f].label_zh,
+        gs_html_printf(b, "<dt>%s</dt><dd>%s",
+                       gs_http_en(rq) ? rt->fields[f].name : rt->fields[f].label_zh,
                        v.data ? v.data : "");
         if (f == rt->scope)
             gs_html_printf(b, " <span class=\"code\">%s</span>", gs_record_scope(r));
@@ -675,16 +683,21 @@ static int record_get(gs_http_req *rq, gs_http_resp *rs, void *app)
 static int status_of(int rc)
 {
     switch (rc) {
-    case GS_ENOTFOUND: return 404;
+    case GS_ENOTFOUND:
+        return 404;
     case GS_EAUTH:
-    case GS_ESCOPE: return 403;
+    case GS_ESCOPE:
+        return 403;
     case GS_EEXIST:
     case GS_ETRANSITION:
-    case GS_ERULE: return 409;
+    case GS_ERULE:
+        return 409;
     case GS_ENOMEM:
     case GS_ESQL:
-    case GS_EIO: return 500;
-    default: return 400;
+    case GS_EIO:
+        return 500;
+    default:
+        return 400;
     }
 }
 
@@ -698,14 +711,18 @@ static void decide(gs_http_req *rq, gs_http_resp *rs, hweb *w, const gs_record *
     gs_errbuf eb = {{0}};
     int rc = edit ? GS_OK : gs_errf(&eb, GS_ENOMEM, "out of memory");
     if (!rc && (!to || !*to))
-        rc = gs_errf(&eb, GS_EINVAL, "%s", hweb_t(rq, "请选择下一步状态", "choose the next status"));
+        rc =
+            gs_errf(&eb, GS_EINVAL, "%s", hweb_t(rq, "请选择下一步状态", "choose the next status"));
     if (!rc)
         rc = gs_record_parse(edit, field("status"), to, &eb);
     /* the same state again only where the table has it (退单) */
     if (!rc && from && !strcmp(from, to) && !gs_incident_can(from, to, GS_ACTOR_CITY))
-        rc = gs_errf(&eb, GS_ETRANSITION, "%s", hweb_t(rq, "状态没有变化 (the status is unchanged)", "the status is unchanged"));
+        rc = gs_errf(
+            &eb, GS_ETRANSITION, "%s",
+            hweb_t(rq, "状态没有变化 (the status is unchanged)", "the status is unchanged"));
     if (!rc && !strcmp(to, "dispatched") && (!assignee || !*assignee))
-        rc = gs_errf(&eb, GS_EINVAL, "%s", hweb_t(rq, "派遣要填写处置人 (assignee)", "a dispatch needs an assignee"));
+        rc = gs_errf(&eb, GS_EINVAL, "%s",
+                     hweb_t(rq, "派遣要填写处置人 (assignee)", "a dispatch needs an assignee"));
     if (!rc && assignee && *assignee)
         rc = gs_record_parse(edit, field("assignee"), assignee, &eb);
     if (!rc && note && *note)
@@ -781,9 +798,10 @@ static void handed_page(gs_http_req *rq, gs_http_resp *rs, hweb *w, const hweb_s
     divisions_of(w, sc, &d);
     hweb_begin(rq, rs, HWEB_QUEUE, hweb_t(rq, "上级交办", "Hand an incident to a village"));
     gs_buf *b = gs_http_out(rs);
-    gs_html_printf(b, "<p>%s</p>\n",
-                   hweb_t(rq, "交办给本辖区的一个村（社区）：村里的电脑下次同步时收到，按工作流程办理。",
-                          "For a village of your area: its PCs receive it at their next sync."));
+    gs_html_printf(
+        b, "<p>%s</p>\n",
+        hweb_t(rq, "交办给本辖区的一个村（社区）：村里的电脑下次同步时收到，按工作流程办理。",
+               "For a village of your area: its PCs receive it at their next sync."));
     if (gs_form_nerrors(fm) || village_err)
         gs_html_printf(b, "<p class=\"err\" role=\"alert\">%s</p>\n",
                        hweb_t(rq, "有错误，未保存：请看各项旁边的说明。",
@@ -805,8 +823,9 @@ static void handed_page(gs_http_req *rq, gs_http_resp *rs, hweb *w, const hweb_s
                    status_label(rq, "accepted"), st && !strcmp(st, "reported") ? " selected" : "",
                    status_label(rq, "reported"));
     gs_form_render(fm, NULL, b);
-    gs_html_printf(b, "<p><button type=\"submit\">%s</button> <a href=\"/incidents\">%s</a></p>\n</form>\n",
-                   hweb_t(rq, "交办", "Hand down"), hweb_t(rq, "取消", "Cancel"));
+    gs_html_printf(
+        b, "<p><button type=\"submit\">%s</button> <a href=\"/incidents\">%s</a></p>\n</form>\n",
+        hweb_t(rq, "交办", "Hand down"), hweb_t(rq, "取消", "Cancel"));
     hweb_end(rq, rs);
     free(d.v);
 }
@@ -875,8 +894,7 @@ static int create(gs_http_req *rq, gs_http_resp *rs, void *app)
     } else {
         gs_buf what = GS_BUF_INIT;
         gs_buf_printf(&what, "incident %s created for village %s (上级交办): %.200s",
-                      gs_record_key(rec), gs_record_scope(rec),
-                      gs_record_str(rec, field("title")));
+                      gs_record_key(rec), gs_record_scope(rec), gs_record_str(rec, field("title")));
         hweb_audit(w, rq, "incident.create", what.data ? what.data : "");
         gs_buf_free(&what);
         char path[160];

@@ -58,7 +58,7 @@ static char id_a1[64], id_a2[64], id_b1[64];
 #define GNB_OK(...)                                                                                \
     do {                                                                                           \
         GNDB(db_b, __VA_ARGS__);                                                                   \
-        ck_assert_msg(R.status == 0, "gridnode(B) %s: exit %d\n%s", #__VA_ARGS__, R.status,      \
+        ck_assert_msg(R.status == 0, "gridnode(B) %s: exit %d\n%s", #__VA_ARGS__, R.status,        \
                       R.err);                                                                      \
     } while (0)
 
@@ -103,8 +103,8 @@ static void setup(void)
           "--out", bundle);
     GNB_OK("init", "--bundle", bundle);
     GNDB(db_b, "incident", "add", "--title", "杜街机密事件", "--category", "dispute",
-         "--description", "别的乡镇的事", "--assignee", "张三", "--reported-at",
-         "2026-11-02 09:00", "--deadline", "2026-11-04");
+         "--description", "别的乡镇的事", "--assignee", "张三", "--reported-at", "2026-11-02 09:00",
+         "--deadline", "2026-11-04");
     take_id(id_b1);
     GNB_OK("sync", "--timeout", "60");
 }
@@ -200,7 +200,6 @@ START_TEST(cli_decisions)
     GH_OK("incident", "update", id_a1, "--status", "dispatched", "--assignee", "王五");
 }
 END_TEST
-
 
 /* How many times needle is in text. */
 static int count_of(const char *text, const char *needle)
@@ -318,8 +317,10 @@ static gst_http_session login_as(const char *login)
     return s;
 }
 
-#define BODY_HAS(a, s)   ck_assert_msg(strstr((a).body, (s)), "page lacks \"%s\":\n%.3000s", (s), (a).body)
-#define BODY_LACKS(a, s) ck_assert_msg(!strstr((a).body, (s)), "page has \"%s\":\n%.3000s", (s), (a).body)
+#define BODY_HAS(a, s)                                                                             \
+    ck_assert_msg(strstr((a).body, (s)), "page lacks \"%s\":\n%.3000s", (s), (a).body)
+#define BODY_LACKS(a, s)                                                                           \
+    ck_assert_msg(!strstr((a).body, (s)), "page has \"%s\":\n%.3000s", (s), (a).body)
 
 /* GET path (its query values already encoded) and checks the status and
  * that nothing of the other township is on the answer. */
@@ -500,7 +501,7 @@ START_TEST(web_township_dispatches)
     BODY_HAS(h, "镇里派遣：请三日内处理");
     BODY_HAS(h, "value=\"dispatched\""); /* 退单/改派 */
     BODY_HAS(h, "退单/改派");
-    BODY_HAS(h, "市级 ");                /* the history names the city's changes */
+    BODY_HAS(h, "市级 "); /* the history names the city's changes */
     gst_http_answer_free(&h);
 
     GN_OK("sync", "--timeout", "60");
@@ -508,7 +509,8 @@ START_TEST(web_township_dispatches)
     char *st = gst_json_get(R.out, "status"), *note = gst_json_get(R.out, "note");
     char *who = gst_json_get(R.out, "assignee");
     ck_assert_msg(st && !strcmp(st, "dispatched"), "status %s", st ? st : "(none)");
-    ck_assert_msg(note && !strcmp(note, "镇里派遣：请三日内处理"), "note %s", note ? note : "(none)");
+    ck_assert_msg(note && !strcmp(note, "镇里派遣：请三日内处理"), "note %s",
+                  note ? note : "(none)");
     ck_assert_msg(who && !strcmp(who, "李四"), "assignee %s", who ? who : "(none)");
     free(st);
     free(note);
