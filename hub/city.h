@@ -32,4 +32,26 @@ int hub_city_close_chain(hub_store *s, const char *origin, gs_errbuf *eb);
  * them when it does not exist). *changed tells whether anything was written. */
 int hub_city_put_diff(hub_store *s, const gs_record *want, bool *changed, gs_errbuf *eb);
 
+/* ---- decisions and 上级交办 (city_decide.c): whole writes, each in its own
+ * transaction, for `gridhub TYPE update` and the city's pages alike ---- */
+
+/* A city decision on a village's record: edit holds the fields to set; its
+ * key and village are taken from cur (the stored record). An incident's
+ * status follows the workflow table for the city (gs_incident_transition
+ * with GS_ACTOR_CITY: GS_ETRANSITION with the core's message); the record
+ * with the edit merged must be complete (gs_record_check); then one city
+ * change, judged by the store as a village's would be (hub_store_append),
+ * in its own transaction. On any error nothing is written. */
+int hub_city_decide(hub_store *s, const gs_record *cur, gs_record *edit, gs_errbuf *eb);
+
+/* 上级交办: a record the city makes for a village. rec holds the fields
+ * given with its village set (a village of the reference data, else
+ * GS_ESCOPE); the id is generated as the PCs make theirs (gs_hlc_new_id),
+ * an incident's reported_at is now when not given, the defaults are applied
+ * and the record must be complete; then one city change in its own
+ * transaction, judged like a village's (references, the hard checks of
+ * derive.h): it reaches the village at its next sync. On success rec holds
+ * the id; on any error nothing is written. */
+int hub_city_create(hub_store *s, gs_record *rec, gs_errbuf *eb);
+
 #endif

@@ -12,19 +12,6 @@
 #include "gridsync/find.h"
 #include "gridsync/rules.h"
 
-/* A city edit of an incident follows the workflow table of the core, as a
- * village's does; closed_at is derived where the change is applied. Returns
- * an exit code. */
-static int incident_rules(const gs_record *cur, const gs_record *edit)
-{
-    int fs = GS_INCIDENT_STATUS;
-    gs_errbuf eb = {{0}};
-    if (gs_record_has(edit, fs) &&
-        gs_incident_transition(gs_record_str(cur, fs), gs_record_str(edit, fs), GS_ACTOR_CITY, &eb))
-        return hub_fail("incident update: %s", eb.msg);
-    return 0;
-}
-
 /* The options of update: the type's fields (--grid for grid_code). */
 static int field_option(const char *name, void *rt)
 {
@@ -136,19 +123,9 @@ int hub_cmd_record(hub_cli *cli)
             print_history(s, cur);
         }
     } else if (!rc) {
-        gs_record_set_str(edit, rt->key, gs_record_key(cur));
-        gs_record_set_str(edit, rt->scope, gs_record_scope(cur));
-        if (rt->id == GS_RT_INCIDENT)
-            rc = incident_rules(cur, edit);
-        gs_record *full = rc ? NULL : gs_record_dup(cur);
-        if (full && (gs_record_merge(full, edit) || gs_record_check(full, GS_CHECK_COMPLETE, &eb)))
+        /* the workflow, completeness and the store's judge: hub_city_decide */
+        if (hub_city_decide(s, cur, edit, &eb))
             rc = hub_fail("%s update: %s", rt->name, eb.msg);
-        gs_record_destroy(&full);
-        if (!rc && (hub_store_begin(s, &eb) || hub_city_put(s, edit, GS_OP_UPSERT, &eb) ||
-                    hub_store_commit(s, &eb))) {
-            hub_store_rollback(s);
-            rc = hub_fail("%s update: %s", rt->name, eb.msg);
-        }
         if (!rc)
             printf("%s\n", gs_record_key(cur));
     }

@@ -409,24 +409,8 @@ int node_store_hash_at(node_store *s, uint64_t seq, uint8_t hash[GS_HASH_LEN], g
 
 void node_store_new_id(node_store *s, char out[37])
 {
-    gs_hlc h = gs_hlc_tick(s->hlc, gs_wall_ms());
-    s->hlc = h; /* ids made in one transaction stay ordered */
-    uint64_t ms = GS_HLC_MS(h);
-    uint8_t b[16];
-    randombytes_buf(b, sizeof b);
-    for (int i = 0; i < 6; i++)
-        b[i] = (uint8_t)(ms >> (40 - 8 * i));
-    b[6] = (uint8_t)(0x70 | (b[6] & 0x0f)); /* version 7 */
-    b[8] = (uint8_t)(0x80 | (b[8] & 0x3f)); /* RFC 4122 variant */
-    static const char hex[] = "0123456789abcdef";
-    char *p = out;
-    for (int i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10)
-            *p++ = '-';
-        *p++ = hex[b[i] >> 4];
-        *p++ = hex[b[i] & 15];
-    }
-    *p = '\0';
+    s->hlc = gs_hlc_tick(s->hlc, gs_wall_ms()); /* ids made in one transaction stay ordered */
+    gs_hlc_new_id(s->hlc, out);
 }
 
 int node_store_import_find(node_store *s, const uint8_t fp[GS_HASH_LEN], const gs_rectype *rt,

@@ -253,12 +253,13 @@ int gs_cli_date(const gs_cli *cli, const char *cmd, const char *opt, const char 
 /* ---- TYPE list ------------------------------------------------------------ */
 
 enum { L_STATUS, L_CATEGORY, L_GRID, L_VILLAGE, L_SINCE, L_UNTIL, L_TEXT, L_FORMAT, L_REPORTER,
-       L_OVERDUE };
+       L_OVERDUE, L_COUNTY, L_TOWNSHIP, L_ASSIGNEE };
 static const gs_cli_opt list_opts[] = {
     {"--status", true, L_STATUS},   {"--category", true, L_CATEGORY}, {"--grid", true, L_GRID},
     {"--village", true, L_VILLAGE}, {"--since", true, L_SINCE},       {"--until", true, L_UNTIL},
     {"--text", true, L_TEXT},       {"--format", true, L_FORMAT},     {"--reporter", true, L_REPORTER},
-    {"--overdue", false, L_OVERDUE}, {NULL, false, 0}};
+    {"--overdue", false, L_OVERDUE}, {"--county", true, L_COUNTY},  {"--township", true, L_TOWNSHIP},
+    {"--assignee", true, L_ASSIGNEE}, {NULL, false, 0}};
 
 int gs_cli_list_parse(const gs_cli *cli, gs_cli_list *q)
 {
@@ -268,13 +269,15 @@ int gs_cli_list_parse(const gs_cli *cli, gs_cli_list *q)
     memset(q, 0, sizeof *q);
     if (gs_cli_wants_help(cli->argc, cli->argv)) {
         printf("usage: %s %s list [--status S] [--category C] [--grid CODE] [--village CODE]\n"
+               "       [--county CODE] [--township CODE] [--assignee NAME]\n"
                "       [--since DATE] [--until DATE] [--text TEXT] [--reporter NAME] [--overdue]\n"
                "       [--format table|csv|json] [--json] [--db PATH]\n\n"
                "列出%s: lists the %s records, in id order (oldest first), that pass every\n"
                "filter given. --category takes the categories under it too (safety: safety.fire);\n"
-               "--text finds text in titles, descriptions, names and notes; --reporter takes the\n"
-               "reporter's name as entered; --overdue keeps incidents past their deadline that\n"
-               "are not closed (超期); --since and --until\n"
+               "--county (6 digits) and --township (9 digits) keep the villages of that division;\n"
+               "--text finds text in titles, descriptions, names and notes; --reporter and\n"
+               "--assignee take the name as entered; --overdue keeps incidents past their deadline\n"
+               "that are not closed (超期); --since and --until\n"
                "(inclusive) read the record's %s, as 2026-11-28, 2026/11/28 or 2026年11月28日.\n",
                prog, rt->name, rt->label_zh, rt->name, d >= 0 ? rt->fields[d].label_zh : "date");
         q->help = true;
@@ -301,6 +304,9 @@ int gs_cli_list_parse(const gs_cli *cli, gs_cli_list *q)
     if (gs_cli_arg(&a, L_UNTIL) &&
         (rc = gs_cli_date(cli, cmd, "--until", gs_cli_arg(&a, L_UNTIL), q->until)))
         return rc;
+    f.county = gs_cli_arg(&a, L_COUNTY);
+    f.township = gs_cli_arg(&a, L_TOWNSHIP);
+    f.assignee = gs_cli_arg(&a, L_ASSIGNEE);
     f.since = gs_cli_arg(&a, L_SINCE) ? q->since : NULL;
     f.until = gs_cli_arg(&a, L_UNTIL) ? q->until : NULL;
     q->filter = f;

@@ -33,6 +33,8 @@ int gs_find_date_field(const gs_rectype *rt)
 typedef struct binds {
     const char *v[48];
     int n;
+    char upper[3][14]; /* the ends of the areas' ranges (filter_area) */
+    int nupper;
 } binds;
 
 /* The field of rt that an incident filter reads (f, a GS_INCIDENT_*
@@ -168,6 +170,37 @@ bool gs_find_days_left(const gs_record *r, const char *today, int64_t *days)
     return true;
 }
 
+/* Adds "AND village in the area": the village codes that start with code,
+ * as a range of the village column (codes are digits: code up to code
+ * followed by ':', the character after '9'). code must have one of the
+ * lengths in digits (up to 3 of them, 0-ended) and be digits only. */
+static int filter_area(const gs_rectype *rt, const char *opt, const char *code, const int *lengths,
+                       const char *what, gs_buf *sql, binds *b, gs_errbuf *eb)
+{
+    if (!code)
+        return GS_OK;
+    if (rt->scope < 0)
+        return gs_errf(eb, GS_EINVAL, "%s: %s (%s) 不属于村 (is not village data)", opt,
+                       rt->label_zh, rt->name);
+    size_t n = strlen(code);
+    bool ok = n > 0 || lengths[0] == 0;
+    for (size_t i = 0; i < n && ok; i++)
+        ok = code[i] >= '0' && code[i] <= '9';
+    bool len_ok = false;
+    for (int i = 0; lengths[i] >= 0; i++)
+        len_ok |= n == (size_t)lengths[i];
+    if (!ok || !len_ok)
+        return gs_errf(eb, GS_EINVAL, "%s \"%.40s\": %s", opt, code, what);
+    if (!n || b->nupper >= 3)
+        return GS_OK; /* "": every village */
+    char *up = b->upper[b->nupper++];
+    snprintf(up, sizeof b->upper[0], "%s:", code);
+    gs_buf_printf(sql, " AND %1$s >= ? AND %1$s < ?", rt->fields[rt->scope].name);
+    b->v[b->n++] = code;
+    b->v[b->n++] = up;
+    return GS_OK;
+}
+
 /* Appends the WHERE conditions of f (after "WHERE _deleted = 0"), with the
  * values to bind in b (canonical ones kept in vals). */
 static int where_of(const gs_rectype *rt, const gs_find_filter *f, gs_record *vals,
@@ -191,6 +224,21 @@ static int where_of(const gs_rectype *rt, const gs_find_filter *f, gs_record *va
     if (!rc)
         rc = filter_on(rt, vals, "--village", rt->scope, "village", f->village, "%s = ?", 1, sql,
                        b, eb);
+    if (!rc)
+        rc = filter_on(rt, vals, "--assignee", incident_field(rt, GS_INCIDENT_ASSIGNEE), "assignee",
+                       f->assignee, "%s = ?", 1, sql, b, eb);
+    static const int county_len[] = {6, -1}, township_len[] = {9, -1},
+                     within_len[] = {0, 6, 9, 12, -1};
+    if (!rc)
+        rc = filter_area(rt, "--county", f->county, county_len,
+                         "县区编码是 6 位数字 (a county's code is 6 digits)", sql, b, eb);
+    if (!rc)
+        rc = filter_area(rt, "--township", f->township, township_len,
+                         "乡镇编码是 9 位数字 (a township's code is 9 digits)", sql, b, eb);
+    if (!rc)
+        rc = filter_area(rt, "--within", f->within, within_len,
+                         "区划编码是 6、9 或 12 位数字 (a division's code is 6, 9 or 12 digits)",
+                         sql, b, eb);
     if (!rc && f->overdue) {
         if (rt->id != GS_RT_INCIDENT)
             return gs_errf(eb, GS_EINVAL, "--overdue: %s (%s) 没有处置期限 (has no deadline)",
@@ -201,6 +249,27 @@ static int where_of(const gs_rectype *rt, const gs_find_filter *f, gs_record *va
     if (!rc)
         rc = filter_range_text(rt, f, sql, b, eb);
     return rc;
+}
+
+/* Appends the keys of the queue's order (GS_FIND_DEADLINE) to sql: closed
+ * ones last, then by deadline (none last), the type's date newest first,
+ * the id; false (nothing appended) for a type other than incidents (the
+ * only one with a deadline and a status). */
+static bool queue_keys(const gs_rectype *rt, gs_buf *sql)
+{
+    int d = gs_find_date_field(rt);
+    if (rt->id != GS_RT_INCIDENT || d < 0)
+        return false;
+    gs_buf_putc(sql, '(');
+    bool any = false;
+    for (int st = 0; st < GS_ST__COUNT; st++)
+        if (gs_status_is_closed((gs_status)st)) {
+            gs_buf_printf(sql, "%sstatus = '%s'", any ? " OR " : "", gs_status_names[st]);
+            any = true;
+        }
+    gs_buf_printf(sql, "), (deadline IS NULL), deadline, %s DESC, %s DESC", rt->fields[d].name,
+                  rt->fields[rt->key].name);
+    return true;
 }
 
 /* Binds b's values to st from parameter from + 1 on. */
@@ -261,6 +330,8 @@ int gs_find_list(sqlite3 *db, const gs_rectype *rt, const gs_find_filter *f, gs_
         if (d >= 0)
             gs_buf_printf(&sql, "%s DESC, ", rt->fields[d].name);
         gs_buf_printf(&sql, "%s DESC", rt->fields[rt->key].name);
+    } else if (f->order == GS_FIND_DEADLINE && queue_keys(rt, &sql)) {
+        /* the queue's keys are written */
     } else {
         gs_buf_printf(&sql, "%s", rt->fields[rt->key].name);
     }

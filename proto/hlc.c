@@ -9,6 +9,8 @@
 #include <inttypes.h>
 #include <time.h>
 
+#include <sodium.h>
+
 #include "gridsync/buf.h"
 #include "gridsync/hlc.h"
 
@@ -47,4 +49,24 @@ void gs_hlc_format(gs_hlc h, gs_buf *b)
     gmtime_r(&t, &tm);
     gs_buf_printf(b, "%04d-%02d-%02dT%02d:%02d:%02d.%03u+08:00", tm.tm_year + 1900, tm.tm_mon + 1,
                   tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned)(ms % 1000));
+}
+
+void gs_hlc_new_id(gs_hlc h, char out[37])
+{
+    uint64_t ms = GS_HLC_MS(h);
+    uint8_t b[16];
+    randombytes_buf(b, sizeof b);
+    for (int i = 0; i < 6; i++)
+        b[i] = (uint8_t)(ms >> (40 - 8 * i));
+    b[6] = (uint8_t)(0x70 | (b[6] & 0x0f)); /* version 7 */
+    b[8] = (uint8_t)(0x80 | (b[8] & 0x3f)); /* RFC 4122 variant */
+    static const char hex[] = "0123456789abcdef";
+    char *p = out;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            *p++ = '-';
+        *p++ = hex[b[i] >> 4];
+        *p++ = hex[b[i] & 15];
+    }
+    *p = '\0';
 }

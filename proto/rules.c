@@ -643,6 +643,12 @@ int gs_incident_transition(const char *from, const char *to, unsigned who, gs_er
     return rc;
 }
 
+bool gs_incident_can(const char *from, const char *to, unsigned who)
+{
+    int f = status_index(from), t = status_index(to);
+    return f >= 0 && t >= 0 && allowed((gs_status)f, (gs_status)t, who);
+}
+
 bool gs_status_is_closed(gs_status s)
 {
     return s == GS_ST_CLOSED || s == GS_ST_EVALUATED || s == GS_ST_REJECTED;

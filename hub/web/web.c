@@ -5,9 +5,8 @@
  * every page shares (hweb_begin/hweb_end), and the route table assembled
  * from the page groups.
  *
- * Each page group (dashboard.c, queue.c ...) defines its own route table;
- * this file names them weak, so the program serves whatever groups are
- * built in and a new group needs no edit here.
+ * Each page group (dashboard.c, queue.c ...) defines its own route table
+ * (declared in web.h); this file puts them together, login first.
  *
  * Every page needs a login: the HTTP layer asks check_login for a password
  * and user_ok on every request, so a user disabled (here or by `gridhub
@@ -35,14 +34,6 @@
 /* The assets compiled in (hub/web/assets/ and the desk's app.css). */
 extern const gs_http_asset hweb_assets[];
 extern const size_t hweb_assets_count;
-
-/* The page groups' tables: weak, so that a group not built in is NULL. */
-extern const gs_http_route hweb_dashboard_routes[] __attribute__((weak));
-extern const gs_http_route hweb_queue_routes[] __attribute__((weak));
-extern const gs_http_route hweb_health_routes[] __attribute__((weak));
-extern const gs_http_route hweb_registry_routes[] __attribute__((weak));
-extern const gs_http_route hweb_report_routes[] __attribute__((weak));
-extern const gs_http_route hweb_user_routes[] __attribute__((weak));
 
 #define MIN_PASSWORD_CHARS 8
 #define WEB_BUSY_MS        5000 /* a write waits this long for serve's transaction */
@@ -469,14 +460,14 @@ static gs_http_route *all_routes(size_t *n)
                                      hweb_user_routes};
     size_t total = 0;
     for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++)
-        for (const gs_http_route *r = groups[g]; r && r->path; r++)
+        for (const gs_http_route *r = groups[g]; r->path; r++)
             total++;
     gs_http_route *all = calloc(total + 1, sizeof *all);
     if (!all)
         return NULL;
     *n = 0;
     for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++)
-        for (const gs_http_route *r = groups[g]; r && r->path; r++)
+        for (const gs_http_route *r = groups[g]; r->path; r++)
             all[(*n)++] = *r;
     return all;
 }

@@ -163,8 +163,8 @@ typedef struct gs_cli_list {
 } gs_cli_list;
 
 /* Parses `TYPE list [--status S] [--category C] [--grid CODE] [--village
- * CODE] [--since DATE] [--until DATE] [--text T] [--reporter NAME] [--overdue]
- * [--format F]` (argv[0] is
+ * CODE] [--county CODE] [--township CODE] [--assignee NAME] [--since DATE]
+ * [--until DATE] [--text T] [--reporter NAME] [--overdue] [--format F]` (argv[0] is
  * "list", cli->rt the type), or prints its help. GS_CLI_OK, or the exit code
  * of the usage error printed. */
 int gs_cli_list_parse(const gs_cli *cli, gs_cli_list *q);

@@ -30,6 +30,9 @@
 typedef enum {
     GS_FIND_BY_ID,  /* id order: oldest first for generated ids (the command line's) */
     GS_FIND_URGENT, /* overdue ones first, then newest first (by the type's date) */
+    GS_FIND_DEADLINE, /* open ones by deadline, so overdue first, then the nearest
+                       * (none last), then the closed ones; newest first within a
+                       * day: the city's queue */
 } gs_find_order;
 
 /* What `TYPE list` asks for; NULL is "any". Values are as a user types them
@@ -52,6 +55,13 @@ typedef struct gs_find_filter {
     int64_t offset;       /* ... after skipping this many */
     int64_t *total;       /* when not NULL, set to how many records pass the filter,
                            * whatever the page (for "共 N 条") */
+    /* Areas, for the city's users and lists (village data only): */
+    const char *county;   /* a county's code (6 digits): its villages */
+    const char *township; /* a township's code (9 digits): its villages */
+    const char *within;   /* a division code of 6, 9 or 12 digits, or "" for all:
+                           * the villages whose codes start with it (a web user's
+                           * scope, hweb_scope's prefix) */
+    const char *assignee; /* the assignee field, as typed (trimmed) */
 } gs_find_filter;
 
 /* Reads a --since/--until value as entry reads a date (2026-11-28,

@@ -27,6 +27,11 @@ gs_hlc gs_hlc_tick(gs_hlc last, uint64_t wall_ms);
 gs_hlc gs_hlc_recv(gs_hlc last, gs_hlc remote, uint64_t wall_ms);
 /* The current wall clock in milliseconds since the epoch. */
 uint64_t gs_wall_ms(void);
+/* A new record id, as both programs make them (a record created on a PC,
+ * an incident the city hands to a village): a UUID version 7 whose time is
+ * h's milliseconds and the rest random ("0193a5c2-7e4f-7abc-9d01-…"), so
+ * ids made later sort later. */
+void gs_hlc_new_id(gs_hlc h, char out[37]);
 /* Appends "2026-11-28T22:05:07.123+08:00" for the physical part of h. */
 struct gs_buf;
 void gs_hlc_format(gs_hlc h, struct gs_buf *b);

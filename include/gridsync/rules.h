@@ -252,6 +252,10 @@ enum { GS_ACTOR_VILLAGE = 1u, GS_ACTOR_CITY = 2u };
  * to 结案(closed); allowed next: ..." in eb. The workflow is one table in
  * rules.c, used by gridnode and gridhub alike. */
 int gs_incident_transition(const char *from, const char *to, unsigned who, gs_errbuf *eb);
+/* True when the workflow table lists the step from -> to for who: the
+ * buttons a page offers. Unlike gs_incident_transition the same state again
+ * is a step only where the table has it (退单: dispatched -> dispatched). */
+bool gs_incident_can(const char *from, const char *to, unsigned who);
 /* True for states in which an incident counts as closed in reports. */
 bool gs_status_is_closed(gs_status s);
 

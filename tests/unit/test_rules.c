@@ -857,6 +857,30 @@ START_TEST(test_transition_forbidden)
 }
 END_TEST
 
+/* The buttons of the city's queue (gs_incident_can): exactly the listed
+ * steps, the same state again only for 退单 (dispatched → dispatched), and
+ * nothing for a name that is no status. */
+START_TEST(test_incident_can)
+{
+    for (int f = 0; f < GS_ST__COUNT; f++)
+        for (int t = 0; t < GS_ST__COUNT; t++) {
+            bool listed = false;
+            for (size_t i = 0; i < COUNT_OF(allowed_vecs); i++)
+                listed |=
+                    allowed_vecs[i].from == (gs_status)f && allowed_vecs[i].to == (gs_status)t;
+            ck_assert_msg(gs_incident_can(gs_status_names[f], gs_status_names[t], GS_ACTOR_CITY) ==
+                              listed,
+                          "%s -> %s", gs_status_names[f], gs_status_names[t]);
+        }
+    ck_assert(gs_incident_can("dispatched", "dispatched", GS_ACTOR_CITY));
+    ck_assert(!gs_incident_can("accepted", "accepted", GS_ACTOR_CITY));
+    ck_assert(!gs_incident_can("reported", "closed", GS_ACTOR_CITY));
+    ck_assert(!gs_incident_can("reported", "accepted", 0));
+    ck_assert(!gs_incident_can("reported' OR 1=1", "accepted", GS_ACTOR_CITY));
+    ck_assert(!gs_incident_can(NULL, "accepted", GS_ACTOR_CITY));
+}
+END_TEST
+
 /* Nothing is allowed beyond the list above. */
 START_TEST(test_transition_matrix)
 {
@@ -960,6 +984,7 @@ static Suite *rules_suite(void)
     tc = tcase_create("incident_status");
     LOOP(tc, test_transition_allowed, allowed_vecs);
     LOOP(tc, test_transition_forbidden, forbidden_vecs);
+    tcase_add_test(tc, test_incident_can);
     tcase_add_test(tc, test_transition_matrix);
     LOOP(tc, test_status_next, next_vecs);
     suite_add_tcase(s, tc);
