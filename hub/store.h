@@ -34,6 +34,7 @@
 #include "gridsync/find.h"
 #include "gridsync/msg.h"
 #include "gridsync/replica.h"
+#include "gridsync/stmt.h"
 
 #define HUB_SCHEMA_VERSION 3 /* 2: the change log's log_hash column; 3: derived values recomputed */
 #define HUB_APP_ID "gridsync-hub"
@@ -70,6 +71,9 @@ int hub_store_open(hub_store **out, const char *path, gs_errbuf *eb);
 void hub_store_close(hub_store **sp);
 /* The connection, for the read-only reports only. */
 sqlite3 *hub_store_db(hub_store *s);
+/* The store's cache of prepared statements (gridsync/stmt.h), for the
+ * store's own files (store_users.c). */
+gs_stmts **hub_store_stmts(hub_store *s);
 /* The database file's path (what it was opened as; "" for a temporary one). */
 const char *hub_store_path(hub_store *s);
 gs_replica *hub_store_replica(hub_store *s);

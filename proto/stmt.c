@@ -255,3 +255,9 @@ int gs_log_hash_at(gs_stmts **cache, sqlite3 *db, const char *origin, uint64_t s
     gs_stmt_done(st);
     return found ? GS_OK : GS_ENOTFOUND;
 }
+
+void gs_col_text(sqlite3_stmt *st, int col, char *dst, size_t cap)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    snprintf(dst, cap, "%s", t ? (const char *)t : "");
+}

@@ -112,4 +112,8 @@ int gs_store_create_db(const gs_store_kind *k, const char *path, const char *con
 int gs_store_open_db(const gs_store_kind *k, const char *path, sqlite3 **db, gs_stmts **cache,
                      int *version, gs_errbuf *eb);
 
+/* Copies column col of the current row as text into dst (cap bytes,
+ * truncated, NUL-terminated); "" for NULL. */
+void gs_col_text(sqlite3_stmt *st, int col, char *dst, size_t cap);
+
 #endif

@@ -60,6 +60,14 @@ void pg_list_free(pg_list *l);
 /* The village's name (its division's), else the node's name, else its code. */
 void pg_village_name(node_store *s, char *out, size_t cap);
 
+/* The figures of an election the sheet and the record page show, in
+ * order, ending with -1 (elections.c). */
+extern const int pg_election_cells[];
+/* The record page of a stored election e and its candidates c. */
+int pg_election_page(gs_http_req *rq, gs_http_resp *rs, const gs_record *e, const pg_list *c);
+/* The A4 选举结果报告单 of e and c: a page of its own, print.css for paper. */
+int pg_election_print(gs_http_resp *rs, nweb *w, const gs_record *e, const pg_list *c);
+
 /* The desk of a handler's app pointer. */
 static inline nweb *pg_web(void *app)
 {
