@@ -163,78 +163,13 @@ static void after_save(const gs_record *rec, char *path, size_t cap)
     }
 }
 
-/* Shows the form fm (cur: the record edited, or NULL) posting to action. */
-static void form_page(gs_http_req *rq, gs_http_resp *rs, const gs_form *fm, const gs_record *cur,
-                      const char *action, const char *title)
-{
-    nweb_begin(rq, rs, NWEB_COUNCILS, title);
-    gs_buf *b = gs_http_out(rs);
-    gs_buf_puts(b, "<link rel=\"stylesheet\" href=\"/static/pages.css\">\n");
-    gs_html_printf(b, "<form method=\"post\" action=\"%s\" class=\"record\">\n", action);
-    nweb_csrf_field(rq, b);
-    gs_form_render(fm, cur, b);
-    gs_buf_printf(b, "<p><button type=\"submit\" class=\"primary\">%s</button></p></form>\n",
-                  nweb_t(rq, "保存", "Save"));
-    nweb_end(rq, rs);
-}
-
-/* GET or POST of a form of rt: cur is the record edited (NULL: a new one;
- * the caller keeps it), field preset_field (< 0: none) starts as preset. */
+/* GET or POST of a form of rt on the 红白理事会 tab (pages.c). */
 static int form_handler(gs_http_req *rq, gs_http_resp *rs, nweb *w, const gs_rectype *rt,
                         const gs_record *cur, const char *action, int preset_field,
                         const char *preset)
 {
-    gs_form *fm = nweb_form(rq, w, rt, cur ? GS_FORM_UPDATE : GS_FORM_CREATE);
-    if (!fm)
-        return GS_ENOMEM;
-    if (preset_field >= 0 && preset && *preset)
-        gs_form_preset(fm, preset_field, preset);
-    char title[160];
-    snprintf(title, sizeof title, "%s%s",
-             cur ? nweb_t(rq, "修改", "Edit ") : nweb_t(rq, "登记", "New "), rt->label_zh);
-    int rc = GS_OK;
-    if (!strcmp(gs_http_method(rq), "POST")) {
-        nweb_form_take(rq, fm);
-        gs_record *rec = gs_record_new(rt);
-        if (!rec) {
-            gs_form_destroy(&fm);
-            return GS_ENOMEM;
-        }
-        if (cur)
-            gs_record_set_str(rec, rt->key, gs_record_key(cur));
-        int src = nweb_form_save(w, fm, rec, !cur, cur, NULL);
-        if (!src) {
-            char path[160];
-            after_save(rec, path, sizeof path);
-            gs_record_destroy(&rec);
-            gs_form_destroy(&fm);
-            return gs_http_redirect(rs, path);
-        }
-        gs_record_destroy(&rec);
-        gs_http_set_status(rs, nweb_status_of(src));
-    }
-    form_page(rq, rs, fm, cur, action, title);
-    gs_form_destroy(&fm);
-    return rc;
-}
-
-/* The record of rt whose id is the tail's first part; *what: the rest. A
- * 404 answered (returns 1) when there is none. */
-static int load(gs_http_req *rq, gs_http_resp *rs, nweb *w, const gs_rectype *rt, gs_record **out,
-                const char **what)
-{
-    const char *tail = gs_http_tail(rq);
-    size_t n = strcspn(tail, "/");
-    char id[80];
-    *what = tail + n;
-    if (!n || n >= sizeof id)
-        return gs_http_error(rq, rs, 404, NULL, "没有这条%s (not found)", rt->label_zh), 1;
-    memcpy(id, tail, n);
-    id[n] = '\0';
-    gs_errbuf eb = {{0}};
-    if (node_store_find(w->store, rt, id, out, &eb))
-        return gs_http_error(rq, rs, 404, NULL, "%s", eb.msg), 1;
-    return 0;
+    return pg_form_handler(rq, rs, w, NWEB_COUNCILS, rt, cur, action, preset_field, preset,
+                           after_save);
 }
 
 /* ---- councils ------------------------------------------------------------------ */
@@ -301,7 +236,7 @@ static int h_council(gs_http_req *rq, gs_http_resp *rs, void *app)
     nweb *w = pg_web(app);
     gs_record *c = NULL;
     const char *what;
-    if (load(rq, rs, w, gs_rectype_get(GS_RT_COUNCIL), &c, &what))
+    if (pg_load(rq, rs, w, gs_rectype_get(GS_RT_COUNCIL), &c, &what))
         return GS_OK;
     int rc = GS_OK;
     if (!strcmp(what, "/edit")) {
@@ -335,7 +270,7 @@ static int h_member(gs_http_req *rq, gs_http_resp *rs, void *app)
     nweb *w = pg_web(app);
     gs_record *m = NULL;
     const char *what;
-    if (load(rq, rs, w, gs_rectype_get(GS_RT_MEMBER), &m, &what))
+    if (pg_load(rq, rs, w, gs_rectype_get(GS_RT_MEMBER), &m, &what))
         return GS_OK;
     int rc;
     if (!strcmp(what, "/edit")) {
@@ -424,7 +359,7 @@ static int h_affair(gs_http_req *rq, gs_http_resp *rs, void *app)
     nweb *w = pg_web(app);
     gs_record *a = NULL;
     const char *what;
-    if (load(rq, rs, w, gs_rectype_get(GS_RT_AFFAIR), &a, &what))
+    if (pg_load(rq, rs, w, gs_rectype_get(GS_RT_AFFAIR), &a, &what))
         return GS_OK;
     int rc = GS_OK;
     if (!strcmp(what, "/edit")) {

@@ -239,8 +239,9 @@ static int list_page(gs_http_req *rq, gs_http_resp *rs, void *app)
 
     nweb_begin(rq, rs, NWEB_INCIDENTS, nweb_t(rq, "网格事件", "Incidents"));
     gs_buf *b = gs_http_out(rs);
-    gs_html_printf(b, "<p><a class=\"button\" href=\"/incidents/new\">%s</a></p>\n",
-                   nweb_t(rq, "登记新事件", "New incident"));
+    gs_html_printf(b, "<p><a class=\"button\" href=\"/incidents/new\">%s</a> "
+                      "<a href=\"/grids\">%s</a></p>\n",
+                   nweb_t(rq, "登记新事件", "New incident"), nweb_t(rq, "网格管理", "Grids"));
     filter_form(rq, w, b);
     if (rc) {
         gs_html_printf(b, "<p class=\"err\" role=\"alert\">%s</p>\n", eb.msg);

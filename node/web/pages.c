@@ -131,3 +131,75 @@ void pg_village_name(node_store *s, char *out, size_t cap)
     snprintf(out, cap, "%s", name ? name : id->name[0] ? id->name : id->village);
     gs_record_destroy(&d);
 }
+
+/* ---- a record's form page ------------------------------------------------- */
+
+/* Shows the form fm (cur: the record edited, or NULL) posting to action. */
+static void form_page(gs_http_req *rq, gs_http_resp *rs, nweb_tab tab, const gs_form *fm,
+                      const gs_record *cur, const char *action, const char *title)
+{
+    nweb_begin(rq, rs, tab, title);
+    gs_buf *b = gs_http_out(rs);
+    gs_buf_puts(b, "<link rel=\"stylesheet\" href=\"/static/pages.css\">\n");
+    gs_html_printf(b, "<form method=\"post\" action=\"%s\" class=\"record\">\n", action);
+    nweb_csrf_field(rq, b);
+    gs_form_render(fm, cur, b);
+    gs_buf_printf(b, "<p><button type=\"submit\" class=\"primary\">%s</button></p></form>\n",
+                  nweb_t(rq, "保存", "Save"));
+    nweb_end(rq, rs);
+}
+
+int pg_form_handler(gs_http_req *rq, gs_http_resp *rs, nweb *w, nweb_tab tab,
+                    const gs_rectype *rt, const gs_record *cur, const char *action,
+                    int preset_field, const char *preset, pg_after_save_fn after_save)
+{
+    gs_form *fm = nweb_form(rq, w, rt, cur ? GS_FORM_UPDATE : GS_FORM_CREATE);
+    if (!fm)
+        return GS_ENOMEM;
+    if (preset_field >= 0 && preset && *preset)
+        gs_form_preset(fm, preset_field, preset);
+    char title[160];
+    snprintf(title, sizeof title, "%s%s",
+             cur ? nweb_t(rq, "修改", "Edit ") : nweb_t(rq, "登记", "New "), rt->label_zh);
+    int rc = GS_OK;
+    if (!strcmp(gs_http_method(rq), "POST")) {
+        nweb_form_take(rq, fm);
+        gs_record *rec = gs_record_new(rt);
+        if (!rec) {
+            gs_form_destroy(&fm);
+            return GS_ENOMEM;
+        }
+        if (cur)
+            gs_record_set_str(rec, rt->key, gs_record_key(cur));
+        int src = nweb_form_save(w, fm, rec, !cur, cur, NULL);
+        if (!src) {
+            char path[160];
+            after_save(rec, path, sizeof path);
+            gs_record_destroy(&rec);
+            gs_form_destroy(&fm);
+            return gs_http_redirect(rs, path);
+        }
+        gs_record_destroy(&rec);
+        gs_http_set_status(rs, nweb_status_of(src));
+    }
+    form_page(rq, rs, tab, fm, cur, action, title);
+    gs_form_destroy(&fm);
+    return rc;
+}
+
+int pg_load(gs_http_req *rq, gs_http_resp *rs, nweb *w, const gs_rectype *rt, gs_record **out,
+            const char **what)
+{
+    const char *tail = gs_http_tail(rq);
+    size_t n = strcspn(tail, "/");
+    char id[80];
+    *what = tail + n;
+    if (!n || n >= sizeof id)
+        return gs_http_error(rq, rs, 404, NULL, "没有这条%s (not found)", rt->label_zh), 1;
+    memcpy(id, tail, n);
+    id[n] = '\0';
+    gs_errbuf eb = {{0}};
+    if (node_store_find(w->store, rt, id, out, &eb))
+        return gs_http_error(rq, rs, 404, NULL, "%s", eb.msg), 1;
+    return 0;
+}

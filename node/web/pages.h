@@ -68,6 +68,21 @@ int pg_election_page(gs_http_req *rq, gs_http_resp *rs, const gs_record *e, cons
 /* The A4 选举结果报告单 of e and c: a page of its own, print.css for paper. */
 int pg_election_print(gs_http_resp *rs, nweb *w, const gs_record *e, const pg_list *c);
 
+/* Where the page of a record just saved is ("/council/ID"), into path. */
+typedef void (*pg_after_save_fn)(const gs_record *rec, char *path, size_t cap);
+/* GET or POST of the form of rt on tab: cur is the record edited (NULL: a
+ * new one; the caller keeps it), field preset_field (< 0: none) starts as
+ * preset. A POST saved redirects to after_save's path; one refused shows
+ * the form again with what was typed and each message beside its field. */
+int pg_form_handler(gs_http_req *rq, gs_http_resp *rs, nweb *w, nweb_tab tab,
+                    const gs_rectype *rt, const gs_record *cur, const char *action,
+                    int preset_field, const char *preset, pg_after_save_fn after_save);
+/* The record of rt whose id is the request's tail up to a '/', in *out
+ * (the caller's); *what: the rest of the tail. 0, or 1 with a 404 answered
+ * when there is none. */
+int pg_load(gs_http_req *rq, gs_http_resp *rs, nweb *w, const gs_rectype *rt, gs_record **out,
+            const char **what);
+
 /* The desk of a handler's app pointer. */
 static inline nweb *pg_web(void *app)
 {

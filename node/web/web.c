@@ -394,7 +394,7 @@ static const char web_help[] =
 /* The routes of every page group, in one table. */
 static gs_http_route *all_routes(size_t *n)
 {
-    const gs_http_route *groups[] = {nweb_home_routes,     nweb_incident_routes,
+    const gs_http_route *groups[] = {nweb_home_routes,     nweb_incident_routes, nweb_grid_routes,
                                      nweb_election_routes, nweb_council_routes,
                                      nweb_transfer_routes, nweb_sync_routes,
                                      nweb_api_routes};

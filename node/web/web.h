@@ -111,6 +111,7 @@ int nweb_filter(gs_http_req *rq, const gs_rectype *rt, gs_find_filter *f, char s
 /* Route tables of the page groups (each ends with {NULL}). */
 extern const gs_http_route nweb_home_routes[];
 extern const gs_http_route nweb_incident_routes[];
+extern const gs_http_route nweb_grid_routes[];
 extern const gs_http_route nweb_election_routes[];
 extern const gs_http_route nweb_council_routes[];
 extern const gs_http_route nweb_transfer_routes[];

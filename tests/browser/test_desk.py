@@ -100,15 +100,39 @@ def count(env, what):
 # ---- scenarios ---------------------------------------------------------------------
 
 def incident_from_form_to_closed(env):
-    """A clerk records an incident from the form, picking the category and
-    the grid by name; a wrong deadline is refused beside its field with
+    """A clerk registers the village's grids, then records an incident from
+    the form, picking the category and the grid by name; a wrong deadline is refused beside its field with
     nothing stored; then the incident goes through its workflow to 结案, the
     record page offering only the steps the workflow allows."""
-    desk(env)
-    env.go("/")
-    click_button(env, "登记新事件") if buttons(env).count("登记新事件") else env.go("/incidents/new")
-    if "/incidents/new" not in env.driver.current_url:
-        env.go("/incidents/new")
+    desk(env, grids=False)
+    # the village's grids first, on the desk: a code one digit short is refused
+    env.go("/incidents")
+    click_button(env, "网格管理")
+    click_button(env, "登记网格")
+    fill(env, "code", V + "01")
+    fill(env, "name", "第一网格(营王东组)")
+    fill(env, "kind", "综合网格")
+    fill(env, "households", "236")
+    fill(env, "worker", "马丽")
+    click_button(env, "保存")
+    err = wait_for(env, "the grid code's message",
+                   lambda: " ".join(e.text for e in all_css(env, ".err")))
+    assert "网格编码" in err, err
+    assert count(env, "grid") == 0, "a refused grid was stored"
+    fill(env, "code", V + "001")
+    click_button(env, "保存")
+    wait_for(env, "the grids", lambda: "第一网格(营王东组)" in env.text() and
+             "/grids" in env.driver.current_url and "/new" not in env.driver.current_url)
+    click_button(env, "登记网格")
+    fill(env, "code", V + "002")
+    fill(env, "name", "第二网格(营王西组)")
+    fill(env, "worker", "李强")
+    click_button(env, "保存")
+    wait_for(env, "the second grid", lambda: "第二网格(营王西组)" in env.text())
+    assert count(env, "grid") == 2
+    env.shot("desk-grids")
+    env.go("/incidents")
+    click_button(env, "登记新事件")
     fill(env, "category", "邻里纠纷")
     fill(env, "grid_code", "第一网格")
     fill(env, "title", "楼上漏水引发邻里纠纷<script>alert(1)</script>")
