@@ -513,6 +513,8 @@ static void measure(figure *fg, const char *what, const char *method, const char
     fg->p90 = quantile(v, runs, 0.9);
     fg->p99 = quantile(v, runs, 0.99);
     fg->max = v[runs - 1];
+    /* as it goes, for a long run whose stdout is a file */
+    fprintf(stderr, PROG ": %s: p50 %.1f ms, p99 %.1f ms\n", what, fg->p50, fg->p99);
     free(v);
 }
 
