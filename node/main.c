@@ -438,7 +438,7 @@ static const gs_cli_cmd commands[] = {
      "状态 records, changes waiting for sync, rejected changes, clock skew", "[--json]", 0},
     {"web", node_cmd_web,
      "村级工作台 serve the village's pages in a browser (loopback; a password for a LAN)",
-     "[--port 8080] [--bind 127.0.0.1] [--no-browser] | passwd", GS_CLI_SPLIT_EQUALS},
+     "[--port 8080] [--bind 127.0.0.1] [--no-browser] | passwd", 0},
     {NULL, NULL, NULL, NULL, 0},
 };
 

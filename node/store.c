@@ -73,21 +73,22 @@ static void closed_list(gs_buf *b)
         }
 }
 
-/* The indexes of the desk's hot queries; without them each is a scan of the
- * whole incidents table (73 MB at 100,000 incidents, half of it the
- * per-field clocks): the home page's counts by state (covering), the
- * list's state and category filters, the list's order (overdue first, then
- * newest: find.c reads each part in index order) and the overdue incidents,
- * oldest deadline first (a partial index of the open ones). Made on open,
- * so databases made before them get them too (once: about a second at
- * 100,000 incidents). Should the closed states ever change, the partial
- * index no longer matches and the queries scan instead: slower, still right. */
-static int incident_indexes(node_store *s, gs_errbuf *eb)
+/* The desk's incident list (find.c, GS_FIND_URGENT: overdue first, then
+ * newest, 50 a page) without reading the whole incidents table (70 MB at
+ * 100,000 incidents, half of it the per-field clocks) on every page:
+ * (reported_at, id, ...) gives the order and covers the overdue test; the
+ * open incidents' (deadline, ..., reported_at), a partial index, counts
+ * and orders the overdue part from a few thousand entries; (status,
+ * category) serves the list's two common filters together. Node-local,
+ * made on open (about a second, once, at 100,000 incidents). Should the
+ * closed states ever change, the partial index no longer matches find.c's
+ * condition and that part scans instead: slower, still right. */
+static int list_indexes(node_store *s, gs_errbuf *eb)
 {
     gs_buf ddl = GS_BUF_INIT;
     gs_buf_puts(&ddl,
-                "CREATE INDEX IF NOT EXISTS incidents_status ON incidents(status, category, "
-                "_deleted);\n"
+                "CREATE INDEX IF NOT EXISTS incidents_status_category ON incidents(status, "
+                "category, _deleted);\n"
                 "CREATE INDEX IF NOT EXISTS incidents_urgent ON incidents(reported_at, id, "
                 "deadline, status, _deleted);\n"
                 "CREATE INDEX IF NOT EXISTS incidents_overdue ON incidents(deadline, id, status, "
@@ -98,6 +99,19 @@ static int incident_indexes(node_store *s, gs_errbuf *eb)
     gs_buf_free(&ddl);
     return rc;
 }
+
+/* The desk's home page (node_store_incident_counts, node_store_overdue_each)
+ * counts incidents by status and lists the open ones past their deadline on
+ * every visit. (status, deadline) answers the counts from the index alone,
+ * and the overdue ones in time proportional to the open incidents rather
+ * than to every incident ever recorded; (deadline, status) lists the oldest
+ * deadlines first without sorting them all when very many are overdue.
+ * Node-local (an index is no data); made on open. */
+static const char *const desk_ddl =
+    "CREATE INDEX IF NOT EXISTS incidents_status_deadline ON incidents(status, deadline, "
+    "_deleted);\n"
+    "CREATE INDEX IF NOT EXISTS incidents_deadline_status ON incidents(deadline, status, "
+    "_deleted);";
 
 /* What a node database is, for the core's create and open (gridsync/stmt.h).
  * Connection settings: WAL, every commit fsynced (village PCs lose power). */
@@ -176,8 +190,12 @@ int node_store_open(node_store **out, const char *path, gs_errbuf *eb)
     if ((rc = gs_replica_open(&s->replica, s->db, eb)) ||
         (version < 2 && (rc = migrate_1_to_2(s, path, eb))))
         goto fail;
-    if ((rc = incident_indexes(s, eb))) {
-        gs_errprefix(eb, rc, "%s: creating the incidents' indexes", path);
+    if ((rc = gs_db_exec(s->db, desk_ddl, eb))) {
+        gs_errprefix(eb, rc, "%s: creating the incidents' status index", path);
+        goto fail;
+    }
+    if ((rc = list_indexes(s, eb))) {
+        gs_errprefix(eb, rc, "%s: creating the incident list's indexes", path);
         goto fail;
     }
     if (sqlite3_prepare_v3(s->db,
@@ -592,57 +610,93 @@ int node_store_incident_counts(node_store *s, int64_t counts[], size_t n, gs_err
     return step == SQLITE_DONE ? GS_OK : gs_sql_err(s->db, eb, "counting the incidents");
 }
 
-int node_store_overdue_each(node_store *s, const char *today, int limit, node_overdue_fn fn,
-                            void *arg, int64_t *total, gs_errbuf *eb)
+/* The open states (gs_status_is_closed false), bound into "status IN (...)"
+ * as ?3, ?4 ...: the rules say which are closed, not this SQL. */
+static int open_states(const char **names, int max)
 {
-    /* the closed states come from the rules, written as the partial index
-     * incidents_overdue has them, so that both the count and the page read
-     * that small index; the page takes its ids there, in order, then reads
-     * only their rows */
-    gs_buf cond = GS_BUF_INIT, sql = GS_BUF_INIT;
-    gs_buf_puts(&cond, "_deleted = 0 AND deadline IS NOT NULL AND deadline <> '' AND "
-                       "deadline < ?1 AND status NOT IN (");
-    closed_list(&cond);
-    gs_buf_puts(&cond, ")");
-    gs_buf_printf(&sql, "SELECT count(*) FROM incidents WHERE %s", cond.data);
-    sqlite3_stmt *st = cond.err || sql.err ? NULL : gs_stmt(&s->stmts, s->db, sql.data);
-    int rc = GS_OK, step = SQLITE_DONE;
-    if (!st)
-        rc = gs_sql_err(s->db, eb, "reading the overdue incidents");
-    if (!rc && total) {
-        sqlite3_bind_text(st, 1, today, -1, SQLITE_STATIC);
-        *total = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-    }
-    if (st)
-        gs_stmt_done(st);
-    gs_buf_reset(&sql);
-    gs_buf_printf(&sql,
-                  "SELECT id, title, status, deadline FROM incidents WHERE id IN (SELECT id "
-                  "FROM incidents WHERE %s ORDER BY deadline, id LIMIT ?2) ORDER BY deadline, id",
-                  cond.data);
-    st = rc || sql.err ? NULL : gs_stmt(&s->stmts, s->db, sql.data);
-    if (!rc && !st)
-        rc = gs_sql_err(s->db, eb, "reading the overdue incidents");
-    if (!rc) {
-        sqlite3_bind_text(st, 1, today, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 2, limit);
-    }
-    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *c[4];
-        for (int i = 0; i < 4; i++) {
-            c[i] = (const char *)sqlite3_column_text(st, i);
-            if (!c[i])
-                c[i] = "";
+    int n = 0;
+    for (int i = 0; i < GS_ST__COUNT && n < max; i++)
+        if (!gs_status_is_closed((gs_status)i))
+            names[n++] = gs_status_names[i];
+    return n;
+}
+
+/* "... status IN (?3, ?4, ...)" for n open states, into sql. */
+static void open_states_sql(char *sql, size_t cap, const char *head, const char *tail, int n)
+{
+    size_t len = (size_t)snprintf(sql, cap, "%s", head);
+    for (int i = 0; i < n && len < cap; i++)
+        len += (size_t)snprintf(sql + len, cap - len, "%s?%d", i ? ", " : "", i + 3);
+    if (len < cap)
+        snprintf(sql + len, cap - len, "%s", tail);
+}
+
+/* Above this many overdue incidents the list walks the deadline index in
+ * order and stops at the limit; below it, it sorts the few from the status
+ * index (walking by deadline would visit every closed incident whose
+ * deadline has passed too). */
+#define OVERDUE_WALK_FROM 1000
+
+int node_store_overdue_each(node_store *s, const char *today, int limit, node_overdue_fn fn,
+                            void *arg, int64_t max_count, int64_t *total, gs_errbuf *eb)
+{
+    const char *open[GS_ST__COUNT];
+    int n = open_states(open, GS_ST__COUNT);
+    static const char past[] = " WHERE _deleted = 0 AND deadline IS NOT NULL AND deadline <> '' "
+                               "AND deadline < ?1 AND ";
+    int64_t count = 0;
+    char sql[768], head[512];
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 0) { /* counted up to max_count + 1 (a page says "1000+") */
+            snprintf(head, sizeof head, "SELECT count(*) FROM (SELECT 1 FROM incidents%sstatus IN (",
+                     past);
+            open_states_sql(sql, sizeof sql, head, ") LIMIT ?2)", n);
+        } else if (count > OVERDUE_WALK_FROM) {
+            /* +status: the status term must not pick the status index */
+            snprintf(head, sizeof head,
+                     "SELECT id, title, status, deadline FROM incidents%s+status IN (", past);
+            open_states_sql(sql, sizeof sql, head, ") ORDER BY deadline, id LIMIT ?2", n);
+        } else {
+            /* the ids and deadlines from the status index alone, then the rows */
+            snprintf(head, sizeof head,
+                     "SELECT i.id, i.title, i.status, i.deadline FROM (SELECT id AS oid, "
+                     "deadline AS odl FROM incidents%sstatus IN (", past);
+            open_states_sql(sql, sizeof sql, head,
+                            ") ORDER BY deadline, id LIMIT ?2) JOIN incidents i ON i.id = oid "
+                            "ORDER BY odl, oid", n);
         }
-        rc = fn(c[0], c[1], c[2], c[3], arg);
-    }
-    if (!rc && step != SQLITE_DONE)
-        rc = gs_sql_err(s->db, eb, "reading the overdue incidents");
-    if (st)
+        if (pass == 1 && count == 0)
+            break;
+        sqlite3_stmt *st = gs_stmt(&s->stmts, s->db, sql);
+        if (!st)
+            return gs_sql_err(s->db, eb, "reading the overdue incidents");
+        sqlite3_bind_text(st, 1, today, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, pass ? limit : max_count + 1);
+        for (int i = 0; i < n; i++)
+            sqlite3_bind_text(st, i + 3, open[i], -1, SQLITE_STATIC);
+        int rc = GS_OK, step;
+        while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+            if (!pass) {
+                count = sqlite3_column_int64(st, 0);
+                continue;
+            }
+            const char *c[4];
+            for (int i = 0; i < 4; i++) {
+                c[i] = (const char *)sqlite3_column_text(st, i);
+                if (!c[i])
+                    c[i] = "";
+            }
+            rc = fn(c[0], c[1], c[2], c[3], arg);
+        }
+        if (!rc && step != SQLITE_DONE)
+            rc = gs_sql_err(s->db, eb, "reading the overdue incidents");
         gs_stmt_done(st);
-    gs_buf_free(&cond);
-    gs_buf_free(&sql);
-    return rc;
+        if (rc)
+            return rc;
+    }
+    if (total)
+        *total = count;
+    return GS_OK;
 }
 
 int node_store_reject(node_store *s, uint64_t seq, const char *code, const char *reason,

@@ -189,11 +189,12 @@ int node_store_incident_counts(node_store *s, int64_t counts[], size_t n, gs_err
 /* The incidents not closed whose deadline (YYYY-MM-DD) is before today, the
  * oldest deadline first, at most limit of them; fn gets each one's id,
  * title, status (canonical) and deadline. *total (may be NULL) gets how
- * many there are in all. */
+ * many there are in all, counted up to max_count + 1 only (a page shows
+ * "1000+": counting them all would cost as many index entries). */
 typedef int (*node_overdue_fn)(const char *id, const char *title, const char *status,
                                const char *deadline, void *arg);
 int node_store_overdue_each(node_store *s, const char *today, int limit, node_overdue_fn fn,
-                            void *arg, int64_t *total, gs_errbuf *eb);
+                            void *arg, int64_t max_count, int64_t *total, gs_errbuf *eb);
 
 /* ---- changes the hub rejected (quarantined), for `gridnode status` ---- */
 

@@ -35,6 +35,14 @@ typedef struct http_peer {
     int64_t last_ms;
 } http_peer;
 
+/* A connection open, for the header deadline (http_watch.c). */
+typedef struct http_conn {
+    struct MHD_Connection *c;
+    int fd;
+    int64_t since_ms; /* opened, or its last answer sent */
+    bool in_request;  /* its headers are complete */
+} http_conn;
+
 struct gs_http_server {
     struct MHD_Daemon *d;
     gs_http_config cfg;
@@ -47,6 +55,12 @@ struct gs_http_server {
     pthread_mutex_t lock; /* guards sessions and peers (end_sessions may come from any thread) */
     http_session sessions[HTTP_MAX_SESSIONS];
     http_peer peers[HTTP_MAX_PEERS];
+    /* the header deadline (http_watch.c), under lock */
+    http_conn *conns;
+    size_t nconns, capconns;
+    pthread_t watch;
+    pthread_cond_t wake;
+    bool watching, stopping;
 };
 
 /* One form field (or uploaded file) of a request body. */
@@ -98,6 +112,15 @@ int64_t http_now_ms(void);
  * into rq; else makes a new one (user "local" when the server has no
  * login, else ""). */
 void http_session_attach(gs_http_req *rq);
+/* The header deadline (http_watch.c): MHD's connection notifications; a
+ * request's headers complete (in_request) or its answer done; the watchdog
+ * thread. */
+void http_watch_notify(void *cls, struct MHD_Connection *c, void **socket_context,
+                       enum MHD_ConnectionNotificationCode code);
+void http_watch_request(gs_http_server *srv, struct MHD_Connection *c, bool in_request);
+void http_watch_init(gs_http_server *srv); /* before the server starts */
+int http_watch_start(gs_http_server *srv);
+void http_watch_stop(gs_http_server *srv);
 /* True when given is the request's session's CSRF token (constant time). */
 bool http_csrf_ok(const gs_http_req *rq, const char *given);
 

@@ -34,7 +34,8 @@ typedef struct gs_http_resp gs_http_resp;
 typedef struct gs_http_limits {
     size_t max_body;      /* bytes of one request body (uploads): 20 MiB */
     size_t max_header;    /* bytes of the request line and headers: 16 KiB */
-    unsigned timeout_s;   /* a connection idle (or a slow sender) this long is closed: 30 */
+    unsigned timeout_s;   /* a connection idle this long, or whose headers are not
+                           * complete this long after it opened, is closed: 30 */
     unsigned max_conns;   /* connections at once: 64 */
     unsigned per_ip;      /* connections at once from one address: 16 */
     unsigned session_idle_s; /* a session unused this long ends: 8 hours */
@@ -142,8 +143,9 @@ const char *gs_http_cookie(const gs_http_req *rq, const char *name);
 void *gs_http_app(const gs_http_req *rq);
 /* The peer's address as text ("127.0.0.1"). */
 const char *gs_http_peer(const gs_http_req *rq);
-/* The session's user ("local" without login) and its CSRF token, which every
- * form must send back as field "_csrf" (or header X-CSRF-Token). */
+/* The session's user ("local" without login; NULL on a public page before a
+ * login) and its CSRF token, which every form must send back as field
+ * "_csrf" (or header X-CSRF-Token). */
 const char *gs_http_user(const gs_http_req *rq);
 const char *gs_http_csrf(const gs_http_req *rq);
 /* The display name the login callback gave for the session's user. */

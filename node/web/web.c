@@ -47,6 +47,8 @@ extern const gs_http_route nweb_sync_routes[] __attribute__((weak));
 extern const gs_http_route nweb_api_routes[] __attribute__((weak));
 
 #define MIN_PASSWORD_CHARS 8
+#define HOME_OVERDUE_LIST 50    /* overdue incidents the home page lists */
+#define HOME_OVERDUE_COUNT 1000 /* and counts, beyond which it says "1000+" */
 #define LOGIN_USER "desk" /* the one user of a village desk with a password */
 
 /* ---- the layout ------------------------------------------------------------- */
@@ -136,29 +138,31 @@ void nweb_end(gs_http_req *rq, gs_http_resp *rs)
 
 /* ---- 首页 --------------------------------------------------------------------- */
 
+/* What the home page's list callbacks write into. */
+typedef struct home_ctx {
+    gs_http_req *rq;
+    gs_buf *b;
+} home_ctx;
+
 /* One line of the overdue list. */
 static int put_overdue(const char *id, const char *title, const char *status,
                        const char *deadline, void *arg)
 {
-    gs_buf *b = arg;
+    home_ctx *x = arg;
     const gs_rectype *rt = gs_rectype_get(GS_RT_INCIDENT);
     const gs_field *sf = &rt->fields[gs_field_find(rt, "status")];
-    gs_html_printf(b,
+    gs_html_printf(x->b,
                    "<li><a href=\"/incident/%s\">%s</a> <span class=\"status\">%s</span> "
                    "<span class=\"deadline\">%s %s</span></li>\n",
-                   id, title, gs_enum_zh(sf, status), "期限", deadline);
+                   id, title, gs_http_en(x->rq) ? status : gs_enum_zh(sf, status),
+                   nweb_t(x->rq, "期限", "deadline"), deadline);
     return 0;
 }
-
-typedef struct rejected_ctx {
-    gs_http_req *rq;
-    gs_buf *b;
-} rejected_ctx;
 
 /* One change the city refused: what, why, and what to do. */
 static int put_rejected(const node_rejected *r, void *arg)
 {
-    rejected_ctx *x = arg;
+    home_ctx *x = arg;
     const gs_rectype *rt = r->rtype[0] ? gs_rectype_find(r->rtype) : NULL;
     gs_html_printf(x->b, "<li><strong>%s</strong> ",
                    rt ? (gs_http_en(x->rq) ? rt->name : rt->label_zh) : r->rtype);
@@ -209,6 +213,12 @@ static int page_home(gs_http_req *rq, gs_http_resp *rs, void *app)
                               "请校准电脑的日期和时间后再同步。</p>\n", s);
     }
 
+    gs_buf_printf(b, "<p class=\"actions\"><a class=\"button\" href=\"/incidents/new\">%s</a> "
+                     "<a class=\"button secondary\" href=\"/transfer\">%s</a> "
+                     "<a class=\"button secondary\" href=\"/sync\">%s</a></p>\n",
+                  nweb_t(rq, "登记新事件", "New incident"), nweb_t(rq, "导入表格", "Import a file"),
+                  nweb_t(rq, "同步", "Sync"));
+
     /* overdue first */
     char today[11];
     time_t now = time(NULL);
@@ -217,24 +227,44 @@ static int page_home(gs_http_req *rq, gs_http_resp *rs, void *app)
     strftime(today, sizeof today, "%Y-%m-%d", &tm);
     gs_buf list = GS_BUF_INIT;
     int64_t overdue = 0;
-    node_store_overdue_each(w->store, today, 50, put_overdue, &list, &overdue, &eb);
-    gs_html_printf(b, "<section class=\"card overdue\"><h2>%s <span class=\"count\">%lld</span></h2>",
-                   nweb_t(rq, "超期未办结", "Overdue, not closed"), (long long)overdue);
+    home_ctx ox = {rq, &list};
+    node_store_overdue_each(w->store, today, HOME_OVERDUE_LIST, put_overdue, &ox,
+                            HOME_OVERDUE_COUNT, &overdue, &eb);
+    gs_html_printf(b, "<section class=\"card overdue\"><h2>%s <span class=\"count\">%lld%s</span>"
+                      "</h2>",
+                   nweb_t(rq, "超期未办结", "Overdue, not closed"),
+                   (long long)(overdue > HOME_OVERDUE_COUNT ? HOME_OVERDUE_COUNT : overdue),
+                   overdue > HOME_OVERDUE_COUNT ? "+" : "");
     if (overdue) {
         gs_buf_puts(b, "<ul class=\"overdue-list\">\n");
         gs_buf_append(b, list.data, list.len);
         gs_buf_puts(b, "</ul>");
-        if (overdue > 50)
-            gs_html_printf(b, "<p><a href=\"/incidents?overdue=1\">%s (%lld)</a></p>",
-                           nweb_t(rq, "查看全部超期事件", "all overdue incidents"),
-                           (long long)overdue);
+        if (overdue > HOME_OVERDUE_LIST)
+            gs_html_printf(b, "<p><a href=\"/incidents?overdue=1\">%s</a></p>",
+                           nweb_t(rq, "查看全部超期事件", "all overdue incidents"));
     } else {
         gs_html_printf(b, "<p class=\"ok\">%s</p>", nweb_t(rq, "没有超期的事件。", "None."));
     }
     gs_buf_puts(b, "</section>\n");
     gs_buf_free(&list);
 
+    /* refused by the city */
+    gs_html_printf(b, "<section class=\"card rejected\"><h2>%s <span class=\"count\">%lld</span>"
+                      "</h2>",
+                   nweb_t(rq, "城市中心退回的修改", "Changes the city refused"),
+                   (long long)(ss.rejected > 0 ? ss.rejected : 0));
+    if (ss.rejected > 0) {
+        gs_buf_puts(b, "<ul class=\"rejected-list\">\n");
+        home_ctx x = {rq, b};
+        node_store_rejected_each(w->store, put_rejected, &x, &eb);
+        gs_buf_puts(b, "</ul>");
+    } else {
+        gs_html_printf(b, "<p class=\"ok\">%s</p>", nweb_t(rq, "没有被退回的修改。", "None."));
+    }
+    gs_buf_puts(b, "</section>\n");
+
     /* incidents by state */
+    gs_buf_puts(b, "<div class=\"cards\">\n");
     gs_html_printf(b, "<section class=\"card states\"><h2>%s</h2>\n<table class=\"counts\">"
                       "<thead><tr><th>%s</th><th>%s</th></tr></thead><tbody>\n",
                    nweb_t(rq, "网格事件（按状态）", "Incidents by state"), nweb_t(rq, "状态", "state"),
@@ -267,20 +297,7 @@ static int page_home(gs_http_req *rq, gs_http_resp *rs, void *app)
                    ss.last_sync_ms ? when : nweb_t(rq, "从未同步", "never"),
                    nweb_t(rq, "去同步", "Go to sync"));
 
-    /* refused by the city */
-    gs_html_printf(b, "<section class=\"card rejected\"><h2>%s <span class=\"count\">%lld</span>"
-                      "</h2>",
-                   nweb_t(rq, "城市中心退回的修改", "Changes the city refused"),
-                   (long long)(ss.rejected > 0 ? ss.rejected : 0));
-    if (ss.rejected > 0) {
-        gs_buf_puts(b, "<ul class=\"rejected-list\">\n");
-        rejected_ctx x = {rq, b};
-        node_store_rejected_each(w->store, put_rejected, &x, &eb);
-        gs_buf_puts(b, "</ul>");
-    } else {
-        gs_html_printf(b, "<p class=\"ok\">%s</p>", nweb_t(rq, "没有被退回的修改。", "None."));
-    }
-    gs_buf_puts(b, "</section>\n");
+    gs_buf_puts(b, "</div>\n");
     nweb_end(rq, rs);
     return 0;
 }

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "gstest_cli.h"
@@ -180,6 +181,82 @@ START_TEST(home_shows_what_needs_doing)
 }
 END_TEST
 
+/* What a sync leaves behind, as the hub would have it written: a clock off
+ * by five minutes, the time of the last sync, a change the city refused.
+ * (Written into the database directly: this test has no hub; test_sync and
+ * test_security make those through real syncs.) */
+START_TEST(home_shows_sync_state_and_refusals)
+{
+    char *first = add_incident("邻里纠纷", NULL);
+    int64_t ten_min_ago = (int64_t)time(NULL) * 1000 - 600000;
+    char sql[600];
+    snprintf(sql, sizeof sql,
+             "INSERT OR REPLACE INTO meta VALUES ('clock_skew_ms', -300000);"
+             "INSERT OR REPLACE INTO meta VALUES ('last_sync_ms', %lld);"
+             "INSERT INTO rejected VALUES (1, 'GS_ESCOPE', '网格 411122101201999 不属于本村', "
+             "'2026-12-01T08:00:00Z');",
+             (long long)ten_min_ago);
+    RUN_OK("sqlite3", db, sql);
+    start_web("127.0.0.1");
+    gst_http_answer h = get("/", NULL);
+    ck_assert_int_eq(h.status, 200);
+    BODY_HAS(h, "本机时钟与城市中心相差 -300 秒");
+    BODY_LACKS(h, "从未同步");
+    char when[32];
+    time_t t = (time_t)(ten_min_ago / 1000);
+    struct tm tm;
+    localtime_r(&t, &tm);
+    strftime(when, sizeof when, "%Y-%m-%d %H:%M", &tm);
+    BODY_HAS(h, when);
+    BODY_HAS(h, "城市中心退回的修改 <span class=\"count\">1</span>");
+    char link[120];
+    snprintf(link, sizeof link, "<a href=\"/incident/%s\">", first);
+    BODY_HAS(h, link);
+    BODY_HAS(h, "网格 411122101201999 不属于本村");
+    BODY_HAS(h, "GS_ESCOPE");
+    BODY_HAS(h, "请按原因改正这条记录后再同步");
+    /* the clock warning comes before everything else */
+    ck_assert(strstr(h.body, "本机时钟") < strstr(h.body, "超期未办结"));
+    gst_http_answer_free(&h);
+    stop_web();
+    free(first);
+}
+END_TEST
+
+/* Very many overdue: the home page lists the 50 oldest deadlines first, counts
+ * up to 1000 ("1000+") and links to the whole list. */
+START_TEST(home_with_very_many_overdue)
+{
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/many.csv", tmp);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("category,title,reported_at,deadline,status\n", f);
+    for (int i = 0; i < 1005; i++) /* deadlines from 2021-01-01 on, the last one oldest */
+        fprintf(f, "dispute,超期 %04d,2020-12-01T08:00:00Z,%04d-%02d-%02d,reported\n", i,
+                2021 + (1004 - i) / 336, 1 + (1004 - i) / 28 % 12, 1 + (1004 - i) % 28);
+    fputs("dispute,已结案的旧事,2020-12-01T08:00:00Z,2020-06-01,reported\n", f);
+    fclose(f);
+    GN("import", "incident", path);
+    ASSERT_OK();
+    start_web("127.0.0.1");
+    gst_http_answer h = get("/", NULL);
+    ck_assert_int_eq(h.status, 200);
+    BODY_HAS(h, "超期未办结 <span class=\"count\">1000+</span>");
+    BODY_HAS(h, "/incidents?overdue=1");
+    /* the oldest first: 2020-06-01, then 超期 1004 (2021-01-01) */
+    const char *first = strstr(h.body, "期限 2020-06-01");
+    const char *second = strstr(h.body, "超期 1004");
+    ck_assert_msg(first && second && first < second, "%s", h.body);
+    int items = 0;
+    for (const char *p = strstr(h.body, "overdue-list"); p && (p = strstr(p, "<li>")); p++)
+        items++;
+    ck_assert_int_eq(items, 50);
+    gst_http_answer_free(&h);
+    stop_web();
+}
+END_TEST
+
 START_TEST(web_help_and_bad_options)
 {
     GN("web", "--help");
@@ -288,6 +365,8 @@ static Suite *web_suite(void)
     Suite *s = suite_create("node_web");
     TCase *tc = gst_tcase(s, "home", setup, teardown, 300);
     tcase_add_test(tc, home_shows_what_needs_doing);
+    tcase_add_test(tc, home_shows_sync_state_and_refusals);
+    tcase_add_test(tc, home_with_very_many_overdue);
     tcase_add_test(tc, web_help_and_bad_options);
     tc = gst_tcase(s, "lan", setup, teardown, 300);
     tcase_add_test(tc, lan_needs_a_password);
