@@ -22,6 +22,9 @@ typedef gs_cli hub_cli;
 
 /* Opens the store named by cli->db, printing the error on failure. */
 hub_store *hub_open(const hub_cli *cli);
+/* The store as the core's commands reach it (`TYPE list`, gs_cli_list_run;
+ * export): hub_open, hub_store_close and hub_store_list. */
+extern const gs_cli_store hub_cli_store;
 
 /* The hub's secret key file beside the database: DB.key. */
 void hub_key_path(const char *db, char *out, size_t cap);

@@ -3,6 +3,7 @@
  * village nodes, and the bundles (identity, keys, hub address, reference
  * rows) carried to the village PCs for `gridnode init --bundle`.
  */
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,7 +72,7 @@ static int reference_rows(hub_store *s, const char *village, gs_record **rows, s
     while (depth < 8 && code[0] &&
            (r || gs_replica_get(hub_store_replica(s), div, code, &r, NULL) == GS_OK)) {
         chain[depth++] = r;
-        const char *parent = gs_record_str(r, gs_field_find(div, "parent_code"));
+        const char *parent = gs_record_str(r, GS_DIVISION_PARENT_CODE);
         snprintf(code, sizeof code, "%s", parent ? parent : "");
         r = NULL;
     }
@@ -205,9 +206,12 @@ static int cmd_node_add(hub_cli *cli, int argc, char **argv)
     return rc;
 }
 
+/* What node list collects: table rows, or JSON objects into json (when not
+ * NULL). */
 typedef struct list_ctx {
     gs_table *t;
-    gs_buf *json;
+    json_t *json;
+    bool oom;
     int n;
 } list_ctx;
 
@@ -223,24 +227,14 @@ static int list_one(const hub_node *n, void *arg)
     snprintf(skew, sizeof skew, "%+.1f", (double)n->skew_ms / 1000.0);
     snprintf(rejected, sizeof rejected, "%lld", (long long)n->rejected);
     if (c->json) {
-        gs_buf *j = c->json;
-        gs_buf_puts(j, c->n ? ",\n {\"id\":" : "\n {\"id\":");
-        gs_buf_json_str(j, n->id);
-        gs_buf_puts(j, ",\"village\":");
-        gs_buf_json_str(j, n->village);
-        gs_buf_puts(j, ",\"name\":");
-        gs_buf_json_str(j, n->name);
-        gs_buf_printf(j, ",\"enabled\":%s,\"last_seen\":", n->enabled ? "true" : "false");
-        if (n->last_seen_ms)
-            gs_buf_json_str(j, seen.data);
-        else
-            gs_buf_puts(j, "null");
-        gs_buf_printf(j, ",\"acked_seq\":%s,\"pending\":%s,\"rejected\":%s,\"software\":", acked,
-                      pending, rejected);
-        gs_buf_json_str(j, n->software);
-        gs_buf_printf(j, ",\"clock_skew_ms\":%lld,\"public_key\":", (long long)n->skew_ms);
-        gs_buf_json_str(j, n->public_key);
-        gs_buf_putc(j, '}');
+        json_t *o = json_pack(
+            "{s:o, s:o, s:o, s:b, s:o, s:I, s:I, s:I, s:o, s:I, s:o}", "id", gs_json_text(n->id),
+            "village", gs_json_text(n->village), "name", gs_json_text(n->name), "enabled",
+            n->enabled, "last_seen", n->last_seen_ms ? gs_json_text(seen.data) : json_null(),
+            "acked_seq", (json_int_t)n->acked_through, "pending", (json_int_t)n->pending,
+            "rejected", (json_int_t)n->rejected, "software", gs_json_text(n->software),
+            "clock_skew_ms", (json_int_t)n->skew_ms, "public_key", gs_json_text(n->public_key));
+        c->oom |= json_array_append_new(c->json, o) != 0;
     } else {
         const char *row[] = {n->id,
                              n->village,
@@ -278,19 +272,21 @@ static int cmd_node_list(hub_cli *cli, int argc, char **argv)
     static const char *const heads[] = {
         "节点 node",    "村社区 village", "名称 name",     "启用", "最后同步 last seen",
         "已确认 acked", "待同步 pending", "退回 rejected", "版本", "时钟偏差 s"};
-    gs_buf json = GS_BUF_INIT;
-    list_ctx c = {gs_table_new(10, heads), cli->json ? &json : NULL, 0};
+    list_ctx c = {gs_table_new(10, heads), cli->json ? json_array() : NULL, false, 0};
     gs_errbuf eb = {{0}};
     int rc = hub_node_each(s, list_one, &c, &eb);
     if (rc)
         rc = hub_fail("node list: %s", eb.msg);
-    else if (cli->json)
-        printf("[%s\n]\n", json.data ? json.data : "");
-    else {
+    else if (cli->json) {
+        if (!c.json || c.oom || json_dumpf(c.json, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER))
+            rc = hub_fail("node list: out of memory");
+        else
+            putchar('\n');
+    } else {
         gs_table_print(c.t, stdout);
         printf("(%d nodes)\n", c.n);
     }
-    gs_buf_free(&json);
+    json_decref(c.json);
     gs_table_destroy(&c.t);
     hub_store_close(&s);
     return rc;

@@ -17,7 +17,7 @@
  * an exit code. */
 static int incident_rules(const gs_record *cur, const gs_record *edit)
 {
-    int fs = gs_field_find(cur->rt, "status");
+    int fs = GS_INCIDENT_STATUS;
     gs_errbuf eb = {{0}};
     if (gs_record_has(edit, fs) &&
         gs_incident_transition(gs_record_str(cur, fs), gs_record_str(edit, fs), GS_ACTOR_CITY, &eb))
@@ -31,35 +31,25 @@ static int field_option(const char *name, void *rt)
     return gs_field_option(rt, name);
 }
 
-/* The store's list query, as gs_find_print_list calls it. */
+/* The store as the core's commands reach it (cli.h). */
+static void *open_store(const gs_cli *cli)
+{
+    return hub_open(cli);
+}
+
+static void close_store(void *s)
+{
+    hub_store *store = s;
+    hub_store_close(&store);
+}
+
 static int list_records(void *s, const gs_rectype *rt, const gs_find_filter *f, gs_find_each each,
                         void *arg, gs_errbuf *eb)
 {
     return hub_store_list(s, rt, f, each, arg, eb);
 }
 
-/* `gridhub TYPE list [filters] [--format table|csv|json|xlsx] [--out FILE]
- * [--bom]`: the records through the sheet model (gs_find_print_list). */
-static int cmd_list(hub_cli *cli)
-{
-    gs_cli_list q;
-    gs_find_opts o = {0};
-    gs_errbuf eb = {{0}};
-    if (gs_find_take_opts(&cli->argc, cli->argv, &o, NULL, &eb))
-        return hub_usage("%s list: %s", cli->rt->name, eb.msg);
-    int rc = gs_cli_list_parse(cli, &q);
-    if (rc || q.help)
-        return rc;
-    if (gs_find_check_opts(q.format, &o, &eb))
-        return hub_usage("%s list: %s", cli->rt->name, eb.msg);
-    hub_store *s = hub_open(cli);
-    if (!s)
-        return 1;
-    if (gs_find_print_list(cli->rt, &q.filter, q.format, &o, list_records, s, stdout, &eb))
-        rc = hub_fail("%s list: %s", cli->rt->name, eb.msg);
-    hub_store_close(&s);
-    return rc;
-}
+const gs_cli_store hub_cli_store = {open_store, close_store, list_records};
 
 /* Prints a record and its whole history from every origin. */
 static void print_history(hub_store *s, const gs_record *rec)
@@ -74,7 +64,7 @@ int hub_cmd_record(hub_cli *cli)
 {
     const gs_rectype *rt = cli->rt;
     if (cli->argc > 0 && !strcmp(cli->argv[0], "list"))
-        return cmd_list(cli);
+        return gs_cli_list_run(cli, &hub_cli_store);
     if (cli->argc == 0 || gs_cli_wants_help(cli->argc, cli->argv)) {
         printf("usage: gridhub %s update ID --FIELD VALUE ... [--db PATH]\n"
                "       gridhub %s show ID [--json] [--db PATH]\n"

@@ -26,8 +26,8 @@
 static int village_row_check(const gs_record *rec, int *bad_field, gs_errbuf *eb)
 {
     const gs_rectype *rt = rec->rt;
-    int f_level = gs_field_find(rt, "level"), f_parent = gs_field_find(rt, "parent_code"),
-        f_committee = gs_field_find(rt, "committee");
+    int f_level = GS_DIVISION_LEVEL, f_parent = GS_DIVISION_PARENT_CODE,
+        f_committee = GS_DIVISION_COMMITTEE;
     const char *code = gs_record_key(rec), *level = gs_record_str(rec, f_level);
     const char *parent = gs_record_str(rec, f_parent), *kind = gs_record_str(rec, f_committee);
     bool village = level && !strcmp(level, "village");

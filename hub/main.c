@@ -3,10 +3,7 @@
  * made from it, gridsync/cli.h) and main. The commands live in cmd_*.c,
  * one file per group, as gridnode's do.
  */
-#include <locale.h>
-
 #include "cli.h"
-#include "gridsync/stmt.h"
 
 /* The commands, in the order the usage text lists them. */
 static const gs_cli_cmd commands[] = {
@@ -44,8 +41,5 @@ static const gs_cli_prog program = {
 
 int main(int argc, char **argv)
 {
-    gs_tune_malloc();
-    gs_sqlite_tune();
-    setlocale(LC_ALL, "C.UTF-8");
     return gs_cli_main(&program, argc, argv);
 }

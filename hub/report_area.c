@@ -145,9 +145,8 @@ int hub_village_kind_of_code(const char *code)
  * code's village segment says (hub_village_kind_of_code); -1 when neither. */
 static int kind_of(const division *d, const char *code)
 {
-    const gs_rectype *rt = gs_rectype_get(GS_RT_DIVISION);
-    int f = gs_field_find(rt, "committee");
-    int k = d && d->committee[0] && f >= 0 ? gs_enum_find(&rt->fields[f], d->committee) : -1;
+    const gs_field *f = &gs_rectype_get(GS_RT_DIVISION)->fields[GS_DIVISION_COMMITTEE];
+    int k = d && d->committee[0] ? gs_enum_find(f, d->committee) : -1;
     return k >= 0 && k < KIND__COUNT ? k : hub_village_kind_of_code(code);
 }
 

@@ -18,13 +18,26 @@ static const gs_col council_area_cols[] = {
     {"villages_with_council", "有理事会的村", GS_CT_INT, 0, 0, NULL, GS_ROLL_SUM},
     {"coverage_pct", "覆盖率%", GS_CT_DEC, 0, 0, "%", GS_ROLL_RATIO},
     {"councils", "理事会", GS_CT_INT, 0, 0, NULL, GS_ROLL_SUM},
-    {"affairs_wedding", "红事", GS_CT_INT, 0, 0, NULL, GS_ROLL_SUM},
-    {"affairs_funeral", "白事", GS_CT_INT, 0, 0, NULL, GS_ROLL_SUM},
-    {"affairs_other", "其他", GS_CT_INT, 0, 0, NULL, GS_ROLL_SUM},
-    {"affairs_total", "事项合计", GS_CT_INT, 0, 0, NULL, GS_ROLL_SUM},
-    {"affairs_with_violations", "违规事项", GS_CT_INT, 0, 0, NULL, GS_ROLL_SUM},
-    {"violation_rate_pct", "违规率%", GS_CT_DEC, 0, 0, "%", GS_ROLL_RATIO},
+    AFFAIR_COLS(0),
 };
+
+static int64_t affairs_total(const figs *f)
+{
+    int64_t n = 0;
+    for (int i = 0; i < GS_AFFAIR__COUNT; i++)
+        n += f->affairs[i];
+    return n;
+}
+
+void rpt_affair_cells(gs_row *r, const figs *f)
+{
+    gs_row_int(r, f->affairs[GS_AFFAIR_WEDDING]);
+    gs_row_int(r, f->affairs[GS_AFFAIR_FUNERAL]);
+    gs_row_int(r, f->affairs[GS_AFFAIR_OTHER]);
+    gs_row_int(r, affairs_total(f));
+    gs_row_int(r, f->violating);
+    gs_row_pct(r, f->violating, affairs_total(f));
+}
 
 static void council_area_row(gs_sheet *s, area *a)
 {
@@ -35,12 +48,7 @@ static void council_area_row(gs_sheet *s, area *a)
     gs_row_int(&r, f->council_villages);
     gs_row_pct(&r, f->council_villages, f->villages);
     gs_row_int(&r, f->councils);
-    gs_row_int(&r, f->affairs[GS_AFFAIR_WEDDING]);
-    gs_row_int(&r, f->affairs[GS_AFFAIR_FUNERAL]);
-    gs_row_int(&r, f->affairs[GS_AFFAIR_OTHER]);
-    gs_row_int(&r, rpt_affairs_total(f));
-    gs_row_int(&r, f->violating);
-    gs_row_pct(&r, f->violating, rpt_affairs_total(f));
+    rpt_affair_cells(&r, f);
     gs_row_end(&r);
 }
 

@@ -84,8 +84,9 @@ static int election_row(sqlite3_stmt *st, void *arg)
             ci = i;
 
     /* the findings: codes, text with rules (CSV), objects (JSON) */
-    gs_buf rules = GS_BUF_INIT, json = GS_BUF_INIT;
-    gs_buf_putc(&json, '[');
+    gs_buf rules = GS_BUF_INIT;
+    json_t *cites = json_array();
+    bool bad = !cites;
     int nf = 0;
     for (const char *p = findings; *p;) {
         const char *end = strchr(p, ';');
@@ -109,20 +110,16 @@ static int election_row(sqlite3_stmt *st, void *arg)
             rpt_rule_text(fi, &rules);
         }
         gs_buf_puts(&rules, "]");
-        gs_buf_puts(&json, nf ? ", {\"code\": " : "{\"code\": ");
-        gs_buf_json_str(&json, name);
-        gs_buf_puts(&json, ", \"text\": ");
-        gs_buf_json_str(&json, fi ? fi->zh : "");
-        gs_buf_puts(&json, ", \"law\": ");
-        gs_buf_json_str(&json, fi ? fi->law : "");
-        gs_buf_puts(&json, ", \"version\": ");
-        gs_buf_json_str(&json, fi ? fi->version : "");
-        gs_buf_puts(&json, ", \"article\": ");
-        gs_buf_json_str(&json, fi ? fi->article : "");
-        gs_buf_putc(&json, '}');
+        json_t *cite = json_pack("{s:s, s:s, s:s, s:s, s:s}", "code", name, "text",
+                                 fi ? fi->zh : "", "law", fi ? fi->law : "", "version",
+                                 fi ? fi->version : "", "article", fi ? fi->article : "");
+        if (!cite || json_array_append_new(cites, cite)) /* NULL cites: -1, cite freed */
+            bad = true;
         nf++;
     }
-    gs_buf_putc(&json, ']');
+    /* the cell holds JSON text; the sheet's JSON form parses and prints it */
+    char *cites_text = bad ? NULL : json_dumps(cites, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(cites);
 
     gs_row r = gs_sheet_row(e->s);
     gs_row_text(&r, rpt_text(st, 0));
@@ -145,12 +142,11 @@ static int election_row(sqlite3_stmt *st, void *arg)
     gs_row_bool(&r, yjt);
     gs_row_text(&r, findings);
     gs_row_text(&r, rules.data ? rules.data : "");
-    gs_row_text(&r, json.data);
+    gs_row_own(&r, cites_text);
     gs_row_end(&r);
-    if (rules.err || json.err)
+    if (rules.err || !cites_text)
         gs_sheet_fail(e->s);
     gs_buf_free(&rules);
-    gs_buf_free(&json);
 
     e->n++;
     e->with_findings += nf > 0;

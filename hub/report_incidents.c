@@ -234,7 +234,6 @@ typedef struct stage_acc {
     size_t norigins;
     stage_ev *ev;
     size_t nev, cap;
-    int status_field;
     int err;
 } stage_acc;
 
@@ -252,8 +251,8 @@ static int stage_row(sqlite3_stmt *st, void *arg)
         return 0; /* the hub stores only changes it decoded; skip rather than fail */
     int s = -1;
     if (ch.op == GS_OP_UPSERT && ch.rec->rt->id == GS_RT_INCIDENT &&
-        ch.rec->v[a->status_field].state == GS_V_SET)
-        s = rpt_status_index(gs_record_str(ch.rec, a->status_field));
+        gs_record_has(ch.rec, GS_INCIDENT_STATUS))
+        s = rpt_status_index(gs_record_str(ch.rec, GS_INCIDENT_STATUS));
     gs_change_clear(&ch);
     if (s < 0)
         return 0;
@@ -345,10 +344,8 @@ static int run_stages(const ctx *c, gs_sheet *s, const idset *ids)
     stage_acc *a = calloc(1, sizeof *a);
     i64vec *dur = calloc(GS_ST__COUNT, sizeof *dur);
     int rc = a && dur ? 0 : rpt_oom();
-    if (!rc) {
+    if (!rc)
         a->ids = ids;
-        a->status_field = gs_field_find(gs_rectype_get(GS_RT_INCIDENT), "status");
-    }
     if (!rc && ids->n) {
         /* X'a6737461747573' is the msgpack key "status" */
         gs_buf q = GS_BUF_INIT;

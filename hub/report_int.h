@@ -230,7 +230,17 @@ int rpt_q_councils(const ctx *c, areas *as);
  * the area is also given to each (when not NULL) with the row: columns
  * village, kind, days, age, category, status, id. */
 int rpt_q_incidents(const ctx *c, areas *as, row_fn each, void *arg);
-int64_t rpt_affairs_total(const figs *f);
+
+/* The affair columns of an area row, the same in the summary and the
+ * councils report (part: the summary's column group), and their cells. */
+#define AFFAIR_COLS(part)                                                                          \
+    {"affairs_wedding", "红事", GS_CT_INT, 0, part, NULL, GS_ROLL_SUM},                            \
+        {"affairs_funeral", "白事", GS_CT_INT, 0, part, NULL, GS_ROLL_SUM},                        \
+        {"affairs_other", "其他", GS_CT_INT, 0, part, NULL, GS_ROLL_SUM},                          \
+        {"affairs_total", "事项合计", GS_CT_INT, 0, part, NULL, GS_ROLL_SUM},                      \
+        {"affairs_with_violations", "违规事项", GS_CT_INT, 0, part, NULL, GS_ROLL_SUM},            \
+        {"violation_rate_pct", "违规率%", GS_CT_DEC, 0, part, "%", GS_ROLL_RATIO}
+void rpt_affair_cells(gs_row *r, const figs *f);
 
 /* The three leading columns of an area row: level, code, name. */
 #define AREA_COLS                                                                                  \

@@ -47,24 +47,11 @@ static const gs_col summary_cols[] = {
     {"median_days_to_close", "结案天数中位数", GS_CT_DEC, 0, 4, "天", GS_ROLL_MEDIAN},
     {"villages_with_council", "有理事会的村", GS_CT_INT, 0, 5, NULL, GS_ROLL_SUM},
     {"council_coverage_pct", "理事会覆盖率%", GS_CT_DEC, 0, 5, "%", GS_ROLL_RATIO},
-    {"affairs_wedding", "红事", GS_CT_INT, 0, 5, NULL, GS_ROLL_SUM},
-    {"affairs_funeral", "白事", GS_CT_INT, 0, 5, NULL, GS_ROLL_SUM},
-    {"affairs_other", "其他", GS_CT_INT, 0, 5, NULL, GS_ROLL_SUM},
-    {"affairs_total", "事项合计", GS_CT_INT, 0, 5, NULL, GS_ROLL_SUM},
-    {"affairs_with_violations", "违规事项", GS_CT_INT, 0, 5, NULL, GS_ROLL_SUM},
-    {"violation_rate_pct", "违规率%", GS_CT_DEC, 0, 5, "%", GS_ROLL_RATIO},
+    AFFAIR_COLS(5),
 };
 static const char *const summary_parts[] = {
     "村社区与同步 villages and sync", "换届选举 elections held", "选举结果 election results",
     "网格事件 incidents", "红白理事会 councils"};
-
-int64_t rpt_affairs_total(const figs *f)
-{
-    int64_t n = 0;
-    for (int i = 0; i < GS_AFFAIR__COUNT; i++)
-        n += f->affairs[i];
-    return n;
-}
 
 static void summary_row(gs_sheet *s, area *a)
 {
@@ -100,12 +87,7 @@ static void summary_row(gs_sheet *s, area *a)
     rpt_put_median(&r, &f->close_days);
     gs_row_int(&r, f->council_villages);
     gs_row_pct(&r, f->council_villages, f->villages);
-    gs_row_int(&r, f->affairs[GS_AFFAIR_WEDDING]);
-    gs_row_int(&r, f->affairs[GS_AFFAIR_FUNERAL]);
-    gs_row_int(&r, f->affairs[GS_AFFAIR_OTHER]);
-    gs_row_int(&r, rpt_affairs_total(f));
-    gs_row_int(&r, f->violating);
-    gs_row_pct(&r, f->violating, rpt_affairs_total(f));
+    rpt_affair_cells(&r, f);
     gs_row_end(&r);
 }
 

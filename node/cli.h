@@ -26,6 +26,9 @@ typedef gs_cli node_cli;
 #define node_wants_help gs_cli_wants_help
 /* Opens the store named by cli->db, printing the error on failure. */
 node_store *node_open(const node_cli *cli);
+/* The store as the core's commands reach it (`TYPE list`, gs_cli_list_run;
+ * export): node_open, node_store_close and node_store_list. */
+extern const gs_cli_store node_cli_store;
 
 /* The commands; each returns an exit code. */
 int node_cmd_init(node_cli *cli);

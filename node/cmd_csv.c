@@ -247,14 +247,6 @@ int node_cmd_template(node_cli *cli)
     return NODE_EXIT_OK;
 }
 
-/* The store's list query, as gs_find_print_list calls it (no filter: every
- * live record, in id order). */
-static int export_records(void *s, const gs_rectype *rt, const gs_find_filter *f,
-                          gs_find_each each, void *arg, gs_errbuf *eb)
-{
-    return node_store_list(s, rt, f, each, arg, eb);
-}
-
 /* `gridnode export TYPE`: every record of TYPE through the record sheet
  * (gs_find_print_list), so that its CSV and JSON are those of `TYPE list`
  * and its workbook that of every report. */
@@ -283,7 +275,7 @@ int node_cmd_export(node_cli *cli)
     if (!s)
         return NODE_EXIT_ERROR;
     gs_find_filter all = {0};
-    if (gs_find_print_list(rt, &all, (gs_find_format)fmt, &o, export_records, s, stdout, &eb))
+    if (gs_find_print_list(rt, &all, (gs_find_format)fmt, &o, node_cli_store.list, s, stdout, &eb))
         rc = node_fail("export: %s", eb.msg);
     node_store_close(&s);
     return rc;

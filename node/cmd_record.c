@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "entry.h"
+#include "gridsync/derive.h"
 #include "gridsync/find.h"
 
 /* The default an entry fills in for field f when it is omitted, or NULL:
@@ -19,7 +20,7 @@ static const char *entry_default(const gs_rectype *rt, const gs_field *f)
 {
     if (f->def)
         return f->def;
-    if (rt->id == GS_RT_INCIDENT && !strcmp(f->name, "reported_at"))
+    if (rt->id == GS_RT_INCIDENT && f == &rt->fields[GS_INCIDENT_REPORTED_AT])
         return "now 当前时间";
     return NULL;
 }
@@ -115,35 +116,25 @@ static int save(node_store *s, gs_record *rec, bool create)
 
 /* ---- list ------------------------------------------------------------------ */
 
-/* The store's list query, as gs_find_print_list calls it. */
+/* The store as the core's commands reach it (cli.h). */
+static void *open_store(const gs_cli *cli)
+{
+    return node_open(cli);
+}
+
+static void close_store(void *s)
+{
+    node_store *store = s;
+    node_store_close(&store);
+}
+
 static int list_records(void *s, const gs_rectype *rt, const gs_find_filter *f, gs_find_each each,
                         void *arg, gs_errbuf *eb)
 {
     return node_store_list(s, rt, f, each, arg, eb);
 }
 
-/* `gridnode TYPE list [filters] [--format table|csv|json|xlsx] [--out FILE]
- * [--bom]`: the records through the sheet model (gs_find_print_list). */
-static int cmd_list(node_cli *cli)
-{
-    gs_cli_list q;
-    gs_find_opts o = {0};
-    gs_errbuf eb = {{0}};
-    if (gs_find_take_opts(&cli->argc, cli->argv, &o, NULL, &eb))
-        return node_usage("%s list: %s", cli->rt->name, eb.msg);
-    int rc = gs_cli_list_parse(cli, &q);
-    if (rc || q.help)
-        return rc;
-    if (gs_find_check_opts(q.format, &o, &eb))
-        return node_usage("%s list: %s", cli->rt->name, eb.msg);
-    node_store *s = node_open(cli);
-    if (!s)
-        return NODE_EXIT_ERROR;
-    if (gs_find_print_list(cli->rt, &q.filter, q.format, &o, list_records, s, stdout, &eb))
-        rc = node_fail("%s list: %s", cli->rt->name, eb.msg);
-    node_store_close(&s);
-    return rc;
-}
+const gs_cli_store node_cli_store = {open_store, close_store, list_records};
 
 /* ---- show and delete ---------------------------------------------------------- */
 
@@ -151,10 +142,8 @@ void node_print_record(node_store *s, const gs_record *rec, bool history)
 {
     const gs_rectype *rt = rec->rt;
     gs_find_print_record(rec, stdout);
-    const char *fnd = NULL;
-    for (int i = 0; i < rt->nfields; i++)
-        if (!strcmp(rt->fields[i].name, "findings") || !strcmp(rt->fields[i].name, "violations"))
-            fnd = gs_record_str(rec, i);
+    int ff = gs_derive_findings_field(rt);
+    const char *fnd = ff >= 0 ? gs_record_str(rec, ff) : NULL;
     if (fnd && *fnd) {
         gs_buf b = GS_BUF_INIT;
         node_describe_findings(fnd, node_committee_of(s, rec), &b);
@@ -265,7 +254,7 @@ int node_cmd_record(node_cli *cli)
     }
     const char *verb = cli->argv[0];
     if (!strcmp(verb, "list"))
-        return cmd_list(cli);
+        return gs_cli_list_run(cli, &node_cli_store);
     if (!strcmp(verb, "show"))
         return cmd_show(cli, rt);
     if (!strcmp(verb, "delete"))

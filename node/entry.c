@@ -18,25 +18,9 @@
 #include "gridsync/derive.h"
 #include "gridsync/rules.h"
 
-#define F(rec, name) gs_field_find((rec)->rt, name)
-
-static const char *str_of(const gs_record *r, const char *field)
-{
-    int f = gs_field_find(r->rt, field);
-    return f >= 0 ? gs_record_str(r, f) : NULL;
-}
-
-static int64_t int_of(const gs_record *r, const char *field, int64_t def)
-{
-    int f = gs_field_find(r->rt, field);
-    return f >= 0 ? gs_record_int(r, f, def) : def;
-}
-
 static gs_committee committee_of_election(const gs_record *e)
 {
-    int f = F(e, "committee");
-    const char *v = gs_record_str(e, f);
-    int k = v ? gs_enum_find(&e->rt->fields[f], v) : -1;
+    int k = gs_record_enum(e, GS_ELECTION_COMMITTEE);
     return k < 0 ? GS_COMMITTEE_VILLAGE : (gs_committee)k;
 }
 
@@ -45,7 +29,7 @@ gs_committee node_committee_of(node_store *s, const gs_record *rec)
     if (rec->rt->id == GS_RT_ELECTION)
         return committee_of_election(rec);
     gs_record *e = NULL;
-    const char *eid = rec->rt->id == GS_RT_CANDIDATE ? str_of(rec, "election_id") : NULL;
+    const char *eid = rec->rt->id == GS_RT_CANDIDATE ? gs_record_str(rec, GS_CANDIDATE_ELECTION_ID) : NULL;
     if (!eid || node_store_get(s, gs_rectype_get(GS_RT_ELECTION), eid, &e, NULL) != GS_OK)
         return GS_COMMITTEE_VILLAGE;
     gs_committee c = committee_of_election(e);
@@ -125,14 +109,15 @@ static int read_back(node_store *s, gs_record *rec, gs_buf *notes, gs_errbuf *eb
         return GS_OK;
     switch (rec->rt->id) {
     case GS_RT_CANDIDATE: {
-        const char *out = str_of(rec, "outcome");
+        const char *out = gs_record_str(rec, GS_CANDIDATE_OUTCOME);
         gs_committee k = node_committee_of(s, rec);
-        gs_buf_printf(notes, "候选人 %s: %s\n", str_of(rec, "name"),
-                      out ? gs_enum_zh(&rec->rt->fields[F(rec, "outcome")], out) : "(等待选举数据)");
-        node_describe_findings(str_of(rec, "findings"), k, notes);
+        gs_buf_printf(notes, "候选人 %s: %s\n", gs_record_str(rec, GS_CANDIDATE_NAME),
+                      out ? gs_enum_zh(&rec->rt->fields[GS_CANDIDATE_OUTCOME], out)
+                          : "(等待选举数据)");
+        node_describe_findings(gs_record_str(rec, GS_CANDIDATE_FINDINGS), k, notes);
         gs_record *e = NULL;
-        if (node_store_get(s, gs_rectype_get(GS_RT_ELECTION), str_of(rec, "election_id"), &e,
-                           NULL) != GS_OK)
+        if (node_store_get(s, gs_rectype_get(GS_RT_ELECTION),
+                           gs_record_str(rec, GS_CANDIDATE_ELECTION_ID), &e, NULL) != GS_OK)
             return GS_OK;
         rc = read_back(s, e, notes, eb);
         gs_record_destroy(&e);
@@ -140,12 +125,14 @@ static int read_back(node_store *s, gs_record *rec, gs_buf *notes, gs_errbuf *eb
     }
     case GS_RT_ELECTION:
         gs_buf_printf(notes, "选举 %s: 当选 %lld 人, 空缺 %lld 名\n", gs_record_key(rec),
-                      (long long)int_of(rec, "elected", 0), (long long)int_of(rec, "unfilled", 0));
-        node_describe_findings(str_of(rec, "findings"), committee_of_election(rec), notes);
+                      (long long)gs_record_int(rec, GS_ELECTION_ELECTED, 0),
+                      (long long)gs_record_int(rec, GS_ELECTION_UNFILLED, 0));
+        node_describe_findings(gs_record_str(rec, GS_ELECTION_FINDINGS),
+                               committee_of_election(rec), notes);
         return GS_OK;
     case GS_RT_AFFAIR: {
         gs_record *council = NULL;
-        node_describe_findings(str_of(rec, "violations"), GS_COMMITTEE_VILLAGE, notes);
+        node_describe_findings(gs_record_str(rec, GS_AFFAIR_VIOLATIONS), GS_COMMITTEE_VILLAGE, notes);
         if (gs_replica_village_council(node_store_replica(s), gs_record_scope(rec), &council,
                                        NULL) == GS_OK &&
             !council)
@@ -192,8 +179,8 @@ int node_entry_create(node_store *s, gs_record *rec, gs_buf *notes, gs_errbuf *e
                            gs_record_key(rec));
         }
     }
-    if (rec->rt->id == GS_RT_INCIDENT && !gs_record_has(rec, F(rec, "reported_at")))
-        now_datetime(rec, F(rec, "reported_at"));
+    if (rec->rt->id == GS_RT_INCIDENT && !gs_record_has(rec, GS_INCIDENT_REPORTED_AT))
+        now_datetime(rec, GS_INCIDENT_REPORTED_AT);
     gs_record_apply_defaults(rec);
     if ((rc = gs_record_check(rec, GS_CHECK_COMPLETE, eb)))
         return rc;
@@ -217,9 +204,10 @@ int node_entry_update(node_store *s, gs_record *edit, gs_buf *notes, gs_errbuf *
         return gs_errf(eb, GS_ESCOPE, "a record cannot move to another village");
     }
     drop_derived(edit);
-    if (edit->rt->id == GS_RT_INCIDENT && gs_record_has(edit, F(edit, "status")) &&
-        (rc = gs_incident_transition(str_of(full, "status"), str_of(edit, "status"),
-                                     GS_ACTOR_VILLAGE, eb))) {
+    if (edit->rt->id == GS_RT_INCIDENT && gs_record_has(edit, GS_INCIDENT_STATUS) &&
+        (rc = gs_incident_transition(gs_record_str(full, GS_INCIDENT_STATUS),
+                                     gs_record_str(edit, GS_INCIDENT_STATUS), GS_ACTOR_VILLAGE,
+                                     eb))) {
         gs_record_destroy(&full);
         return rc;
     }

@@ -3,20 +3,19 @@
  * small commands (init, status). Every command takes --db and --help, and on
  * failure prints one line on stderr and exits non-zero.
  */
-#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <errno.h>
+#include <jansson.h>
 #include <sodium.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "gridsync/bundle.h"
 #include "gridsync/hlc.h"
-#include "gridsync/stmt.h"
 #include "gridsync/table.h"
 
 node_store *node_open(const node_cli *cli)
@@ -291,32 +290,25 @@ static const char status_help[] =
     "synced to the city, the changes the city rejected (with the reason), the last sync\n"
     "and the clock skew measured against the hub.\n";
 
-/* What status collects of the rejected changes: JSON objects or lines. */
+/* What status collects of the rejected changes: JSON objects (into json,
+ * when not NULL) or lines. */
 typedef struct rejected_ctx {
-    bool json;
-    gs_buf *out;
-    int n;
+    json_t *json;
+    bool oom;
 } rejected_ctx;
 
 static int print_rejected(const node_rejected *r, void *arg)
 {
     rejected_ctx *x = arg;
-    if (x->json) {
-        gs_buf_printf(x->out, "%s{\"seq\":%llu,\"code\":", x->n ? "," : "",
-                      (unsigned long long)r->seq);
-        gs_buf_json_str(x->out, r->code);
-        gs_buf_puts(x->out, ",\"reason\":");
-        gs_buf_json_str(x->out, r->reason);
-        gs_buf_puts(x->out, ",\"type\":");
-        gs_buf_json_str(x->out, r->rtype);
-        gs_buf_puts(x->out, ",\"id\":");
-        gs_buf_json_str(x->out, r->rid);
-        gs_buf_putc(x->out, '}');
-    } else {
+    if (x->json)
+        x->oom |= json_array_append_new(
+                      x->json, json_pack("{s:I, s:o, s:o, s:o, s:o}", "seq", (json_int_t)r->seq,
+                                         "code", gs_json_text(r->code), "reason",
+                                         gs_json_text(r->reason), "type", gs_json_text(r->rtype),
+                                         "id", gs_json_text(r->rid))) != 0;
+    else
         printf("  ! rejected #%llu %s %s: %s (%s)\n", (unsigned long long)r->seq, r->rtype, r->rid,
                r->reason, r->code);
-    }
-    x->n++;
     return 0;
 }
 
@@ -342,21 +334,14 @@ int node_cmd_status(node_cli *cli)
         node_store_close(&s);
         return node_fail("status: %s", eb.msg);
     }
-    unsigned long long head = ss.head;
-    long long acked = ss.acked, pending = ss.pending, rejected = ss.rejected, skew = ss.skew_ms;
+    uint64_t head = ss.head;
+    int64_t acked = ss.acked, pending = ss.pending, rejected = ss.rejected, skew = ss.skew_ms;
     int64_t last_sync = ss.last_sync_ms;
-    gs_buf out = GS_BUF_INIT, when = GS_BUF_INIT;
+    gs_buf when = GS_BUF_INIT;
     if (last_sync)
         gs_hlc_format(GS_HLC_MAKE(last_sync, 0), &when);
-    if (cli->json) {
-        gs_buf_puts(&out, "{\"node_id\":");
-        gs_buf_json_str(&out, id->node_id);
-        gs_buf_puts(&out, ",\"village\":");
-        gs_buf_json_str(&out, id->village);
-        gs_buf_puts(&out, ",\"hub\":");
-        gs_buf_json_str(&out, id->hub_endpoint);
-        gs_buf_puts(&out, ",\"records\":{");
-    } else {
+    json_t *records = cli->json ? json_object() : NULL;
+    if (!cli->json) {
         printf("节点 node      %s (%s)\n村社区 village  %s\n城市中心 hub   %s\n", id->node_id,
                id->name[0] ? id->name : "-", id->village, id->hub_endpoint);
         putchar('\n');
@@ -369,26 +354,15 @@ int node_cmd_status(node_cli *cli)
         int64_t n = node_store_count_live(s, rt);
         snprintf(num, sizeof num, "%lld", (long long)n);
         const char *row[] = {rt->label_zh, rt->name, num};
-        if (cli->json)
-            gs_buf_printf(&out, "%s\"%s\":%lld", t ? "," : "", rt->name, (long long)n);
+        if (records)
+            json_object_set_new(records, rt->name, json_integer((json_int_t)n));
         else if (tab)
             gs_table_add(tab, row);
     }
     if (!cli->json && tab)
         gs_table_print(tab, stdout);
     gs_table_destroy(&tab);
-    if (cli->json) {
-        gs_buf_printf(&out,
-                      "},\"seq\":%llu,\"acked_through\":%lld,\"pending\":%lld,\"rejected\":%lld,"
-                      "\"last_sync\":",
-                      (unsigned long long)head, (long long)acked, (long long)pending,
-                      (long long)rejected);
-        if (last_sync)
-            gs_buf_json_str(&out, when.data);
-        else
-            gs_buf_puts(&out, "null");
-        gs_buf_printf(&out, ",\"clock_skew_ms\":%lld,\"rejected_changes\":[", (long long)skew);
-    } else {
+    if (!cli->json) {
         printf("\n同步 sync\n  changes made    %llu\n  acked by hub    %lld\n  pending         "
                "%lld\n  rejected        %lld\n  last sync       %s\n",
                (unsigned long long)head, (long long)acked, (long long)pending, (long long)rejected,
@@ -397,16 +371,26 @@ int node_cmd_status(node_cli *cli)
             printf("  ! clock skew    本机时钟与城市中心相差 %+lld 秒 (clock is off by %+lld s)\n",
                    (long long)(skew / 1000), (long long)(skew / 1000));
     }
-    rejected_ctx rx = {cli->json, &out, 0};
+    rejected_ctx rx = {cli->json ? json_array() : NULL, false};
     node_store_rejected_each(s, print_rejected, &rx, &eb);
+    int rc = NODE_EXIT_OK;
     if (cli->json) {
-        gs_buf_puts(&out, "]}\n");
-        fputs(out.data, stdout);
+        json_t *o = json_pack(
+            "{s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:o, s:I, s:o}", "node_id",
+            gs_json_text(id->node_id), "village", gs_json_text(id->village), "hub",
+            gs_json_text(id->hub_endpoint), "records", records, "seq", (json_int_t)head,
+            "acked_through", (json_int_t)acked, "pending", (json_int_t)pending, "rejected",
+            (json_int_t)rejected, "last_sync", last_sync ? gs_json_text(when.data) : json_null(),
+            "clock_skew_ms", (json_int_t)skew, "rejected_changes", rx.json);
+        if (!o || rx.oom || json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER))
+            rc = node_fail("status: out of memory");
+        else
+            putchar('\n');
+        json_decref(o);
     }
-    gs_buf_free(&out);
     gs_buf_free(&when);
     node_store_close(&s);
-    return NODE_EXIT_OK;
+    return rc;
 }
 
 /* ---- dispatch ---------------------------------------------------------------- */
@@ -455,8 +439,5 @@ static const gs_cli_prog program = {
 
 int main(int argc, char **argv)
 {
-    gs_tune_malloc();
-    gs_sqlite_tune();
-    setlocale(LC_ALL, "C.UTF-8");
     return gs_cli_main(&program, argc, argv);
 }

@@ -81,29 +81,6 @@ void gs_buf_printf(gs_buf *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
-void gs_buf_json_str(gs_buf *b, const char *s)
-{
-    gs_buf_putc(b, '"');
-    const char *run = s;
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c != '"' && c != '\\' && c >= 0x20)
-            continue;
-        gs_buf_append(b, run, (size_t)(s - run));
-        switch (c) {
-        case '"': gs_buf_puts(b, "\\\""); break;
-        case '\\': gs_buf_puts(b, "\\\\"); break;
-        case '\n': gs_buf_puts(b, "\\n"); break;
-        case '\r': gs_buf_puts(b, "\\r"); break;
-        case '\t': gs_buf_puts(b, "\\t"); break;
-        default: gs_buf_printf(b, "\\u%04x", c); break;
-        }
-        run = s + 1;
-    }
-    gs_buf_append(b, run, (size_t)(s - run));
-    gs_buf_putc(b, '"');
-}
-
 bool gs_csv_formula_start(char c)
 {
     return c && strchr("=+-@\t\r", c) != NULL;

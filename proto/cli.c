@@ -9,12 +9,14 @@
  * unknown option --x"), where getopt prints its own. The rules are
  * getopt_long's for long options; options and other words may be mixed.
  */
+#include <locale.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "gridsync/cli.h"
 #include "gridsync/record.h"
+#include "gridsync/stmt.h"
 #include "gridsync/table.h"
 
 int gs_cli_fail(const char *prog, const char *fmt, ...)
@@ -103,6 +105,9 @@ static int split_equals(int argc, char **argv, char **out, char **owned)
 
 int gs_cli_main(const gs_cli_prog *prog, int argc, char **argv)
 {
+    gs_tune_malloc();
+    gs_sqlite_tune();
+    setlocale(LC_ALL, "C.UTF-8");
     gs_cli cli = {prog, NULL, NULL, NULL, NULL, false, 0, NULL};
     cli.db = getenv(prog->db_env) ? getenv(prog->db_env) : prog->db_default;
     /* room for the split words too (3 argc); owned[] holds the option names made */
@@ -298,17 +303,24 @@ int gs_cli_list_parse(const gs_cli *cli, gs_cli_list *q)
     return GS_CLI_OK;
 }
 
-int gs_cli_list_print(const gs_cli *cli, const gs_cli_list *q, gs_cli_lister list, void *store)
+int gs_cli_list_run(gs_cli *cli, const gs_cli_store *store)
 {
-    gs_find_out *out = gs_find_out_new(cli->rt, q->format);
+    const char *prog = cli->prog->name, *type = cli->rt->name;
+    gs_cli_list q;
+    gs_find_opts o = {0};
     gs_errbuf eb = {{0}};
-    int rc = GS_CLI_OK;
-    if (!out)
-        rc = gs_cli_fail(cli->prog->name, "out of memory");
-    else if (list(store, cli->rt, &q->filter, gs_find_out_add, out, &eb))
-        rc = gs_cli_fail(cli->prog->name, "%s list: %s", cli->rt->name, eb.msg);
-    else if (gs_find_out_end(&out, stdout))
-        rc = gs_cli_fail(cli->prog->name, "out of memory");
-    gs_find_out_end(&out, NULL); /* after a failure: freed, not printed */
+    if (gs_find_take_opts(&cli->argc, cli->argv, &o, NULL, &eb))
+        return gs_cli_usage(prog, "%s list: %s", type, eb.msg);
+    int rc = gs_cli_list_parse(cli, &q);
+    if (rc || q.help)
+        return rc;
+    if (gs_find_check_opts(q.format, &o, &eb))
+        return gs_cli_usage(prog, "%s list: %s", type, eb.msg);
+    void *s = store->open(cli);
+    if (!s)
+        return GS_CLI_ERROR;
+    if (gs_find_print_list(cli->rt, &q.filter, q.format, &o, store->list, s, stdout, &eb))
+        rc = gs_cli_fail(prog, "%s list: %s", type, eb.msg);
+    store->close(s);
     return rc;
 }

@@ -11,37 +11,10 @@
  * defaults everywhere (an unknown committee is a villagers' committee, an
  * unknown post a member), so every replica derives the same from the same row.
  */
-#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "gridsync/derive.h"
-
-/* Field index by name; the names below are the schema's, so a miss is a
- * programmer error. */
-static int fld(const gs_rectype *rt, const char *name)
-{
-    int f = gs_field_find(rt, name);
-    assert(f >= 0);
-    return f;
-}
-
-static const char *str_of(const gs_record *r, const char *name)
-{
-    return gs_record_str(r, fld(r->rt, name));
-}
-
-static int64_t int_of(const gs_record *r, const char *name, int64_t def)
-{
-    return gs_record_int(r, fld(r->rt, name), def);
-}
-
-static int enum_of(const gs_record *r, const char *name)
-{
-    int f = fld(r->rt, name);
-    const char *v = gs_record_str(r, f);
-    return v ? gs_enum_find(&r->rt->fields[f], v) : -1;
-}
 
 void gs_field_label_opt(const gs_rectype *rt, int f, gs_buf *b)
 {
@@ -50,11 +23,11 @@ void gs_field_label_opt(const gs_rectype *rt, int f, gs_buf *b)
         gs_buf_putc(b, *p == '_' ? '-' : *p);
 }
 
-/* "登记选民数 --registered 1000" for an integer field. */
-static void label_num(const gs_record *r, const char *name, gs_buf *b)
+/* "登记选民数 --registered 1000" for integer field f. */
+static void label_num(const gs_record *r, int f, gs_buf *b)
 {
-    gs_field_label_opt(r->rt, fld(r->rt, name), b);
-    gs_buf_printf(b, " %lld", (long long)int_of(r, name, 0));
+    gs_field_label_opt(r->rt, f, b);
+    gs_buf_printf(b, " %lld", (long long)gs_record_int(r, f, 0));
 }
 
 bool gs_derived_field(const gs_rectype *rt, int f)
@@ -67,20 +40,20 @@ bool gs_derived_field(const gs_rectype *rt, int f)
 static gs_election_in election_in(const gs_record *e)
 {
     gs_election_in in = {0};
-    int k = enum_of(e, "committee");
+    int k = gs_record_enum(e, GS_ELECTION_COMMITTEE);
     in.committee = k < 0 ? GS_COMMITTEE_VILLAGE : (gs_committee)k;
-    in.registered = int_of(e, "registered", 0);
-    in.cast = int_of(e, "voted", 0);
-    in.valid = int_of(e, "valid", 0);
-    in.invalid = int_of(e, "invalid", 0);
-    in.supp_cast = int_of(e, "supp_voted", -1);
-    in.seats[GS_POST_CHAIR] = int_of(e, "seats_chair", 1);
-    in.seats[GS_POST_VICE_CHAIR] = int_of(e, "seats_vice", 0);
-    in.seats[GS_POST_MEMBER] = int_of(e, "seats_member", 0);
+    in.registered = gs_record_int(e, GS_ELECTION_REGISTERED, 0);
+    in.cast = gs_record_int(e, GS_ELECTION_VOTED, 0);
+    in.valid = gs_record_int(e, GS_ELECTION_VALID, 0);
+    in.invalid = gs_record_int(e, GS_ELECTION_INVALID, 0);
+    in.supp_cast = gs_record_int(e, GS_ELECTION_SUPP_VOTED, -1);
+    in.seats[GS_POST_CHAIR] = gs_record_int(e, GS_ELECTION_SEATS_CHAIR, 1);
+    in.seats[GS_POST_VICE_CHAIR] = gs_record_int(e, GS_ELECTION_SEATS_VICE, 0);
+    in.seats[GS_POST_MEMBER] = gs_record_int(e, GS_ELECTION_SEATS_MEMBER, 0);
     in.list_days_before = -1;
     int64_t pub, day;
-    if (gs_date_days(str_of(e, "list_published"), &pub) &&
-        gs_date_days(str_of(e, "election_date"), &day))
+    if (gs_date_days(gs_record_str(e, GS_ELECTION_LIST_PUBLISHED), &pub) &&
+        gs_date_days(gs_record_str(e, GS_ELECTION_ELECTION_DATE), &day))
         in.list_days_before = day - pub;
     return in;
 }
@@ -88,21 +61,22 @@ static gs_election_in election_in(const gs_record *e)
 static gs_candidate_in candidate_in(const gs_record *c)
 {
     gs_candidate_in in = {0};
-    int post = enum_of(c, "post");
-    in.votes = int_of(c, "votes", 0);
+    int post = gs_record_enum(c, GS_CANDIDATE_POST);
+    in.votes = gs_record_int(c, GS_CANDIDATE_VOTES, 0);
     in.post = post < 0 ? GS_POST_MEMBER : (gs_post)post;
-    in.round = enum_of(c, "round") == 1 ? GS_ROUND_SUPPLEMENTARY : GS_ROUND_FIRST;
-    const char *g = str_of(c, "gender");
+    in.round =
+        gs_record_enum(c, GS_CANDIDATE_ROUND) == 1 ? GS_ROUND_SUPPLEMENTARY : GS_ROUND_FIRST;
+    const char *g = gs_record_str(c, GS_CANDIDATE_GENDER);
     in.female = g && !strcmp(g, "female");
-    in.party_secretary = int_of(c, "party_secretary", 0) != 0;
+    in.party_secretary = gs_record_int(c, GS_CANDIDATE_PARTY_SECRETARY, 0) != 0;
     return in;
 }
 
-static void set_findings(gs_record *r, const char *name, gs_findset s)
+static void set_findings(gs_record *r, int f, gs_findset s)
 {
     gs_buf text = GS_BUF_INIT;
     gs_findset_format(s, &text);
-    gs_record_set_str(r, fld(r->rt, name), text.data ? text.data : "");
+    gs_record_set_str(r, f, text.data ? text.data : "");
     gs_buf_free(&text);
 }
 
@@ -131,14 +105,14 @@ int gs_derive_election(gs_record *e, gs_record *const *cands, size_t n)
     } else {
         gs_election_evaluate(&ein, in, n, &eo);
     }
-    set_findings(e, "findings", eo.findings);
-    gs_record_set_int(e, fld(e->rt, "elected"), eo.elected);
-    gs_record_set_int(e, fld(e->rt, "women_elected"), eo.women_elected);
-    gs_record_set_int(e, fld(e->rt, "unfilled"), eo.unfilled);
-    gs_record_set_int(e, fld(e->rt, "yijiantiao"), eo.yijiantiao);
+    set_findings(e, GS_ELECTION_FINDINGS, eo.findings);
+    gs_record_set_int(e, GS_ELECTION_ELECTED, eo.elected);
+    gs_record_set_int(e, GS_ELECTION_WOMEN_ELECTED, eo.women_elected);
+    gs_record_set_int(e, GS_ELECTION_UNFILLED, eo.unfilled);
+    gs_record_set_int(e, GS_ELECTION_YIJIANTIAO, eo.yijiantiao);
     for (size_t i = 0; i < n; i++) {
-        gs_record_set_str(cands[i], fld(cands[i]->rt, "outcome"), gs_outcome_names[in[i].outcome]);
-        set_findings(cands[i], "findings", in[i].findings);
+        gs_record_set_str(cands[i], GS_CANDIDATE_OUTCOME, gs_outcome_names[in[i].outcome]);
+        set_findings(cands[i], GS_CANDIDATE_FINDINGS, in[i].findings);
     }
     free(in);
     return GS_OK;
@@ -160,23 +134,23 @@ static int judge_ballots(const gs_record *e, gs_errbuf *eb)
     gs_election_in in = election_in(e);
     gs_finding f = gs_rule_ballots(in.registered, in.cast, in.valid, in.invalid);
     if (f == GS_FIND_BALLOTS_SUM) {
-        label_num(e, "valid", &b);
+        label_num(e, GS_ELECTION_VALID, &b);
         gs_buf_puts(&b, " 加 ");
-        label_num(e, "invalid", &b);
+        label_num(e, GS_ELECTION_INVALID, &b);
         gs_buf_puts(&b, " 不等于 ");
-        label_num(e, "voted", &b);
+        label_num(e, GS_ELECTION_VOTED, &b);
         return rule_error(f, &b, eb);
     }
     if (f == GS_FIND_CAST_OVER_REGISTERED) {
-        label_num(e, "voted", &b);
+        label_num(e, GS_ELECTION_VOTED, &b);
         gs_buf_puts(&b, " 超过 ");
-        label_num(e, "registered", &b);
+        label_num(e, GS_ELECTION_REGISTERED, &b);
         return rule_error(f, &b, eb);
     }
     if (in.supp_cast > in.registered) {
-        label_num(e, "supp_voted", &b);
+        label_num(e, GS_ELECTION_SUPP_VOTED, &b);
         gs_buf_puts(&b, " 超过 ");
-        label_num(e, "registered", &b);
+        label_num(e, GS_ELECTION_REGISTERED, &b);
         return rule_error(GS_FIND_CAST_OVER_REGISTERED, &b, eb);
     }
     return GS_OK;
@@ -196,13 +170,13 @@ int gs_judge_election(const gs_record *e, gs_record *const *cands, size_t n, gs_
         int64_t cap = first ? ein.valid : supp;
         if (c.votes > cap) {
             gs_buf b = GS_BUF_INIT;
-            gs_buf_printf(&b, "候选人 %s 的", str_of(cands[i], "name") ? str_of(cands[i], "name")
-                                                                       : "?");
-            label_num(cands[i], "votes", &b);
+            const char *name = gs_record_str(cands[i], GS_CANDIDATE_NAME);
+            gs_buf_printf(&b, "候选人 %s 的", name ? name : "?");
+            label_num(cands[i], GS_CANDIDATE_VOTES, &b);
             gs_buf_puts(&b, " 超过");
             if (first) {
                 gs_buf_puts(&b, " ");
-                label_num(e, "valid", &b);
+                label_num(e, GS_ELECTION_VALID, &b);
             } else {
                 gs_buf_printf(&b, "另行选举投票人数 %lld", (long long)supp);
             }
@@ -242,8 +216,8 @@ int gs_judge_election(const gs_record *e, gs_record *const *cands, size_t n, gs_
  * "no" with a reason). */
 static int cremation_of(const gs_record *a)
 {
-    int c = enum_of(a, "cremation");
-    const char *why = str_of(a, "exemption");
+    int c = gs_record_enum(a, GS_AFFAIR_CREMATION);
+    const char *why = gs_record_str(a, GS_AFFAIR_EXEMPTION);
     if (c == GS_CREMATION_NO && why && *why)
         return GS_CREMATION_EXEMPT;
     return c;
@@ -253,45 +227,55 @@ void gs_derive_affair(gs_record *a, const gs_record *council)
 {
     gs_findset v = 0;
     if (council) {
-        gs_council_std std = {int_of(council, "max_tables", -1),
-                              int_of(council, "max_cost_per_table", -1),
-                              int_of(council, "max_gift", -1),
-                              int_of(council, "max_cars", -1),
-                              int_of(council, "max_funeral_days", -1),
-                              int_of(council, "max_bride_price", -1),
-                              int_of(council, "cremation_required", 0) != 0};
-        int kind = enum_of(a, "kind");
+        gs_council_std std = {gs_record_int(council, GS_COUNCIL_MAX_TABLES, -1),
+                              gs_record_int(council, GS_COUNCIL_MAX_COST_PER_TABLE, -1),
+                              gs_record_int(council, GS_COUNCIL_MAX_GIFT, -1),
+                              gs_record_int(council, GS_COUNCIL_MAX_CARS, -1),
+                              gs_record_int(council, GS_COUNCIL_MAX_FUNERAL_DAYS, -1),
+                              gs_record_int(council, GS_COUNCIL_MAX_BRIDE_PRICE, -1),
+                              gs_record_int(council, GS_COUNCIL_CREMATION_REQUIRED, 0) != 0};
+        int kind = gs_record_enum(a, GS_AFFAIR_KIND);
         gs_affair_in in = {kind < 0 ? GS_AFFAIR_OTHER : (gs_affair_kind)kind,
-                           int_of(a, "tables", -1),
-                           int_of(a, "cost_per_table", -1),
-                           int_of(a, "gift", -1),
-                           int_of(a, "cars", -1),
-                           int_of(a, "days", -1),
-                           int_of(a, "bride_price", -1),
+                           gs_record_int(a, GS_AFFAIR_TABLES, -1),
+                           gs_record_int(a, GS_AFFAIR_COST_PER_TABLE, -1),
+                           gs_record_int(a, GS_AFFAIR_GIFT, -1),
+                           gs_record_int(a, GS_AFFAIR_CARS, -1),
+                           gs_record_int(a, GS_AFFAIR_DAYS, -1),
+                           gs_record_int(a, GS_AFFAIR_BRIDE_PRICE, -1),
                            cremation_of(a)};
         v = gs_affair_check(&std, &in);
     }
-    set_findings(a, "violations", v);
+    set_findings(a, GS_AFFAIR_VIOLATIONS, v);
 }
 
 /* ---- incidents --------------------------------------------------------------- */
 
 int gs_derive_closed_slot(const gs_rectype *rt)
 {
-    return rt->id == GS_RT_INCIDENT ? fld(rt, "closed_at") : -1;
+    return rt->id == GS_RT_INCIDENT ? GS_INCIDENT_CLOSED_AT : -1;
+}
+
+int gs_derive_findings_field(const gs_rectype *rt)
+{
+    switch (rt->id) {
+    case GS_RT_ELECTION: return GS_ELECTION_FINDINGS;
+    case GS_RT_CANDIDATE: return GS_CANDIDATE_FINDINGS;
+    case GS_RT_AFFAIR: return GS_AFFAIR_VIOLATIONS;
+    default: return -1;
+    }
 }
 
 bool gs_derive_closes(const gs_record *rec)
 {
     if (rec->rt->id != GS_RT_INCIDENT)
         return false;
-    const char *st = str_of(rec, "status");
+    const char *st = gs_record_str(rec, GS_INCIDENT_STATUS);
     return st && !strcmp(st, gs_status_names[GS_ST_CLOSED]);
 }
 
 void gs_derive_incident(gs_record *inc, gs_hlc status_hlc, gs_hlc closed_hlc)
 {
-    int st = enum_of(inc, "status"), fc = fld(inc->rt, "closed_at");
+    int st = gs_record_enum(inc, GS_INCIDENT_STATUS), fc = GS_INCIDENT_CLOSED_AT;
     if (st != GS_ST_CLOSED && st != GS_ST_EVALUATED) {
         gs_record_unset(inc, fc);
         return;
@@ -306,17 +290,17 @@ void gs_derive_incident(gs_record *inc, gs_hlc status_hlc, gs_hlc closed_hlc)
 /* ---- one record's own checks ------------------------------------------------- */
 
 /* A 15-digit grid code must begin with its 12-digit village code. */
-static int judge_grid_code(const gs_record *r, const char *field, gs_errbuf *eb)
+static int judge_grid_code(const gs_record *r, int f, gs_errbuf *eb)
 {
-    const char *grid = str_of(r, field), *village = gs_record_scope(r);
+    const char *grid = gs_record_str(r, f), *village = gs_record_scope(r);
     if (!grid || !village || !strncmp(grid, village, 12))
         return GS_OK;
     gs_buf b = GS_BUF_INIT;
-    gs_field_label_opt(r->rt, fld(r->rt, field), &b);
+    gs_field_label_opt(r->rt, f, &b);
     int rc = gs_errf(eb, GS_ESCOPE,
                      "%s %s does not belong to village %s: it must start with the village code "
                      "(a grid code is the 12-digit village code plus 3 digits)",
-                     b.data ? b.data : field, grid, village);
+                     b.data ? b.data : r->rt->fields[f].name, grid, village);
     gs_buf_free(&b);
     return rc;
 }
@@ -324,20 +308,20 @@ static int judge_grid_code(const gs_record *r, const char *field, gs_errbuf *eb)
 int gs_judge_record(const gs_record *r, gs_errbuf *eb)
 {
     switch (r->rt->id) {
-    case GS_RT_GRID: return judge_grid_code(r, "code", eb);
-    case GS_RT_INCIDENT: return judge_grid_code(r, "grid_code", eb);
+    case GS_RT_GRID: return judge_grid_code(r, GS_GRID_CODE, eb);
+    case GS_RT_INCIDENT: return judge_grid_code(r, GS_INCIDENT_GRID_CODE, eb);
     case GS_RT_ELECTION: return judge_ballots(r, eb);
     case GS_RT_AFFAIR: {
-        const char *why = str_of(r, "exemption");
-        gs_finding f = gs_affair_entry_error(enum_of(r, "cremation"), why && *why);
+        const char *why = gs_record_str(r, GS_AFFAIR_EXEMPTION);
+        gs_finding f = gs_affair_entry_error(gs_record_enum(r, GS_AFFAIR_CREMATION), why && *why);
         if (f == GS_FIND_NONE)
             return GS_OK;
         gs_buf b = GS_BUF_INIT;
-        gs_field_label_opt(r->rt, fld(r->rt, "cremation"), &b);
-        gs_buf_printf(&b, " %s", gs_enum_zh(&r->rt->fields[fld(r->rt, "cremation")],
-                                            str_of(r, "cremation")));
+        gs_field_label_opt(r->rt, GS_AFFAIR_CREMATION, &b);
+        gs_buf_printf(&b, " %s", gs_enum_zh(&r->rt->fields[GS_AFFAIR_CREMATION],
+                                            gs_record_str(r, GS_AFFAIR_CREMATION)));
         gs_buf_puts(&b, "，");
-        gs_field_label_opt(r->rt, fld(r->rt, "exemption"), &b);
+        gs_field_label_opt(r->rt, GS_AFFAIR_EXEMPTION, &b);
         gs_buf_printf(&b, " %s", why && *why ? why : "(空)");
         if (f == GS_FIND_EXEMPTION_CONTRADICTS)
             gs_buf_puts(&b, "（属豁免请把火化填为 豁免，否则清空豁免理由）");

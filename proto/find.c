@@ -35,20 +35,27 @@ typedef struct binds {
     int n;
 } binds;
 
-/* Adds "AND <cond>" for one filter: checks that field (by name; the scope
- * when name is NULL) exists in rt, parses the value with the field's own
- * parser into canonical text (kept in *rec), and appends cond with %1$s the
- * column and ? the value. */
-static int filter_on(const gs_rectype *rt, gs_record *rec, const char *opt, const char *name,
-                     const char *value, const char *cond, int nparams, gs_buf *sql, binds *b,
-                     gs_errbuf *eb)
+/* The field of rt that an incident filter reads (f, a GS_INCIDENT_*
+ * constant); -1 for every other type: only incidents have a status, a
+ * category and a grid. */
+static int incident_field(const gs_rectype *rt, int f)
+{
+    return rt->id == GS_RT_INCIDENT ? f : -1;
+}
+
+/* Adds "AND <cond>" for one filter: checks that rt has the field (f >= 0;
+ * what names it when not), parses the value with the field's own parser into
+ * canonical text (kept in *rec), and appends cond with %1$s the column and ?
+ * the value. */
+static int filter_on(const gs_rectype *rt, gs_record *rec, const char *opt, int f,
+                     const char *what, const char *value, const char *cond, int nparams,
+                     gs_buf *sql, binds *b, gs_errbuf *eb)
 {
     if (!value)
         return GS_OK;
-    int f = name ? gs_field_find(rt, name) : rt->scope;
     if (f < 0)
         return gs_errf(eb, GS_EINVAL, "%s: %s (%s) 没有这一项 (has no %s)", opt, rt->label_zh,
-                       rt->name, name ? name : "village");
+                       rt->name, what);
     gs_errbuf pe = {{0}};
     if (!*value || gs_record_parse(rec, f, value, &pe) || !gs_record_str(rec, f))
         return gs_errf(eb, GS_EINVAL, "%s \"%s\": %s", opt, value,
@@ -95,7 +102,7 @@ int gs_find_day(const char *opt, const char *text, char day[11], gs_errbuf *eb)
 {
     /* a GS_FT_DATE field: its parser is the one entry uses */
     const gs_rectype *rt = gs_rectype_get(GS_RT_ELECTION);
-    int f = gs_field_find(rt, "election_date");
+    int f = GS_ELECTION_ELECTION_DATE;
     gs_record *r = gs_record_new(rt);
     if (!r)
         return gs_errf(eb, GS_ENOMEM, "out of memory");
@@ -132,7 +139,9 @@ static void closed_states(gs_buf *sql)
  * (bound) and a state that is not closed. */
 static void overdue_cond(gs_buf *sql, binds *b, const char *today)
 {
-    gs_buf_puts(sql, "(deadline IS NOT NULL AND deadline < ? AND status NOT IN (");
+    const gs_field *fs = gs_rectype_get(GS_RT_INCIDENT)->fields;
+    gs_buf_printf(sql, "(%1$s IS NOT NULL AND %1$s < ? AND %2$s NOT IN (",
+                  fs[GS_INCIDENT_DEADLINE].name, fs[GS_INCIDENT_STATUS].name);
     closed_states(sql);
     gs_buf_puts(sql, "))");
     b->v[b->n++] = today;
@@ -140,9 +149,10 @@ static void overdue_cond(gs_buf *sql, binds *b, const char *today)
 
 bool gs_find_days_left(const gs_record *r, const char *today, int64_t *days)
 {
-    int fd = gs_field_find(r->rt, "deadline"), fs = gs_field_find(r->rt, "status");
-    const char *deadline = fd >= 0 ? gs_record_str(r, fd) : NULL;
-    const char *status = fs >= 0 ? gs_record_str(r, fs) : NULL;
+    if (r->rt->id != GS_RT_INCIDENT)
+        return false;
+    const char *deadline = gs_record_str(r, GS_INCIDENT_DEADLINE);
+    const char *status = gs_record_str(r, GS_INCIDENT_STATUS);
     for (int s = 0; status && s < GS_ST__COUNT; s++)
         if (!strcmp(status, gs_status_names[s]) && gs_status_is_closed((gs_status)s))
             return false;
@@ -163,24 +173,29 @@ bool gs_find_days_left(const gs_record *r, const char *today, int64_t *days)
 static int where_of(const gs_rectype *rt, const gs_find_filter *f, gs_record *vals,
                     const char *today, gs_buf *sql, binds *b, gs_errbuf *eb)
 {
-    int rc = filter_on(rt, vals, "--status", "status", f->status, "%s = ?", 1, sql, b, eb);
+    int rc = filter_on(rt, vals, "--status", incident_field(rt, GS_INCIDENT_STATUS), "status",
+                       f->status, "%s = ?", 1, sql, b, eb);
     if (!rc)
         /* the range first: the same records, but an index can find them */
-        rc = filter_on(rt, vals, "--category", "category", f->category,
+        rc = filter_on(rt, vals, "--category", incident_field(rt, GS_INCIDENT_CATEGORY),
+                       "category", f->category,
                        "%1$s >= ? AND %1$s < ? || '/' AND "
                        "(%1$s = ? OR substr(%1$s, 1, length(?) + 1) = ? || '.')",
                        5, sql, b, eb);
     if (!rc)
-        rc = filter_on(rt, vals, "--grid", "grid_code", f->grid, "%s = ?", 1, sql, b, eb);
+        rc = filter_on(rt, vals, "--grid", incident_field(rt, GS_INCIDENT_GRID_CODE), "grid_code",
+                       f->grid, "%s = ?", 1, sql, b, eb);
     if (!rc)
-        rc = filter_on(rt, vals, "--reporter", "reporter", f->reporter, "%s = ?", 1, sql, b, eb);
+        rc = filter_on(rt, vals, "--reporter", incident_field(rt, GS_INCIDENT_REPORTER),
+                       "reporter", f->reporter, "%s = ?", 1, sql, b, eb);
     if (!rc && rt->scope < 0 && f->village)
         rc = gs_errf(eb, GS_EINVAL, "--village: %s (%s) 不属于村 (is not village data)",
                      rt->label_zh, rt->name);
     if (!rc)
-        rc = filter_on(rt, vals, "--village", NULL, f->village, "%s = ?", 1, sql, b, eb);
+        rc = filter_on(rt, vals, "--village", rt->scope, "village", f->village, "%s = ?", 1, sql,
+                       b, eb);
     if (!rc && f->overdue) {
-        if (gs_field_find(rt, "deadline") < 0 || gs_field_find(rt, "status") < 0)
+        if (rt->id != GS_RT_INCIDENT)
             return gs_errf(eb, GS_EINVAL, "--overdue: %s (%s) 没有处置期限 (has no deadline)",
                            rt->label_zh, rt->name);
         gs_buf_puts(sql, " AND ");
@@ -352,8 +367,7 @@ int gs_find_list(sqlite3 *db, const gs_rectype *rt, const gs_find_filter *f, gs_
     int rc = where_of(rt, f, vals, today, &where, &b, eb);
     gs_buf_puts(&where, ""); /* never NULL below */
     int64_t limit = f->limit > 0 ? f->limit : 0, offset = limit ? f->offset : 0, got = 0;
-    bool split = f->order == GS_FIND_URGENT && gs_field_find(rt, "deadline") >= 0 &&
-                 gs_field_find(rt, "status") >= 0;
+    bool split = f->order == GS_FIND_URGENT && rt->id == GS_RT_INCIDENT;
     const char *live = live_cond(f);
     if (!rc && split && (f->text || f->reporter)) {
         rc = where.err ? gs_errf(eb, GS_ENOMEM, "out of memory")

@@ -36,6 +36,9 @@ struct gs_form {
     int nerr;
 };
 
+/* The messages a form keeps (it counts them all). */
+#define FORM_MAX_MESSAGES 32
+
 /* Long text gets a text area rather than a line. */
 #define FORM_TEXTAREA_OVER 500
 
@@ -193,8 +196,10 @@ static void add_line(char **slot, const char *msg)
 
 void gs_form_error(gs_form *fm, int f, const char *msg)
 {
-    add_line(f >= 0 && f < fm->rt->nfields ? &fm->err[f] : &fm->top, msg);
-    fm->nerr++;
+    /* a hostile request's thousands of unknown names are counted, but only
+     * the first few are kept to be shown */
+    if (fm->nerr++ < FORM_MAX_MESSAGES)
+        add_line(f >= 0 && f < fm->rt->nfields ? &fm->err[f] : &fm->top, msg);
 }
 
 int gs_form_field_of_msg(const gs_rectype *rt, const char *msg)

@@ -13,8 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
 #include "gridsync/record.h"
 
 /* ---- lifetime ------------------------------------------------------------ */
@@ -33,8 +31,25 @@ gs_record *gs_record_new(const gs_rectype *rt)
     return r;
 }
 
+bool gs_record_bad_field(const gs_record *r, int f, const char *func)
+{
+    fprintf(stderr, "gridsync: %s: field %d of %s out of range (0..%d)\n", func, f, r->rt->name,
+            r->rt->nfields - 1);
+#ifndef NDEBUG
+    abort();
+#endif
+    return false;
+}
+
+#define CHECK_FIELD(r, f, fail)                                                                    \
+    do {                                                                                           \
+        if (!gs_record_field_ok(r, f, __func__))                                                   \
+            return fail;                                                                           \
+    } while (0)
+
 void gs_record_unset(gs_record *r, int f)
 {
+    CHECK_FIELD(r, f, );
     free(r->v[f].s);
     r->v[f] = (gs_value){GS_V_UNSET, 0, NULL};
 }
@@ -70,6 +85,7 @@ static bool is_text_type(gs_ftype t)
 
 int gs_record_set_str(gs_record *r, int f, const char *s)
 {
+    CHECK_FIELD(r, f, GS_EINVAL);
     if (!is_text_type(r->rt->fields[f].type))
         return GS_ETYPE;
     char *copy = NULL;
@@ -82,6 +98,7 @@ int gs_record_set_str(gs_record *r, int f, const char *s)
 
 int gs_record_set_int(gs_record *r, int f, int64_t v)
 {
+    CHECK_FIELD(r, f, GS_EINVAL);
     if (is_text_type(r->rt->fields[f].type))
         return GS_ETYPE;
     free(r->v[f].s);
@@ -98,17 +115,27 @@ static int set_null(gs_record *r, int f)
 
 void gs_record_set_null(gs_record *r, int f)
 {
+    CHECK_FIELD(r, f, );
     set_null(r, f);
 }
 
 const char *gs_record_str(const gs_record *r, int f)
 {
+    CHECK_FIELD(r, f, NULL);
     return r->v[f].state == GS_V_SET ? r->v[f].s : NULL;
 }
 
 int64_t gs_record_int(const gs_record *r, int f, int64_t def)
 {
+    CHECK_FIELD(r, f, def);
     return r->v[f].state == GS_V_SET && !is_text_type(r->rt->fields[f].type) ? r->v[f].i : def;
+}
+
+int gs_record_enum(const gs_record *r, int f)
+{
+    CHECK_FIELD(r, f, -1);
+    const char *v = gs_record_str(r, f);
+    return v ? gs_enum_find(&r->rt->fields[f], v) : -1;
 }
 
 const char *gs_record_key(const gs_record *r)
@@ -123,6 +150,8 @@ const char *gs_record_scope(const gs_record *r)
 
 int gs_record_merge(gs_record *dst, const gs_record *src)
 {
+    if (dst->rt != src->rt)
+        return GS_ETYPE;
     for (int i = 0; i < src->rt->nfields; i++) {
         const gs_value *v = &src->v[i];
         int rc = GS_OK;
@@ -585,6 +614,8 @@ static int parse_value(const gs_field *f, const char *t, gs_buf *out, int64_t *i
 
 int gs_record_parse(gs_record *r, int f, const char *text, gs_errbuf *eb)
 {
+    if (!gs_record_field_ok(r, f, __func__))
+        return gs_errf(eb, GS_EINVAL, "field %d of %s out of range", f, r->rt->name);
     const gs_field *fd = &r->rt->fields[f];
     while (*text == ' ' || *text == '\t')
         text++;
@@ -668,6 +699,7 @@ void gs_record_apply_defaults(gs_record *r)
 
 void gs_record_format(const gs_record *r, int f, gs_buf *b)
 {
+    CHECK_FIELD(r, f, );
     const gs_value *v = &r->v[f];
     if (v->state != GS_V_SET)
         return;
@@ -675,6 +707,22 @@ void gs_record_format(const gs_record *r, int f, gs_buf *b)
         gs_buf_puts(b, v->s);
     else
         gs_buf_printf(b, "%" PRId64, v->i);
+}
+
+json_t *gs_json_text(const char *s)
+{
+    json_t *j = json_string(s);
+    if (j)
+        return j;
+    gs_buf b = GS_BUF_INIT;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p < 0x80)
+            gs_buf_putc(&b, (char)*p);
+        else
+            gs_buf_puts(&b, "\xEF\xBF\xBD");
+    j = b.err ? NULL : json_string(b.data ? b.data : "");
+    gs_buf_free(&b);
+    return j;
 }
 
 json_t *gs_record_to_json(const gs_record *r)
@@ -693,7 +741,7 @@ json_t *gs_record_to_json(const gs_record *r)
         else if (f->type == GS_FT_INT)
             j = json_integer((json_int_t)v->i);
         else
-            j = json_string(v->s); /* NULL for text that is not UTF-8 */
+            j = gs_json_text(v->s);
         if (!j || json_object_set_new(o, f->name, j)) {
             json_decref(o);
             o = NULL;
@@ -704,28 +752,16 @@ json_t *gs_record_to_json(const gs_record *r)
 
 void gs_record_json(const gs_record *r, gs_buf *b)
 {
-    gs_buf_putc(b, '{');
-    bool first = true;
-    for (int i = 0; i < r->rt->nfields; i++) {
-        const gs_field *f = &r->rt->fields[i];
-        const gs_value *v = &r->v[i];
-        if (v->state == GS_V_UNSET)
-            continue;
-        if (!first)
-            gs_buf_putc(b, ',');
-        first = false;
-        gs_buf_json_str(b, f->name);
-        gs_buf_putc(b, ':');
-        if (v->state == GS_V_NULL)
-            gs_buf_puts(b, "null");
-        else if (f->type == GS_FT_BOOL)
-            gs_buf_puts(b, v->i ? "true" : "false");
-        else if (f->type == GS_FT_INT)
-            gs_buf_printf(b, "%" PRId64, v->i);
-        else
-            gs_buf_json_str(b, v->s);
+    json_t *o = gs_record_to_json(r);
+    char *text = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(o);
+    if (!text) {
+        if (!b->err)
+            b->err = GS_ENOMEM;
+        return;
     }
-    gs_buf_putc(b, '}');
+    gs_buf_puts(b, text);
+    free(text);
 }
 
 void gs_record_csv(const gs_record *r, gs_buf *b)

@@ -563,7 +563,7 @@ static int derive_own(gs_replica *r, gs_record *row, const slot *slots, bool del
         return GS_OK;
     }
     if (rt->id == GS_RT_INCIDENT) {
-        int fs = gs_field_find(rt, "status"), fc = gs_derive_closed_slot(rt);
+        int fs = GS_INCIDENT_STATUS, fc = GS_INCIDENT_CLOSED_AT;
         gs_derive_incident(row, slots[fs].hlc, slots[fc].origin[0] ? slots[fc].hlc : 0);
     } else if (rt->id == GS_RT_AFFAIR) {
         gs_record *council = NULL;
@@ -585,7 +585,7 @@ static int derive_dependents(gs_replica *r, const gs_record *row, const char *ol
     case GS_RT_ELECTION:
         return judged->e ? group_derive(r, judged, eb) : rederive_election(r, gs_record_key(row), eb);
     case GS_RT_CANDIDATE: {
-        const char *eid = gs_record_str(row, gs_field_find(row->rt, "election_id"));
+        const char *eid = gs_record_str(row, GS_CANDIDATE_ELECTION_ID);
         if (judged->e)
             rc = group_derive(r, judged, eb); /* what the judge read, the row in it */
         else if (eid)
@@ -682,7 +682,7 @@ static int judge(gs_replica *r, const gs_record *row, const gs_record *set, bool
         if (!(rc = group_load(r, gs_record_key(row), row, g, eb)))
             rc = gs_judge_election(g->e, g->cs, g->n, eb);
     } else if (row->rt->id == GS_RT_CANDIDATE) {
-        const char *eid = gs_record_str(row, gs_field_find(row->rt, "election_id"));
+        const char *eid = gs_record_str(row, GS_CANDIDATE_ELECTION_ID);
         if (eid && !(rc = group_load(r, eid, NULL, g, eb)) && g->e && !(rc = group_put(g, row, eb)))
             rc = gs_judge_election(g->e, g->cs, g->n, eb);
     }
@@ -733,7 +733,7 @@ int gs_replica_apply_opts(gs_replica *r, const gs_change *c, const gs_apply_opts
                          rt->name, key, stored, o->village);
             goto out;
         }
-        int fe = rt->id == GS_RT_CANDIDATE ? gs_field_find(rt, "election_id") : -1;
+        int fe = rt->id == GS_RT_CANDIDATE ? GS_CANDIDATE_ELECTION_ID : -1;
         if (fe >= 0 && gs_record_str(row, fe) && !(old_parent = strdup(gs_record_str(row, fe)))) {
             rc = gs_errf(eb, GS_ENOMEM, "out of memory");
             goto out;

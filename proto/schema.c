@@ -6,6 +6,9 @@
  * these tables. Invariants: each type has exactly one GS_F_KEY field; every
  * non-reference type has exactly one GS_F_SCOPE field (a 12-digit village
  * code); fields are only appended (per-field clocks are stored by index).
+ * Each table is written with designated initializers indexed by the field
+ * constants of schema.h, so a row sits at the index its constant says; a
+ * table of the wrong length does not compile, and test_record fails on a gap.
  */
 #include <stdio.h>
 #include <string.h>
@@ -48,143 +51,163 @@ static const char *const role_zh[] = {"会长", "副会长", "理事", NULL};
 #define ENUM(n, zh, en, enzh, fl, d) {n, zh, GS_FT_ENUM, 0, 0, fl, en, enzh, d, NULL}
 #define CODE(n, zh, lo, hi, fl, ref) {n, zh, GS_FT_CODE, lo, hi, fl, NULL, NULL, NULL, ref}
 #define ID(n, zh, fl, ref) {n, zh, GS_FT_ID, 1, 64, fl, NULL, NULL, NULL, ref}
+#define SLUG(n, zh, fl, ref) {n, zh, GS_FT_SLUG, 1, 64, fl, NULL, NULL, NULL, ref}
 #define VILLAGE CODE("village_code", "村社区代码", 12, 12, SCOPE, "division")
 
 static const gs_field division_fields[] = {
-    CODE("code", "区划代码", 6, 12, GS_F_KEY | REQ, NULL),
-    TEXT("name", "名称", 1, 100, REQ),
-    ENUM("level", "级别", level_en, level_zh, REQ, NULL),
-    CODE("parent_code", "上级代码", 6, 12, 0, "division"),
-    BOOL("synthetic", "合成数据", 0),
-    ENUM("committee", "委员会类型", committee_kind_en, committee_kind_zh, 0, NULL),
+    [GS_DIVISION_CODE] = CODE("code", "区划代码", 6, 12, GS_F_KEY | REQ, NULL),
+    [GS_DIVISION_NAME] = TEXT("name", "名称", 1, 100, REQ),
+    [GS_DIVISION_LEVEL] = ENUM("level", "级别", level_en, level_zh, REQ, NULL),
+    [GS_DIVISION_PARENT_CODE] = CODE("parent_code", "上级代码", 6, 12, 0, "division"),
+    [GS_DIVISION_SYNTHETIC] = BOOL("synthetic", "合成数据", 0),
+    [GS_DIVISION_COMMITTEE] =
+        ENUM("committee", "委员会类型", committee_kind_en, committee_kind_zh, 0, NULL),
 };
+_Static_assert(ARRAY_LEN(division_fields) == GS_DIVISION__NFIELDS, "a row per constant");
 
 static const gs_field category_fields[] = {
-    {"code", "类别代码", GS_FT_SLUG, 1, 64, GS_F_KEY | REQ, NULL, NULL, NULL, NULL},
-    TEXT("name_zh", "中文名称", 1, 100, REQ),
-    TEXT("name_en", "英文名称", 0, 200, 0),
-    {"parent_code", "上级类别", GS_FT_SLUG, 1, 64, 0, NULL, NULL, NULL, "category"},
+    [GS_CATEGORY_CODE] = SLUG("code", "类别代码", GS_F_KEY | REQ, NULL),
+    [GS_CATEGORY_NAME_ZH] = TEXT("name_zh", "中文名称", 1, 100, REQ),
+    [GS_CATEGORY_NAME_EN] = TEXT("name_en", "英文名称", 0, 200, 0),
+    [GS_CATEGORY_PARENT_CODE] = SLUG("parent_code", "上级类别", 0, "category"),
 };
+_Static_assert(ARRAY_LEN(category_fields) == GS_CATEGORY__NFIELDS, "a row per constant");
 
 static const gs_field grid_fields[] = {
-    CODE("code", "网格编码", 15, 15, GS_F_KEY | REQ, NULL),
-    VILLAGE,
-    TEXT("name", "网格名称", 1, 100, REQ),
-    ENUM("kind", "网格类型", gridkind_en, gridkind_zh, 0, "comprehensive"),
-    INT("households", "户数", 0, 100000, 0),
-    INT("population", "人口", 0, 1000000, 0),
-    TEXT("worker", "网格员", 0, 50, 0),
-    TEXT("worker_phone", "联系电话", 0, 30, 0),
+    [GS_GRID_CODE] = CODE("code", "网格编码", 15, 15, GS_F_KEY | REQ, NULL),
+    [GS_GRID_VILLAGE_CODE] = VILLAGE,
+    [GS_GRID_NAME] = TEXT("name", "网格名称", 1, 100, REQ),
+    [GS_GRID_KIND] = ENUM("kind", "网格类型", gridkind_en, gridkind_zh, 0, "comprehensive"),
+    [GS_GRID_HOUSEHOLDS] = INT("households", "户数", 0, 100000, 0),
+    [GS_GRID_POPULATION] = INT("population", "人口", 0, 1000000, 0),
+    [GS_GRID_WORKER] = TEXT("worker", "网格员", 0, 50, 0),
+    [GS_GRID_WORKER_PHONE] = TEXT("worker_phone", "联系电话", 0, 30, 0),
 };
+_Static_assert(ARRAY_LEN(grid_fields) == GS_GRID__NFIELDS, "a row per constant");
 
 static const gs_field incident_fields[] = {
-    ID("id", "事件编号", KEYGEN, NULL),
-    VILLAGE,
-    CODE("grid_code", "网格编码", 15, 15, 0, "grid"),
-    {"category", "事件类别", GS_FT_SLUG, 1, 64, REQ, NULL, NULL, NULL, "category"},
-    TEXT("title", "标题", 1, 200, REQ),
-    TEXT("description", "描述", 0, 4000, 0),
-    ENUM("source", "来源", source_en, source_zh, 0, "patrol"),
-    TEXT("reporter", "上报人", 0, 50, 0),
-    DATETIME("reported_at", "上报时间", REQ),
-    INTD("severity", "紧急程度", 1, 4, 0, "2"),
-    ENUM("status", "状态", gs_status_names, gs_status_names_zh, REQ, "reported"),
-    TEXT("assignee", "处置人", 0, 100, 0),
-    DATE("deadline", "处置期限", 0),
-    TEXT("note", "处置说明", 0, 4000, 0),
-    DATETIME("closed_at", "结案时间", COMP),
+    [GS_INCIDENT_ID] = ID("id", "事件编号", KEYGEN, NULL),
+    [GS_INCIDENT_VILLAGE_CODE] = VILLAGE,
+    [GS_INCIDENT_GRID_CODE] = CODE("grid_code", "网格编码", 15, 15, 0, "grid"),
+    [GS_INCIDENT_CATEGORY] = SLUG("category", "事件类别", REQ, "category"),
+    [GS_INCIDENT_TITLE] = TEXT("title", "标题", 1, 200, REQ),
+    [GS_INCIDENT_DESCRIPTION] = TEXT("description", "描述", 0, 4000, 0),
+    [GS_INCIDENT_SOURCE] = ENUM("source", "来源", source_en, source_zh, 0, "patrol"),
+    [GS_INCIDENT_REPORTER] = TEXT("reporter", "上报人", 0, 50, 0),
+    [GS_INCIDENT_REPORTED_AT] = DATETIME("reported_at", "上报时间", REQ),
+    [GS_INCIDENT_SEVERITY] = INTD("severity", "紧急程度", 1, 4, 0, "2"),
+    [GS_INCIDENT_STATUS] =
+        ENUM("status", "状态", gs_status_names, gs_status_names_zh, REQ, "reported"),
+    [GS_INCIDENT_ASSIGNEE] = TEXT("assignee", "处置人", 0, 100, 0),
+    [GS_INCIDENT_DEADLINE] = DATE("deadline", "处置期限", 0),
+    [GS_INCIDENT_NOTE] = TEXT("note", "处置说明", 0, 4000, 0),
+    [GS_INCIDENT_CLOSED_AT] = DATETIME("closed_at", "结案时间", COMP),
 };
+_Static_assert(ARRAY_LEN(incident_fields) == GS_INCIDENT__NFIELDS, "a row per constant");
 
 static const gs_field election_fields[] = {
-    ID("id", "选举编号", KEYGEN, NULL),
-    VILLAGE,
-    ENUM("committee", "委员会类型", gs_committee_names, gs_committee_names_zh, REQ, NULL),
-    DATE("election_date", "选举日", REQ),
-    DATE("list_published", "选民名单公布日", 0),
-    INT("registered", "登记选民数", 0, 10000000, REQ),
-    INT("voted", "投票人数", 0, 10000000, REQ),
-    INT("valid", "有效票数", 0, 10000000, REQ),
-    INT("invalid", "无效票数", 0, 10000000, REQ),
-    INT("supp_voted", "另行选举投票人数", 0, 10000000, 0),
-    INTD("seats_chair", "主任名额", 0, 1, 0, "1"),
-    INTD("seats_vice", "副主任名额", 0, 5, 0, "0"),
-    INT("seats_member", "委员名额", 0, 20, REQ),
-    TEXT("note", "备注", 0, 1000, 0),
-    TEXT("findings", "审查结果", 0, 1000, COMP),
-    INT("elected", "当选人数", 0, 100, COMP),
-    INT("women_elected", "当选女性人数", 0, 100, COMP),
-    INT("unfilled", "空缺名额", 0, 100, COMP),
-    BOOL("yijiantiao", "一肩挑", COMP),
+    [GS_ELECTION_ID] = ID("id", "选举编号", KEYGEN, NULL),
+    [GS_ELECTION_VILLAGE_CODE] = VILLAGE,
+    [GS_ELECTION_COMMITTEE] =
+        ENUM("committee", "委员会类型", gs_committee_names, gs_committee_names_zh, REQ, NULL),
+    [GS_ELECTION_ELECTION_DATE] = DATE("election_date", "选举日", REQ),
+    [GS_ELECTION_LIST_PUBLISHED] = DATE("list_published", "选民名单公布日", 0),
+    [GS_ELECTION_REGISTERED] = INT("registered", "登记选民数", 0, 10000000, REQ),
+    [GS_ELECTION_VOTED] = INT("voted", "投票人数", 0, 10000000, REQ),
+    [GS_ELECTION_VALID] = INT("valid", "有效票数", 0, 10000000, REQ),
+    [GS_ELECTION_INVALID] = INT("invalid", "无效票数", 0, 10000000, REQ),
+    [GS_ELECTION_SUPP_VOTED] = INT("supp_voted", "另行选举投票人数", 0, 10000000, 0),
+    [GS_ELECTION_SEATS_CHAIR] = INTD("seats_chair", "主任名额", 0, 1, 0, "1"),
+    [GS_ELECTION_SEATS_VICE] = INTD("seats_vice", "副主任名额", 0, 5, 0, "0"),
+    [GS_ELECTION_SEATS_MEMBER] = INT("seats_member", "委员名额", 0, 20, REQ),
+    [GS_ELECTION_NOTE] = TEXT("note", "备注", 0, 1000, 0),
+    [GS_ELECTION_FINDINGS] = TEXT("findings", "审查结果", 0, 1000, COMP),
+    [GS_ELECTION_ELECTED] = INT("elected", "当选人数", 0, 100, COMP),
+    [GS_ELECTION_WOMEN_ELECTED] = INT("women_elected", "当选女性人数", 0, 100, COMP),
+    [GS_ELECTION_UNFILLED] = INT("unfilled", "空缺名额", 0, 100, COMP),
+    [GS_ELECTION_YIJIANTIAO] = BOOL("yijiantiao", "一肩挑", COMP),
 };
+_Static_assert(ARRAY_LEN(election_fields) == GS_ELECTION__NFIELDS, "a row per constant");
 
 static const gs_field candidate_fields[] = {
-    ID("id", "候选人编号", KEYGEN, NULL),
-    VILLAGE,
-    ID("election_id", "选举编号", REQ, "election"),
-    TEXT("name", "姓名", 1, 50, REQ),
-    ENUM("gender", "性别", gender_en, gender_zh, REQ, NULL),
-    ENUM("post", "职务", gs_post_names, gs_post_names_zh, REQ, NULL),
-    ENUM("round", "轮次", round_en, round_zh, 0, "first"),
-    INT("votes", "得票数", 0, 10000000, REQ),
-    BOOL("party_secretary", "党组织书记", 0),
-    ENUM("outcome", "结果", gs_outcome_names, gs_outcome_names_zh, COMP, NULL),
-    TEXT("findings", "审查结果", 0, 1000, COMP),
+    [GS_CANDIDATE_ID] = ID("id", "候选人编号", KEYGEN, NULL),
+    [GS_CANDIDATE_VILLAGE_CODE] = VILLAGE,
+    [GS_CANDIDATE_ELECTION_ID] = ID("election_id", "选举编号", REQ, "election"),
+    [GS_CANDIDATE_NAME] = TEXT("name", "姓名", 1, 50, REQ),
+    [GS_CANDIDATE_GENDER] = ENUM("gender", "性别", gender_en, gender_zh, REQ, NULL),
+    [GS_CANDIDATE_POST] = ENUM("post", "职务", gs_post_names, gs_post_names_zh, REQ, NULL),
+    [GS_CANDIDATE_ROUND] = ENUM("round", "轮次", round_en, round_zh, 0, "first"),
+    [GS_CANDIDATE_VOTES] = INT("votes", "得票数", 0, 10000000, REQ),
+    [GS_CANDIDATE_PARTY_SECRETARY] = BOOL("party_secretary", "党组织书记", 0),
+    [GS_CANDIDATE_OUTCOME] =
+        ENUM("outcome", "结果", gs_outcome_names, gs_outcome_names_zh, COMP, NULL),
+    [GS_CANDIDATE_FINDINGS] = TEXT("findings", "审查结果", 0, 1000, COMP),
 };
+_Static_assert(ARRAY_LEN(candidate_fields) == GS_CANDIDATE__NFIELDS, "a row per constant");
 
 static const gs_field council_fields[] = {
-    ID("id", "理事会编号", KEYGEN, NULL),
-    VILLAGE,
-    TEXT("name", "名称", 1, 100, REQ),
-    DATE("established_on", "成立日期", 0),
-    TEXT("charter_version", "章程版本", 0, 50, 0),
-    INT("max_tables", "桌数上限", 0, 1000, 0),
-    INT("max_cost_per_table", "每桌费用上限", 0, 100000, 0),
-    INT("max_gift", "礼金上限", 0, 1000000, 0),
-    INT("max_cars", "车辆上限", 0, 1000, 0),
-    INT("max_funeral_days", "丧事天数上限", 0, 30, 0),
-    INT("max_bride_price", "彩礼上限", 0, 10000000, 0),
-    BOOL("cremation_required", "要求火化", 0),
+    [GS_COUNCIL_ID] = ID("id", "理事会编号", KEYGEN, NULL),
+    [GS_COUNCIL_VILLAGE_CODE] = VILLAGE,
+    [GS_COUNCIL_NAME] = TEXT("name", "名称", 1, 100, REQ),
+    [GS_COUNCIL_ESTABLISHED_ON] = DATE("established_on", "成立日期", 0),
+    [GS_COUNCIL_CHARTER_VERSION] = TEXT("charter_version", "章程版本", 0, 50, 0),
+    [GS_COUNCIL_MAX_TABLES] = INT("max_tables", "桌数上限", 0, 1000, 0),
+    [GS_COUNCIL_MAX_COST_PER_TABLE] = INT("max_cost_per_table", "每桌费用上限", 0, 100000, 0),
+    [GS_COUNCIL_MAX_GIFT] = INT("max_gift", "礼金上限", 0, 1000000, 0),
+    [GS_COUNCIL_MAX_CARS] = INT("max_cars", "车辆上限", 0, 1000, 0),
+    [GS_COUNCIL_MAX_FUNERAL_DAYS] = INT("max_funeral_days", "丧事天数上限", 0, 30, 0),
+    [GS_COUNCIL_MAX_BRIDE_PRICE] = INT("max_bride_price", "彩礼上限", 0, 10000000, 0),
+    [GS_COUNCIL_CREMATION_REQUIRED] = BOOL("cremation_required", "要求火化", 0),
 };
+_Static_assert(ARRAY_LEN(council_fields) == GS_COUNCIL__NFIELDS, "a row per constant");
 
 static const gs_field member_fields[] = {
-    ID("id", "成员编号", KEYGEN, NULL),
-    VILLAGE,
-    ID("council_id", "理事会编号", REQ, "council"),
-    TEXT("name", "姓名", 1, 50, REQ),
-    ENUM("gender", "性别", gender_en, gender_zh, 0, NULL),
-    ENUM("role", "职务", role_en, role_zh, REQ, NULL),
-    BOOL("party_member", "党员", 0),
-    DATE("term_start", "任期开始", 0),
-    DATE("term_end", "任期结束", 0),
-    TEXT("phone", "联系电话", 0, 30, 0),
+    [GS_MEMBER_ID] = ID("id", "成员编号", KEYGEN, NULL),
+    [GS_MEMBER_VILLAGE_CODE] = VILLAGE,
+    [GS_MEMBER_COUNCIL_ID] = ID("council_id", "理事会编号", REQ, "council"),
+    [GS_MEMBER_NAME] = TEXT("name", "姓名", 1, 50, REQ),
+    [GS_MEMBER_GENDER] = ENUM("gender", "性别", gender_en, gender_zh, 0, NULL),
+    [GS_MEMBER_ROLE] = ENUM("role", "职务", role_en, role_zh, REQ, NULL),
+    [GS_MEMBER_PARTY_MEMBER] = BOOL("party_member", "党员", 0),
+    [GS_MEMBER_TERM_START] = DATE("term_start", "任期开始", 0),
+    [GS_MEMBER_TERM_END] = DATE("term_end", "任期结束", 0),
+    [GS_MEMBER_PHONE] = TEXT("phone", "联系电话", 0, 30, 0),
 };
+_Static_assert(ARRAY_LEN(member_fields) == GS_MEMBER__NFIELDS, "a row per constant");
 
 static const gs_field affair_fields[] = {
-    ID("id", "事项编号", KEYGEN, NULL),
-    VILLAGE,
-    ENUM("kind", "类型", gs_affair_kind_names, gs_affair_kind_names_zh, REQ, NULL),
-    TEXT("host", "事主", 1, 50, REQ),
-    DATE("declared_on", "申报日期", 0),
-    DATE("event_date", "举办日期", REQ),
-    INT("tables", "桌数", 0, 10000, 0),
-    INT("cost_per_table", "每桌费用", 0, 1000000, 0),
-    INT("gift", "礼金", 0, 10000000, 0),
-    INT("guests", "宾客人数", 0, 100000, 0),
-    INT("cars", "车辆数", 0, 1000, 0),
-    INT("days", "天数", 0, 365, 0),
-    INT("bride_price", "彩礼", 0, 100000000, 0),
-    ENUM("cremation", "火化", gs_cremation_names, gs_cremation_names_zh, 0, NULL),
-    TEXT("exemption", "豁免理由", 0, 200, 0),
-    BOOL("host_is_cadre", "党员干部", 0),
-    INT("savings", "节约金额", 0, 100000000, 0),
-    TEXT("supervisor", "监督人", 0, 100, 0),
-    TEXT("violations", "违规项", 0, 1000, COMP),
+    [GS_AFFAIR_ID] = ID("id", "事项编号", KEYGEN, NULL),
+    [GS_AFFAIR_VILLAGE_CODE] = VILLAGE,
+    [GS_AFFAIR_KIND] = ENUM("kind", "类型", gs_affair_kind_names, gs_affair_kind_names_zh, REQ, NULL),
+    [GS_AFFAIR_HOST] = TEXT("host", "事主", 1, 50, REQ),
+    [GS_AFFAIR_DECLARED_ON] = DATE("declared_on", "申报日期", 0),
+    [GS_AFFAIR_EVENT_DATE] = DATE("event_date", "举办日期", REQ),
+    [GS_AFFAIR_TABLES] = INT("tables", "桌数", 0, 10000, 0),
+    [GS_AFFAIR_COST_PER_TABLE] = INT("cost_per_table", "每桌费用", 0, 1000000, 0),
+    [GS_AFFAIR_GIFT] = INT("gift", "礼金", 0, 10000000, 0),
+    [GS_AFFAIR_GUESTS] = INT("guests", "宾客人数", 0, 100000, 0),
+    [GS_AFFAIR_CARS] = INT("cars", "车辆数", 0, 1000, 0),
+    [GS_AFFAIR_DAYS] = INT("days", "天数", 0, 365, 0),
+    [GS_AFFAIR_BRIDE_PRICE] = INT("bride_price", "彩礼", 0, 100000000, 0),
+    [GS_AFFAIR_CREMATION] =
+        ENUM("cremation", "火化", gs_cremation_names, gs_cremation_names_zh, 0, NULL),
+    [GS_AFFAIR_EXEMPTION] = TEXT("exemption", "豁免理由", 0, 200, 0),
+    [GS_AFFAIR_HOST_IS_CADRE] = BOOL("host_is_cadre", "党员干部", 0),
+    [GS_AFFAIR_SAVINGS] = INT("savings", "节约金额", 0, 100000000, 0),
+    [GS_AFFAIR_SUPERVISOR] = TEXT("supervisor", "监督人", 0, 100, 0),
+    [GS_AFFAIR_VIOLATIONS] = TEXT("violations", "违规项", 0, 1000, COMP),
 };
+_Static_assert(ARRAY_LEN(affair_fields) == GS_AFFAIR__NFIELDS, "a row per constant");
 
 #define RT(id, name, plural, zh, ref, fields, scope)                                               \
     {id, name, plural, zh, ref, fields, ARRAY_LEN(fields), 0, scope}
 
 /* Key is always field 0; scope is field 1 (the village code) for village data. */
+_Static_assert(GS_INCIDENT_ID == 0 && GS_GRID_VILLAGE_CODE == 1 && GS_INCIDENT_VILLAGE_CODE == 1 &&
+                   GS_ELECTION_VILLAGE_CODE == 1 && GS_CANDIDATE_VILLAGE_CODE == 1 &&
+                   GS_COUNCIL_VILLAGE_CODE == 1 && GS_MEMBER_VILLAGE_CODE == 1 &&
+                   GS_AFFAIR_VILLAGE_CODE == 1,
+               "the key is field 0 and the village code field 1");
 static const gs_rectype rectypes[GS_RT__COUNT] = {
     RT(GS_RT_DIVISION, "division", "divisions", "行政区划", true, division_fields, -1),
     RT(GS_RT_CATEGORY, "category", "categories", "事件类别", true, category_fields, -1),

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gridsync/record.h"
 #include "gridsync/schema.h"
 #include "gridsync/http.h"
 #include "gridsync/sheet.h"
@@ -485,24 +486,6 @@ void gs_doc_csv(const gs_doc *d, bool bom, gs_buf *b)
 
 /* ---- JSON ------------------------------------------------------------------------------------ */
 
-/* A JSON string of text; bytes that are not UTF-8 become U+FFFD, so that a
- * damaged name never makes the whole report fail. */
-static json_t *json_text(const char *v)
-{
-    json_t *j = json_string(v);
-    if (j)
-        return j;
-    gs_buf b = GS_BUF_INIT;
-    for (const unsigned char *p = (const unsigned char *)v; *p; p++)
-        if (*p < 0x80)
-            gs_buf_putc(&b, (char)*p);
-        else
-            gs_buf_puts(&b, "\xEF\xBF\xBD");
-    j = b.err ? NULL : json_string(b.data ? b.data : "");
-    gs_buf_free(&b);
-    return j;
-}
-
 /* A number cell: an integer when it is one, else a real; a cell that is no
  * number at all (never written by the reports) stays text. */
 static json_t *json_number(const char *v)
@@ -514,7 +497,7 @@ static json_t *json_number(const char *v)
     double x = strtod(v, &end);
     if (*v && !*end)
         return json_real(x);
-    return json_text(v);
+    return gs_json_text(v);
 }
 
 /* The dump flags: keys in insertion order, ", " and ": " separators, and
@@ -542,7 +525,7 @@ json_t *gs_sheet_row_json(const gs_sheet *s, size_t r)
         else if (k->type == GS_CT_JSON)
             j = json_loads(v, JSON_DECODE_ANY, NULL);
         else
-            j = json_text(v);
+            j = gs_json_text(v);
         if (!j || json_object_set_new(o, k->key, j)) {
             json_decref(o);
             o = NULL;
@@ -587,7 +570,7 @@ int gs_sheet_json_rows(const gs_sheet *s, bool one_a_line, gs_buf *b)
 static int json_sheet(gs_buf *b, const gs_sheet *s)
 {
     size_t rows = s->total_last && s->nrows ? s->nrows - 1 : s->nrows;
-    int rc = dump(b, json_text(s->key));
+    int rc = dump(b, gs_json_text(s->key));
     gs_buf_puts(b, ": {\n    \"rows\": [");
     for (size_t r = 0; !rc && r < rows; r++) {
         gs_buf_puts(b, r ? ",\n      " : "\n      ");
@@ -617,14 +600,14 @@ int gs_doc_json(const gs_doc *d, gs_buf *b)
         gs_buf_puts(b, first ? "\n  " : ",\n  ");
         first = false;
         if (!rc)
-            rc = dump(b, json_text(key));
+            rc = dump(b, gs_json_text(key));
         gs_buf_puts(b, ": ");
         if (!rc)
             rc = dump(b, json_incref(v));
     }
     json_t *notes = json_array();
     for (size_t i = 0; notes && i < d->nnotes; i++)
-        if (json_array_append_new(notes, json_text(d->notes[i]))) {
+        if (json_array_append_new(notes, gs_json_text(d->notes[i]))) {
             json_decref(notes);
             notes = NULL;
         }

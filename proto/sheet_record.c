@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gridsync/derive.h"
 #include "gridsync/record.h"
 #include "gridsync/schema.h"
 #include "gridsync/sheet.h"
@@ -38,14 +39,16 @@ static gs_ctype col_type(gs_ftype t)
 /* Whether the terminal shows a field: the key, the required fields (not
  * long text), and the computed findings and the status. The village is
  * left out: a list is of one village or says it in the id. */
-static bool table_column(const gs_field *f)
+static bool table_column(const gs_rectype *rt, int i)
 {
+    const gs_field *f = &rt->fields[i];
     if (f->flags & GS_F_SCOPE)
         return false;
     if (f->flags & (GS_F_KEY | GS_F_REQUIRED))
         return f->type != GS_FT_TEXT || f->max <= 200;
-    return !strcmp(f->name, "findings") || !strcmp(f->name, "violations") ||
-           !strcmp(f->name, "outcome") || !strcmp(f->name, "status");
+    return i == gs_derive_findings_field(rt) ||
+           (rt->id == GS_RT_CANDIDATE && i == GS_CANDIDATE_OUTCOME) ||
+           (rt->id == GS_RT_INCIDENT && i == GS_INCIDENT_STATUS);
 }
 
 gs_sheet *gs_sheet_for_type(const gs_rectype *rt, bool zh)
@@ -58,7 +61,7 @@ gs_sheet *gs_sheet_for_type(const gs_rectype *rt, bool zh)
         cols[i] = (gs_col){.key = f->name,
                            .zh = f->label_zh,
                            .type = col_type(f->type),
-                           .flags = (table_column(f) ? 0u : GS_COL_NOTABLE) |
+                           .flags = (table_column(rt, i) ? 0u : GS_COL_NOTABLE) |
                                     ((f->flags & GS_F_COMPUTED) ? GS_COL_NOCSV : 0u),
                            .rollup = GS_ROLL_NONE,
                            .field = f};

@@ -57,7 +57,7 @@ bool gs_xlsx_column_required(const gs_rectype *rt, int f)
     /* an incident's report time is required of a record, but import fills
      * it with the time of the import, as `incident add` does */
     return (fd->flags & GS_F_REQUIRED) && !(fd->flags & (GS_F_GENERATED | GS_F_SCOPE)) &&
-           !fd->def && !(rt->id == GS_RT_INCIDENT && !strcmp(fd->name, "reported_at"));
+           !fd->def && !(rt->id == GS_RT_INCIDENT && f == GS_INCIDENT_REPORTED_AT);
 }
 
 /* The values given for fields referring to ref, or NULL. */

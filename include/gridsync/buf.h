@@ -27,8 +27,6 @@ void gs_buf_append(gs_buf *b, const void *p, size_t n);
 void gs_buf_puts(gs_buf *b, const char *s);
 void gs_buf_putc(gs_buf *b, char c);
 void gs_buf_printf(gs_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Appends s as a JSON string literal, quotes included (UTF-8 kept as is). */
-void gs_buf_json_str(gs_buf *b, const char *s);
 /* Appends s as one CSV field, quoted when it holds a comma, quote or newline. */
 void gs_buf_csv_field(gs_buf *b, const char *s);
 /* True for the first characters a spreadsheet reads as the start of a

@@ -81,8 +81,9 @@ struct gs_cli {
     char **argv;
 };
 
-/* Runs the program: global options, --help/help/--version, dispatch through
- * the table. Returns the exit code. */
+/* Runs the program: the process's set-up (malloc and SQLite tuning, the
+ * C.UTF-8 locale), global options, --help/help/--version, dispatch through
+ * the table. Returns the exit code. Both programs' main is this one call. */
 int gs_cli_main(const gs_cli_prog *prog, int argc, char **argv);
 
 /* Writes the usage text made from the table. */
@@ -158,11 +159,18 @@ typedef struct gs_cli_list {
  * of the usage error printed. */
 int gs_cli_list_parse(const gs_cli *cli, gs_cli_list *q);
 
-/* A store's list query (node_store_list, hub_store_list). */
-typedef int (*gs_cli_lister)(void *store, const gs_rectype *rt, const gs_find_filter *f,
-                             gs_find_each each, void *arg, gs_errbuf *eb);
+/* How a program reaches its store for `TYPE list`: open (NULL after
+ * printing why), close, and the store's list query. */
+typedef struct gs_cli_store {
+    void *(*open)(const gs_cli *cli);
+    void (*close)(void *store);
+    gs_find_lister list;
+} gs_cli_store;
 
-/* Lists cli->rt through list on store and prints it; an exit code. */
-int gs_cli_list_print(const gs_cli *cli, const gs_cli_list *q, gs_cli_lister list, void *store);
+/* `PROG TYPE list [filters] [--format table|csv|json|xlsx] [--out FILE]
+ * [--bom]` in either program: the output options and the filters are
+ * checked before the store is opened; the records go through the sheet
+ * model (gs_find_print_list). An exit code. */
+int gs_cli_list_run(gs_cli *cli, const gs_cli_store *store);
 
 #endif

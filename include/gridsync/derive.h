@@ -58,6 +58,10 @@ bool gs_derived_field(const gs_rectype *rt, int f);
  * closed the incident (closed_at's own slot, which no change writes), or -1
  * for a type without one. */
 int gs_derive_closed_slot(const gs_rectype *rt);
+/* The field that holds rt's findings, the derived "A;B" list of rule names
+ * (an election's or a candidate's findings, an affair's violations), or -1
+ * for a type without one. */
+int gs_derive_findings_field(const gs_rectype *rt);
 /* True if change record rec sets the incident's status to closed. */
 bool gs_derive_closes(const gs_record *rec);
 

@@ -98,7 +98,8 @@ int gs_form_parse(gs_form *fm, gs_record *rec);
 void gs_form_drop_unchanged(gs_record *edit, const gs_record *cur);
 
 /* Adds an error: beside field f, or at the top of the form when f < 0.
- * msg is copied; a second error of one field is appended on a new line. */
+ * msg is copied; a second error of one field is appended on a new line.
+ * Every error is counted; only the first 32 messages are kept. */
 void gs_form_error(gs_form *fm, int f, const char *msg);
 /* Adds an error message from elsewhere (the entry's, the store's) beside
  * the field it names (gs_form_field_of_msg), else at the top. */

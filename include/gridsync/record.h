@@ -5,14 +5,22 @@
  *
  * Each field is in one of three states: unset (the change does not touch it),
  * null (the change clears it) or set. Text values are owned copies.
+ *
+ * Fields are named by their index, a constant of schema.h (GS_INCIDENT_STATUS).
+ * Every accessor below that takes an index checks it against the record's
+ * type: an index out of range is a programming error, never input. It prints
+ * one line to stderr ("gridsync: gs_record_str: field 42 of incident out of
+ * range (0..14)") and then, in a debug build (NDEBUG not defined), aborts; in
+ * a release build the call does nothing and answers as for an unset field
+ * (has: false, str: NULL, int: def, format: nothing) or with GS_EINVAL
+ * (parse, set_*). No accessor reads or writes out of bounds.
  */
 #ifndef GRIDSYNC_RECORD_H
 #define GRIDSYNC_RECORD_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
-
-#include <jansson.h>
 
 #include "gridsync/buf.h"
 #include "gridsync/err.h"
@@ -60,27 +68,41 @@ void gs_record_clear(gs_record *r);
 int gs_record_parse(gs_record *r, int f, const char *text, gs_errbuf *eb);
 
 /* Sets a canonical text value (copied) or, with s == NULL, null. No checks
- * beyond the type being a text type; use gs_record_check. */
+ * beyond the type being a text type (else GS_ETYPE); use gs_record_check. */
 int gs_record_set_str(gs_record *r, int f, const char *s);
 int gs_record_set_int(gs_record *r, int f, int64_t v);
 void gs_record_unset(gs_record *r, int f);
 /* Makes field f null: the change clears it. */
 void gs_record_set_null(gs_record *r, int f);
 
+/* Called when f is not a field index of r's type: says so on stderr, aborts
+ * in a debug build, and returns false (see the banner). */
+bool gs_record_bad_field(const gs_record *r, int f, const char *func);
+/* Whether f is a field index of r's type; every accessor asks first. */
+static inline bool gs_record_field_ok(const gs_record *r, int f, const char *func)
+{
+    return (f >= 0 && f < r->rt->nfields) || gs_record_bad_field(r, f, func);
+}
+
+/* Whether field f is set (not unset, not null). */
 static inline bool gs_record_has(const gs_record *r, int f)
 {
-    return r->v[f].state == GS_V_SET;
+    return gs_record_field_ok(r, f, __func__) && r->v[f].state == GS_V_SET;
 }
 /* The text of a set text field, or NULL when unset or null. */
 const char *gs_record_str(const gs_record *r, int f);
 /* The value of a set INT/BOOL field, or def when unset or null. */
 int64_t gs_record_int(const gs_record *r, int f, int64_t def);
+/* The position in f's enum values (gs_field.enums) of its set value; -1 when
+ * unset, null, not an enum field or not one of the values. */
+int gs_record_enum(const gs_record *r, int f);
 /* The key's text; NULL if not set. */
 const char *gs_record_key(const gs_record *r);
 /* The scope (village code); NULL if not set or reference data. */
 const char *gs_record_scope(const gs_record *r);
 
-/* Copies every field that is set or null in src into dst (same type). */
+/* Copies every field that is set or null in src into dst; GS_ETYPE when dst
+ * is of another type. */
 int gs_record_merge(gs_record *dst, const gs_record *src);
 
 /* Validation modes. */
@@ -110,12 +132,20 @@ void gs_datetime_from_ms(int64_t unix_ms, gs_buf *b);
 
 /* Appends field f in canonical text form (empty when unset or null). */
 void gs_record_format(const gs_record *r, int f, gs_buf *b);
-/* A JSON object (jansson) of the set (values: integers, booleans, text)
- * and null fields, in schema order; NULL when out of memory. The caller
- * owns it (json_decref). */
+/* A new JSON object of the set and null fields, in schema order, keyed by
+ * field name: INT as integers, BOOL as true/false, null fields as null,
+ * every other type as its canonical text. The caller owns the reference
+ * (json_decref); NULL when out of memory. The web API's records are this. */
 json_t *gs_record_to_json(const gs_record *r);
-/* Appends a JSON object of the set and null fields, in schema order. */
+/* Appends gs_record_to_json(r) as compact JSON text ({"id":"a","severity":2}),
+ * keys in schema order, UTF-8 as is (not \u-escaped); b->err is set when out
+ * of memory. The form of `show --json`; a list's JSON rows (sheet_record.c)
+ * are the same bytes. */
 void gs_record_json(const gs_record *r, gs_buf *b);
+/* A new JSON string of text (the caller owns it); bytes that are not UTF-8
+ * become U+FFFD, so that one damaged value never fails a whole answer. NULL
+ * when out of memory. */
+json_t *gs_json_text(const char *s);
 /* Appends a CSV row of the non-computed fields in header order, "\r\n" ended.
  * A text value that starts with = + - @ tab or CR is written behind a "'",
  * so that a spreadsheet shows it as text instead of running it as a formula

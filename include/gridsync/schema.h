@@ -6,8 +6,9 @@
  * entity tables (gs_schema_ddl), the msgpack codec and validation of records
  * (record.h), CSV column order and header names (English name or Chinese
  * label), JSON names and the command-line options of `gridnode ... add`.
- * Adding a field is one line in proto/schema.c; fields are only ever appended,
- * so that stored per-field clocks (replica.h) stay aligned.
+ * Adding a field is one row in proto/schema.c and its constant below; fields
+ * are only ever appended, so that stored per-field clocks (replica.h) stay
+ * aligned.
  */
 #ifndef GRIDSYNC_SCHEMA_H
 #define GRIDSYNC_SCHEMA_H
@@ -66,6 +67,148 @@ typedef enum {
     GS_RT_AFFAIR,
     GS_RT__COUNT
 } gs_rtype;
+
+/* Field indices, one enum a record type: the position of each field in its
+ * table in proto/schema.c, which is written with designated initializers
+ * indexed by these constants and checked at compile time to hold exactly
+ * __NFIELDS rows (and by test_record to leave none empty). Code names a field
+ * by its constant (gs_record_str(r, GS_INCIDENT_STATUS)); gs_field_find is for
+ * names that come from input (CSV headers, options, stored column names).
+ * Fields are only appended, just before __NFIELDS: per-field clocks are stored
+ * by index (replica.h). The key is always field 0, the village code (scope)
+ * of village data field 1. (The count is __NFIELDS, not __COUNT, because
+ * GS_AFFAIR__COUNT already counts the affair kinds of rules.h.) */
+enum gs_division_field {
+    GS_DIVISION_CODE,
+    GS_DIVISION_NAME,
+    GS_DIVISION_LEVEL,
+    GS_DIVISION_PARENT_CODE,
+    GS_DIVISION_SYNTHETIC,
+    GS_DIVISION_COMMITTEE,
+    GS_DIVISION__NFIELDS
+};
+enum gs_category_field {
+    GS_CATEGORY_CODE,
+    GS_CATEGORY_NAME_ZH,
+    GS_CATEGORY_NAME_EN,
+    GS_CATEGORY_PARENT_CODE,
+    GS_CATEGORY__NFIELDS
+};
+enum gs_grid_field {
+    GS_GRID_CODE,
+    GS_GRID_VILLAGE_CODE,
+    GS_GRID_NAME,
+    GS_GRID_KIND,
+    GS_GRID_HOUSEHOLDS,
+    GS_GRID_POPULATION,
+    GS_GRID_WORKER,
+    GS_GRID_WORKER_PHONE,
+    GS_GRID__NFIELDS
+};
+enum gs_incident_field {
+    GS_INCIDENT_ID,
+    GS_INCIDENT_VILLAGE_CODE,
+    GS_INCIDENT_GRID_CODE,
+    GS_INCIDENT_CATEGORY,
+    GS_INCIDENT_TITLE,
+    GS_INCIDENT_DESCRIPTION,
+    GS_INCIDENT_SOURCE,
+    GS_INCIDENT_REPORTER,
+    GS_INCIDENT_REPORTED_AT,
+    GS_INCIDENT_SEVERITY,
+    GS_INCIDENT_STATUS,
+    GS_INCIDENT_ASSIGNEE,
+    GS_INCIDENT_DEADLINE,
+    GS_INCIDENT_NOTE,
+    GS_INCIDENT_CLOSED_AT,
+    GS_INCIDENT__NFIELDS
+};
+enum gs_election_field {
+    GS_ELECTION_ID,
+    GS_ELECTION_VILLAGE_CODE,
+    GS_ELECTION_COMMITTEE,
+    GS_ELECTION_ELECTION_DATE,
+    GS_ELECTION_LIST_PUBLISHED,
+    GS_ELECTION_REGISTERED,
+    GS_ELECTION_VOTED,
+    GS_ELECTION_VALID,
+    GS_ELECTION_INVALID,
+    GS_ELECTION_SUPP_VOTED,
+    GS_ELECTION_SEATS_CHAIR,
+    GS_ELECTION_SEATS_VICE,
+    GS_ELECTION_SEATS_MEMBER,
+    GS_ELECTION_NOTE,
+    GS_ELECTION_FINDINGS,
+    GS_ELECTION_ELECTED,
+    GS_ELECTION_WOMEN_ELECTED,
+    GS_ELECTION_UNFILLED,
+    GS_ELECTION_YIJIANTIAO,
+    GS_ELECTION__NFIELDS
+};
+enum gs_candidate_field {
+    GS_CANDIDATE_ID,
+    GS_CANDIDATE_VILLAGE_CODE,
+    GS_CANDIDATE_ELECTION_ID,
+    GS_CANDIDATE_NAME,
+    GS_CANDIDATE_GENDER,
+    GS_CANDIDATE_POST,
+    GS_CANDIDATE_ROUND,
+    GS_CANDIDATE_VOTES,
+    GS_CANDIDATE_PARTY_SECRETARY,
+    GS_CANDIDATE_OUTCOME,
+    GS_CANDIDATE_FINDINGS,
+    GS_CANDIDATE__NFIELDS
+};
+enum gs_council_field {
+    GS_COUNCIL_ID,
+    GS_COUNCIL_VILLAGE_CODE,
+    GS_COUNCIL_NAME,
+    GS_COUNCIL_ESTABLISHED_ON,
+    GS_COUNCIL_CHARTER_VERSION,
+    GS_COUNCIL_MAX_TABLES,
+    GS_COUNCIL_MAX_COST_PER_TABLE,
+    GS_COUNCIL_MAX_GIFT,
+    GS_COUNCIL_MAX_CARS,
+    GS_COUNCIL_MAX_FUNERAL_DAYS,
+    GS_COUNCIL_MAX_BRIDE_PRICE,
+    GS_COUNCIL_CREMATION_REQUIRED,
+    GS_COUNCIL__NFIELDS
+};
+enum gs_member_field {
+    GS_MEMBER_ID,
+    GS_MEMBER_VILLAGE_CODE,
+    GS_MEMBER_COUNCIL_ID,
+    GS_MEMBER_NAME,
+    GS_MEMBER_GENDER,
+    GS_MEMBER_ROLE,
+    GS_MEMBER_PARTY_MEMBER,
+    GS_MEMBER_TERM_START,
+    GS_MEMBER_TERM_END,
+    GS_MEMBER_PHONE,
+    GS_MEMBER__NFIELDS
+};
+enum gs_affair_field {
+    GS_AFFAIR_ID,
+    GS_AFFAIR_VILLAGE_CODE,
+    GS_AFFAIR_KIND,
+    GS_AFFAIR_HOST,
+    GS_AFFAIR_DECLARED_ON,
+    GS_AFFAIR_EVENT_DATE,
+    GS_AFFAIR_TABLES,
+    GS_AFFAIR_COST_PER_TABLE,
+    GS_AFFAIR_GIFT,
+    GS_AFFAIR_GUESTS,
+    GS_AFFAIR_CARS,
+    GS_AFFAIR_DAYS,
+    GS_AFFAIR_BRIDE_PRICE,
+    GS_AFFAIR_CREMATION,
+    GS_AFFAIR_EXEMPTION,
+    GS_AFFAIR_HOST_IS_CADRE,
+    GS_AFFAIR_SAVINGS,
+    GS_AFFAIR_SUPERVISOR,
+    GS_AFFAIR_VIOLATIONS,
+    GS_AFFAIR__NFIELDS
+};
 
 /* One record type. */
 typedef struct gs_rectype {

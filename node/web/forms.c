@@ -49,37 +49,33 @@ static void collect_free(collect *c)
     free(c->v);
 }
 
-static const char *str_of(const gs_record *r, const char *field)
-{
-    int f = gs_field_find(r->rt, field);
-    return f >= 0 ? gs_record_str(r, f) : NULL;
-}
-
 /* The name a person reads for one record of a referenced type. */
 static void name_of(node_store *s, const gs_record *r, gs_buf *b)
 {
+    const char *name = NULL;
     switch (r->rt->id) {
     case GS_RT_CATEGORY: {
-        const char *parent = str_of(r, "parent_code");
+        const char *parent = gs_record_str(r, GS_CATEGORY_PARENT_CODE);
         gs_record *p = NULL;
-        if (parent && node_store_get(s, r->rt, parent, &p, NULL) == GS_OK && str_of(p, "name_zh"))
-            gs_buf_printf(b, "%s › ", str_of(p, "name_zh"));
+        if (parent && node_store_get(s, r->rt, parent, &p, NULL) == GS_OK &&
+            gs_record_str(p, GS_CATEGORY_NAME_ZH))
+            gs_buf_printf(b, "%s › ", gs_record_str(p, GS_CATEGORY_NAME_ZH));
         gs_record_destroy(&p);
-        gs_buf_puts(b, str_of(r, "name_zh") ? str_of(r, "name_zh") : gs_record_key(r));
-        return;
+        name = gs_record_str(r, GS_CATEGORY_NAME_ZH);
+        break;
     }
     case GS_RT_ELECTION: {
-        int f = gs_field_find(r->rt, "committee");
-        const char *k = gs_record_str(r, f);
-        gs_buf_printf(b, "%s %s", str_of(r, "election_date") ? str_of(r, "election_date") : "",
-                      k ? gs_enum_zh(&r->rt->fields[f], k) : "");
+        const char *day = gs_record_str(r, GS_ELECTION_ELECTION_DATE);
+        const char *k = gs_record_str(r, GS_ELECTION_COMMITTEE);
+        gs_buf_printf(b, "%s %s", day ? day : "",
+                      k ? gs_enum_zh(&r->rt->fields[GS_ELECTION_COMMITTEE], k) : "");
         return;
     }
-    default: {
-        const char *n = str_of(r, "name");
-        gs_buf_puts(b, n ? n : gs_record_key(r));
+    case GS_RT_GRID: name = gs_record_str(r, GS_GRID_NAME); break;
+    case GS_RT_COUNCIL: name = gs_record_str(r, GS_COUNCIL_NAME); break;
+    default: break;
     }
-    }
+    gs_buf_puts(b, name ? name : gs_record_key(r));
 }
 
 /* The types a picker lists: every village's own and the categories; the
@@ -127,7 +123,7 @@ void nweb_form_entry_presets(gs_form *fm, const gs_rectype *rt)
     gs_buf now = GS_BUF_INIT;
     gs_datetime_from_ms((int64_t)time(NULL) * 1000, &now);
     if (now.data)
-        gs_form_preset(fm, gs_field_find(rt, "reported_at"), now.data);
+        gs_form_preset(fm, GS_INCIDENT_REPORTED_AT, now.data);
     gs_buf_free(&now);
 }
 

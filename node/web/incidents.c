@@ -36,11 +36,6 @@ static const gs_rectype *incident_type(void)
     return gs_rectype_get(GS_RT_INCIDENT);
 }
 
-static int field(const char *name)
-{
-    return gs_field_find(incident_type(), name);
-}
-
 /* ---- pieces ------------------------------------------------------------------- */
 
 /* "剩余 2 天", "今天到期", "超期 3 天" for an open incident with a deadline;
@@ -79,7 +74,7 @@ static void display(gs_http_req *rq, nweb *w, const gs_record *r, int f, gs_buf 
 /* The status label of a canonical status name. */
 static const char *status_label(gs_http_req *rq, const char *status)
 {
-    const gs_field *fd = &incident_type()->fields[field("status")];
+    const gs_field *fd = &incident_type()->fields[GS_INCIDENT_STATUS];
     return gs_http_en(rq) ? status : gs_enum_zh(fd, status);
 }
 
@@ -118,18 +113,19 @@ static int list_row(const gs_record *r, void *arg)
     int64_t days = time_left(c->rq, r, &left);
     gs_buf_puts(b, days < 0 ? "<tr class=\"overdue\">" : "<tr>");
     gs_html_printf(b, "<td><a href=\"/incident/%s\">", gs_record_key(r));
-    gs_html_escape(b, gs_record_str(r, field("title")));
+    gs_html_escape(b, gs_record_str(r, GS_INCIDENT_TITLE));
     gs_buf_puts(b, "</a></td>");
-    static const char *const cols[] = {"status", "category", "grid_code", "reporter",
-                                       "reported_at", "deadline"};
+    static const int cols[] = {GS_INCIDENT_STATUS,   GS_INCIDENT_CATEGORY,    GS_INCIDENT_GRID_CODE,
+                               GS_INCIDENT_REPORTER, GS_INCIDENT_REPORTED_AT, GS_INCIDENT_DEADLINE};
     for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
         gs_buf_reset(&v);
-        int f = field(cols[i]);
-        if (!strcmp(cols[i], "reported_at") && gs_record_str(r, f))
+        int f = cols[i];
+        bool when = f == GS_INCIDENT_REPORTED_AT;
+        if (when && gs_record_str(r, f))
             gs_buf_append(&v, gs_record_str(r, f), 16); /* to the minute */
         else
             display(c->rq, c->w, r, f, &v);
-        if (v.data && !strcmp(cols[i], "reported_at"))
+        if (v.data && when)
             v.data[10] = ' ';
         gs_html_printf(b, "<td>%s</td>", v.data ? v.data : "");
     }
@@ -168,7 +164,7 @@ static void filter_input(gs_http_req *rq, gs_buf *b, const char *type, const cha
 static void filter_form(gs_http_req *rq, nweb *w, gs_buf *b)
 {
     const gs_rectype *rt = incident_type();
-    const gs_field *st = &rt->fields[field("status")];
+    const gs_field *st = &rt->fields[GS_INCIDENT_STATUS];
     gs_form_choices *c = gs_form_choices_new();
     if (!c)
         return;
@@ -179,13 +175,13 @@ static void filter_form(gs_http_req *rq, nweb *w, gs_buf *b)
     gs_form_choices_destroy(&c);
     c = gs_form_choices_new();
     if (c)
-        nweb_form_refs(w, rt, field("category"), c);
+        nweb_form_refs(w, rt, GS_INCIDENT_CATEGORY, c);
     if (c)
         filter_select(rq, b, "category", nweb_t(rq, "类别", "Category"), c);
     gs_form_choices_destroy(&c);
     c = gs_form_choices_new();
     if (c)
-        nweb_form_refs(w, rt, field("grid_code"), c);
+        nweb_form_refs(w, rt, GS_INCIDENT_GRID_CODE, c);
     if (c)
         filter_select(rq, b, "grid", nweb_t(rq, "网格", "Grid"), c);
     gs_form_choices_destroy(&c);
@@ -337,7 +333,7 @@ static gs_form *new_form(gs_http_req *rq, nweb *w)
 {
     gs_form *fm = nweb_form(rq, w, incident_type(), GS_FORM_CREATE);
     if (fm)
-        gs_form_omit(fm, field("status"));
+        gs_form_omit(fm, GS_INCIDENT_STATUS);
     return fm;
 }
 
@@ -388,7 +384,7 @@ static int create(gs_http_req *rq, gs_http_resp *rs, void *app)
  * for a village's PC, each with an optional note. */
 static void workflow(gs_http_req *rq, const gs_record *r, gs_buf *b)
 {
-    const char *cur = gs_record_str(r, field("status"));
+    const char *cur = gs_record_str(r, GS_INCIDENT_STATUS);
     gs_html_printf(b, "<section class=\"workflow\"><h2>%s</h2>\n<p>%s <strong>%s</strong></p>\n",
                    nweb_t(rq, "办理", "Workflow"), nweb_t(rq, "当前状态:", "Status:"),
                    status_label(rq, cur ? cur : ""));
@@ -445,7 +441,7 @@ static void record_page(gs_http_req *rq, gs_http_resp *rs, nweb *w, const gs_rec
                         const char *err)
 {
     const gs_rectype *rt = incident_type();
-    nweb_begin(rq, rs, NWEB_INCIDENTS, gs_record_str(r, field("title")));
+    nweb_begin(rq, rs, NWEB_INCIDENTS, gs_record_str(r, GS_INCIDENT_TITLE));
     gs_buf *b = gs_http_out(rs), v = GS_BUF_INIT;
     notice(rq, b);
     if (err)
@@ -454,7 +450,7 @@ static void record_page(gs_http_req *rq, gs_http_resp *rs, nweb *w, const gs_rec
     int64_t days = time_left(rq, r, &left);
     if (left.len)
         gs_html_printf(b, "<p class=\"deadline%s\">%s %s · %s</p>\n", days < 0 ? " overdue" : "",
-                       nweb_t(rq, "处置期限", "Deadline"), gs_record_str(r, field("deadline")),
+                       nweb_t(rq, "处置期限", "Deadline"), gs_record_str(r, GS_INCIDENT_DEADLINE),
                        left.data);
     gs_buf_free(&left);
     gs_buf_puts(b, "<dl class=\"record\">\n");
@@ -519,7 +515,7 @@ static gs_form *edit_form(gs_http_req *rq, nweb *w)
 {
     gs_form *fm = nweb_form(rq, w, incident_type(), GS_FORM_UPDATE);
     if (fm)
-        gs_form_omit(fm, field("status"));
+        gs_form_omit(fm, GS_INCIDENT_STATUS);
     return fm;
 }
 
@@ -592,10 +588,10 @@ static void step(gs_http_req *rq, gs_http_resp *rs, nweb *w, const gs_record *cu
         rc = gs_errf(&eb, GS_EINVAL, "%s", nweb_t(rq, "请选择下一步状态", "choose the next status"));
     if (!rc) {
         gs_record_set_str(edit, incident_type()->key, gs_record_key(cur));
-        rc = gs_record_parse(edit, field("status"), to, &eb);
+        rc = gs_record_parse(edit, GS_INCIDENT_STATUS, to, &eb);
     }
     if (!rc && note && *note)
-        rc = gs_record_parse(edit, field("note"), note, &eb);
+        rc = gs_record_parse(edit, GS_INCIDENT_NOTE, note, &eb);
     if (!rc)
         rc = node_entry_save(w->store, edit, false, NULL, &eb);
     if (rc) {

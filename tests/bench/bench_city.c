@@ -1155,7 +1155,7 @@ static void gen_affair(gen *g)
     /* the entry rules decide what counts as a violation */
     if (node_entry_create(g->s, a, NULL, &g->eb))
         gen_fail(g, "affair");
-    const char *found = gs_record_str(a, gs_field_find(a->rt, "violations"));
+    const char *found = gs_record_str(a, GS_AFFAIR_VIOLATIONS);
     g->res->violations += found && *found;
     gs_record_destroy(&a);
     gen_tick(g, 1);

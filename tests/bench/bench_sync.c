@@ -212,8 +212,8 @@ static void node_fill(const char *path, const char *village, long n)
     if (node_store_open(&s, path, &eb))
         die("%s", eb.msg);
     const gs_rectype *rt = gs_rectype_get(GS_RT_INCIDENT);
-    int f_grid = gs_field_find(rt, "grid_code"), f_cat = gs_field_find(rt, "category"),
-        f_title = gs_field_find(rt, "title"), f_at = gs_field_find(rt, "reported_at");
+    int f_grid = GS_INCIDENT_GRID_CODE, f_cat = GS_INCIDENT_CATEGORY, f_title = GS_INCIDENT_TITLE,
+        f_at = GS_INCIDENT_REPORTED_AT;
     for (long done = 0; done < n;) {
         if (node_store_begin(s, &eb))
             die("%s", eb.msg);

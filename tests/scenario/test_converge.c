@@ -907,8 +907,8 @@ static gs_change incident_change(const char *origin, uint64_t seq, gs_hlc hlc, .
     c.op = GS_OP_UPSERT;
     const gs_rectype *rt = gs_rectype_get(GS_RT_INCIDENT);
     c.rec = gs_record_new(rt);
-    ck_assert_int_eq(gs_record_parse(c.rec, gs_field_find(rt, "id"), "skew-1", NULL), GS_OK);
-    ck_assert_int_eq(gs_record_parse(c.rec, gs_field_find(rt, "village_code"), VILLAGE, NULL),
+    ck_assert_int_eq(gs_record_parse(c.rec, GS_INCIDENT_ID, "skew-1", NULL), GS_OK);
+    ck_assert_int_eq(gs_record_parse(c.rec, GS_INCIDENT_VILLAGE_CODE, VILLAGE, NULL),
                      GS_OK);
     va_list ap;
     va_start(ap, hlc);
@@ -1264,7 +1264,7 @@ static bool pick_value(int editor, const char *field, const char *cur, int k, ch
         snprintf(value, cap, "2027-01-%02u", 1 + r % 28);
     else {
         const gs_rectype *rt = gs_rectype_get(GS_RT_INCIDENT);
-        int from = cur ? gs_enum_find(&rt->fields[gs_field_find(rt, "status")], cur) : -1;
+        int from = cur ? gs_enum_find(&rt->fields[GS_INCIDENT_STATUS], cur) : -1;
         int next[GS_ST__COUNT], n = 0;
         for (int to = 0; from >= 0 && to < GS_ST__COUNT; to++)
             if (gs_rule_transition((gs_status)from, (gs_status)to) == GS_FIND_NONE)
@@ -1421,7 +1421,7 @@ static void check_lww(int rec)
                      SQLITE_OK);
     sqlite3_bind_text(st, 1, P.ids[rec], -1, SQLITE_STATIC);
     int nchanges = 0;
-    int fstatus = gs_field_find(rt, "status"), fclosed = gs_field_find(rt, "closed_at");
+    int fstatus = GS_INCIDENT_STATUS, fclosed = GS_INCIDENT_CLOSED_AT;
     gs_hlc closed_hlc = 0; /* the greatest clock of a change that closed it */
     while (sqlite3_step(st) == SQLITE_ROW) {
         gs_change c = {0};

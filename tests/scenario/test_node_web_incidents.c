@@ -16,22 +16,19 @@
  * step, CSRF, the edit form); list (filters, search, paging); api (create,
  * read, update, errors, the same record as the CLI).
  */
-#include <arpa/inet.h>
 #include <check.h>
 #include <limits.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "gridsync/http.h"
 #include "gstest_cli.h"
+#include "gstest_http.h"
 
 #define VILLAGE "411122101201"
 #define GRID    "411122101201001"
@@ -41,6 +38,7 @@ static char db[PATH_MAX], hub_db[PATH_MAX], web_log[PATH_MAX + 16];
 static gst_result R;
 static gst_procs procs;
 static int port;
+static pid_t web_pid;
 
 #define GH(...) gst_cmd(&R, true, "gridhub", hub_db, __VA_ARGS__, (const char *)NULL)
 #define OK(what) ck_assert_msg(R.status == 0, "%s: exit %d: %s", (what), R.status, R.err)
@@ -70,7 +68,7 @@ static void setup(void)
     OK("grid add");
 
     const char *argv[] = {"gridnode", "--db", db, "web", "--port", "0", "--no-browser", NULL};
-    pid_t pid = gst_procs_spawn(&procs, argv, web_log);
+    pid_t pid = web_pid = gst_procs_spawn(&procs, argv, web_log);
     int64_t end = gst_now_ms() + 20000;
     port = 0;
     while (!port) {
@@ -86,6 +84,18 @@ static void setup(void)
     }
 }
 
+/* Stops the server as Ctrl-C does: it must end cleanly, and with a
+ * sanitizer build its log must hold no report (a leak shows at exit). */
+static void stop_web(void)
+{
+    ck_assert_int_eq(kill(web_pid, SIGINT), 0);
+    int st = gst_procs_wait(&procs, web_pid, 20000);
+    char *log = gst_read_file(web_log, NULL);
+    ck_assert_msg(st == 0, "gridnode web ended with %d:\n%s", st, log ? log : "");
+    ck_assert_msg(log && !strstr(log, "Sanitizer") && !strstr(log, "runtime error"), "%s", log);
+    free(log);
+}
+
 static void teardown(void)
 {
     gst_procs_kill_all(&procs);
@@ -95,19 +105,10 @@ static void teardown(void)
     tmp = NULL;
 }
 
-/* ---- a small HTTP client ------------------------------------------------------ */
+/* ---- HTTP as a browser sends it (gstest_http.h) ------------------------------- */
 
-typedef struct answer {
-    int status;
-    char *text; /* head and body */
-    char *body;
-} answer;
-
-static void answer_free(answer *a)
-{
-    free(a->text);
-    memset(a, 0, sizeof *a);
-}
+typedef gst_http_answer answer;
+#define answer_free gst_http_answer_free
 
 /* The session: its cookie and the CSRF token of its pages. */
 static char cookie[300], csrf[100];
@@ -115,47 +116,21 @@ static char cookie[300], csrf[100];
 static answer http(const char *method, const char *path, const char *type, const char *body,
                    bool with_csrf_header)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
-    gs_buf b = GS_BUF_INIT;
-    gs_buf_printf(&b, "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n", method, path,
-                  port);
+    gs_buf extra = GS_BUF_INIT;
     if (cookie[0])
-        gs_buf_printf(&b, "Cookie: %s\r\n", cookie);
+        gs_buf_printf(&extra, "Cookie: %s\r\n", cookie);
     if (with_csrf_header)
-        gs_buf_printf(&b, "X-CSRF-Token: %s\r\n", csrf);
+        gs_buf_printf(&extra, "X-CSRF-Token: %s\r\n", csrf);
     if (body)
-        gs_buf_printf(&b, "Content-Type: %s\r\nContent-Length: %zu\r\n", type, strlen(body));
-    gs_buf_printf(&b, "\r\n%s", body ? body : "");
-    for (size_t off = 0; off < b.len;) {
-        ssize_t w = send(fd, b.data + off, b.len - off, MSG_NOSIGNAL);
-        ck_assert_int_gt(w, 0);
-        off += (size_t)w;
-    }
-    gs_buf_free(&b);
-    char chunk[8192];
-    for (;;) {
-        struct pollfd p = {fd, POLLIN, 0};
-        if (poll(&p, 1, 10000) <= 0)
-            break;
-        ssize_t r = recv(fd, chunk, sizeof chunk, 0);
-        if (r <= 0)
-            break;
-        gs_buf_append(&b, chunk, (size_t)r);
-    }
-    close(fd);
-    gs_buf_puts(&b, "");
-    answer a = {0, gs_buf_steal(&b), NULL};
-    sscanf(a.text, "HTTP/1.%*d %d", &a.status);
-    char *end = strstr(a.text, "\r\n\r\n");
-    a.body = end ? end + 4 : a.text + strlen(a.text);
+        gs_buf_printf(&extra, "Content-Type: %s\r\n", type);
+    answer a = gst_http_request((uint16_t)port, method, path, extra.data, body);
+    gs_buf_free(&extra);
+    ck_assert_msg(a.status, "%s %s: no answer", method, path);
     /* keep the session cookie a first answer sets */
-    const char *sc = strcasestr(a.text, "\r\nSet-Cookie: gs_session=");
-    if (sc && sc < a.body) {
-        sc += strlen("\r\nSet-Cookie: ");
-        snprintf(cookie, sizeof cookie, "%.*s", (int)strcspn(sc, ";\r"), sc);
+    gst_http_session ss = {{0}};
+    if (gst_http_take_session(&a, NULL, &ss)) {
+        const char *c = ss.cookie + strlen("Cookie: ");
+        snprintf(cookie, sizeof cookie, "%.*s", (int)strcspn(c, "\r"), c);
     }
     return a;
 }
@@ -372,6 +347,7 @@ START_TEST(form_create_workflow_to_closed)
     HAS(a, "状态=结案 处置说明=第 n 步");
     answer_free(&a);
     free(cat), free(grid), free(loc), free(id);
+    stop_web();
 }
 END_TEST
 
@@ -411,6 +387,7 @@ START_TEST(form_edit)
     GN("incident", "show", id);
     ck_assert_msg(strstr(R.out, "#3 网格编码=∅ 处置人=张三\n") != NULL, "history:\n%s", R.out);
     free(loc), free(id);
+    stop_web();
 }
 END_TEST
 
@@ -502,6 +479,7 @@ START_TEST(list_filters_search_paging)
     LACKS(a, "批量事件 02");
     HAS(a, "rel=\"prev\" href=\"/incidents?text=%E6%89%B9%E9%87%8F&amp;page=1\"");
     answer_free(&a);
+    stop_web();
 }
 END_TEST
 
@@ -600,6 +578,7 @@ START_TEST(api_same_records_as_cli)
     HAS(a, "--overdue");
     answer_free(&a);
     free(id), free(cli);
+    stop_web();
 }
 END_TEST
 

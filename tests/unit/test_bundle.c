@@ -73,8 +73,8 @@ START_TEST(rows_round_trip)
     gs_errbuf eb = {{0}};
     ck_assert_int_eq(gs_bundle_parse_rows(text, strlen(text), &b, keep_last, &last, &eb), GS_OK);
     ck_assert_ptr_nonnull(last);
-    ck_assert_str_eq(gs_record_str(last, gs_field_find(last->rt, "name_zh")), "土地,宅基地纠纷");
-    ck_assert_str_eq(gs_record_str(last, gs_field_find(last->rt, "name_en")),
+    ck_assert_str_eq(gs_record_str(last, GS_CATEGORY_NAME_ZH), "土地,宅基地纠纷");
+    ck_assert_str_eq(gs_record_str(last, GS_CATEGORY_NAME_EN),
                      "Land or \"homestead\" dispute");
     const gs_record *rows[] = {last, last};
     gs_buf out = GS_BUF_INIT;

@@ -67,13 +67,13 @@ START_TEST(residents_committee_cites_its_law)
     gs_record *res = rec_of(GS_RT_ELECTION, e);
     ck_assert_int_eq(gs_derive_election(res, NULL, 0), GS_OK);
     ck_assert_msg(strstr(str(res, "findings"), "SIZE_SMALL"), "%s", str(res, "findings"));
-    gs_record_parse(res, gs_field_find(res->rt, "committee"), "村民委员会", NULL);
+    gs_record_parse(res, GS_ELECTION_COMMITTEE, "村民委员会", NULL);
     gs_derive_election(res, NULL, 0);
     ck_assert_msg(!strstr(str(res, "findings"), "SIZE_"), "%s", str(res, "findings"));
     /* a Party committee: no organic-law finding, even with a failed turnout */
-    gs_record_parse(res, gs_field_find(res->rt, "committee"), "党组织委员会", NULL);
-    gs_record_parse(res, gs_field_find(res->rt, "voted"), "400", NULL);
-    gs_record_parse(res, gs_field_find(res->rt, "valid"), "400", NULL);
+    gs_record_parse(res, GS_ELECTION_COMMITTEE, "党组织委员会", NULL);
+    gs_record_parse(res, GS_ELECTION_VOTED, "400", NULL);
+    gs_record_parse(res, GS_ELECTION_VALID, "400", NULL);
     gs_derive_election(res, NULL, 0);
     ck_assert_str_eq(str(res, "findings"), "");
     gs_record_destroy(&res);
@@ -94,15 +94,15 @@ START_TEST(judge_messages_give_the_numbers)
     ck_assert_msg(strstr(eb.msg, "投票人数 --voted 1001 超过 登记选民数 --registered 1000") &&
                       strstr(eb.msg, "[CAST_OVER_REGISTERED]"),
                   "%s", eb.msg);
-    gs_record_parse(r, gs_field_find(r->rt, "voted"), "900", NULL);
-    gs_record_parse(r, gs_field_find(r->rt, "valid"), "890", NULL);
-    gs_record_parse(r, gs_field_find(r->rt, "invalid"), "11", NULL);
+    gs_record_parse(r, GS_ELECTION_VOTED, "900", NULL);
+    gs_record_parse(r, GS_ELECTION_VALID, "890", NULL);
+    gs_record_parse(r, GS_ELECTION_INVALID, "11", NULL);
     ck_assert_int_eq(gs_judge_record(r, &eb), GS_ERULE);
     ck_assert_msg(strstr(eb.msg, "有效票数 --valid 890 加 无效票数 --invalid 11 不等于 投票人数 "
                                  "--voted 900") &&
                       strstr(eb.msg, "[BALLOTS_SUM]"),
                   "%s", eb.msg);
-    gs_record_parse(r, gs_field_find(r->rt, "invalid"), "10", NULL);
+    gs_record_parse(r, GS_ELECTION_INVALID, "10", NULL);
     ck_assert_int_eq(gs_judge_record(r, &eb), GS_OK);
     static const char *const c[] = {"id", "c", "village_code", VILLAGE, "election_id", "e",
                                     "name", "王芳", "gender", "女", "post", "委员", "votes",
@@ -135,12 +135,12 @@ START_TEST(exemption_is_the_exemption)
     gs_derive_affair(affair, council);
     ck_assert_str_eq(str(affair, "violations"), "");
     /* without the reason it is the violation */
-    gs_record_set_null(affair, gs_field_find(affair->rt, "exemption"));
+    gs_record_set_null(affair, GS_AFFAIR_EXEMPTION);
     ck_assert_int_eq(gs_judge_record(affair, &eb), GS_OK);
     gs_derive_affair(affair, council);
     ck_assert_str_eq(str(affair, "violations"), "AFFAIR_CREMATION");
     /* exempt without a reason is refused */
-    gs_record_parse(affair, gs_field_find(affair->rt, "cremation"), "豁免", NULL);
+    gs_record_parse(affair, GS_AFFAIR_CREMATION, "豁免", NULL);
     ck_assert_int_eq(gs_judge_record(affair, &eb), GS_ERULE);
     ck_assert_msg(strstr(eb.msg, "EXEMPTION_MISSING"), "%s", eb.msg);
     gs_record_destroy(&council);
@@ -158,15 +158,15 @@ START_TEST(closed_at_from_the_closing_change)
     gs_hlc closed = GS_HLC_MAKE(1795831200000ull, 3), later = GS_HLC_MAKE(1795917600000ull, 0);
     gs_derive_incident(inc, later, closed);
     ck_assert_str_eq(str(inc, "closed_at"), "2026-11-28T10:00:00+08:00");
-    gs_record_parse(inc, gs_field_find(inc->rt, "status"), "evaluated", NULL);
+    gs_record_parse(inc, GS_INCIDENT_STATUS, "evaluated", NULL);
     gs_derive_incident(inc, later, closed);
     ck_assert_str_eq(str(inc, "closed_at"), "2026-11-28T10:00:00+08:00");
     /* entered as evaluated, never closed by a change: the status's own time */
     gs_derive_incident(inc, later, 0);
     ck_assert_str_eq(str(inc, "closed_at"), "2026-11-29T10:00:00+08:00");
-    gs_record_parse(inc, gs_field_find(inc->rt, "status"), "dispatched", NULL);
+    gs_record_parse(inc, GS_INCIDENT_STATUS, "dispatched", NULL);
     gs_derive_incident(inc, later, closed);
-    ck_assert_int_eq(inc->v[gs_field_find(inc->rt, "closed_at")].state, GS_V_UNSET);
+    ck_assert_int_eq(inc->v[GS_INCIDENT_CLOSED_AT].state, GS_V_UNSET);
     gs_record_destroy(&inc);
 }
 END_TEST
@@ -432,7 +432,7 @@ static void check_fresh(replica *x, const gen *g)
         const gs_change *c = &g->c[i];
         if (c->rec->rt->id != GS_RT_INCIDENT)
             continue;
-        const char *s = gs_record_str(c->rec, gs_field_find(c->rec->rt, "status"));
+        const char *s = gs_record_str(c->rec, GS_INCIDENT_STATUS);
         if (!s)
             continue;
         if (!strcmp(s, "closed") && c->hlc > closed)

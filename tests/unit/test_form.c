@@ -294,6 +294,26 @@ START_TEST(messages_find_their_field)
 }
 END_TEST
 
+/* A request with thousands of unknown names: all counted, a few kept. */
+START_TEST(many_errors_bounded)
+{
+    gs_form *fm = gs_form_new(incident(), GS_FORM_CREATE);
+    char name[32];
+    for (int i = 0; i < 5000; i++) {
+        snprintf(name, sizeof name, "x%d", i);
+        ck_assert_int_eq(gs_form_take(fm, name, "v"), GS_EUNKNOWN);
+    }
+    ck_assert_int_eq(gs_form_nerrors(fm), 5000);
+    const char *top = gs_form_error_of(fm, -1);
+    int lines = 1;
+    for (const char *p = top; *p; p++)
+        lines += *p == '\n';
+    ck_assert_int_eq(lines, 32);
+    ck_assert_ptr_nonnull(strstr(top, "x0"));
+    gs_form_destroy(&fm);
+}
+END_TEST
+
 /* An edit records only what changed. */
 START_TEST(unchanged_fields_dropped)
 {
@@ -329,6 +349,7 @@ static Suite *form_suite(void)
     tcase_add_test(tc, parse_gives_the_command_lines_messages);
     tcase_add_test(tc, required_empty_and_refused);
     tcase_add_test(tc, messages_find_their_field);
+    tcase_add_test(tc, many_errors_bounded);
     tcase_add_test(tc, unchanged_fields_dropped);
     suite_add_tcase(s, tc);
     return s;

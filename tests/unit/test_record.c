@@ -4,9 +4,12 @@
  * round trip of every record type.
  */
 #include <check.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "gridsync/record.h"
 #include "gridsync/table.h"
@@ -22,6 +25,10 @@ START_TEST(schema_invariants)
         ck_assert_int_eq(rt->id, t);
         int keys = 0, scopes = 0;
         for (int i = 0; i < rt->nfields; i++) {
+            /* a constant schema.c's designated initializers skipped is a
+             * zeroed row: no name, no label */
+            ck_assert_msg(rt->fields[i].name && rt->fields[i].label_zh,
+                          "%s: field %d has no row in schema.c", rt->name, i);
             keys += !!(rt->fields[i].flags & GS_F_KEY);
             scopes += !!(rt->fields[i].flags & GS_F_SCOPE);
             ck_assert_int_eq(gs_field_find(rt, rt->fields[i].name), i);
@@ -37,6 +44,145 @@ START_TEST(schema_invariants)
     }
     ck_assert_ptr_null(gs_rectype_find("nonsense"));
     ck_assert_ptr_null(gs_rectype_get(GS_RT__COUNT));
+}
+END_TEST
+
+/* Every field constant of schema.h, spelt out: GS_INCIDENT_REPORTED_AT must
+ * be the field named reported_at, and every field of every type has one. */
+#define K(T, N) {GS_RT_##T, GS_##T##_##N, #N}
+static const struct {
+    int rt, f;
+    const char *upper;
+} field_constants[] = {
+    K(DIVISION, CODE), K(DIVISION, NAME), K(DIVISION, LEVEL), K(DIVISION, PARENT_CODE),
+    K(DIVISION, SYNTHETIC), K(DIVISION, COMMITTEE),
+    K(CATEGORY, CODE), K(CATEGORY, NAME_ZH), K(CATEGORY, NAME_EN), K(CATEGORY, PARENT_CODE),
+    K(GRID, CODE), K(GRID, VILLAGE_CODE), K(GRID, NAME), K(GRID, KIND), K(GRID, HOUSEHOLDS),
+    K(GRID, POPULATION), K(GRID, WORKER), K(GRID, WORKER_PHONE),
+    K(INCIDENT, ID), K(INCIDENT, VILLAGE_CODE), K(INCIDENT, GRID_CODE), K(INCIDENT, CATEGORY),
+    K(INCIDENT, TITLE), K(INCIDENT, DESCRIPTION), K(INCIDENT, SOURCE), K(INCIDENT, REPORTER),
+    K(INCIDENT, REPORTED_AT), K(INCIDENT, SEVERITY), K(INCIDENT, STATUS), K(INCIDENT, ASSIGNEE),
+    K(INCIDENT, DEADLINE), K(INCIDENT, NOTE), K(INCIDENT, CLOSED_AT),
+    K(ELECTION, ID), K(ELECTION, VILLAGE_CODE), K(ELECTION, COMMITTEE), K(ELECTION, ELECTION_DATE),
+    K(ELECTION, LIST_PUBLISHED), K(ELECTION, REGISTERED), K(ELECTION, VOTED), K(ELECTION, VALID),
+    K(ELECTION, INVALID), K(ELECTION, SUPP_VOTED), K(ELECTION, SEATS_CHAIR),
+    K(ELECTION, SEATS_VICE), K(ELECTION, SEATS_MEMBER), K(ELECTION, NOTE), K(ELECTION, FINDINGS),
+    K(ELECTION, ELECTED), K(ELECTION, WOMEN_ELECTED), K(ELECTION, UNFILLED),
+    K(ELECTION, YIJIANTIAO),
+    K(CANDIDATE, ID), K(CANDIDATE, VILLAGE_CODE), K(CANDIDATE, ELECTION_ID), K(CANDIDATE, NAME),
+    K(CANDIDATE, GENDER), K(CANDIDATE, POST), K(CANDIDATE, ROUND), K(CANDIDATE, VOTES),
+    K(CANDIDATE, PARTY_SECRETARY), K(CANDIDATE, OUTCOME), K(CANDIDATE, FINDINGS),
+    K(COUNCIL, ID), K(COUNCIL, VILLAGE_CODE), K(COUNCIL, NAME), K(COUNCIL, ESTABLISHED_ON),
+    K(COUNCIL, CHARTER_VERSION), K(COUNCIL, MAX_TABLES), K(COUNCIL, MAX_COST_PER_TABLE),
+    K(COUNCIL, MAX_GIFT), K(COUNCIL, MAX_CARS), K(COUNCIL, MAX_FUNERAL_DAYS),
+    K(COUNCIL, MAX_BRIDE_PRICE), K(COUNCIL, CREMATION_REQUIRED),
+    K(MEMBER, ID), K(MEMBER, VILLAGE_CODE), K(MEMBER, COUNCIL_ID), K(MEMBER, NAME),
+    K(MEMBER, GENDER), K(MEMBER, ROLE), K(MEMBER, PARTY_MEMBER), K(MEMBER, TERM_START),
+    K(MEMBER, TERM_END), K(MEMBER, PHONE),
+    K(AFFAIR, ID), K(AFFAIR, VILLAGE_CODE), K(AFFAIR, KIND), K(AFFAIR, HOST),
+    K(AFFAIR, DECLARED_ON), K(AFFAIR, EVENT_DATE), K(AFFAIR, TABLES), K(AFFAIR, COST_PER_TABLE),
+    K(AFFAIR, GIFT), K(AFFAIR, GUESTS), K(AFFAIR, CARS), K(AFFAIR, DAYS), K(AFFAIR, BRIDE_PRICE),
+    K(AFFAIR, CREMATION), K(AFFAIR, EXEMPTION), K(AFFAIR, HOST_IS_CADRE), K(AFFAIR, SAVINGS),
+    K(AFFAIR, SUPERVISOR), K(AFFAIR, VIOLATIONS),
+};
+#undef K
+
+START_TEST(field_constants_name_their_fields)
+{
+    int per_type[GS_RT__COUNT] = {0};
+    for (size_t i = 0; i < sizeof field_constants / sizeof field_constants[0]; i++) {
+        const gs_rectype *rt = gs_rectype_get(field_constants[i].rt);
+        int f = field_constants[i].f;
+        ck_assert_int_lt(f, rt->nfields);
+        char lower[64];
+        size_t n = 0;
+        for (const char *p = field_constants[i].upper; *p && n < sizeof lower - 1; p++)
+            lower[n++] = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
+        lower[n] = '\0';
+        ck_assert_msg(rt->fields[f].name && !strcmp(rt->fields[f].name, lower),
+                      "%s: the constant of %s is field %d, named %s", rt->name, lower, f,
+                      rt->fields[f].name ? rt->fields[f].name : "(none)");
+        per_type[rt->id]++;
+    }
+    for (int t = 0; t < GS_RT__COUNT; t++)
+        ck_assert_int_eq(per_type[t], gs_rectype_get(t)->nfields);
+}
+END_TEST
+
+/* A field index out of range is a programming error: each accessor says so
+ * in one line on stderr and aborts in a debug build; in a release build it
+ * answers as for an unset field. Each call runs in a child of its own, so
+ * that the abort is what the parent sees. */
+enum { ACC_HAS, ACC_STR, ACC_INT, ACC_ENUM, ACC_FORMAT, ACC_PARSE, ACC_SET_STR, ACC_SET_INT,
+       ACC_SET_NULL, ACC_UNSET, ACC__COUNT };
+static const char *const acc_names[] = {
+    "gs_record_has",      "gs_record_str",     "gs_record_int",     "gs_record_enum",
+    "gs_record_format",   "gs_record_parse",   "gs_record_set_str", "gs_record_set_int",
+    "gs_record_set_null", "gs_record_unset"};
+
+/* Calls accessor which with field f of r; true when it answered as for an
+ * unset field (or refused). */
+static bool call_accessor(int which, gs_record *r, int f)
+{
+    gs_buf b = GS_BUF_INIT;
+    bool safe = true;
+    switch (which) {
+    case ACC_HAS: safe = !gs_record_has(r, f); break;
+    case ACC_STR: safe = !gs_record_str(r, f); break;
+    case ACC_INT: safe = gs_record_int(r, f, -7) == -7; break;
+    case ACC_ENUM: safe = gs_record_enum(r, f) == -1; break;
+    case ACC_FORMAT:
+        gs_record_format(r, f, &b);
+        safe = b.len == 0;
+        break;
+    case ACC_PARSE: safe = gs_record_parse(r, f, "x", NULL) == GS_EINVAL; break;
+    case ACC_SET_STR: safe = gs_record_set_str(r, f, "x") == GS_EINVAL; break;
+    case ACC_SET_INT: safe = gs_record_set_int(r, f, 1) == GS_EINVAL; break;
+    case ACC_SET_NULL: gs_record_set_null(r, f); break;
+    case ACC_UNSET: gs_record_unset(r, f); break;
+    }
+    gs_buf_free(&b);
+    return safe;
+}
+
+START_TEST(accessor_checks_index)
+{
+    const int bad[] = {-1, GS_INCIDENT__NFIELDS, 1000};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        int fds[2];
+        ck_assert_int_eq(pipe(fds), 0);
+        fflush(NULL);
+        pid_t pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+            dup2(fds[1], 2);
+            gs_record *r = gs_record_new(gs_rectype_get(GS_RT_INCIDENT));
+            bool safe = r && call_accessor(_i, r, bad[k]);
+            gs_record_destroy(&r);
+            _exit(safe ? 0 : 1);
+        }
+        close(fds[1]);
+        char err[512] = "";
+        size_t n = 0;
+        ssize_t got;
+        while (n < sizeof err - 1 && (got = read(fds[0], err + n, sizeof err - 1 - n)) > 0)
+            n += (size_t)got;
+        err[n] = '\0';
+        close(fds[0]);
+        int status = 0;
+        ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+        char want[160];
+        snprintf(want, sizeof want, "gridsync: %s: field %d of incident out of range (0..14)\n",
+                 acc_names[_i], bad[k]);
+        ck_assert_str_eq(err, want);
+#ifdef NDEBUG
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s: not safe",
+                      acc_names[_i]);
+#else
+        ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT, "%s did not abort",
+                      acc_names[_i]);
+#endif
+    }
 }
 END_TEST
 
@@ -176,9 +322,9 @@ START_TEST(complete_and_defaults)
     gs_record *r = sample_incident();
     gs_errbuf eb = {{0}};
     ck_assert_int_eq(gs_record_check(r, GS_CHECK_COMPLETE, &eb), GS_OK);
-    ck_assert_str_eq(gs_record_str(r, gs_field_find(r->rt, "status")), "reported");
-    ck_assert_int_eq(gs_record_int(r, gs_field_find(r->rt, "severity"), 0), 2);
-    gs_record_unset(r, gs_field_find(r->rt, "title"));
+    ck_assert_str_eq(gs_record_str(r, GS_INCIDENT_STATUS), "reported");
+    ck_assert_int_eq(gs_record_int(r, GS_INCIDENT_SEVERITY, 0), 2);
+    gs_record_unset(r, GS_INCIDENT_TITLE);
     ck_assert_int_eq(gs_record_check(r, GS_CHECK_COMPLETE, &eb), GS_EREQUIRED);
     ck_assert_ptr_nonnull(strstr(eb.msg, "标题"));
     ck_assert_int_eq(gs_record_check(r, GS_CHECK_PARTIAL, &eb), GS_OK);
@@ -276,7 +422,7 @@ START_TEST(decode_rejects)
             gs_mp_str(&b, "status");
             gs_mp_str(&b, "bogus");
         } else if (!strcmp(w, "label")) { /* the field's Chinese label is not its name */
-            gs_mp_str(&b, rt->fields[gs_field_find(rt, "title")].label_zh);
+            gs_mp_str(&b, rt->fields[GS_INCIDENT_TITLE].label_zh);
             gs_mp_str(&b, "宅基地纠纷");
         } else {
             gs_mp_str(&b, "id");
@@ -359,10 +505,10 @@ START_TEST(csv_formula_guard)
     const gs_rectype *rt = gs_rectype_get(GS_RT_AFFAIR);
     for (size_t i = 0; i < sizeof starts / sizeof starts[0]; i++) {
         gs_record *r = gs_record_new(rt);
-        ck_assert_int_eq(gs_record_set_str(r, gs_field_find(rt, "id"), "a-1"), GS_OK);
-        ck_assert_int_eq(gs_record_set_str(r, gs_field_find(rt, "host"), starts[i]), GS_OK);
-        ck_assert_int_eq(gs_record_set_str(r, gs_field_find(rt, "supervisor"), "王=五"), GS_OK);
-        ck_assert_int_eq(gs_record_set_int(r, gs_field_find(rt, "gift"), -5), GS_OK);
+        ck_assert_int_eq(gs_record_set_str(r, GS_AFFAIR_ID, "a-1"), GS_OK);
+        ck_assert_int_eq(gs_record_set_str(r, GS_AFFAIR_HOST, starts[i]), GS_OK);
+        ck_assert_int_eq(gs_record_set_str(r, GS_AFFAIR_SUPERVISOR, "王=五"), GS_OK);
+        ck_assert_int_eq(gs_record_set_int(r, GS_AFFAIR_GIFT, -5), GS_OK);
         gs_buf b = GS_BUF_INIT;
         gs_record_csv(r, &b);
         ck_assert_msg(strstr(b.data, ",-5,"), "%s", b.data); /* a number stays a number */
@@ -372,7 +518,7 @@ START_TEST(csv_formula_guard)
         ck_assert_msg(strstr(b.data, want), "%s not guarded in %s", starts[i], b.data);
         /* the cell as a CSV reader gives it back parses to the value */
         gs_record *back = gs_record_new(rt);
-        int f = gs_field_find(rt, "host");
+        int f = GS_AFFAIR_HOST;
         ck_assert_int_eq(gs_record_parse(back, f, want, NULL), GS_OK);
         ck_assert_str_eq(gs_record_str(back, f), starts[i][0] == '\t' ? "\tx" : starts[i]);
         gs_record_destroy(&back);
@@ -428,6 +574,8 @@ int main(void)
     Suite *s = suite_create("record");
     TCase *tc = tcase_create("schema");
     tcase_add_test(tc, schema_invariants);
+    tcase_add_test(tc, field_constants_name_their_fields);
+    tcase_add_loop_test(tc, accessor_checks_index, 0, ACC__COUNT);
     tcase_add_test(tc, ddl_has_every_field);
     suite_add_tcase(s, tc);
     tc = tcase_create("parse");

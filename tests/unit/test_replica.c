@@ -48,12 +48,12 @@ static gs_change make_change(const char *origin, uint64_t seq, gs_hlc hlc, const
     c.op = GS_OP_UPSERT;
     const gs_rectype *rt = gs_rectype_get(GS_RT_INCIDENT);
     c.rec = gs_record_new(rt);
-    gs_record_parse(c.rec, gs_field_find(rt, "id"), id, NULL);
-    gs_record_parse(c.rec, gs_field_find(rt, "village_code"), "411122101201", NULL);
+    gs_record_parse(c.rec, GS_INCIDENT_ID, id, NULL);
+    gs_record_parse(c.rec, GS_INCIDENT_VILLAGE_CODE, "411122101201", NULL);
     if (status)
-        gs_record_parse(c.rec, gs_field_find(rt, "status"), status, NULL);
+        gs_record_parse(c.rec, GS_INCIDENT_STATUS, status, NULL);
     if (title)
-        gs_record_parse(c.rec, gs_field_find(rt, "title"), title, NULL);
+        gs_record_parse(c.rec, GS_INCIDENT_TITLE, title, NULL);
     return c;
 }
 
@@ -70,7 +70,7 @@ START_TEST(change_round_trip_and_chain)
     ck_assert_uint_eq(d.seq, 7);
     ck_assert_uint_eq(d.hlc, c.hlc);
     ck_assert_int_eq(d.op, GS_OP_UPSERT);
-    ck_assert_str_eq(gs_record_str(d.rec, gs_field_find(d.rec->rt, "title")), "消防通道堵塞");
+    ck_assert_str_eq(gs_record_str(d.rec, GS_INCIDENT_TITLE), "消防通道堵塞");
     /* re-encoding gives the same bytes: the body is canonical */
     gs_buf b2 = GS_BUF_INIT;
     gs_change_encode(&d, &b2);
@@ -104,7 +104,7 @@ END_TEST
 START_TEST(change_rejects_missing_scope)
 {
     gs_change c = make_change("n1", 1, 1, "a1", NULL, "t");
-    gs_record_unset(c.rec, gs_field_find(c.rec->rt, "village_code"));
+    gs_record_unset(c.rec, GS_INCIDENT_VILLAGE_CODE);
     gs_buf b = GS_BUF_INIT;
     gs_change_encode(&c, &b);
     gs_change d = {0};
@@ -158,8 +158,8 @@ START_TEST(last_writer_wins_per_field)
     ck_assert_int_eq(won, 1); /* c wins the title, loses the status and existence */
     gs_record *rec;
     ck_assert_int_eq(gs_replica_get(r, a.rec->rt, "x", &rec, NULL), GS_OK);
-    ck_assert_str_eq(gs_record_str(rec, gs_field_find(rec->rt, "status")), "accepted");
-    ck_assert_str_eq(gs_record_str(rec, gs_field_find(rec->rt, "title")), "城市改的标题");
+    ck_assert_str_eq(gs_record_str(rec, GS_INCIDENT_STATUS), "accepted");
+    ck_assert_str_eq(gs_record_str(rec, GS_INCIDENT_TITLE), "城市改的标题");
     gs_record_destroy(&rec);
     /* a repeated change wins nothing */
     ck_assert_int_eq(gs_replica_apply(r, &b, &won, NULL), GS_OK);
@@ -168,7 +168,7 @@ START_TEST(last_writer_wins_per_field)
     gs_change d = make_change("node-c", 2, GS_HLC_MAKE(200, 0), "x", "registered", NULL);
     ck_assert_int_eq(gs_replica_apply(r, &d, &won, NULL), GS_OK);
     ck_assert_int_eq(gs_replica_get(r, a.rec->rt, "x", &rec, NULL), GS_OK);
-    ck_assert_str_eq(gs_record_str(rec, gs_field_find(rec->rt, "status")), "registered");
+    ck_assert_str_eq(gs_record_str(rec, GS_INCIDENT_STATUS), "registered");
     gs_record_destroy(&rec);
     /* delete, then a later upsert resurrects */
     gs_change del = make_change("node-a", 2, GS_HLC_MAKE(300, 0), "x", NULL, NULL);
@@ -199,7 +199,7 @@ START_TEST(record_stays_in_its_village)
     ck_assert_int_eq(gs_replica_apply_in(r, &a, east, NULL, &eb), GS_OK);
     /* a later change that names the record and claims the west village */
     gs_change b = make_change("node-b", 1, GS_HLC_MAKE(200, 0), "x", "closed", "被抢走");
-    int vc = gs_field_find(b.rec->rt, "village_code");
+    int vc = GS_INCIDENT_VILLAGE_CODE;
     gs_record_parse(b.rec, vc, west, NULL);
     char *before = dump(db);
     int won = -1;
