@@ -100,16 +100,17 @@ static int list_indexes(node_store *s, gs_errbuf *eb)
 
 /* The desk's home page (node_store_incident_counts, node_store_overdue_each)
  * counts incidents by status and lists the open ones past their deadline on
- * every visit. (status, deadline) answers the counts from the index alone,
- * and the overdue ones in time proportional to the open incidents rather
- * than to every incident ever recorded; the list's filters by state and
- * category (find.c) read the category there too, and a state's page its
- * newest from reported_at without the rows. The oldest deadlines
- * first, when very many are overdue, come from incidents_overdue
- * (list_indexes). Node-local (an index is no data); made on open. */
+ * every visit. (status, ...) answers the counts from the index alone, and
+ * the overdue ones in time proportional to the open incidents rather than
+ * to every incident ever recorded; the list's filters by state and
+ * category (find.c) find their records there (category second, so that a
+ * state and a category are one range), and a state's page its newest from
+ * reported_at without the rows. The oldest deadlines first, when very many
+ * are overdue, come from incidents_overdue (list_indexes). Node-local (an
+ * index is no data); made on open. */
 static const char *const desk_ddl =
-    "CREATE INDEX IF NOT EXISTS incidents_status_deadline ON incidents(status, deadline, "
-    "category, reported_at, _deleted);";
+    "CREATE INDEX IF NOT EXISTS incidents_status ON incidents(status, category, deadline, "
+    "reported_at, _deleted);";
 
 /* What a node database is, for the core's create and open (gridsync/stmt.h).
  * Connection settings: WAL, every commit fsynced (village PCs lose power). */
