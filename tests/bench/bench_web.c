@@ -215,11 +215,12 @@ static bool is_closed(const char *state)
     return !strcmp(state, "closed") || !strcmp(state, "evaluated") || !strcmp(state, "rejected");
 }
 
-static void set(gs_record *r, const char *field, const char *v)
+/* Sets field f (a GS_INCIDENT_* constant) as entry parses what staff type. */
+static void set(gs_record *r, int f, const char *v)
 {
     gs_errbuf eb = {{0}};
-    if (gs_record_parse(r, gs_field_find(r->rt, field), v, &eb))
-        die("%s \"%s\": %s", field, v, eb.msg);
+    if (gs_record_parse(r, f, v, &eb))
+        die("%s \"%s\": %s", r->rt->fields[f].name, v, eb.msg);
 }
 
 typedef struct fill_stats {
@@ -261,18 +262,18 @@ static void fill(const char *db, long n, fill_stats *fs)
             gs_record *r = gs_record_new(rt);
             if (!r)
                 die("out of memory");
-            set(r, "title", title);
-            set(r, "category", cats[pick((unsigned)ncats)]);
-            set(r, "grid_code", grid);
-            set(r, "reporter", who);
-            set(r, "source", PICK(sources));
-            set(r, "reported_at", at);
+            set(r, GS_INCIDENT_TITLE, title);
+            set(r, GS_INCIDENT_CATEGORY, cats[pick((unsigned)ncats)]);
+            set(r, GS_INCIDENT_GRID_CODE, grid);
+            set(r, GS_INCIDENT_REPORTER, who);
+            set(r, GS_INCIDENT_SOURCE, PICK(sources));
+            set(r, GS_INCIDENT_REPORTED_AT, at);
             char sev[2] = {(char)('1' + pick(4)), '\0'};
-            set(r, "severity", sev);
+            set(r, GS_INCIDENT_SEVERITY, sev);
             if (pick(10) < 8)
-                set(r, "deadline", deadline);
+                set(r, GS_INCIDENT_DEADLINE, deadline);
             if (pick(3))
-                set(r, "description", desc);
+                set(r, GS_INCIDENT_DESCRIPTION, desc);
             if (node_entry_create(s, r, NULL, &eb))
                 die("incident %ld: %s", done + 1, eb.msg);
             char id[64];
@@ -282,12 +283,12 @@ static void fill(const char *db, long n, fill_stats *fs)
                 gs_record *e = gs_record_new(rt);
                 if (!e)
                     die("out of memory");
-                set(e, "id", id);
-                set(e, "status", p->steps[i]);
+                set(e, GS_INCIDENT_ID, id);
+                set(e, GS_INCIDENT_STATUS, p->steps[i]);
                 if (!strcmp(p->steps[i], "dispatched"))
-                    set(e, "assignee", PICK(surnames));
+                    set(e, GS_INCIDENT_ASSIGNEE, PICK(surnames));
                 if (!strcmp(p->steps[i], "closed") || !strcmp(p->steps[i], "rejected"))
-                    set(e, "note", pick(2) ? "已处理完毕，群众满意" : "经核实情况属实，已按规定办理");
+                    set(e, GS_INCIDENT_NOTE, pick(2) ? "已处理完毕，群众满意" : "经核实情况属实，已按规定办理");
                 if (node_entry_update(s, e, NULL, &eb))
                     die("incident %ld, step %s: %s", done + 1, p->steps[i], eb.msg);
                 gs_record_destroy(&e);
