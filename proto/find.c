@@ -209,9 +209,12 @@ static int where_of(const gs_rectype *rt, const gs_find_filter *f, gs_record *va
     int rc = filter_on(rt, vals, "--status", incident_field(rt, GS_INCIDENT_STATUS), "status",
                        f->status, "%s = ?", 1, sql, b, eb);
     if (!rc)
+        /* the range first: the same records, but an index can find them */
         rc = filter_on(rt, vals, "--category", incident_field(rt, GS_INCIDENT_CATEGORY),
                        "category", f->category,
-                       "(%1$s = ? OR substr(%1$s, 1, length(?) + 1) = ? || '.')", 3, sql, b, eb);
+                       "%1$s >= ? AND %1$s < ? || '/' AND "
+                       "(%1$s = ? OR substr(%1$s, 1, length(?) + 1) = ? || '.')",
+                       5, sql, b, eb);
     if (!rc)
         rc = filter_on(rt, vals, "--grid", incident_field(rt, GS_INCIDENT_GRID_CODE), "grid_code",
                        f->grid, "%s = ?", 1, sql, b, eb);
@@ -279,12 +282,24 @@ static void bind_all(sqlite3_stmt *st, const binds *b, int from)
         sqlite3_bind_text(st, from + i + 1, b->v[i], -1, SQLITE_STATIC);
 }
 
+/* "_deleted = 0" starts every query's WHERE. A filter that only the rows
+ * can answer (a text search, the reporter), with none an index serves,
+ * gets "+_deleted = 0" instead: SQLite would otherwise walk an index that
+ * holds _deleted (the node's incident indexes) and fetch every row by its
+ * key, several times slower than reading the table in order. */
+static const char *live_cond(const gs_find_filter *f)
+{
+    bool rows_only = f->text || f->reporter;
+    bool indexed = f->status || f->category || f->grid || f->village || f->overdue;
+    return rows_only && !indexed ? "+_deleted = 0" : "_deleted = 0";
+}
+
 /* Counts the records that pass: *total. */
-static int count_where(sqlite3 *db, const gs_rectype *rt, const char *where, const binds *b,
-                       int64_t *total, gs_errbuf *eb)
+static int count_where(sqlite3 *db, const gs_rectype *rt, const char *live, const char *where,
+                       const binds *b, int64_t *total, gs_errbuf *eb)
 {
     gs_buf sql = GS_BUF_INIT;
-    gs_buf_printf(&sql, "SELECT count(*) FROM %s WHERE _deleted = 0%s", rt->plural, where);
+    gs_buf_printf(&sql, "SELECT count(*) FROM %s WHERE %s%s", rt->plural, live, where);
     sqlite3_stmt *st = NULL;
     int rc = GS_OK;
     if (sql.err || sqlite3_prepare_v2(db, sql.data, -1, &st, NULL) != SQLITE_OK)
@@ -301,54 +316,94 @@ static int count_where(sqlite3 *db, const gs_rectype *rt, const char *where, con
     return rc;
 }
 
-int gs_find_list(sqlite3 *db, const gs_rectype *rt, const gs_find_filter *f, gs_find_each each,
-                 void *arg, gs_errbuf *eb)
+/* Calls each for the records that pass where (with b's values) in order,
+ * limit of them after offset (limit 0: all); *rows gets how many. A page
+ * takes its keys first (from an index covering the filter and the order,
+ * where there is one), then reads only their rows. */
+static int list_rows(sqlite3 *db, const gs_rectype *rt, const char *live, const char *where,
+                     const binds *b, const char *order, int64_t limit, int64_t offset,
+                     gs_find_each each, void *arg, int64_t *rows, gs_errbuf *eb)
 {
-    gs_record *vals = gs_record_new(rt); /* the filters' values, canonical */
-    gs_buf sql = GS_BUF_INIT, where = GS_BUF_INIT;
-    binds b = {{NULL}, 0}, ob = {{NULL}, 0};
-    if (!vals)
-        return gs_errf(eb, GS_ENOMEM, "out of memory");
-    char today[11];
-    if (f->today)
-        snprintf(today, sizeof today, "%s", f->today);
-    else
-        gs_find_today(today);
-    int rc = where_of(rt, f, vals, today, &where, &b, eb);
-    if (!rc && f->total)
-        rc = count_where(db, rt, where.data ? where.data : "", &b, f->total, eb);
+    const char *key = rt->fields[rt->key].name;
+    gs_buf sql = GS_BUF_INIT;
     gs_buf_puts(&sql, "SELECT ");
     gs_replica_columns(rt, &sql);
-    gs_buf_printf(&sql, " FROM %s WHERE _deleted = 0%s ORDER BY ", rt->plural,
-                  where.data ? where.data : "");
-    int d = gs_find_date_field(rt);
-    if (f->order == GS_FIND_URGENT) {
-        if (rt->id == GS_RT_INCIDENT) {
-            overdue_cond(&sql, &ob, today);
-            gs_buf_puts(&sql, " DESC, ");
-        }
-        if (d >= 0)
-            gs_buf_printf(&sql, "%s DESC, ", rt->fields[d].name);
-        gs_buf_printf(&sql, "%s DESC", rt->fields[rt->key].name);
-    } else if (f->order == GS_FIND_DEADLINE && queue_keys(rt, &sql)) {
-        /* the queue's keys are written */
-    } else {
-        gs_buf_printf(&sql, "%s", rt->fields[rt->key].name);
-    }
-    if (f->limit > 0)
-        gs_buf_printf(&sql, " LIMIT %lld OFFSET %lld", (long long)f->limit,
-                      (long long)(f->offset > 0 ? f->offset : 0));
+    if (limit > 0)
+        gs_buf_printf(&sql,
+                      " FROM %1$s WHERE %2$s IN (SELECT %2$s FROM %1$s WHERE %7$s%3$s "
+                      "ORDER BY %4$s LIMIT %5$lld OFFSET %6$lld) ORDER BY %4$s",
+                      rt->plural, key, where, order, (long long)limit,
+                      (long long)(offset > 0 ? offset : 0), live);
+    else
+        gs_buf_printf(&sql, " FROM %s WHERE %s%s ORDER BY %s", rt->plural, live, where, order);
     sqlite3_stmt *st = NULL;
-    if (!rc && (sql.err || where.err || sqlite3_prepare_v2(db, sql.data, -1, &st, NULL) != SQLITE_OK))
+    int rc = GS_OK, step = SQLITE_DONE;
+    if (sql.err || sqlite3_prepare_v2(db, sql.data, -1, &st, NULL) != SQLITE_OK)
         rc = gs_errf(eb, GS_ESQL, "listing %s: %s", rt->plural, sqlite3_errmsg(db));
-    if (!rc) {
-        bind_all(st, &b, 0);
-        bind_all(st, &ob, b.n);
-    }
-    int step = SQLITE_DONE;
+    else
+        bind_all(st, b, 0);
+    *rows = 0;
     while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
         gs_record *r = NULL;
         if (gs_replica_row(st, 0, rt, &r))
+            rc = gs_errf(eb, GS_ENOMEM, "out of memory");
+        else
+            rc = each(r, arg);
+        gs_record_destroy(&r);
+        ++*rows;
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = gs_errf(eb, GS_ESQL, "listing %s: %s", rt->plural, sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    gs_buf_free(&sql);
+    return rc;
+}
+
+/* The urgent order of a text search, which must read every row anyway (no
+ * index holds the texts): one pass takes the keys of the page in order
+ * (overdue first, then newest) and how many pass in all (*total, when not
+ * NULL), then each of the page's rows is read by its key. */
+static int list_searched(sqlite3 *db, const gs_rectype *rt, const char *where, const binds *b,
+                         const char *today, const char *live, int64_t limit, int64_t offset,
+                         int64_t *total, gs_find_each each, void *arg, gs_errbuf *eb)
+{
+    const char *key = rt->fields[rt->key].name;
+    int d = gs_find_date_field(rt);
+    binds kb = {{NULL}, 0}; /* the overdue condition's day comes first in the SQL */
+    gs_buf sql = GS_BUF_INIT;
+    gs_buf_printf(&sql, "SELECT k, count(*) OVER () FROM (SELECT %s AS k, %s AS t, coalesce(", key,
+                  d >= 0 ? rt->fields[d].name : "NULL");
+    overdue_cond(&sql, &kb, today);
+    for (int i = 0; i < b->n; i++)
+        kb.v[kb.n++] = b->v[i];
+    gs_buf_printf(&sql, ", 0) AS o FROM %s WHERE %s%s) ORDER BY o DESC, t DESC, k DESC",
+                  rt->plural, live, where);
+    if (limit > 0)
+        gs_buf_printf(&sql, " LIMIT %lld OFFSET %lld", (long long)limit,
+                      (long long)(offset > 0 ? offset : 0));
+    sqlite3_stmt *st = NULL, *one = NULL;
+    int rc = GS_OK, step = SQLITE_DONE;
+    bool counted = false;
+    if (sql.err || sqlite3_prepare_v2(db, sql.data, -1, &st, NULL) != SQLITE_OK)
+        rc = gs_errf(eb, GS_ESQL, "listing %s: %s", rt->plural, sqlite3_errmsg(db));
+    else
+        bind_all(st, &kb, 0);
+    gs_buf_reset(&sql);
+    gs_buf_puts(&sql, "SELECT ");
+    gs_replica_columns(rt, &sql);
+    gs_buf_printf(&sql, " FROM %s WHERE %s = ?1 AND _deleted = 0", rt->plural, key);
+    if (!rc && (sql.err || sqlite3_prepare_v2(db, sql.data, -1, &one, NULL) != SQLITE_OK))
+        rc = gs_errf(eb, GS_ESQL, "listing %s: %s", rt->plural, sqlite3_errmsg(db));
+    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (total && !counted)
+            *total = sqlite3_column_int64(st, 1);
+        counted = true;
+        sqlite3_reset(one);
+        sqlite3_bind_text(one, 1, (const char *)sqlite3_column_text(st, 0), -1, SQLITE_STATIC);
+        if (sqlite3_step(one) != SQLITE_ROW)
+            continue; /* gone since (another connection's write) */
+        gs_record *r = NULL;
+        if (gs_replica_row(one, 0, rt, &r))
             rc = gs_errf(eb, GS_ENOMEM, "out of memory");
         else
             rc = each(r, arg);
@@ -357,8 +412,90 @@ int gs_find_list(sqlite3 *db, const gs_rectype *rt, const gs_find_filter *f, gs_
     if (!rc && step != SQLITE_DONE)
         rc = gs_errf(eb, GS_ESQL, "listing %s: %s", rt->plural, sqlite3_errmsg(db));
     sqlite3_finalize(st);
+    sqlite3_finalize(one);
     gs_buf_free(&sql);
+    /* a page past the end has no row to carry the count */
+    if (!rc && total && !counted)
+        rc = count_where(db, rt, live, where, b, total, eb);
+    return rc;
+}
+
+int gs_find_list(sqlite3 *db, const gs_rectype *rt, const gs_find_filter *f, gs_find_each each,
+                 void *arg, gs_errbuf *eb)
+{
+    gs_record *vals = gs_record_new(rt); /* the filters' values, canonical */
+    gs_buf where = GS_BUF_INIT, part = GS_BUF_INIT, order = GS_BUF_INIT;
+    binds b = {{NULL}, 0};
+    if (!vals)
+        return gs_errf(eb, GS_ENOMEM, "out of memory");
+    char today[11];
+    if (f->today)
+        snprintf(today, sizeof today, "%s", f->today);
+    else
+        gs_find_today(today);
+    int rc = where_of(rt, f, vals, today, &where, &b, eb);
+    gs_buf_puts(&where, ""); /* never NULL below */
+    int64_t limit = f->limit > 0 ? f->limit : 0, offset = limit ? f->offset : 0, got = 0;
+    bool split = f->order == GS_FIND_URGENT && rt->id == GS_RT_INCIDENT;
+    const char *live = live_cond(f);
+    if (!rc && split && (f->text || f->reporter)) {
+        rc = where.err ? gs_errf(eb, GS_ENOMEM, "out of memory")
+                       : list_searched(db, rt, where.data, &b, today, live, limit, offset,
+                                       f->total, each, arg, eb);
+        gs_buf_free(&where);
+        gs_record_destroy(&vals);
+        return rc;
+    }
+    if (!rc && f->total)
+        rc = count_where(db, rt, live, where.data, &b, f->total, eb);
+    int d = gs_find_date_field(rt);
+    const char *key = rt->fields[rt->key].name;
+    if (f->order == GS_FIND_DEADLINE && queue_keys(rt, &order))
+        ; /* the queue's keys are written */
+    else if (f->order != GS_FIND_URGENT)
+        gs_buf_puts(&order, key);
+    else if (d >= 0)
+        gs_buf_printf(&order, "%s DESC, %s DESC", rt->fields[d].name, key);
+    else
+        gs_buf_printf(&order, "%s DESC", key);
+    if (!rc && (where.err || order.err))
+        rc = gs_errf(eb, GS_ENOMEM, "out of memory");
+    if (!rc && !split)
+        rc = list_rows(db, rt, live, where.data, &b, order.data, limit, offset, each, arg, &got,
+                       eb);
+    if (!rc && split) {
+        /* overdue first, then the others, each newest first: two parts,
+         * each read in index order, rather than one sort of every record
+         * by a computed key */
+        binds pb = b;
+        int64_t overdue = 0;
+        gs_buf_printf(&part, "%s AND ", where.data);
+        overdue_cond(&part, &pb, today);
+        if (part.err)
+            rc = gs_errf(eb, GS_ENOMEM, "out of memory");
+        if (!rc)
+            rc = count_where(db, rt, live, part.data, &pb, &overdue, eb);
+        if (!rc && offset < overdue)
+            rc = list_rows(db, rt, live, part.data, &pb, order.data, limit, offset, each, arg,
+                           &got, eb);
+        if (!rc && (!limit || got < limit)) {
+            int64_t more = 0;
+            pb = b;
+            gs_buf_reset(&part);
+            gs_buf_printf(&part, "%s AND NOT coalesce(", where.data);
+            overdue_cond(&part, &pb, today);
+            gs_buf_puts(&part, ", 0)");
+            if (part.err)
+                rc = gs_errf(eb, GS_ENOMEM, "out of memory");
+            else
+                rc = list_rows(db, rt, live, part.data, &pb, order.data,
+                               limit ? limit - got : 0, offset > overdue ? offset - overdue : 0,
+                               each, arg, &more, eb);
+        }
+    }
     gs_buf_free(&where);
+    gs_buf_free(&part);
+    gs_buf_free(&order);
     gs_record_destroy(&vals);
     return rc;
 }

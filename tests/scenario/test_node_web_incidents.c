@@ -462,6 +462,16 @@ START_TEST(list_filters_search_paging)
     HAS(a, "共 55 条, 第 1/2 页");
     HAS(a, "rel=\"next\" href=\"/incidents?page=2\"");
     answer_free(&a);
+    /* the page after the overdue one and 49 of the newest: the rest, in order */
+    a = open_page("/incidents?page=2");
+    HAS(a, "共 55 条, 第 2/2 页");
+    LACKS(a, "邻居噪音扰民");
+    LACKS(a, "批量事件 03");
+    const char *b02 = strstr(a.body, "批量事件 02"), *b00 = strstr(a.body, "批量事件 00");
+    land = strstr(a.body, "宅基地边界");
+    fire = strstr(a.body, "消防通道堵塞");
+    ck_assert(b02 && b00 && land && fire && b02 < b00 && b00 < land && land < fire);
+    answer_free(&a);
     a = open_page("/incidents?text=%E6%89%B9%E9%87%8F&page=2");
     HAS(a, "共 52 条, 第 2/2 页");
     HAS(a, "批量事件 01");
