@@ -27,6 +27,7 @@
 #include "gridsync/find.h"
 #include "gridsync/form.h"
 #include "gridsync/rules.h"
+#include "gridsync/web_page.h"
 #include "web.h"
 
 #define PAGE_SIZE 50
@@ -37,22 +38,6 @@ static const gs_rectype *incident_type(void)
 }
 
 /* ---- pieces ------------------------------------------------------------------- */
-
-/* "剩余 2 天", "今天到期", "超期 3 天" for an open incident with a deadline;
- * nothing otherwise. Returns the days left (0 when none). */
-static int64_t time_left(gs_http_req *rq, const gs_record *r, gs_buf *b)
-{
-    int64_t days;
-    if (!gs_find_days_left(r, NULL, &days))
-        return 0;
-    if (days < 0)
-        gs_buf_printf(b, nweb_t(rq, "超期 %lld 天", "overdue by %lld days"), (long long)-days);
-    else if (days == 0)
-        gs_buf_puts(b, nweb_t(rq, "今天到期", "due today"));
-    else
-        gs_buf_printf(b, nweb_t(rq, "剩余 %lld 天", "%lld days left"), (long long)days);
-    return days;
-}
 
 /* The display text of field f of r: references by their name, enums in
  * Chinese (English: the canonical value), booleans 是/否. */
@@ -69,13 +54,6 @@ static void display(gs_http_req *rq, nweb *w, const gs_record *r, int f, gs_buf 
         gs_buf_puts(b, gs_record_str(r, f));
     else
         gs_find_display(r, f, b);
-}
-
-/* The status label of a canonical status name. */
-static const char *status_label(gs_http_req *rq, const char *status)
-{
-    const gs_field *fd = &incident_type()->fields[GS_INCIDENT_STATUS];
-    return gs_http_en(rq) ? status : gs_enum_zh(fd, status);
 }
 
 /* A notice after a redirect (?ok=...). */
@@ -110,7 +88,7 @@ static int list_row(const gs_record *r, void *arg)
 {
     list_ctx *c = arg;
     gs_buf *b = c->b, v = GS_BUF_INIT, left = GS_BUF_INIT;
-    int64_t days = time_left(c->rq, r, &left);
+    int64_t days = gs_web_time_left(c->rq, r, &left);
     gs_buf_puts(b, days < 0 ? "<tr class=\"overdue\">" : "<tr>");
     gs_html_printf(b, "<td><a href=\"/incident/%s\">", gs_record_key(r));
     gs_html_escape(b, gs_record_str(r, GS_INCIDENT_TITLE));
@@ -385,9 +363,7 @@ static int create(gs_http_req *rq, gs_http_resp *rs, void *app)
 static void workflow(gs_http_req *rq, const gs_record *r, gs_buf *b)
 {
     const char *cur = gs_record_str(r, GS_INCIDENT_STATUS);
-    gs_html_printf(b, "<section class=\"workflow\"><h2>%s</h2>\n<p>%s <strong>%s</strong></p>\n",
-                   nweb_t(rq, "办理", "Workflow"), nweb_t(rq, "当前状态:", "Status:"),
-                   status_label(rq, cur ? cur : ""));
+    gs_web_workflow_begin(rq, r, "Workflow", b);
     int n = 0;
     for (int s = 0; s < GS_ST__COUNT; s++) {
         const char *to = gs_status_names[s];
@@ -402,38 +378,10 @@ static void workflow(gs_http_req *rq, const gs_record *r, gs_buf *b)
                        "<input type=\"text\" name=\"note\" maxlength=\"4000\" placeholder=\"%s\" "
                        "aria-label=\"%s\"> <button type=\"submit\">%s</button></form>\n",
                        to, nweb_t(rq, "说明（可选）", "note (optional)"),
-                       nweb_t(rq, "说明", "note"), status_label(rq, to));
+                       nweb_t(rq, "说明", "note"), gs_web_status_label(rq, to));
         n++;
     }
-    if (!n)
-        gs_html_printf(b, "<p>%s</p>\n", nweb_t(rq, "已是终态，无需再办。", "A final state."));
-    gs_buf_puts(b, "</section>\n");
-}
-
-typedef struct hist_ctx {
-    gs_http_req *rq;
-    gs_buf *b;
-} hist_ctx;
-
-/* One row of the history: when, who (this village or the city), what. */
-static void hist_row(const gs_change *c, void *arg)
-{
-    hist_ctx *h = arg;
-    gs_buf when = GS_BUF_INIT, what = GS_BUF_INIT;
-    gs_hlc_format(c->hlc, &when);
-    if (when.len > 19)
-        when.len = 19, when.data[19] = '\0';
-    if (when.data)
-        when.data[10] = ' ';
-    gs_find_change_text(c, &what);
-    bool city = !strncmp(c->origin, "hub", 3) && (!c->origin[3] || c->origin[3] == '.');
-    gs_buf_puts(h->b, city ? "<tr class=\"city\">" : "<tr>");
-    gs_html_printf(h->b, "<td>%s</td><td>%s", when.data ? when.data : "",
-                   city ? nweb_t(h->rq, "市级 ", "city ") : "");
-    gs_html_printf(h->b, "%s #%llu</td><td>%s</td></tr>\n", c->origin, (unsigned long long)c->seq,
-                   what.data ? what.data : "");
-    gs_buf_free(&when);
-    gs_buf_free(&what);
+    gs_web_workflow_end(rq, n, b);
 }
 
 /* The record page, with an error of a refused step at the top when err. */
@@ -446,13 +394,7 @@ static void record_page(gs_http_req *rq, gs_http_resp *rs, nweb *w, const gs_rec
     notice(rq, b);
     if (err)
         gs_html_printf(b, "<p class=\"err\" role=\"alert\">%s</p>\n", err);
-    gs_buf left = GS_BUF_INIT;
-    int64_t days = time_left(rq, r, &left);
-    if (left.len)
-        gs_html_printf(b, "<p class=\"deadline%s\">%s %s · %s</p>\n", days < 0 ? " overdue" : "",
-                       nweb_t(rq, "处置期限", "Deadline"), gs_record_str(r, GS_INCIDENT_DEADLINE),
-                       left.data);
-    gs_buf_free(&left);
+    gs_web_deadline(rq, r, b);
     gs_buf_puts(b, "<dl class=\"record\">\n");
     for (int f = 0; f < rt->nfields; f++) {
         if (!gs_record_has(r, f))
@@ -472,14 +414,10 @@ static void record_page(gs_http_req *rq, gs_http_resp *rs, nweb *w, const gs_rec
     gs_html_printf(b, "<p><a class=\"button\" href=\"/incident/%s/edit\">%s</a> <a href=\"/incidents\">%s</a></p>\n",
                    gs_record_key(r), nweb_t(rq, "修改", "Edit"), nweb_t(rq, "返回列表", "Back to the list"));
     workflow(rq, r, b);
-    gs_html_printf(b,
-                   "<section class=\"history\"><h2>%s</h2>\n<table class=\"list\"><thead><tr>"
-                   "<th>%s</th><th>%s</th><th>%s</th></tr></thead><tbody>\n",
-                   nweb_t(rq, "历史", "History"), nweb_t(rq, "时间", "When"),
-                   nweb_t(rq, "来源", "By"), nweb_t(rq, "内容", "What"));
-    hist_ctx h = {rq, b};
-    node_store_history(w->store, rt, gs_record_key(r), hist_row, &h, NULL);
-    gs_buf_puts(b, "</tbody></table></section>\n");
+    gs_web_history_begin(rq, b);
+    gs_web_history h = {rq, b};
+    node_store_history(w->store, rt, gs_record_key(r), gs_web_history_row, &h, NULL);
+    gs_web_history_end(b);
     gs_buf_free(&v);
     nweb_end(rq, rs);
 }
@@ -489,17 +427,11 @@ static void record_page(gs_http_req *rq, gs_http_resp *rs, nweb *w, const gs_rec
 static int find_incident(gs_http_req *rq, gs_http_resp *rs, nweb *w, gs_record **out,
                          char action[16])
 {
-    const char *tail = gs_http_tail(rq);
-    const char *slash = strchr(tail, '/');
     char id[80];
-    size_t n = slash ? (size_t)(slash - tail) : strlen(tail);
-    if (n == 0 || n >= sizeof id || (slash && strlen(slash + 1) >= 16)) {
+    if (gs_web_split_tail(gs_http_tail(rq), id, sizeof id, action)) {
         gs_http_error(rq, rs, 404, NULL, "%s", nweb_t(rq, "没有这个页面", "No such page"));
         return 1;
     }
-    memcpy(id, tail, n);
-    id[n] = '\0';
-    snprintf(action, 16, "%s", slash ? slash + 1 : "");
     gs_errbuf eb = {{0}};
     int rc = node_store_get(w->store, incident_type(), id, out, &eb);
     if (rc) {

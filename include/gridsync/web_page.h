@@ -1,0 +1,54 @@
+/*
+ * gridsync/web_page.h: the pieces of page both web doors draw the same way
+ * (the village desk, `gridnode web`, and the city's pages, `gridhub web`):
+ * an incident's time left and deadline line, its status label, the head and
+ * end of the workflow section, the history table, and the split of a
+ * record page's path. Each door keeps what differs (its actor's buttons,
+ * links, the record's fields); the words here are the same for both.
+ */
+#ifndef GRIDSYNC_WEB_PAGE_H
+#define GRIDSYNC_WEB_PAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gridsync/buf.h"
+#include "gridsync/change.h"
+#include "gridsync/http.h"
+#include "gridsync/record.h"
+
+/* zh, or en when the page asks for English. */
+const char *gs_web_t(const gs_http_req *rq, const char *zh, const char *en);
+
+/* Appends "剩余 2 天", "今天到期" or "超期 3 天" for an open incident with a
+ * deadline, nothing otherwise; returns the days left (0 when none). */
+int64_t gs_web_time_left(const gs_http_req *rq, const gs_record *r, gs_buf *b);
+/* The record page's line "处置期限 DATE · 剩余 N 天" (class overdue when
+ * late); nothing for an incident without time left. */
+void gs_web_deadline(const gs_http_req *rq, const gs_record *r, gs_buf *b);
+/* The label of an incident status: Chinese, or the canonical name in
+ * English; "" for NULL. */
+const char *gs_web_status_label(const gs_http_req *rq, const char *status);
+
+/* The workflow section's head: title (zh/en) and the current status. */
+void gs_web_workflow_begin(const gs_http_req *rq, const gs_record *r, const char *title_en,
+                           gs_buf *b);
+/* Its end; steps is how many buttons were drawn (none: "已是终态"). */
+void gs_web_workflow_end(const gs_http_req *rq, int steps, gs_buf *b);
+
+/* The history table: its head, one row per change (a gs_find_change_each
+ * over a gs_web_history), its end. A change from the city is marked 市级. */
+typedef struct gs_web_history {
+    const gs_http_req *rq;
+    gs_buf *b;
+} gs_web_history;
+void gs_web_history_begin(const gs_http_req *rq, gs_buf *b);
+void gs_web_history_row(const gs_change *c, void *history);
+void gs_web_history_end(gs_buf *b);
+
+/* Splits a record page's path tail "ID" or "ID/ACTION" into id (n bytes)
+ * and action (16 bytes, "" for the record page). 0, or -1 when it names no
+ * page (empty id, too long a part). */
+int gs_web_split_tail(const char *tail, char *id, size_t n, char action[16]);
+
+#endif

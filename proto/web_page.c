@@ -1,0 +1,111 @@
+/*
+ * web_page.c: the pieces of page both web doors draw (see
+ * gridsync/web_page.h).
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "gridsync/find.h"
+#include "gridsync/hlc.h"
+#include "gridsync/schema.h"
+#include "gridsync/web_page.h"
+
+const char *gs_web_t(const gs_http_req *rq, const char *zh, const char *en)
+{
+    return gs_http_en(rq) ? en : zh;
+}
+
+int64_t gs_web_time_left(const gs_http_req *rq, const gs_record *r, gs_buf *b)
+{
+    int64_t days;
+    if (!gs_find_days_left(r, NULL, &days))
+        return 0;
+    if (days < 0)
+        gs_buf_printf(b, gs_web_t(rq, "超期 %lld 天", "overdue by %lld days"), (long long)-days);
+    else if (days == 0)
+        gs_buf_puts(b, gs_web_t(rq, "今天到期", "due today"));
+    else
+        gs_buf_printf(b, gs_web_t(rq, "剩余 %lld 天", "%lld days left"), (long long)days);
+    return days;
+}
+
+void gs_web_deadline(const gs_http_req *rq, const gs_record *r, gs_buf *b)
+{
+    gs_buf left = GS_BUF_INIT;
+    int64_t days = gs_web_time_left(rq, r, &left);
+    if (left.len)
+        gs_html_printf(b, "<p class=\"deadline%s\">%s %s · %s</p>\n", days < 0 ? " overdue" : "",
+                       gs_web_t(rq, "处置期限", "Deadline"), gs_record_str(r, GS_INCIDENT_DEADLINE),
+                       left.data);
+    gs_buf_free(&left);
+}
+
+const char *gs_web_status_label(const gs_http_req *rq, const char *status)
+{
+    const gs_field *fd = &gs_rectype_get(GS_RT_INCIDENT)->fields[GS_INCIDENT_STATUS];
+    if (!status)
+        return "";
+    return gs_http_en(rq) ? status : gs_enum_zh(fd, status);
+}
+
+void gs_web_workflow_begin(const gs_http_req *rq, const gs_record *r, const char *title_en,
+                           gs_buf *b)
+{
+    gs_html_printf(b, "<section class=\"workflow\"><h2>%s</h2>\n<p>%s <strong>%s</strong></p>\n",
+                   gs_web_t(rq, "办理", title_en), gs_web_t(rq, "当前状态:", "Status:"),
+                   gs_web_status_label(rq, gs_record_str(r, GS_INCIDENT_STATUS)));
+}
+
+void gs_web_workflow_end(const gs_http_req *rq, int steps, gs_buf *b)
+{
+    if (!steps)
+        gs_html_printf(b, "<p>%s</p>\n", gs_web_t(rq, "已是终态，无需再办。", "A final state."));
+    gs_buf_puts(b, "</section>\n");
+}
+
+void gs_web_history_begin(const gs_http_req *rq, gs_buf *b)
+{
+    gs_html_printf(b,
+                   "<section class=\"history\"><h2>%s</h2>\n<table class=\"list\"><thead><tr>"
+                   "<th>%s</th><th>%s</th><th>%s</th></tr></thead><tbody>\n",
+                   gs_web_t(rq, "历史", "History"), gs_web_t(rq, "时间", "When"),
+                   gs_web_t(rq, "来源", "By"), gs_web_t(rq, "内容", "What"));
+}
+
+/* One row: when (to the second), who (the city marked 市级), what. */
+void gs_web_history_row(const gs_change *c, void *history)
+{
+    gs_web_history *h = history;
+    gs_buf when = GS_BUF_INIT, what = GS_BUF_INIT;
+    gs_hlc_format(c->hlc, &when);
+    if (when.len > 19)
+        when.len = 19, when.data[19] = '\0';
+    if (when.data)
+        when.data[10] = ' ';
+    gs_find_change_text(c, &what);
+    bool city = !strncmp(c->origin, "hub", 3) && (!c->origin[3] || c->origin[3] == '.');
+    gs_buf_puts(h->b, city ? "<tr class=\"city\">" : "<tr>");
+    gs_html_printf(h->b, "<td>%s</td><td>%s%s #%llu</td><td>%s</td></tr>\n",
+                   when.data ? when.data : "", city ? gs_web_t(h->rq, "市级 ", "city ") : "",
+                   c->origin, (unsigned long long)c->seq, what.data ? what.data : "");
+    gs_buf_free(&when);
+    gs_buf_free(&what);
+}
+
+void gs_web_history_end(gs_buf *b)
+{
+    gs_buf_puts(b, "</tbody></table></section>\n");
+}
+
+int gs_web_split_tail(const char *tail, char *id, size_t n, char action[16])
+{
+    const char *slash = strchr(tail, '/');
+    size_t len = slash ? (size_t)(slash - tail) : strlen(tail);
+    if (len == 0 || len >= n || (slash && strlen(slash + 1) >= 16))
+        return -1;
+    memcpy(id, tail, len);
+    id[len] = '\0';
+    snprintf(action, 16, "%s", slash ? slash + 1 : "");
+    return 0;
+}
