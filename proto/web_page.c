@@ -16,6 +16,32 @@ const char *gs_web_t(const gs_http_req *rq, const char *zh, const char *en)
     return gs_http_en(rq) ? en : zh;
 }
 
+void gs_web_csrf_field(const gs_http_req *rq, gs_buf *b)
+{
+    gs_html_printf(b, "<input type=\"hidden\" name=\"_csrf\" value=\"%s\">", gs_http_csrf(rq));
+}
+
+gs_buf *gs_web_login_begin(const gs_http_req *rq, gs_http_resp *rs, const char *title,
+                           const char *h1, const char *extra_css, const char *error)
+{
+    gs_buf *b = gs_http_out(rs);
+    gs_buf_reset(b);
+    gs_http_set_type(rs, "text/html; charset=utf-8");
+    gs_html_printf(b,
+                   "<!DOCTYPE html>\n<html lang=\"%s\">\n<head><meta charset=\"utf-8\">"
+                   "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+                   "<title>%s</title><link rel=\"stylesheet\" href=\"/static/app.css\">",
+                   gs_http_en(rq) ? "en" : "zh-CN", title);
+    if (extra_css)
+        gs_html_printf(b, "<link rel=\"stylesheet\" href=\"%s\">", extra_css);
+    gs_html_printf(b, "</head>\n<body class=\"login\"><main><h1>%s</h1>", h1);
+    if (error)
+        gs_html_printf(b, "<p class=\"error\" role=\"alert\">%s</p>", error);
+    gs_buf_puts(b, "<form method=\"post\" action=\"/login\">");
+    gs_web_csrf_field(rq, b);
+    return b;
+}
+
 int64_t gs_web_time_left(const gs_http_req *rq, const gs_record *r, gs_buf *b)
 {
     int64_t days;

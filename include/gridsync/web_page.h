@@ -20,6 +20,16 @@
 /* zh, or en when the page asks for English. */
 const char *gs_web_t(const gs_http_req *rq, const char *zh, const char *en);
 
+/* The hidden field "_csrf" every form sends back (gs_http_csrf). */
+void gs_web_csrf_field(const gs_http_req *rq, gs_buf *b);
+
+/* Starts the login page (its own layout, without the menu): the head with
+ * title, app.css and extra_css when not NULL, the heading h1, the error when
+ * not NULL, and the open form posting to /login with its CSRF field. The
+ * caller adds the fields, the button and the end. Returns the body. */
+gs_buf *gs_web_login_begin(const gs_http_req *rq, gs_http_resp *rs, const char *title,
+                           const char *h1, const char *extra_css, const char *error);
+
 /* Appends "剩余 2 天", "今天到期" or "超期 3 天" for an open incident with a
  * deadline, nothing otherwise; returns the days left (0 when none). */
 int64_t gs_web_time_left(const gs_http_req *rq, const gs_record *r, gs_buf *b);
