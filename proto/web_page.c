@@ -21,6 +21,64 @@ void gs_web_csrf_field(const gs_http_req *rq, gs_buf *b)
     gs_html_printf(b, "<input type=\"hidden\" name=\"_csrf\" value=\"%s\">", gs_http_csrf(rq));
 }
 
+gs_buf *gs_web_begin(const gs_http_req *rq, gs_http_resp *rs, const char *title,
+                     const char *site, const char *head_extra, const char *brand,
+                     const char *desk)
+{
+    gs_buf *b = gs_http_out(rs);
+    gs_http_set_type(rs, "text/html; charset=utf-8");
+    gs_html_printf(b,
+                   "<!DOCTYPE html>\n<html lang=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n"
+                   "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+                   "<meta name=\"csrf-token\" content=\"%s\">\n"
+                   "<title>%s · %s</title>\n"
+                   "<link rel=\"stylesheet\" href=\"/static/app.css\">\n",
+                   gs_http_en(rq) ? "en" : "zh-CN", gs_http_csrf(rq), title, site);
+    gs_buf_puts(b, head_extra ? head_extra : "");
+    gs_html_printf(b,
+                   "</head>\n<body>\n"
+                   "<header class=\"topbar\"><div class=\"brand\"><span class=\"village\">%s</span>"
+                   " <span class=\"desk\">%s</span></div>",
+                   brand, desk);
+    return b;
+}
+
+void gs_web_lang_switch(const gs_http_req *rq, gs_buf *b)
+{
+    bool en = gs_http_en(rq);
+    gs_buf_printf(b,
+                  "<div class=\"lang\"><a href=\"?lang=zh\"%s>中文</a> | "
+                  "<a href=\"?lang=en\"%s>English</a></div>",
+                  en ? "" : " class=\"on\"", en ? " class=\"on\"" : "");
+}
+
+void gs_web_logout(const gs_http_req *rq, gs_buf *b)
+{
+    gs_buf_puts(b, "<form class=\"logout\" method=\"post\" action=\"/logout\">");
+    gs_web_csrf_field(rq, b);
+    gs_html_printf(b, "<button type=\"submit\">%s</button></form>",
+                   gs_web_t(rq, "退出登录", "Log out"));
+}
+
+void gs_web_tab(gs_buf *b, const char *path, const char *label, bool active)
+{
+    gs_buf_printf(b, "<a href=\"%s\"%s>%s</a>", path, /* constant text */
+                  active ? " class=\"active\" aria-current=\"page\"" : "", label);
+}
+
+void gs_web_main(gs_buf *b, const char *title)
+{
+    gs_html_printf(b, "</nav>\n<main>\n<h1>%s</h1>\n", title);
+}
+
+void gs_web_end(const gs_http_req *rq, gs_http_resp *rs, const char *footer_zh,
+                const char *footer_en)
+{
+    gs_html_printf(gs_http_out(rs),
+                   "</main>\n<footer>gridsync %s · %s</footer>\n</body>\n</html>\n", GS_VERSION,
+                   gs_web_t(rq, footer_zh, footer_en));
+}
+
 gs_buf *gs_web_login_begin(const gs_http_req *rq, gs_http_resp *rs, const char *title,
                            const char *h1, const char *extra_css, const char *error)
 {

@@ -235,53 +235,31 @@ static const char *role_text(const gs_http_req *rq, hweb_role r)
 void hweb_begin(gs_http_req *rq, gs_http_resp *rs, hweb_tab tab, const char *title)
 {
     hweb *w = gs_http_app(rq);
-    gs_buf *b = gs_http_out(rs);
     bool en = gs_http_en(rq);
     hweb_scope sc;
     if (hweb_scope_of(rq, w, &sc))
         memset(&sc, 0, sizeof sc);
-    gs_http_set_type(rs, "text/html; charset=utf-8");
+    gs_buf *b = gs_web_begin(rq, rs, title, hweb_t(rq, "市级驾驶舱", "city dashboard"),
+                             "<link rel=\"stylesheet\" href=\"/static/city.css\">\n",
+                             sc.division_name[0] ? sc.division_name : "市民政局",
+                             hweb_t(rq, "网格治理市级驾驶舱", "grid governance: city dashboard"));
     gs_html_printf(b,
-                   "<!DOCTYPE html>\n<html lang=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n"
-                   "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-                   "<meta name=\"csrf-token\" content=\"%s\">\n"
-                   "<title>%s · %s</title>\n"
-                   "<link rel=\"stylesheet\" href=\"/static/app.css\">\n"
-                   "<link rel=\"stylesheet\" href=\"/static/city.css\">\n</head>\n<body>\n"
-                   "<header class=\"topbar\"><div class=\"brand\"><span class=\"village\">%s</span>"
-                   " <span class=\"desk\">%s</span></div>"
                    "<div class=\"node user\"><span class=\"who\">%s</span> · <span class=\"role\">"
                    "%s</span></div>",
-                   en ? "en" : "zh-CN", gs_http_csrf(rq), title,
-                   hweb_t(rq, "市级驾驶舱", "city dashboard"),
-                   sc.division_name[0] ? sc.division_name : "市民政局",
-                   hweb_t(rq, "网格治理市级驾驶舱", "grid governance: city dashboard"), sc.display,
-                   role_text(rq, sc.role));
-    gs_buf_printf(b,
-                  "<div class=\"lang\"><a href=\"?lang=zh\"%s>中文</a> | "
-                  "<a href=\"?lang=en\"%s>English</a></div>",
-                  en ? "" : " class=\"on\"", en ? " class=\"on\"" : "");
-    gs_buf_puts(b, "<form class=\"logout\" method=\"post\" action=\"/logout\">");
-    hweb_csrf_field(rq, b);
-    gs_html_printf(b, "<button type=\"submit\">%s</button></form>",
-                   hweb_t(rq, "退出登录", "Log out"));
+                   sc.display, role_text(rq, sc.role));
+    gs_web_lang_switch(rq, b);
+    gs_web_logout(rq, b);
     gs_buf_puts(b, "</header>\n<nav class=\"tabs\">");
-    for (int t = 0; t < HWEB__COUNT; t++) {
-        if (tabs[t].city_only && sc.role != HWEB_CITY)
-            continue;
-        gs_buf_printf(b, "<a href=\"%s\"%s>%s</a>", tabs[t].path, /* constant text */
-                      t == (int)tab ? " class=\"active\" aria-current=\"page\"" : "",
-                      en ? tabs[t].en : tabs[t].zh);
-    }
-    gs_html_printf(b, "</nav>\n<main>\n<h1>%s</h1>\n", title);
+    for (int t = 0; t < HWEB__COUNT; t++)
+        if (!tabs[t].city_only || sc.role == HWEB_CITY)
+            gs_web_tab(b, tabs[t].path, en ? tabs[t].en : tabs[t].zh, t == (int)tab);
+    gs_web_main(b, title);
 }
 
 void hweb_end(gs_http_req *rq, gs_http_resp *rs)
 {
-    gs_buf *b = gs_http_out(rs);
-    gs_html_printf(b, "</main>\n<footer>gridsync %s · %s</footer>\n</body>\n</html>\n", GS_VERSION,
-                   hweb_t(rq, "数据来自各村同步到市级中心的记录",
-                          "figures from the records the villages synced to the city"));
+    gs_web_end(rq, rs, "数据来自各村同步到市级中心的记录",
+               "figures from the records the villages synced to the city");
 }
 
 /* ---- login -------------------------------------------------------------------- */

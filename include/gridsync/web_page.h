@@ -9,6 +9,7 @@
 #ifndef GRIDSYNC_WEB_PAGE_H
 #define GRIDSYNC_WEB_PAGE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,6 +23,24 @@ const char *gs_web_t(const gs_http_req *rq, const char *zh, const char *en);
 
 /* The hidden field "_csrf" every form sends back (gs_http_csrf). */
 void gs_web_csrf_field(const gs_http_req *rq, gs_buf *b);
+
+/* The layout of a page, in the order drawn. gs_web_begin: the doctype, the
+ * head (title "TITLE · SITE", the CSRF meta, app.css, then head_extra as
+ * it is: constant HTML), <body>, and the top bar's brand (brand, desk). */
+gs_buf *gs_web_begin(const gs_http_req *rq, gs_http_resp *rs, const char *title,
+                     const char *site, const char *head_extra, const char *brand,
+                     const char *desk);
+/* The language switch 中文 | English, the current one marked. */
+void gs_web_lang_switch(const gs_http_req *rq, gs_buf *b);
+/* The logout button (a form posting to /logout). */
+void gs_web_logout(const gs_http_req *rq, gs_buf *b);
+/* One tab of the nav (path and label constant text), active marked. */
+void gs_web_tab(gs_buf *b, const char *path, const char *label, bool active);
+/* Closes the nav and opens <main> with the page's heading. */
+void gs_web_main(gs_buf *b, const char *title);
+/* Closes <main> and the page, with a footer of the version and a line. */
+void gs_web_end(const gs_http_req *rq, gs_http_resp *rs, const char *footer_zh,
+                const char *footer_en);
 
 /* Starts the login page (its own layout, without the menu): the head with
  * title, app.css and extra_css when not NULL, the heading h1, the error when

@@ -84,47 +84,27 @@ static const struct {
 void nweb_begin(gs_http_req *rq, gs_http_resp *rs, nweb_tab tab, const char *title)
 {
     nweb *w = gs_http_app(rq);
-    gs_buf *b = gs_http_out(rs);
     bool en = gs_http_en(rq);
     char village[128];
     village_name(w, village, sizeof village);
-    gs_http_set_type(rs, "text/html; charset=utf-8");
-    gs_html_printf(b,
-                   "<!DOCTYPE html>\n<html lang=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n"
-                   "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-                   "<meta name=\"csrf-token\" content=\"%s\">\n"
-                   "<title>%s · %s</title>\n"
-                   "<link rel=\"stylesheet\" href=\"/static/app.css\">\n"
-                   "<script src=\"/static/app.js\" defer></script>\n</head>\n<body>\n"
-                   "<header class=\"topbar\"><div class=\"brand\"><span class=\"village\">%s</span>"
-                   " <span class=\"desk\">%s</span></div>"
-                   "<div class=\"node\">%s <code>%s</code></div>",
-                   en ? "en" : "zh-CN", gs_http_csrf(rq), title, village, village,
-                   nweb_t(rq, "村级工作台", "village desk"), nweb_t(rq, "节点", "node"),
+    gs_buf *b = gs_web_begin(rq, rs, title, village,
+                             "<script src=\"/static/app.js\" defer></script>\n", village,
+                             nweb_t(rq, "村级工作台", "village desk"));
+    gs_html_printf(b, "<div class=\"node\">%s <code>%s</code></div>", nweb_t(rq, "节点", "node"),
                    node_store_identity(w->store)->node_id);
-    gs_buf_printf(b, "<div class=\"lang\"><a href=\"?lang=zh\"%s>中文</a> | "
-                     "<a href=\"?lang=en\"%s>English</a></div>",
-                   en ? "" : " class=\"on\"", en ? " class=\"on\"" : "");
-    if (w->login && gs_http_user(rq)) {
-        gs_buf_puts(b, "<form class=\"logout\" method=\"post\" action=\"/logout\">");
-        nweb_csrf_field(rq, b);
-        gs_html_printf(b, "<button type=\"submit\">%s</button></form>",
-                       nweb_t(rq, "退出登录", "Log out"));
-    }
+    gs_web_lang_switch(rq, b);
+    if (w->login && gs_http_user(rq))
+        gs_web_logout(rq, b);
     gs_buf_puts(b, "</header>\n<nav class=\"tabs\">");
-    for (int t = 0; t < NWEB__COUNT; t++) /* constant text: no escaping needed */
-        gs_buf_printf(b, "<a href=\"%s\"%s>%s</a>", tabs[t].path,
-                       t == (int)tab ? " class=\"active\" aria-current=\"page\"" : "",
-                       en ? tabs[t].en : tabs[t].zh);
-    gs_html_printf(b, "</nav>\n<main>\n<h1>%s</h1>\n", title);
+    for (int t = 0; t < NWEB__COUNT; t++)
+        gs_web_tab(b, tabs[t].path, en ? tabs[t].en : tabs[t].zh, t == (int)tab);
+    gs_web_main(b, title);
 }
 
 void nweb_end(gs_http_req *rq, gs_http_resp *rs)
 {
-    gs_buf *b = gs_http_out(rs);
-    gs_html_printf(b, "</main>\n<footer>gridsync %s · %s</footer>\n</body>\n</html>\n", GS_VERSION,
-                   nweb_t(rq, "数据只存放在本机，联网时同步到城市中心",
-                          "data stays on this PC and is synced to the city when online"));
+    gs_web_end(rq, rs, "数据只存放在本机，联网时同步到城市中心",
+               "data stays on this PC and is synced to the city when online");
 }
 
 /* ---- 首页 --------------------------------------------------------------------- */
