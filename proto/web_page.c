@@ -79,6 +79,55 @@ void gs_web_end(const gs_http_req *rq, gs_http_resp *rs, const char *footer_zh,
                    gs_web_t(rq, footer_zh, footer_en));
 }
 
+int64_t gs_web_count(const gs_http_req *rq, gs_buf *b, int64_t total, int64_t page,
+                     int64_t per_page)
+{
+    int64_t pages = total ? (total + per_page - 1) / per_page : 1;
+    gs_buf_puts(b, "<p class=\"count\">");
+    gs_buf_printf(b, gs_web_t(rq, "共 %lld 条, 第 %lld/%lld 页", "%lld in all, page %lld/%lld"),
+                  (long long)total, (long long)page, (long long)pages);
+    gs_buf_puts(b, "</p>\n");
+    return pages;
+}
+
+/* The list's URL for page k with the same filters. */
+static void page_link(const gs_http_req *rq, gs_buf *b, const char *path,
+                      const char *const *args, int64_t k)
+{
+    gs_buf_printf(b, "%s?", path);
+    for (size_t i = 0; args[i]; i++) {
+        const char *v = gs_http_query(rq, args[i]);
+        if (!v || !*v)
+            continue;
+        gs_buf_printf(b, "%s=", args[i]);
+        gs_url_escape(b, v);
+        gs_buf_putc(b, '&');
+    }
+    gs_buf_printf(b, "page=%lld", (long long)k);
+}
+
+void gs_web_pager(const gs_http_req *rq, gs_buf *b, const char *path, const char *const *args,
+                  int64_t page, int64_t pages)
+{
+    if (pages <= 1)
+        return;
+    gs_buf link = GS_BUF_INIT;
+    gs_buf_puts(b, "<nav class=\"pager\">");
+    if (page > 1) {
+        page_link(rq, &link, path, args, page - 1);
+        gs_html_printf(b, "<a rel=\"prev\" href=\"%s\">%s</a> ", link.data,
+                       gs_web_t(rq, "上一页", "Previous"));
+    }
+    if (page < pages) {
+        gs_buf_reset(&link);
+        page_link(rq, &link, path, args, page + 1);
+        gs_html_printf(b, "<a rel=\"next\" href=\"%s\">%s</a>", link.data,
+                       gs_web_t(rq, "下一页", "Next"));
+    }
+    gs_buf_puts(b, "</nav>\n");
+    gs_buf_free(&link);
+}
+
 gs_buf *gs_web_login_begin(const gs_http_req *rq, gs_http_resp *rs, const char *title,
                            const char *h1, const char *extra_css, const char *error)
 {

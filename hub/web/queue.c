@@ -339,23 +339,9 @@ static void filter_form(gs_http_req *rq, const hweb_scope *sc, const divisions *
                    hweb_t(rq, "筛选", "Filter"), hweb_t(rq, "清除", "Clear"));
 }
 
-static const char *const list_args[] = {"status",  "category", "county",  "township",
-                                        "village", "assignee", "overdue", "q"};
-
-/* The queue's URL for page k with the same filters. */
-static void page_link(gs_http_req *rq, gs_buf *b, int64_t k)
-{
-    gs_buf_puts(b, "/incidents?");
-    for (size_t i = 0; i < sizeof list_args / sizeof list_args[0]; i++) {
-        const char *v = arg(rq, list_args[i]);
-        if (!v)
-            continue;
-        gs_buf_printf(b, "%s=", list_args[i]);
-        gs_url_escape(b, v);
-        gs_buf_putc(b, '&');
-    }
-    gs_buf_printf(b, "page=%lld", (long long)k);
-}
+/* The queue's filters, kept by the pager's links. */
+static const char *const list_args[] = {"status",   "category", "county",  "township", "village",
+                                        "assignee", "overdue",  "q",       NULL};
 
 /* The scope of the request; false when it answered (the user is gone: the
  * session ends, to the login page). */
@@ -425,11 +411,7 @@ static int list_page(gs_http_req *rq, gs_http_resp *rs, void *app)
         gs_html_printf(b, "<p class=\"err\" role=\"alert\">%s</p>\n",
                        rc == GS_EINVAL ? eb.msg : hweb_t(rq, "读取失败", "Reading failed"));
     } else {
-        int64_t pages = total ? (total + PAGE_SIZE - 1) / PAGE_SIZE : 1;
-        gs_buf_puts(b, "<p class=\"count\">");
-        gs_buf_printf(b, hweb_t(rq, "共 %lld 条, 第 %lld/%lld 页", "%lld in all, page %lld/%lld"),
-                      (long long)total, (long long)page, (long long)pages);
-        gs_buf_puts(b, "</p>\n");
+        int64_t pages = gs_web_count(rq, b, total, page, PAGE_SIZE);
         if (!c.rows) {
             gs_html_printf(b, "<p class=\"empty\">%s</p>\n",
                            hweb_t(rq, "没有符合条件的事件", "No incident matches"));
@@ -445,23 +427,7 @@ static int list_page(gs_http_req *rq, gs_http_resp *rs, void *app)
             gs_buf_append(b, rows.data, rows.len);
             gs_buf_puts(b, "</tbody></table>\n");
         }
-        if (pages > 1) {
-            gs_buf link = GS_BUF_INIT;
-            gs_buf_puts(b, "<nav class=\"pager\">");
-            if (page > 1) {
-                page_link(rq, &link, page - 1);
-                gs_html_printf(b, "<a rel=\"prev\" href=\"%s\">%s</a> ", link.data,
-                               hweb_t(rq, "上一页", "Previous"));
-            }
-            if (page < pages) {
-                gs_buf_reset(&link);
-                page_link(rq, &link, page + 1);
-                gs_html_printf(b, "<a rel=\"next\" href=\"%s\">%s</a>", link.data,
-                               hweb_t(rq, "下一页", "Next"));
-            }
-            gs_buf_puts(b, "</nav>\n");
-            gs_buf_free(&link);
-        }
+        gs_web_pager(rq, b, "/incidents", list_args, page, pages);
     }
     hweb_end(rq, rs);
     gs_buf_free(&rows);

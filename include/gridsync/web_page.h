@@ -42,6 +42,15 @@ void gs_web_main(gs_buf *b, const char *title);
 void gs_web_end(const gs_http_req *rq, gs_http_resp *rs, const char *footer_zh,
                 const char *footer_en);
 
+/* A list's pages. gs_web_count writes "共 N 条, 第 P/Q 页" and returns Q,
+ * the pages of per_page rows (at least 1). gs_web_pager writes the links
+ * 上一页 and 下一页 when there are pages > 1: path?ARG=V&...&page=K with the
+ * request's non-empty query arguments named in args (NULL-ended). */
+int64_t gs_web_count(const gs_http_req *rq, gs_buf *b, int64_t total, int64_t page,
+                     int64_t per_page);
+void gs_web_pager(const gs_http_req *rq, gs_buf *b, const char *path, const char *const *args,
+                  int64_t page, int64_t pages);
+
 /* Starts the login page (its own layout, without the menu): the head with
  * title, app.css and extra_css when not NULL, the heading h1, the error when
  * not NULL, and the open form posting to /login with its CSRF field. The

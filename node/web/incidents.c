@@ -174,22 +174,9 @@ static void filter_form(gs_http_req *rq, nweb *w, gs_buf *b)
                    nweb_t(rq, "筛选", "Filter"), nweb_t(rq, "清除", "Clear"));
 }
 
-/* The list's URL for page k with the same filters. */
-static void page_link(gs_http_req *rq, gs_buf *b, int64_t k)
-{
-    static const char *const args[] = {"status", "category", "grid",  "reporter",
-                                       "since",  "until",    "overdue", "text"};
-    gs_buf_puts(b, "/incidents?");
-    for (size_t i = 0; i < sizeof args / sizeof args[0]; i++) {
-        const char *v = gs_http_query(rq, args[i]);
-        if (!v || !*v)
-            continue;
-        gs_buf_printf(b, "%s=", args[i]);
-        gs_url_escape(b, v);
-        gs_buf_putc(b, '&');
-    }
-    gs_buf_printf(b, "page=%lld", (long long)k);
-}
+/* The list's filters, kept by the pager's links. */
+static const char *const list_args[] = {"status", "category", "grid",    "reporter",
+                                        "since",  "until",    "overdue", "text", NULL};
 
 static int list_page(gs_http_req *rq, gs_http_resp *rs, void *app)
 {
@@ -226,11 +213,7 @@ static int list_page(gs_http_req *rq, gs_http_resp *rs, void *app)
         gs_buf_free(&rows);
         return GS_OK;
     }
-    int64_t pages = total ? (total + PAGE_SIZE - 1) / PAGE_SIZE : 1;
-    gs_html_printf(b, "<p class=\"count\">");
-    gs_buf_printf(b, nweb_t(rq, "共 %lld 条, 第 %lld/%lld 页", "%lld in all, page %lld/%lld"),
-                  (long long)total, (long long)page, (long long)pages);
-    gs_buf_puts(b, "</p>\n");
+    int64_t pages = gs_web_count(rq, b, total, page, PAGE_SIZE);
     if (!c.rows) {
         gs_html_printf(b, "<p class=\"empty\">%s</p>\n",
                        nweb_t(rq, "没有符合条件的事件", "No incident matches"));
@@ -246,26 +229,7 @@ static int list_page(gs_http_req *rq, gs_http_resp *rs, void *app)
         gs_buf_append(b, rows.data, rows.len);
         gs_buf_puts(b, "</tbody></table>\n");
     }
-    if (pages > 1) {
-        gs_buf_puts(b, "<nav class=\"pager\">");
-        if (page > 1) {
-            gs_buf_puts(b, "<a rel=\"prev\" href=\"");
-            gs_buf link = GS_BUF_INIT;
-            page_link(rq, &link, page - 1);
-            gs_html_escape(b, link.data);
-            gs_buf_free(&link);
-            gs_html_printf(b, "\">%s</a> ", nweb_t(rq, "上一页", "Previous"));
-        }
-        if (page < pages) {
-            gs_buf_puts(b, "<a rel=\"next\" href=\"");
-            gs_buf link = GS_BUF_INIT;
-            page_link(rq, &link, page + 1);
-            gs_html_escape(b, link.data);
-            gs_buf_free(&link);
-            gs_html_printf(b, "\">%s</a>", nweb_t(rq, "下一页", "Next"));
-        }
-        gs_buf_puts(b, "</nav>\n");
-    }
+    gs_web_pager(rq, b, "/incidents", list_args, page, pages);
     nweb_end(rq, rs);
     gs_buf_free(&rows);
     return GS_OK;
