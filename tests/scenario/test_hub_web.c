@@ -90,22 +90,7 @@ static void set_password(const char *login)
 static void start_web(void)
 {
     const char *argv[] = {"gridhub", "--db", hub_db, "web", "--bind", "127.0.0.1:0", NULL};
-    web = gst_procs_spawn(&procs, argv, web_log);
-    int64_t end = gst_now_ms() + 20000;
-    for (;;) {
-        char *log = gst_read_file(web_log, NULL);
-        const char *p = log ? strstr(log, "gridhub web: serving http://127.0.0.1:") : NULL;
-        if (p && strchr(p, '\n')) {
-            port = (uint16_t)atoi(p + strlen("gridhub web: serving http://127.0.0.1:"));
-            free(log);
-            break;
-        }
-        free(log);
-        ck_assert_msg(gst_procs_reap(&procs, web, false) == -1, "gridhub web exited at start");
-        ck_assert_msg(gst_now_ms() < end, "gridhub web did not start within 20 s");
-        gst_sleep_ms(50);
-    }
-    ck_assert_uint_gt(port, 0);
+    port = gst_http_serve(&procs, argv, web_log, &web);
 }
 
 static void setup(void)

@@ -56,24 +56,7 @@ static void start_web(const char *bind)
 {
     const char *argv[] = {"gridnode", "--db", db, "web", "--port", "0", "--no-browser",
                           "--bind", bind, NULL};
-    unlink(logp);
-    web = gst_procs_spawn(&procs, argv, logp);
-    int64_t end = gst_now_ms() + 20000;
-    for (;;) {
-        char *log = gst_read_file(logp, NULL);
-        const char *p = log ? strstr(log, "gridnode web: serving http://") : NULL;
-        if (p && strchr(p, '\n')) {
-            const char *colon = strchr(p + 29, ':');
-            port = (uint16_t)atoi(colon + 1);
-            free(log);
-            break;
-        }
-        free(log);
-        ck_assert_msg(gst_procs_reap(&procs, web, false) == -1, "gridnode web exited at start");
-        ck_assert_msg(gst_now_ms() < end, "gridnode web did not start within 20 s");
-        gst_sleep_ms(50);
-    }
-    ck_assert_uint_gt(port, 0);
+    port = gst_http_serve(&procs, argv, logp, &web);
 }
 
 /* Stops it as Ctrl-C would; it must exit 0 and say so. */
