@@ -98,11 +98,7 @@ static void stop_web(void)
 
 static void teardown(void)
 {
-    gst_procs_kill_all(&procs);
-    gst_result_free(&R);
-    gst_rmrf(tmp);
-    free(tmp);
-    tmp = NULL;
+    gst_teardown(&procs, &R, &tmp);
 }
 
 /* ---- HTTP as a browser sends it (gstest_http.h) ------------------------------- */

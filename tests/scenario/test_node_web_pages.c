@@ -115,11 +115,7 @@ static void teardown(void)
         free(log);
     }
     web = 0;
-    gst_procs_kill_all(&procs);
-    gst_result_free(&R);
-    gst_rmrf(tmp);
-    free(tmp);
-    tmp = NULL;
+    gst_teardown(&procs, &R, &tmp);
 }
 
 /* ---- requests ------------------------------------------------------------------ */
