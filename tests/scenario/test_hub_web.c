@@ -148,7 +148,7 @@ static gst_http_session login_page(void)
     ck_assert_int_eq(h.status, 200);
     BODY_HAS(h, "用户名");
     gst_http_session s = {{0}};
-    ck_assert(gst_http_take_session(&h, "name=\"_csrf\" value=\"", &s));
+    ck_assert(gst_http_take_session(&h, GST_HTTP_CSRF_FIELD, &s));
     gst_http_answer_free(&h);
     return s;
 }
@@ -340,10 +340,7 @@ END_TEST
 /* The CSRF token a page carries (its meta element), into s. */
 static void take_csrf(const gst_http_answer *h, gst_http_session *s)
 {
-    static const char meta[] = "<meta name=\"csrf-token\" content=\"";
-    const char *m = strstr(h->body, meta);
-    ck_assert_ptr_nonnull(m);
-    snprintf(s->csrf, sizeof s->csrf, "%.64s", m + strlen(meta));
+    ck_assert(gst_http_token(h->body, GST_HTTP_CSRF_META, s->csrf, sizeof s->csrf));
 }
 
 /* 节点 and 用户: the city registers a PC (its bundle installs), revokes it;

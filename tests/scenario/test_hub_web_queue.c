@@ -258,11 +258,8 @@ static void enc(gs_buf *b, const char *s)
 /* The CSRF token of a page (its meta tag). */
 static void take_csrf(const gst_http_answer *a, gst_http_session *s)
 {
-    static const char meta[] = "<meta name=\"csrf-token\" content=\"";
-    const char *m = a->body ? strstr(a->body, meta) : NULL;
-    ck_assert_msg(m != NULL, "no csrf-token on the page:\n%s", a->body ? a->body : "");
-    snprintf(s->csrf, sizeof s->csrf, "%.*s", (int)strcspn(m + strlen(meta), "\""),
-             m + strlen(meta));
+    ck_assert_msg(gst_http_token(a->body, GST_HTTP_CSRF_META, s->csrf, sizeof s->csrf),
+                  "no csrf-token on the page:\n%s", a->body ? a->body : "");
 }
 
 static gst_http_answer get(const gst_http_session *s, const char *path)
@@ -293,7 +290,7 @@ static gst_http_session login_as(const char *login)
     gst_http_session s = {{0}};
     gst_http_answer h = gst_http_request(port, "GET", "/login", NULL, NULL);
     ck_assert_int_eq(h.status, 200);
-    ck_assert(gst_http_take_session(&h, "name=\"_csrf\" value=\"", &s));
+    ck_assert(gst_http_take_session(&h, GST_HTTP_CSRF_FIELD, &s));
     gst_http_answer_free(&h);
     char fields[200];
     snprintf(fields, sizeof fields, "user=%s&password=%s", login, PASSWORD);

@@ -63,7 +63,7 @@ static void start_web(void)
     port = gst_http_serve(&procs, argv, logp, &web);
     gst_http_answer a = gst_http_request(port, "GET", "/transfer", NULL, NULL);
     ck_assert_int_eq(a.status, 200);
-    ck_assert(gst_http_take_session(&a, "name=\"_csrf\" value=\"", &S));
+    ck_assert(gst_http_take_session(&a, GST_HTTP_CSRF_FIELD, &S));
     ck_assert_uint_gt(strlen(S.csrf), 10);
     gst_http_answer_free(&a);
 }

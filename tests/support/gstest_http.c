@@ -124,6 +124,16 @@ bool gst_http_take_session(const gst_http_answer *a, const char *marker, gst_htt
     return true;
 }
 
+bool gst_http_token(const char *body, const char *marker, char *out, size_t cap)
+{
+    const char *c = body ? strstr(body, marker) : NULL;
+    if (!c)
+        return false;
+    c += strlen(marker);
+    snprintf(out, cap, "%.*s", (int)strcspn(c, "\""), c);
+    return true;
+}
+
 uint16_t gst_http_serve(struct gst_procs *procs, const char *const argv[], const char *log,
                         pid_t *pid)
 {

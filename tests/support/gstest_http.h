@@ -49,6 +49,13 @@ typedef struct gst_http_session {
  * "name=\"_csrf\" value=\""), up to a quote or ';', into s->csrf. */
 bool gst_http_take_session(const gst_http_answer *a, const char *marker, gst_http_session *s);
 
+/* The value after marker in body up to the next '"' into out (a page's
+ * CSRF token: marker "name=\"_csrf\" value=\"" or GST_HTTP_CSRF_META);
+ * false, out untouched, when body lacks marker. */
+#define GST_HTTP_CSRF_FIELD "name=\"_csrf\" value=\""
+#define GST_HTTP_CSRF_META "<meta name=\"csrf-token\" content=\""
+bool gst_http_token(const char *body, const char *marker, char *out, size_t cap);
+
 /* Starts a web door (argv: gridnode ... web, gridhub ... web) among procs
  * with its output in log (emptied first), waits up to 20 s for its line
  * "...web: serving URL" and returns the port the URL names; *pid gets the
