@@ -128,6 +128,23 @@ void gs_web_pager(const gs_http_req *rq, gs_buf *b, const char *path, const char
     gs_buf_free(&link);
 }
 
+void gs_web_list_body(const gs_http_req *rq, gs_buf *b, const gs_web_list *l, const gs_buf *rows,
+                      int nrows, int64_t total, int64_t page)
+{
+    int64_t pages = gs_web_count(rq, b, total, page, l->per_page);
+    if (!nrows) {
+        gs_html_printf(b, "<p class=\"empty\">%s</p>\n", gs_web_t(rq, l->empty_zh, l->empty_en));
+    } else {
+        gs_buf_puts(b, "<table class=\"list\"><thead><tr>");
+        for (const gs_web_col *c = l->cols; c->zh; c++)
+            gs_html_printf(b, "<th>%s</th>", gs_web_t(rq, c->zh, c->en));
+        gs_buf_puts(b, "</tr></thead>\n<tbody>\n");
+        gs_buf_append(b, rows->data, rows->len);
+        gs_buf_puts(b, "</tbody></table>\n");
+    }
+    gs_web_pager(rq, b, l->path, l->args, page, pages);
+}
+
 gs_buf *gs_web_login_begin(const gs_http_req *rq, gs_http_resp *rs, const char *title,
                            const char *h1, const char *extra_css, const char *error)
 {

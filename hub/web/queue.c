@@ -411,23 +411,13 @@ static int list_page(gs_http_req *rq, gs_http_resp *rs, void *app)
         gs_html_printf(b, "<p class=\"err\" role=\"alert\">%s</p>\n",
                        rc == GS_EINVAL ? eb.msg : hweb_t(rq, "读取失败", "Reading failed"));
     } else {
-        int64_t pages = gs_web_count(rq, b, total, page, PAGE_SIZE);
-        if (!c.rows) {
-            gs_html_printf(b, "<p class=\"empty\">%s</p>\n",
-                           hweb_t(rq, "没有符合条件的事件", "No incident matches"));
-        } else {
-            gs_html_printf(b,
-                           "<table class=\"list\"><thead><tr><th>%s</th><th>%s</th><th>%s</th>"
-                           "<th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr></thead>\n"
-                           "<tbody>\n",
-                           hweb_t(rq, "村（社区）", "Village"), hweb_t(rq, "标题", "Title"),
-                           hweb_t(rq, "状态", "Status"), hweb_t(rq, "类别", "Category"),
-                           hweb_t(rq, "来源", "Source"), hweb_t(rq, "处置人", "Assignee"),
-                           hweb_t(rq, "处置期限", "Deadline"), hweb_t(rq, "剩余时间", "Time left"));
-            gs_buf_append(b, rows.data, rows.len);
-            gs_buf_puts(b, "</tbody></table>\n");
-        }
-        gs_web_pager(rq, b, "/incidents", list_args, page, pages);
+        static const gs_web_col cols[] = {
+            {"村（社区）", "Village"}, {"标题", "Title"},        {"状态", "Status"},
+            {"类别", "Category"},     {"来源", "Source"},        {"处置人", "Assignee"},
+            {"处置期限", "Deadline"}, {"剩余时间", "Time left"}, {NULL, NULL}};
+        static const gs_web_list list = {cols, "没有符合条件的事件", "No incident matches",
+                                         "/incidents", list_args, PAGE_SIZE};
+        gs_web_list_body(rq, b, &list, &rows, c.rows, total, page);
     }
     hweb_end(rq, rs);
     gs_buf_free(&rows);

@@ -51,6 +51,22 @@ int64_t gs_web_count(const gs_http_req *rq, gs_buf *b, int64_t total, int64_t pa
 void gs_web_pager(const gs_http_req *rq, gs_buf *b, const char *path, const char *const *args,
                   int64_t page, int64_t pages);
 
+/* A list page's body after its filters: the count line, then the empty
+ * line (empty_zh/en) when no row, else a table of cols' heads around rows
+ * (the <tr> already drawn), then the pager. */
+typedef struct gs_web_col {
+    const char *zh, *en;
+} gs_web_col;
+typedef struct gs_web_list {
+    const gs_web_col *cols; /* ends with {NULL} */
+    const char *empty_zh, *empty_en;
+    const char *path;         /* the list's path, for the pager */
+    const char *const *args;  /* the filters the pager keeps (NULL-ended) */
+    int64_t per_page;
+} gs_web_list;
+void gs_web_list_body(const gs_http_req *rq, gs_buf *b, const gs_web_list *l, const gs_buf *rows,
+                      int nrows, int64_t total, int64_t page);
+
 /* Starts the login page (its own layout, without the menu): the head with
  * title, app.css and extra_css when not NULL, the heading h1, the error when
  * not NULL, and the open form posting to /login with its CSRF field. The

@@ -213,23 +213,13 @@ static int list_page(gs_http_req *rq, gs_http_resp *rs, void *app)
         gs_buf_free(&rows);
         return GS_OK;
     }
-    int64_t pages = gs_web_count(rq, b, total, page, PAGE_SIZE);
-    if (!c.rows) {
-        gs_html_printf(b, "<p class=\"empty\">%s</p>\n",
-                       nweb_t(rq, "没有符合条件的事件", "No incident matches"));
-    } else {
-        gs_html_printf(b,
-                       "<table class=\"list\"><thead><tr><th>%s</th><th>%s</th><th>%s</th>"
-                       "<th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr></thead>\n"
-                       "<tbody>\n",
-                       nweb_t(rq, "标题", "Title"), nweb_t(rq, "状态", "Status"),
-                       nweb_t(rq, "类别", "Category"), nweb_t(rq, "网格", "Grid"),
-                       nweb_t(rq, "上报人", "Reporter"), nweb_t(rq, "上报时间", "Reported"),
-                       nweb_t(rq, "处置期限", "Deadline"), nweb_t(rq, "剩余时间", "Time left"));
-        gs_buf_append(b, rows.data, rows.len);
-        gs_buf_puts(b, "</tbody></table>\n");
-    }
-    gs_web_pager(rq, b, "/incidents", list_args, page, pages);
+    static const gs_web_col cols[] = {
+        {"标题", "Title"},        {"状态", "Status"},        {"类别", "Category"},
+        {"网格", "Grid"},         {"上报人", "Reporter"},    {"上报时间", "Reported"},
+        {"处置期限", "Deadline"}, {"剩余时间", "Time left"}, {NULL, NULL}};
+    static const gs_web_list list = {cols, "没有符合条件的事件", "No incident matches",
+                                     "/incidents", list_args, PAGE_SIZE};
+    gs_web_list_body(rq, b, &list, &rows, c.rows, total, page);
     nweb_end(rq, rs);
     gs_buf_free(&rows);
     return GS_OK;
