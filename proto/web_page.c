@@ -207,6 +207,14 @@ void gs_web_workflow_begin(const gs_http_req *rq, const gs_record *r, const char
                    gs_web_status_label(rq, gs_record_str(r, GS_INCIDENT_STATUS)));
 }
 
+void gs_web_step_begin(const gs_http_req *rq, const gs_record *r, const char *to, gs_buf *b)
+{
+    gs_html_printf(b, "<form method=\"post\" action=\"/incident/%s/status\" class=\"step\">",
+                   gs_record_key(r));
+    gs_web_csrf_field(rq, b);
+    gs_html_printf(b, "<input type=\"hidden\" name=\"status\" value=\"%s\">", to);
+}
+
 void gs_web_workflow_end(const gs_http_req *rq, int steps, gs_buf *b)
 {
     if (!steps)

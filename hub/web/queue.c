@@ -460,10 +460,7 @@ static void decisions(gs_http_req *rq, const gs_record *r, gs_buf *b)
         bool again = !strcmp(cur, to); /* 退单: dispatched → dispatched */
         if (!gs_incident_can(cur, to, GS_ACTOR_CITY))
             continue;
-        gs_html_printf(b, "<form method=\"post\" action=\"/incident/%s/status\" class=\"step\">",
-                       gs_record_key(r));
-        hweb_csrf_field(rq, b);
-        gs_html_printf(b, "<input type=\"hidden\" name=\"status\" value=\"%s\">", to);
+        gs_web_step_begin(rq, r, to, b);
         if (!strcmp(to, "dispatched")) {
             const char *a = gs_record_str(r, GS_INCIDENT_ASSIGNEE);
             gs_html_printf(b,

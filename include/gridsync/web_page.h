@@ -87,6 +87,9 @@ const char *gs_web_status_label(const gs_http_req *rq, const char *status);
 /* The workflow section's head: title (zh/en) and the current status. */
 void gs_web_workflow_begin(const gs_http_req *rq, const gs_record *r, const char *title_en,
                            gs_buf *b);
+/* Opens one step's form: posting to /incident/ID/status with the CSRF
+ * field and the status to; the door adds its inputs, button and </form>. */
+void gs_web_step_begin(const gs_http_req *rq, const gs_record *r, const char *to, gs_buf *b);
 /* Its end; steps is how many buttons were drawn (none: "已是终态"). */
 void gs_web_workflow_end(const gs_http_req *rq, int steps, gs_buf *b);
 

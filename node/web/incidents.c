@@ -324,14 +324,11 @@ static void workflow(gs_http_req *rq, const gs_record *r, gs_buf *b)
         if (!cur || !strcmp(cur, to) ||
             gs_incident_transition(cur, to, GS_ACTOR_VILLAGE, NULL) != GS_OK)
             continue;
-        gs_html_printf(b, "<form method=\"post\" action=\"/incident/%s/status\" class=\"step\">",
-                       gs_record_key(r));
-        nweb_csrf_field(rq, b);
+        gs_web_step_begin(rq, r, to, b);
         gs_html_printf(b,
-                       "<input type=\"hidden\" name=\"status\" value=\"%s\">"
                        "<input type=\"text\" name=\"note\" maxlength=\"4000\" placeholder=\"%s\" "
                        "aria-label=\"%s\"> <button type=\"submit\">%s</button></form>\n",
-                       to, nweb_t(rq, "说明（可选）", "note (optional)"),
+                       nweb_t(rq, "说明（可选）", "note (optional)"),
                        nweb_t(rq, "说明", "note"), gs_web_status_label(rq, to));
         n++;
     }
