@@ -166,6 +166,23 @@ gs_buf *gs_web_login_begin(const gs_http_req *rq, gs_http_resp *rs, const char *
     return b;
 }
 
+int gs_web_status_of(int rc)
+{
+    switch (rc) {
+    case GS_OK: return 200;
+    case GS_ENOTFOUND: return 404;
+    case GS_EAUTH:
+    case GS_ESCOPE: return 403;
+    case GS_EEXIST:
+    case GS_ETRANSITION:
+    case GS_ERULE: return 409;
+    case GS_ENOMEM:
+    case GS_ESQL:
+    case GS_EIO: return 500;
+    default: return 400;
+    }
+}
+
 int64_t gs_web_time_left(const gs_http_req *rq, const gs_record *r, gs_buf *b)
 {
     int64_t days;

@@ -566,28 +566,6 @@ static int record_get(gs_http_req *rq, gs_http_resp *rs, void *app)
     return GS_OK;
 }
 
-/* The HTTP status of a refused write. */
-static int status_of(int rc)
-{
-    switch (rc) {
-    case GS_ENOTFOUND:
-        return 404;
-    case GS_EAUTH:
-    case GS_ESCOPE:
-        return 403;
-    case GS_EEXIST:
-    case GS_ETRANSITION:
-    case GS_ERULE:
-        return 409;
-    case GS_ENOMEM:
-    case GS_ESQL:
-    case GS_EIO:
-        return 500;
-    default:
-        return 400;
-    }
-}
-
 /* POST /incident/ID/status: one decision, through hub_city_decide. */
 static void decide(gs_http_req *rq, gs_http_resp *rs, hweb *w, const gs_record *cur)
 {
@@ -617,7 +595,7 @@ static void decide(gs_http_req *rq, gs_http_resp *rs, hweb *w, const gs_record *
     if (!rc)
         rc = hub_city_decide(w->store, cur, edit, &eb);
     if (rc) {
-        gs_http_set_status(rs, status_of(rc));
+        gs_http_set_status(rs, gs_web_status_of(rc));
         record_page(rq, rs, w, cur, eb.msg);
     } else {
         gs_buf what = GS_BUF_INIT;
@@ -777,7 +755,7 @@ static int create(gs_http_req *rq, gs_http_resp *rs, void *app)
             gs_form_error_msg(fm, eb.msg);
     }
     if (rc) {
-        gs_http_set_status(rs, status_of(rc) == 403 ? 400 : status_of(rc));
+        gs_http_set_status(rs, gs_web_status_of(rc) == 403 ? 400 : gs_web_status_of(rc));
         handed_page(rq, rs, w, &sc, fm, village_err);
     } else {
         gs_buf what = GS_BUF_INIT;

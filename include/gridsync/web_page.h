@@ -74,6 +74,11 @@ void gs_web_list_body(const gs_http_req *rq, gs_buf *b, const gs_web_list *l, co
 gs_buf *gs_web_login_begin(const gs_http_req *rq, gs_http_resp *rs, const char *title,
                            const char *h1, const char *extra_css, const char *error);
 
+/* The HTTP status of a core result: 200 for GS_OK, 404 not found, 403
+ * refused (auth, scope), 409 a conflict (exists, transition, rule), 500
+ * the machine's fault (memory, SQL, I/O), else 400. */
+int gs_web_status_of(int rc);
+
 /* Appends "剩余 2 天", "今天到期" or "超期 3 天" for an open incident with a
  * deadline, nothing otherwise; returns the days left (0 when none). */
 int64_t gs_web_time_left(const gs_http_req *rq, const gs_record *r, gs_buf *b);
