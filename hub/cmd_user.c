@@ -19,7 +19,6 @@
 #include "gridsync/record.h"
 #include "gridsync/table.h"
 
-#define MIN_PASSWORD_CHARS 8
 
 /* The level a role's division must have; NULL for the city (none). */
 static const char *role_level(const char *role)
@@ -268,19 +267,9 @@ static int cmd_user_passwd(hub_cli *cli, int argc, char **argv)
         return 1;
     hub_user u;
     gs_errbuf eb = {{0}};
-    char pw[256] = "", again[256] = "", hash[256];
-    bool tty = isatty(STDIN_FILENO);
-    if (hub_user_get(s, a.pos[0], &u, &eb))
+    char pw[256] = "", hash[256];
+    if (hub_user_get(s, a.pos[0], &u, &eb) || gs_cli_new_password(pw, sizeof pw, &eb))
         rc = hub_fail("user passwd: %s", eb.msg);
-    else if (!gs_cli_read_secret("新密码 new password: ", pw, sizeof pw))
-        rc = hub_fail("user passwd: no password given");
-    else if (!gs_utf8_valid(pw, strlen(pw)) || gs_utf8_chars(pw, strlen(pw)) < MIN_PASSWORD_CHARS)
-        rc = hub_fail("user passwd: 密码至少 %d 个字符 (the password needs at least %d characters)",
-                      MIN_PASSWORD_CHARS, MIN_PASSWORD_CHARS);
-    else if (tty &&
-             (!gs_cli_read_secret("再输一次 again: ", again, sizeof again) || strcmp(pw, again)))
-        rc = hub_fail(
-            "user passwd: 两次输入的密码不一样 (the two passwords differ); nothing changed");
     else if (gs_password_hash(pw, hash, sizeof hash, &eb) ||
              hub_user_set_password(s, u.login, hash, &eb))
         rc = hub_fail("user passwd: %s", eb.msg);
@@ -289,7 +278,6 @@ static int cmd_user_passwd(hub_cli *cli, int argc, char **argv)
         printf("密码已设置 password set for %s\n", u.login);
     }
     sodium_memzero(pw, sizeof pw);
-    sodium_memzero(again, sizeof again);
     hub_store_close(&s);
     return rc;
 }

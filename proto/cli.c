@@ -16,7 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "gridsync/cli.h"
+#include "gridsync/http.h"
 #include "gridsync/record.h"
 #include "gridsync/stmt.h"
 #include "gridsync/table.h"
@@ -360,4 +363,20 @@ bool gs_cli_read_secret(const char *prompt, char *buf, size_t cap)
     if (ok)
         buf[strcspn(buf, "\r\n")] = '\0';
     return ok;
+}
+
+int gs_cli_new_password(char *pw, size_t cap, gs_errbuf *eb)
+{
+    char again[256] = "";
+    int rc = GS_OK;
+    if (!gs_cli_read_secret("新密码 new password: ", pw, cap))
+        rc = gs_errf(eb, GS_EINVAL, "no password given");
+    else if (!gs_password_long_enough(pw))
+        rc = gs_errf(eb, GS_EINVAL, "密码至少 %d 个字符 (the password needs at least %d characters)",
+                     GS_PASSWORD_MIN_CHARS, GS_PASSWORD_MIN_CHARS);
+    else if (isatty(STDIN_FILENO) &&
+             (!gs_cli_read_secret("再输一次 again: ", again, sizeof again) || strcmp(pw, again)))
+        rc = gs_errf(eb, GS_EINVAL, "两次输入的密码不一样 (the two passwords differ); nothing changed");
+    sodium_memzero(again, sizeof again);
+    return rc;
 }

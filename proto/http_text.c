@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "gridsync/http.h"
+#include "gridsync/mpack.h"
 
 void gs_html_escape(gs_buf *b, const char *s)
 {
@@ -164,4 +165,10 @@ bool gs_password_check(const char *hash, const char *password)
         sodium_init() < 0)
         return false;
     return crypto_pwhash_str_verify(hash, password, strlen(password)) == 0;
+}
+
+bool gs_password_long_enough(const char *password)
+{
+    size_t n = strlen(password);
+    return gs_utf8_valid(password, n) && gs_utf8_chars(password, n) >= GS_PASSWORD_MIN_CHARS;
 }

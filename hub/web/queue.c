@@ -30,6 +30,7 @@
 #include "gridsync/form.h"
 #include "gridsync/hlc.h"
 #include "gridsync/rules.h"
+#include "gridsync/web_page.h"
 #include "web.h"
 
 #define PAGE_SIZE 50
@@ -112,26 +113,6 @@ static void name_of_code(hweb *w, const char *code, gs_buf *b)
 
 /* ---- pieces ------------------------------------------------------------------------ */
 
-static const char *status_label(gs_http_req *rq, const char *status)
-{
-    const gs_field *fd = &incident_type()->fields[GS_INCIDENT_STATUS];
-    return gs_http_en(rq) || !status ? (status ? status : "") : gs_enum_zh(fd, status);
-}
-
-/* "剩余 2 天", "今天到期", "超期 3 天"; the days left (0 when none). */
-static int64_t time_left(gs_http_req *rq, const gs_record *r, gs_buf *b)
-{
-    int64_t days;
-    if (!gs_find_days_left(r, NULL, &days))
-        return 0;
-    if (days < 0)
-        gs_buf_printf(b, hweb_t(rq, "超期 %lld 天", "overdue by %lld days"), (long long)-days);
-    else if (days == 0)
-        gs_buf_puts(b, hweb_t(rq, "今天到期", "due today"));
-    else
-        gs_buf_printf(b, hweb_t(rq, "剩余 %lld 天", "%lld days left"), (long long)days);
-    return days;
-}
 
 /* The display text of field f of r (enums in Chinese, or canonical in English). */
 static void display(gs_http_req *rq, const gs_record *r, int f, gs_buf *b)
@@ -181,7 +162,7 @@ static int list_row(const gs_record *r, void *arg_)
 {
     list_ctx *c = arg_;
     gs_buf *b = c->b, v = GS_BUF_INIT, left = GS_BUF_INIT;
-    int64_t days = time_left(c->rq, r, &left);
+    int64_t days = gs_web_time_left(c->rq, r, &left);
     gs_buf_puts(b, days < 0 ? "<tr class=\"overdue\">" : "<tr>");
     const char *vname = division_name(c->d, gs_record_scope(r));
     gs_html_printf(b, "<td>%s</td>", vname ? vname : gs_record_scope(r));
@@ -358,23 +339,9 @@ static void filter_form(gs_http_req *rq, const hweb_scope *sc, const divisions *
                    hweb_t(rq, "筛选", "Filter"), hweb_t(rq, "清除", "Clear"));
 }
 
-static const char *const list_args[] = {"status",  "category", "county",  "township",
-                                        "village", "assignee", "overdue", "q"};
-
-/* The queue's URL for page k with the same filters. */
-static void page_link(gs_http_req *rq, gs_buf *b, int64_t k)
-{
-    gs_buf_puts(b, "/incidents?");
-    for (size_t i = 0; i < sizeof list_args / sizeof list_args[0]; i++) {
-        const char *v = arg(rq, list_args[i]);
-        if (!v)
-            continue;
-        gs_buf_printf(b, "%s=", list_args[i]);
-        gs_url_escape(b, v);
-        gs_buf_putc(b, '&');
-    }
-    gs_buf_printf(b, "page=%lld", (long long)k);
-}
+/* The queue's filters, kept by the pager's links. */
+static const char *const list_args[] = {"status",   "category", "county",  "township", "village",
+                                        "assignee", "overdue",  "q",       NULL};
 
 /* The scope of the request; false when it answered (the user is gone: the
  * session ends, to the login page). */
@@ -444,43 +411,13 @@ static int list_page(gs_http_req *rq, gs_http_resp *rs, void *app)
         gs_html_printf(b, "<p class=\"err\" role=\"alert\">%s</p>\n",
                        rc == GS_EINVAL ? eb.msg : hweb_t(rq, "读取失败", "Reading failed"));
     } else {
-        int64_t pages = total ? (total + PAGE_SIZE - 1) / PAGE_SIZE : 1;
-        gs_buf_puts(b, "<p class=\"count\">");
-        gs_buf_printf(b, hweb_t(rq, "共 %lld 条, 第 %lld/%lld 页", "%lld in all, page %lld/%lld"),
-                      (long long)total, (long long)page, (long long)pages);
-        gs_buf_puts(b, "</p>\n");
-        if (!c.rows) {
-            gs_html_printf(b, "<p class=\"empty\">%s</p>\n",
-                           hweb_t(rq, "没有符合条件的事件", "No incident matches"));
-        } else {
-            gs_html_printf(b,
-                           "<table class=\"list\"><thead><tr><th>%s</th><th>%s</th><th>%s</th>"
-                           "<th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr></thead>\n"
-                           "<tbody>\n",
-                           hweb_t(rq, "村（社区）", "Village"), hweb_t(rq, "标题", "Title"),
-                           hweb_t(rq, "状态", "Status"), hweb_t(rq, "类别", "Category"),
-                           hweb_t(rq, "来源", "Source"), hweb_t(rq, "处置人", "Assignee"),
-                           hweb_t(rq, "处置期限", "Deadline"), hweb_t(rq, "剩余时间", "Time left"));
-            gs_buf_append(b, rows.data, rows.len);
-            gs_buf_puts(b, "</tbody></table>\n");
-        }
-        if (pages > 1) {
-            gs_buf link = GS_BUF_INIT;
-            gs_buf_puts(b, "<nav class=\"pager\">");
-            if (page > 1) {
-                page_link(rq, &link, page - 1);
-                gs_html_printf(b, "<a rel=\"prev\" href=\"%s\">%s</a> ", link.data,
-                               hweb_t(rq, "上一页", "Previous"));
-            }
-            if (page < pages) {
-                gs_buf_reset(&link);
-                page_link(rq, &link, page + 1);
-                gs_html_printf(b, "<a rel=\"next\" href=\"%s\">%s</a>", link.data,
-                               hweb_t(rq, "下一页", "Next"));
-            }
-            gs_buf_puts(b, "</nav>\n");
-            gs_buf_free(&link);
-        }
+        static const gs_web_col cols[] = {
+            {"村（社区）", "Village"}, {"标题", "Title"},        {"状态", "Status"},
+            {"类别", "Category"},     {"来源", "Source"},        {"处置人", "Assignee"},
+            {"处置期限", "Deadline"}, {"剩余时间", "Time left"}, {NULL, NULL}};
+        static const gs_web_list list = {cols, "没有符合条件的事件", "No incident matches",
+                                         "/incidents", list_args, PAGE_SIZE};
+        gs_web_list_body(rq, b, &list, &rows, c.rows, total, page);
     }
     hweb_end(rq, rs);
     gs_buf_free(&rows);
@@ -508,7 +445,7 @@ static const char *step_label(gs_http_req *rq, const char *from, const char *to)
         return hweb_t(rq, "结案", "Close");
     if (!strcmp(to, "rejected"))
         return hweb_t(rq, "不予受理", "Reject");
-    return status_label(rq, to);
+    return gs_web_status_label(rq, to);
 }
 
 /* The decisions the core's table allows the city from the current state:
@@ -516,19 +453,14 @@ static const char *step_label(gs_http_req *rq, const char *from, const char *to)
 static void decisions(gs_http_req *rq, const gs_record *r, gs_buf *b)
 {
     const char *cur = gs_record_str(r, GS_INCIDENT_STATUS);
-    gs_html_printf(b, "<section class=\"workflow\"><h2>%s</h2>\n<p>%s <strong>%s</strong></p>\n",
-                   hweb_t(rq, "办理", "Decisions"), hweb_t(rq, "当前状态:", "Status:"),
-                   status_label(rq, cur));
+    gs_web_workflow_begin(rq, r, "Decisions", b);
     int n = 0;
     for (int s = 0; cur && s < GS_ST__COUNT; s++) {
         const char *to = gs_status_names[s];
         bool again = !strcmp(cur, to); /* 退单: dispatched → dispatched */
         if (!gs_incident_can(cur, to, GS_ACTOR_CITY))
             continue;
-        gs_html_printf(b, "<form method=\"post\" action=\"/incident/%s/status\" class=\"step\">",
-                       gs_record_key(r));
-        hweb_csrf_field(rq, b);
-        gs_html_printf(b, "<input type=\"hidden\" name=\"status\" value=\"%s\">", to);
+        gs_web_step_begin(rq, r, to, b);
         if (!strcmp(to, "dispatched")) {
             const char *a = gs_record_str(r, GS_INCIDENT_ASSIGNEE);
             gs_html_printf(b,
@@ -542,33 +474,7 @@ static void decisions(gs_http_req *rq, const gs_record *r, gs_buf *b)
                        hweb_t(rq, "处置说明（可选）", "Note (optional)"), step_label(rq, cur, to));
         n++;
     }
-    if (!n)
-        gs_html_printf(b, "<p>%s</p>\n", hweb_t(rq, "已是终态，无需再办。", "A final state."));
-    gs_buf_puts(b, "</section>\n");
-}
-
-typedef struct hist_ctx {
-    gs_http_req *rq;
-    gs_buf *b;
-} hist_ctx;
-
-static void hist_row(const gs_change *c, void *arg_)
-{
-    hist_ctx *h = arg_;
-    gs_buf when = GS_BUF_INIT, what = GS_BUF_INIT;
-    gs_hlc_format(c->hlc, &when);
-    if (when.len > 19)
-        when.len = 19, when.data[19] = '\0';
-    if (when.data)
-        when.data[10] = ' ';
-    gs_find_change_text(c, &what);
-    bool city = !strncmp(c->origin, "hub", 3) && (!c->origin[3] || c->origin[3] == '.');
-    gs_buf_puts(h->b, city ? "<tr class=\"city\">" : "<tr>");
-    gs_html_printf(h->b, "<td>%s</td><td>%s%s #%llu</td><td>%s</td></tr>\n",
-                   when.data ? when.data : "", city ? hweb_t(h->rq, "市级 ", "city ") : "",
-                   c->origin, (unsigned long long)c->seq, what.data ? what.data : "");
-    gs_buf_free(&when);
-    gs_buf_free(&what);
+    gs_web_workflow_end(rq, n, b);
 }
 
 static void record_page(gs_http_req *rq, gs_http_resp *rs, hweb *w, const gs_record *r,
@@ -576,15 +482,11 @@ static void record_page(gs_http_req *rq, gs_http_resp *rs, hweb *w, const gs_rec
 {
     const gs_rectype *rt = incident_type();
     hweb_begin(rq, rs, HWEB_QUEUE, gs_record_str(r, GS_INCIDENT_TITLE));
-    gs_buf *b = gs_http_out(rs), v = GS_BUF_INIT, left = GS_BUF_INIT;
+    gs_buf *b = gs_http_out(rs), v = GS_BUF_INIT;
     notice(rq, b);
     if (err)
         gs_html_printf(b, "<p class=\"err\" role=\"alert\">%s</p>\n", err);
-    int64_t days = time_left(rq, r, &left);
-    if (left.len)
-        gs_html_printf(b, "<p class=\"deadline%s\">%s %s · %s</p>\n", days < 0 ? " overdue" : "",
-                       hweb_t(rq, "处置期限", "Deadline"), gs_record_str(r, GS_INCIDENT_DEADLINE),
-                       left.data);
+    gs_web_deadline(rq, r, b);
     gs_form_choices *cats = gs_form_choices_new();
     if (cats)
         categories(w, cats);
@@ -614,16 +516,11 @@ static void record_page(gs_http_req *rq, gs_http_resp *rs, hweb *w, const gs_rec
     gs_html_printf(b, "<p><a href=\"/incidents\">%s</a></p>\n",
                    hweb_t(rq, "返回工单列表", "Back to the queue"));
     decisions(rq, r, b);
-    gs_html_printf(b,
-                   "<section class=\"history\"><h2>%s</h2>\n<table class=\"list\"><thead><tr>"
-                   "<th>%s</th><th>%s</th><th>%s</th></tr></thead><tbody>\n",
-                   hweb_t(rq, "历史", "History"), hweb_t(rq, "时间", "When"),
-                   hweb_t(rq, "来源", "By"), hweb_t(rq, "内容", "What"));
-    hist_ctx h = {rq, b};
-    hub_store_history(w->store, rt, gs_record_key(r), hist_row, &h, NULL);
-    gs_buf_puts(b, "</tbody></table></section>\n");
+    gs_web_history_begin(rq, b);
+    gs_web_history h = {rq, b};
+    hub_store_history(w->store, rt, gs_record_key(r), gs_web_history_row, &h, NULL);
+    gs_web_history_end(b);
     gs_buf_free(&v);
-    gs_buf_free(&left);
     hweb_end(rq, rs);
 }
 
@@ -632,17 +529,11 @@ static void record_page(gs_http_req *rq, gs_http_resp *rs, hweb *w, const gs_rec
 static int find_incident(gs_http_req *rq, gs_http_resp *rs, hweb *w, const hweb_scope *sc,
                          gs_record **out, char action[16])
 {
-    const char *tail = gs_http_tail(rq);
-    const char *slash = strchr(tail, '/');
     char id[80];
-    size_t n = slash ? (size_t)(slash - tail) : strlen(tail);
-    if (n == 0 || n >= sizeof id || (slash && strlen(slash + 1) >= 16)) {
+    if (gs_web_split_tail(gs_http_tail(rq), id, sizeof id, action)) {
         gs_http_error(rq, rs, 404, NULL, "%s", hweb_t(rq, "没有这个页面", "No such page"));
         return 1;
     }
-    memcpy(id, tail, n);
-    id[n] = '\0';
-    snprintf(action, 16, "%s", slash ? slash + 1 : "");
     gs_record *r = NULL;
     if (hub_store_find(w->store, incident_type(), id, &r, NULL) != GS_OK ||
         strcmp(gs_record_key(r), id)) {
@@ -675,28 +566,6 @@ static int record_get(gs_http_req *rq, gs_http_resp *rs, void *app)
     return GS_OK;
 }
 
-/* The HTTP status of a refused write. */
-static int status_of(int rc)
-{
-    switch (rc) {
-    case GS_ENOTFOUND:
-        return 404;
-    case GS_EAUTH:
-    case GS_ESCOPE:
-        return 403;
-    case GS_EEXIST:
-    case GS_ETRANSITION:
-    case GS_ERULE:
-        return 409;
-    case GS_ENOMEM:
-    case GS_ESQL:
-    case GS_EIO:
-        return 500;
-    default:
-        return 400;
-    }
-}
-
 /* POST /incident/ID/status: one decision, through hub_city_decide. */
 static void decide(gs_http_req *rq, gs_http_resp *rs, hweb *w, const gs_record *cur)
 {
@@ -726,7 +595,7 @@ static void decide(gs_http_req *rq, gs_http_resp *rs, hweb *w, const gs_record *
     if (!rc)
         rc = hub_city_decide(w->store, cur, edit, &eb);
     if (rc) {
-        gs_http_set_status(rs, status_of(rc));
+        gs_http_set_status(rs, gs_web_status_of(rc));
         record_page(rq, rs, w, cur, eb.msg);
     } else {
         gs_buf what = GS_BUF_INIT;
@@ -817,8 +686,8 @@ static void handed_page(gs_http_req *rq, gs_http_resp *rs, hweb *w, const hweb_s
                    "<option value=\"accepted\"%s>%s</option>"
                    "<option value=\"reported\"%s>%s</option></select></label></div>\n",
                    hweb_t(rq, "状态", "Status"), st && !strcmp(st, "reported") ? "" : " selected",
-                   status_label(rq, "accepted"), st && !strcmp(st, "reported") ? " selected" : "",
-                   status_label(rq, "reported"));
+                   gs_web_status_label(rq, "accepted"), st && !strcmp(st, "reported") ? " selected" : "",
+                   gs_web_status_label(rq, "reported"));
     gs_form_render(fm, NULL, b);
     gs_html_printf(
         b, "<p><button type=\"submit\">%s</button> <a href=\"/incidents\">%s</a></p>\n</form>\n",
@@ -886,7 +755,7 @@ static int create(gs_http_req *rq, gs_http_resp *rs, void *app)
             gs_form_error_msg(fm, eb.msg);
     }
     if (rc) {
-        gs_http_set_status(rs, status_of(rc) == 403 ? 400 : status_of(rc));
+        gs_http_set_status(rs, gs_web_status_of(rc) == 403 ? 400 : gs_web_status_of(rc));
         handed_page(rq, rs, w, &sc, fm, village_err);
     } else {
         gs_buf what = GS_BUF_INIT;

@@ -15,7 +15,6 @@
  * never block the sync server; the few writes here are single statements,
  * waiting for the server's transactions through the busy timeout).
  */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,13 +28,13 @@
 #include "gridsync/hlc.h"
 #include "gridsync/mpack.h"
 #include "gridsync/record.h"
+#include "gridsync/web_page.h"
 #include "web.h"
 
 /* The assets compiled in (hub/web/assets/ and the desk's app.css). */
 extern const gs_http_asset hweb_assets[];
 extern const size_t hweb_assets_count;
 
-#define MIN_PASSWORD_CHARS 8
 #define WEB_BUSY_MS        5000 /* a write waits this long for serve's transaction */
 
 /* ---- scope ------------------------------------------------------------------ */
@@ -201,12 +200,12 @@ int hweb_audit(hweb *w, gs_http_req *rq, const char *action, const char *detail)
 
 const char *hweb_t(const gs_http_req *rq, const char *zh, const char *en)
 {
-    return gs_http_en(rq) ? en : zh;
+    return gs_web_t(rq, zh, en);
 }
 
 void hweb_csrf_field(gs_http_req *rq, gs_buf *b)
 {
-    gs_html_printf(b, "<input type=\"hidden\" name=\"_csrf\" value=\"%s\">", gs_http_csrf(rq));
+    gs_web_csrf_field(rq, b);
 }
 
 static const struct {
@@ -236,53 +235,31 @@ static const char *role_text(const gs_http_req *rq, hweb_role r)
 void hweb_begin(gs_http_req *rq, gs_http_resp *rs, hweb_tab tab, const char *title)
 {
     hweb *w = gs_http_app(rq);
-    gs_buf *b = gs_http_out(rs);
     bool en = gs_http_en(rq);
     hweb_scope sc;
     if (hweb_scope_of(rq, w, &sc))
         memset(&sc, 0, sizeof sc);
-    gs_http_set_type(rs, "text/html; charset=utf-8");
+    gs_buf *b = gs_web_begin(rq, rs, title, hweb_t(rq, "市级驾驶舱", "city dashboard"),
+                             "<link rel=\"stylesheet\" href=\"/static/city.css\">\n",
+                             sc.division_name[0] ? sc.division_name : "市民政局",
+                             hweb_t(rq, "网格治理市级驾驶舱", "grid governance: city dashboard"));
     gs_html_printf(b,
-                   "<!DOCTYPE html>\n<html lang=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n"
-                   "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-                   "<meta name=\"csrf-token\" content=\"%s\">\n"
-                   "<title>%s · %s</title>\n"
-                   "<link rel=\"stylesheet\" href=\"/static/app.css\">\n"
-                   "<link rel=\"stylesheet\" href=\"/static/city.css\">\n</head>\n<body>\n"
-                   "<header class=\"topbar\"><div class=\"brand\"><span class=\"village\">%s</span>"
-                   " <span class=\"desk\">%s</span></div>"
                    "<div class=\"node user\"><span class=\"who\">%s</span> · <span class=\"role\">"
                    "%s</span></div>",
-                   en ? "en" : "zh-CN", gs_http_csrf(rq), title,
-                   hweb_t(rq, "市级驾驶舱", "city dashboard"),
-                   sc.division_name[0] ? sc.division_name : "市民政局",
-                   hweb_t(rq, "网格治理市级驾驶舱", "grid governance: city dashboard"), sc.display,
-                   role_text(rq, sc.role));
-    gs_buf_printf(b,
-                  "<div class=\"lang\"><a href=\"?lang=zh\"%s>中文</a> | "
-                  "<a href=\"?lang=en\"%s>English</a></div>",
-                  en ? "" : " class=\"on\"", en ? " class=\"on\"" : "");
-    gs_buf_puts(b, "<form class=\"logout\" method=\"post\" action=\"/logout\">");
-    hweb_csrf_field(rq, b);
-    gs_html_printf(b, "<button type=\"submit\">%s</button></form>",
-                   hweb_t(rq, "退出登录", "Log out"));
+                   sc.display, role_text(rq, sc.role));
+    gs_web_lang_switch(rq, b);
+    gs_web_logout(rq, b);
     gs_buf_puts(b, "</header>\n<nav class=\"tabs\">");
-    for (int t = 0; t < HWEB__COUNT; t++) {
-        if (tabs[t].city_only && sc.role != HWEB_CITY)
-            continue;
-        gs_buf_printf(b, "<a href=\"%s\"%s>%s</a>", tabs[t].path, /* constant text */
-                      t == (int)tab ? " class=\"active\" aria-current=\"page\"" : "",
-                      en ? tabs[t].en : tabs[t].zh);
-    }
-    gs_html_printf(b, "</nav>\n<main>\n<h1>%s</h1>\n", title);
+    for (int t = 0; t < HWEB__COUNT; t++)
+        if (!tabs[t].city_only || sc.role == HWEB_CITY)
+            gs_web_tab(b, tabs[t].path, en ? tabs[t].en : tabs[t].zh, t == (int)tab);
+    gs_web_main(b, title);
 }
 
 void hweb_end(gs_http_req *rq, gs_http_resp *rs)
 {
-    gs_buf *b = gs_http_out(rs);
-    gs_html_printf(b, "</main>\n<footer>gridsync %s · %s</footer>\n</body>\n</html>\n", GS_VERSION,
-                   hweb_t(rq, "数据来自各村同步到市级中心的记录",
-                          "figures from the records the villages synced to the city"));
+    gs_web_end(rq, rs, "数据来自各村同步到市级中心的记录",
+               "figures from the records the villages synced to the city");
 }
 
 /* ---- login -------------------------------------------------------------------- */
@@ -291,22 +268,9 @@ void hweb_end(gs_http_req *rq, gs_http_resp *rs)
  * (login kept, the new password twice). */
 static void login_form(gs_http_req *rq, gs_http_resp *rs, const char *error, const char *first)
 {
-    gs_buf *b = gs_http_out(rs);
-    gs_buf_reset(b);
-    bool en = gs_http_en(rq);
-    gs_http_set_type(rs, "text/html; charset=utf-8");
-    gs_html_printf(b,
-                   "<!DOCTYPE html>\n<html lang=\"%s\">\n<head><meta charset=\"utf-8\">"
-                   "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-                   "<title>%s</title><link rel=\"stylesheet\" href=\"/static/app.css\">"
-                   "<link rel=\"stylesheet\" href=\"/static/city.css\"></head>\n"
-                   "<body class=\"login\"><main><h1>%s</h1>",
-                   en ? "en" : "zh-CN", hweb_t(rq, "登录 · 市级驾驶舱", "Log in · city dashboard"),
-                   hweb_t(rq, "网格治理市级驾驶舱 登录", "City dashboard: log in"));
-    if (error)
-        gs_html_printf(b, "<p class=\"error\" role=\"alert\">%s</p>", error);
-    gs_buf_puts(b, "<form method=\"post\" action=\"/login\">");
-    hweb_csrf_field(rq, b);
+    gs_buf *b = gs_web_login_begin(rq, rs, hweb_t(rq, "登录 · 市级驾驶舱", "Log in · city dashboard"),
+                                   hweb_t(rq, "网格治理市级驾驶舱 登录", "City dashboard: log in"),
+                                   "/static/city.css", error);
     if (first) {
         gs_html_printf(b,
                        "<p class=\"first-login\">%s</p>"
@@ -358,7 +322,7 @@ static int first_login(gs_http_req *rq, gs_http_resp *rs, hweb *w, const hub_use
     const char *err = NULL;
     if (!pw || !again)
         return login_form(rq, rs, NULL, u->login), 0;
-    if (!gs_utf8_valid(pw, strlen(pw)) || gs_utf8_chars(pw, strlen(pw)) < MIN_PASSWORD_CHARS)
+    if (!gs_password_long_enough(pw))
         err = hweb_t(rq, "密码至少 8 个字符。", "The password needs at least 8 characters.");
     else if (strcmp(pw, again))
         err = hweb_t(rq, "两次输入的密码不一样。", "The two passwords differ.");
@@ -458,18 +422,7 @@ static gs_http_route *all_routes(size_t *n)
     const gs_http_route *groups[] = {hweb_login_routes,  hweb_dashboard_routes, hweb_queue_routes,
                                      hweb_health_routes, hweb_registry_routes,  hweb_report_routes,
                                      hweb_user_routes};
-    size_t total = 0;
-    for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++)
-        for (const gs_http_route *r = groups[g]; r->path; r++)
-            total++;
-    gs_http_route *all = calloc(total + 1, sizeof *all);
-    if (!all)
-        return NULL;
-    *n = 0;
-    for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++)
-        for (const gs_http_route *r = groups[g]; r->path; r++)
-            all[(*n)++] = *r;
-    return all;
+    return gs_http_routes_join(groups, sizeof groups / sizeof groups[0], n);
 }
 
 /* Splits ADDR:PORT ("127.0.0.1:8443", "[::1]:8443", "0.0.0.0:0") into
@@ -593,14 +546,7 @@ int hub_cmd_web(hub_cli *cli)
         .login_path = "/login",
         .hosts = hosts,
     };
-    /* SIGINT and SIGTERM are taken by sigwait below: blocked before the
-     * server's thread starts, so that it inherits the mask */
-    sigset_t stop;
-    sigemptyset(&stop);
-    sigaddset(&stop, SIGINT);
-    sigaddset(&stop, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stop, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    gs_http_signals_block(); /* before the server's thread starts: it inherits the mask */
     gs_errbuf eb = {{0}};
     if (!routes || gs_http_start(&w.srv, &cfg, &eb)) {
         free(routes);
@@ -609,13 +555,12 @@ int hub_cmd_web(hub_cli *cli)
         hub_store_close(&s);
         return hub_fail("web: %s", routes ? eb.msg : "out of memory");
     }
-    bool v6 = strchr(addr, ':') != NULL;
-    printf("gridhub web: serving %s://%s%s%s:%u/\n", cert ? "https" : "http", v6 ? "[" : "", addr,
-           v6 ? "]" : "", (unsigned)gs_http_port(w.srv));
+    char url[300];
+    gs_http_url(url, sizeof url, cert != NULL, addr, false, gs_http_port(w.srv));
+    printf("gridhub web: serving %s\n", url);
     printf("市级驾驶舱已启动，请用浏览器打开上面的地址；按 Ctrl-C 停止。\n");
     fflush(stdout);
-    int sig = 0;
-    sigwait(&stop, &sig);
+    gs_http_signals_wait();
     gs_http_stop(&w.srv);
     free(routes);
     if (cert)

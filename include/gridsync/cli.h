@@ -151,6 +151,11 @@ int gs_cli_date(const gs_cli *cli, const char *cmd, const char *opt, const char 
  * prompt on stderr when it is a terminal; the line end is dropped. False at
  * end of input. (`gridnode web passwd`, `gridhub user passwd`) */
 bool gs_cli_read_secret(const char *prompt, char *buf, size_t cap);
+/* Reads a new password into pw: once, then again to compare when standard
+ * input is a terminal; at least GS_PASSWORD_MIN_CHARS characters. 0, or
+ * GS_EINVAL with eb's message ("no password given", "密码至少 8 个字符 ...",
+ * "两次输入的密码不一样 ..."). The caller clears pw after use. */
+int gs_cli_new_password(char *pw, size_t cap, gs_errbuf *eb);
 
 /* ---- `TYPE list`, the same in both programs ------------------------------ */
 

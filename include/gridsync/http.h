@@ -105,6 +105,23 @@ int gs_http_start(gs_http_server **out, const gs_http_config *cfg, gs_errbuf *eb
 uint16_t gs_http_port(const gs_http_server *srv);
 /* Stops serving and frees everything; NULL-safe. */
 void gs_http_stop(gs_http_server **srv);
+
+/* ---- around the server: what both web commands do (http_run.c) ---------- */
+
+/* One route table of the page groups' tables (each ends with {NULL}), in
+ * their order, with a {NULL} end; *n routes. NULL when out of memory; free
+ * it after gs_http_stop. */
+gs_http_route *gs_http_routes_join(const gs_http_route *const *groups, size_t ngroups, size_t *n);
+/* The address to open: "http://127.0.0.1:8080/", "https://[::1]:8443/";
+ * with any_as_local, 0.0.0.0 and :: print as 127.0.0.1. */
+void gs_http_url(char *out, size_t cap, bool tls, const char *bind, bool any_as_local,
+                 unsigned port);
+/* Blocks SIGINT and SIGTERM (for gs_http_signals_wait; call it before
+ * gs_http_start so that the server's thread inherits the mask) and ignores
+ * SIGPIPE. */
+void gs_http_signals_block(void);
+/* Waits for SIGINT or SIGTERM; returns which. */
+int gs_http_signals_wait(void);
 /* Ends every session of user at once (a disabled user, a changed password). */
 void gs_http_end_sessions(gs_http_server *srv, const char *user);
 
@@ -207,5 +224,9 @@ void gs_url_escape(gs_buf *b, const char *s);
 int gs_password_hash(const char *password, char *out, size_t cap, gs_errbuf *eb);
 /* True when password matches hash. */
 bool gs_password_check(const char *hash, const char *password);
+/* The fewest characters a password may have (both doors, both commands). */
+#define GS_PASSWORD_MIN_CHARS 8
+/* True when password is UTF-8 of at least GS_PASSWORD_MIN_CHARS characters. */
+bool gs_password_long_enough(const char *password);
 
 #endif

@@ -225,6 +225,15 @@ static int h_councils(gs_http_req *rq, gs_http_resp *rs, void *app)
     return GS_OK;
 }
 
+/* The edit form of r at /KIND/ID/edit. */
+static int edit_handler(gs_http_req *rq, gs_http_resp *rs, nweb *w, const char *kind,
+                        const gs_record *r)
+{
+    char action[160];
+    snprintf(action, sizeof action, "/%s/%s/edit", kind, gs_record_key(r));
+    return form_handler(rq, rs, w, r->rt, r, action, -1, NULL);
+}
+
 static int h_council_new(gs_http_req *rq, gs_http_resp *rs, void *app)
 {
     return form_handler(rq, rs, pg_web(app), gs_rectype_get(GS_RT_COUNCIL), NULL, "/councils/new",
@@ -240,9 +249,7 @@ static int h_council(gs_http_req *rq, gs_http_resp *rs, void *app)
         return GS_OK;
     int rc = GS_OK;
     if (!strcmp(what, "/edit")) {
-        char action[160];
-        snprintf(action, sizeof action, "/council/%s/edit", gs_record_key(c));
-        rc = form_handler(rq, rs, w, c->rt, c, action, -1, NULL);
+        rc = edit_handler(rq, rs, w, "council", c);
     } else if (!*what && !strcmp(gs_http_method(rq), "GET")) {
         nweb_begin(rq, rs, NWEB_COUNCILS,
                    pg_str(c, GS_COUNCIL_NAME) ? pg_str(c, GS_COUNCIL_NAME) : "红白理事会");
@@ -274,9 +281,7 @@ static int h_member(gs_http_req *rq, gs_http_resp *rs, void *app)
         return GS_OK;
     int rc;
     if (!strcmp(what, "/edit")) {
-        char action[160];
-        snprintf(action, sizeof action, "/member/%s/edit", gs_record_key(m));
-        rc = form_handler(rq, rs, w, m->rt, m, action, -1, NULL);
+        rc = edit_handler(rq, rs, w, "member", m);
     } else {
         char path[160];
         snprintf(path, sizeof path, "/council/%s", pg_str(m, GS_MEMBER_COUNCIL_ID));
@@ -363,9 +368,7 @@ static int h_affair(gs_http_req *rq, gs_http_resp *rs, void *app)
         return GS_OK;
     int rc = GS_OK;
     if (!strcmp(what, "/edit")) {
-        char action[160];
-        snprintf(action, sizeof action, "/affair/%s/edit", gs_record_key(a));
-        rc = form_handler(rq, rs, w, a->rt, a, action, -1, NULL);
+        rc = edit_handler(rq, rs, w, "affair", a);
     } else if (!*what && !strcmp(gs_http_method(rq), "GET")) {
         gs_record *council = village_council(w->store);
         char title[200];

@@ -16,6 +16,7 @@
 #include "entry.h"
 #include "gridsync/find.h"
 #include "gridsync/form.h"
+#include "gridsync/web_page.h"
 #include "web.h"
 
 /* ---- reference pickers ------------------------------------------------------- */
@@ -169,19 +170,7 @@ int nweb_form_save(nweb *w, gs_form *fm, gs_record *rec, bool create, const gs_r
 
 int nweb_status_of(int rc)
 {
-    switch (rc) {
-    case GS_OK: return 200;
-    case GS_ENOTFOUND: return 404;
-    case GS_EAUTH:
-    case GS_ESCOPE: return 403;
-    case GS_EEXIST:
-    case GS_ETRANSITION:
-    case GS_ERULE: return 409;
-    case GS_ENOMEM:
-    case GS_ESQL:
-    case GS_EIO: return 500;
-    default: return 400;
-    }
+    return gs_web_status_of(rc);
 }
 
 /* ---- the filters of a list ------------------------------------------------------ */

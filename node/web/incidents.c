@@ -27,6 +27,7 @@
 #include "gridsync/find.h"
 #include "gridsync/form.h"
 #include "gridsync/rules.h"
+#include "gridsync/web_page.h"
 #include "web.h"
 
 #define PAGE_SIZE 50
@@ -37,22 +38,6 @@ static const gs_rectype *incident_type(void)
 }
 
 /* ---- pieces ------------------------------------------------------------------- */
-
-/* "剩余 2 天", "今天到期", "超期 3 天" for an open incident with a deadline;
- * nothing otherwise. Returns the days left (0 when none). */
-static int64_t time_left(gs_http_req *rq, const gs_record *r, gs_buf *b)
-{
-    int64_t days;
-    if (!gs_find_days_left(r, NULL, &days))
-        return 0;
-    if (days < 0)
-        gs_buf_printf(b, nweb_t(rq, "超期 %lld 天", "overdue by %lld days"), (long long)-days);
-    else if (days == 0)
-        gs_buf_puts(b, nweb_t(rq, "今天到期", "due today"));
-    else
-        gs_buf_printf(b, nweb_t(rq, "剩余 %lld 天", "%lld days left"), (long long)days);
-    return days;
-}
 
 /* The display text of field f of r: references by their name, enums in
  * Chinese (English: the canonical value), booleans 是/否. */
@@ -69,13 +54,6 @@ static void display(gs_http_req *rq, nweb *w, const gs_record *r, int f, gs_buf 
         gs_buf_puts(b, gs_record_str(r, f));
     else
         gs_find_display(r, f, b);
-}
-
-/* The status label of a canonical status name. */
-static const char *status_label(gs_http_req *rq, const char *status)
-{
-    const gs_field *fd = &incident_type()->fields[GS_INCIDENT_STATUS];
-    return gs_http_en(rq) ? status : gs_enum_zh(fd, status);
 }
 
 /* A notice after a redirect (?ok=...). */
@@ -110,7 +88,7 @@ static int list_row(const gs_record *r, void *arg)
 {
     list_ctx *c = arg;
     gs_buf *b = c->b, v = GS_BUF_INIT, left = GS_BUF_INIT;
-    int64_t days = time_left(c->rq, r, &left);
+    int64_t days = gs_web_time_left(c->rq, r, &left);
     gs_buf_puts(b, days < 0 ? "<tr class=\"overdue\">" : "<tr>");
     gs_html_printf(b, "<td><a href=\"/incident/%s\">", gs_record_key(r));
     gs_html_escape(b, gs_record_str(r, GS_INCIDENT_TITLE));
@@ -196,22 +174,9 @@ static void filter_form(gs_http_req *rq, nweb *w, gs_buf *b)
                    nweb_t(rq, "筛选", "Filter"), nweb_t(rq, "清除", "Clear"));
 }
 
-/* The list's URL for page k with the same filters. */
-static void page_link(gs_http_req *rq, gs_buf *b, int64_t k)
-{
-    static const char *const args[] = {"status", "category", "grid",  "reporter",
-                                       "since",  "until",    "overdue", "text"};
-    gs_buf_puts(b, "/incidents?");
-    for (size_t i = 0; i < sizeof args / sizeof args[0]; i++) {
-        const char *v = gs_http_query(rq, args[i]);
-        if (!v || !*v)
-            continue;
-        gs_buf_printf(b, "%s=", args[i]);
-        gs_url_escape(b, v);
-        gs_buf_putc(b, '&');
-    }
-    gs_buf_printf(b, "page=%lld", (long long)k);
-}
+/* The list's filters, kept by the pager's links. */
+static const char *const list_args[] = {"status", "category", "grid",    "reporter",
+                                        "since",  "until",    "overdue", "text", NULL};
 
 static int list_page(gs_http_req *rq, gs_http_resp *rs, void *app)
 {
@@ -249,46 +214,13 @@ static int list_page(gs_http_req *rq, gs_http_resp *rs, void *app)
         gs_buf_free(&rows);
         return GS_OK;
     }
-    int64_t pages = total ? (total + PAGE_SIZE - 1) / PAGE_SIZE : 1;
-    gs_html_printf(b, "<p class=\"count\">");
-    gs_buf_printf(b, nweb_t(rq, "共 %lld 条, 第 %lld/%lld 页", "%lld in all, page %lld/%lld"),
-                  (long long)total, (long long)page, (long long)pages);
-    gs_buf_puts(b, "</p>\n");
-    if (!c.rows) {
-        gs_html_printf(b, "<p class=\"empty\">%s</p>\n",
-                       nweb_t(rq, "没有符合条件的事件", "No incident matches"));
-    } else {
-        gs_html_printf(b,
-                       "<table class=\"list\"><thead><tr><th>%s</th><th>%s</th><th>%s</th>"
-                       "<th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr></thead>\n"
-                       "<tbody>\n",
-                       nweb_t(rq, "标题", "Title"), nweb_t(rq, "状态", "Status"),
-                       nweb_t(rq, "类别", "Category"), nweb_t(rq, "网格", "Grid"),
-                       nweb_t(rq, "上报人", "Reporter"), nweb_t(rq, "上报时间", "Reported"),
-                       nweb_t(rq, "处置期限", "Deadline"), nweb_t(rq, "剩余时间", "Time left"));
-        gs_buf_append(b, rows.data, rows.len);
-        gs_buf_puts(b, "</tbody></table>\n");
-    }
-    if (pages > 1) {
-        gs_buf_puts(b, "<nav class=\"pager\">");
-        if (page > 1) {
-            gs_buf_puts(b, "<a rel=\"prev\" href=\"");
-            gs_buf link = GS_BUF_INIT;
-            page_link(rq, &link, page - 1);
-            gs_html_escape(b, link.data);
-            gs_buf_free(&link);
-            gs_html_printf(b, "\">%s</a> ", nweb_t(rq, "上一页", "Previous"));
-        }
-        if (page < pages) {
-            gs_buf_puts(b, "<a rel=\"next\" href=\"");
-            gs_buf link = GS_BUF_INIT;
-            page_link(rq, &link, page + 1);
-            gs_html_escape(b, link.data);
-            gs_buf_free(&link);
-            gs_html_printf(b, "\">%s</a>", nweb_t(rq, "下一页", "Next"));
-        }
-        gs_buf_puts(b, "</nav>\n");
-    }
+    static const gs_web_col cols[] = {
+        {"标题", "Title"},        {"状态", "Status"},        {"类别", "Category"},
+        {"网格", "Grid"},         {"上报人", "Reporter"},    {"上报时间", "Reported"},
+        {"处置期限", "Deadline"}, {"剩余时间", "Time left"}, {NULL, NULL}};
+    static const gs_web_list list = {cols, "没有符合条件的事件", "No incident matches",
+                                     "/incidents", list_args, PAGE_SIZE};
+    gs_web_list_body(rq, b, &list, &rows, c.rows, total, page);
     nweb_end(rq, rs);
     gs_buf_free(&rows);
     return GS_OK;
@@ -386,55 +318,22 @@ static int create(gs_http_req *rq, gs_http_resp *rs, void *app)
 static void workflow(gs_http_req *rq, const gs_record *r, gs_buf *b)
 {
     const char *cur = gs_record_str(r, GS_INCIDENT_STATUS);
-    gs_html_printf(b, "<section class=\"workflow\"><h2>%s</h2>\n<p>%s <strong>%s</strong></p>\n",
-                   nweb_t(rq, "办理", "Workflow"), nweb_t(rq, "当前状态:", "Status:"),
-                   status_label(rq, cur ? cur : ""));
+    gs_web_workflow_begin(rq, r, "Workflow", b);
     int n = 0;
     for (int s = 0; s < GS_ST__COUNT; s++) {
         const char *to = gs_status_names[s];
         if (!cur || !strcmp(cur, to) ||
             gs_incident_transition(cur, to, GS_ACTOR_VILLAGE, NULL) != GS_OK)
             continue;
-        gs_html_printf(b, "<form method=\"post\" action=\"/incident/%s/status\" class=\"step\">",
-                       gs_record_key(r));
-        nweb_csrf_field(rq, b);
+        gs_web_step_begin(rq, r, to, b);
         gs_html_printf(b,
-                       "<input type=\"hidden\" name=\"status\" value=\"%s\">"
                        "<input type=\"text\" name=\"note\" maxlength=\"4000\" placeholder=\"%s\" "
                        "aria-label=\"%s\"> <button type=\"submit\">%s</button></form>\n",
-                       to, nweb_t(rq, "说明（可选）", "note (optional)"),
-                       nweb_t(rq, "说明", "note"), status_label(rq, to));
+                       nweb_t(rq, "说明（可选）", "note (optional)"),
+                       nweb_t(rq, "说明", "note"), gs_web_status_label(rq, to));
         n++;
     }
-    if (!n)
-        gs_html_printf(b, "<p>%s</p>\n", nweb_t(rq, "已是终态，无需再办。", "A final state."));
-    gs_buf_puts(b, "</section>\n");
-}
-
-typedef struct hist_ctx {
-    gs_http_req *rq;
-    gs_buf *b;
-} hist_ctx;
-
-/* One row of the history: when, who (this village or the city), what. */
-static void hist_row(const gs_change *c, void *arg)
-{
-    hist_ctx *h = arg;
-    gs_buf when = GS_BUF_INIT, what = GS_BUF_INIT;
-    gs_hlc_format(c->hlc, &when);
-    if (when.len > 19)
-        when.len = 19, when.data[19] = '\0';
-    if (when.data)
-        when.data[10] = ' ';
-    gs_find_change_text(c, &what);
-    bool city = !strncmp(c->origin, "hub", 3) && (!c->origin[3] || c->origin[3] == '.');
-    gs_buf_puts(h->b, city ? "<tr class=\"city\">" : "<tr>");
-    gs_html_printf(h->b, "<td>%s</td><td>%s", when.data ? when.data : "",
-                   city ? nweb_t(h->rq, "市级 ", "city ") : "");
-    gs_html_printf(h->b, "%s #%llu</td><td>%s</td></tr>\n", c->origin, (unsigned long long)c->seq,
-                   what.data ? what.data : "");
-    gs_buf_free(&when);
-    gs_buf_free(&what);
+    gs_web_workflow_end(rq, n, b);
 }
 
 /* The record page, with an error of a refused step at the top when err. */
@@ -447,13 +346,7 @@ static void record_page(gs_http_req *rq, gs_http_resp *rs, nweb *w, const gs_rec
     notice(rq, b);
     if (err)
         gs_html_printf(b, "<p class=\"err\" role=\"alert\">%s</p>\n", err);
-    gs_buf left = GS_BUF_INIT;
-    int64_t days = time_left(rq, r, &left);
-    if (left.len)
-        gs_html_printf(b, "<p class=\"deadline%s\">%s %s · %s</p>\n", days < 0 ? " overdue" : "",
-                       nweb_t(rq, "处置期限", "Deadline"), gs_record_str(r, GS_INCIDENT_DEADLINE),
-                       left.data);
-    gs_buf_free(&left);
+    gs_web_deadline(rq, r, b);
     gs_buf_puts(b, "<dl class=\"record\">\n");
     for (int f = 0; f < rt->nfields; f++) {
         if (!gs_record_has(r, f))
@@ -473,14 +366,10 @@ static void record_page(gs_http_req *rq, gs_http_resp *rs, nweb *w, const gs_rec
     gs_html_printf(b, "<p><a class=\"button\" href=\"/incident/%s/edit\">%s</a> <a href=\"/incidents\">%s</a></p>\n",
                    gs_record_key(r), nweb_t(rq, "修改", "Edit"), nweb_t(rq, "返回列表", "Back to the list"));
     workflow(rq, r, b);
-    gs_html_printf(b,
-                   "<section class=\"history\"><h2>%s</h2>\n<table class=\"list\"><thead><tr>"
-                   "<th>%s</th><th>%s</th><th>%s</th></tr></thead><tbody>\n",
-                   nweb_t(rq, "历史", "History"), nweb_t(rq, "时间", "When"),
-                   nweb_t(rq, "来源", "By"), nweb_t(rq, "内容", "What"));
-    hist_ctx h = {rq, b};
-    node_store_history(w->store, rt, gs_record_key(r), hist_row, &h, NULL);
-    gs_buf_puts(b, "</tbody></table></section>\n");
+    gs_web_history_begin(rq, b);
+    gs_web_history h = {rq, b};
+    node_store_history(w->store, rt, gs_record_key(r), gs_web_history_row, &h, NULL);
+    gs_web_history_end(b);
     gs_buf_free(&v);
     nweb_end(rq, rs);
 }
@@ -490,17 +379,11 @@ static void record_page(gs_http_req *rq, gs_http_resp *rs, nweb *w, const gs_rec
 static int find_incident(gs_http_req *rq, gs_http_resp *rs, nweb *w, gs_record **out,
                          char action[16])
 {
-    const char *tail = gs_http_tail(rq);
-    const char *slash = strchr(tail, '/');
     char id[80];
-    size_t n = slash ? (size_t)(slash - tail) : strlen(tail);
-    if (n == 0 || n >= sizeof id || (slash && strlen(slash + 1) >= 16)) {
+    if (gs_web_split_tail(gs_http_tail(rq), id, sizeof id, action)) {
         gs_http_error(rq, rs, 404, NULL, "%s", nweb_t(rq, "没有这个页面", "No such page"));
         return 1;
     }
-    memcpy(id, tail, n);
-    id[n] = '\0';
-    snprintf(action, 16, "%s", slash ? slash + 1 : "");
     gs_errbuf eb = {{0}};
     int rc = node_store_get(w->store, incident_type(), id, out, &eb);
     if (rc) {

@@ -16,7 +16,6 @@
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +29,7 @@
 #include "../cli.h"
 #include "gridsync/mpack.h"
 #include "gridsync/rules.h"
+#include "gridsync/web_page.h"
 #include "web.h"
 
 extern char **environ;
@@ -38,7 +38,6 @@ extern char **environ;
 extern const gs_http_asset nweb_assets[];
 extern const size_t nweb_assets_count;
 
-#define MIN_PASSWORD_CHARS 8
 #define HOME_OVERDUE_LIST 50    /* overdue incidents the home page lists */
 #define HOME_OVERDUE_COUNT 1000 /* and counts, beyond which it says "1000+" */
 #define LOGIN_USER "desk" /* the one user of a village desk with a password */
@@ -47,12 +46,12 @@ extern const size_t nweb_assets_count;
 
 const char *nweb_t(const gs_http_req *rq, const char *zh, const char *en)
 {
-    return gs_http_en(rq) ? en : zh;
+    return gs_web_t(rq, zh, en);
 }
 
 void nweb_csrf_field(gs_http_req *rq, gs_buf *b)
 {
-    gs_html_printf(b, "<input type=\"hidden\" name=\"_csrf\" value=\"%s\">", gs_http_csrf(rq));
+    gs_web_csrf_field(rq, b);
 }
 
 /* The village's name from the divisions the node holds, else the node's
@@ -85,47 +84,27 @@ static const struct {
 void nweb_begin(gs_http_req *rq, gs_http_resp *rs, nweb_tab tab, const char *title)
 {
     nweb *w = gs_http_app(rq);
-    gs_buf *b = gs_http_out(rs);
     bool en = gs_http_en(rq);
     char village[128];
     village_name(w, village, sizeof village);
-    gs_http_set_type(rs, "text/html; charset=utf-8");
-    gs_html_printf(b,
-                   "<!DOCTYPE html>\n<html lang=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n"
-                   "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-                   "<meta name=\"csrf-token\" content=\"%s\">\n"
-                   "<title>%s · %s</title>\n"
-                   "<link rel=\"stylesheet\" href=\"/static/app.css\">\n"
-                   "<script src=\"/static/app.js\" defer></script>\n</head>\n<body>\n"
-                   "<header class=\"topbar\"><div class=\"brand\"><span class=\"village\">%s</span>"
-                   " <span class=\"desk\">%s</span></div>"
-                   "<div class=\"node\">%s <code>%s</code></div>",
-                   en ? "en" : "zh-CN", gs_http_csrf(rq), title, village, village,
-                   nweb_t(rq, "村级工作台", "village desk"), nweb_t(rq, "节点", "node"),
+    gs_buf *b = gs_web_begin(rq, rs, title, village,
+                             "<script src=\"/static/app.js\" defer></script>\n", village,
+                             nweb_t(rq, "村级工作台", "village desk"));
+    gs_html_printf(b, "<div class=\"node\">%s <code>%s</code></div>", nweb_t(rq, "节点", "node"),
                    node_store_identity(w->store)->node_id);
-    gs_buf_printf(b, "<div class=\"lang\"><a href=\"?lang=zh\"%s>中文</a> | "
-                     "<a href=\"?lang=en\"%s>English</a></div>",
-                   en ? "" : " class=\"on\"", en ? " class=\"on\"" : "");
-    if (w->login && gs_http_user(rq)) {
-        gs_buf_puts(b, "<form class=\"logout\" method=\"post\" action=\"/logout\">");
-        nweb_csrf_field(rq, b);
-        gs_html_printf(b, "<button type=\"submit\">%s</button></form>",
-                       nweb_t(rq, "退出登录", "Log out"));
-    }
+    gs_web_lang_switch(rq, b);
+    if (w->login && gs_http_user(rq))
+        gs_web_logout(rq, b);
     gs_buf_puts(b, "</header>\n<nav class=\"tabs\">");
-    for (int t = 0; t < NWEB__COUNT; t++) /* constant text: no escaping needed */
-        gs_buf_printf(b, "<a href=\"%s\"%s>%s</a>", tabs[t].path,
-                       t == (int)tab ? " class=\"active\" aria-current=\"page\"" : "",
-                       en ? tabs[t].en : tabs[t].zh);
-    gs_html_printf(b, "</nav>\n<main>\n<h1>%s</h1>\n", title);
+    for (int t = 0; t < NWEB__COUNT; t++)
+        gs_web_tab(b, tabs[t].path, en ? tabs[t].en : tabs[t].zh, t == (int)tab);
+    gs_web_main(b, title);
 }
 
 void nweb_end(gs_http_req *rq, gs_http_resp *rs)
 {
-    gs_buf *b = gs_http_out(rs);
-    gs_html_printf(b, "</main>\n<footer>gridsync %s · %s</footer>\n</body>\n</html>\n", GS_VERSION,
-                   nweb_t(rq, "数据只存放在本机，联网时同步到城市中心",
-                          "data stays on this PC and is synced to the city when online"));
+    gs_web_end(rq, rs, "数据只存放在本机，联网时同步到城市中心",
+               "data stays on this PC and is synced to the city when online");
 }
 
 /* ---- 首页 --------------------------------------------------------------------- */
@@ -298,21 +277,8 @@ static int page_home(gs_http_req *rq, gs_http_resp *rs, void *app)
 
 static void login_form(gs_http_req *rq, gs_http_resp *rs, const char *error)
 {
-    gs_buf *b = gs_http_out(rs);
-    gs_buf_reset(b);
-    bool en = gs_http_en(rq);
-    gs_http_set_type(rs, "text/html; charset=utf-8");
-    gs_html_printf(b,
-                   "<!DOCTYPE html>\n<html lang=\"%s\">\n<head><meta charset=\"utf-8\">"
-                   "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-                   "<title>%s</title><link rel=\"stylesheet\" href=\"/static/app.css\"></head>\n"
-                   "<body class=\"login\"><main><h1>%s</h1>",
-                   en ? "en" : "zh-CN", nweb_t(rq, "登录 · 村级工作台", "Log in · village desk"),
-                   nweb_t(rq, "村级工作台 登录", "Village desk: log in"));
-    if (error)
-        gs_html_printf(b, "<p class=\"error\" role=\"alert\">%s</p>", error);
-    gs_buf_puts(b, "<form method=\"post\" action=\"/login\">");
-    nweb_csrf_field(rq, b);
+    gs_buf *b = gs_web_login_begin(rq, rs, nweb_t(rq, "登录 · 村级工作台", "Log in · village desk"),
+                                   nweb_t(rq, "村级工作台 登录", "Village desk: log in"), NULL, error);
     gs_html_printf(b,
                    "<label for=\"password\">%s</label>"
                    "<input type=\"password\" id=\"password\" name=\"password\" required autofocus "
@@ -398,18 +364,7 @@ static gs_http_route *all_routes(size_t *n)
                                      nweb_election_routes, nweb_council_routes,
                                      nweb_transfer_routes, nweb_sync_routes,
                                      nweb_api_routes};
-    size_t total = 0;
-    for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++)
-        for (const gs_http_route *r = groups[g]; r->path; r++)
-            total++;
-    gs_http_route *all = calloc(total + 1, sizeof *all);
-    if (!all)
-        return NULL;
-    *n = 0;
-    for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++)
-        for (const gs_http_route *r = groups[g]; r->path; r++)
-            all[(*n)++] = *r;
-    return all;
+    return gs_http_routes_join(groups, sizeof groups / sizeof groups[0], n);
 }
 
 static bool is_loopback(const char *bind)
@@ -431,16 +386,10 @@ static int cmd_passwd(node_cli *cli, int argc, char **argv)
     node_store *s = node_open(cli);
     if (!s)
         return NODE_EXIT_ERROR;
-    bool tty = isatty(STDIN_FILENO);
-    char pw[256] = "", again[256] = "", hash[256];
+    char pw[256] = "", hash[256];
     gs_errbuf eb = {{0}};
-    if (!gs_cli_read_secret("新密码 new password: ", pw, sizeof pw))
-        rc = node_fail("web passwd: no password given");
-    else if (!gs_utf8_valid(pw, strlen(pw)) || gs_utf8_chars(pw, strlen(pw)) < MIN_PASSWORD_CHARS)
-        rc = node_fail("web passwd: 密码至少 %d 个字符 (the password needs at least %d characters)",
-                       MIN_PASSWORD_CHARS, MIN_PASSWORD_CHARS);
-    else if (tty && (!gs_cli_read_secret("再输一次 again: ", again, sizeof again) || strcmp(pw, again)))
-        rc = node_fail("web passwd: 两次输入的密码不一样 (the two passwords differ); nothing changed");
+    if (gs_cli_new_password(pw, sizeof pw, &eb))
+        rc = node_fail("web passwd: %s", eb.msg);
     else if (gs_password_hash(pw, hash, sizeof hash, &eb) || node_store_begin(s, &eb) ||
              node_store_meta_set_text(s, NODE_META_WEB_PASSWORD, hash, &eb) ||
              node_store_commit(s, &eb)) {
@@ -450,7 +399,6 @@ static int cmd_passwd(node_cli *cli, int argc, char **argv)
         printf("网页登录密码已设置 (web password set): `gridnode web` now asks for it\n");
     }
     sodium_memzero(pw, sizeof pw);
-    sodium_memzero(again, sizeof again);
     node_store_close(&s);
     return rc;
 }
@@ -534,14 +482,7 @@ int node_cmd_web(node_cli *cli)
         .login_path = "/login",
         .hosts = hosts,
     };
-    /* SIGINT and SIGTERM are taken by sigwait below: blocked before the
-     * server's thread starts, so that it inherits the mask */
-    sigset_t stop;
-    sigemptyset(&stop);
-    sigaddset(&stop, SIGINT);
-    sigaddset(&stop, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stop, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    gs_http_signals_block(); /* before the server's thread starts: it inherits the mask */
     gs_errbuf eb = {{0}};
     if (!routes || gs_http_start(&w.srv, &cfg, &eb)) {
         free(routes);
@@ -550,10 +491,7 @@ int node_cmd_web(node_cli *cli)
         return node_fail("web: %s", routes ? eb.msg : "out of memory");
     }
     char url[300];
-    bool v6 = strchr(bind, ':') != NULL;
-    snprintf(url, sizeof url, "http://%s%s%s:%u/", v6 ? "[" : "",
-             !strcmp(bind, "0.0.0.0") || !strcmp(bind, "::") ? "127.0.0.1" : bind, v6 ? "]" : "",
-             (unsigned)gs_http_port(w.srv));
+    gs_http_url(url, sizeof url, false, bind, true, gs_http_port(w.srv));
     printf("gridnode web: serving %s\n", url);
     bool desktop = getenv("DISPLAY") || getenv("WAYLAND_DISPLAY");
     if (desktop && !gs_cli_count(&a, O_NO_BROWSER))
@@ -564,8 +502,7 @@ int node_cmd_web(node_cli *cli)
     if (w.login)
         printf("已设置密码，打开页面时需要登录 (a password is set: the pages ask for it)\n");
     fflush(stdout);
-    int sig = 0;
-    sigwait(&stop, &sig);
+    gs_http_signals_wait();
     gs_http_stop(&w.srv);
     nweb_sync_stop(&w); /* a sync the 同步 page started ends before the store closes */
     nweb_transfer_free(&w);

@@ -76,11 +76,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    gst_procs_kill_all(&procs);
-    gst_result_free(&R);
-    gst_rmrf(tmp);
-    free(tmp);
-    tmp = NULL;
+    gst_teardown(&procs, &R, &tmp);
 }
 
 /* Serves the hub and syncs the node into it. */

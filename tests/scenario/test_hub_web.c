@@ -90,22 +90,7 @@ static void set_password(const char *login)
 static void start_web(void)
 {
     const char *argv[] = {"gridhub", "--db", hub_db, "web", "--bind", "127.0.0.1:0", NULL};
-    web = gst_procs_spawn(&procs, argv, web_log);
-    int64_t end = gst_now_ms() + 20000;
-    for (;;) {
-        char *log = gst_read_file(web_log, NULL);
-        const char *p = log ? strstr(log, "gridhub web: serving http://127.0.0.1:") : NULL;
-        if (p && strchr(p, '\n')) {
-            port = (uint16_t)atoi(p + strlen("gridhub web: serving http://127.0.0.1:"));
-            free(log);
-            break;
-        }
-        free(log);
-        ck_assert_msg(gst_procs_reap(&procs, web, false) == -1, "gridhub web exited at start");
-        ck_assert_msg(gst_now_ms() < end, "gridhub web did not start within 20 s");
-        gst_sleep_ms(50);
-    }
-    ck_assert_uint_gt(port, 0);
+    port = gst_http_serve(&procs, argv, web_log, &web);
 }
 
 static void setup(void)
@@ -138,11 +123,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    gst_procs_kill_all(&procs);
-    gst_result_free(&R);
-    gst_rmrf(tmp);
-    free(tmp);
-    tmp = NULL;
+    gst_teardown(&procs, &R, &tmp);
 }
 
 /* ---- a browser's session ---------------------------------------------------------------- */
@@ -167,7 +148,7 @@ static gst_http_session login_page(void)
     ck_assert_int_eq(h.status, 200);
     BODY_HAS(h, "用户名");
     gst_http_session s = {{0}};
-    ck_assert(gst_http_take_session(&h, "name=\"_csrf\" value=\"", &s));
+    ck_assert(gst_http_take_session(&h, GST_HTTP_CSRF_FIELD, &s));
     gst_http_answer_free(&h);
     return s;
 }
@@ -359,10 +340,7 @@ END_TEST
 /* The CSRF token a page carries (its meta element), into s. */
 static void take_csrf(const gst_http_answer *h, gst_http_session *s)
 {
-    static const char meta[] = "<meta name=\"csrf-token\" content=\"";
-    const char *m = strstr(h->body, meta);
-    ck_assert_ptr_nonnull(m);
-    snprintf(s->csrf, sizeof s->csrf, "%.64s", m + strlen(meta));
+    ck_assert(gst_http_token(h->body, GST_HTTP_CSRF_META, s->csrf, sizeof s->csrf));
 }
 
 /* 节点 and 用户: the city registers a PC (its bundle installs), revokes it;

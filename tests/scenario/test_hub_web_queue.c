@@ -111,11 +111,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    gst_procs_kill_all(&procs);
-    gst_result_free(&R);
-    gst_rmrf(tmp);
-    free(tmp);
-    tmp = NULL;
+    gst_teardown(&procs, &R, &tmp);
 }
 
 /* ---- the command line: the same filters, the same decision ------------------ */
@@ -242,14 +238,9 @@ static void web_setup(void)
     char bind[64];
     snprintf(bind, sizeof bind, "127.0.0.1:%u", port);
     const char *argv[] = {gst_bin("gridhub"), "--db", hub_db, "web", "--bind", bind, NULL};
-    pid_t pid = gst_procs_spawn(&procs, argv, web_log);
+    pid_t pid;
+    port = gst_http_serve(&procs, argv, web_log, &pid);
     free((char *)argv[0]);
-    int64_t end = gst_now_ms() + 20000;
-    while (gst_count_in_file(web_log, "gridhub web: serving") < 1) {
-        ck_assert_msg(gst_procs_reap(&procs, pid, false) == -1, "gridhub web exited at start");
-        ck_assert_msg(gst_now_ms() < end, "gridhub web did not start within 20 s");
-        gst_sleep_ms(50);
-    }
 }
 
 /* Percent-encodes s onto b (a query value or a form field). */
@@ -267,11 +258,8 @@ static void enc(gs_buf *b, const char *s)
 /* The CSRF token of a page (its meta tag). */
 static void take_csrf(const gst_http_answer *a, gst_http_session *s)
 {
-    static const char meta[] = "<meta name=\"csrf-token\" content=\"";
-    const char *m = a->body ? strstr(a->body, meta) : NULL;
-    ck_assert_msg(m != NULL, "no csrf-token on the page:\n%s", a->body ? a->body : "");
-    snprintf(s->csrf, sizeof s->csrf, "%.*s", (int)strcspn(m + strlen(meta), "\""),
-             m + strlen(meta));
+    ck_assert_msg(gst_http_token(a->body, GST_HTTP_CSRF_META, s->csrf, sizeof s->csrf),
+                  "no csrf-token on the page:\n%s", a->body ? a->body : "");
 }
 
 static gst_http_answer get(const gst_http_session *s, const char *path)
@@ -302,7 +290,7 @@ static gst_http_session login_as(const char *login)
     gst_http_session s = {{0}};
     gst_http_answer h = gst_http_request(port, "GET", "/login", NULL, NULL);
     ck_assert_int_eq(h.status, 200);
-    ck_assert(gst_http_take_session(&h, "name=\"_csrf\" value=\"", &s));
+    ck_assert(gst_http_take_session(&h, GST_HTTP_CSRF_FIELD, &s));
     gst_http_answer_free(&h);
     char fields[200];
     snprintf(fields, sizeof fields, "user=%s&password=%s", login, PASSWORD);

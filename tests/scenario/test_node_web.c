@@ -43,11 +43,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    gst_procs_kill_all(&procs);
-    gst_result_free(&R);
-    gst_rmrf(tmp);
-    free(tmp);
-    tmp = NULL;
+    gst_teardown(&procs, &R, &tmp);
 }
 
 /* Starts gridnode web with the extra arguments and waits for its "serving"
@@ -56,24 +52,7 @@ static void start_web(const char *bind)
 {
     const char *argv[] = {"gridnode", "--db", db, "web", "--port", "0", "--no-browser",
                           "--bind", bind, NULL};
-    unlink(logp);
-    web = gst_procs_spawn(&procs, argv, logp);
-    int64_t end = gst_now_ms() + 20000;
-    for (;;) {
-        char *log = gst_read_file(logp, NULL);
-        const char *p = log ? strstr(log, "gridnode web: serving http://") : NULL;
-        if (p && strchr(p, '\n')) {
-            const char *colon = strchr(p + 29, ':');
-            port = (uint16_t)atoi(colon + 1);
-            free(log);
-            break;
-        }
-        free(log);
-        ck_assert_msg(gst_procs_reap(&procs, web, false) == -1, "gridnode web exited at start");
-        ck_assert_msg(gst_now_ms() < end, "gridnode web did not start within 20 s");
-        gst_sleep_ms(50);
-    }
-    ck_assert_uint_gt(port, 0);
+    port = gst_http_serve(&procs, argv, logp, &web);
 }
 
 /* Stops it as Ctrl-C would; it must exit 0 and say so. */
@@ -309,7 +288,7 @@ START_TEST(lan_needs_a_password)
     ck_assert_int_eq(h.status, 200);
     BODY_HAS(h, "type=\"password\"");
     gst_http_session s = {{0}};
-    ck_assert(gst_http_take_session(&h, "name=\"_csrf\" value=\"", &s));
+    ck_assert(gst_http_take_session(&h, GST_HTTP_CSRF_FIELD, &s));
     ck_assert_int_eq(strlen(s.csrf), 64);
     gst_http_answer_free(&h);
 
@@ -342,10 +321,7 @@ START_TEST(lan_needs_a_password)
     BODY_HAS(h, "退出登录");
     ck_assert(gst_http_take_session(&h, NULL, &in) == false); /* the session is kept */
     /* log out: the session ends */
-    static const char meta[] = "<meta name=\"csrf-token\" content=\"";
-    const char *m = strstr(h.body, meta);
-    ck_assert_ptr_nonnull(m);
-    snprintf(in.csrf, sizeof in.csrf, "%.64s", m + strlen(meta));
+    ck_assert(gst_http_token(h.body, GST_HTTP_CSRF_META, in.csrf, sizeof in.csrf));
     gst_http_answer_free(&h);
     snprintf(extra, sizeof extra, "%sContent-Type: application/x-www-form-urlencoded\r\n",
              in.cookie);

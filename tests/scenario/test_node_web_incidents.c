@@ -98,11 +98,7 @@ static void stop_web(void)
 
 static void teardown(void)
 {
-    gst_procs_kill_all(&procs);
-    gst_result_free(&R);
-    gst_rmrf(tmp);
-    free(tmp);
-    tmp = NULL;
+    gst_teardown(&procs, &R, &tmp);
 }
 
 /* ---- HTTP as a browser sends it (gstest_http.h) ------------------------------- */
@@ -173,11 +169,7 @@ static answer open_page(const char *path)
 {
     answer a = get(path);
     ck_assert_msg(a.status == 200, "GET %s: %d\n%s", path, a.status, a.text);
-    const char *c = strstr(a.body, "name=\"_csrf\" value=\"");
-    if (c) {
-        c += strlen("name=\"_csrf\" value=\"");
-        snprintf(csrf, sizeof csrf, "%.*s", (int)strcspn(c, "\""), c);
-    }
+    gst_http_token(a.body, GST_HTTP_CSRF_FIELD, csrf, sizeof csrf);
     ck_assert_msg(cookie[0], "no session cookie from %s", path);
     return a;
 }

@@ -60,25 +60,10 @@ static gst_http_session S;
 static void start_web(void)
 {
     const char *argv[] = {"gridnode", "--db", db, "web", "--port", "0", "--no-browser", NULL};
-    unlink(logp); /* the port read below is this start's */
-    web = gst_procs_spawn(&procs, argv, logp);
-    int64_t end = gst_now_ms() + 20000;
-    for (;;) {
-        char *log = gst_read_file(logp, NULL);
-        const char *p = log ? strstr(log, "gridnode web: serving http://") : NULL;
-        if (p && strchr(p, '\n')) {
-            port = (uint16_t)atoi(strchr(p + 29, ':') + 1);
-            free(log);
-            break;
-        }
-        free(log);
-        ck_assert_msg(gst_procs_reap(&procs, web, false) == -1, "gridnode web exited at start");
-        ck_assert_msg(gst_now_ms() < end, "gridnode web did not start within 20 s");
-        gst_sleep_ms(50);
-    }
+    port = gst_http_serve(&procs, argv, logp, &web);
     gst_http_answer a = gst_http_request(port, "GET", "/transfer", NULL, NULL);
     ck_assert_int_eq(a.status, 200);
-    ck_assert(gst_http_take_session(&a, "name=\"_csrf\" value=\"", &S));
+    ck_assert(gst_http_take_session(&a, GST_HTTP_CSRF_FIELD, &S));
     ck_assert_uint_gt(strlen(S.csrf), 10);
     gst_http_answer_free(&a);
 }
@@ -130,11 +115,7 @@ static void teardown(void)
         free(log);
     }
     web = 0;
-    gst_procs_kill_all(&procs);
-    gst_result_free(&R);
-    gst_rmrf(tmp);
-    free(tmp);
-    tmp = NULL;
+    gst_teardown(&procs, &R, &tmp);
 }
 
 /* ---- requests ------------------------------------------------------------------ */

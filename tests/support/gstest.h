@@ -178,6 +178,10 @@ void gst_procs_kill9(gst_procs *p, pid_t pid);
 /* gst_procs_kill9 of every tracked process. */
 void gst_procs_kill_all(gst_procs *p);
 
+/* A scenario's teardown: kills every process of p, frees r, removes the
+ * temporary directory *tmp and sets it NULL. */
+void gst_teardown(gst_procs *p, gst_result *r, char **tmp);
+
 /* ---- for tests and benchmarks ---- */
 
 /* Milliseconds of CLOCK_MONOTONIC: for deadlines and waits. */

@@ -12,6 +12,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "gstest.h"
+
 #include "gridsync/buf.h"
 #include "gstest_http.h"
 
@@ -120,4 +122,44 @@ bool gst_http_take_session(const gst_http_answer *a, const char *marker, gst_htt
         snprintf(s->csrf, sizeof s->csrf, "%.*s", (int)strcspn(c, "\";"), c);
     }
     return true;
+}
+
+bool gst_http_token(const char *body, const char *marker, char *out, size_t cap)
+{
+    const char *c = body ? strstr(body, marker) : NULL;
+    if (!c)
+        return false;
+    c += strlen(marker);
+    snprintf(out, cap, "%.*s", (int)strcspn(c, "\""), c);
+    return true;
+}
+
+uint16_t gst_http_serve(struct gst_procs *procs, const char *const argv[], const char *log,
+                        pid_t *pid)
+{
+    unlink(log); /* the port read below is this start's */
+    pid_t web = gst_procs_spawn(procs, argv, log);
+    *pid = web;
+    int64_t end = gst_now_ms() + 20000;
+    for (;;) {
+        char *text = gst_read_file(log, NULL);
+        const char *p = text ? strstr(text, "web: serving ") : NULL;
+        const char *eol = p ? strchr(p, '\n') : NULL;
+        if (eol) {
+            const char *slash = eol;
+            while (slash > p && *slash != '/') /* the URL's last slash, after the port */
+                slash--;
+            const char *colon = slash;
+            while (colon > p && *colon != ':')
+                colon--;
+            uint16_t port = (uint16_t)atoi(colon + 1);
+            free(text);
+            ck_assert_msg(port > 0, "no port in the serving line of %s", log);
+            return port;
+        }
+        free(text);
+        ck_assert_msg(gst_procs_reap(procs, web, false) == -1, "%s web exited at start", argv[0]);
+        ck_assert_msg(gst_now_ms() < end, "%s web did not start within 20 s", argv[0]);
+        gst_sleep_ms(50);
+    }
 }

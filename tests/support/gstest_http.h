@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* An answer as read. */
 typedef struct gst_http_answer {
@@ -47,5 +48,20 @@ typedef struct gst_http_session {
  * sets none) and the CSRF token that follows marker in a's body (e.g.
  * "name=\"_csrf\" value=\""), up to a quote or ';', into s->csrf. */
 bool gst_http_take_session(const gst_http_answer *a, const char *marker, gst_http_session *s);
+
+/* The value after marker in body up to the next '"' into out (a page's
+ * CSRF token: marker "name=\"_csrf\" value=\"" or GST_HTTP_CSRF_META);
+ * false, out untouched, when body lacks marker. */
+#define GST_HTTP_CSRF_FIELD "name=\"_csrf\" value=\""
+#define GST_HTTP_CSRF_META "<meta name=\"csrf-token\" content=\""
+bool gst_http_token(const char *body, const char *marker, char *out, size_t cap);
+
+/* Starts a web door (argv: gridnode ... web, gridhub ... web) among procs
+ * with its output in log (emptied first), waits up to 20 s for its line
+ * "...web: serving URL" and returns the port the URL names; *pid gets the
+ * process. Fails the test when it exits or does not start. */
+struct gst_procs;
+uint16_t gst_http_serve(struct gst_procs *procs, const char *const argv[], const char *log,
+                        pid_t *pid);
 
 #endif

@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -90,6 +91,16 @@ void gst_procs_kill_all(gst_procs *p)
 {
     while (p->n > 0)
         gst_procs_kill9(p, p->pid[p->n - 1]);
+}
+
+void gst_teardown(gst_procs *p, gst_result *r, char **tmp)
+{
+    gst_procs_kill_all(p);
+    gst_result_free(r);
+    if (*tmp)
+        gst_rmrf(*tmp);
+    free(*tmp);
+    *tmp = NULL;
 }
 
 pid_t gst_hub_serve(gst_procs *p, const char *db, const char *endpoint, const char *log,
