@@ -185,6 +185,18 @@ class Env:
             d.set_window_size(w, 900)
         return path
 
+    def follow(self, el, secs=20):
+        """Clicks el (a link or a form's button) and waits until the browser
+        has left the page and the next one is loaded, so that what is read
+        next is the new page, not the old one nor a page half loaded."""
+        from selenium.webdriver.support import expected_conditions as EC
+        from selenium.webdriver.support.ui import WebDriverWait
+        old = self.driver.find_element("tag name", "html")
+        el.click()
+        wait = WebDriverWait(self.driver, secs)
+        wait.until(EC.staleness_of(old))
+        wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
+
     def text(self):
         return self.driver.find_element("tag name", "body").text
 

@@ -53,7 +53,7 @@ def login(env, user, password):
     env.go("/login")
     by_css(env, "#user").send_keys(user)
     by_css(env, "#password").send_keys(password)
-    by_css(env, "button[type=submit]").click()
+    env.follow(by_css(env, "button[type=submit]"))
 
 
 def card(env, report, key):
@@ -90,10 +90,10 @@ def the_city_sees_the_dashboard(env):
     assert int(card(env, "incidents", "overdue")) >= 2  # one per village at least, less a closed one
     env.shot("city-dashboard")
     # down: the county from its bar's label, then a township from the table
-    env.driver.find_element("css selector", 'svg a[href="/area/411102"]').click()
+    env.follow(env.driver.find_element("css selector", 'svg a[href="/area/411102"]'))
     assert "源汇区" in env.driver.title, env.driver.title
     env.shot("city-county")
-    env.driver.find_element("css selector", 'table.areas a[href^="/area/411102100"]').click()
+    env.follow(env.driver.find_element("css selector", 'table.areas a[href^="/area/411102100"]'))
     assert "大刘镇" in env.driver.title, env.driver.title
     assert card(env, "summary", "incidents_opened") == \
         report_total(env, "summary", "by_area", "incidents_opened", "--township", "411102100")

@@ -93,12 +93,12 @@ def login(env, user, first=False):
     env.go("/login")
     by_css(env, "#user").send_keys(user)
     if first:
-        by_css(env, "button[type=submit]").click()
+        env.follow(by_css(env, "button[type=submit]"))
         by_css(env, "#new").send_keys(PASSWORD)
         by_css(env, "#again").send_keys(PASSWORD)
     else:
         by_css(env, "#password").send_keys(PASSWORD)
-    by_css(env, "button[type=submit]").click()
+    env.follow(by_css(env, "button[type=submit]"))
     assert "/login" not in env.driver.current_url, env.text()[:1500]
 
 
@@ -125,19 +125,19 @@ def township_dispatches(env):
 
     # filters: the assignee, then overdue only
     by_css(env, "input[name=assignee]").send_keys("张三")
-    by_css(env, "form.filters button[type=submit]").click()
+    env.follow(by_css(env, "form.filters button[type=submit]"))
     t = env.text()
     assert "共 1 条" in t and "电线老化" in t and "楼道漏水" not in t, t[:1500]
     by_css(env, "input[name=assignee]").clear()
     by_css(env, "input[name=overdue]").click()
     select(env, "village", VA)
-    by_css(env, "form.filters button[type=submit]").click()
+    env.follow(by_css(env, "form.filters button[type=submit]"))
     t = env.text()
     assert "共 1 条" in t and "楼道漏水" in t and "电线老化" not in t, t[:1500]
     env.shot("city-queue-filtered")
 
     # the record: its deadline, the decisions of the workflow, its history
-    env.driver.find_element("link text", "楼道漏水，住户反映三天未修").click()
+    env.follow(env.driver.find_element("link text", "楼道漏水，住户反映三天未修"))
     t = env.text()
     assert "处置期限" in t and "超期" in t and "历史" in t, t[:2000]
     buttons = [b.text for b in all_css(env, "section.workflow button")]
@@ -145,14 +145,14 @@ def township_dispatches(env):
     for step in ("受理", "立案"):
         form = [f for f in all_css(env, "form.step")
                 if f.find_element("css selector", "button").text == step][0]
-        form.find_element("css selector", "button").click()
+        env.follow(form.find_element("css selector", "button"))
         assert "已保存" in env.text(), env.text()[:1500]
     form = [f for f in all_css(env, "form.step")
             if f.find_element("css selector", "button").text == "派遣"][0]
     form.find_element("css selector", "input[name=assignee]").send_keys("李四")
     form.find_element("css selector", "input[name=note]").send_keys("镇里派遣：请三日内修好")
     env.shot("city-queue-record")
-    form.find_element("css selector", "button").click()
+    env.follow(form.find_element("css selector", "button"))
     t = env.text()
     assert "已保存" in t and "派遣" in t and "李四" in t and "镇里派遣：请三日内修好" in t, t[:2000]
     assert "退单/改派" in t, t[:2000]
@@ -175,7 +175,7 @@ def city_hands_down(env):
     login(env, "city")
     env.go("/incidents")
     assert "共 4 条" in env.text(), env.text()[:1500]
-    env.driver.find_element("partial link text", "上级交办").click()
+    env.follow(env.driver.find_element("partial link text", "上级交办"))
     select(env, "_village", VA)
     select(env, "category", "sanitation")
     by_css(env, "[name=title]").send_keys("河道垃圾清理")
@@ -183,7 +183,7 @@ def city_hands_down(env):
     d = by_css(env, "[name=deadline]")
     env.driver.execute_script("arguments[0].value = '2099-06-30'", d)
     env.shot("city-queue-new")
-    by_css(env, "form.record button[type=submit]").click()
+    env.follow(by_css(env, "form.record button[type=submit]"))
     t = env.text()
     assert "已交办" in t and "河道垃圾清理" in t and "上级交办" in t, t[:2000]
     m = re.search(r"/incident/([0-9a-f-]{36})", env.driver.current_url)
