@@ -222,6 +222,7 @@ static void user_add(const char *login, const char *name, const char *role, cons
     else
         GH_OK("user", "add", "--login", login, "--name", name, "--role", role);
     const char *argv[] = {gst_bin("gridhub"), "--db", hub_db, "user", "passwd", login, NULL};
+    gst_result_free(&R); /* gst_run fills R anew */
     ck_assert_int_eq(gst_run(&R, PASSWORD "\n", argv), 0);
     free((char *)argv[0]);
     ck_assert_msg(R.status == 0, "user passwd: %s", R.err);
