@@ -502,7 +502,8 @@ static int cmp_cat(const void *a, const void *b)
 
 static void category_rows(gs_sheet *s, cats *k, const strmap *names, char **list)
 {
-    qsort(k->r, k->n, sizeof *k->r, cmp_cat);
+    if (k->n) /* qsort of NULL, even of no elements, is undefined */
+        qsort(k->r, k->n, sizeof *k->r, cmp_cat);
     for (size_t i = 0; i <= k->n; i++) {
         bool total = i == k->n;
         const int64_t *n = total ? k->total : k->r[i].n;

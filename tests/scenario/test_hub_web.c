@@ -307,6 +307,11 @@ START_TEST(dashboard_figures_are_the_reports)
 
     /* a period of its own, and a bad one */
     h = get("/area/411102100?since=2020-01-01&until=2020-12-31", &s);
+    if (h.status != 200) {
+        char *log = gst_read_file(web_log, NULL);
+        fprintf(stderr, "web log:\n%s\n", log ? log : "(none)");
+        free(log);
+    }
     ck_assert_int_eq(h.status, 200);
     v = card_value(h.body, "summary", "incidents_opened");
     ck_assert_str_eq(v, "0");
@@ -621,7 +626,7 @@ END_TEST
 START_TEST(user_commands_refuse_bad_input)
 {
     struct {
-        const char *args[10];
+        const char *args[12];
         const char *says;
     } bad[] = {
         {{"user", "add", "--name", "甲", "--login", "a b", "--role", "city"}, "--login"},
