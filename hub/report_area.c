@@ -309,7 +309,8 @@ static int cmp_area(const void *x, const void *y)
  * afterwards: sort only when every figure is in. */
 void rpt_areas_sort(areas *as)
 {
-    qsort(as->a, as->n, sizeof *as->a, cmp_area);
+    if (as->n > 1) /* qsort of NULL, even of no elements, is undefined */
+        qsort(as->a, as->n, sizeof *as->a, cmp_area);
 }
 
 /* The row and the total: every contribution goes to both. */

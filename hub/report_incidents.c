@@ -376,7 +376,8 @@ static int rank_origins(stage_acc *a)
     }
     for (size_t i = 0; i < a->norigins; i++)
         order[i] = &a->origin_names[i];
-    qsort(order, a->norigins, sizeof *order, cmp_name_ptr);
+    if (a->norigins > 1)
+        qsort(order, a->norigins, sizeof *order, cmp_name_ptr);
     for (size_t i = 0; i < a->norigins; i++)
         rank[order[i] - a->origin_names] = (uint32_t)i;
     for (size_t i = 0; i < a->nev; i++)
@@ -437,7 +438,8 @@ static int run_stages(const ctx *c, gs_sheet *s, const idset *ids)
     if (!rc)
         rc = rank_origins(a);
     if (!rc) {
-        qsort(a->ev, a->nev, sizeof *a->ev, cmp_ev);
+        if (a->nev > 1) /* qsort of NULL, even of no elements, is undefined */
+            qsort(a->ev, a->nev, sizeof *a->ev, cmp_ev);
         int prev = -1;
         int64_t prev_ms = 0;
         for (size_t i = 0; i < a->nev && !rc; i++) {
@@ -502,7 +504,7 @@ static int cmp_cat(const void *a, const void *b)
 
 static void category_rows(gs_sheet *s, cats *k, const strmap *names, char **list)
 {
-    if (k->n) /* qsort of NULL, even of no elements, is undefined */
+    if (k->n > 1) /* qsort of NULL, even of no elements, is undefined */
         qsort(k->r, k->n, sizeof *k->r, cmp_cat);
     for (size_t i = 0; i <= k->n; i++) {
         bool total = i == k->n;

@@ -137,7 +137,8 @@ static int village_states(const ctx *c, gs_doc *rp)
         return rc;
     }
     rpt_villages_notes(c, &as, rp);
-    qsort(as.v, as.nv, sizeof *as.v, cmp_vstate_code); /* vidx is stale from here */
+    if (as.nv > 1) /* qsort of NULL, even of no elements, is undefined */
+        qsort(as.v, as.nv, sizeof *as.v, cmp_vstate_code); /* vidx is stale from here */
     int64_t n[VS_OK + 1] = {0};
     for (int state = VS_NO_NODE; state < VS_OK; state++)
         for (size_t i = 0; i < as.nv; i++) {

@@ -89,7 +89,8 @@ static int page_health(gs_http_req *rq, gs_http_resp *rs, void *app)
         lines[n++] = (line){hweb_cell(vs, i, "village"), SIZE_MAX, i};
     for (size_t i = 0; i < nn; i++)
         lines[n++] = (line){hweb_cell(ns, i, "village"), i, SIZE_MAX};
-    qsort(lines, n, sizeof *lines, cmp_line);
+    if (n > 1) /* qsort of NULL, even of no elements, is undefined */
+        qsort(lines, n, sizeof *lines, cmp_line);
     /* a node's line takes its village's state (the villages sheet has one
      * line per silent village, after its nodes once sorted) */
     for (size_t i = 0; i < n; i++)
