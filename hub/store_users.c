@@ -182,22 +182,29 @@ int hub_audit_each(hub_store *s, int64_t offset, int64_t limit, int64_t *total,
     return rc;
 }
 
+#define DIVISION_COLUMNS "code, name, level, parent_code"
+
+static void read_division(sqlite3_stmt *st, hub_division *d)
+{
+    memset(d, 0, sizeof *d);
+    gs_col_text(st, 0, d->code, sizeof d->code);
+    gs_col_text(st, 1, d->name, sizeof d->name);
+    gs_col_text(st, 2, d->level, sizeof d->level);
+    gs_col_text(st, 3, d->parent, sizeof d->parent);
+}
+
 int hub_division_get(hub_store *s, const char *code, hub_division *out, gs_errbuf *eb)
 {
     sqlite3 *db = hub_store_db(s);
     sqlite3_stmt *st = gs_stmt(hub_store_stmts(s), db,
-                               "SELECT code, name, level, parent_code FROM divisions "
+                               "SELECT " DIVISION_COLUMNS " FROM divisions "
                                "WHERE code = ?1 AND _deleted = 0");
     if (!st)
         return gs_sql_err(db, eb, "reading the divisions");
     sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
     int step = sqlite3_step(st), rc = GS_OK;
     if (step == SQLITE_ROW) {
-        memset(out, 0, sizeof *out);
-        gs_col_text(st, 0, out->code, sizeof out->code);
-        gs_col_text(st, 1, out->name, sizeof out->name);
-        gs_col_text(st, 2, out->level, sizeof out->level);
-        gs_col_text(st, 3, out->parent, sizeof out->parent);
+        read_division(st, out);
     } else if (step == SQLITE_DONE) {
         rc = gs_errf(eb, GS_ENOTFOUND, "no division %s in the division table", code);
     } else {
@@ -213,7 +220,7 @@ int hub_division_children(hub_store *s, const char *parent, const char *level,
     sqlite3 *db = hub_store_db(s);
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db,
-                           "SELECT code, name, level, parent_code FROM divisions WHERE _deleted = 0 "
+                           "SELECT " DIVISION_COLUMNS " FROM divisions WHERE _deleted = 0 "
                            "AND level = ?2 AND (?1 = '' OR parent_code = ?1) ORDER BY code",
                            -1, &st, NULL))
         return gs_sql_err(db, eb, "reading the divisions");
@@ -222,11 +229,7 @@ int hub_division_children(hub_store *s, const char *parent, const char *level,
     int rc = GS_OK, step;
     while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
         hub_division d;
-        memset(&d, 0, sizeof d);
-        gs_col_text(st, 0, d.code, sizeof d.code);
-        gs_col_text(st, 1, d.name, sizeof d.name);
-        gs_col_text(st, 2, d.level, sizeof d.level);
-        gs_col_text(st, 3, d.parent, sizeof d.parent);
+        read_division(st, &d);
         rc = fn(&d, arg);
     }
     if (!rc && step != SQLITE_DONE)
