@@ -188,14 +188,27 @@ class Env:
     def follow(self, el, secs=20):
         """Clicks el (a link or a form's button) and waits until the browser
         has left the page and the next one is loaded, so that what is read
-        next is the new page, not the old one nor a page half loaded."""
-        from selenium.webdriver.support import expected_conditions as EC
+        next is the new page, not the old one nor a page half loaded.
+
+        The old page is marked with a property on its window; a new document
+        has a new window object without it. (Waiting for an element of the
+        old page to go stale is not enough: some chromedriver versions answer
+        the staleness check of a node from a replaced document with a
+        generic error rather than a stale-element one.)"""
+        from selenium.common.exceptions import WebDriverException
         from selenium.webdriver.support.ui import WebDriverWait
-        old = self.driver.find_element("tag name", "html")
+        d = self.driver
+        d.execute_script("window.__gsOld = 1;")
         el.click()
-        wait = WebDriverWait(self.driver, secs)
-        wait.until(EC.staleness_of(old))
-        wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+        def loaded(drv):
+            try:
+                return drv.execute_script(
+                    "return window.__gsOld === undefined &&"
+                    " document.readyState === 'complete';")
+            except WebDriverException:
+                return False   # between the documents: try again
+        WebDriverWait(d, secs).until(loaded)
 
     def text(self):
         return self.driver.find_element("tag name", "body").text
