@@ -25,6 +25,9 @@ typedef struct hub_report_req {
     bool findings_only;        /* elections only */
     bool no_stages;            /* incidents: without the `stages` sheet, which reads the
                                   whole change log (a page that does not show it) */
+    int cache_kib;              /* the connection's page cache and sort memory while the
+                                   report runs, KiB (0: 16 MiB; a long-running process
+                                   that keeps its memory low gives less) */
 } hub_report_req;
 
 /* Runs one report into a new document *out (the caller destroys it): the

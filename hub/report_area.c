@@ -550,7 +550,7 @@ int rpt_q_elections(const ctx *c, areas *as)
     gs_buf_puts(&q, "), coalesce(sum(unfilled), 0), sum(");
     has_finding(&q, "NO_WOMAN");
     gs_buf_puts(&q, "), sum(coalesce(yijiantiao, 0) <> 0) FROM elections");
-    gs_buf_printf(&q, "%s WHERE _deleted = 0", rpt_scan(c));
+    gs_buf_printf(&q, "%s", rpt_scan_where(c));
     rpt_where_area(&q, c, "village_code");
     rpt_where_dates(&q, c, "election_date");
     gs_buf_puts(&q, " GROUP BY village_code, committee ORDER BY village_code, committee");
@@ -624,7 +624,7 @@ int rpt_q_incidents(const ctx *c, areas *as, row_fn each, void *arg)
                 "CASE WHEN status IN ('closed', 'evaluated', 'rejected') THEN 0 ELSE "
                 "coalesce(max(0, :asof_s - unixepoch(reported_at)) / 86400, 0) END, "
                 "category, status, id FROM incidents");
-    gs_buf_printf(&q, "%s WHERE _deleted = 0", rpt_scan(c));
+    gs_buf_printf(&q, "%s", rpt_scan_where(c));
     rpt_where_area(&q, c, "village_code");
     rpt_where_dates(&q, c, "reported_at");
     return rpt_query(c, &q, incidents_row, &x);
@@ -654,8 +654,8 @@ int rpt_q_affairs(const ctx *c, areas *as)
     gs_buf q = GS_BUF_INIT;
     gs_buf_printf(&q,
                   "SELECT village_code, kind, count(*), sum(coalesce(violations, '') <> '') "
-                  "FROM affairs%s WHERE _deleted = 0",
-                  rpt_scan(c));
+                  "FROM affairs%s",
+                  rpt_scan_where(c));
     rpt_where_area(&q, c, "village_code");
     rpt_where_dates(&q, c, "event_date");
     gs_buf_puts(&q, " GROUP BY village_code, kind ORDER BY village_code");
@@ -676,7 +676,7 @@ static int councils_row(sqlite3_stmt *st, void *arg)
 int rpt_q_councils(const ctx *c, areas *as)
 {
     gs_buf q = GS_BUF_INIT;
-    gs_buf_printf(&q, "SELECT village_code, count(*) FROM councils%s WHERE _deleted = 0", rpt_scan(c));
+    gs_buf_printf(&q, "SELECT village_code, count(*) FROM councils%s", rpt_scan_where(c));
     rpt_where_area(&q, c, "village_code");
     gs_buf_puts(&q, " GROUP BY village_code ORDER BY village_code");
     return rpt_query(c, &q, councils_row, as);

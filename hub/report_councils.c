@@ -164,7 +164,7 @@ int rpt_councils(const ctx *c, gs_doc *rp)
             gs_buf_printf(&q, ", sum(instr(';' || coalesce(violations, '') || ';', ';%s;') > 0)",
                           fi->name);
     }
-    gs_buf_printf(&q, " FROM affairs%s WHERE _deleted = 0", rpt_scan(c));
+    gs_buf_printf(&q, " FROM affairs%s", rpt_scan_where(c));
     rpt_where_area(&q, c, "village_code");
     rpt_where_dates(&q, c, "event_date");
     gs_buf_puts(&q, " GROUP BY kind");

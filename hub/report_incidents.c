@@ -240,8 +240,8 @@ static int run_months(const ctx *c, gs_sheet *s)
                   "substr(coalesce(closed_at, ''), 1, 10) BETWEEN '0' AND deadline), "
                   "sum(coalesce(deadline, '') <> '' AND status NOT IN ('closed', 'evaluated', "
                   "'rejected') AND deadline < :asof_day) "
-                  "FROM incidents%s WHERE _deleted = 0",
-                  rpt_scan(c));
+                  "FROM incidents%s",
+                  rpt_scan_where(c));
     rpt_where_area(&q, c, "village_code");
     rpt_where_dates(&q, c, "reported_at");
     gs_buf_puts(&q, " GROUP BY m ORDER BY m");
@@ -542,7 +542,8 @@ static int incident_more(sqlite3_stmt *st, void *arg)
         r->n[si]++;
         x->cats->total[si]++;
     }
-    return idset_add(x->ids, rpt_text(st, 6)) ? rpt_oom() : 0;
+    /* the ids only for the stage times (a million ids: tens of MB) */
+    return x->ids && idset_add(x->ids, rpt_text(st, 6)) ? rpt_oom() : 0;
 }
 
 int rpt_incidents(const ctx *c, gs_doc *rp)
@@ -557,7 +558,7 @@ int rpt_incidents(const ctx *c, gs_doc *rp)
     memset(&ids, 0, sizeof ids);
     memset(&names, 0, sizeof names);
     rpt_areas_init(&as, c);
-    inc_more x = {&k, &ids};
+    inc_more x = {&k, c->o.no_stages ? NULL : &ids};
     int rc = as.err ? rpt_oom() : rpt_q_incidents(c, &as, incident_more, &x);
     if (!rc) {
         gs_buf q = GS_BUF_INIT;

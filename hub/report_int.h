@@ -63,6 +63,7 @@ typedef struct ropts {
     const char *out; /* --out FILE (xlsx) */
     bool bom, findings_only;
     bool no_stages; /* incidents: leave out `stages` (a scan of the change log) */
+    int cache_kib;  /* the page cache while it runs, KiB (0: 16 MiB) */
 } ropts;
 
 /* ---- the division table (report_area.c) ------------------------------------------------------- */
@@ -108,8 +109,10 @@ const char *rpt_name_of(const ctx *c, const char *code);
 void rpt_where_area(gs_buf *q, const ctx *c, const char *col);
 /* Appends the --since/--until conditions on a date or datetime column. */
 void rpt_where_dates(gs_buf *q, const ctx *c, const char *col);
-/* " NOT INDEXED" for a whole-city or whole-county query, else "". */
-const char *rpt_scan(const ctx *c);
+/* What follows a table's name in a query, up to the end of the first WHERE
+ * condition: " NOT INDEXED WHERE +_deleted = 0" for a whole-city or
+ * whole-county query (read straight through), else " WHERE _deleted = 0". */
+const char *rpt_scan_where(const ctx *c);
 typedef int (*row_fn)(sqlite3_stmt *st, void *arg);
 /* Runs the query in q (freed), calling fn for each row; 0 or an exit status. */
 int rpt_query(const ctx *c, gs_buf *q, row_fn fn, void *arg);

@@ -274,16 +274,20 @@ static int show(gs_http_req *rq, gs_http_resp *rs, hweb *w, const char *code)
         return gs_http_error(rq, rs, 400, "since", "%s", eb.msg);
     req.since = since;
     req.until = until;
-    gs_doc *sum = NULL, *inc = NULL;
-    if ((rc = hub_report_doc(hub_store_db(w->store), &req, &sum, &eb)) == GS_OK) {
+    /* kept between pages (figures.c): ?fresh=1 reads them now */
+    const char *fr = gs_http_query(rq, "fresh");
+    bool fresh = fr && strcmp(fr, "0");
+    hweb_fig fsum, finc = {0};
+    if ((rc = hweb_figs_get(w, &req, fresh, &fsum, &eb)) == GS_OK) {
         req.kind = "incidents";
         req.no_stages = true; /* not shown here, and a scan of the whole change log */
-        rc = hub_report_doc(hub_store_db(w->store), &req, &inc, &eb);
+        rc = hweb_figs_get(w, &req, fresh, &finc, &eb);
+        if (rc)
+            hweb_figs_put(w, &fsum);
     }
-    if (rc) {
-        gs_doc_destroy(&sum);
+    if (rc)
         return gs_http_error(rq, rs, rc == GS_EINVAL ? 404 : 500, NULL, "%s", eb.msg);
-    }
+    const gs_doc *sum = fsum.doc, *inc = finc.doc;
     const char *area = req.county ? req.county : req.township ? req.township : req.village;
     hub_division d = {{0}};
     if (area)
@@ -388,13 +392,27 @@ static int show(gs_http_req *rq, gs_http_resp *rs, hweb *w, const char *code)
         }
         gs_buf_puts(b, "</tbody></table></section>\n");
     }
-    gs_html_printf(b, "<p class=\"note\">%s</p>",
-                   hweb_t(rq, "以上数字与 gridhub report 同一范围、同一期间打印的相同。",
-                          "These figures are those gridhub report prints for the same area and "
+    /* 2026-11-28T09:30:00+08:00 shown as 2026-11-28 09:30:00 */
+    gs_buf_reset(&q);
+    gs_datetime_from_ms(fsum.made_ms < finc.made_ms ? fsum.made_ms : finc.made_ms, &q);
+    if (q.data && q.len > 10)
+        q.data[10] = ' ';
+    gs_html_printf(b, "<p class=\"note as-of\" data-current=\"%d\">%s %.19s。%s",
+                   fsum.current && finc.current, hweb_t(rq, "数据读取于", "Figures read at"),
+                   q.data ? q.data : "",
+                   hweb_t(rq, "以上数字与同一时刻 gridhub report 同一范围、同一期间打印的相同。",
+                          "They are those gridhub report printed then for the same area and "
                           "period."));
+    if (!(fsum.current && finc.current))
+        gs_html_printf(b, " %s <a href=\"?since=%s&amp;until=%s&amp;fresh=1\">%s</a>",
+                       hweb_t(rq, "此后数据库有更新，数字每分钟重读一次；",
+                              "The database has changed since; the figures are read again "
+                              "every minute;"),
+                       since, until, hweb_t(rq, "现在刷新", "read them now"));
+    gs_buf_puts(b, "</p>");
     gs_buf_free(&q);
-    gs_doc_destroy(&sum);
-    gs_doc_destroy(&inc);
+    hweb_figs_put(w, &fsum);
+    hweb_figs_put(w, &finc);
     hweb_end(rq, rs);
     return 0;
 }

@@ -35,7 +35,6 @@
 extern const gs_http_asset hweb_assets[];
 extern const size_t hweb_assets_count;
 
-#define WEB_BUSY_MS        5000 /* a write waits this long for serve's transaction */
 
 /* ---- scope ------------------------------------------------------------------ */
 
@@ -122,7 +121,7 @@ int hweb_period(gs_http_req *rq, char since[11], char until[11], gs_errbuf *eb)
     const char *names[] = {"since", "until"};
     char *outs[] = {since, until};
     for (int i = 0; i < 2; i++) {
-        const char *v = gs_http_query(rq, names[i]);
+        const char *v = rq ? gs_http_query(rq, names[i]) : NULL;
         int64_t d;
         if (!v || !*v)
             continue;
@@ -189,6 +188,15 @@ int hweb_page_scope(gs_http_req *rq, gs_http_resp *rs, hweb_scope *sc, bool city
 
 int hweb_audit(hweb *w, gs_http_req *rq, const char *action, const char *detail)
 {
+    /* every change made through the pages is audited: all but the people's
+     * own (logins, passwords, users) and downloads may change a figure */
+    static const char *const no_figures[] = {"login", "password", "user ", "report download"};
+    bool figures = true;
+    for (size_t i = 0; i < sizeof no_figures / sizeof no_figures[0]; i++)
+        if (!strncmp(action, no_figures[i], strlen(no_figures[i])))
+            figures = false;
+    if (figures)
+        w->epoch++;
     gs_errbuf eb = {{0}};
     int rc = hub_audit_add(w->store, gs_http_user(rq), gs_http_peer(rq), action, detail, &eb);
     if (rc)
@@ -405,7 +413,7 @@ const gs_http_route hweb_login_routes[] = {
 
 static const char web_help[] =
     "usage: gridhub web [--bind ADDR:PORT] [--tls-cert FILE --tls-key FILE]\n"
-    "                   [--endpoint tcp://HOST:PORT] [--db PATH]\n"
+    "                   [--endpoint tcp://HOST:PORT] [--figures-max-age SECONDS] [--db PATH]\n"
     "\n"
     "市级驾驶舱: serves the city's pages (全市概览, 事件工单, 同步状况, 节点, 报表, 用户)\n"
     "from the hub's database, beside a running `gridhub serve`, on\n"
@@ -414,6 +422,9 @@ static const char web_help[] =
     "serves HTTPS; else put it behind a reverse proxy that does (docs/web.md).\n"
     "--endpoint: the sync address written into the bundles the 节点 page makes (the\n"
     "address `gridhub serve --bind` listens on, as the village PCs reach it).\n"
+    "--figures-max-age: the dashboard's figures are read again when the database has\n"
+    "changed and they are older than this (default 60; 0: on every page). The page\n"
+    "says when they were read; its 刷新 link reads them now.\n"
     "SIGINT or SIGTERM stops it.\n";
 
 /* The routes of every page group built in, in one table. */
@@ -485,11 +496,12 @@ int hub_cmd_web(hub_cli *cli)
         fputs(web_help, stdout);
         return 0;
     }
-    enum { O_BIND, O_CERT, O_KEY, O_ENDPOINT };
+    enum { O_BIND, O_CERT, O_KEY, O_ENDPOINT, O_MAX_AGE };
     static const gs_cli_opt opts[] = {{"--bind", true, O_BIND},
                                       {"--tls-cert", true, O_CERT},
                                       {"--tls-key", true, O_KEY},
                                       {"--endpoint", true, O_ENDPOINT},
+                                      {"--figures-max-age", true, O_MAX_AGE},
                                       {NULL, false, 0}};
     gs_cli_args a;
     int rc = gs_cli_parse(cli, "web", cli->argc, cli->argv, opts, NULL, NULL, &a);
@@ -506,6 +518,15 @@ int hub_cmd_web(hub_cli *cli)
         return hub_usage("web: --bind \"%s\": expected ADDR:PORT, as 127.0.0.1:8443", bind_s);
     if (!cert_f != !key_f)
         return hub_usage("web: --tls-cert and --tls-key go together");
+    const char *max_age_s = gs_cli_arg(&a, O_MAX_AGE);
+    long max_age = 60;
+    if (max_age_s) {
+        char *end;
+        max_age = strtol(max_age_s, &end, 10);
+        if (!*max_age_s || *end || max_age < 0 || max_age > 86400)
+            return hub_usage("web: --figures-max-age \"%s\": expected seconds, 0 to 86400",
+                             max_age_s);
+    }
     if (endpoint && !gs_endpoint_valid(endpoint))
         return hub_fail("web: --endpoint \"%s\": expected tcp://HOST:PORT or ipc://PATH", endpoint);
     char *cert = NULL, *key = NULL;
@@ -546,9 +567,27 @@ int hub_cmd_web(hub_cli *cli)
         .login_path = "/login",
         .hosts = hosts,
     };
-    gs_http_signals_block(); /* before the server's thread starts: it inherits the mask */
+    gs_http_signals_block(); /* before the threads start: they inherit the mask */
     gs_errbuf eb = {{0}};
+    if (routes && hweb_figs_start(&w, max_age, &eb)) {
+        free(routes);
+        free(cert);
+        free(key);
+        hub_store_close(&s);
+        return hub_fail("web: %s", eb.msg);
+    }
+    if (routes) {
+        /* the city's dashboard for this year, made before anyone asks */
+        char since[11], until[11];
+        hweb_period(NULL, since, until, &eb);
+        hub_report_req warm = {.kind = "summary", .since = since, .until = until};
+        hweb_figs_warm(&w, &warm);
+        warm.kind = "incidents";
+        warm.no_stages = true;
+        hweb_figs_warm(&w, &warm);
+    }
     if (!routes || gs_http_start(&w.srv, &cfg, &eb)) {
+        hweb_figs_stop(&w);
         free(routes);
         free(cert);
         free(key);
@@ -562,6 +601,7 @@ int hub_cmd_web(hub_cli *cli)
     fflush(stdout);
     gs_http_signals_wait();
     gs_http_stop(&w.srv);
+    hweb_figs_stop(&w);
     free(routes);
     if (cert)
         sodium_memzero(key, strlen(key));

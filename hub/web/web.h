@@ -26,6 +26,7 @@
 #define HUB_WEB_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "gridsync/http.h"
 #include "gridsync/sheet.h"
@@ -34,9 +35,17 @@
 
 typedef enum { HWEB_CITY, HWEB_COUNTY, HWEB_TOWNSHIP } hweb_role;
 
-/* The running pages: one store connection, used only on the server's thread. */
+/* How long a write waits for serve's transaction (and a read for a checkpoint). */
+#define WEB_BUSY_MS 5000
+
+typedef struct hweb_figs hweb_figs;
+
+/* The running pages: one store connection, used only on the server's thread;
+ * the figures thread (figures.c) has its own. */
 typedef struct hweb {
     hub_store *store;
+    hweb_figs *figs; /* NULL: every report made at once, on the page's thread */
+    uint64_t epoch;  /* one more after each change made through the pages (hweb_audit) */
     const char *db_path;
     gs_http_server *srv;
     const char *endpoint; /* --endpoint: the sync address bundles carry, or NULL */
@@ -70,7 +79,10 @@ int hweb_forbidden(gs_http_req *rq, gs_http_resp *rs);
 int hweb_page_scope(gs_http_req *rq, gs_http_resp *rs, hweb_scope *sc, bool city_only);
 
 /* Writes one line to the audit log: the request's user, time, address and
- * what changed ("incident 0193… status registered → dispatched"). */
+ * what changed ("incident 0193… status registered → dispatched"). Called
+ * after every change made through the pages; one that may change a figure
+ * (all but logins, passwords, users and downloads) makes the kept figures
+ * out of date (w->epoch). */
 int hweb_audit(hweb *w, gs_http_req *rq, const char *action, const char *detail);
 
 /* True when code (a county, township or village code) lies inside the
@@ -83,7 +95,7 @@ bool hweb_scope_within(const hweb_scope *sc, const char *code);
  * what is not a code. */
 int hweb_report_area(const hweb_scope *sc, const char *code, hub_report_req *req);
 /* The period of a page from ?since= and ?until= (YYYY-MM-DD; each defaults
- * to the current year's first and last day, China time). GS_EINVAL with the
+ * to the current year's first and last day, China time; rq NULL: those). GS_EINVAL with the
  * argument named in eb. */
 int hweb_period(gs_http_req *rq, char since[11], char until[11], gs_errbuf *eb);
 /* A report's sheet by its key, or NULL; a cell of row r by column key
@@ -91,6 +103,32 @@ int hweb_period(gs_http_req *rq, char since[11], char until[11], gs_errbuf *eb);
 const gs_sheet *hweb_sheet(const gs_doc *d, const char *key);
 const char *hweb_cell(const gs_sheet *s, size_t r, const char *col);
 bool hweb_sheet_has_col(const gs_sheet *s, const char *col);
+
+/* A report document for a page (figures.c): kept between requests, so that
+ * the city's dashboard, polled by many browsers, reads the whole city once a
+ * minute at most rather than once a page. */
+typedef struct hweb_fig {
+    const gs_doc *doc;
+    int64_t made_ms; /* when its figures were read */
+    bool current;    /* nothing was committed since: exactly what the report prints now */
+    bool own;        /* made for this page alone (no figures thread) */
+    void *ref;
+} hweb_fig;
+
+/* Starts the figures thread with its own read-only connection to
+ * w->db_path; a kept document older than max_age_s is not shown when the
+ * database changed since it was read. */
+int hweb_figs_start(hweb *w, int64_t max_age_s, gs_errbuf *eb);
+void hweb_figs_stop(hweb *w);
+/* The report req asks for, as a kept document when it may be shown (see
+ * figures.c), else made now; fresh: one that includes everything committed
+ * before this call. GS_OK (give it back with hweb_figs_put) or the
+ * report's error, with eb. */
+int hweb_figs_get(hweb *w, const hub_report_req *req, bool fresh, hweb_fig *out, gs_errbuf *eb);
+void hweb_figs_put(hweb *w, hweb_fig *fig);
+/* Asks for the report req asks for to be made now, not waiting for it (the
+ * city's dashboard when gridhub web starts). */
+void hweb_figs_warm(hweb *w, const hub_report_req *req);
 
 /* The nav entries, for hweb_begin's active tab. */
 typedef enum {

@@ -679,11 +679,84 @@ START_TEST(stops_cleanly)
 }
 END_TEST
 
+/* 黄庄村 reports n more incidents and syncs. */
+static void more_incidents(int n)
+{
+    char ndb[PATH_MAX], grid[16];
+    snprintf(ndb, sizeof ndb, "%s/%s.db", tmp, V2);
+    snprintf(grid, sizeof grid, "%s001", V2);
+    for (int i = 0; i < n; i++)
+        RUN_OK("gridnode", "--db", ndb, "incident", "add", "--grid", grid, "--category",
+               "safety.fire", "--title", "新的事件", "--deadline", "2090-12-31");
+    RUN_OK("gridnode", "--db", ndb, "sync", "--timeout", "60", "--quiet");
+}
+
+/* The dashboard's figures are kept between pages (hub/web/figures.c): the
+ * same until the database changes; after a sync, within the max age, the
+ * kept ones with a note that says so and a link to read them now; that
+ * link, and a web started with --figures-max-age 0, give the new ones. */
+/* The dashboard at path shows opened incidents, its figures current or
+ * not (data-current); when current, every card equals the report's. */
+static void dashboard_shows(const gst_http_session *s, const char *path, const char *opened,
+                            bool current)
+{
+    gst_http_answer h = get(path, s);
+    ck_assert_int_eq(h.status, 200);
+    char *v = card_value(h.body, "summary", "incidents_opened");
+    ck_assert_msg(!strcmp(v, opened), "%s: %s opened, not %s", path, v, opened);
+    free(v);
+    BODY_HAS(h, current ? "data-current=\"1\"" : "data-current=\"0\"");
+    BODY_HAS(h, "数据读取于 ");
+    if (current) {
+        BODY_LACKS(h, "fresh=1");
+        cards_equal_report(h.body, NULL, NULL);
+    } else {
+        BODY_HAS(h, "此后数据库有更新");
+        BODY_HAS(h, "fresh=1\">现在刷新</a>");
+    }
+    gst_http_answer_free(&h);
+}
+
+START_TEST(dashboard_figures_kept_until_changed)
+{
+    gst_http_session s = login("wangfang", PASSWORD);
+    dashboard_shows(&s, "/", "4", true);
+    more_incidents(2);
+    /* within the minute: the figures read before, said to be so */
+    dashboard_shows(&s, "/", "4", false);
+    /* 现在刷新: the report's figures now; and so for the next page, nothing
+     * having changed */
+    char path[100];
+    snprintf(path, sizeof path, "/?since=%s&until=%s&fresh=1", year_since, year_until);
+    dashboard_shows(&s, path, "6", true);
+    dashboard_shows(&s, "/", "6", true);
+
+    /* --figures-max-age 0: never older figures than the database's */
+    kill(web, SIGTERM);
+    ck_assert_int_eq(gst_procs_wait(&procs, web, 20000), 0);
+    const char *argv[] = {"gridhub", "--db", hub_db, "web", "--bind", "127.0.0.1:0",
+                          "--figures-max-age", "0", NULL};
+    port = gst_http_serve(&procs, argv, web_log, &web);
+    s = login("wangfang", PASSWORD);
+    dashboard_shows(&s, "/", "6", true);
+    more_incidents(1);
+    dashboard_shows(&s, "/", "7", true);
+
+    /* a bad max age is refused with one line */
+    gst_result_free(&R);
+    int st = gst_cmd(&R, true, "gridhub", hub_db, "web", "--figures-max-age", "soon",
+                     (const char *)NULL);
+    ck_assert_int_eq(st, 2);
+    ck_assert_msg(strstr(R.err, "--figures-max-age \"soon\": expected seconds"), "%s", R.err);
+}
+END_TEST
+
 static Suite *web_suite(void)
 {
     Suite *s = suite_create("hub_web");
     TCase *tc = gst_tcase(s, "dashboard", setup, teardown, 300);
     tcase_add_test(tc, dashboard_figures_are_the_reports);
+    tcase_add_test(tc, dashboard_figures_kept_until_changed);
     tcase_add_test(tc, city_registers_nodes_and_people);
     tc = gst_tcase(s, "people", setup, teardown, 300);
     tcase_add_test(tc, login_first_password_and_throttle);
