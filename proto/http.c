@@ -547,9 +547,16 @@ int gs_http_start(gs_http_server **out, const gs_http_config *cfg, gs_errbuf *eb
     srv->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_ARRAY, opts,
                               MHD_OPTION_END);
     if (!srv->d) {
-        int rc = gs_errf(eb, GS_EIO, "无法在 %s:%u 上监听 (cannot listen on %s:%u)%s%s", bind,
-                         (unsigned)cfg->port, bind, (unsigned)cfg->port, srv->log[0] ? ": " : "",
-                         srv->log);
+        /* MHD's last word says which: GnuTLS refused the certificate or the key
+         * ("Failed to initialize TLS support."), or the address could not be had */
+        int rc = tls && strstr(srv->log, "TLS")
+                     ? gs_errf(eb, GS_EMALFORMED,
+                               "TLS 证书或私钥无法使用 (the TLS certificate or key cannot be "
+                               "used): %s",
+                               srv->log)
+                     : gs_errf(eb, GS_EIO, "无法在 %s:%u 上监听 (cannot listen on %s:%u)%s%s",
+                               bind, (unsigned)cfg->port, bind, (unsigned)cfg->port,
+                               srv->log[0] ? ": " : "", srv->log);
         srv->started = true;
         gs_http_stop(&srv);
         return rc;
