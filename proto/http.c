@@ -5,8 +5,9 @@
  * A request goes through these gates, in order, before a handler sees it;
  * each refusal is a complete answer with the security headers, and nothing
  * of the request reaches the program:
- *   1. headers over limits.max_header: 431 (MHD's memory limit, set a little
- *      above, closes what is larger still); a Content-Length over
+ *   1. the request line (path and query) and headers over limits.max_header:
+ *      431 (MHD's memory limit, set a little above, answers what is larger
+ *      still with 414 or 431 and closes); a Content-Length over
  *      limits.max_body: 413 before a byte of the body is read; a chunked body
  *      that grows past it: 413 or the connection closed;
  *   2. a Host that is neither an address, "localhost" nor one of cfg->hosts:
@@ -368,7 +369,9 @@ static enum MHD_Result begin(gs_http_server *srv, gs_http_req *rq, struct MHD_Co
             inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, rq->peer,
                       sizeof rq->peer);
     }
+    /* the request line is the path and the query (MHD hands them apart) */
     size_t hbytes = strlen(rq->path) + strlen(method) + 16;
+    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, count_header, &hbytes);
     MHD_get_connection_values(conn, MHD_HEADER_KIND, count_header, &hbytes);
     if (hbytes > srv->lim.max_header)
         return refuse(rq, 431, "请求头太大 (request headers too large)");
@@ -544,9 +547,16 @@ int gs_http_start(gs_http_server **out, const gs_http_config *cfg, gs_errbuf *eb
     srv->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_ARRAY, opts,
                               MHD_OPTION_END);
     if (!srv->d) {
-        int rc = gs_errf(eb, GS_EIO, "无法在 %s:%u 上监听 (cannot listen on %s:%u)%s%s", bind,
-                         (unsigned)cfg->port, bind, (unsigned)cfg->port, srv->log[0] ? ": " : "",
-                         srv->log);
+        /* MHD's last word says which: GnuTLS refused the certificate or the key
+         * ("Failed to initialize TLS support."), or the address could not be had */
+        int rc = tls && strstr(srv->log, "TLS")
+                     ? gs_errf(eb, GS_EMALFORMED,
+                               "TLS 证书或私钥无法使用 (the TLS certificate or key cannot be "
+                               "used): %s",
+                               srv->log)
+                     : gs_errf(eb, GS_EIO, "无法在 %s:%u 上监听 (cannot listen on %s:%u)%s%s",
+                               bind, (unsigned)cfg->port, bind, (unsigned)cfg->port,
+                               srv->log[0] ? ": " : "", srv->log);
         srv->started = true;
         gs_http_stop(&srv);
         return rc;

@@ -35,12 +35,13 @@
 # which run a gridhub report or command per check, some hundreds, while
 # test_reports traces the same report code; test_node_xlsx and test_export_xlsx,
 # 328 s and 112 s traced, whose reader and writer test_xlsx and the xlsx replay
-# trace; test_hub_web and test_hub_web_queue, 403 s and 295 s traced, a hub with
-# the whole village list behind every page: the HTTP layer they use is traced in
-# test_http and the desk's pages in test_node_web*, and the ASan run checks the
-# city's pages in their own processes) run with the test process under
-# memcheck but their children not traced: traced, each of them runs past
-# ctest's 900 s limit here. VG_UNTRACED= traces everything (far longer).
+# trace; test_hub_web and test_hub_web_queue, 403 s and 295 s traced, and
+# test_hub_web_hostile (some 450 hostile requests, each followed by a normal
+# one), a hub with the whole village list behind every page: the HTTP layer
+# they use is traced in test_http and the desk's pages in test_node_web*, and
+# the ASan run checks the city's pages in their own processes) run with the
+# test process under memcheck but their children not traced: traced, each of
+# them runs past ctest's 900 s limit here. VG_UNTRACED= traces everything (far longer).
 # The scenario tests run in two lanes at once (VG_LANE1, default test_security,
 # the longest, alone in one) so that the job stays within ~20 minutes on 2
 # cores. GS_UNDER_VALGRIND=1 is set for tests that must skip what valgrind
@@ -56,7 +57,7 @@ root=$(pwd)
 start=$(date +%s)
 dir=${VG_BUILD_DIR:-build-valgrind}
 jobs=$(nproc 2>/dev/null || echo 2)
-untraced=${VG_UNTRACED-test_node_cli|test_node_import|test_node_durability|test_converge|test_sync|test_villages|test_hub_cli|test_node_xlsx|test_export_xlsx|test_hub_web|test_hub_web_queue}
+untraced=${VG_UNTRACED-test_node_cli|test_node_import|test_node_durability|test_converge|test_sync|test_villages|test_hub_cli|test_node_xlsx|test_export_xlsx|test_hub_web|test_hub_web_queue|test_hub_web_hostile}
 
 if [ -z "${VG_NO_BUILD:-}" ]; then
   bash scripts/deps.sh   # valgrind among them

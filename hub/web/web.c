@@ -461,8 +461,10 @@ static bool split_bind(const char *s, char *addr, size_t cap, uint16_t *port)
     return true;
 }
 
-/* Reads a PEM file whole (at most 1 MiB); NULL with a message printed. */
-static char *read_pem(const char *opt, const char *path)
+/* Reads a PEM file whole (at most 1 MiB) that holds a "-----BEGIN ...kind"
+ * block ("CERTIFICATE", "PRIVATE KEY"); NULL with a message naming the file
+ * printed. What is inside the block GnuTLS judges when the server starts. */
+static char *read_pem(const char *opt, const char *path, const char *kind)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
@@ -471,19 +473,21 @@ static char *read_pem(const char *opt, const char *path)
     }
     char *buf = malloc(1u << 20);
     size_t n = buf ? fread(buf, 1, (1u << 20) - 1, f) : 0;
-    bool more = buf && fgetc(f) != EOF;
+    bool more = buf && fgetc(f) != EOF, bad = ferror(f) != 0; /* a directory */
     fclose(f);
-    if (!buf || more || !n) {
+    if (!buf || more || bad || !n) {
         hub_fail("web: %s %s: %s", opt, path,
                  !buf   ? "out of memory"
                  : more ? "over 1 MiB"
+                 : bad  ? "cannot be read"
                         : "empty");
         free(buf);
         return NULL;
     }
     buf[n] = '\0';
-    if (!strstr(buf, "-----BEGIN ")) {
-        hub_fail("web: %s %s: not a PEM file", opt, path);
+    const char *begin = strstr(buf, "-----BEGIN ");
+    if (!begin || !strstr(begin, kind)) {
+        hub_fail("web: %s %s: not a PEM file with a %s", opt, path, kind);
         free(buf);
         return NULL;
     }
@@ -530,8 +534,8 @@ int hub_cmd_web(hub_cli *cli)
     if (endpoint && !gs_endpoint_valid(endpoint))
         return hub_fail("web: --endpoint \"%s\": expected tcp://HOST:PORT or ipc://PATH", endpoint);
     char *cert = NULL, *key = NULL;
-    if (cert_f &&
-        (!(cert = read_pem("--tls-cert", cert_f)) || !(key = read_pem("--tls-key", key_f)))) {
+    if (cert_f && (!(cert = read_pem("--tls-cert", cert_f, "CERTIFICATE")) ||
+                   !(key = read_pem("--tls-key", key_f, "PRIVATE KEY")))) {
         free(cert);
         return 1;
     }
@@ -586,13 +590,16 @@ int hub_cmd_web(hub_cli *cli)
         warm.no_stages = true;
         hweb_figs_warm(&w, &warm);
     }
-    if (!routes || gs_http_start(&w.srv, &cfg, &eb)) {
+    rc = routes ? gs_http_start(&w.srv, &cfg, &eb) : gs_errf(&eb, GS_ENOMEM, "out of memory");
+    if (rc) {
         hweb_figs_stop(&w);
         free(routes);
         free(cert);
         free(key);
         hub_store_close(&s);
-        return hub_fail("web: %s", routes ? eb.msg : "out of memory");
+        if (rc == GS_EMALFORMED) /* GnuTLS refused them: say which files */
+            return hub_fail("web: --tls-cert %s, --tls-key %s: %s", cert_f, key_f, eb.msg);
+        return hub_fail("web: %s", eb.msg);
     }
     char url[300];
     gs_http_url(url, sizeof url, cert != NULL, addr, false, gs_http_port(w.srv));

@@ -99,7 +99,9 @@ typedef struct gs_http_config {
     const char *const *hosts;
 } gs_http_config;
 
-/* Starts serving; 0, or an error naming the address (in use, refused). */
+/* Starts serving; 0, or an error naming the address (in use, refused), or
+ * GS_EMALFORMED when TLS is asked and GnuTLS refuses the certificate or the
+ * key (not PEM inside, not a pair). */
 int gs_http_start(gs_http_server **out, const gs_http_config *cfg, gs_errbuf *eb);
 /* The port listened on. */
 uint16_t gs_http_port(const gs_http_server *srv);

@@ -135,10 +135,7 @@ static gst_http_answer get(const char *path, const gst_http_session *s)
 
 static gst_http_answer post_form(const char *path, const gst_http_session *s, const char *body)
 {
-    char extra[400];
-    snprintf(extra, sizeof extra, "%sContent-Type: application/x-www-form-urlencoded\r\n",
-             s->cookie);
-    return gst_http_request(port, "POST", path, extra, body);
+    return gst_http_post_form(port, path, s, body);
 }
 
 /* A fresh session at the login page. */
@@ -156,15 +153,7 @@ static gst_http_session login_page(void)
 /* Logs in; the session that carries the user. */
 static gst_http_session login(const char *user, const char *password)
 {
-    gst_http_session s = login_page();
-    char body[300];
-    snprintf(body, sizeof body, "_csrf=%s&user=%s&password=%s", s.csrf, user, password);
-    gst_http_answer h = post_form("/login", &s, body);
-    ck_assert_msg(h.status == 303, "login %s: %d\n%s", user, h.status, h.body);
-    gst_http_session in = {{0}};
-    ck_assert(gst_http_take_session(&h, NULL, &in));
-    gst_http_answer_free(&h);
-    return in;
+    return gst_http_login(port, user, password, NULL);
 }
 
 /* ---- the figures --------------------------------------------------------------------------- */

@@ -213,27 +213,12 @@ static int count_of(const char *text, const char *needle)
 static char web_log[PATH_MAX];
 static uint16_t port;
 
-/* Adds a user with its password (user passwd reads it from standard input). */
-static void user_add(const char *login, const char *name, const char *role, const char *division)
-{
-    if (division)
-        GH_OK("user", "add", "--login", login, "--name", name, "--role", role, "--division",
-              division);
-    else
-        GH_OK("user", "add", "--login", login, "--name", name, "--role", role);
-    const char *argv[] = {gst_bin("gridhub"), "--db", hub_db, "user", "passwd", login, NULL};
-    gst_result_free(&R); /* gst_run fills R anew */
-    ck_assert_int_eq(gst_run(&R, PASSWORD "\n", argv), 0);
-    free((char *)argv[0]);
-    ck_assert_msg(R.status == 0, "user passwd: %s", R.err);
-}
-
 /* setup, then the users and `gridhub web` beside the running serve. */
 static void web_setup(void)
 {
     setup();
-    user_add("fancheng", "繁城镇干部", "township", TOWNSHIP_A);
-    user_add("city", "市民政局", "city", NULL);
+    gst_hub_user(hub_db, "fancheng", "繁城镇干部", "township", TOWNSHIP_A, PASSWORD);
+    gst_hub_user(hub_db, "city", "市民政局", "city", NULL, PASSWORD);
     snprintf(web_log, sizeof web_log, "%s/web.log", tmp);
     port = (uint16_t)gst_free_port();
     char bind[64];
@@ -254,13 +239,6 @@ static void enc(gs_buf *b, const char *s)
         else
             gs_buf_printf(b, "%%%02X", *p);
     }
-}
-
-/* The CSRF token of a page (its meta tag). */
-static void take_csrf(const gst_http_answer *a, gst_http_session *s)
-{
-    ck_assert_msg(gst_http_token(a->body, GST_HTTP_CSRF_META, s->csrf, sizeof s->csrf),
-                  "no csrf-token on the page:\n%s", a->body ? a->body : "");
 }
 
 static gst_http_answer get(const gst_http_session *s, const char *path)
@@ -288,22 +266,7 @@ static gst_http_answer post(const gst_http_session *s, const char *path, bool cs
  * its first page. */
 static gst_http_session login_as(const char *login)
 {
-    gst_http_session s = {{0}};
-    gst_http_answer h = gst_http_request(port, "GET", "/login", NULL, NULL);
-    ck_assert_int_eq(h.status, 200);
-    ck_assert(gst_http_take_session(&h, GST_HTTP_CSRF_FIELD, &s));
-    gst_http_answer_free(&h);
-    char fields[200];
-    snprintf(fields, sizeof fields, "user=%s&password=%s", login, PASSWORD);
-    h = post(&s, "/login", true, fields);
-    ck_assert_msg(h.status == 303, "login %s: %d\n%.3000s", login, h.status, h.text);
-    ck_assert(gst_http_take_session(&h, NULL, &s));
-    gst_http_answer_free(&h);
-    h = get(&s, "/incidents");
-    ck_assert_msg(h.status == 200, "/incidents: %d\n%.3000s", h.status, h.text);
-    take_csrf(&h, &s);
-    gst_http_answer_free(&h);
-    return s;
+    return gst_http_login(port, login, PASSWORD, "/incidents");
 }
 
 #define BODY_HAS(a, s)                                                                             \

@@ -576,3 +576,55 @@ void gst_db_restore(const char *path, const char *db)
     unlink(side);
     ck_assert_msg(rename(path, db) == 0, "restoring %s from %s: %s", db, path, strerror(errno));
 }
+
+void gst_hub_user(const char *db, const char *login, const char *name, const char *role,
+                  const char *division, const char *password)
+{
+    gst_result r = {0};
+    const char *add[] = {"gridhub", "--db", db,       "user", "add",        "--login", login,
+                         "--name",  name,   "--role", role,   "--division", division,  NULL};
+    if (!division)
+        add[11] = NULL; /* the city: no --division */
+    ck_assert_int_eq(gst_run(&r, NULL, add), 0);
+    ck_assert_msg(r.status == 0, "user add %s: %s", login, r.err);
+    gst_result_free(&r);
+    char *line = malloc(strlen(password) + 2);
+    ck_assert_ptr_nonnull(line);
+    sprintf(line, "%s\n", password);
+    const char *passwd[] = {"gridhub", "--db", db, "user", "passwd", login, NULL};
+    ck_assert_int_eq(gst_run(&r, line, passwd), 0);
+    free(line);
+    ck_assert_msg(r.status == 0, "user passwd %s: %s", login, r.err);
+    gst_result_free(&r);
+}
+
+char *gst_hub_state(const char *db)
+{
+    static const char *const sql[] = {
+        "SELECT group_concat(login || '/' || role || '/' || division || '/' || disabled || '/' || "
+        "ifnull(pw_hash, ''), ';') FROM (SELECT * FROM users ORDER BY login)",
+        "SELECT count(*) || ' audit lines to ' || ifnull(max(id), 0) FROM audit",
+        "SELECT count(*) || ' changes to ' || ifnull(max(hub_seq), 0) FROM changes",
+        "SELECT count(*) || ' quarantined' FROM quarantine",
+        "SELECT group_concat(id || '/' || enabled || '/' || public_key, ';') "
+        "FROM (SELECT * FROM nodes ORDER BY id)",
+        "SELECT count(*) || ' incidents' FROM incidents",
+    };
+    sqlite3 *h = NULL;
+    ck_assert_msg(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK, "%s: %s", db,
+                  sqlite3_errmsg(h));
+    sqlite3_busy_timeout(h, 5000);
+    gs_buf b = GS_BUF_INIT;
+    for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++) {
+        sqlite3_stmt *st = NULL;
+        ck_assert_msg(sqlite3_prepare_v2(h, sql[i], -1, &st, NULL) == SQLITE_OK, "%s: %s", sql[i],
+                      sqlite3_errmsg(h));
+        ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+        const unsigned char *v = sqlite3_column_text(st, 0);
+        gs_buf_printf(&b, "%s\n", v ? (const char *)v : "");
+        sqlite3_finalize(st);
+    }
+    sqlite3_close(h);
+    ck_assert_int_eq(b.err, 0);
+    return gs_buf_steal(&b);
+}

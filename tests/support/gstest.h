@@ -192,6 +192,20 @@ int64_t gst_now_ms(void);
 pid_t gst_hub_serve(gst_procs *p, const char *db, const char *endpoint, const char *log,
                     bool verbose);
 
+/* Adds a user of `gridhub web` to the hub database db (`gridhub user add`;
+ * division NULL for the city) and sets its password (`gridhub user passwd`,
+ * from standard input). */
+void gst_hub_user(const char *db, const char *login, const char *name, const char *role,
+                  const char *division, const char *password);
+
+/* Everything a request to gridhub (web or command) could write into the hub
+ * database db, as one text to compare before and after: the users with
+ * their state and password hashes, the audit log's length, the change log's
+ * length and head, the quarantine, the nodes with their keys, the
+ * incidents. Read from the file (read-only, beside a running writer).
+ * malloc'd. */
+char *gst_hub_state(const char *db);
+
 /* The same with the fraction of a millisecond: for measuring how long
  * something took. */
 double gst_clock_ms(void);

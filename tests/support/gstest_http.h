@@ -49,12 +49,42 @@ typedef struct gst_http_session {
  * "name=\"_csrf\" value=\""), up to a quote or ';', into s->csrf. */
 bool gst_http_take_session(const gst_http_answer *a, const char *marker, gst_http_session *s);
 
+/* A POST of body (application/x-www-form-urlencoded, its fields already
+ * encoded) with the session's cookie. */
+gst_http_answer gst_http_post_form(uint16_t port, const char *path, const gst_http_session *s,
+                                   const char *body);
+/* Logs in through /login as a browser does (the login page's session and
+ * form token, then user and password posted, a 303 required) and returns
+ * the session that carries the user; its CSRF token is that of the page at
+ * csrf_page (its meta tag), or empty when csrf_page is NULL (the login
+ * rotated the one before). */
+gst_http_session gst_http_login(uint16_t port, const char *user, const char *password,
+                                const char *csrf_page);
+
 /* The value after marker in body up to the next '"' into out (a page's
  * CSRF token: marker "name=\"_csrf\" value=\"" or GST_HTTP_CSRF_META);
  * false, out untouched, when body lacks marker. */
 #define GST_HTTP_CSRF_FIELD "name=\"_csrf\" value=\""
 #define GST_HTTP_CSRF_META "<meta name=\"csrf-token\" content=\""
 bool gst_http_token(const char *body, const char *marker, char *out, size_t cap);
+
+/* Slow senders against the header deadline of a web door on port
+ * (proto/http_watch.c): two connections to it, then a child process that
+ * keeps them, one having sent a request line and nothing more, the other
+ * dribbling header bytes, one every 500 ms, without ever ending them. When
+ * the server has closed both, or give_up_s after the start, the child writes
+ * what it saw to out (whole, by rename) and ends. Returns its pid: it dies
+ * with the caller, who kills and reaps it to stop it sooner. */
+pid_t gst_http_slow_start(uint16_t port, const char *out, int give_up_s);
+/* What the slow senders saw: when the server closed each (ms from the
+ * start, -1: never), the bytes dribbled, the bytes that came back. */
+typedef struct gst_http_slow {
+    long long silent_ms, dripping_ms;
+    size_t sent, back;
+} gst_http_slow;
+/* Waits up to wait_ms for the report of gst_http_slow_start at out; fails
+ * the test when none comes. */
+gst_http_slow gst_http_slow_result(const char *out, int wait_ms);
 
 /* Starts a web door (argv: gridnode ... web, gridhub ... web) among procs
  * with its output in log (emptied first), waits up to 20 s for its line
