@@ -127,6 +127,7 @@ static void proc_wait(proc *p)
             die("wait4: %s", strerror(errno));
     p->wall = now_s() - p->started;
     p->maxrss_kb = ru.ru_maxrss;
+    fprintf(stderr, "CPU pid %d: %.2f s\n", (int)p->pid, ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
     p->status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
 }
 

@@ -6,7 +6,8 @@ serve`, three village nodes (two townships of 源汇区 and one of 召陵区) th
 enter incidents and sync them, people added with `gridhub user`, and
 `gridhub web`. The city logs in and sees the dashboard, whose figures equal
 `gridhub report ... --format json`, and clicks down from a county to a
-township; a township user sees only its villages, and is refused another's.
+township; a township user sees only its villages, and is refused another's;
+a township user stopped by the city mid-session is sent to the login page.
 Screenshots: build/screenshots/city-*.png.
 
   /usr/bin/python3 tests/browser/test_city.py --bin build [SCENARIO ...]
@@ -132,5 +133,43 @@ def a_township_sees_its_villages(env):
     env.shot("city-township-forbidden")
 
 
+def disabled_mid_session(env):
+    """李强 is at work on the queue when the city stops his account on the
+    用户 page: his next click lands on the login page, and his password no
+    longer lets him in."""
+    city(env)
+    d = env.driver
+    login(env, "liqiang", PASSWORD)
+    env.go("/incidents")
+    assert "大刘村" in env.text(), env.text()[:400]
+    his = d.get_cookies()
+    # the city, in its own session, stops him
+    d.delete_all_cookies()
+    login(env, "wangfang", PASSWORD)
+    env.go("/users")
+    row = by_css(env, 'tr[data-login="liqiang"]')
+    env.follow(row.find_element("css selector", 'form[action="/users/disable"] button'))
+    row = by_css(env, 'tr[data-login="liqiang"]')
+    assert "已停用" in row.text, row.text
+    env.shot("city-user-disabled-by-city")
+    # 李强's browser, his session cookie as it was: the next click ends it
+    d.delete_all_cookies()
+    for c in his:
+        d.add_cookie({k: c[k] for k in ("name", "value", "path") if k in c})
+    env.go("/incidents")
+    assert d.current_url.split("?")[0].endswith("/login"), d.current_url
+    assert "大刘村" not in env.text()
+    by_css(env, "#user").send_keys("liqiang")
+    by_css(env, "#password").send_keys(PASSWORD)
+    env.follow(by_css(env, "button[type=submit]"))
+    assert d.current_url.split("?")[0].endswith("/login"), d.current_url
+    env.shot("city-user-disabled")
+    # and the audit log says who did it
+    d.delete_all_cookies()
+    login(env, "wangfang", PASSWORD)
+    env.go("/audit")
+    assert "user disable" in env.text() and "liqiang" in env.text(), env.text()[:600]
+
+
 if __name__ == "__main__":
-    gsweb.main([the_city_sees_the_dashboard, a_township_sees_its_villages])
+    gsweb.main([the_city_sees_the_dashboard, a_township_sees_its_villages, disabled_mid_session])
