@@ -657,7 +657,9 @@ typedef struct poller {
     /* of one B run: every answer's start (gst_clock_ms) and time */
     double *at, *ms;
     int n, cap;
-    int wrong, first_status;
+    int wrong, first_status;       /* answers not 200; the first one's status */
+    int closed;                    /* of them, closed without an answer (status 0) */
+    double closed_min, closed_max; /* ms until the close */
 } poller;
 
 static poller *pollers;
@@ -691,6 +693,10 @@ static void *poller_run(void *arg)
             if (!p->wrong)
                 p->first_status = a.status;
             p->wrong++;
+            if (a.status == 0) {
+                p->closed_min = p->closed++ && p->closed_min < ms ? p->closed_min : ms;
+                p->closed_max = p->closed_max > ms ? p->closed_max : ms;
+            }
         } else {
             if (p->n == p->cap) {
                 int cap = p->cap ? p->cap * 2 : 64;
@@ -721,7 +727,8 @@ static void pollers_start(void)
     pollers_stop = 0;
     for (int i = 0; i < npollers; i++) {
         poller *p = &pollers[i];
-        p->n = p->wrong = p->first_status = 0;
+        p->n = p->wrong = p->first_status = p->closed = 0;
+        p->closed_min = p->closed_max = 0;
         if (pthread_create(&p->th, NULL, poller_run, p) != 0)
             die("cannot start a polling thread");
     }
@@ -732,6 +739,8 @@ static void pollers_start(void)
 typedef struct poll_stats {
     int requests, wrong, first_status, in_sync;
     double p50, p95, max;
+    int closed; /* answers that never came: the connection closed (status 0) */
+    double closed_min, closed_max;
 } poll_stats;
 
 static void pollers_stop_all(poll_stats *ps)
@@ -744,6 +753,13 @@ static void pollers_stop_all(poll_stats *ps)
     for (int i = 0; i < npollers; i++) {
         n += pollers[i].n;
         ps->wrong += pollers[i].wrong;
+        if (pollers[i].closed) {
+            poller *p = &pollers[i];
+            ps->closed_min =
+                ps->closed && ps->closed_min < p->closed_min ? ps->closed_min : p->closed_min;
+            ps->closed_max = ps->closed_max > p->closed_max ? ps->closed_max : p->closed_max;
+            ps->closed += p->closed;
+        }
         if (pollers[i].wrong && !ps->first_status)
             ps->first_status = pollers[i].first_status ? pollers[i].first_status : -1;
     }
@@ -1455,8 +1471,10 @@ int main(int argc, char **argv)
                 if (x->pollers)
                     fprintf(stderr,
                             PROG ":   the dashboard meanwhile: %d requests (%d during "
-                                 "the sync), p50 %.0f ms, p95 %.0f ms, %d not 200\n",
-                            x->ps.requests, x->ps.in_sync, x->ps.p50, x->ps.p95, x->ps.wrong);
+                                 "the sync), p50 %.0f ms, p95 %.0f ms, %d not 200 (%d closed "
+                                 "without an answer)\n",
+                            x->ps.requests, x->ps.in_sync, x->ps.p50, x->ps.p95, x->ps.wrong,
+                            x->ps.closed);
                 nruns++;
             }
         bad = verify_hub(hubdb);
@@ -1534,11 +1552,18 @@ int main(int argc, char **argv)
         int cnt[2] = {0, 0};
         for (int i = 0; i < nruns; i++) {
             srun *x = &runs[i];
-            char dash[128] = "-";
+            char dash[320] = "-";
             if (x->pollers)
                 snprintf(dash, sizeof dash, "%d, %d during the sync (%.0f / %.0f / %.0f)%s",
-                         x->ps.requests, x->ps.in_sync, x->ps.p50, x->ps.p95, x->ps.max,
-                         x->ps.wrong ? " **not 200: some**" : "");
+                         x->ps.requests, x->ps.in_sync, x->ps.p50, x->ps.p95, x->ps.max, "");
+            if (x->pollers && x->ps.closed)
+                snprintf(dash + strlen(dash), sizeof dash - strlen(dash),
+                         "; **%d never answered** (closed after %.1f-%.1f s)", x->ps.closed,
+                         x->ps.closed_min / 1e3, x->ps.closed_max / 1e3);
+            if (x->pollers && x->ps.wrong > x->ps.closed)
+                snprintf(dash + strlen(dash), sizeof dash - strlen(dash),
+                         "; **%d not 200** (the first: %d)", x->ps.wrong - x->ps.closed,
+                         x->ps.first_status);
             printf("| %d %s | %d | %s (%.1f s) | %.1f s | **%.0f**%s | %.1f s | %.1f s | %s | %.1f "
                    "MiB "
                    "| %.1f |\n",
@@ -1579,6 +1604,12 @@ int main(int argc, char **argv)
         wrong += runs[i].ps.wrong;
     if (wrong)
         printf("\n**%d answers were not 200** (details on stderr; web log %s).\n", wrong, web_log);
+    int unsent = gst_count_in_file(web_log, "Failed to send");
+    if (unsent)
+        printf(
+            "The web log has %d lines \"Failed to send the response ...: The socket is no longer "
+            "available for sending\": pages made after their connection was closed.\n",
+            unsent);
     if (work_made && !keep_work) {
         gst_rmrf(work_dir);
     } else {
