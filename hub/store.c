@@ -20,7 +20,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "gridsync/find.h"
 #include "gridsync/hlc.h"
 #include "gridsync/stmt.h"
 #include "store.h"
@@ -220,41 +219,6 @@ static int people_tables(hub_store *s, gs_errbuf *eb)
     return rc || have == 2 ? rc : gs_db_exec(s->db, people_ddl, eb);
 }
 
-/* The city's incident queue (gridhub web: every incident of the area by
- * deadline, closed ones last, 50 a page) without sorting every incident of
- * the city on every page: an index in the queue's order, made of the terms
- * of gs_find_queue_order, then the columns the queue's counts and filters
- * test. At 260,000 incidents (the full city) a first page takes under a
- * millisecond through it and a quarter of a second without; the count of
- * the page's "共 N 条" reads the index, not the table; a page deep in the
- * list walks the index instead of sorting. It costs the hub an index entry
- * per incident (about 30 MB for the full city) and its upkeep on every
- * incident change a sync applies. Made when missing (a
- * second or two, once) by whichever command opens the database first;
- * read first, so that an open finds it without a write lock. */
-static int queue_index(hub_store *s, gs_errbuf *eb)
-{
-    int have;
-    int rc = schema_count(s, "type = 'index' AND name = 'incidents_queue'", &have, eb);
-    if (rc || have)
-        return rc;
-    gs_buf ddl = GS_BUF_INIT;
-    const gs_rectype *rt = gs_rectype_get(GS_RT_INCIDENT);
-    gs_buf_puts(&ddl, "CREATE INDEX IF NOT EXISTS incidents_queue ON incidents(");
-    gs_find_queue_order(rt, &ddl);
-    /* what the queue's filters and counts test, so that they are answered
-     * from the index without a row. Not a partial index (WHERE _deleted =
-     * 0): SQLite 3.40 takes a partial index even for a table read NOT
-     * INDEXED, and the reports' whole-city scans then fetched every row
-     * through it, ten times slower. */
-    gs_buf_printf(&ddl, ", _deleted, %s, %s, %s);",
-                  rt->fields[GS_INCIDENT_STATUS].name, rt->fields[rt->scope].name,
-                  rt->fields[GS_INCIDENT_ASSIGNEE].name);
-    rc = ddl.err ? gs_errf(eb, GS_ENOMEM, "out of memory") : gs_db_exec(s->db, ddl.data, eb);
-    gs_buf_free(&ddl);
-    return rc;
-}
-
 int hub_store_open(hub_store **out, const char *path, gs_errbuf *eb)
 {
     hub_store *s = calloc(1, sizeof *s);
@@ -269,7 +233,7 @@ int hub_store_open(hub_store **out, const char *path, gs_errbuf *eb)
     if ((rc = people_tables(s, eb)))
         goto fail;
     if ((rc = gs_replica_open(&s->replica, s->db, eb)) ||
-        (version < 3 && (rc = migrate_2_to_3(s, path, eb))) || (rc = queue_index(s, eb)) ||
+        (version < 3 && (rc = migrate_2_to_3(s, path, eb))) ||
         (rc = prepare(s,
                       "INSERT INTO changes (hub_seq, origin, seq, hlc, rtype, rid, scope, op, "
                       "body, hash, received_ms, log_hash) VALUES "

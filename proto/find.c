@@ -195,13 +195,7 @@ static int filter_area(const gs_rectype *rt, const char *opt, const char *code, 
         return GS_OK; /* "": every village */
     char *up = b->upper[b->nupper++];
     snprintf(up, sizeof b->upper[0], "%s:", code);
-    /* A county is a sixth of a city: fetching its rows one by one through
-     * the village index is slower than reading in order what covers the
-     * test (the hub's queue index, or the table); the unary + keeps SQLite
-     * off the village index. A township's or village's few rows are best
-     * found through it. */
-    gs_buf_printf(sql, " AND %2$s%1$s >= ? AND %2$s%1$s < ?", rt->fields[rt->scope].name,
-                  n <= 6 ? "+" : "");
+    gs_buf_printf(sql, " AND %1$s >= ? AND %1$s < ?", rt->fields[rt->scope].name);
     b->v[b->n++] = code;
     b->v[b->n++] = up;
     return GS_OK;
@@ -260,7 +254,11 @@ static int where_of(const gs_rectype *rt, const gs_find_filter *f, gs_record *va
     return rc;
 }
 
-bool gs_find_queue_order(const gs_rectype *rt, gs_buf *sql)
+/* Appends the keys of the queue's order (GS_FIND_DEADLINE) to sql: closed
+ * ones last, then by deadline (none last), the type's date newest first,
+ * the id; false (nothing appended) for a type other than incidents (the
+ * only one with a deadline and a status). */
+static bool queue_keys(const gs_rectype *rt, gs_buf *sql)
 {
     int d = gs_find_date_field(rt);
     if (rt->id != GS_RT_INCIDENT || d < 0)
@@ -452,7 +450,7 @@ int gs_find_list(sqlite3 *db, const gs_rectype *rt, const gs_find_filter *f, gs_
         rc = count_where(db, rt, live, where.data, &b, f->total, eb);
     int d = gs_find_date_field(rt);
     const char *key = rt->fields[rt->key].name;
-    if (f->order == GS_FIND_DEADLINE && gs_find_queue_order(rt, &order))
+    if (f->order == GS_FIND_DEADLINE && queue_keys(rt, &order))
         ; /* the queue's keys are written */
     else if (f->order != GS_FIND_URGENT)
         gs_buf_puts(&order, key);

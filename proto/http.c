@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -266,10 +267,19 @@ static enum MHD_Result handle(gs_http_req *rq)
                       "表单已过期或来源不明，请刷新页面后重试 (missing or wrong CSRF token: "
                       "reload the page and try again)");
     } else {
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
         int rc = route->fn(rq, &rs, srv->cfg.app);
         if (rc && !rs.out.len && !rs.status)
             gs_http_error(rq, &rs, 500, NULL, "服务器内部错误: %s (internal error)",
                           gs_strerror(rc));
+        /* the handler's time, for the browser's developer tools and the
+         * benchmarks (what the server spent, not the network) */
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        char dur[48];
+        snprintf(dur, sizeof dur, "app;dur=%.1f",
+                 (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+        gs_http_set_header(&rs, "Server-Timing", dur);
     }
     ok = send_answer(rq, &rs, NULL);
     resp_free(&rs);

@@ -12,9 +12,14 @@
  *     it was read (figures exactly those `gridhub report` prints now);
  *   - else the kept document while it is younger than the page's max age
  *     (--figures-max-age, 60 s by default: the page says when its figures
- *     were read), a new one being made meanwhile;
+ *     were read);
+ *   - else, while it is younger than twice that, the kept document again,
+ *     a new one being made meanwhile;
  *   - else, or when the page asks for current figures (?fresh=1), a new one
  *     made now, the page waiting for it.
+ * So however many browsers poll while syncs arrive, a report is made again
+ * at most once per max age (one made per request had the figures thread
+ * read the whole city back to back, taking a CPU from serve).
  *
  * Documents are made on a thread of their own with a read-only connection
  * of its own (WAL: it never blocks `serve` nor the pages' connection), so a
@@ -334,12 +339,16 @@ int hweb_figs_get(hweb *w, const hub_report_req *rq, bool fresh, hweb_fig *out, 
     e->shown_ms = now;
     fdoc *d = e->cur;
     bool current = d && d->gen >= gen;
-    bool young = d && !fresh && now - d->made_ms < f->max_age_ms;
-    if (!current && e->want < gen) {
+    int64_t age = d ? now - d->made_ms : 0;
+    /* young: shown as it is; ageing (up to twice the max age): shown as it
+     * is while a new one is made; else the page waits for the new one */
+    bool young = d && !fresh && age < f->max_age_ms;
+    bool ageing = d && !fresh && !young && age < 2 * f->max_age_ms;
+    if (!current && !young && e->want < gen) {
         e->want = gen; /* a new one: made on the figures thread */
         pthread_cond_signal(&f->work);
     }
-    if (!current && !young) {
+    if (!current && !young && !ageing) {
         /* wait for one at least as new as what this page has seen */
         while (!f->stop && e->want && !(e->cur && e->cur->gen >= gen))
             pthread_cond_wait(&f->done, &f->mu);

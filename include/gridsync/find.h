@@ -35,14 +35,6 @@ typedef enum {
                        * day: the city's queue */
 } gs_find_order;
 
-/* Appends the keys of the queue's order (GS_FIND_DEADLINE) to sql: closed
- * ones last, then by deadline (none last), the type's date newest first,
- * the id; false (nothing appended) for a type other than incidents (the
- * only one with a deadline and a status). The hub's index for the city's
- * queue is made of these very terms (hub/store.c): SQLite takes an index on
- * expressions only for terms written as the query writes them. */
-bool gs_find_queue_order(const gs_rectype *rt, gs_buf *sql);
-
 /* What `TYPE list` asks for; NULL is "any". Values are as a user types them
  * (parsed by the field's own parser: 受理 for accepted), except the dates,
  * which are canonical YYYY-MM-DD (gs_cli_date). */
