@@ -37,20 +37,32 @@
 # 328 s and 112 s traced, whose reader and writer test_xlsx and the xlsx replay
 # trace; test_hub_web and test_hub_web_queue, 403 s and 295 s traced, and
 # test_hub_web_hostile (some 450 hostile requests, each followed by a normal
-# one), a hub with the whole village list behind every page: the HTTP layer
-# they use is traced in test_http and the desk's pages in test_node_web*, and
-# the ASan run checks the city's pages in their own processes) run with the
-# test process under memcheck but their children not traced: traced, each of
-# them runs past ctest's 900 s limit here. VG_UNTRACED= traces everything (far longer).
-# The scenario tests run in two lanes at once (VG_LANE1, default test_security,
-# the longest, alone in one) so that the job stays within ~20 minutes on 2
-# cores. GS_UNDER_VALGRIND=1 is set for tests that must skip what valgrind
-# falsifies (a child's ru_maxrss includes the RSS of its parent at fork, ~80 MB
-# under memcheck) and CK_TIMEOUT_MULTIPLIER=3 for Check's timeouts. A process
-# SIGKILLed by a test gets no leak check (nothing can be said about it); one
-# stopped with SIGTERM does. Shells and system tools the tests run are not
-# traced. A leak reported in a unit test process on the path of a failed
-# assertion is that failure's (CK_FORK=no: the assertion jumps out of the test).
+# one), a hub with the whole village list behind every page: the HTTP layer they use is traced in
+# test_http and the desk's pages in test_node_web*, and the ASan run checks the
+# city's pages in their own processes) run with the test process under
+# memcheck but their children not traced: traced, they would take the job far
+# past its time (the first five each ran past 900 s here). VG_UNTRACED= traces
+# everything (far longer).
+# GS_UNDER_VALGRIND=1 is set for tests that must skip what valgrind falsifies
+# (a child's ru_maxrss includes the RSS of its parent at fork, ~80 MB under
+# memcheck) or make smaller what native timings size (test_node_durability's
+# imports), and for test_security, which then runs once what it would only
+# repeat, every distinct case still traced (its banner says what: one
+# template for all its TCases, holding the honest node's first sync, instead
+# of one per TCase and that sync in every test; one hub judging all the
+# forbidden changes; `gridnode init` once per distinct refusal of the ~290
+# truncated bundles, all of which the test process parses under memcheck; a
+# fifth of the HELLO flood): 952 s traced alone before, 376 s in the job after.
+# CK_TIMEOUT_MULTIPLIER=3 is set for Check's timeouts.
+# The scenario tests run in two lanes at once, one test at a time in each:
+# VG_LANE1 (default test_security, test_reports and test_node_web, ~10 minutes
+# together) in one, the other traced ones and then the untraced ones in the
+# other, about as long, so that the job stays within 12-15 minutes on 2 cores
+# (docs/benchmarks.md, "Valgrind job"). A process SIGKILLed by a test gets no
+# leak check (nothing can be said about it); one stopped with SIGTERM does.
+# Shells and system tools the tests run are not traced. A leak reported in a
+# unit test process on the path of a failed assertion is that failure's
+# (CK_FORK=no: the assertion jumps out of the test).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -103,10 +115,11 @@ if [ -n "${VG_TESTS:-}" ]; then
 else
   memcheck "unit tests and corpus replays, children traced" yes no "$dir" "$jobs" \
     -E "^($scenario)\$"
-  # The scenario tests in two lanes at once, one test at a time in each: the
-  # longest (VG_LANE1, test_security: 31 tests against a traced hub) alone,
-  # the other traced ones and then the untraced ones in the other.
-  lane1=${VG_LANE1-test_security}
+  # The scenario tests in two lanes at once, one test at a time in each:
+  # VG_LANE1 (test_security, 29 tests against a traced hub, test_reports and
+  # test_node_web) in one, the other traced ones and then the untraced ones in
+  # the other.
+  lane1=${VG_LANE1-test_security|test_reports|test_node_web}
   none='^$'
   ( memcheck "$lane1, children traced" yes yes "$dir/tests" 1 -R "^(${lane1:-^})\$" \
       >"$logs/lane1.out" 2>&1; exit $status ) &
