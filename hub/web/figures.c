@@ -27,8 +27,9 @@
  * also makes again, unasked, a document shown in the last ten minutes once
  * it is older than the max age and the database has changed, and makes the
  * city's dashboard for this year when gridhub web starts: a dashboard is
- * seldom made while its page waits. The
- * generation is what the pages' connection sees: PRAGMA data_version
+ * seldom made while its page waits.
+ *
+ * The generation is what the pages' connection sees: PRAGMA data_version
  * (changes by other connections: serve, the command line) and the changes
  * made through the pages (decisions, 上级交办, registry edits: hweb_audit).
  * A document is handed out counted, and freed when it is neither kept nor
@@ -115,8 +116,8 @@ static hub_report_req req_of(const fentry *e)
     return r;
 }
 
-/* The figures connection's PRAGMA data_version: another number once
- * anything was committed by another connection (-1 when it cannot tell). */
+/* A connection's PRAGMA data_version: another number once anything was
+ * committed by another connection (-1 when it cannot tell). */
 static int64_t data_version(sqlite3 *db)
 {
     int64_t v = -1;
@@ -265,14 +266,7 @@ void hweb_figs_stop(hweb *w)
  * (w->epoch: hweb_audit). */
 static uint64_t generation(hweb *w, hweb_figs *f)
 {
-    int64_t version = -1;
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(hub_store_db(w->store), "PRAGMA data_version", -1, &st, NULL) ==
-        SQLITE_OK) {
-        if (sqlite3_step(st) == SQLITE_ROW)
-            version = sqlite3_column_int64(st, 0);
-        sqlite3_finalize(st);
-    }
+    int64_t version = data_version(hub_store_db(w->store));
     if (version < 0 || version != f->last_version || w->epoch != f->last_epoch)
         f->gen++; /* a failed read counts as a change: never a stale answer for it */
     f->last_version = version;
