@@ -94,6 +94,7 @@ static char *run_ok(const char *const argv[])
 
 typedef struct proc {
     pid_t pid;
+    const char *name;     /* "gridhub" or "gridnode" (a string literal) */
     double started, wall; /* s */
     long maxrss_kb;       /* wait4's ru_maxrss */
     int status;
@@ -109,6 +110,7 @@ static void proc_start(proc *p, const char *const argv[], const char *log)
     posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0644);
     posix_spawn_file_actions_adddup2(&fa, 1, 2);
     memset(p, 0, sizeof *p);
+    p->name = argv[0];
     p->started = now_s();
     int rc = posix_spawn(&p->pid, path, &fa, NULL, (char *const *)argv, environ);
     posix_spawn_file_actions_destroy(&fa);
@@ -127,7 +129,10 @@ static void proc_wait(proc *p)
             die("wait4: %s", strerror(errno));
     p->wall = now_s() - p->started;
     p->maxrss_kb = ru.ru_maxrss;
-    fprintf(stderr, "CPU pid %d: %.2f s\n", (int)p->pid, ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
+    if (getenv("BENCH_CPU")) /* each process's CPU time, for A/B comparisons of builds */
+        fprintf(stderr, "bench_sync: %s (pid %d): %.2f s of CPU\n", p->name, (int)p->pid,
+                (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+                    (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6);
     p->status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
 }
 
