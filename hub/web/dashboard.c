@@ -397,9 +397,9 @@ static int show(gs_http_req *rq, gs_http_resp *rs, hweb *w, const char *code)
     gs_datetime_from_ms(fsum.made_ms < finc.made_ms ? fsum.made_ms : finc.made_ms, &q);
     if (q.data && q.len > 10)
         q.data[10] = ' ';
-    gs_html_printf(b, "<p class=\"note as-of\" data-current=\"%d\">%s %.19s。%s",
+    gs_html_printf(b, "<p class=\"note as-of\" data-current=\"%d\">%s %.19s%s%s",
                    fsum.current && finc.current, hweb_t(rq, "数据读取于", "Figures read at"),
-                   q.data ? q.data : "",
+                   q.data ? q.data : "", hweb_t(rq, "。", ". "),
                    hweb_t(rq, "以上数字与同一时刻 gridhub report 同一范围、同一期间打印的相同。",
                           "They are those gridhub report printed then for the same area and "
                           "period."));
