@@ -90,8 +90,11 @@ int gst_count_in_file(const char *path, const char *needle);
 
 /* Starts argv (resolved as by gst_run) in the background, in a process
  * group of its own, with stdin from /dev/null and stdout and stderr
- * appended to log_path. Returns its pid (the caller kills and reaps it), or
- * -1 with errno set if the log cannot be opened or the fork fails. */
+ * appended to log_path. Returns once the child has executed argv (or has
+ * failed to, and exited 127), so a signal sent to the pid reaches the
+ * program and not a copy of the test. Returns its pid (the caller kills and
+ * reaps it), or -1 with errno set if the log cannot be opened or the fork
+ * fails. */
 pid_t gst_spawn(const char *const argv[], const char *log_path);
 /* (Every child gst_spawn and gst_cmd start is SIGKILLed when the process
  * that started it ends, so a failed test leaves nothing running.) */
