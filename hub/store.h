@@ -89,6 +89,33 @@ int hub_store_find(hub_store *s, const gs_rectype *rt, const char *key, gs_recor
 int hub_store_history(hub_store *s, const gs_rectype *rt, const char *key,
                       gs_find_change_each each, void *arg, gs_errbuf *eb);
 
+/* ---- the incident queue's copy (store_queue.c) ----
+ * A copy of the live incidents for the city's queue (`gridhub web`): a
+ * temporary database of its own with the hub's database attached read-only,
+ * narrow rows and an index in the queue's order, brought up to the hub's
+ * change log on demand; the hub's own tables get no index for it, so
+ * `serve` pays nothing. One thread at a time. */
+typedef struct hub_queue hub_queue;
+/* What an update did: made the copy from the whole table, or brought it
+ * this many entries of the log further. */
+typedef struct hub_queue_news {
+    bool rebuilt;
+    int64_t changes;
+} hub_queue_news;
+
+/* Opens an empty copy of the hub database at hub_path (read-only). */
+int hub_queue_open(const char *hub_path, hub_queue **out, gs_errbuf *eb);
+void hub_queue_close(hub_queue **q);
+/* Brings the copy up to the hub's log as it is now, in one snapshot: the
+ * first time, or when the log at the copy's mark changed (a restored hub),
+ * from the whole table. After a failure the next update makes a new one. */
+int hub_queue_update(hub_queue *q, hub_queue_news *news, gs_errbuf *eb);
+/* Live incidents in the copy after the last update. */
+int64_t hub_queue_rows(const hub_queue *q);
+/* hub_store_list of the incidents, from the copy as of its last update. */
+int hub_queue_list(hub_queue *q, const gs_find_filter *f, gs_find_each each, void *arg,
+                   gs_errbuf *eb);
+
 /* Meta values (hub public key, HLC, own chain). */
 int64_t hub_store_meta_int(hub_store *s, const char *key, int64_t def);
 int hub_store_meta_set_int(hub_store *s, const char *key, int64_t v, gs_errbuf *eb);

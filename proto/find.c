@@ -254,11 +254,7 @@ static int where_of(const gs_rectype *rt, const gs_find_filter *f, gs_record *va
     return rc;
 }
 
-/* Appends the keys of the queue's order (GS_FIND_DEADLINE) to sql: closed
- * ones last, then by deadline (none last), the type's date newest first,
- * the id; false (nothing appended) for a type other than incidents (the
- * only one with a deadline and a status). */
-static bool queue_keys(const gs_rectype *rt, gs_buf *sql)
+bool gs_find_queue_order(const gs_rectype *rt, gs_buf *sql)
 {
     int d = gs_find_date_field(rt);
     if (rt->id != GS_RT_INCIDENT || d < 0)
@@ -359,25 +355,32 @@ static int list_rows(sqlite3 *db, const gs_rectype *rt, const char *live, const 
     return rc;
 }
 
-/* The urgent order of a text search, which must read every row anyway (no
- * index holds the texts): one pass takes the keys of the page in order
- * (overdue first, then newest) and how many pass in all (*total, when not
- * NULL), then each of the page's rows is read by its key. */
+/* A text search, which must read every row anyway (no index holds the
+ * texts): one pass takes the keys of the page in order and how many pass
+ * in all (*total, when not NULL), then each of the page's rows is read by
+ * its key. order: the keys of the order (the queue's), or NULL for the
+ * urgent one (overdue first, then newest). */
 static int list_searched(sqlite3 *db, const gs_rectype *rt, const char *where, const binds *b,
-                         const char *today, const char *live, int64_t limit, int64_t offset,
-                         int64_t *total, gs_find_each each, void *arg, gs_errbuf *eb)
+                         const char *today, const char *live, const char *order, int64_t limit,
+                         int64_t offset, int64_t *total, gs_find_each each, void *arg,
+                         gs_errbuf *eb)
 {
     const char *key = rt->fields[rt->key].name;
     int d = gs_find_date_field(rt);
     binds kb = {{NULL}, 0}; /* the overdue condition's day comes first in the SQL */
     gs_buf sql = GS_BUF_INIT;
-    gs_buf_printf(&sql, "SELECT k, count(*) OVER () FROM (SELECT %s AS k, %s AS t, coalesce(", key,
-                  d >= 0 ? rt->fields[d].name : "NULL");
-    overdue_cond(&sql, &kb, today);
+    if (order) {
+        gs_buf_printf(&sql, "SELECT %s, count(*) OVER () FROM %s WHERE %s%s ORDER BY %s", key,
+                      rt->plural, live, where, order);
+    } else {
+        gs_buf_printf(&sql, "SELECT k, count(*) OVER () FROM (SELECT %s AS k, %s AS t, coalesce(",
+                      key, d >= 0 ? rt->fields[d].name : "NULL");
+        overdue_cond(&sql, &kb, today);
+        gs_buf_printf(&sql, ", 0) AS o FROM %s WHERE %s%s) ORDER BY o DESC, t DESC, k DESC",
+                      rt->plural, live, where);
+    }
     for (int i = 0; i < b->n; i++)
         kb.v[kb.n++] = b->v[i];
-    gs_buf_printf(&sql, ", 0) AS o FROM %s WHERE %s%s) ORDER BY o DESC, t DESC, k DESC",
-                  rt->plural, live, where);
     if (limit > 0)
         gs_buf_printf(&sql, " LIMIT %lld OFFSET %lld", (long long)limit,
                       (long long)(offset > 0 ? offset : 0));
@@ -438,11 +441,14 @@ int gs_find_list(sqlite3 *db, const gs_rectype *rt, const gs_find_filter *f, gs_
     int64_t limit = f->limit > 0 ? f->limit : 0, offset = limit ? f->offset : 0, got = 0;
     bool split = f->order == GS_FIND_URGENT && rt->id == GS_RT_INCIDENT;
     const char *live = live_cond(f);
-    if (!rc && split && (f->text || f->reporter)) {
-        rc = where.err ? gs_errf(eb, GS_ENOMEM, "out of memory")
-                       : list_searched(db, rt, where.data, &b, today, live, limit, offset,
-                                       f->total, each, arg, eb);
+    bool queue = f->order == GS_FIND_DEADLINE && gs_find_queue_order(rt, &order);
+    if (!rc && (split || queue) && (f->text || f->reporter)) {
+        rc = where.err || order.err
+                 ? gs_errf(eb, GS_ENOMEM, "out of memory")
+                 : list_searched(db, rt, where.data, &b, today, live, queue ? order.data : NULL,
+                                 limit, offset, f->total, each, arg, eb);
         gs_buf_free(&where);
+        gs_buf_free(&order);
         gs_record_destroy(&vals);
         return rc;
     }
@@ -450,7 +456,7 @@ int gs_find_list(sqlite3 *db, const gs_rectype *rt, const gs_find_filter *f, gs_
         rc = count_where(db, rt, live, where.data, &b, f->total, eb);
     int d = gs_find_date_field(rt);
     const char *key = rt->fields[rt->key].name;
-    if (f->order == GS_FIND_DEADLINE && queue_keys(rt, &order))
+    if (queue)
         ; /* the queue's keys are written */
     else if (f->order != GS_FIND_URGENT)
         gs_buf_puts(&order, key);

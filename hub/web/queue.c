@@ -398,7 +398,7 @@ static int list_page(gs_http_req *rq, gs_http_resp *rs, void *app)
     if (cats)
         categories(w, cats);
     list_ctx c = {rq, w, &d, cats, &rows, 0};
-    int rc = hub_store_list(w->store, incident_type(), &f, list_row, &c, &eb);
+    int rc = hweb_queue_list(w, &f, list_row, &c, &eb);
     if (rc)
         gs_http_set_status(rs, rc == GS_EINVAL ? 400 : 500);
 

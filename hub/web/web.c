@@ -573,7 +573,8 @@ int hub_cmd_web(hub_cli *cli)
     };
     gs_http_signals_block(); /* before the threads start: they inherit the mask */
     gs_errbuf eb = {{0}};
-    if (routes && hweb_figs_start(&w, max_age, &eb)) {
+    if (routes && (hweb_figs_start(&w, max_age, &eb) || hweb_qcopy_start(&w, &eb))) {
+        hweb_figs_stop(&w);
         free(routes);
         free(cert);
         free(key);
@@ -592,6 +593,7 @@ int hub_cmd_web(hub_cli *cli)
     }
     rc = routes ? gs_http_start(&w.srv, &cfg, &eb) : gs_errf(&eb, GS_ENOMEM, "out of memory");
     if (rc) {
+        hweb_qcopy_stop(&w);
         hweb_figs_stop(&w);
         free(routes);
         free(cert);
@@ -608,6 +610,7 @@ int hub_cmd_web(hub_cli *cli)
     fflush(stdout);
     gs_http_signals_wait();
     gs_http_stop(&w.srv);
+    hweb_qcopy_stop(&w);
     hweb_figs_stop(&w);
     free(routes);
     if (cert)

@@ -17,6 +17,7 @@
  *   web.c        the command, the server, the layout, login, scope, audit
  *   dashboard.c  全市概览: the figures as cards, charts (SVG), drill-down
  *   queue.c      事件工单: the incident queue, decisions, 上级交办
+ *   queue_copy.c the queue's copy of the incidents, kept current on a thread
  *   health.c     同步状况: every expected village with its nodes
  *   registry.c   节点: register, bundle download, revoke, rekey (city only)
  *   reports.c    报表: every report as XLSX and CSV for the user's area
@@ -39,12 +40,14 @@ typedef enum { HWEB_CITY, HWEB_COUNTY, HWEB_TOWNSHIP } hweb_role;
 #define WEB_BUSY_MS 5000
 
 typedef struct hweb_figs hweb_figs;
+typedef struct hweb_qcopy hweb_qcopy;
 
 /* The running pages: one store connection, used only on the server's thread;
  * the figures thread (figures.c) has its own. */
 typedef struct hweb {
     hub_store *store;
     hweb_figs *figs; /* NULL: every report made at once, on the page's thread */
+    hweb_qcopy *qcopy; /* the queue's copy (queue_copy.c); NULL: the hub's table */
     uint64_t epoch;  /* one more after each change made through the pages (hweb_audit) */
     const char *db_path;
     gs_http_server *srv;
@@ -129,6 +132,17 @@ void hweb_figs_put(hweb *w, hweb_fig *fig);
 /* Asks for the report req asks for to be made now, not waiting for it (the
  * city's dashboard when gridhub web starts). */
 void hweb_figs_warm(hweb *w, const hub_report_req *req);
+
+/* The incident queue's copy (queue_copy.c): made on a thread of its own
+ * from w->db_path when gridhub web starts, kept current from the hub's
+ * change log. */
+int hweb_qcopy_start(hweb *w, gs_errbuf *eb);
+void hweb_qcopy_stop(hweb *w);
+/* hub_store_list of the incidents for a queue page: from the copy brought
+ * up to the hub's log now, or from the hub's table while the copy is not
+ * made (or cannot be brought up to date). */
+int hweb_queue_list(hweb *w, const gs_find_filter *f, gs_find_each each, void *arg,
+                    gs_errbuf *eb);
 
 /* The nav entries, for hweb_begin's active tab. */
 typedef enum {

@@ -64,6 +64,12 @@ typedef struct gs_find_filter {
     const char *assignee; /* the assignee field, as typed (trimmed) */
 } gs_find_filter;
 
+/* Appends the keys of the queue's order (GS_FIND_DEADLINE) to sql, as an
+ * ORDER BY or an index takes them: closed ones last, then by deadline (none
+ * last), the type's date newest first, the id; false (nothing appended) for
+ * a type other than incidents (the only one with a deadline and a status). */
+bool gs_find_queue_order(const gs_rectype *rt, gs_buf *sql);
+
 /* Reads a --since/--until value as entry reads a date (2026-11-28,
  * 2026/11/28, 2026年11月28日) into day (YYYY-MM-DD); GS_EINVAL naming opt
  * and the text otherwise. */

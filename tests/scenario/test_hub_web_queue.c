@@ -18,6 +18,7 @@
  *          and 上级交办 by the city arriving at the village.
  */
 #include <check.h>
+#include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -559,6 +560,196 @@ START_TEST(web_city_hands_down)
 }
 END_TEST
 
+/* ---- the queue's copy: what the hub holds, in the queue's order ------------------ */
+
+#define MAX_LISTED 64
+
+/* The ids a queue page lists, in order (its links to records), and its
+ * total ("共 N 条"). */
+static int page_ids(const char *body, char ids[][64], int64_t *total)
+{
+    int n = 0;
+    const char *link = "<a href=\"/incident/";
+    for (const char *p = body; (p = strstr(p, link)) && n < MAX_LISTED; n++) {
+        p += strlen(link);
+        snprintf(ids[n], 64, "%.*s", (int)strcspn(p, "\""), p);
+    }
+    const char *t = strstr(body, "共 ");
+    *total = t ? strtoll(t + strlen("共 "), NULL, 10) : -1;
+    return n;
+}
+
+/* The queue's order of two incidents, from their fields as the hub holds
+ * them: open ones before closed ones (结案, 综合评价, 不予受理), then by
+ * deadline (none last), then newest reported first, then by id, larger
+ * first. */
+static int queue_cmp(json_t *a, json_t *b)
+{
+    static const char *const closed[] = {"closed", "evaluated", "rejected"};
+    int ca = 0, cb = 0;
+    for (size_t i = 0; i < 3; i++) {
+        ca |= !strcmp(json_string_value(json_object_get(a, "status")), closed[i]);
+        cb |= !strcmp(json_string_value(json_object_get(b, "status")), closed[i]);
+    }
+    if (ca != cb)
+        return ca - cb;
+    const char *da = json_string_value(json_object_get(a, "deadline"));
+    const char *db_ = json_string_value(json_object_get(b, "deadline"));
+    if (!da != !db_)
+        return da ? -1 : 1;
+    if (da && strcmp(da, db_))
+        return strcmp(da, db_);
+    int r = strcmp(json_string_value(json_object_get(b, "reported_at")),
+                   json_string_value(json_object_get(a, "reported_at")));
+    return r ? r : strcmp(json_string_value(json_object_get(b, "id")),
+                          json_string_value(json_object_get(a, "id")));
+}
+
+/* The queue page at query (as the city) lists exactly the incidents that
+ * `gridhub incident list` with the same filters finds in the hub's table,
+ * its total is their number, and they come in the queue's order. cli: the
+ * command line's options for the same filters, NULL-ended. */
+static void queue_matches(const gst_http_session *s, const char *query, const char *const cli[])
+{
+    const char *argv[24] = {"gridhub", "--db", hub_db, "incident", "list", "--json"};
+    int n = 6;
+    for (int i = 0; cli[i]; i++)
+        argv[n++] = cli[i];
+    argv[n] = NULL;
+    gst_result_free(&R);
+    ck_assert_int_eq(gst_run(&R, NULL, argv), 0);
+    ck_assert_msg(R.status == 0, "incident list %s: %s", query, R.err);
+    json_error_t je;
+    json_t *want = json_loads(R.out, 0, &je);
+    ck_assert_msg(json_is_array(want), "%s: %s", query, je.text);
+    size_t nw = json_array_size(want);
+    ck_assert_uint_le(nw, MAX_LISTED);
+
+    char path[300];
+    snprintf(path, sizeof path, "/incidents%s%s", *query ? "?" : "", query);
+    gst_http_answer h = get(s, path);
+    ck_assert_msg(h.status == 200, "%s: %d\n%.2000s", path, h.status, h.body);
+    char ids[MAX_LISTED][64];
+    int64_t total;
+    int listed = page_ids(h.body, ids, &total);
+    ck_assert_msg(total == (int64_t)nw && listed == (int)nw,
+                  "%s: the page says %lld and lists %d, the hub holds %zu\n%.3000s", path,
+                  (long long)total, listed, nw, h.body);
+    json_t *prev = NULL;
+    for (int i = 0; i < listed; i++) {
+        json_t *rec = NULL;
+        for (size_t k = 0; k < nw && !rec; k++)
+            if (!strcmp(json_string_value(json_object_get(json_array_get(want, k), "id")),
+                        ids[i]))
+                rec = json_array_get(want, k);
+        ck_assert_msg(rec, "%s: %s is listed, the hub's list lacks it", path, ids[i]);
+        ck_assert_msg(!prev || queue_cmp(prev, rec) < 0,
+                      "%s: row %d (%s) is out of the queue's order", path, i + 1, ids[i]);
+        prev = rec;
+    }
+    json_decref(want);
+    gst_http_answer_free(&h);
+}
+
+/* Every filter of the queue against the hub's own list. */
+static void queue_all_filters(const gst_http_session *s)
+{
+    static const struct {
+        const char *query;
+        const char *cli[5];
+    } cases[] = {
+        {"", {NULL}},
+        {"status=reported", {"--status", "reported", NULL}},
+        {"status=rejected", {"--status", "rejected", NULL}},
+        {"category=dispute", {"--category", "dispute", NULL}},
+        {"category=safety", {"--category", "safety", NULL}},
+        {"county=" COUNTY, {"--county", COUNTY, NULL}},
+        {"township=" TOWNSHIP_A, {"--township", TOWNSHIP_A, NULL}},
+        {"village=" VILLAGE_B, {"--village", VILLAGE_B, NULL}},
+        {"assignee=%E5%BC%A0%E4%B8%89", {"--assignee", "张三", NULL}},
+        {"overdue=1", {"--overdue", NULL}},
+        {"q=%E6%BC%8F%E6%B0%B4", {"--text", "漏水", NULL}},
+        {"status=reported&category=safety", {"--status", "reported", "--category", "safety", NULL}},
+        {"township=" TOWNSHIP_A "&overdue=1", {"--township", TOWNSHIP_A, "--overdue", NULL}},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        queue_matches(s, cases[i].query, cases[i].cli);
+}
+
+/* The queue is read from gridhub web's own copy of the incidents: it lists
+ * what the hub holds, in the queue's order, for every filter; and it stays
+ * so as changes arrive: a village's new, changed and deleted incidents
+ * after its sync, and the city's own decision, in the very next page. */
+START_TEST(web_queue_copy_follows_the_hub)
+{
+    /* more incidents in village A: deadlines passed, near, far and none;
+     * categories under two parents; two assignees; one closed */
+    static const char *const more[][4] = {
+        {"垃圾清运不及时", "sanitation", "2026-10-03 08:00", "2026-10-10"},
+        {"路灯损坏", "urban", "2026-11-10 19:30", "2026-11-12"},
+        {"邻里因漏水争吵", "dispute.neighbour", "2026-11-15 08:00", ""},
+        {"河道渗水", "safety.flood", "2026-11-25 07:00", "2099-01-31"},
+        {"燃气管道老化", "safety.gas", "2026-11-26 09:00", "2026-11-12"},
+        {"违章搭建", "urban.unmanaged_compound", "2026-11-26 09:00", ""},
+    };
+    char extra[6][64];
+    for (size_t i = 0; i < 6; i++) {
+        const char *args[16] = {"gridnode", "--db", db, "incident", "add", "--title", more[i][0],
+                                "--category", more[i][1], "--reported-at", more[i][2]};
+        int n = 11;
+        if (*more[i][3]) {
+            args[n++] = "--deadline";
+            args[n++] = more[i][3];
+        }
+        if (i % 2) {
+            args[n++] = "--assignee";
+            args[n++] = i == 3 ? "张三" : "李四";
+        }
+        args[n] = NULL;
+        gst_result_free(&R);
+        ck_assert_int_eq(gst_run(&R, NULL, args), 0);
+        take_id(extra[i]);
+    }
+    GN_OK("incident", "update", extra[1], "--status", "rejected");
+    GN_OK("sync", "--timeout", "60");
+
+    /* the copy is made when gridhub web starts; its log says so */
+    int64_t end = gst_now_ms() + 60000;
+    while (gst_count_in_file(web_log, "事件工单副本已建好") == 0) {
+        ck_assert_msg(gst_now_ms() < end, "the queue's copy was not made:\n%s",
+                      gst_read_file(web_log, NULL));
+        gst_sleep_ms(50);
+    }
+    gst_http_session s = login_as("city");
+    queue_all_filters(&s);
+
+    /* the village changes: one new, one changed, one deleted; synced */
+    GN("incident", "add", "--title", "新报漏水", "--category", "dispute", "--deadline", "2026-11-01",
+       "--reported-at", "2026-11-30 10:00");
+    char fresh[64];
+    take_id(fresh);
+    GN_OK("incident", "update", extra[3], "--assignee", "王五", "--deadline", "2026-11-02");
+    GN_OK("incident", "delete", extra[5]);
+    GN_OK("sync", "--timeout", "60");
+    queue_all_filters(&s);
+    gst_http_answer h = get(&s, "/incidents");
+    BODY_HAS(h, fresh);
+    BODY_LACKS(h, extra[5]);
+    gst_http_answer_free(&h);
+
+    /* the city's own decision: in the list that follows it */
+    char act[200];
+    snprintf(act, sizeof act, "/incident/%s/status", fresh);
+    h = post(&s, act, true, "status=rejected&note=x");
+    ck_assert_msg(h.status == 303, "reject: %d\n%.2000s", h.status, h.body);
+    gst_http_answer_free(&h);
+    queue_all_filters(&s);
+    h = get(&s, "/incidents?status=rejected");
+    BODY_HAS(h, fresh);
+    gst_http_answer_free(&h);
+}
+END_TEST
+
 static Suite *queue_suite(void)
 {
     Suite *s = suite_create("hub_web_queue");
@@ -569,6 +760,7 @@ static Suite *queue_suite(void)
     tcase_add_test(tc, web_township_scope);
     tcase_add_test(tc, web_township_dispatches);
     tcase_add_test(tc, web_city_hands_down);
+    tcase_add_test(tc, web_queue_copy_follows_the_hub);
     return s;
 }
 
