@@ -221,9 +221,11 @@ static int catch_up(hub_queue *q, int64_t head, gs_errbuf *eb)
 {
     const gs_rectype *rt = incidents();
     gs_buf changed = GS_BUF_INIT, sql = GS_BUF_INIT;
+    /* the log's range by its key: "+rtype" keeps SQLite off the index on
+     * (rtype, rid), which would walk every incident change ever logged */
     gs_buf_printf(&changed,
                   " AND %s IN (SELECT rid FROM hub.changes WHERE hub_seq > ?1 AND hub_seq <= ?2 "
-                  "AND rtype = '%s')",
+                  "AND +rtype = '%s')",
                   rt->fields[rt->key].name, rt->name);
     gs_buf_printf(&sql, "DELETE FROM main.%s WHERE 1%s", rt->plural,
                   changed.data ? changed.data : "");

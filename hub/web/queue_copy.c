@@ -8,8 +8,9 @@
  * the copy up to the hub's change log (nothing to do, or the few changes
  * since the last page: a decision made a moment ago is in the list that
  * follows it) and then reads it. While a queue page was shown in the last
- * ten minutes the thread also brings it up every few seconds, so a big
- * sync's changes are mostly copied before the next page asks.
+ * ten minutes the thread also brings it up every second (when the log has
+ * not moved, one indexed read), so while a big sync arrives its changes
+ * are copied as they come and the next page finds a second's worth left.
  *
  * Whatever fails with the copy, the page reads the hub's table (the same
  * filters, the same order: gs_find_list either way) and the web log says
@@ -24,7 +25,7 @@
 #include "gridsync/hlc.h"
 #include "web.h"
 
-#define QC_POLL_S 5
+#define QC_POLL_S 1
 #define QC_WATCH_MS (10 * 60 * 1000) /* kept current while shown in the last ten minutes */
 
 struct hweb_qcopy {

@@ -1377,6 +1377,7 @@ int main(int argc, char **argv)
     typedef struct srun {
         bool pollers;
         double gen_s, wall_s, rate, load, hub_cpu_s, web_cpu_s;
+        double queue_ms[2], queue_app_ms[2]; /* the city's queue after the run: first, next */
         long web_hwm_kb;
         int failed;
         poll_stats ps;
@@ -1464,6 +1465,16 @@ int main(int argc, char **argv)
                 x->load = gsb_loadavg();
                 if (x->pollers)
                     pollers_stop_all(&x->ps);
+                /* the city opens its queue after the run: the first page
+                 * brings the queue's copy up to the run's changes (what the
+                 * web's own thread has not copied yet), the next does not */
+                for (int k = 0; k < 2; k++) {
+                    gst_http_answer qa = request("127.0.0.1", "/incidents", city_cookie, NULL,
+                                                 &x->queue_ms[k], &x->queue_app_ms[k]);
+                    if (qa.status != 200)
+                        report_wrong("/incidents", &qa);
+                    gst_http_answer_free(&qa);
+                }
                 x->web_hwm_kb = gsb_proc_status_kb(web_pid, "VmHWM:");
                 x->rate = x->wall_s > 0 ? (double)o.sync_changes * nsnodes / x->wall_s : 0;
                 fprintf(stderr, PROG ": %s: %.1f s, %.0f changes/s%s\n", label, x->wall_s, x->rate,
@@ -1546,8 +1557,9 @@ int main(int argc, char **argv)
                nsnodes, o.dir, ncodes / nsnodes, num(o.sync_changes, c1), o.workers, o.parallel,
                warm_s, npollers, logins_s, o.poll_ms, WARMUP_MS / 1000);
         printf("| run | browsers | changes (made in) | sync wall | changes/s | hub CPU | web CPU | "
-               "dashboards loaded in the run (p50 / p95 / max ms) | web VmHWM | load |\n");
-        printf("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |\n");
+               "dashboards loaded in the run (p50 / p95 / max ms) | the queue after it: first / "
+               "next ms | web VmHWM | load |\n");
+        printf("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |\n");
         double sum[2] = {0, 0};
         int cnt[2] = {0, 0};
         for (int i = 0; i < nruns; i++) {
@@ -1564,13 +1576,12 @@ int main(int argc, char **argv)
                 snprintf(dash + strlen(dash), sizeof dash - strlen(dash),
                          "; **%d not 200** (the first: %d)", x->ps.wrong - x->ps.closed,
                          x->ps.first_status);
-            printf("| %d %s | %d | %s (%.1f s) | %.1f s | **%.0f**%s | %.1f s | %.1f s | %s | %.1f "
-                   "MiB "
-                   "| %.1f |\n",
+            printf("| %d %s | %d | %s (%.1f s) | %.1f s | **%.0f**%s | %.1f s | %.1f s | %s | "
+                   "%.0f / %.0f | %.1f MiB | %.1f |\n",
                    i + 1, x->pollers ? "B" : "A", x->pollers ? npollers : 0,
                    num((long long)o.sync_changes * nsnodes, c1), x->gen_s, x->wall_s, x->rate,
                    x->failed ? " (syncs failed)" : "", x->hub_cpu_s, x->web_cpu_s, dash,
-                   x->web_hwm_kb / 1024.0, x->load);
+                   x->queue_ms[0], x->queue_ms[1], x->web_hwm_kb / 1024.0, x->load);
             sum[x->pollers] += x->rate;
             cnt[x->pollers]++;
         }

@@ -683,7 +683,7 @@ static void queue_all_filters(const gst_http_session *s)
 START_TEST(web_queue_copy_follows_the_hub)
 {
     /* more incidents in village A: deadlines passed, near, far and none;
-     * categories under two parents; two assignees; one closed */
+     * categories under two parents; two assignees; one 不予受理 (closed) */
     static const char *const more[][4] = {
         {"垃圾清运不及时", "sanitation", "2026-10-03 08:00", "2026-10-10"},
         {"路灯损坏", "urban", "2026-11-10 19:30", "2026-11-12"},
