@@ -20,6 +20,8 @@
 #include <check.h>
 #include <jansson.h>
 #include <limits.h>
+#include <signal.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +42,7 @@ static char *tmp;
 static char db[PATH_MAX], db_b[PATH_MAX], hub_db[PATH_MAX], hub_log[PATH_MAX],
     endpoint[PATH_MAX + 8];
 static gst_procs procs;
+static pid_t hub_pid;
 
 /* The incidents: A1 overdue (village A), A2 assigned to 张三 (village A),
  * B1 in village B (the other township). */
@@ -84,7 +87,7 @@ static void setup(void)
     GH_OK("refdata", "load", "divisions", GS_TEST_SRC_DIR "/data/luohe_divisions.csv");
     GH_OK("refdata", "load", "divisions", GS_TEST_SRC_DIR "/data/luohe_villages.csv");
     GH_OK("refdata", "load", "categories", GS_TEST_SRC_DIR "/data/incident_categories.csv");
-    gst_hub_serve(&procs, hub_db, endpoint, hub_log, false);
+    hub_pid = gst_hub_serve(&procs, hub_db, endpoint, hub_log, false);
 
     char bundle[PATH_MAX];
     snprintf(bundle, sizeof bundle, "%s/a.bundle", tmp);
@@ -722,6 +725,9 @@ START_TEST(web_queue_copy_follows_the_hub)
     }
     gst_http_session s = login_as("city");
     queue_all_filters(&s);
+    char backup[PATH_MAX];
+    snprintf(backup, sizeof backup, "%s/hub-backup.db", tmp);
+    gst_db_backup(hub_db, backup);
 
     /* the village changes: one new, one changed, one deleted; synced */
     GN("incident", "add", "--title", "新报漏水", "--category", "dispute", "--deadline", "2026-11-01",
@@ -746,6 +752,35 @@ START_TEST(web_queue_copy_follows_the_hub)
     queue_all_filters(&s);
     h = get(&s, "/incidents?status=rejected");
     BODY_HAS(h, fresh);
+    gst_http_answer_free(&h);
+
+    /* the hub restored in place from the backup taken before those changes
+     * (serve stopped, gridhub web running): the copy is made again */
+    ck_assert_int_eq(kill(hub_pid, SIGTERM), 0);
+    ck_assert_int_eq(gst_procs_wait(&procs, hub_pid, 20000), 0);
+    sqlite3 *from = NULL, *to = NULL;
+    ck_assert_int_eq(sqlite3_open_v2(backup, &from, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_open(hub_db, &to), SQLITE_OK);
+    sqlite3_busy_timeout(to, 10000);
+    sqlite3_backup *bk = sqlite3_backup_init(to, "main", from, "main");
+    ck_assert_ptr_nonnull(bk);
+    ck_assert_int_eq(sqlite3_backup_step(bk, -1), SQLITE_DONE);
+    ck_assert_int_eq(sqlite3_backup_finish(bk), SQLITE_OK);
+    sqlite3_close(to);
+    sqlite3_close(from);
+    hub_pid = gst_hub_serve(&procs, hub_db, endpoint, hub_log, false);
+    queue_all_filters(&s);
+    h = get(&s, "/incidents");
+    BODY_LACKS(h, fresh); /* the restored hub has not got it (yet) */
+    gst_http_answer_free(&h);
+    ck_assert_int_ge(gst_count_in_file(web_log, "事件工单副本已建好"), 2);
+    /* the village gives the hub back what it lost, and more */
+    GN_OK("incident", "add", "--title", "恢复后新报", "--category", "order");
+    GN_OK("sync", "--timeout", "60");
+    queue_all_filters(&s);
+    h = get(&s, "/incidents");
+    BODY_HAS(h, fresh);
+    BODY_HAS(h, "恢复后新报");
     gst_http_answer_free(&h);
 }
 END_TEST
