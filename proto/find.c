@@ -89,13 +89,15 @@ static int filter_range_text(const gs_rectype *rt, const gs_find_filter *f, gs_b
     }
     if (!f->text)
         return GS_OK;
+    /* in any text field: gs_has_text (stmt.c, on every store connection),
+     * one call a row */
     int ntext = 0;
-    for (int i = 0; i < rt->nfields && b->n < 40; i++)
-        if (rt->fields[i].type == GS_FT_TEXT && !(rt->fields[i].flags & GS_F_COMPUTED)) {
-            gs_buf_printf(sql, "%sinstr(%s, ?) > 0", ntext++ ? " OR " : " AND (",
+    for (int i = 0; i < rt->nfields; i++)
+        if (rt->fields[i].type == GS_FT_TEXT && !(rt->fields[i].flags & GS_F_COMPUTED))
+            gs_buf_printf(sql, "%s%s", ntext++ ? ", " : " AND gs_has_text(?, ",
                           rt->fields[i].name);
-            b->v[b->n++] = f->text;
-        }
+    if (ntext)
+        b->v[b->n++] = f->text;
     gs_buf_puts(sql, ntext ? ")" : " AND 0");
     return GS_OK;
 }

@@ -5,6 +5,7 @@
  * another text). And the scaffolding both stores share (connection
  * settings, scripts, errors, meta).
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,9 +144,55 @@ int gs_db_exec(sqlite3 *db, const char *sql, gs_errbuf *eb)
     return GS_OK;
 }
 
+/* True when needle (n bytes; empty: always) is within hay (h bytes). */
+static bool has_bytes(const char *hay, size_t h, const char *needle, size_t n)
+{
+    if (n == 0)
+        return true;
+    for (const char *p = hay, *end = hay + h; (size_t)(end - p) >= n; p++) {
+        p = memchr(p, needle[0], (size_t)(end - p) - n + 1);
+        if (!p)
+            return false;
+        if (!memcmp(p, needle, n))
+            return true;
+    }
+    return false;
+}
+
+/* gs_has_text(TEXT, A, B, ...): 1 when TEXT is found in any of A, B, ...
+ * (bytes: what instr(A, TEXT) > 0 OR instr(B, TEXT) > 0 ... finds, NULL
+ * ones never), else 0; NULL when TEXT is NULL. One call a row instead of
+ * one instr a field: a text search reads every row, and the calls were
+ * most of its time. */
+static void has_text(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    if (sqlite3_value_type(argv[0]) == SQLITE_NULL)
+        return; /* NULL */
+    const char *needle = (const char *)sqlite3_value_text(argv[0]);
+    size_t nlen = (size_t)sqlite3_value_bytes(argv[0]);
+    for (int i = 1; needle && i < argc; i++) {
+        if (sqlite3_value_type(argv[i]) == SQLITE_NULL)
+            continue;
+        const char *hay = (const char *)sqlite3_value_text(argv[i]);
+        size_t hlen = (size_t)sqlite3_value_bytes(argv[i]);
+        if (hay && has_bytes(hay, hlen, needle, nlen)) {
+            sqlite3_result_int(ctx, 1);
+            return;
+        }
+    }
+    if (!needle)
+        sqlite3_result_error_nomem(ctx);
+    else
+        sqlite3_result_int(ctx, 0);
+}
+
 int gs_db_configure(sqlite3 *db, const char *pragmas, const char *what, gs_errbuf *eb)
 {
     sqlite3_busy_timeout(db, 30000);
+    if (sqlite3_create_function(db, "gs_has_text", -1,
+                                SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
+                                has_text, NULL, NULL) != SQLITE_OK)
+        return gs_sql_err(db, eb, what ? what : "registering gs_has_text");
     int rc = gs_db_exec(db, pragmas, eb);
     return rc && what ? gs_errprefix(eb, rc, "%s", what) : rc;
 }

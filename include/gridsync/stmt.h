@@ -57,9 +57,11 @@ int gs_sql_err(sqlite3 *db, gs_errbuf *eb, const char *what);
  * message in eb. */
 int gs_db_exec(sqlite3 *db, const char *sql, gs_errbuf *eb);
 /* The settings every store connection needs: a busy timeout of 30 s (a
- * writer waits for another process's short transaction rather than failing)
- * and pragmas (the store's journal, synchronous and cache settings). On
- * failure GS_ESQL with SQLite's message in eb, after "what: " when what. */
+ * writer waits for another process's short transaction rather than failing),
+ * the SQL function gs_has_text(TEXT, A, B, ...) (1 when TEXT is within any
+ * of A, B, ...: the list filters' text search, find.c) and pragmas (the
+ * store's journal, synchronous and cache settings). On failure GS_ESQL with
+ * SQLite's message in eb, after "what: " when what. */
 int gs_db_configure(sqlite3 *db, const char *pragmas, const char *what, gs_errbuf *eb);
 
 /* ---- the change log both stores keep: changes(origin, seq, hash, ...) ---- */

@@ -306,6 +306,67 @@ START_TEST(store_create_and_open)
 }
 END_TEST
 
+/* One value of sql (an integer, or -1 for NULL) on db. */
+static int one_value(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    ck_assert_msg(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK, "%s: %s", sql,
+                  sqlite3_errmsg(db));
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+    int v = sqlite3_column_type(st, 0) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* gs_has_text, on every configured connection, finds what instr finds:
+ * the text in any of the fields, NULL ones never; checked against instr
+ * for every pair of a set of Chinese, ASCII, empty and NULL values. */
+START_TEST(has_text_is_instr_over_fields)
+{
+    sqlite3 *db = NULL;
+    gs_errbuf eb = {{0}};
+    ck_assert_int_eq(sqlite3_open(":memory:", &db), SQLITE_OK);
+    ck_assert_int_eq(gs_db_configure(db, "PRAGMA cache_size = -100", NULL, &eb), GS_OK);
+    ck_assert_int_eq(one_value(db, "SELECT gs_has_text('漏水', NULL, '楼道漏水')"), 1);
+    ck_assert_int_eq(one_value(db, "SELECT gs_has_text('漏水', '楼道', '水漏')"), 0);
+    ck_assert_int_eq(one_value(db, "SELECT gs_has_text(NULL, 'a')"), -1);
+    ck_assert_int_eq(one_value(db, "SELECT gs_has_text('aab', 'aaab')"), 1); /* after a miss */
+    ck_assert_int_eq(one_value(db, "SELECT gs_has_text('abc', 'ab')"), 0);   /* past the end */
+    ck_assert_int_eq(one_value(db, "SELECT gs_has_text('', NULL)"), 0);
+    ck_assert_int_eq(one_value(db, "SELECT gs_has_text('', '')"), 1);
+
+    static const char *const v[] = {NULL,  "",     "漏水",   "楼道漏水", "漏", "水漏",  "a",
+                                    "aab", "aaab", "abc",    "ab",       "A",  "x漏水y", "张三"};
+    size_t n = sizeof v / sizeof v[0];
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++)
+            for (size_t k = 0; k < n; k++) {
+                sqlite3_stmt *st = NULL;
+                ck_assert_int_eq(
+                    sqlite3_prepare_v2(db,
+                                       "SELECT gs_has_text(?1, ?2, ?3), "
+                                       "coalesce(instr(?2, ?1) > 0, 0) OR "
+                                       "coalesce(instr(?3, ?1) > 0, 0)",
+                                       -1, &st, NULL),
+                    SQLITE_OK);
+                const char *args[3] = {v[i], v[j], v[k]};
+                for (int a = 0; a < 3; a++)
+                    if (args[a])
+                        sqlite3_bind_text(st, a + 1, args[a], -1, SQLITE_STATIC);
+                ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+                if (v[i])
+                    ck_assert_msg(sqlite3_column_int(st, 0) == sqlite3_column_int(st, 1),
+                                  "gs_has_text('%s', '%s', '%s') = %d, instr says %d", v[i],
+                                  v[j] ? v[j] : "NULL", v[k] ? v[k] : "NULL",
+                                  sqlite3_column_int(st, 0), sqlite3_column_int(st, 1));
+                else
+                    ck_assert_int_eq(sqlite3_column_type(st, 0), SQLITE_NULL);
+                sqlite3_finalize(st);
+            }
+    sqlite3_close(db);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("stmt");
@@ -318,6 +379,7 @@ int main(void)
     tcase_add_test(tc, meta_text_values);
     tcase_add_test(tc, log_head_and_hash);
     tcase_add_test(tc, store_create_and_open);
+    tcase_add_test(tc, has_text_is_instr_over_fields);
     suite_add_tcase(s, tc);
     return gst_run_suite(s);
 }
