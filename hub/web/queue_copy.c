@@ -14,7 +14,7 @@
  *
  * Whatever fails with the copy, the page reads the hub's table (the same
  * filters, the same order: gs_find_list either way) and the web log says
- * why once; the next update makes a new copy.
+ * why once; a new copy is tried a minute later.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -27,6 +27,7 @@
 
 #define QC_POLL_S 1
 #define QC_WATCH_MS (10 * 60 * 1000) /* kept current while shown in the last ten minutes */
+#define QC_RETRY_MS (60 * 1000)      /* a failed copy is tried again after a minute */
 
 struct hweb_qcopy {
     pthread_t thread;
@@ -36,7 +37,9 @@ struct hweb_qcopy {
     hub_queue *q;
     bool stop;
     int64_t shown_ms; /* when a page last read the copy */
-    bool failing;     /* the last update failed (said once in the log) */
+    bool failing;     /* the last update failed (said once in the log) ... */
+    int64_t retry_ms; /* ... and is not tried again before this (a new copy costs a
+                       * read of the whole table) */
     atomic_bool ready; /* made: pages read it (before that, the hub's table) */
 };
 
@@ -47,6 +50,8 @@ static int update(hweb_qcopy *c)
     gs_errbuf eb = {{0}};
     hub_queue_news news;
     int64_t t0 = (int64_t)gs_wall_ms();
+    if (c->failing && t0 < c->retry_ms)
+        return GS_EIO; /* the hub's table meanwhile */
     int rc = hub_queue_update(c->q, &news, &eb);
     if (rc && !c->failing)
         fprintf(stderr, "gridhub web: 事件工单副本更新失败，工单暂从主库读取 (the queue's copy: %s)\n",
@@ -58,6 +63,7 @@ static int update(hweb_qcopy *c)
                (long long)hub_queue_rows(c->q), (double)(gs_wall_ms() - t0) / 1000.0);
     fflush(stdout);
     c->failing = rc != 0;
+    c->retry_ms = t0 + QC_RETRY_MS;
     return rc;
 }
 
