@@ -110,7 +110,7 @@ void hub_queue_close(hub_queue **q);
  * first time, or when the log at the copy's mark changed (a restored hub),
  * from the whole table. After a failure the next update makes a new one. */
 int hub_queue_update(hub_queue *q, hub_queue_news *news, gs_errbuf *eb);
-/* Live incidents in the copy after the last update. */
+/* Live incidents in the copy when it was last made from the whole table. */
 int64_t hub_queue_rows(const hub_queue *q);
 /* hub_store_list of the incidents, from the copy as of its last update. */
 int hub_queue_list(hub_queue *q, const gs_find_filter *f, gs_find_each each, void *arg,

@@ -46,7 +46,7 @@ struct hub_queue {
     bool built;
     int64_t mark;                   /* the copy holds the log through this hub_seq */
     uint8_t mark_hash[GS_HASH_LEN]; /* the log hash at mark (zeros at 0) */
-    int64_t rows;                   /* live incidents in the copy after the last update */
+    int64_t rows;                   /* live incidents in the copy when it was made */
 };
 
 static const gs_rectype *incidents(void)
@@ -293,7 +293,7 @@ int hub_queue_update(hub_queue *q, hub_queue_news *news, gs_errbuf *eb)
         rc = build(q, eb);
     else if (!rc && head > q->mark)
         rc = catch_up(q, head, eb);
-    if (!rc && (rebuild || head != q->mark))
+    if (!rc && rebuild)
         rc = count_rows(q, eb);
     if (!rc)
         rc = gs_db_exec(q->db, "COMMIT", eb);
