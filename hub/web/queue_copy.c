@@ -22,7 +22,6 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "gridsync/hlc.h"
 #include "web.h"
 
 #define QC_POLL_S 1
@@ -36,12 +35,21 @@ struct hweb_qcopy {
     pthread_cond_t wake;
     hub_queue *q;
     bool stop;
-    int64_t shown_ms; /* when a page last read the copy */
+    atomic_llong shown_ms; /* when a queue page was last asked for (mono_ms) */
     bool failing;     /* the last update failed (said once in the log) ... */
     int64_t retry_ms; /* ... and is not tried again before this (a new copy costs a
                        * read of the whole table) */
     atomic_bool ready; /* made: pages read it (before that, the hub's table) */
 };
+
+/* Milliseconds of CLOCK_MONOTONIC: the hub's wall clock may be set while
+ * this runs. */
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* Brings the copy up to date (mu held); says a failure once, and a new copy
  * made, in the log. */
@@ -49,7 +57,7 @@ static int update(hweb_qcopy *c)
 {
     gs_errbuf eb = {{0}};
     hub_queue_news news;
-    int64_t t0 = (int64_t)gs_wall_ms();
+    int64_t t0 = mono_ms();
     if (c->failing && t0 < c->retry_ms)
         return GS_EIO; /* the hub's table meanwhile */
     int rc = hub_queue_update(c->q, &news, &eb);
@@ -59,8 +67,8 @@ static int update(hweb_qcopy *c)
     else if (!rc && news.rebuilt)
         printf("gridhub web: 事件工单副本已建好：%lld 件事件，%.1f 秒 (the queue's copy: %lld "
                "incidents, made in %.1f s)\n",
-               (long long)hub_queue_rows(c->q), (double)(gs_wall_ms() - t0) / 1000.0,
-               (long long)hub_queue_rows(c->q), (double)(gs_wall_ms() - t0) / 1000.0);
+               (long long)hub_queue_rows(c->q), (double)(mono_ms() - t0) / 1000.0,
+               (long long)hub_queue_rows(c->q), (double)(mono_ms() - t0) / 1000.0);
     fflush(stdout);
     c->failing = rc != 0;
     c->retry_ms = t0 + QC_RETRY_MS;
@@ -75,10 +83,10 @@ static void *keeper(void *arg)
         atomic_store(&c->ready, true);
     while (!c->stop) {
         struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
+        clock_gettime(CLOCK_MONOTONIC, &until); /* the condition's clock */
         until.tv_sec += QC_POLL_S;
         pthread_cond_timedwait(&c->wake, &c->mu, &until);
-        if (!c->stop && (int64_t)gs_wall_ms() - c->shown_ms < QC_WATCH_MS &&
+        if (!c->stop && mono_ms() - atomic_load(&c->shown_ms) < QC_WATCH_MS &&
             update(c) == GS_OK)
             atomic_store(&c->ready, true);
     }
@@ -97,9 +105,13 @@ int hweb_qcopy_start(hweb *w, gs_errbuf *eb)
         return rc;
     }
     atomic_init(&c->ready, false);
-    c->shown_ms = (int64_t)gs_wall_ms() - QC_WATCH_MS; /* none shown yet */
+    atomic_init(&c->shown_ms, mono_ms() - QC_WATCH_MS); /* none shown yet */
     pthread_mutex_init(&c->mu, NULL);
-    pthread_cond_init(&c->wake, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&c->wake, &ca);
+    pthread_condattr_destroy(&ca);
     if (pthread_create(&c->thread, NULL, keeper, c)) {
         hub_queue_close(&c->q);
         free(c);
@@ -132,9 +144,11 @@ int hweb_queue_list(hweb *w, const gs_find_filter *f, gs_find_each each, void *a
                     gs_errbuf *eb)
 {
     hweb_qcopy *c = w->qcopy;
+    if (c)
+        atomic_store(&c->shown_ms, mono_ms()); /* watched: the thread keeps it current,
+                                                * or tries again a copy that failed */
     if (c && atomic_load(&c->ready)) {
         pthread_mutex_lock(&c->mu);
-        c->shown_ms = (int64_t)gs_wall_ms();
         if (update(c) == GS_OK) {
             int rc = hub_queue_list(c->q, f, each, arg, eb);
             pthread_mutex_unlock(&c->mu);
