@@ -678,6 +678,12 @@ void gs_find_print_record(const gs_record *rec, FILE *f)
 
 void gs_find_change_text(const gs_change *c, gs_buf *b)
 {
+    gs_find_change_text_by(c, NULL, NULL, false, b);
+}
+
+void gs_find_change_text_by(const gs_change *c, gs_find_display_fn display, void *arg,
+                            bool names, gs_buf *b)
+{
     gs_buf v = GS_BUF_INIT;
     bool first = true;
     if (c->op == GS_OP_DELETE) {
@@ -689,8 +695,12 @@ void gs_find_change_text(const gs_change *c, gs_buf *b)
         if (i == rt->key || i == rt->scope || c->rec->v[i].state == GS_V_UNSET)
             continue;
         gs_buf_reset(&v);
-        gs_find_display(c->rec, i, &v);
-        gs_buf_printf(b, "%s%s=%s", first ? "" : " ", rt->fields[i].label_zh,
+        if (display)
+            display(arg, c->rec, i, &v);
+        else
+            gs_find_display(c->rec, i, &v);
+        gs_buf_printf(b, "%s%s=%s", first ? "" : " ",
+                      names ? rt->fields[i].name : rt->fields[i].label_zh,
                       v.data ? v.data : "∅");
         first = false;
     }

@@ -248,6 +248,26 @@ void gs_web_history_begin(const gs_http_req *rq, gs_buf *b)
                    gs_web_t(rq, "来源", "By"), gs_web_t(rq, "内容", "What"));
 }
 
+void gs_web_display(const gs_http_req *rq, const gs_record *r, int f, gs_buf *b)
+{
+    if (!gs_record_has(r, f))
+        return;
+    const gs_field *fd = &r->rt->fields[f];
+    const char *s = gs_record_str(r, f);
+    if (fd->type == GS_FT_ENUM && gs_http_en(rq))
+        gs_buf_puts(b, s);
+    else if (fd->type == GS_FT_DATETIME && s && strlen(s) == 25 && s[10] == 'T' &&
+             !strcmp(s + 19, "+08:00"))
+        gs_buf_printf(b, "%.10s %.5s", s, s + 11);
+    else
+        gs_find_display(r, f, b);
+}
+
+static void display_on(void *rq, const gs_record *r, int f, gs_buf *b)
+{
+    gs_web_display(rq, r, f, b);
+}
+
 /* One row: when (to the second), who (the city marked 市级), what. */
 void gs_web_history_row(const gs_change *c, void *history)
 {
@@ -258,7 +278,8 @@ void gs_web_history_row(const gs_change *c, void *history)
         when.len = 19, when.data[19] = '\0';
     if (when.data)
         when.data[10] = ' ';
-    gs_find_change_text(c, &what);
+    gs_find_change_text_by(c, h->display ? h->display : display_on,
+                           h->display ? h->arg : (void *)h->rq, gs_http_en(h->rq), &what);
     bool city = !strncmp(c->origin, "hub", 3) && (!c->origin[3] || c->origin[3] == '.');
     gs_buf_puts(h->b, city ? "<tr class=\"city\">" : "<tr>");
     gs_html_printf(h->b, "<td>%s</td><td>%s%s #%llu</td><td>%s</td></tr>\n",

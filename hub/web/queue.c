@@ -114,16 +114,6 @@ static void name_of_code(hweb *w, const char *code, gs_buf *b)
 /* ---- pieces ------------------------------------------------------------------------ */
 
 
-/* The display text of field f of r (enums in Chinese, or canonical in English). */
-static void display(gs_http_req *rq, const gs_record *r, int f, gs_buf *b)
-{
-    if (!gs_record_has(r, f))
-        return;
-    if (r->rt->fields[f].type == GS_FT_ENUM && gs_http_en(rq))
-        gs_buf_puts(b, gs_record_str(r, f));
-    else
-        gs_find_display(r, f, b);
-}
 
 /* A query argument, NULL when absent or empty (a form's "any"). */
 static const char *arg(gs_http_req *rq, const char *name)
@@ -179,7 +169,7 @@ static int list_row(const gs_record *r, void *arg_)
         if (cat)
             gs_buf_puts(&v, cat);
         else
-            display(c->rq, r, cols[i], &v);
+            gs_web_display(c->rq, r, cols[i], &v);
         gs_html_printf(b, "<td>%s</td>", v.data ? v.data : "");
     }
     gs_html_printf(b, "<td>%s</td></tr>\n", left.data ? left.data : "");
@@ -477,6 +467,25 @@ static void decisions(gs_http_req *rq, const gs_record *r, gs_buf *b)
     gs_web_workflow_end(rq, n, b);
 }
 
+/* A history value: a category by its name (Chinese pages), the rest as
+ * gs_web_display shows them. */
+typedef struct shown {
+    gs_http_req *rq;
+    const gs_form_choices *cats;
+} shown;
+
+static void history_value(void *arg, const gs_record *r, int f, gs_buf *b)
+{
+    shown *s = arg;
+    const char *cat = f == GS_INCIDENT_CATEGORY && !gs_http_en(s->rq)
+                          ? choice_label(s->cats, gs_record_str(r, f))
+                          : NULL;
+    if (cat)
+        gs_buf_puts(b, cat);
+    else
+        gs_web_display(s->rq, r, f, b);
+}
+
 static void record_page(gs_http_req *rq, gs_http_resp *rs, hweb *w, const gs_record *r,
                         const char *err)
 {
@@ -503,7 +512,7 @@ static void record_page(gs_http_req *rq, gs_http_resp *rs, hweb *w, const gs_rec
         else if (cat)
             gs_buf_puts(&v, cat);
         else
-            display(rq, r, f, &v);
+            gs_web_display(rq, r, f, &v);
         gs_html_printf(b, "<dt>%s</dt><dd>%s",
                        gs_http_en(rq) ? rt->fields[f].name : rt->fields[f].label_zh,
                        v.data ? v.data : "");
@@ -512,14 +521,15 @@ static void record_page(gs_http_req *rq, gs_http_resp *rs, hweb *w, const gs_rec
         gs_buf_puts(b, "</dd>\n");
     }
     gs_buf_puts(b, "</dl>\n");
-    gs_form_choices_destroy(&cats);
     gs_html_printf(b, "<p><a href=\"/incidents\">%s</a></p>\n",
                    hweb_t(rq, "返回工单列表", "Back to the queue"));
     decisions(rq, r, b);
     gs_web_history_begin(rq, b);
-    gs_web_history h = {rq, b};
+    shown sh = {rq, cats};
+    gs_web_history h = {rq, b, history_value, &sh};
     hub_store_history(w->store, rt, gs_record_key(r), gs_web_history_row, &h, NULL);
     gs_web_history_end(b);
+    gs_form_choices_destroy(&cats);
     gs_buf_free(&v);
     hweb_end(rq, rs);
 }

@@ -128,6 +128,12 @@ void gs_find_print_record(const gs_record *rec, FILE *f);
  * (labels and display values; ∅ for a cleared field), "删除 deleted" for a
  * deletion; key and village left out. */
 void gs_find_change_text(const gs_change *c, gs_buf *b);
+/* The same with each value written by display(arg, record, field, b) (a
+ * page's own: references by name, times to the minute) and, when names, the
+ * fields' names for their Chinese labels (an English page). */
+typedef void (*gs_find_display_fn)(void *arg, const gs_record *r, int f, gs_buf *b);
+void gs_find_change_text_by(const gs_change *c, gs_find_display_fn display, void *arg,
+                            bool names, gs_buf *b);
 
 /* One line of a history: time, origin #seq, and each field it sets (arg:
  * the FILE *). Fits gs_find_change_each. */

@@ -15,6 +15,7 @@
 
 #include "gridsync/buf.h"
 #include "gridsync/change.h"
+#include "gridsync/find.h"
 #include "gridsync/http.h"
 #include "gridsync/record.h"
 
@@ -98,11 +99,19 @@ void gs_web_step_begin(const gs_http_req *rq, const gs_record *r, const char *to
 /* Its end; steps is how many buttons were drawn (none: "已是终态"). */
 void gs_web_workflow_end(const gs_http_req *rq, int steps, gs_buf *b);
 
+/* The display text of field f of r on a page: enums in Chinese (the
+ * canonical value on an English page), booleans 是/否, a time of China's
+ * day to the minute ("2026-12-03 09:03" for 2026-12-03T09:03:59+08:00);
+ * nothing when it has no value. References are the door's to name. */
+void gs_web_display(const gs_http_req *rq, const gs_record *r, int f, gs_buf *b);
+
 /* The history table: its head, one row per change (a gs_find_change_each
  * over a gs_web_history), its end. A change from the city is marked 市级. */
 typedef struct gs_web_history {
     const gs_http_req *rq;
     gs_buf *b;
+    gs_find_display_fn display; /* each value (arg first); NULL: gs_web_display */
+    void *arg;
 } gs_web_history;
 void gs_web_history_begin(const gs_http_req *rq, gs_buf *b);
 void gs_web_history_row(const gs_change *c, void *history);

@@ -39,8 +39,8 @@ static const gs_rectype *incident_type(void)
 
 /* ---- pieces ------------------------------------------------------------------- */
 
-/* The display text of field f of r: references by their name, enums in
- * Chinese (English: the canonical value), booleans 是/否. */
+/* The display text of field f of r: references by their name, the rest
+ * as gs_web_display shows them (enums in Chinese, times to the minute). */
 static void display(gs_http_req *rq, nweb *w, const gs_record *r, int f, gs_buf *b)
 {
     const gs_field *fd = &r->rt->fields[f];
@@ -50,10 +50,19 @@ static void display(gs_http_req *rq, nweb *w, const gs_record *r, int f, gs_buf 
         nweb_ref_name(w, fd, gs_record_str(r, f), b);
         return;
     }
-    if (fd->type == GS_FT_ENUM && gs_http_en(rq))
-        gs_buf_puts(b, gs_record_str(r, f));
-    else
-        gs_find_display(r, f, b);
+    gs_web_display(rq, r, f, b);
+}
+
+/* display() for the history's values. */
+typedef struct shown {
+    gs_http_req *rq;
+    nweb *w;
+} shown;
+
+static void history_value(void *arg, const gs_record *r, int f, gs_buf *b)
+{
+    shown *s = arg;
+    display(s->rq, s->w, r, f, b);
 }
 
 /* A notice after a redirect (?ok=...). */
@@ -367,7 +376,8 @@ static void record_page(gs_http_req *rq, gs_http_resp *rs, nweb *w, const gs_rec
                    gs_record_key(r), nweb_t(rq, "修改", "Edit"), nweb_t(rq, "返回列表", "Back to the list"));
     workflow(rq, r, b);
     gs_web_history_begin(rq, b);
-    gs_web_history h = {rq, b};
+    shown sh = {rq, w};
+    gs_web_history h = {rq, b, history_value, &sh};
     node_store_history(w->store, rt, gs_record_key(r), gs_web_history_row, &h, NULL);
     gs_web_history_end(b);
     gs_buf_free(&v);

@@ -742,6 +742,17 @@ START_TEST(web_queue_copy_follows_the_hub)
     BODY_HAS(h, fresh);
     BODY_LACKS(h, extra[5]);
     gst_http_answer_free(&h);
+    /* its record: the category by its name and the time to the minute, in
+     * the fields and in the history */
+    char path[120];
+    snprintf(path, sizeof path, "/incident/%s", fresh);
+    h = get(&s, path);
+    BODY_HAS(h, "<dd>2026-11-30 10:00</dd>");
+    BODY_HAS(h, "事件类别=矛盾纠纷");
+    BODY_HAS(h, "上报时间=2026-11-30 10:00 ");
+    BODY_LACKS(h, "+08:00");
+    BODY_LACKS(h, "=dispute");
+    gst_http_answer_free(&h);
 
     /* the city's own decision: in the list that follows it */
     char act[200];
