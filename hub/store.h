@@ -96,20 +96,15 @@ int hub_store_history(hub_store *s, const gs_rectype *rt, const char *key,
  * change log on demand; the hub's own tables get no index for it, so
  * `serve` pays nothing. One thread at a time. */
 typedef struct hub_queue hub_queue;
-/* What an update did: made the copy from the whole table, or brought it
- * this many entries of the log further. */
-typedef struct hub_queue_news {
-    bool rebuilt;
-    int64_t changes;
-} hub_queue_news;
 
 /* Opens an empty copy of the hub database at hub_path (read-only). */
 int hub_queue_open(const char *hub_path, hub_queue **out, gs_errbuf *eb);
 void hub_queue_close(hub_queue **q);
 /* Brings the copy up to the hub's log as it is now, in one snapshot: the
  * first time, or when the log at the copy's mark changed (a restored hub),
- * from the whole table. After a failure the next update makes a new one. */
-int hub_queue_update(hub_queue *q, hub_queue_news *news, gs_errbuf *eb);
+ * from the whole table (*rebuilt then true). After a failure the next
+ * update makes a new one. */
+int hub_queue_update(hub_queue *q, bool *rebuilt, gs_errbuf *eb);
 /* Live incidents in the copy when it was last made from the whole table. */
 int64_t hub_queue_rows(const hub_queue *q);
 /* hub_store_list of the incidents, from the copy as of its last update. */

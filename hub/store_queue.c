@@ -27,7 +27,6 @@
  * it was (a hub restored from an older backup) or the copy is new, the
  * copy is made again from the whole table.
  */
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -267,10 +266,10 @@ static int count_rows(hub_queue *q, gs_errbuf *eb)
     return rc;
 }
 
-int hub_queue_update(hub_queue *q, hub_queue_news *news, gs_errbuf *eb)
+int hub_queue_update(hub_queue *q, bool *rebuilt, gs_errbuf *eb)
 {
-    if (news)
-        *news = (hub_queue_news){0};
+    if (rebuilt)
+        *rebuilt = false;
     int rc = q->db ? GS_OK : open_copy(q, eb);
     /* one transaction: the hub is read at one snapshot throughout */
     if (!rc)
@@ -307,10 +306,8 @@ int hub_queue_update(hub_queue *q, hub_queue_news *news, gs_errbuf *eb)
         q->built = false;
         return rc;
     }
-    if (news) {
-        news->rebuilt = rebuild;
-        news->changes = rebuild ? head : head - q->mark;
-    }
+    if (rebuilt)
+        *rebuilt = rebuild;
     q->built = true;
     q->mark = head;
     memcpy(q->mark_hash, head_hash, GS_HASH_LEN);

@@ -113,8 +113,6 @@ static void name_of_code(hweb *w, const char *code, gs_buf *b)
 
 /* ---- pieces ------------------------------------------------------------------------ */
 
-
-
 /* A query argument, NULL when absent or empty (a form's "any"). */
 static const char *arg(gs_http_req *rq, const char *name)
 {
@@ -138,6 +136,25 @@ static void notice(gs_http_req *rq, gs_buf *b)
 /* ---- the queue ------------------------------------------------------------------- */
 
 static const char *choice_label(const gs_form_choices *c, const char *value);
+
+/* How a page shows field f of r: the category by its name (from cats, on a
+ * Chinese page), the rest as gs_web_display shows them. */
+typedef struct shown {
+    gs_http_req *rq;
+    const gs_form_choices *cats;
+} shown;
+
+static void value_of(void *shown_, const gs_record *r, int f, gs_buf *b)
+{
+    const shown *s = shown_;
+    const char *cat = f == GS_INCIDENT_CATEGORY && !gs_http_en(s->rq)
+                          ? choice_label(s->cats, gs_record_str(r, f))
+                          : NULL;
+    if (cat)
+        gs_buf_puts(b, cat);
+    else
+        gs_web_display(s->rq, r, f, b);
+}
 
 typedef struct list_ctx {
     gs_http_req *rq;
@@ -163,13 +180,8 @@ static int list_row(const gs_record *r, void *arg_)
                                GS_INCIDENT_ASSIGNEE, GS_INCIDENT_DEADLINE};
     for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
         gs_buf_reset(&v);
-        const char *cat = cols[i] == GS_INCIDENT_CATEGORY && !gs_http_en(c->rq)
-                              ? choice_label(c->cats, gs_record_str(r, GS_INCIDENT_CATEGORY))
-                              : NULL;
-        if (cat)
-            gs_buf_puts(&v, cat);
-        else
-            gs_web_display(c->rq, r, cols[i], &v);
+        shown sh = {c->rq, c->cats};
+        value_of(&sh, r, cols[i], &v);
         gs_html_printf(b, "<td>%s</td>", v.data ? v.data : "");
     }
     gs_html_printf(b, "<td>%s</td></tr>\n", left.data ? left.data : "");
@@ -467,25 +479,6 @@ static void decisions(gs_http_req *rq, const gs_record *r, gs_buf *b)
     gs_web_workflow_end(rq, n, b);
 }
 
-/* A history value: a category by its name (Chinese pages), the rest as
- * gs_web_display shows them. */
-typedef struct shown {
-    gs_http_req *rq;
-    const gs_form_choices *cats;
-} shown;
-
-static void history_value(void *arg, const gs_record *r, int f, gs_buf *b)
-{
-    shown *s = arg;
-    const char *cat = f == GS_INCIDENT_CATEGORY && !gs_http_en(s->rq)
-                          ? choice_label(s->cats, gs_record_str(r, f))
-                          : NULL;
-    if (cat)
-        gs_buf_puts(b, cat);
-    else
-        gs_web_display(s->rq, r, f, b);
-}
-
 static void record_page(gs_http_req *rq, gs_http_resp *rs, hweb *w, const gs_record *r,
                         const char *err)
 {
@@ -499,20 +492,16 @@ static void record_page(gs_http_req *rq, gs_http_resp *rs, hweb *w, const gs_rec
     gs_form_choices *cats = gs_form_choices_new();
     if (cats)
         categories(w, cats);
+    shown sh = {rq, cats};
     gs_buf_puts(b, "<dl class=\"record\">\n");
     for (int f = 0; f < rt->nfields; f++) {
         if (!gs_record_has(r, f))
             continue;
         gs_buf_reset(&v);
-        const char *cat = f == GS_INCIDENT_CATEGORY && !gs_http_en(rq)
-                              ? choice_label(cats, gs_record_str(r, f))
-                              : NULL;
         if (f == rt->scope)
             name_of_code(w, gs_record_scope(r), &v);
-        else if (cat)
-            gs_buf_puts(&v, cat);
         else
-            gs_web_display(rq, r, f, &v);
+            value_of(&sh, r, f, &v);
         gs_html_printf(b, "<dt>%s</dt><dd>%s",
                        gs_http_en(rq) ? rt->fields[f].name : rt->fields[f].label_zh,
                        v.data ? v.data : "");
@@ -525,8 +514,7 @@ static void record_page(gs_http_req *rq, gs_http_resp *rs, hweb *w, const gs_rec
                    hweb_t(rq, "返回工单列表", "Back to the queue"));
     decisions(rq, r, b);
     gs_web_history_begin(rq, b);
-    shown sh = {rq, cats};
-    gs_web_history h = {rq, b, history_value, &sh};
+    gs_web_history h = {rq, b, value_of, &sh};
     hub_store_history(w->store, rt, gs_record_key(r), gs_web_history_row, &h, NULL);
     gs_web_history_end(b);
     gs_form_choices_destroy(&cats);

@@ -56,19 +56,21 @@ static int64_t mono_ms(void)
 static int update(hweb_qcopy *c)
 {
     gs_errbuf eb = {{0}};
-    hub_queue_news news;
+    bool rebuilt;
     int64_t t0 = mono_ms();
     if (c->failing && t0 < c->retry_ms)
         return GS_EIO; /* the hub's table meanwhile */
-    int rc = hub_queue_update(c->q, &news, &eb);
+    int rc = hub_queue_update(c->q, &rebuilt, &eb);
     if (rc && !c->failing)
         fprintf(stderr, "gridhub web: 事件工单副本更新失败，工单暂从主库读取 (the queue's copy: %s)\n",
                 eb.msg);
-    else if (!rc && news.rebuilt)
+    else if (!rc && rebuilt) {
+        long long n = (long long)hub_queue_rows(c->q);
+        double s = (double)(mono_ms() - t0) / 1000.0;
         printf("gridhub web: 事件工单副本已建好：%lld 件事件，%.1f 秒 (the queue's copy: %lld "
                "incidents, made in %.1f s)\n",
-               (long long)hub_queue_rows(c->q), (double)(mono_ms() - t0) / 1000.0,
-               (long long)hub_queue_rows(c->q), (double)(mono_ms() - t0) / 1000.0);
+               n, s, n, s);
+    }
     fflush(stdout);
     c->failing = rc != 0;
     c->retry_ms = t0 + QC_RETRY_MS;
