@@ -307,11 +307,19 @@ START_TEST(kill_during_adds)
         double delay = random_ms(one_add * n);
         pid_t pids[MAX_ADDERS] = {0};
         char logs[MAX_ADDERS][PATH_MAX];
+        double victim_t0 = 0;
         for (int p = 0; p < n; p++) {
             snprintf(logs[p], sizeof logs[p], "%s/add-%d.log", tmp, p);
+            if (p == victim)
+                victim_t0 = now_ms();
             pids[p] = spawn_add(rounds, p, logs[p]);
         }
-        sleep_ms(delay);
+        /* the delay counts from the victim's start, as one_add does: the
+         * starts of the adds after it (each returns once its program runs,
+         * slow in a test process under valgrind) do not eat into it */
+        double left = victim_t0 + delay - now_ms();
+        if (left > 0)
+            sleep_ms(left);
         kill(pids[victim], SIGKILL);
         for (int p = 0; p < n; p++) {
             int killed = reap(pids[p], logs[p]);
